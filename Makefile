@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make              build build/profiler
+#   make demo         install what is missing, build, profile a demo program
+#   make test         install what is missing, build, run every test
+#   make bench        benchmarks against perf and bpftrace (docs/performance.md)
+#   make install      install to $(PREFIX) (default /usr/local)
+#   make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PKG_CONFIG ?= pkg-config
+
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
+
+SRCS := $(shell find src -name '*.c' | sort)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+
+# Two variants of the user-space objects: plain, and with AddressSanitizer
+# and UBSan, which the unit tests and a part of the integration tests use.
+OBJ := $(BUILD)/obj
+ASAN_OBJ := $(BUILD)/asan/obj
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-Wmissing-prototypes -Wstrict-prototypes
+CFLAGS ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/skel
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags libbpf libelf 2>/dev/null)
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf zlib 2>/dev/null || echo -lbpf -lelf -lz) -liberty
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+	-Ivmlinux/$(ARCH) -Wall -Werror -Wno-unused-function
+
+.PHONY: all clean install demo test test-unit test-integration bench deps vmlinux check-tools
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/profiler
+
+check-tools:
+	@command -v $(CLANG) >/dev/null || { echo "clang not found: run 'scripts/deps.sh' (or apt-get install clang)" >&2; exit 1; }
+	@test -x $(BPFTOOL) || { echo "bpftool not found: run 'scripts/deps.sh' (or apt-get install bpftool)" >&2; exit 1; }
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_H) | check-tools
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	llvm-strip -g $@.tmp -o $@ 2>/dev/null || mv $@.tmp $@
+	@rm -f $@.tmp
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OBJ)/%.o: src/%.c $(SKELS) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(ASAN_OBJ)/%.o: src/%.c $(SKELS) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/profiler: $(patsubst src/%.c,$(OBJ)/%.o,$(SRCS))
+	$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/asan/profiler: $(patsubst src/%.c,$(ASAN_OBJ)/%.o,$(SRCS))
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $^ $(LIBS) -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- tests --------------------------------------------------------------
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOADS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS))
+# Frame pointers everywhere, leaf functions included: GCC otherwise leaves
+# leaves without a frame and frame-pointer unwinding skips their caller.
+WORKLOAD_CFLAGS := -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-inline -fno-optimize-sibling-calls -pthread
+
+$(BUILD)/tests/%: tests/unit/%.c $(patsubst src/%.c,$(ASAN_OBJ)/%.o,$(LIB_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ASAN_FLAGS) -Itests/unit $^ $(LIBS) -lcmocka -o $@
+
+$(BUILD)/workloads/%: tests/workloads/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) $< -o $@
+
+# ELF fixtures for the symbol-lookup unit tests: PIE, non-PIE, shared, stripped.
+FIXTURES := $(BUILD)/fixtures/sym-pie $(BUILD)/fixtures/sym-nopie \
+	$(BUILD)/fixtures/libsym.so $(BUILD)/fixtures/sym-stripped
+FIX_SRC := tests/unit/fixtures/sym.c
+$(BUILD)/fixtures/sym-pie: $(FIX_SRC)
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -fPIE -pie $< -o $@
+$(BUILD)/fixtures/sym-nopie: $(FIX_SRC)
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -fno-pie -no-pie $< -o $@
+$(BUILD)/fixtures/libsym.so: $(FIX_SRC)
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -fPIC -shared -DSHARED_LIB $< -o $@
+$(BUILD)/fixtures/sym-stripped: $(BUILD)/fixtures/sym-pie
+	strip -s $< -o $@
+
+deps:
+	@scripts/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/profiler $(UNIT_BINS) $(WORKLOADS) $(FIXTURES)
+	@scripts/run-tests.sh $(BUILD)
+
+test-unit: $(UNIT_BINS) $(FIXTURES)
+	@scripts/run-tests.sh $(BUILD) unit
+
+test-integration: all $(BUILD)/asan/profiler $(WORKLOADS)
+	@scripts/run-tests.sh $(BUILD) integration
+
+demo: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/workloads/demo
+	@scripts/demo.sh $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(WORKLOADS)
+	@scripts/bench/run.sh $(BUILD)
+
+vmlinux:
+	@mkdir -p vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H).tmp
+	mv $(VMLINUX_H).tmp $(VMLINUX_H)
+
+install: $(BUILD)/profiler
+	install -D -m 0755 $(BUILD)/profiler $(DESTDIR)$(PREFIX)/bin/profiler
+	install -D -m 0644 docs/profiler.1 $(DESTDIR)$(PREFIX)/share/man/man1/profiler.1
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Definitions shared by the BPF programs and user space.  Only fixed-size
+ * __u32/__u64 types: the same layout must come out of clang -target bpf and
+ * of gcc on the host.
+ */
+#ifndef PROFILER_COMMON_H
+#define PROFILER_COMMON_H
+
+#define TASK_COMM_LEN		16
+/* The kernel's default perf_event_max_stack: deeper stacks are truncated. */
+#define MAX_STACK_DEPTH		127
+
+/*
+ * Stack ids handed from BPF to user space.  A real id is a 63-bit hash of
+ * the frames with the top bit set, so it can never collide with these.
+ */
+#define STACK_ID_NONE		0ULL	/* no stack asked for, or none exists */
+#define STACK_ID_LOST		1ULL	/* a stack existed but could not be kept */
+#define STACK_ID_VALID_BIT	(1ULL << 63)
+
+/* Why a stack or a sample was lost; counted per CPU in the "drops" map. */
+enum drop_reason {
+	DROP_USER_STACK_FAULT,	/* bpf_get_stack() failed on a user stack */
+	DROP_KERN_STACK_FAULT,	/* bpf_get_stack() failed on a kernel stack */
+	DROP_STACKS_FULL,	/* the stacks map had no room for a new stack */
+	DROP_COUNTS_FULL,	/* the aggregation map had no room: sample lost */
+	DROP_PROC_EVENTS,	/* ring buffer full: a new process not announced */
+	DROP_TRUNCATED,		/* stack deeper than MAX_STACK_DEPTH (kept, cut) */
+	DROP_MAX,
+};
+
+struct stack_frames {
+	__u64 ips[MAX_STACK_DEPTH];
+};
+
+/* Sent through the "proc_events" ring buffer when a process is first seen. */
+struct proc_note {
+	__u32 pid;
+	__u32 flags;
+};
+
+#endif /* PROFILER_COMMON_H */

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what profiler needs to build and test, on Debian or Ubuntu.
+# Installs only what is missing; says exactly what to run where it cannot.
+#   scripts/deps.sh            build + test dependencies
+#   scripts/deps.sh --bench    also perf and bpftrace for `make bench`
+set -euo pipefail
+
+pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
+      libiberty-dev libcmocka-dev bats linux-libc-dev binutils procps
+      util-linux python3)
+[ "${1:-}" = "--bench" ] && pkgs+=(linux-perf bpftrace hyperfine)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+# bpftool: its own package on Debian 12 and Ubuntu 24.04+, linux-tools on older Ubuntu.
+if ! command -v bpftool >/dev/null 2>&1 && [ ! -x /usr/sbin/bpftool ]; then
+	missing+=(bpftool)
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: missing ${missing[*]} and this is not a Debian/Ubuntu system:" \
+	     "install the equivalent packages (clang, bpftool, libbpf, libelf, zlib, libiberty, cmocka, bats)" >&2
+	exit 1
+fi
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo="sudo"
+	else
+		echo "deps: missing ${missing[*]}: run as root: apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+if ! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+	# Older Ubuntu ships bpftool in linux-tools.
+	rest=()
+	for p in "${missing[@]}"; do [ "$p" = bpftool ] || rest+=("$p"); done
+	[ ${#rest[@]} -gt 0 ] && $sudo apt-get install -y -qq --no-install-recommends "${rest[@]}" >/dev/null
+	if [[ " ${missing[*]} " == *" bpftool "* ]]; then
+		$sudo apt-get install -y -qq "linux-tools-$(uname -r)" linux-tools-common >/dev/null || {
+			echo "deps: cannot install bpftool: install the bpftool package for your distribution" >&2
+			exit 1
+		}
+	fi
+fi

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The options every subcommand shares, merged with the collector's own. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "output/output.h"
+#include "util/util.h"
+
+#define COMMON_SHORT "+p:t:ad:f:o:vqh"
+
+enum {
+	OPT_VALUE = 900,
+	OPT_TOP,
+};
+
+static const struct option common_longopts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "tid", required_argument, NULL, 't' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "system-wide", no_argument, NULL, 'a' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "value", required_argument, NULL, OPT_VALUE },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+};
+
+void args_usage(const struct collector *col, FILE *f)
+{
+	fprintf(f,
+		"Usage: profiler %s [OPTIONS] [-- COMMAND [ARGS...]]\n"
+		"%s.\n\n"
+		"Targets (default: the whole system):\n"
+		"  -p, --pid PID[,PID...]    processes, all their threads\n"
+		"  -t, --tid TID[,TID...]    single threads\n"
+		"  -a, --all                 the whole system (the default without a target)\n"
+		"  -- COMMAND [ARGS...]      start COMMAND, profile it and its children, stop\n"
+		"                            when it exits\n"
+		"PIDs and TIDs are as the host sees them (not a container's own numbering).\n\n"
+		"Duration and output:\n"
+		"  -d, --duration SECS       stop after SECS (default: Ctrl-C, or when every\n"
+		"                            target has exited); what was collected is written\n"
+		"  -f, --format FMT          %s (default %s)\n"
+		"  -o, --output FILE         write to FILE instead of standard output; the\n"
+		"                            format follows the name (.folded, .txt) unless -f\n"
+		"                            says otherwise; may be repeated; '-' is stdout\n"
+		"      --value TYPE          sample type to weigh by (default: the first below)\n"
+		"      --top N               rows in each table of the report (default 20)\n"
+		"  -v, --verbose             say more; -vv adds libbpf's log\n"
+		"  -q, --quiet               no summary line on standard error\n"
+		"  -h, --help                this text\n\n"
+		"Options of profiler %s:\n%s",
+		col->name, col->summary, writer_names(), col->default_format, col->name,
+		col->usage);
+}
+
+static int parse_ids(const char *arg, const char *what, int **out, int *n)
+{
+	int *v = NULL, cnt = 0;
+	size_t cap = 0;
+	const char *p = arg;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		char tok[32];
+		uint64_t id;
+
+		if (len == 0 || len >= sizeof(tok))
+			goto bad;
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		if (parse_u64(tok, 1, 4194304, &id)) {
+			pr_err("invalid %s '%s': give a positive number, or several separated by commas",
+			       what, tok);
+			free(v);
+			return -EINVAL;
+		}
+		GROW(v, cap, (size_t)cnt + 1);
+		v[cnt++] = (int)id;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (!cnt)
+		goto bad;
+	free(*out);
+	*out = v;
+	*n = cnt;
+	return 0;
+bad:
+	pr_err("invalid %s list '%s': give numbers separated by commas", what, arg);
+	free(v);
+	return -EINVAL;
+}
+
+static bool has_word(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, " ");
+
+		if (l == len && !strncmp(p, word, len))
+			return true;
+		p += l;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+int args_parse(const struct collector *col, int argc, char **argv, struct settings *s)
+{
+	size_t nlong = ARRAY_SIZE(common_longopts), ncol = 0;
+	struct option *longopts;
+	char shortopts[128];
+	int opt, err = 0, targets;
+	uint64_t v;
+
+	while (col->longopts && col->longopts[ncol].name)
+		ncol++;
+	longopts = xcalloc(nlong + ncol + 1, sizeof(*longopts));
+	memcpy(longopts, common_longopts, sizeof(common_longopts));
+	if (ncol)
+		memcpy(longopts + nlong, col->longopts, ncol * sizeof(*longopts));
+	snprintf(shortopts, sizeof(shortopts), "%s%s", COMMON_SHORT,
+		 col->shortopts ? col->shortopts : "");
+
+	s->top = 20;
+	optind = 1;
+	opterr = 0;
+	while (!err && (opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			err = parse_ids(optarg, "PID", &s->pids, &s->npids);
+			break;
+		case 't':
+			err = parse_ids(optarg, "TID", &s->tids, &s->ntids);
+			break;
+		case 'a':
+			s->system_wide = true;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &s->duration)) {
+				pr_err("invalid duration '%s': give seconds, for example -d 30 or -d 0.5",
+				       optarg);
+				err = -EINVAL;
+			}
+			break;
+		case 'f':
+			if (!writer_find(optarg)) {
+				pr_err("unknown format '%s': choose one of %s", optarg, writer_names());
+				err = -EINVAL;
+			}
+			s->format = optarg;
+			break;
+		case 'o':
+			if (s->noutputs >= MAX_OUTPUTS) {
+				pr_err("too many -o: at most %d outputs", MAX_OUTPUTS);
+				err = -EINVAL;
+				break;
+			}
+			s->outputs[s->noutputs++] = optarg;
+			break;
+		case OPT_VALUE:
+			if (!has_word(col->value_names, optarg)) {
+				pr_err("unknown --value '%s' for profiler %s: choose one of: %s", optarg,
+				       col->name, col->value_names);
+				err = -EINVAL;
+			}
+			s->value = optarg;
+			break;
+		case OPT_TOP:
+			if (parse_u64(optarg, 1, 100000, &v)) {
+				pr_err("invalid --top '%s': give a number from 1 to 100000", optarg);
+				err = -EINVAL;
+			}
+			s->top = v;
+			break;
+		case 'v':
+			s->verbose++;
+			break;
+		case 'q':
+			s->quiet = true;
+			break;
+		case 'h':
+			args_usage(col, stdout);
+			free(longopts);
+			return 1;
+		case '?':
+			if (optopt && optopt < 256)
+				pr_err("unknown option '-%c' for profiler %s: see 'profiler %s --help'",
+				       optopt, col->name, col->name);
+			else
+				pr_err("unknown option '%s' for profiler %s: see 'profiler %s --help'",
+				       argv[optind - 1], col->name, col->name);
+			err = -EINVAL;
+			break;
+		case ':':
+			pr_err("option '%s' needs a value: see 'profiler %s --help'", argv[optind - 1],
+			       col->name);
+			err = -EINVAL;
+			break;
+		default:
+			err = col->parse ? col->parse(s, opt, optarg) : -EINVAL;
+			break;
+		}
+	}
+	free(longopts);
+	if (err)
+		return err;
+
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			pr_err("unexpected argument '%s': to profile a command, put it after '--'",
+			       argv[optind]);
+			return -EINVAL;
+		}
+		s->cmd = argv + optind;
+	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		pr_err("nothing after '--': name the command to profile");
+		return -EINVAL;
+	}
+	targets = (s->npids > 0) + (s->ntids > 0) + s->system_wide + (s->cmd != NULL);
+	if (targets > 1) {
+		pr_err("-p, -t, -a and '-- COMMAND' exclude each other: give one target");
+		return -EINVAL;
+	}
+	if (!targets)
+		s->system_wide = true;
+	set_verbose(s->verbose);
+	if (col->validate)
+		return col->validate(s);
+	return 0;
+}
+
+void settings_free(struct settings *s)
+{
+	free(s->pids);
+	free(s->tids);
+	free(s->cpus);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A collector is one subcommand: it loads its BPF programs, runs while the
+ * session waits, and then fills a profile.  It knows nothing of formats.
+ * Adding one is a BPF file, a collector file and a line in main.c.
+ */
+#ifndef PROFILER_COLLECTOR_H
+#define PROFILER_COLLECTOR_H
+
+#include <getopt.h>
+
+#include "cli/settings.h"
+#include "core/profile.h"
+
+struct session;
+
+struct collector {
+	const char *name;
+	const char *summary;		/* one line for `profiler --help` */
+	const char *usage;		/* its own options, for `profiler NAME --help` */
+	const char *default_format;	/* what stdout gets without -f */
+	const char *value_names;	/* its sample types, space separated, default first */
+	const char *shortopts;		/* its own short options, getopt style */
+	const struct option *longopts;	/* its own long options, {0} terminated */
+	/* An option of its own: 0, or -EINVAL after printing what is wrong. */
+	int (*parse)(struct settings *s, int opt, const char *arg);
+	/* Cross-option checks after parsing. */
+	int (*validate)(struct settings *s);
+	/* Load and attach.  The session has spawned, not yet released, -- CMD. */
+	int (*start)(struct session *ss);
+	/* Stop collecting: detach what produces events. */
+	void (*stop)(struct session *ss);
+	/* Fill p from what was collected. */
+	int (*collect)(struct session *ss, struct profile *p);
+	/* Release everything; called once, whatever happened before. */
+	void (*destroy)(struct session *ss);
+};
+
+extern const struct collector cpu_collector;
+
+#endif /* PROFILER_COLLECTOR_H */

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profiler cpu: on-CPU sampling with a software cpu-clock perf event per
+ * CPU, counted in the kernel per (process, user stack, kernel stack, comm).
+ */
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cpu.h"
+#include "cpu.skel.h"
+#include "collectors/collector.h"
+#include "core/preflight.h"
+#include "core/session.h"
+#include "util/util.h"
+
+#define DEFAULT_FREQ 99
+
+struct cpu_state {
+	struct cpu_bpf *skel;
+	struct bpf_link **links;	/* one per session CPU */
+	int nlinks;
+};
+
+static const struct option cpu_longopts[] = {
+	{ "freq", required_argument, NULL, 'F' },
+	{ "cpu", required_argument, NULL, 'C' },
+	{ "user-only", no_argument, NULL, 'U' },
+	{ "kernel-only", no_argument, NULL, 'K' },
+	{ "idle", no_argument, NULL, 1001 },
+	{ "max-stacks", required_argument, NULL, 1002 },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int max_sample_rate(void)
+{
+	char *t = read_file("/proc/sys/kernel/perf_event_max_sample_rate", NULL);
+	int v = t ? atoi(t) : 0;
+
+	free(t);
+	return v > 0 ? v : 100000;
+}
+
+static int cpu_parse(struct settings *s, int opt, const char *arg)
+{
+	uint64_t v;
+	int err;
+
+	switch (opt) {
+	case 'F':
+		if (parse_u64(arg, 1, 1000000, &v)) {
+			pr_err("invalid frequency '%s': give samples per second, for example -F 99", arg);
+			return -EINVAL;
+		}
+		s->freq = v;
+		return 0;
+	case 'C': {
+		int *online = NULL, n = 0;
+
+		free(s->cpus);
+		s->cpus = NULL;
+		err = parse_int_list(arg, 1 << 16, &s->cpus, &s->ncpus);
+		if (err) {
+			pr_err("invalid CPU list '%s': give CPUs like 0,2-3", arg);
+			return -EINVAL;
+		}
+		/* every CPU named must be online now */
+		if (!online_cpus(&online, &n)) {
+			for (int i = 0; i < s->ncpus; i++) {
+				int j;
+
+				for (j = 0; j < n && online[j] != s->cpus[i]; j++)
+					;
+				if (j == n) {
+					pr_err("CPU %d in '%s' is not online: see /sys/devices/system/cpu/online",
+					       s->cpus[i], arg);
+					free(online);
+					return -EINVAL;
+				}
+			}
+			free(online);
+		}
+		return 0;
+	}
+	case 'U':
+		s->user_only = true;
+		return 0;
+	case 'K':
+		s->kernel_only = true;
+		return 0;
+	case 1001:
+		s->idle = true;
+		return 0;
+	case 1002:
+		if (parse_u64(arg, 1024, 1 << 24, &v)) {
+			pr_err("invalid --max-stacks '%s': give a number from 1024 to 16777216", arg);
+			return -EINVAL;
+		}
+		s->max_stacks = v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int cpu_validate(struct settings *s)
+{
+	int max;
+
+	if (s->user_only && s->kernel_only) {
+		pr_err("-U (user stacks only) and -K (kernel stacks only) exclude each other: give one");
+		return -EINVAL;
+	}
+	if (!s->freq)
+		s->freq = DEFAULT_FREQ;
+	max = max_sample_rate();
+	if (s->freq > max) {
+		pr_err("frequency %d Hz is above the kernel's limit of %d "
+		       "(kernel.perf_event_max_sample_rate): lower -F", s->freq, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cpu_start(struct session *ss)
+{
+	const struct settings *s = ss->set;
+	struct cpu_state *st = xcalloc(1, sizeof(*st));
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.freq = 1,
+		.sample_freq = s->freq,
+	};
+	double secs = s->duration > 0 ? s->duration : 60;
+	uint64_t expect = (uint64_t)(secs * s->freq * ss->ncpus);
+	struct cpu_bpf *skel;
+	int err;
+
+	ss->priv = st;
+	skel = cpu_bpf__open();
+	if (!skel)
+		return bpf_explain("opening the BPF object", -errno);
+	st->skel = skel;
+
+	skel->rodata->filter_pids = ss->filter_pids;
+	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->include_idle = s->idle;
+	skel->rodata->user_stacks = !s->kernel_only;
+	skel->rodata->kernel_stacks = !s->user_only;
+
+	/*
+	 * Unique stacks cannot outnumber samples; sized for the samples
+	 * expected (60 s when no duration is given), within memory reason.
+	 * The stacks map allocates as it fills, so its ceiling costs nothing.
+	 */
+	bpf_map__set_max_entries(skel->maps.counts,
+				 s->max_stacks ? s->max_stacks : map_size(expect, 8192, 262144));
+	bpf_map__set_max_entries(skel->maps.stacks,
+				 s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
+	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
+
+	err = cpu_bpf__load(skel);
+	if (err)
+		return bpf_explain("loading the BPF programs", err);
+	err = session_fill_targets(ss, skel->maps.targets);
+	if (err)
+		return bpf_explain("filling the target map", err);
+	err = session_watch_procs(ss, skel->maps.proc_events);
+	if (err)
+		return bpf_explain("opening the ring buffer", err);
+	if (ss->follow_forks && !bpf_program__attach(skel->progs.follow_fork))
+		return bpf_explain("attaching sched_process_fork", -errno);
+	if (!bpf_program__attach(skel->progs.proc_exec))
+		return bpf_explain("attaching sched_process_exec", -errno);
+
+	st->links = xcalloc(ss->ncpus, sizeof(*st->links));
+	st->nlinks = ss->ncpus;
+	return session_attach_perf(ss, &attr, skel->progs.cpu_sample, st->links);
+}
+
+static void cpu_stop(struct session *ss)
+{
+	struct cpu_state *st = ss->priv;
+
+	if (!st)
+		return;
+	for (int i = 0; i < st->nlinks; i++) {
+		bpf_link__destroy(st->links[i]);
+		st->links[i] = NULL;
+	}
+}
+
+static int cpu_collect(struct session *ss, struct profile *p)
+{
+	const struct settings *s = ss->set;
+	struct cpu_state *st = ss->priv;
+	int counts_fd = bpf_map__fd(st->skel->maps.counts);
+	int stacks_fd = bpf_map__fd(st->skel->maps.stacks);
+	struct cpu_key key, next, *prev = NULL;
+	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
+	int64_t period = 1000000000LL / s->freq;
+	char event[128];
+	int err;
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	p->default_type = 0;
+	p->period_type = (struct sample_type){ profile_intern(p, "cpu"),
+					       profile_intern(p, "nanoseconds") };
+	p->period = period;
+	snprintf(event, sizeof(event), "cpu-clock at %d Hz on %d CPU%s", s->freq, ss->ncpus,
+		 ss->ncpus == 1 ? "" : "s");
+	p->event = profile_intern(p, event);
+
+	while ((err = bpf_map_get_next_key(counts_fd, prev, &next)) == 0) {
+		uint64_t count;
+		uint32_t n = 0;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(counts_fd, &key, &count))
+			continue;
+		session_add_stack(p, stacks_fd, key.kern_stack, FRAME_KERNEL, key.pid, true, ids, &n);
+		session_add_stack(p, stacks_fd, key.user_stack, FRAME_USER, key.pid, true, ids, &n);
+		key.comm[TASK_COMM_LEN - 1] = '\0';
+		profile_add_sample(p, ids, n, key.pid, 0, key.comm,
+				   (int64_t[]){ (int64_t)count, (int64_t)count * period });
+	}
+	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
+	return 0;
+}
+
+static void cpu_destroy(struct session *ss)
+{
+	struct cpu_state *st = ss->priv;
+
+	if (!st)
+		return;
+	cpu_stop(ss);
+	free(st->links);
+	cpu_bpf__destroy(st->skel);
+	free(st);
+	ss->priv = NULL;
+}
+
+const struct collector cpu_collector = {
+	.name = "cpu",
+	.summary = "on-CPU sampling: where the CPU time goes (user + kernel stacks)",
+	.usage =
+		"  -F, --freq HZ          samples per second per CPU (default 99)\n"
+		"  -C, --cpu LIST         sample only these CPUs, like 0,2-3 (default: all online)\n"
+		"  -U, --user-only        user stacks only\n"
+		"  -K, --kernel-only      kernel stacks only\n"
+		"      --idle             include the idle task (swapper) in system-wide profiles\n"
+		"      --max-stacks N     room for N unique stacks in the kernel (default: from\n"
+		"                         -F x CPUs x -d, 60 s without -d)\n"
+		"Sample types (--value): samples (default), cpu (nanoseconds)\n",
+	.default_format = "folded",
+	.value_names = "samples cpu",
+	.shortopts = "F:C:UK",
+	.longopts = cpu_longopts,
+	.parse = cpu_parse,
+	.validate = cpu_validate,
+	.start = cpu_start,
+	.stop = cpu_stop,
+	.collect = cpu_collect,
+	.destroy = cpu_destroy,
+};

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What every BPF collector shares on the user side. */
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "core/session.h"
+#include "util/util.h"
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && verbose_level() < 2)
+		return 0;
+	if (!verbose_level())
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void bpf_setup_logging(int verbose)
+{
+	libbpf_set_print(libbpf_print);
+	(void)verbose;
+}
+
+int bpf_explain(const char *what, int err)
+{
+	if (err > 0)
+		err = -err;
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+		if (geteuid() == 0)
+			pr_err("%s: permission denied although root: kernel lockdown or a security module "
+			       "refuses BPF (check dmesg and /sys/kernel/security/lockdown)", what);
+		else
+			pr_err("%s: permission denied: run as root, or with CAP_BPF and CAP_PERFMON", what);
+		break;
+	case ENOSYS:
+		pr_err("%s: this kernel has no BPF support: it needs CONFIG_BPF_SYSCALL=y", what);
+		break;
+	case E2BIG:
+	case ENOMEM:
+		pr_err("%s: not enough memory for BPF maps: lower --max-stacks or raise the memlock limit", what);
+		break;
+	default:
+		pr_err("%s: %s (rerun with -vv for libbpf's and the verifier's log)", what, strerror(-err));
+		break;
+	}
+	return err;
+}
+
+int session_fill_targets(struct session *ss, struct bpf_map *targets)
+{
+	const struct settings *s = ss->set;
+	int fd = bpf_map__fd(targets);
+	__u8 one = 1;
+
+	for (int i = 0; i < s->npids; i++) {
+		__u32 k = s->pids[i];
+
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return -errno;
+	}
+	for (int i = 0; i < s->ntids; i++) {
+		__u32 k = s->tids[i];
+
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return -errno;
+	}
+	if (ss->child) {
+		__u32 k = ss->child;
+
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int on_proc_event(void *ctx, void *data, size_t size)
+{
+	struct session *ss = ctx;
+	const struct proc_note *e = data;
+
+	if (size >= sizeof(*e))
+		symbolizer_note_process(ss->sym, e->pid);
+	return 0;
+}
+
+int session_watch_procs(struct session *ss, struct bpf_map *proc_events)
+{
+	ss->rb = ring_buffer__new(bpf_map__fd(proc_events), on_proc_event, ss, NULL);
+	return ss->rb ? 0 : -errno;
+}
+
+static const struct {
+	const char *what;
+	const char *hint;
+} drop_text[DROP_MAX] = {
+	[DROP_USER_STACK_FAULT] = { "user stacks could not be read",
+		"the kernel refused the unwind; such samples appear under [lost user stack]" },
+	[DROP_KERN_STACK_FAULT] = { "kernel stacks could not be read",
+		"such samples appear under [lost kernel stack]" },
+	[DROP_STACKS_FULL] = { "stacks did not fit the stacks map",
+		"raise %s; such samples appear under [lost ... stack]" },
+	[DROP_COUNTS_FULL] = { "samples did not fit the aggregation map",
+		"raise %s, or profile for less time" },
+	[DROP_PROC_EVENTS] = { "new processes not announced (ring buffer full)",
+		"their frames may be unnamed if they exited early" },
+	[DROP_TRUNCATED] = { "stacks deeper than 127 frames were truncated",
+		"their root frames are missing" },
+};
+
+void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
+			const char *map_size_option)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+
+	if (ncpu <= 0)
+		return;
+	vals = xcalloc(ncpu, sizeof(*vals));
+	for (__u32 r = 0; r < DROP_MAX; r++) {
+		__u64 sum = 0;
+		char hint[256];
+
+		if (bpf_map_lookup_elem(bpf_map__fd(drops), &r, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			sum += vals[c];
+		snprintf(hint, sizeof(hint), drop_text[r].hint, map_size_option);
+		profile_add_loss(p, drop_text[r].what, sum, hint);
+	}
+	free(vals);
+	(void)ss;
+}
+
+uint32_t stack_read(int stacks_fd, uint64_t id, uint64_t *ips)
+{
+	uint32_t n = 0;
+
+	if (!(id & STACK_ID_VALID_BIT) || bpf_map_lookup_elem(stacks_fd, &id, ips))
+		return 0;
+	while (n < MAX_STACK_DEPTH && ips[n])
+		n++;
+	return n;
+}
+
+void session_add_stack(struct profile *p, int stacks_fd, uint64_t id, enum frame_kind kind,
+		       uint32_t pid, bool first_is_ip, uint32_t *ids, uint32_t *n)
+{
+	uint64_t ips[MAX_STACK_DEPTH];
+	uint32_t nips;
+
+	if (id == STACK_ID_NONE)
+		return;
+	nips = stack_read(stacks_fd, id, ips);
+	if (!nips) {
+		/* Counted in the drops map; marked here so the sample keeps its place. */
+		const char *mark = kind == FRAME_KERNEL ? "[lost kernel stack]" : "[lost user stack]";
+		uint32_t loc = profile_location(p, kind, pid, 0, false);
+
+		if (!p->locs[loc].name) {
+			p->locs[loc].name = profile_intern(p, mark);
+			p->locs[loc].module = profile_intern(p, "[lost]");
+		}
+		ids[(*n)++] = loc;
+		return;
+	}
+	profile_stack(p, ids, n, 2 * MAX_STACK_DEPTH, kind, pid, ips, nips, first_is_ip);
+}
+
+int session_attach_perf(struct session *ss, struct perf_event_attr *attr,
+			struct bpf_program *prog, struct bpf_link **links)
+{
+	int attached = 0;
+
+	for (int i = 0; i < ss->ncpus; i++) {
+		int fd = syscall(SYS_perf_event_open, attr, -1, ss->cpus[i], -1, PERF_FLAG_FD_CLOEXEC);
+
+		if (fd < 0) {
+			int err = -errno;
+
+			if (err == -ENODEV)	/* went offline since we looked */
+				continue;
+			if (err == -ENOENT || err == -EOPNOTSUPP)
+				pr_err("perf events of this kind are not supported by this kernel "
+				       "(CONFIG_PERF_EVENTS): %s", strerror(-err));
+			else if (err == -EACCES || err == -EPERM)
+				pr_err("perf_event_open refused on CPU %d: run as root or with CAP_PERFMON "
+				       "(kernel.perf_event_paranoid is %s)", ss->cpus[i], "in force");
+			else
+				pr_err("perf_event_open on CPU %d: %s", ss->cpus[i], strerror(-err));
+			return err;
+		}
+		links[i] = bpf_program__attach_perf_event(prog, fd);
+		if (!links[i]) {
+			int err = -errno;
+
+			close(fd);
+			return bpf_explain("attaching the sampling program", err);
+		}
+		attached++;
+	}
+	if (!attached) {
+		pr_err("no CPU to sample on: check -C against /sys/devices/system/cpu/online");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+uint32_t map_size(uint64_t want, uint32_t lo, uint32_t hi)
+{
+	uint64_t v = lo;
+
+	while (v < want && v < hi)
+		v *= 2;
+	return v > hi ? hi : (uint32_t)v;
+}

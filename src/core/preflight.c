@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/preflight.h"
+#include "util/util.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+int check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {};
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;	/* cannot tell: let the kernel decide */
+	eff = data[0].effective | ((uint64_t)data[1].effective << 32);
+	if (eff & (1ULL << CAP_SYS_ADMIN))
+		return 0;
+	if ((eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON)))
+		return 0;
+	pr_err("permission denied: BPF profiling needs root, or CAP_BPF and CAP_PERFMON: run it with sudo");
+	return -EPERM;
+}
+
+int check_btf(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		return 0;
+	pr_err("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
+	       "profiler needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.4 or later)");
+	return -ENOENT;
+}
+
+int online_cpus(int **cpus, int *n)
+{
+	char *text = read_file("/sys/devices/system/cpu/online", NULL);
+	int err;
+
+	if (!text)
+		return -errno;
+	text[strcspn(text, "\n")] = '\0';
+	err = parse_int_list(text, 1 << 16, cpus, n);
+	free(text);
+	return err;
+}
+
+bool proc_alive(int pid)
+{
+	char path[64], *text, *p;
+	bool alive;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	text = read_file(path, NULL);
+	if (!text)
+		return false;
+	/* "pid (comm) S ...": comm may hold spaces and parentheses */
+	p = strrchr(text, ')');
+	alive = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X' && p[2] != 'x';
+	free(text);
+	return alive;
+}
+
+void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}

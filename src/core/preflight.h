@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What is checked before anything is loaded, each with a message that names the fix. */
+#ifndef PROFILER_PREFLIGHT_H
+#define PROFILER_PREFLIGHT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int check_privileges(void);
+int check_btf(void);
+/* The online CPUs, from /sys/devices/system/cpu/online. */
+int online_cpus(int **cpus, int *n);
+/* A process or thread that exists and is not a zombie. */
+bool proc_alive(int pid);
+/* Raise the open-file limit: the symbolizer keeps one file open per binary. */
+void raise_fd_limit(void);
+
+#endif /* PROFILER_PREFLIGHT_H */

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/profile.h"
+#include "util/util.h"
+
+struct profile *profile_new(void)
+{
+	struct profile *p = xcalloc(1, sizeof(*p));
+
+	p->period_type.name = "";
+	p->period_type.unit = "";
+	return p;
+}
+
+void profile_free(struct profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nstrings; i++)
+		free(p->strings[i]);
+	free(p->strings);
+	idxmap_free(&p->string_index);
+	idxmap_free(&p->loc_index);
+	free(p->samples);
+	free(p->values);
+	free(p->frames);
+	free(p->locs);
+	free(p->losses);
+	free(p);
+}
+
+int profile_add_type(struct profile *p, const char *name, const char *unit)
+{
+	if (p->ntypes >= PROFILE_MAX_TYPES || p->nsamples)
+		return -1;
+	p->types[p->ntypes].name = profile_intern(p, name);
+	p->types[p->ntypes].unit = profile_intern(p, unit);
+	return p->ntypes++;
+}
+
+int profile_find_type(const struct profile *p, const char *name)
+{
+	for (int i = 0; i < p->ntypes; i++)
+		if (!strcmp(p->types[i].name, name))
+			return i;
+	return -1;
+}
+
+struct str_ctx {
+	const struct profile *p;
+	const char *s;
+};
+
+static bool str_eq(const void *ctx, uint32_t idx)
+{
+	const struct str_ctx *c = ctx;
+
+	return !strcmp(c->p->strings[idx], c->s);
+}
+
+const char *profile_intern(struct profile *p, const char *s)
+{
+	struct str_ctx c = { p, s };
+	uint64_t h;
+	int64_t i;
+
+	if (!s)
+		return NULL;
+	h = hash_bytes(s, strlen(s), 0);
+	i = idxmap_find(&p->string_index, h, str_eq, &c);
+	if (i >= 0)
+		return p->strings[i];
+	GROW(p->strings, p->strings_cap, p->nstrings + 1);
+	p->strings[p->nstrings] = xstrdup(s);
+	idxmap_insert(&p->string_index, h, p->nstrings);
+	return p->strings[p->nstrings++];
+}
+
+struct loc_ctx {
+	const struct profile *p;
+	const struct location *l;
+};
+
+static bool loc_eq(const void *ctx, uint32_t idx)
+{
+	const struct loc_ctx *c = ctx;
+	const struct location *a = &c->p->locs[idx], *b = c->l;
+
+	return a->addr == b->addr && a->pid == b->pid && a->kind == b->kind &&
+	       a->is_return == b->is_return;
+}
+
+uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
+			  uint64_t addr, bool is_return)
+{
+	struct location l = {
+		.addr = addr,
+		.pid = kind == FRAME_KERNEL ? 0 : pid,
+		.kind = kind,
+		.is_return = is_return,
+	};
+	struct loc_ctx c = { p, &l };
+	uint64_t h;
+	int64_t i;
+
+	h = hash_u64(addr ^ ((uint64_t)l.pid << 32) ^ ((uint64_t)kind << 60) ^
+		     ((uint64_t)is_return << 62));
+	i = idxmap_find(&p->loc_index, h, loc_eq, &c);
+	if (i >= 0)
+		return i;
+	GROW(p->locs, p->locs_cap, p->nlocs + 1);
+	p->locs[p->nlocs] = l;
+	idxmap_insert(&p->loc_index, h, p->nlocs);
+	return p->nlocs++;
+}
+
+void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
+		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
+		   uint32_t nips, bool first_is_ip)
+{
+	for (uint32_t i = 0; i < nips && *n < max; i++) {
+		if (!ips[i])
+			break;
+		ids[(*n)++] = profile_location(p, kind, pid, ips[i], !(i == 0 && first_is_ip));
+	}
+}
+
+size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
+			  uint32_t pid, uint32_t tid, const char *comm,
+			  const int64_t *values)
+{
+	struct sample *s;
+
+	GROW(p->samples, p->samples_cap, p->nsamples + 1);
+	GROW(p->values, p->values_cap, (p->nsamples + 1) * p->ntypes);
+	GROW(p->frames, p->frames_cap, p->nframes + nlocs);
+	s = &p->samples[p->nsamples];
+	s->first = p->nframes;
+	s->nframes = nlocs;
+	s->pid = pid;
+	s->tid = tid;
+	s->comm = profile_intern(p, comm ? comm : "");
+	memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
+	p->nframes += nlocs;
+	memcpy(p->values + p->nsamples * p->ntypes, values, p->ntypes * sizeof(*values));
+	return p->nsamples++;
+}
+
+void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint)
+{
+	if (!count)
+		return;
+	GROW(p->losses, p->losses_cap, p->nlosses + 1);
+	p->losses[p->nlosses].what = profile_intern(p, what);
+	p->losses[p->nlosses].count = count;
+	p->losses[p->nlosses].hint = profile_intern(p, hint);
+	p->nlosses++;
+}
+
+int64_t profile_total(const struct profile *p, int type)
+{
+	int64_t t = 0;
+
+	for (size_t i = 0; i < p->nsamples; i++)
+		t += profile_value(p, i, type);
+	return t;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one data model between collectors, the symbolizer and the writers,
+ * shaped like pprof's: named sample types with units; samples that carry
+ * one value per type, a stack of locations (leaf first) and labels
+ * (pid, tid, comm); locations deduplicated by (process, address).
+ *
+ * A collector fills it, the symbolizer names every location, a writer
+ * prints it.  A writer never knows which collector made it.
+ */
+#ifndef PROFILER_PROFILE_H
+#define PROFILER_PROFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/idxmap.h"
+
+#define PROFILE_MAX_TYPES 8
+
+enum frame_kind {
+	FRAME_USER,
+	FRAME_KERNEL,
+};
+
+struct sample_type {
+	const char *name;	/* "samples", "cpu", "alloc_space", "delay", ... */
+	const char *unit;	/* "count", "nanoseconds", "bytes" */
+};
+
+struct location {
+	uint64_t addr;		/* as captured: a user or kernel virtual address */
+	uint32_t pid;		/* the address space of a user frame; 0 for kernel */
+	uint8_t kind;		/* enum frame_kind */
+	bool is_return;		/* addr is a return address: look up addr - 1 */
+
+	/* Filled by the symbolizer; name is never NULL afterwards. */
+	const char *name;	/* function, demangled */
+	const char *module;	/* path of the binary, or "[kernel.kallsyms]" */
+	uint64_t module_addr;	/* address within the module's ELF image */
+};
+
+struct sample {
+	uint32_t first;		/* into profile.frames: location ids, leaf first */
+	uint32_t nframes;
+	uint32_t pid;
+	uint32_t tid;		/* 0 when samples are aggregated per process */
+	const char *comm;	/* interned */
+};
+
+struct loss {
+	const char *what;	/* "user stacks (fault)" */
+	uint64_t count;
+	const char *hint;	/* what to do about it, may be NULL */
+};
+
+struct profile {
+	struct sample_type types[PROFILE_MAX_TYPES];
+	int ntypes;
+	int default_type;	/* what folded and report weigh by unless told */
+
+	const char *event;	/* what was measured, for humans: "cpu-clock at 99 Hz" */
+	struct sample_type period_type;
+	int64_t period;		/* one sample stands for this much period_type */
+	uint64_t start_time_ns;	/* CLOCK_REALTIME */
+	uint64_t duration_ns;
+
+	struct sample *samples;
+	size_t nsamples, samples_cap;
+	int64_t *values;	/* nsamples * ntypes */
+	size_t values_cap;
+	uint32_t *frames;
+	size_t nframes, frames_cap;
+
+	struct location *locs;
+	size_t nlocs, locs_cap;
+	struct idxmap loc_index;
+
+	char **strings;
+	size_t nstrings, strings_cap;
+	struct idxmap string_index;
+
+	struct loss *losses;
+	size_t nlosses, losses_cap;
+};
+
+struct profile *profile_new(void);
+void profile_free(struct profile *p);
+
+/* Returns the type's index. */
+int profile_add_type(struct profile *p, const char *name, const char *unit);
+int profile_find_type(const struct profile *p, const char *name);
+
+const char *profile_intern(struct profile *p, const char *s);
+
+/* The id of the location for (kind, pid, addr), created on first use. */
+uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
+			  uint64_t addr, bool is_return);
+
+/* Append raw stack addresses (leaf first) as locations to ids[*n]; the
+ * first is the interrupted instruction when first_is_ip, the rest are
+ * return addresses. */
+void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
+		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
+		   uint32_t nips, bool first_is_ip);
+
+/* values has p->ntypes entries.  Returns the sample's index. */
+size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
+			  uint32_t pid, uint32_t tid, const char *comm,
+			  const int64_t *values);
+
+void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint);
+
+static inline int64_t profile_value(const struct profile *p, size_t sample, int type)
+{
+	return p->values[sample * p->ntypes + type];
+}
+
+static inline const uint32_t *profile_sample_frames(const struct profile *p, size_t sample)
+{
+	return p->frames + p->samples[sample].first;
+}
+
+int64_t profile_total(const struct profile *p, int type);
+
+#endif /* PROFILER_PROFILE_H */

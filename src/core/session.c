@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The run of one subcommand: check, start the command, let the collector
+ * attach, wait for the end (duration, Ctrl-C, targets gone), collect,
+ * symbolize and write.  Whatever ends the wait, what was collected is
+ * written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "core/preflight.h"
+#include "core/session.h"
+#include "output/output.h"
+#include "util/util.h"
+
+struct output {
+	const char *path;	/* NULL: stdout */
+	const struct writer *w;
+	FILE *f;
+};
+
+/* Open every output before profiling: a bad -o must not cost a profile. */
+static int open_outputs(struct session *ss, struct output *outs, int *nouts)
+{
+	const struct settings *s = ss->set;
+	const char *fmt = s->format ? s->format : ss->col->default_format;
+	int n = 0;
+
+	if (!s->noutputs) {
+		outs[0] = (struct output){ NULL, writer_find(fmt), stdout };
+		*nouts = 1;
+		return 0;
+	}
+	for (int i = 0; i < s->noutputs; i++) {
+		const char *path = s->outputs[i];
+		const struct writer *w = NULL;
+
+		if (s->format)
+			w = writer_find(s->format);
+		else if (strcmp(path, "-"))
+			w = writer_for_path(path);
+		if (!w)
+			w = writer_find(fmt);
+		outs[n] = (struct output){ path, w, stdout };
+		if (strcmp(path, "-")) {
+			outs[n].f = fopen(path, "w");
+			if (!outs[n].f) {
+				pr_err("cannot write %s: %s", path, strerror(errno));
+				*nouts = n;
+				return -errno;
+			}
+		}
+		n++;
+	}
+	*nouts = n;
+	return 0;
+}
+
+static int check_targets(const struct settings *s)
+{
+	for (int i = 0; i < s->npids; i++)
+		if (!proc_alive(s->pids[i])) {
+			pr_err("no process with PID %d: check it with 'ps -p %d' or 'pgrep NAME'",
+			       s->pids[i], s->pids[i]);
+			return -ESRCH;
+		}
+	for (int i = 0; i < s->ntids; i++)
+		if (!proc_alive(s->tids[i])) {
+			pr_err("no thread with TID %d: list threads with 'ps -T -p PID'", s->tids[i]);
+			return -ESRCH;
+		}
+	return 0;
+}
+
+/* Fork the command stopped on a pipe, so the probes are in place before
+ * its first instruction; a failed exec comes back through a second pipe. */
+static int spawn_child(struct session *ss, const sigset_t *oldmask)
+{
+	int go[2], ex[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(ex, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char c;
+		int e;
+
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		close(go[1]);
+		close(ex[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);	/* the profiler gave up before starting us */
+		execvp(ss->set->cmd[0], ss->set->cmd);
+		e = errno;
+		if (write(ex[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ex[1]);
+	ss->child = pid;
+	ss->child_go = go[1];
+	ss->child_err = ex[0];
+	return 0;
+}
+
+static int release_child(struct session *ss)
+{
+	int e = 0;
+	ssize_t r;
+
+	if (write(ss->child_go, "g", 1) != 1)
+		return -errno;
+	close(ss->child_go);
+	ss->child_go = -1;
+	do {
+		r = read(ss->child_err, &e, sizeof(e));
+	} while (r < 0 && errno == EINTR);
+	close(ss->child_err);
+	ss->child_err = -1;
+	if (r == sizeof(e)) {
+		pr_err("cannot run '%s': %s", ss->set->cmd[0], strerror(e));
+		waitpid(ss->child, NULL, 0);
+		ss->child = 0;
+		return -e;
+	}
+	return 0;
+}
+
+static bool targets_gone(const struct settings *s)
+{
+	int alive = 0;
+
+	if (!s->npids && !s->ntids)
+		return false;
+	for (int i = 0; i < s->npids; i++)
+		alive += proc_alive(s->pids[i]);
+	for (int i = 0; i < s->ntids; i++)
+		alive += proc_alive(s->tids[i]);
+	return alive == 0;
+}
+
+static void wait_for_end(struct session *ss, int sigfd)
+{
+	const struct settings *s = ss->set;
+	uint64_t deadline = s->duration > 0 ? ss->start_ns + (uint64_t)(s->duration * 1e9) : 0;
+	uint64_t next_check = 0;
+
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
+		};
+		uint64_t now = now_ns();
+		int timeout = 250;
+
+		if (deadline) {
+			if (now >= deadline) {
+				ss->stop_reason = "duration reached";
+				return;
+			}
+			timeout = MIN(timeout, (int)((deadline - now + 999999) / 1000000));
+		}
+		if (poll(fds, 2, timeout) < 0 && errno != EINTR)
+			return;
+		if (fds[1].revents)
+			ring_buffer__consume(ss->rb);
+		if (fds[0].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo != SIGCHLD) {
+					ss->stop_reason = "interrupted";
+					return;
+				}
+			}
+		}
+		if (ss->child && !ss->child_exited &&
+		    waitpid(ss->child, &ss->child_status, WNOHANG) == ss->child) {
+			ss->child_exited = true;
+			ss->stop_reason = "command exited";
+			return;
+		}
+		now = now_ns();
+		if (now >= next_check) {
+			next_check = now + 250000000ULL;
+			if (targets_gone(s)) {
+				ss->stop_reason = "targets exited";
+				return;
+			}
+		}
+	}
+}
+
+static void end_child(struct session *ss)
+{
+	if (!ss->child || ss->child_exited)
+		return;
+	/* We stopped first (duration, Ctrl-C): the command is ours to end. */
+	kill(ss->child, SIGTERM);
+	for (int i = 0; i < 40; i++) {
+		if (waitpid(ss->child, &ss->child_status, WNOHANG) == ss->child) {
+			ss->child_exited = true;
+			return;
+		}
+		usleep(50000);
+	}
+	kill(ss->child, SIGKILL);
+	waitpid(ss->child, &ss->child_status, 0);
+	ss->child_exited = true;
+}
+
+static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts)
+{
+	struct write_opts wo = { .type = p->default_type, .top = ss->set->top };
+	int err = 0;
+
+	if (ss->set->value) {
+		wo.type = profile_find_type(p, ss->set->value);
+		if (wo.type < 0)
+			wo.type = p->default_type;	/* checked against the collector's list earlier */
+	}
+	for (int i = 0; i < nouts; i++) {
+		int e = outs[i].w->write(p, &wo, outs[i].f);
+
+		if (!e && fflush(outs[i].f))
+			e = -errno;
+		if (e) {
+			pr_err("writing %s: %s", outs[i].path ? outs[i].path : "standard output",
+			       strerror(-e));
+			err = e;
+		}
+	}
+	return err;
+}
+
+static void print_summary(struct session *ss, struct profile *p)
+{
+	const struct sample_type *t = &p->types[p->default_type];
+	int64_t total = profile_total(p, p->default_type);
+	char b1[64], b2[64];
+	for (size_t i = 0; i < p->nlosses; i++)
+		pr_warn("%s %s: %s", fmt_count(b1, sizeof(b1), p->losses[i].count),
+			p->losses[i].what, p->losses[i].hint ? p->losses[i].hint : "");
+	if (ss->set->quiet)
+		return;
+	fprintf(stderr, "profiler %s: %s %s, %s stacks, %.2f s (%s)\n", ss->col->name,
+		fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : t->name,
+		fmt_count(b2, sizeof(b2), p->nsamples), p->duration_ns / 1e9,
+		ss->stop_reason ? ss->stop_reason : "stopped");
+	if (!total)
+		fprintf(stderr, "profiler %s: no samples: was the target running%s?\n", ss->col->name,
+			ss->set->npids || ss->set->ntids || ss->set->cmd ? " on a CPU" : "");
+	if (ss->child_exited && WIFEXITED(ss->child_status) && WEXITSTATUS(ss->child_status))
+		fprintf(stderr, "profiler %s: the command exited with status %d\n", ss->col->name,
+			WEXITSTATUS(ss->child_status));
+}
+
+int session_run(const struct collector *col, struct settings *set)
+{
+	struct session ss = { .set = set, .col = col, .child_go = -1, .child_err = -1 };
+	struct output outs[MAX_OUTPUTS + 1];
+	struct profile *p = NULL;
+	sigset_t mask, oldmask;
+	int nouts = 0, sigfd = -1, err, rc = 1;
+	struct timespec rt;
+
+	bpf_setup_logging(set->verbose);
+	raise_fd_limit();
+	err = check_privileges();
+	if (!err)
+		err = check_btf();
+	if (!err)
+		err = check_targets(set);
+	if (err)
+		return 1;
+	if (set->cpus) {
+		ss.cpus = set->cpus;
+		ss.ncpus = set->ncpus;
+	} else if ((err = online_cpus(&ss.cpus, &ss.ncpus))) {
+		pr_err("cannot read the online CPUs from /sys/devices/system/cpu/online: %s",
+		       strerror(-err));
+		return 1;
+	}
+	ss.filter_pids = set->npids > 0 || set->cmd;
+	ss.filter_tids = set->ntids > 0;
+	ss.follow_forks = set->cmd != NULL;
+
+	if (open_outputs(&ss, outs, &nouts))
+		goto out;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		pr_err("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	if (set->cmd && (err = spawn_child(&ss, &oldmask))) {
+		pr_err("cannot start '%s': %s", set->cmd[0], strerror(-err));
+		goto out;
+	}
+
+	ss.sym = symbolizer_new();
+	if (col->start(&ss))
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	ss.start_ns = now_ns();
+	if (ss.child && release_child(&ss))
+		goto out;
+	if (set->verbose)
+		pr_debug("%s: collecting", col->name);
+
+	wait_for_end(&ss, sigfd);
+	col->stop(&ss);
+	ss.stop_ns = now_ns();
+	if (ss.rb)
+		ring_buffer__consume(ss.rb);
+
+	p = profile_new();
+	p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec;
+	p->duration_ns = ss.stop_ns - ss.start_ns;
+	if (col->collect(&ss, p))
+		goto out;
+	symbolizer_resolve(ss.sym, p);
+	if (set->verbose) {
+		struct symbolizer_stats st;
+
+		symbolizer_get_stats(ss.sym, &st);
+		pr_debug("symbolized %zu locations in %.1f ms: %llu named, %llu unnamed, "
+			 "%llu processes, %llu files, %llu symbols", p->nlocs, st.ns / 1e6,
+			 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
+			 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
+			 (unsigned long long)st.symbols);
+	}
+	if (write_outputs(&ss, p, outs, nouts))
+		goto out;
+	print_summary(&ss, p);
+	rc = 0;
+out:
+	end_child(&ss);
+	if (ss.child_go >= 0)
+		close(ss.child_go);	/* an unreleased child reads EOF and exits */
+	if (ss.child_err >= 0)
+		close(ss.child_err);
+	if (ss.child && !ss.child_exited)
+		waitpid(ss.child, NULL, 0);
+	col->destroy(&ss);
+	ring_buffer__free(ss.rb);
+	symbolizer_free(ss.sym);
+	profile_free(p);
+	for (int i = 0; i < nouts; i++) {
+		if (outs[i].f && outs[i].f != stdout) {
+			fclose(outs[i].f);
+			if (rc)	/* leave no empty file behind a failed run */
+				unlink(outs[i].path);
+		}
+	}
+	if (sigfd >= 0)
+		close(sigfd);
+	if (ss.cpus != set->cpus)
+		free(ss.cpus);
+	return rc;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One profiling run: targets, the command to start, the wait, and the way
+ * from a collector's data to the writers.  Collectors use the helpers here
+ * for what every BPF collector shares: target maps, the new-process ring
+ * buffer, stacks, loss counters and perf events.
+ */
+#ifndef PROFILER_SESSION_H
+#define PROFILER_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cli/settings.h"
+#include "collectors/collector.h"
+#include "symbol/symbolizer.h"
+
+struct bpf_map;
+struct bpf_program;
+struct bpf_link;
+struct ring_buffer;
+struct perf_event_attr;
+
+struct session {
+	struct settings *set;
+	const struct collector *col;
+	void *priv;			/* the collector's own state */
+	struct symbolizer *sym;
+	struct ring_buffer *rb;		/* new-process announcements */
+
+	/* derived from the settings for the BPF side */
+	bool filter_pids;		/* targets map holds processes */
+	bool filter_tids;		/* targets map holds threads */
+	bool follow_forks;		/* children of targets join them */
+
+	pid_t child;			/* -- CMD, or 0 */
+	int child_go;			/* write end: releases the child */
+	int child_err;			/* read end: errno of a failed exec */
+	int child_status;
+	bool child_exited;
+
+	int *cpus;			/* CPUs to open per-CPU events on */
+	int ncpus;
+	uint64_t start_ns, stop_ns;
+	const char *stop_reason;
+};
+
+/* Run one subcommand to the end: returns the process exit code. */
+int session_run(const struct collector *col, struct settings *set);
+
+/* ---- helpers for collectors ---- */
+
+/* Route libbpf's messages to -v. */
+void bpf_setup_logging(int verbose);
+/* Turn a failed load/attach into a one-line message that names the fix. */
+int bpf_explain(const char *what, int err);
+/* Put the target pids/tids (and the -- CMD child) into a targets map. */
+int session_fill_targets(struct session *ss, struct bpf_map *targets);
+/* Watch the proc_events ring buffer: each new process gets its mappings read. */
+int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
+/* Sum the per-CPU loss counters into the profile, with hints. */
+void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
+			const char *map_size_option);
+/* Frames of a stack id from a stacks map; 0 frames when not found. */
+uint32_t stack_read(int stacks_fd, uint64_t id, uint64_t *ips);
+/* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */
+void session_add_stack(struct profile *p, int stacks_fd, uint64_t id, enum frame_kind kind,
+		       uint32_t pid, bool first_is_ip, uint32_t *ids, uint32_t *n);
+/* Open attr on every session CPU and attach prog: links[ncpus], NULL where skipped. */
+int session_attach_perf(struct session *ss, struct perf_event_attr *attr,
+			struct bpf_program *prog, struct bpf_link **links);
+/* A power of two between lo and hi, at least want. */
+uint32_t map_size(uint64_t want, uint32_t lo, uint32_t hi);
+
+#endif /* PROFILER_SESSION_H */

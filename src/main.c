@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/* profiler: one binary, one subcommand per collector. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "collectors/collector.h"
+#include "core/session.h"
+#include "util/util.h"
+
+#ifndef PROFILER_VERSION
+#define PROFILER_VERSION "0.1.0"
+#endif
+
+/* The registry: a new subcommand is one line here. */
+static const struct collector *const collectors[] = {
+	&cpu_collector,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: profiler COMMAND [OPTIONS] [-- PROGRAM [ARGS...]]\n"
+		"Low-overhead profiler built on BPF: aggregates in the kernel, names every frame.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(collectors); i++)
+		fprintf(f, "  %-8s %s\n", collectors[i]->name, collectors[i]->summary);
+	fprintf(f,
+		"\nExamples:\n"
+		"  profiler cpu -p 1234 -d 30 > out.folded     then: flamegraph.pl out.folded > out.svg\n"
+		"  profiler cpu -d 10 -f report                 the whole system for 10 s, as a report\n"
+		"  profiler cpu -o run.folded -- ./myprog args  a command, from start to exit\n\n"
+		"'profiler COMMAND --help' lists a command's options; 'man profiler' has the rest.\n"
+		"Needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct settings set = {};
+	const struct collector *col = NULL;
+	int err, rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("profiler %s\n", PROFILER_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(collectors); i++)
+		if (!strcmp(argv[1], collectors[i]->name))
+			col = collectors[i];
+	if (!col) {
+		pr_err("unknown command '%s': run 'profiler --help' for the list", argv[1]);
+		return 2;
+	}
+	err = args_parse(col, argc - 1, argv + 1, &set);
+	if (err) {
+		settings_free(&set);
+		return err > 0 ? 0 : 2;
+	}
+	rc = session_run(col, &set);
+	settings_free(&set);
+	return rc;
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Folded stacks, the input of flamegraph.pl: one line per unique stack,
+ * "comm;root;...;leaf VALUE", user frames then kernel frames, kernel
+ * frames suffixed "_[k]" as stackcollapse-perf.pl --all writes them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/output.h"
+#include "util/util.h"
+
+struct line {
+	char *text;
+	int64_t value;
+};
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
+}
+
+static char *stack_text(const struct profile *p, size_t s)
+{
+	const struct sample *smp = &p->samples[s];
+	const uint32_t *fr = profile_sample_frames(p, s);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	/* process names keep no spaces, as stackcollapse-perf.pl does */
+	for (const char *c = smp->comm; *c; c++)
+		fputc(*c == ' ' ? '_' : *c == ';' ? ':' : *c, m);
+	for (uint32_t i = smp->nframes; i-- > 0;) {
+		const struct location *l = &p->locs[fr[i]];
+
+		fputc(';', m);
+		fput_frame(m, l->name);
+		if (l->kind == FRAME_KERNEL)
+			fputs("_[k]", m);
+	}
+	fclose(m);
+	return buf;
+}
+
+int write_folded(const struct profile *p, const struct write_opts *o, FILE *f)
+{
+	struct line *lines = xcalloc(p->nsamples, sizeof(*lines));
+	size_t n = 0;
+
+	for (size_t s = 0; s < p->nsamples; s++) {
+		int64_t v = profile_value(p, s, o->type);
+
+		if (v <= 0)
+			continue;
+		lines[n].text = stack_text(p, s);
+		if (!lines[n].text)
+			continue;
+		lines[n++].value = v;
+	}
+	/* Different addresses in the same functions fold into one line. */
+	qsort(lines, n, sizeof(*lines), cmp_line);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		int64_t v = lines[i].value;
+
+		while (j < n && !strcmp(lines[j].text, lines[i].text))
+			v += lines[j++].value;
+		fprintf(f, "%s %lld\n", lines[i].text, (long long)v);
+		i = j;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(lines[i].text);
+	free(lines);
+	return ferror(f) ? -EIO : 0;
+}

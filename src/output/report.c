@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The human-readable report: totals, losses, top functions by self and by
+ * total value, and the hottest stacks.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/output.h"
+#include "util/idxmap.h"
+#include "util/util.h"
+
+struct func {
+	const char *name;
+	const char *module;
+	int64_t self, total;
+	size_t last_sample;	/* counts a recursive function once per stack */
+};
+
+struct stack_agg {
+	size_t sample;		/* a representative sample */
+	int64_t value;
+};
+
+struct agg {
+	const struct profile *p;
+	struct func *funcs;
+	size_t nfuncs, funcs_cap;
+	struct idxmap func_index;
+	struct stack_agg *stacks;
+	size_t nstacks, stacks_cap;
+	struct idxmap stack_index;
+	/* lookup keys */
+	const struct location *key_loc;
+	size_t key_sample;
+};
+
+static bool func_eq(const void *ctx, uint32_t idx)
+{
+	const struct agg *a = ctx;
+
+	return a->funcs[idx].name == a->key_loc->name && a->funcs[idx].module == a->key_loc->module;
+}
+
+static struct func *func_get(struct agg *a, const struct location *l)
+{
+	uint64_t h = hash_u64((uintptr_t)l->name ^ hash_u64((uintptr_t)l->module));
+	int64_t i;
+
+	a->key_loc = l;
+	i = idxmap_find(&a->func_index, h, func_eq, a);
+	if (i >= 0)
+		return &a->funcs[i];
+	GROW(a->funcs, a->funcs_cap, a->nfuncs + 1);
+	a->funcs[a->nfuncs] = (struct func){ l->name, l->module, 0, 0, SIZE_MAX };
+	idxmap_insert(&a->func_index, h, a->nfuncs);
+	return &a->funcs[a->nfuncs++];
+}
+
+/* Two samples are the same stack when pid, comm and every frame's name match. */
+static bool stack_eq(const void *ctx, uint32_t idx)
+{
+	const struct agg *a = ctx;
+	const struct profile *p = a->p;
+	const struct sample *x = &p->samples[a->stacks[idx].sample];
+	const struct sample *y = &p->samples[a->key_sample];
+	const uint32_t *fx = p->frames + x->first, *fy = p->frames + y->first;
+
+	if (x->pid != y->pid || x->comm != y->comm || x->nframes != y->nframes)
+		return false;
+	for (uint32_t i = 0; i < x->nframes; i++)
+		if (p->locs[fx[i]].name != p->locs[fy[i]].name)
+			return false;
+	return true;
+}
+
+static uint64_t stack_hash(const struct profile *p, size_t s)
+{
+	const struct sample *smp = &p->samples[s];
+	const uint32_t *fr = p->frames + smp->first;
+	uint64_t h = hash_u64(smp->pid ^ (uintptr_t)smp->comm);
+
+	for (uint32_t i = 0; i < smp->nframes; i++)
+		h = hash_u64(h ^ (uintptr_t)p->locs[fr[i]].name);
+	return h;
+}
+
+static int cmp_self(const void *a, const void *b)
+{
+	const struct func *x = a, *y = b;
+
+	if (x->self != y->self)
+		return x->self < y->self ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_total(const void *a, const void *b)
+{
+	const struct func *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_stack(const void *a, const void *b)
+{
+	const struct stack_agg *x = a, *y = b;
+
+	if (x->value != y->value)
+		return x->value < y->value ? 1 : -1;
+	return (x->sample > y->sample) - (x->sample < y->sample);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static const char *module_label(const char *module)
+{
+	const char *s;
+
+	if (!module)
+		return "";
+	if (!strcmp(module, "[kernel.kallsyms]"))
+		return "[kernel]";
+	s = strrchr(module, '/');
+	return s ? s + 1 : module;
+}
+
+static double pct(int64_t v, int64_t total)
+{
+	return total ? 100.0 * (double)v / (double)total : 0.0;
+}
+
+static void print_header(const struct profile *p, const struct write_opts *o, FILE *f,
+			 int64_t total, size_t nprocs)
+{
+	const struct sample_type *t = &p->types[o->type];
+	double secs = p->duration_ns / 1e9;
+	char b1[64], b2[64];
+
+	fprintf(f, "Profile:    %s\n", p->event ? p->event : t->name);
+	if (p->duration_ns)
+		fprintf(f, "Duration:   %.2f s\n", secs);
+	fprintf(f, "Total:      %s %s", fmt_value(b1, sizeof(b1), t->unit, total),
+		strcmp(t->unit, "count") ? "" : t->name);
+	if (secs > 0)
+		fprintf(f, " (%s/s)", fmt_value(b2, sizeof(b2), t->unit, total / secs));
+	if (!strcmp(t->unit, "count") && p->period > 0 && !strcmp(p->period_type.unit, "nanoseconds"))
+		fprintf(f, ", about %s of %s", fmt_value(b2, sizeof(b2), "nanoseconds",
+			(double)total * p->period), p->period_type.name);
+	fprintf(f, "\n");
+	fprintf(f, "Processes:  %zu\n", nprocs);
+	if (!p->nlosses) {
+		fprintf(f, "Lost:       none\n");
+	} else {
+		for (size_t i = 0; i < p->nlosses; i++)
+			fprintf(f, "%s %s %s%s%s\n", i ? "           " : "Lost:      ",
+				fmt_count(b1, sizeof(b1), p->losses[i].count), p->losses[i].what,
+				p->losses[i].hint ? ": " : "", p->losses[i].hint ? p->losses[i].hint : "");
+	}
+}
+
+static void print_funcs(struct agg *a, const struct write_opts *o, FILE *f, int64_t total,
+			bool by_self)
+{
+	const struct sample_type *t = &a->p->types[o->type];
+	char b1[64], b2[64];
+	size_t shown = 0;
+
+	qsort(a->funcs, a->nfuncs, sizeof(*a->funcs), by_self ? cmp_self : cmp_total);
+	fprintf(f, "\nTop functions by %s %s:\n", by_self ? "self" : "total", t->name);
+	fprintf(f, "%12s %6s %12s %6s  %s\n", "SELF", "%", "TOTAL", "%", "FUNCTION");
+	for (size_t i = 0; i < a->nfuncs && (int)shown < o->top; i++) {
+		const struct func *fn = &a->funcs[i];
+
+		if ((by_self ? fn->self : fn->total) <= 0)
+			break;
+		fprintf(f, "%12s %5.1f%% %12s %5.1f%%  %s  [%s]\n",
+			fmt_value(b1, sizeof(b1), t->unit, fn->self), pct(fn->self, total),
+			fmt_value(b2, sizeof(b2), t->unit, fn->total), pct(fn->total, total),
+			fn->name, module_label(fn->module));
+		shown++;
+	}
+}
+
+static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int64_t total)
+{
+	const struct profile *p = a->p;
+	const struct sample_type *t = &p->types[o->type];
+	size_t shown = 0;
+	char b1[64];
+
+	qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
+	fprintf(f, "\nHottest stacks (leaf first):\n");
+	for (size_t i = 0; i < a->nstacks && (int)shown < (o->top + 1) / 2; i++) {
+		const struct sample *s = &p->samples[a->stacks[i].sample];
+		const uint32_t *fr = p->frames + s->first;
+
+		if (a->stacks[i].value <= 0)
+			break;
+		fprintf(f, "\n  %s %s (%.1f%%)  %s [pid %u]\n",
+			fmt_value(b1, sizeof(b1), t->unit, a->stacks[i].value),
+			strcmp(t->unit, "count") ? "" : t->name,
+			pct(a->stacks[i].value, total), s->comm, s->pid);
+		for (uint32_t k = 0; k < s->nframes; k++) {
+			const struct location *l = &p->locs[fr[k]];
+
+			if (k == 48 && s->nframes > 50) {
+				fprintf(f, "      ... %u more frames\n", s->nframes - k - 1);
+				k = s->nframes - 2;
+				continue;
+			}
+			fprintf(f, "      %s  [%s]\n", l->name, module_label(l->module));
+		}
+		shown++;
+	}
+	if (!shown)
+		fprintf(f, "  (none)\n");
+}
+
+int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
+{
+	struct agg a = { .p = p };
+	int64_t total = 0;
+	uint32_t *pids = NULL;
+	size_t npids = 0, pids_cap = 0, nprocs = 0;
+
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const struct sample *smp = &p->samples[s];
+		const uint32_t *fr = p->frames + smp->first;
+		int64_t v = profile_value(p, s, o->type);
+		uint64_t h;
+		int64_t si;
+
+		if (v <= 0)
+			continue;
+		total += v;
+		GROW(pids, pids_cap, npids + 1);
+		pids[npids++] = smp->pid;
+		for (uint32_t i = 0; i < smp->nframes; i++) {
+			struct func *fn = func_get(&a, &p->locs[fr[i]]);
+
+			if (i == 0)
+				fn->self += v;
+			if (fn->last_sample != s) {
+				fn->total += v;
+				fn->last_sample = s;
+			}
+		}
+		h = stack_hash(p, s);
+		a.key_sample = s;
+		si = idxmap_find(&a.stack_index, h, stack_eq, &a);
+		if (si >= 0) {
+			a.stacks[si].value += v;
+		} else {
+			GROW(a.stacks, a.stacks_cap, a.nstacks + 1);
+			a.stacks[a.nstacks] = (struct stack_agg){ s, v };
+			idxmap_insert(&a.stack_index, h, a.nstacks++);
+		}
+	}
+	qsort(pids, npids, sizeof(*pids), cmp_u32);
+	for (size_t i = 0; i < npids; i++)
+		nprocs += i == 0 || pids[i] != pids[i - 1];
+	print_header(p, o, f, total, nprocs);
+	if (total > 0) {
+		print_funcs(&a, o, f, total, true);
+		print_funcs(&a, o, f, total, false);
+		print_stacks(&a, o, f, total);
+	} else {
+		fprintf(f, "\nNo samples.\n");
+	}
+	free(pids);
+	free(a.funcs);
+	free(a.stacks);
+	idxmap_free(&a.func_index);
+	idxmap_free(&a.stack_index);
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbol/demangle.h"
+#include "symbol/elf_syms.h"
+#include "util/util.h"
+
+static uint32_t add_name(struct elf_syms *es, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	uint32_t off = es->names_len;
+
+	GROW(es->names, es->names_cap, es->names_len + len);
+	memcpy(es->names + off, name, len);
+	es->names_len += len;
+	return off;
+}
+
+static uint8_t sym_rank(const GElf_Sym *sym, const char *name)
+{
+	int bind = GELF_ST_BIND(sym->st_info);
+	uint8_t r = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+	int us = 0;
+
+	/* malloc before __libc_malloc: fewer leading underscores reads better */
+	while (name[us] == '_' && us < 3)
+		us++;
+	return r * 4 + us;
+}
+
+static void read_symtab(struct elf_syms *es, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t count;
+
+	if (!data || !sh->sh_entsize)
+		return;
+	count = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym sym;
+		const char *name;
+		int type;
+
+		if (!gelf_getsym(data, i, &sym))
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		GROW(es->syms, es->cap, es->n + 1);
+		es->syms[es->n].addr = sym.st_value;
+		es->syms[es->n].size = sym.st_size;
+		es->syms[es->n].rank = sym_rank(&sym, name);
+		es->syms[es->n].name = add_name(es, name);
+		es->n++;
+	}
+}
+
+static void read_build_id(struct elf_syms *es, Elf *elf, Elf_Scn *scn)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp((char *)data->d_buf + name_off, "GNU", 4) &&
+		    nh.n_descsz <= sizeof(es->build_id)) {
+			memcpy(es->build_id, (char *)data->d_buf + desc_off, nh.n_descsz);
+			es->build_id_len = nh.n_descsz;
+			return;
+		}
+	}
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct elf_sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank - y->rank;
+	/* a sized symbol says more than a zero-sized label */
+	return (y->size > 0) - (x->size > 0);
+}
+
+static struct elf_syms *read_elf(Elf *elf)
+{
+	struct elf_syms *es;
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	GElf_Shdr sh, symtab_sh, dynsym_sh;
+	GElf_Ehdr eh;
+	size_t nph, j = 0;
+
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
+		errno = ENOEXEC;
+		return NULL;
+	}
+	es = xcalloc(1, sizeof(*es));
+	es->is_dyn = eh.e_type == ET_DYN;
+
+	if (elf_getphdrnum(elf, &nph) == 0) {
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			GROW(es->segs, es->segs_cap, es->nsegs + 1);
+			es->segs[es->nsegs].offset = ph.p_offset;
+			es->segs[es->nsegs].vaddr = ph.p_vaddr;
+			es->segs[es->nsegs].filesz = ph.p_filesz;
+			es->segs[es->nsegs].exec = ph.p_flags & PF_X;
+			es->nsegs++;
+		}
+	}
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB) {
+			symtab = scn;
+			symtab_sh = sh;
+		} else if (sh.sh_type == SHT_DYNSYM) {
+			dynsym = scn;
+			dynsym_sh = sh;
+		} else if (sh.sh_type == SHT_NOTE && !es->build_id_len) {
+			read_build_id(es, elf, scn);
+		}
+	}
+	if (symtab) {
+		read_symtab(es, elf, symtab, &symtab_sh);
+		es->has_symtab = es->n > 0;
+	}
+	/* .symtab is a superset of .dynsym; read .dynsym only without it */
+	if (!es->has_symtab && dynsym)
+		read_symtab(es, elf, dynsym, &dynsym_sh);
+
+	qsort(es->syms, es->n, sizeof(*es->syms), cmp_sym);
+	for (size_t i = 0; i < es->n; i++)
+		if (j == 0 || es->syms[j - 1].addr != es->syms[i].addr)
+			es->syms[j++] = es->syms[i];
+	es->n = j;
+	es->demangled = xcalloc(es->n, sizeof(*es->demangled));
+	return es;
+}
+
+static void elf_init(void)
+{
+	/* idempotent and cheap: libelf only records the version */
+	elf_version(EV_CURRENT);
+}
+
+struct elf_syms *elf_syms_from_fd(int fd)
+{
+	struct elf_syms *es;
+	Elf *elf;
+
+	elf_init();
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf) {
+		errno = ENOEXEC;
+		return NULL;
+	}
+	es = read_elf(elf);
+	elf_end(elf);
+	return es;
+}
+
+struct elf_syms *elf_syms_from_mem(const void *image, size_t size)
+{
+	struct elf_syms *es;
+	Elf *elf;
+
+	elf_init();
+	/* libelf does not write through the pointer in read mode */
+	elf = elf_memory((char *)image, size);
+	if (!elf) {
+		errno = ENOEXEC;
+		return NULL;
+	}
+	es = read_elf(elf);
+	elf_end(elf);
+	return es;
+}
+
+void elf_syms_free(struct elf_syms *es)
+{
+	if (!es)
+		return;
+	for (size_t i = 0; i < es->n; i++)
+		free(es->demangled[i]);
+	free(es->demangled);
+	free(es->syms);
+	free(es->names);
+	free(es->segs);
+	free(es);
+}
+
+bool elf_syms_offset_to_addr(const struct elf_syms *es, uint64_t off, uint64_t *addr)
+{
+	for (size_t i = 0; i < es->nsegs; i++) {
+		const struct elf_seg *s = &es->segs[i];
+
+		if (off >= s->offset && off < s->offset + s->filesz) {
+			*addr = off - s->offset + s->vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+const struct elf_sym *elf_syms_lookup(const struct elf_syms *es, uint64_t addr)
+{
+	size_t lo = 0, hi = es->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (es->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* lo - 1 is the last symbol starting at or below addr; a few more
+	 * below may still contain addr when symbols nest */
+	for (size_t k = 0; k < 4 && lo > k; k++) {
+		const struct elf_sym *s = &es->syms[lo - 1 - k];
+
+		if (s->size) {
+			if (addr < s->addr + s->size)
+				return s;
+		} else if (k == 0) {
+			/* a zero-sized symbol reaches to the next one */
+			return s;
+		}
+	}
+	return NULL;
+}
+
+const char *elf_syms_name(struct elf_syms *es, const struct elf_sym *sym)
+{
+	size_t i = sym - es->syms;
+	const char *raw = es->names + sym->name;
+
+	if (!es->demangled[i]) {
+		char *d = demangle(raw);
+
+		es->demangled[i] = d ? d : xstrdup(raw);
+	}
+	return es->demangled[i];
+}

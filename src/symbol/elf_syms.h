@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Function symbols of one ELF file, read with libelf: .symtab when the file
+ * has one, else .dynsym; sorted by address, sizes honoured; plus the
+ * PT_LOAD segments that turn a file offset into an ELF address, and the
+ * GNU build-id.
+ */
+#ifndef PROFILER_ELF_SYMS_H
+#define PROFILER_ELF_SYMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_sym {
+	uint64_t addr;
+	uint64_t size;		/* 0: extends to the next symbol */
+	uint32_t name;		/* offset in elf_syms.names */
+	uint8_t rank;		/* preference among aliases, lower is better */
+};
+
+struct elf_seg {
+	uint64_t offset, vaddr, filesz;
+	bool exec;
+};
+
+struct elf_syms {
+	struct elf_sym *syms;
+	size_t n, cap;
+	char *names;
+	size_t names_len, names_cap;
+	struct elf_seg *segs;
+	size_t nsegs, segs_cap;
+	char **demangled;	/* lazily filled, one per symbol */
+	unsigned char build_id[20];
+	size_t build_id_len;
+	bool has_symtab;	/* false: only .dynsym (stripped) */
+	bool is_dyn;		/* ET_DYN: PIE or shared library */
+};
+
+/* Read the file open at fd (not closed).  NULL with errno set on failure. */
+struct elf_syms *elf_syms_from_fd(int fd);
+/* Read an ELF image already in memory, such as the vDSO. */
+struct elf_syms *elf_syms_from_mem(const void *image, size_t size);
+void elf_syms_free(struct elf_syms *es);
+
+/* ELF address of a file offset, through the PT_LOAD segments; false when
+ * no segment holds it. */
+bool elf_syms_offset_to_addr(const struct elf_syms *es, uint64_t off, uint64_t *addr);
+/* The symbol that contains addr, or NULL. */
+const struct elf_sym *elf_syms_lookup(const struct elf_syms *es, uint64_t addr);
+/* Its name, demangled when mangled. */
+const char *elf_syms_name(struct elf_syms *es, const struct elf_sym *sym);
+
+#endif /* PROFILER_ELF_SYMS_H */

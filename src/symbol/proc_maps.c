@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbol/proc_maps.h"
+#include "util/util.h"
+
+int proc_maps_parse(const char *text, struct proc_map **out, size_t *n)
+{
+	struct proc_map *maps = NULL;
+	size_t cnt = 0, cap = 0;
+	const char *line = text;
+
+	while (line && *line) {
+		const char *next = strchr(line, '\n');
+		unsigned long long start, end, off, ino;
+		unsigned int major, minor;
+		char perms[5];
+		int pos = 0;
+
+		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms,
+			   &off, &major, &minor, &ino, &pos) >= 7 && perms[2] == 'x') {
+			size_t plen = next ? (size_t)(next - line - pos) : strlen(line + pos);
+			struct proc_map *m;
+
+			/* pos may stop short of the path when it is absent */
+			if (pos == 0)
+				plen = 0;
+			GROW(maps, cap, cnt + 1);
+			m = &maps[cnt++];
+			m->start = start;
+			m->end = end;
+			m->offset = off;
+			m->dev = ((uint64_t)major << 32) | minor;
+			m->ino = ino;
+			m->file = -1;
+			m->path = xmalloc(plen + 1);
+			memcpy(m->path, line + pos, plen);
+			m->path[plen] = '\0';
+			if (!strcmp(m->path, "[vdso]"))
+				m->kind = MAP_VDSO;
+			else if (m->path[0] == '[')
+				m->kind = MAP_OTHER;
+			else if (!ino || !m->path[0])
+				m->kind = MAP_ANON;
+			else
+				m->kind = MAP_FILE;
+		}
+		line = next ? next + 1 : NULL;
+	}
+	*out = maps;
+	*n = cnt;
+	return 0;
+}
+
+int proc_maps_read(uint32_t pid, struct proc_map **out, size_t *n)
+{
+	char path[64], *text;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	text = read_file(path, NULL);
+	if (!text)
+		return errno == ENOENT ? -ESRCH : -errno;
+	err = proc_maps_parse(text, out, n);
+	free(text);
+	/* a zombie has no mappings left: as good as gone */
+	if (!err && *n == 0)
+		return -ESRCH;
+	return err;
+}
+
+const struct proc_map *proc_maps_find(const struct proc_map *maps, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < maps[mid].start)
+			hi = mid;
+		else if (addr >= maps[mid].end)
+			lo = mid + 1;
+		else
+			return &maps[mid];
+	}
+	return NULL;
+}
+
+void proc_maps_free(struct proc_map *maps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(maps[i].path);
+	free(maps);
+}

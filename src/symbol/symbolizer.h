@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Names every location of a profile: kernel frames from kallsyms, user
+ * frames through the process's mappings and the ELF files behind them.
+ * Files are cached by (device, inode): a thousand processes of one binary
+ * read it once.  A frame that cannot be named comes out as module+0xOFFSET.
+ */
+#ifndef PROFILER_SYMBOLIZER_H
+#define PROFILER_SYMBOLIZER_H
+
+#include <stdint.h>
+
+#include "core/profile.h"
+
+struct symbolizer;
+
+struct symbolizer_stats {
+	uint64_t procs;		/* processes whose mappings were read */
+	uint64_t files;		/* distinct binaries opened */
+	uint64_t files_loaded;	/* binaries whose symbols were read */
+	uint64_t symbols;	/* symbols read from them */
+	uint64_t resolved;	/* locations named by a symbol */
+	uint64_t unnamed;	/* locations named module+0xOFFSET or like */
+	uint64_t ns;		/* time spent in symbolizer_resolve */
+};
+
+struct symbolizer *symbolizer_new(void);
+void symbolizer_free(struct symbolizer *sz);
+
+/*
+ * Read the mappings of pid now and open the files behind them, so that
+ * the process can be symbolized after it exits.  Called when a process is
+ * first seen, and again after exec.
+ */
+void symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
+
+/* Give every location of p a name. */
+int symbolizer_resolve(struct symbolizer *sz, struct profile *p);
+
+/* For tests: use this kallsyms file instead of /proc/kallsyms. */
+void symbolizer_set_kallsyms(struct symbolizer *sz, const char *path);
+
+void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *st);
+
+#endif /* PROFILER_SYMBOLIZER_H */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers used everywhere: messages, allocation, number parsing. */
+#ifndef PROFILER_UTIL_H
+#define PROFILER_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* One line on stderr, prefixed "profiler: ". */
+void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with -v. */
+void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void set_verbose(int level);
+int verbose_level(void);
+
+/* Allocation failure is not recoverable in a profiler: say so and exit. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+/* Grow *p (of *cap elements of size) to hold at least need elements. */
+void grow_array(void **p, size_t *cap, size_t need, size_t size);
+#define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* Parsers: 0 on success, -EINVAL when s is not a number, -ERANGE when out of [min, max]. */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int parse_seconds(const char *s, double *out);
+/* "0,2-5,7" into a sorted, de-duplicated list of ints below limit. */
+int parse_int_list(const char *s, int limit, int **out, int *n);
+
+uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
+uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
+uint64_t hash_u64(uint64_t x);
+
+/* Read a whole (small, /proc or /sys) file; NUL-terminated; caller frees. */
+char *read_file(const char *path, size_t *len);
+
+/* "1,234,567" */
+const char *fmt_count(char *buf, size_t size, uint64_t n);
+
+#endif /* PROFILER_UTIL_H */
