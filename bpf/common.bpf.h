@@ -8,6 +8,9 @@
 #ifndef EFAULT
 #define EFAULT 14
 #endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
 #ifndef EEXIST
 #define EEXIST 17
 #endif

@@ -9,6 +9,10 @@
  * hashed to 63 bits and stored in an ordinary hash map keyed by that hash,
  * which chains collisions: a stack is lost only when the map is full, and
  * that is counted.
+ *
+ * A map that allocates as it fills can still refuse an element for want
+ * of memory in the allocator's per-CPU cache (seen at start-up, -ENOMEM);
+ * such a stack goes to a small preallocated spill map instead.
  */
 #ifndef PROFILER_STACKS_BPF_H
 #define PROFILER_STACKS_BPF_H
@@ -22,6 +26,13 @@ struct {
 	__type(key, __u64);
 	__type(value, struct stack_frames);
 } stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct stack_frames);
+} stacks_spill SEC(".maps");
 
 /* Two slots per CPU: user and kernel stack of the sample being taken. */
 struct {
@@ -84,11 +95,15 @@ static __always_inline __u64 stack_capture(void *ctx, int user)
 		return id;
 	/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
 	len = bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST);
-	if (len && len != -EEXIST) {
-		count_drop(DROP_STACKS_FULL);
-		return STACK_ID_LOST;
+	if (!len || len == -EEXIST)
+		return id;
+	if (len == -ENOMEM) {
+		len = bpf_map_update_elem(&stacks_spill, &id, buf, BPF_NOEXIST);
+		if (!len || len == -EEXIST)
+			return id;
 	}
-	return id;
+	count_drop(DROP_STACKS_FULL);
+	return STACK_ID_LOST;
 }
 
 #endif /* PROFILER_STACKS_BPF_H */

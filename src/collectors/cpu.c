@@ -172,9 +172,12 @@ static int cpu_start(struct session *ss)
 	err = session_watch_procs(ss, skel->maps.proc_events);
 	if (err)
 		return bpf_explain("opening the ring buffer", err);
-	if (ss->follow_forks && !bpf_program__attach(skel->progs.follow_fork))
+	/* links kept in the skeleton are destroyed with it */
+	if (ss->follow_forks &&
+	    !(skel->links.follow_fork = bpf_program__attach(skel->progs.follow_fork)))
 		return bpf_explain("attaching sched_process_fork", -errno);
-	if (!bpf_program__attach(skel->progs.proc_exec))
+	skel->links.proc_exec = bpf_program__attach(skel->progs.proc_exec);
+	if (!skel->links.proc_exec)
 		return bpf_explain("attaching sched_process_exec", -errno);
 
 	st->links = xcalloc(ss->ncpus, sizeof(*st->links));
@@ -199,7 +202,7 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	const struct settings *s = ss->set;
 	struct cpu_state *st = ss->priv;
 	int counts_fd = bpf_map__fd(st->skel->maps.counts);
-	int stacks_fd = bpf_map__fd(st->skel->maps.stacks);
+	struct stack_maps sm;
 	struct cpu_key key, next, *prev = NULL;
 	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
 	int64_t period = 1000000000LL / s->freq;
@@ -216,6 +219,7 @@ static int cpu_collect(struct session *ss, struct profile *p)
 		 ss->ncpus == 1 ? "" : "s");
 	p->event = profile_intern(p, event);
 
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
 	while ((err = bpf_map_get_next_key(counts_fd, prev, &next)) == 0) {
 		uint64_t count;
 		uint32_t n = 0;
@@ -224,8 +228,8 @@ static int cpu_collect(struct session *ss, struct profile *p)
 		prev = &key;
 		if (bpf_map_lookup_elem(counts_fd, &key, &count))
 			continue;
-		session_add_stack(p, stacks_fd, key.kern_stack, FRAME_KERNEL, key.pid, true, ids, &n);
-		session_add_stack(p, stacks_fd, key.user_stack, FRAME_USER, key.pid, true, ids, &n);
+		session_add_stack(p, &sm, key.kern_stack, FRAME_KERNEL, key.pid, true, ids, &n);
+		session_add_stack(p, &sm, key.user_stack, FRAME_USER, key.pid, true, ids, &n);
 		key.comm[TASK_COMM_LEN - 1] = '\0';
 		profile_add_sample(p, ids, n, key.pid, 0, key.comm,
 				   (int64_t[]){ (int64_t)count, (int64_t)count * period });

@@ -140,26 +140,35 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
 	(void)ss;
 }
 
-uint32_t stack_read(int stacks_fd, uint64_t id, uint64_t *ips)
+void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill)
+{
+	sm->fd = bpf_map__fd(stacks);
+	sm->spill_fd = bpf_map__fd(spill);
+}
+
+uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 {
 	uint32_t n = 0;
 
-	if (!(id & STACK_ID_VALID_BIT) || bpf_map_lookup_elem(stacks_fd, &id, ips))
+	if (!(id & STACK_ID_VALID_BIT))
+		return 0;
+	if (bpf_map_lookup_elem(sm->fd, &id, ips) && bpf_map_lookup_elem(sm->spill_fd, &id, ips))
 		return 0;
 	while (n < MAX_STACK_DEPTH && ips[n])
 		n++;
 	return n;
 }
 
-void session_add_stack(struct profile *p, int stacks_fd, uint64_t id, enum frame_kind kind,
-		       uint32_t pid, bool first_is_ip, uint32_t *ids, uint32_t *n)
+void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t id,
+		       enum frame_kind kind, uint32_t pid, bool first_is_ip, uint32_t *ids,
+		       uint32_t *n)
 {
 	uint64_t ips[MAX_STACK_DEPTH];
 	uint32_t nips;
 
 	if (id == STACK_ID_NONE)
 		return;
-	nips = stack_read(stacks_fd, id, ips);
+	nips = stack_read(sm, id, ips);
 	if (!nips) {
 		/* Counted in the drops map; marked here so the sample keeps its place. */
 		const char *mark = kind == FRAME_KERNEL ? "[lost kernel stack]" : "[lost user stack]";

@@ -62,11 +62,18 @@ int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
 /* Sum the per-CPU loss counters into the profile, with hints. */
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
 			const char *map_size_option);
-/* Frames of a stack id from a stacks map; 0 frames when not found. */
-uint32_t stack_read(int stacks_fd, uint64_t id, uint64_t *ips);
+/* The two maps of bpf/stacks.bpf.h. */
+struct stack_maps {
+	int fd;
+	int spill_fd;
+};
+void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
+/* Frames of a stack id; 0 frames when not found. */
+uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
 /* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */
-void session_add_stack(struct profile *p, int stacks_fd, uint64_t id, enum frame_kind kind,
-		       uint32_t pid, bool first_is_ip, uint32_t *ids, uint32_t *n);
+void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t id,
+		       enum frame_kind kind, uint32_t pid, bool first_is_ip, uint32_t *ids,
+		       uint32_t *n);
 /* Open attr on every session CPU and attach prog: links[ncpus], NULL where skipped. */
 int session_attach_perf(struct session *ss, struct perf_event_attr *attr,
 			struct bpf_program *prog, struct bpf_link **links);

@@ -120,14 +120,21 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static const char *module_label(const char *module)
+/* "burn31" for /usr/bin/burn31, "kernel" for [kernel.kallsyms], "ext4" for [ext4] */
+static const char *module_label(char *buf, size_t size, const char *module)
 {
 	const char *s;
+	size_t len;
 
 	if (!module)
 		return "";
 	if (!strcmp(module, "[kernel.kallsyms]"))
-		return "[kernel]";
+		return "kernel";
+	if (module[0] == '[') {
+		len = strcspn(module + 1, "]");
+		snprintf(buf, size, "%.*s", (int)len, module + 1);
+		return buf;
+	}
 	s = strrchr(module, '/');
 	return s ? s + 1 : module;
 }
@@ -170,7 +177,7 @@ static void print_funcs(struct agg *a, const struct write_opts *o, FILE *f, int6
 			bool by_self)
 {
 	const struct sample_type *t = &a->p->types[o->type];
-	char b1[64], b2[64];
+	char b1[64], b2[64], mb[256];
 	size_t shown = 0;
 
 	qsort(a->funcs, a->nfuncs, sizeof(*a->funcs), by_self ? cmp_self : cmp_total);
@@ -184,7 +191,7 @@ static void print_funcs(struct agg *a, const struct write_opts *o, FILE *f, int6
 		fprintf(f, "%12s %5.1f%% %12s %5.1f%%  %s  [%s]\n",
 			fmt_value(b1, sizeof(b1), t->unit, fn->self), pct(fn->self, total),
 			fmt_value(b2, sizeof(b2), t->unit, fn->total), pct(fn->total, total),
-			fn->name, module_label(fn->module));
+			fn->name, module_label(mb, sizeof(mb), fn->module));
 		shown++;
 	}
 }
@@ -194,7 +201,7 @@ static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int
 	const struct profile *p = a->p;
 	const struct sample_type *t = &p->types[o->type];
 	size_t shown = 0;
-	char b1[64];
+	char b1[64], mb[256];
 
 	qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
 	fprintf(f, "\nHottest stacks (leaf first):\n");
@@ -216,7 +223,7 @@ static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int
 				k = s->nframes - 2;
 				continue;
 			}
-			fprintf(f, "      %s  [%s]\n", l->name, module_label(l->module));
+			fprintf(f, "      %s  [%s]\n", l->name, module_label(mb, sizeof(mb), l->module));
 		}
 		shown++;
 	}

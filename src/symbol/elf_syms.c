@@ -144,7 +144,8 @@ static struct elf_syms *read_elf(Elf *elf)
 	if (!es->has_symtab && dynsym)
 		read_symtab(es, elf, dynsym, &dynsym_sh);
 
-	qsort(es->syms, es->n, sizeof(*es->syms), cmp_sym);
+	if (es->n)
+		qsort(es->syms, es->n, sizeof(*es->syms), cmp_sym);
 	for (size_t i = 0; i < es->n; i++)
 		if (j == 0 || es->syms[j - 1].addr != es->syms[i].addr)
 			es->syms[j++] = es->syms[i];

@@ -20,14 +20,16 @@ int proc_maps_parse(const char *text, struct proc_map **out, size_t *n)
 		char perms[5];
 		int pos = 0;
 
-		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms,
-			   &off, &major, &minor, &ino, &pos) >= 7 && perms[2] == 'x') {
-			size_t plen = next ? (size_t)(next - line - pos) : strlen(line + pos);
+		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, perms,
+			   &off, &major, &minor, &ino, &pos) >= 7 && pos > 0 && perms[2] == 'x') {
+			const char *path = line + pos;
+			size_t plen;
 			struct proc_map *m;
 
-			/* pos may stop short of the path when it is absent */
-			if (pos == 0)
-				plen = 0;
+			/* the path, if any, follows blanks; it may itself hold spaces */
+			while (*path == ' ' || *path == '\t')
+				path++;
+			plen = next ? (size_t)(next - path) : strlen(path);
 			GROW(maps, cap, cnt + 1);
 			m = &maps[cnt++];
 			m->start = start;
@@ -37,7 +39,7 @@ int proc_maps_parse(const char *text, struct proc_map **out, size_t *n)
 			m->ino = ino;
 			m->file = -1;
 			m->path = xmalloc(plen + 1);
-			memcpy(m->path, line + pos, plen);
+			memcpy(m->path, path, plen);
 			m->path[plen] = '\0';
 			if (!strcmp(m->path, "[vdso]"))
 				m->kind = MAP_VDSO;

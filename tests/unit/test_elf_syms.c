@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Symbol lookup on ELF files the build makes: PIE, non-PIE, shared, stripped. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "symbol/elf_syms.h"
+
+struct nm_sym {
+	uint64_t addr, size;
+};
+
+/* What binutils' nm says of a symbol: the reference the lookup must agree with. */
+static struct nm_sym nm_lookup(const char *file, const char *name)
+{
+	char cmd[512], line[512];
+	struct nm_sym s = { 0, 0 };
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nm -S --defined-only %s", file);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long a, z;
+		char type, sym[256];
+
+		if (sscanf(line, "%llx %llx %c %255s", &a, &z, &type, sym) == 4 && !strcmp(sym, name)) {
+			s.addr = a;
+			s.size = z;
+		}
+	}
+	pclose(p);
+	return s;
+}
+
+static struct elf_syms *load(const char *name, char *path, size_t size)
+{
+	struct elf_syms *es;
+	int fd;
+
+	snprintf(path, size, "%s/fixtures/%s", build_dir(), name);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	es = elf_syms_from_fd(fd);
+	close(fd);
+	assert_non_null(es);
+	return es;
+}
+
+static void check_function(struct elf_syms *es, const char *path, const char *name)
+{
+	struct nm_sym ref = nm_lookup(path, name);
+	const struct elf_sym *s;
+
+	assert_true(ref.addr != 0);
+	assert_true(ref.size != 0);
+	s = elf_syms_lookup(es, ref.addr);
+	assert_non_null(s);
+	assert_string_equal(elf_syms_name(es, s), name);
+	s = elf_syms_lookup(es, ref.addr + ref.size - 1);
+	assert_non_null(s);
+	assert_string_equal(elf_syms_name(es, s), name);
+	/* one past the end is not this symbol, whatever follows */
+	s = elf_syms_lookup(es, ref.addr + ref.size);
+	assert_true(!s || strcmp(elf_syms_name(es, s), name));
+}
+
+static void test_pie(void **state)
+{
+	char path[512];
+	struct elf_syms *es = load("sym-pie", path, sizeof(path));
+	struct nm_sym ref = nm_lookup(path, "fixture_alpha");
+	uint64_t a;
+
+	assert_true(es->is_dyn);
+	assert_true(es->has_symtab);
+	check_function(es, path, "fixture_alpha");
+	check_function(es, path, "fixture_beta");
+	check_function(es, path, "fixture_local");	/* static: only in .symtab */
+	check_function(es, path, "main");
+	assert_int_equal(es->build_id_len, 20);
+	/* the file offset of the function maps back to its ELF address */
+	for (size_t i = 0; i < es->nsegs; i++) {
+		const struct elf_seg *sg = &es->segs[i];
+
+		if (ref.addr >= sg->vaddr && ref.addr < sg->vaddr + sg->filesz) {
+			assert_true(elf_syms_offset_to_addr(es, ref.addr - sg->vaddr + sg->offset, &a));
+			assert_int_equal(a, ref.addr);
+		}
+	}
+	assert_false(elf_syms_offset_to_addr(es, 1ULL << 40, &a));
+	elf_syms_free(es);
+}
+
+static void test_nopie(void **state)
+{
+	char path[512];
+	struct elf_syms *es = load("sym-nopie", path, sizeof(path));
+	struct nm_sym ref = nm_lookup(path, "fixture_alpha");
+	uint64_t a;
+
+	assert_false(es->is_dyn);
+	check_function(es, path, "fixture_alpha");
+	check_function(es, path, "fixture_local");
+	/* non-PIE text is linked at 0x400000 and above: offsets are not addresses */
+	assert_true(ref.addr >= 0x400000);
+	for (size_t i = 0; i < es->nsegs; i++)
+		if (es->segs[i].exec) {
+			assert_true(elf_syms_offset_to_addr(es, es->segs[i].offset, &a));
+			assert_int_equal(a, es->segs[i].vaddr);
+		}
+	elf_syms_free(es);
+}
+
+static void test_shared(void **state)
+{
+	char path[512];
+	struct elf_syms *es = load("libsym.so", path, sizeof(path));
+
+	assert_true(es->is_dyn);
+	check_function(es, path, "fixture_alpha");
+	check_function(es, path, "fixture_beta");
+	check_function(es, path, "fixture_local");
+	elf_syms_free(es);
+}
+
+static void test_stripped(void **state)
+{
+	char path[512], pie[512];
+	struct elf_syms *es = load("sym-stripped", path, sizeof(path));
+	struct nm_sym local;
+	const struct elf_sym *s;
+
+	snprintf(pie, sizeof(pie), "%s/fixtures/sym-pie", build_dir());
+	local = nm_lookup(pie, "fixture_local");
+	assert_false(es->has_symtab);
+	/* .dynsym has no local functions: the address must not be misnamed as one */
+	s = elf_syms_lookup(es, local.addr);
+	assert_true(!s || strcmp(elf_syms_name(es, s), "fixture_local"));
+	assert_int_equal(es->build_id_len, 20);
+	elf_syms_free(es);
+}
+
+static void test_not_elf(void **state)
+{
+	int fd = open("/proc/self/status", O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_null(elf_syms_from_fd(fd));
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pie),
+		cmocka_unit_test(test_nopie),
+		cmocka_unit_test(test_shared),
+		cmocka_unit_test(test_stripped),
+		cmocka_unit_test(test_not_elf),
+	};
+
+	return cmocka_run_group_tests_name("elf_syms", tests, NULL, NULL);
+}

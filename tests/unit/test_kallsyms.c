@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "testutil.h"
+#include "symbol/kallsyms.h"
+#include "util/util.h"
+
+static const char sample[] =
+	"ffffffff81000000 T _stext\n"
+	"ffffffff81000000 T startup_64\n"
+	"ffffffff81001000 t do_one_initcall\n"
+	"ffffffff81002000 D some_data\n"
+	"ffffffff81003000 T vfs_read\n"
+	"ffffffff81003800 W weak_fn\n"
+	"ffffffffc0001000 t ext4_read_folio\t[ext4]\n"
+	"ffffffffc0002000 T ext4_file_read_iter\t[ext4]\n"
+	"0000000000000000 T hidden\n"
+	"garbage line\n";
+
+static struct ksyms *load(void)
+{
+	return ksyms_parse(xstrdup(sample));
+}
+
+static void test_lookup_exact_and_inside(void **state)
+{
+	struct ksyms *ks = load();
+	const struct ksym *s;
+
+	s = ksyms_lookup(ks, 0xffffffff81003000);
+	assert_non_null(s);
+	assert_string_equal(s->name, "vfs_read");
+	s = ksyms_lookup(ks, 0xffffffff810037ff);
+	assert_string_equal(s->name, "vfs_read");
+	s = ksyms_lookup(ks, 0xffffffff81003800);
+	assert_string_equal(s->name, "weak_fn");
+	assert_null(s->module);
+	ksyms_free(ks);
+}
+
+static void test_data_symbols_skipped(void **state)
+{
+	struct ksyms *ks = load();
+	const struct ksym *s = ksyms_lookup(ks, 0xffffffff81002010);
+
+	/* some_data is D: the function before it owns the address */
+	assert_string_equal(s->name, "do_one_initcall");
+	ksyms_free(ks);
+}
+
+static void test_modules(void **state)
+{
+	struct ksyms *ks = load();
+	const struct ksym *s = ksyms_lookup(ks, 0xffffffffc0001234);
+
+	assert_string_equal(s->name, "ext4_read_folio");
+	assert_string_equal(s->module, "ext4");
+	ksyms_free(ks);
+}
+
+static void test_below_first_and_aliases(void **state)
+{
+	struct ksyms *ks = load();
+
+	assert_null(ksyms_lookup(ks, 0xffffffff80000000));
+	/* two names at one address: the shorter core-kernel one wins */
+	assert_string_equal(ksyms_lookup(ks, 0xffffffff81000010)->name, "_stext");
+	/* hidden (zero) addresses are counted, not kept */
+	assert_int_equal(ks->zero_addrs, 1);
+	assert_int_equal(ks->n, 6);
+	ksyms_free(ks);
+}
+
+static void test_real_kallsyms(void **state)
+{
+	struct ksyms *ks = ksyms_load("/proc/kallsyms");
+
+	if (!ks || !ks->n) {
+		ksyms_free(ks);
+		skip();	/* not root: addresses hidden; the integration tests cover it */
+	}
+	assert_true(ks->n > 1000);
+	for (size_t i = 1; i < ks->n; i++)
+		assert_true(ks->syms[i - 1].addr < ks->syms[i].addr);
+	ksyms_free(ks);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lookup_exact_and_inside),
+		cmocka_unit_test(test_data_symbols_skipped),
+		cmocka_unit_test(test_modules),
+		cmocka_unit_test(test_below_first_and_aliases),
+		cmocka_unit_test(test_real_kallsyms),
+	};
+
+	return cmocka_run_group_tests_name("kallsyms", tests, NULL, NULL);
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Parsers of user input and of /proc text. */
+#include <errno.h>
+
+#include "testutil.h"
+#include "symbol/proc_maps.h"
+#include "util/util.h"
+
+static void test_int_list(void **state)
+{
+	int *v = NULL, n = 0;
+
+	assert_int_equal(parse_int_list("3,0-2,2", 8, &v, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(v[0], 0);
+	assert_int_equal(v[3], 3);
+	free(v);
+	assert_int_equal(parse_int_list("1-", 8, &v, &n), -EINVAL);
+	assert_int_equal(parse_int_list("a", 8, &v, &n), -EINVAL);
+	assert_int_equal(parse_int_list("5-3", 8, &v, &n), -ERANGE);
+	assert_int_equal(parse_int_list("9", 8, &v, &n), -ERANGE);
+	assert_int_equal(parse_int_list("1,", 8, &v, &n), -EINVAL);
+}
+
+static void test_numbers(void **state)
+{
+	uint64_t u;
+	double d;
+
+	assert_int_equal(parse_u64("99", 1, 1000, &u), 0);
+	assert_int_equal(u, 99);
+	assert_int_equal(parse_u64("0", 1, 1000, &u), -ERANGE);
+	assert_int_equal(parse_u64("12x", 1, 1000, &u), -EINVAL);
+	assert_int_equal(parse_u64("-1", 0, 1000, &u), -EINVAL);
+	assert_int_equal(parse_seconds("2.5", &d), 0);
+	assert_true(d == 2.5);
+	assert_int_equal(parse_seconds("30s", &d), 0);
+	assert_int_equal(parse_seconds("0", &d), -ERANGE);
+	assert_int_equal(parse_seconds("abc", &d), -EINVAL);
+	assert_int_equal(parse_seconds("nan", &d), -EINVAL);
+}
+
+static void test_fmt_count(void **state)
+{
+	char b[32];
+
+	assert_string_equal(fmt_count(b, sizeof(b), 0), "0");
+	assert_string_equal(fmt_count(b, sizeof(b), 999), "999");
+	assert_string_equal(fmt_count(b, sizeof(b), 1000), "1,000");
+	assert_string_equal(fmt_count(b, sizeof(b), 4096000), "4,096,000");
+}
+
+static void test_proc_maps(void **state)
+{
+	const char *text =
+		"55d0c0a00000-55d0c0a01000 r--p 00000000 fd:01 1234   /usr/bin/app\n"
+		"55d0c0a01000-55d0c0a02000 r-xp 00001000 fd:01 1234   /usr/bin/app\n"
+		"7f0000000000-7f0000001000 rwxp 00000000 00:00 0 \n"
+		"7f1000000000-7f1000100000 r-xp 00028000 fd:01 99     /usr/lib/libc.so.6 (deleted)\n"
+		"7ffd00000000-7ffd00002000 r-xp 00000000 00:00 0      [vdso]\n";
+	struct proc_map *m;
+	size_t n;
+
+	assert_int_equal(proc_maps_parse(text, &m, &n), 0);
+	assert_int_equal(n, 4);	/* executable mappings only */
+	assert_int_equal(m[0].offset, 0x1000);
+	assert_int_equal(m[0].ino, 1234);
+	assert_int_equal(m[0].dev, (0xfdULL << 32) | 1);
+	assert_string_equal(m[0].path, "/usr/bin/app");
+	assert_int_equal(m[0].kind, MAP_FILE);
+	assert_int_equal(m[1].kind, MAP_ANON);
+	assert_string_equal(m[2].path, "/usr/lib/libc.so.6 (deleted)");
+	assert_int_equal(m[3].kind, MAP_VDSO);
+	assert_ptr_equal(proc_maps_find(m, n, 0x55d0c0a01fff), &m[0]);
+	assert_null(proc_maps_find(m, n, 0x55d0c0a02000));
+	assert_ptr_equal(proc_maps_find(m, n, 0x7f1000000000), &m[2]);
+	proc_maps_free(m, n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_int_list),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_fmt_count),
+		cmocka_unit_test(test_proc_maps),
+	};
+
+	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The folded writer's format rules and the report's arithmetic. */
+#include "testutil.h"
+#include "core/profile.h"
+#include "output/output.h"
+
+static uint32_t loc(struct profile *p, enum frame_kind kind, uint64_t addr, const char *name)
+{
+	uint32_t id = profile_location(p, kind, 1, addr, false);
+
+	p->locs[id].name = profile_intern(p, name);
+	p->locs[id].module = profile_intern(p, kind == FRAME_KERNEL ? "[kernel.kallsyms]" : "/bin/app");
+	return id;
+}
+
+/* Frames are given root first here, stored leaf first as collectors do. */
+static void add(struct profile *p, const char *comm, int64_t v, int n, const uint32_t *root_first)
+{
+	uint32_t ids[16];
+
+	for (int i = 0; i < n; i++)
+		ids[i] = root_first[n - 1 - i];
+	profile_add_sample(p, ids, n, 1, 0, comm, (int64_t[]){ v, v * 10 });
+}
+
+static struct profile *make(void)
+{
+	struct profile *p = profile_new();
+	uint32_t main_ = loc(p, FRAME_USER, 0x10, "main");
+	uint32_t a = loc(p, FRAME_USER, 0x20, "spin_three");
+	uint32_t a2 = loc(p, FRAME_USER, 0x21, "spin_three");	/* another address, same function */
+	uint32_t b = loc(p, FRAME_USER, 0x30, "spin_one");
+	uint32_t k = loc(p, FRAME_KERNEL, 0xffff0000, "vfs_read");
+	uint32_t semi = loc(p, FRAME_USER, 0x40, "odd;name");
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	add(p, "my app", 60, 2, (uint32_t[]){ main_, a });
+	add(p, "my app", 15, 2, (uint32_t[]){ main_, a2 });
+	add(p, "my app", 25, 2, (uint32_t[]){ main_, b });
+	add(p, "my app", 0, 2, (uint32_t[]){ main_, b });	/* zero: not printed */
+	add(p, "my app", 4, 3, (uint32_t[]){ main_, b, k });
+	add(p, "my app", 1, 2, (uint32_t[]){ main_, semi });
+	return p;
+}
+
+static char *run(int (*w)(const struct profile *, const struct write_opts *, FILE *),
+		 const struct profile *p, int type)
+{
+	struct write_opts o = { .type = type, .top = 10 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_int_equal(w(p, &o, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_folded(void **state)
+{
+	struct profile *p = make();
+	char *out = run(write_folded, p, 0);
+
+	assert_string_equal(out,
+		"my_app;main;odd:name 1\n"
+		"my_app;main;spin_one 25\n"
+		"my_app;main;spin_one;vfs_read_[k] 4\n"
+		"my_app;main;spin_three 75\n");
+	free(out);
+	/* the second sample type weighs the same stacks */
+	out = run(write_folded, p, 1);
+	assert_non_null(strstr(out, "my_app;main;spin_three 750\n"));
+	free(out);
+	profile_free(p);
+}
+
+static void test_report_arithmetic(void **state)
+{
+	struct profile *p = make();
+	char *out = run(write_report, p, 0);
+
+	/* total 105: spin_three 75 = 71.4%, spin_one self 25 = 23.8%, total 29 = 27.6% */
+	if (getenv("DUMP"))
+		fputs(out, stderr);
+	assert_non_null(strstr(out, "Total:      105 samples"));
+	assert_non_null(strstr(out, "          75  71.4%           75  71.4%  spin_three  [app]"));
+	assert_non_null(strstr(out, "          25  23.8%           29  27.6%  spin_one  [app]"));
+	assert_non_null(strstr(out, "           4   3.8%            4   3.8%  vfs_read  [kernel]"));
+	assert_non_null(strstr(out, "           0   0.0%          105 100.0%  main  [app]"));
+	/* the two spin_three addresses merge into one hottest stack */
+	assert_non_null(strstr(out, "  75 samples (71.4%)  my app [pid 1]"));
+	assert_non_null(strstr(out, "Lost:       none"));
+	free(out);
+	profile_free(p);
+}
+
+static void test_report_recursion_counted_once(void **state)
+{
+	struct profile *p = profile_new();
+	uint32_t r = loc(p, FRAME_USER, 0x10, "recurse");
+	uint32_t r2 = loc(p, FRAME_USER, 0x11, "recurse");
+	char *out;
+
+	profile_add_type(p, "samples", "count");
+	add(p, "x", 10, 3, (uint32_t[]){ r, r2, r });
+	out = run(write_report, p, 0);
+	assert_non_null(strstr(out, "          10 100.0%           10 100.0%  recurse"));
+	free(out);
+	profile_free(p);
+}
+
+static void test_report_losses_and_units(void **state)
+{
+	struct profile *p = make();
+	char *out;
+
+	profile_add_loss(p, "stacks did not fit", 3, "raise --max-stacks");
+	out = run(write_report, p, 1);
+	assert_non_null(strstr(out, "Lost:       3 stacks did not fit: raise --max-stacks"));
+	/* nanoseconds are shown as time: 1050 ns total */
+	assert_non_null(strstr(out, "Total:      1.1 us"));
+	free(out);
+	profile_free(p);
+}
+
+static void test_writer_selection(void **state)
+{
+	assert_string_equal(writer_for_path("out.folded")->name, "folded");
+	assert_string_equal(writer_for_path("x/report.txt")->name, "report");
+	assert_null(writer_for_path("out.unknown"));
+	assert_null(writer_find("nope"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_report_arithmetic),
+		cmocka_unit_test(test_report_recursion_counted_once),
+		cmocka_unit_test(test_report_losses_and_units),
+		cmocka_unit_test(test_writer_selection),
+	};
+
+	return cmocka_run_group_tests_name("writers", tests, NULL, NULL);
+}
