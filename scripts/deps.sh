@@ -40,14 +40,16 @@ fi
 
 echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-if ! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+# wait for another apt run (a parallel build) instead of failing on its lock
+apt_opts=(-o DPkg::Lock::Timeout=600)
+$sudo apt-get "${apt_opts[@]}" update -qq
+if ! $sudo apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
 	# Older Ubuntu ships bpftool in linux-tools.
 	rest=()
 	for p in "${missing[@]}"; do [ "$p" = bpftool ] || rest+=("$p"); done
-	[ ${#rest[@]} -gt 0 ] && $sudo apt-get install -y -qq --no-install-recommends "${rest[@]}" >/dev/null
+	[ ${#rest[@]} -gt 0 ] && $sudo apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${rest[@]}" >/dev/null
 	if [[ " ${missing[*]} " == *" bpftool "* ]]; then
-		$sudo apt-get install -y -qq "linux-tools-$(uname -r)" linux-tools-common >/dev/null || {
+		$sudo apt-get "${apt_opts[@]}" install -y -qq "linux-tools-$(uname -r)" linux-tools-common >/dev/null || {
 			echo "deps: cannot install bpftool: install the bpftool package for your distribution" >&2
 			exit 1
 		}

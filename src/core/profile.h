@@ -21,6 +21,8 @@
 enum frame_kind {
 	FRAME_USER,
 	FRAME_KERNEL,
+	FRAME_JIT,	/* user code in anonymous memory, named from a perf map */
+	FRAME_INLINE,	/* a function inlined at the location's address */
 };
 
 struct sample_type {
@@ -38,6 +40,9 @@ struct location {
 	const char *name;	/* function, demangled */
 	const char *module;	/* path of the binary, or "[kernel.kallsyms]" */
 	uint64_t module_addr;	/* address within the module's ELF image */
+	const char *build_id;	/* the module's GNU build-id in hex, or NULL */
+	const char *file;	/* source file, or NULL when unknown */
+	uint32_t line;		/* source line, 0 when unknown */
 };
 
 struct sample {
