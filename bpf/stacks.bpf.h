@@ -53,35 +53,15 @@ static __always_inline __u64 mix64(__u64 h)
 	return h;
 }
 
-/*
- * Take the current user (user != 0) or kernel stack and return its id:
- * STACK_ID_NONE when there is no such stack (kernel thread, or the sample
- * hit user mode and the kernel stack is empty), STACK_ID_LOST when one
- * existed but could not be stored.
- */
-static __always_inline __u64 stack_capture(void *ctx, int user)
+/* Hash the nr frames in buf and keep them: the id, or STACK_ID_LOST. */
+static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int user)
 {
-	__u32 slot = user ? 0 : 1;
-	struct stack_frames *buf;
 	__u64 h, id;
-	long len;
-	int i, nr;
+	long err;
+	int i;
 
-	buf = bpf_map_lookup_elem(&stack_buf, &slot);
-	if (!buf)
-		return STACK_ID_LOST;
-	len = bpf_get_stack(ctx, buf->ips, sizeof(buf->ips),
-			    user ? BPF_F_USER_STACK : 0);
-	if (len < 0) {
-		count_drop(user ? DROP_USER_STACK_FAULT : DROP_KERN_STACK_FAULT);
-		return STACK_ID_LOST;
-	}
-	if (len == 0)
-		return STACK_ID_NONE;
-	nr = len / sizeof(__u64);
 	if (nr >= MAX_STACK_DEPTH)
 		count_drop(DROP_TRUNCATED);
-
 	h = 0x9e3779b97f4a7c15ULL ^ nr ^ ((__u64)user << 8);
 	for (i = 0; i < MAX_STACK_DEPTH; i++) {
 		if (i >= nr)
@@ -94,16 +74,72 @@ static __always_inline __u64 stack_capture(void *ctx, int user)
 	if (bpf_map_lookup_elem(&stacks, &id))
 		return id;
 	/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
-	len = bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST);
-	if (!len || len == -EEXIST)
+	err = bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST);
+	if (!err || err == -EEXIST)
 		return id;
-	if (len == -ENOMEM) {
-		len = bpf_map_update_elem(&stacks_spill, &id, buf, BPF_NOEXIST);
-		if (!len || len == -EEXIST)
+	if (err == -ENOMEM) {
+		err = bpf_map_update_elem(&stacks_spill, &id, buf, BPF_NOEXIST);
+		if (!err || err == -EEXIST)
 			return id;
 	}
 	count_drop(DROP_STACKS_FULL);
 	return STACK_ID_LOST;
+}
+
+/*
+ * Take the current user (user != 0) or kernel stack and return its id:
+ * STACK_ID_NONE when there is no such stack (kernel thread, or the sample
+ * hit user mode and the kernel stack is empty), STACK_ID_LOST when one
+ * existed but could not be stored.
+ */
+static __always_inline __u64 stack_capture(void *ctx, int user)
+{
+	__u32 slot = user ? 0 : 1;
+	struct stack_frames *buf;
+	long len;
+
+	buf = bpf_map_lookup_elem(&stack_buf, &slot);
+	if (!buf)
+		return STACK_ID_LOST;
+	len = bpf_get_stack(ctx, buf->ips, sizeof(buf->ips),
+			    user ? BPF_F_USER_STACK : 0);
+	if (len < 0) {
+		count_drop(user ? DROP_USER_STACK_FAULT : DROP_KERN_STACK_FAULT);
+		return STACK_ID_LOST;
+	}
+	if (len == 0)
+		return STACK_ID_NONE;
+	return stack_store(buf, len / sizeof(__u64), user);
+}
+
+/*
+ * The user stack at a function's first instruction (a uprobe), with the
+ * caller in it: there the caller's return address is at [sp] and the frame
+ * pointer is still the caller's, so a frame-pointer walk goes from the
+ * function straight to the caller's caller.  The frames become
+ * [function, caller (ret), the rest of the walk].
+ */
+static __always_inline __u64 stack_capture_entry(void *ctx, __u64 ret)
+{
+	__u32 slot = 0;
+	struct stack_frames *buf;
+	long len;
+
+	buf = bpf_map_lookup_elem(&stack_buf, &slot);
+	if (!buf)
+		return STACK_ID_LOST;
+	/* the walk lands at ips[1..]: its first frame, the function, moves to ips[0] */
+	len = bpf_get_stack(ctx, &buf->ips[1], sizeof(buf->ips) - sizeof(buf->ips[0]),
+			    BPF_F_USER_STACK);
+	if (len < 0) {
+		count_drop(DROP_USER_STACK_FAULT);
+		return STACK_ID_LOST;
+	}
+	if (len == 0)
+		return STACK_ID_NONE;
+	buf->ips[0] = buf->ips[1];
+	buf->ips[1] = ret ? ret : buf->ips[0];	/* unreadable [sp]: keep the place */
+	return stack_store(buf, len / sizeof(__u64) + 1, 1);
 }
 
 #endif /* PROFILER_STACKS_BPF_H */

@@ -27,6 +27,7 @@ enum drop_reason {
 	DROP_COUNTS_FULL,	/* the aggregation map had no room: sample lost */
 	DROP_PROC_EVENTS,	/* ring buffer full: a new process not announced */
 	DROP_TRUNCATED,		/* stack deeper than MAX_STACK_DEPTH (kept, cut) */
+	DROP_LIVE_FULL,		/* profiler mem: no room to track a live allocation */
 	DROP_MAX,
 };
 

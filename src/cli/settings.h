@@ -33,6 +33,14 @@ struct settings {
 	bool kernel_only;
 	bool idle;
 	unsigned int max_stacks;	/* 0: sized from the expected samples */
+
+	/* profiler mem */
+	bool mem_kernel;		/* kmalloc family instead of user allocations */
+	bool mem_faults;		/* page faults instead */
+	const char *mem_lib;		/* --lib: the allocator's file */
+	const char *mem_prefix;		/* --prefix: je_ for je_malloc */
+	unsigned int mem_sample_every;	/* track 1 in N */
+	unsigned int mem_max_live;	/* live allocations the kernel can hold */
 };
 
 #endif /* PROFILER_SETTINGS_H */

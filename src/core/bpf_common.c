@@ -114,6 +114,8 @@ static const struct {
 		"their frames may be unnamed if they exited early" },
 	[DROP_TRUNCATED] = { "stacks deeper than 127 frames were truncated",
 		"their root frames are missing" },
+	[DROP_LIVE_FULL] = { "allocations not tracked (live-allocation map full)",
+		"their bytes are missing from the totals: raise --max-live" },
 };
 
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,

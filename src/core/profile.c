@@ -159,11 +159,20 @@ void profile_add_loss(struct profile *p, const char *what, uint64_t count, const
 	p->nlosses++;
 }
 
+void profile_add_table(struct profile *p, const char *title, int type, int count_type,
+		       int age_type)
+{
+	if (p->ntables >= PROFILE_MAX_TABLES || type < 0 || type >= p->ntypes)
+		return;
+	p->tables[p->ntables++] = (struct report_table){ profile_intern(p, title), type,
+							count_type, age_type };
+}
+
 int64_t profile_total(const struct profile *p, int type)
 {
 	int64_t t = 0;
 
 	for (size_t i = 0; i < p->nsamples; i++)
-		t += profile_value(p, i, type);
+		t = profile_merge(p, type, t, profile_value(p, i, type));
 	return t;
 }

@@ -30,6 +30,20 @@ struct sample_type {
 	const char *unit;	/* "count", "nanoseconds", "bytes" */
 };
 
+/*
+ * A table the report should show: stacks ranked by one type, with the
+ * type that counts its objects (an average per object follows) and an age
+ * type beside it; -1 for none.  The collector's view of what matters.
+ */
+struct report_table {
+	const char *title;
+	int type;
+	int count_type;
+	int age_type;
+};
+
+#define PROFILE_MAX_TABLES 4
+
 struct location {
 	uint64_t addr;		/* as captured: a user or kernel virtual address */
 	uint32_t pid;		/* the address space of a user frame; 0 for kernel */
@@ -63,6 +77,7 @@ struct profile {
 	struct sample_type types[PROFILE_MAX_TYPES];
 	int ntypes;
 	int default_type;	/* what folded and report weigh by unless told */
+	uint32_t max_types;	/* bit per type merged by maximum, not summed: an age */
 
 	const char *event;	/* what was measured, for humans: "cpu-clock at 99 Hz" */
 	struct sample_type period_type;
@@ -87,6 +102,9 @@ struct profile {
 
 	struct loss *losses;
 	size_t nlosses, losses_cap;
+
+	struct report_table tables[PROFILE_MAX_TABLES];
+	int ntables;		/* 0: the report's usual sections */
 };
 
 struct profile *profile_new(void);
@@ -113,6 +131,18 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values);
+
+/* Ask the report for a table (types as indices, -1 for none). */
+void profile_add_table(struct profile *p, const char *title, int type, int count_type,
+		       int age_type);
+
+/* Two values of one type merged: summed, or the larger for a max type. */
+static inline int64_t profile_merge(const struct profile *p, int type, int64_t a, int64_t b)
+{
+	if (p->max_types & (1U << type))
+		return a > b ? a : b;
+	return a + b;
+}
 
 void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint);
 

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation tracking.  User space: uprobes on the allocator's entry points
+ * (the stack and the size are taken at entry, the address at return);
+ * kernel: the kmem tracepoints; page faults: a software perf event.
+ *
+ * Lean by design, since every probe hit is a trap in the target: an
+ * allocation costs one stack capture, one insert into `live` and two
+ * atomic adds on its site; a free costs one delete.  What is outstanding,
+ * and how old, is worked out by user space from `live` at the end.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "mem.h"
+#include "stacks.bpf.h"
+#include "targets.bpf.h"
+
+const volatile __u32 sample_every = 1;	/* track 1 in N allocations */
+
+/* Live allocations by address; sized by user space (a million by default). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mem_addr);
+	__type(value, struct mem_live);
+} live SEC(".maps");
+
+/* Allocated count and bytes per (process, stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct mem_site);
+	__type(value, struct mem_totals);
+} sites SEC(".maps");
+
+/* A call in progress, per thread, from entry to return. */
+struct pending {
+	__u64 size;
+	__u64 stack;		/* 0: not sampled */
+	__u64 arg;		/* posix_memalign: where the pointer goes */
+	struct mem_live old;	/* realloc: the block given back, until it returns */
+	__u64 old_addr;
+	__u32 nest;		/* allocator calls on this thread's stack */
+	__u32 kind;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pending);
+} calls SEC(".maps");
+
+enum { K_PLAIN, K_MEMALIGN_PTR, K_REALLOC, K_MMAP };
+
+static __always_inline void site_add(__u32 pid, __u64 stack, __u64 bytes)
+{
+	struct mem_site key = { .pid = pid, .stack = stack };
+	struct mem_totals *t, init = { 1, bytes };
+	long err;
+
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	t = bpf_map_lookup_elem(&sites, &key);
+	if (t) {
+		__sync_fetch_and_add(&t->count, 1);
+		__sync_fetch_and_add(&t->bytes, bytes);
+		return;
+	}
+	err = bpf_map_update_elem(&sites, &key, &init, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		t = bpf_map_lookup_elem(&sites, &key);
+		if (t) {
+			__sync_fetch_and_add(&t->count, 1);
+			__sync_fetch_and_add(&t->bytes, bytes);
+		}
+	} else if (err) {
+		count_drop(DROP_COUNTS_FULL);
+	}
+}
+
+static __always_inline void track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 size, __u64 stack)
+{
+	struct mem_addr key = { .addr = addr, .pid = addr_pid };
+	struct mem_live v = { .size = size, .stack = stack, .ts = bpf_ktime_get_ns(), .pid = pid };
+
+	if (bpf_map_update_elem(&live, &key, &v, BPF_ANY))
+		count_drop(DROP_LIVE_FULL);
+	site_add(pid, stack, size);
+}
+
+static __always_inline void untrack(__u64 addr, __u32 addr_pid)
+{
+	struct mem_addr key = { .addr = addr, .pid = addr_pid };
+
+	bpf_map_delete_elem(&live, &key);
+}
+
+static __always_inline bool sampled(void)
+{
+	return sample_every <= 1 || bpf_get_prandom_u32() % sample_every == 0;
+}
+
+/* Entry of an allocating call: remember size and stack until it returns. */
+static __always_inline struct pending *enter(struct pt_regs *ctx, __u64 size, __u32 kind)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending *c, zero = {};
+	__u64 ret = 0;
+
+	c = bpf_map_lookup_elem(&calls, &tid);
+	if (!c) {
+		bpf_map_update_elem(&calls, &tid, &zero, BPF_ANY);
+		c = bpf_map_lookup_elem(&calls, &tid);
+		if (!c)
+			return NULL;
+	}
+	/* realloc(NULL, n) calling malloc inside: the outer call counts */
+	if (c->nest++)
+		return NULL;
+	c->size = size;
+	c->kind = kind;
+	c->old_addr = 0;
+	c->stack = 0;
+	if (sampled()) {
+		bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
+		c->stack = stack_capture_entry(ctx, ret);
+		if (!c->stack)
+			c->stack = STACK_ID_LOST;	/* 0 means "not sampled" here */
+	}
+	return c;
+}
+
+/* Return of an allocating call: the outermost one tracks the block. */
+static __always_inline void leave(__u64 addr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, pid = id >> 32;
+	struct pending *c;
+
+	c = bpf_map_lookup_elem(&calls, &tid);
+	if (!c || !c->nest || --c->nest)
+		return;
+	if (c->kind == K_MEMALIGN_PTR) {
+		/* posix_memalign returns 0 and stores the pointer */
+		__u64 p = 0;
+
+		if (addr || bpf_probe_read_user(&p, sizeof(p), (void *)c->arg))
+			return;
+		addr = p;
+	}
+	if (c->kind == K_MMAP && addr == (__u64)-1)
+		return;
+	if (c->kind == K_REALLOC && c->old_addr) {
+		if (!addr && c->size) {
+			/* failed: the old block is still there */
+			struct mem_addr key = { .addr = c->old_addr, .pid = pid };
+
+			bpf_map_update_elem(&live, &key, &c->old, BPF_ANY);
+			return;
+		}
+	}
+	if (!addr || !c->stack || !c->size)
+		return;
+	proc_announce(pid);
+	track(addr, pid, pid, c->size, c->stack);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, size_t size)
+{
+	enter(ctx, size, K_PLAIN);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, size_t nmemb, size_t size)
+{
+	/* an overflowing product fails in calloc: nothing to track */
+	enter(ctx, (__u64)nmemb * size, K_PLAIN);
+	return 0;
+}
+
+static __always_inline void realloc_common(struct pt_regs *ctx, __u64 ptr, __u64 size)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct mem_addr key = { .addr = ptr, .pid = pid };
+	struct mem_live *old;
+	struct pending *c;
+
+	c = enter(ctx, size, K_REALLOC);
+	if (!c || !ptr)
+		return;
+	/*
+	 * The old block is given back now, while this thread owns it: once
+	 * realloc frees it another thread may get the same address.
+	 */
+	old = bpf_map_lookup_elem(&live, &key);
+	if (!old)
+		return;
+	c->old = *old;
+	c->old_addr = ptr;
+	bpf_map_delete_elem(&live, &key);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, void *ptr, size_t size)
+{
+	realloc_common(ctx, (__u64)ptr, size);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, void *ptr, size_t nmemb, size_t size)
+{
+	realloc_common(ctx, (__u64)ptr, (__u64)nmemb * size);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, size_t align, size_t size)
+{
+	/* memalign and aligned_alloc: (alignment, size) */
+	enter(ctx, size, K_PLAIN);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, void **memptr, size_t align, size_t size)
+{
+	struct pending *c = enter(ctx, size, K_MEMALIGN_PTR);
+
+	if (c)
+		c->arg = (__u64)memptr;
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mmap_enter, void *addr, size_t len)
+{
+	enter(ctx, len, K_MMAP);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return, void *ret)
+{
+	leave((__u64)ret);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, void *ptr)
+{
+	if (ptr)
+		untrack((__u64)ptr, bpf_get_current_pid_tgid() >> 32);
+	return 0;
+}
+
+/* ---- kernel: the kmem tracepoints (no tracefs needed for raw_tp) ---- */
+
+static __always_inline void kernel_alloc(void *ctx, const void *ptr, __u64 size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
+
+	if (!ptr || !target_match(pid, (__u32)id) || !sampled())
+		return;
+	proc_announce(pid);
+	track((__u64)ptr, 0, pid, size, stack_capture(ctx, 0));
+}
+
+SEC("raw_tp/kmalloc")
+int BPF_PROG(kmalloc_tp, unsigned long call_site, const void *ptr, size_t req, size_t alloc)
+{
+	kernel_alloc(ctx, ptr, alloc);
+	return 0;
+}
+
+SEC("raw_tp/kmem_cache_alloc")
+int BPF_PROG(cache_alloc_tp, unsigned long call_site, const void *ptr, struct kmem_cache *s)
+{
+	kernel_alloc(ctx, ptr, BPF_CORE_READ(s, size));
+	return 0;
+}
+
+SEC("raw_tp/kfree")
+int BPF_PROG(kfree_tp, unsigned long call_site, const void *ptr)
+{
+	if (ptr)
+		untrack((__u64)ptr, 0);
+	return 0;
+}
+
+SEC("raw_tp/kmem_cache_free")
+int BPF_PROG(cache_free_tp, unsigned long call_site, const void *ptr)
+{
+	if (ptr)
+		untrack((__u64)ptr, 0);
+	return 0;
+}
+
+/* ---- page faults: a software perf event, one sample per fault ---- */
+
+SEC("perf_event")
+int fault_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
+
+	if (!target_match(pid, (__u32)id) || task_is_kthread())
+		return 0;
+	proc_announce(pid);
+	site_add(pid, stack_capture(ctx, 1), 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maps of the mem collector, shared by bpf/mem.bpf.c and src/collectors/mem.c. */
+#ifndef PROFILER_MEM_H
+#define PROFILER_MEM_H
+
+#include "common.h"
+
+/* A live allocation is found by its address within its address space. */
+struct mem_addr {
+	__u64 addr;
+	__u32 pid;		/* 0 for kernel memory: one address space */
+	__u32 pad;
+};
+
+struct mem_live {
+	__u64 size;
+	__u64 stack;		/* user or kernel stack id */
+	__u64 ts;		/* bpf_ktime_get_ns() at allocation */
+	__u32 pid;		/* who allocated */
+	__u32 pad;
+};
+
+/* Per (process, stack): what was allocated there. */
+struct mem_site {
+	__u32 pid;
+	__u32 pad;
+	__u64 stack;
+	char comm[TASK_COMM_LEN];
+};
+
+struct mem_totals {
+	__u64 count;
+	__u64 bytes;
+};
+
+#endif /* PROFILER_MEM_H */

@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profiler mem: where memory is allocated and what is never given back.
+ * User allocations through uprobes on the allocator the process really
+ * uses; kernel allocations through the kmem tracepoints (--kernel); page
+ * faults through a software perf event (--faults).
+ *
+ * The kernel keeps live allocations by address and allocated totals per
+ * site; what is outstanding, and since when, is read from the live map at
+ * the end, so a free costs the target one map delete.
+ */
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "mem.h"
+#include "mem.skel.h"
+#include "collectors/collector.h"
+#include "collectors/mem_lib.h"
+#include "core/session.h"
+#include "util/idxmap.h"
+#include "util/util.h"
+
+#define DEFAULT_MAX_LIVE (1U << 20)
+
+enum mem_mode { MODE_USER, MODE_KERNEL, MODE_FAULTS };
+
+struct mem_state {
+	struct mem_bpf *skel;
+	struct bpf_link **links;
+	int nlinks;
+	size_t links_cap;
+	enum mem_mode mode;
+	char lib[4096];
+	bool kprobes;		/* the kernel has kprobes (we still use tracepoints) */
+};
+
+/* One row of the result: a site in one process. */
+struct site {
+	uint32_t pid;
+	uint64_t stack;
+	char comm[TASK_COMM_LEN];
+	uint64_t alloc_count, alloc_bytes;
+	uint64_t inuse_count, inuse_bytes;
+	uint64_t oldest_ts;	/* 0: nothing outstanding */
+};
+
+struct site_table {
+	struct site *v;
+	size_t n, cap;
+	struct idxmap index;
+	uint32_t key_pid;
+	uint64_t key_stack;
+};
+
+enum {
+	OPT_KERNEL = 1101,
+	OPT_FAULTS,
+	OPT_LIB,
+	OPT_PREFIX,
+	OPT_SAMPLE,
+	OPT_MAX_LIVE,
+};
+
+static const struct option mem_longopts[] = {
+	{ "kernel", no_argument, NULL, OPT_KERNEL },
+	{ "faults", no_argument, NULL, OPT_FAULTS },
+	{ "lib", required_argument, NULL, OPT_LIB },
+	{ "prefix", required_argument, NULL, OPT_PREFIX },
+	{ "sample-every", required_argument, NULL, OPT_SAMPLE },
+	{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The allocator's entry points; those a library lacks are skipped. */
+static const struct {
+	const char *name;
+	bool ret;		/* also a return probe: the address comes back */
+	bool prefixed;		/* named with --prefix (not mmap/munmap) */
+} funcs[] = {
+	{ "malloc", true, true },
+	{ "calloc", true, true },
+	{ "realloc", true, true },
+	{ "reallocarray", true, true },
+	{ "free", false, true },
+	{ "posix_memalign", true, true },
+	{ "aligned_alloc", true, true },
+	{ "memalign", true, true },
+	{ "valloc", true, true },
+	{ "pvalloc", true, true },
+	{ "mmap", true, false },
+	{ "munmap", false, false },
+};
+
+static struct bpf_program *entry_prog(struct mem_bpf *skel, const char *name)
+{
+	if (!strcmp(name, "malloc") || !strcmp(name, "valloc") || !strcmp(name, "pvalloc"))
+		return skel->progs.malloc_enter;
+	if (!strcmp(name, "calloc"))
+		return skel->progs.calloc_enter;
+	if (!strcmp(name, "realloc"))
+		return skel->progs.realloc_enter;
+	if (!strcmp(name, "reallocarray"))
+		return skel->progs.reallocarray_enter;
+	if (!strcmp(name, "posix_memalign"))
+		return skel->progs.posix_memalign_enter;
+	if (!strcmp(name, "aligned_alloc") || !strcmp(name, "memalign"))
+		return skel->progs.memalign_enter;
+	if (!strcmp(name, "mmap"))
+		return skel->progs.mmap_enter;
+	return skel->progs.free_enter;	/* free, munmap */
+}
+
+static int mem_parse(struct settings *s, int opt, const char *arg)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case OPT_KERNEL:
+		s->mem_kernel = true;
+		return 0;
+	case OPT_FAULTS:
+		s->mem_faults = true;
+		return 0;
+	case OPT_LIB:
+		if (access(arg, R_OK)) {
+			pr_err("cannot read --lib '%s': give the path of the allocator library or binary",
+			       arg);
+			return -EINVAL;
+		}
+		s->mem_lib = arg;
+		return 0;
+	case OPT_PREFIX:
+		if (!*arg || strlen(arg) > 32) {
+			pr_err("invalid --prefix '%s': give the allocator's symbol prefix, like je_", arg);
+			return -EINVAL;
+		}
+		s->mem_prefix = arg;
+		return 0;
+	case OPT_SAMPLE:
+		if (parse_u64(arg, 1, 1 << 20, &v)) {
+			pr_err("invalid --sample-every '%s': give a number from 1 to 1048576", arg);
+			return -EINVAL;
+		}
+		s->mem_sample_every = v;
+		return 0;
+	case OPT_MAX_LIVE:
+		if (parse_u64(arg, 1024, 1 << 26, &v)) {
+			pr_err("invalid --max-live '%s': give a number from 1024 to 67108864", arg);
+			return -EINVAL;
+		}
+		s->mem_max_live = v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int mem_validate(struct settings *s)
+{
+	if (s->mem_kernel && s->mem_faults) {
+		pr_err("--kernel and --faults are separate profiles: give one");
+		return -EINVAL;
+	}
+	if (!s->mem_kernel && !s->mem_faults && s->ntids) {
+		pr_err("profiler mem follows processes, not threads: give -p PID instead of -t");
+		return -EINVAL;
+	}
+	if ((s->mem_kernel || s->mem_faults) && (s->mem_lib || s->mem_prefix)) {
+		pr_err("--lib and --prefix name a user-space allocator: they do not go with %s",
+		       s->mem_kernel ? "--kernel" : "--faults");
+		return -EINVAL;
+	}
+	if (!s->mem_sample_every)
+		s->mem_sample_every = 1;
+	if (!s->mem_max_live)
+		s->mem_max_live = DEFAULT_MAX_LIVE;
+	return 0;
+}
+
+/* PATH lookup of the command about to run, as execvp will do it. */
+static char *command_path(const char *cmd)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(cmd, '/'))
+		return xstrdup(cmd);
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".", cmd);
+		if (!access(buf, X_OK))
+			return xstrdup(buf);
+		path += len + (path[len] == ':');
+	}
+	return NULL;
+}
+
+static void add_link(struct mem_state *st, struct bpf_link *l)
+{
+	GROW(st->links, st->links_cap, (size_t)st->nlinks + 1);
+	st->links[st->nlinks++] = l;
+}
+
+/* Probes on every allocator function lib has, for one process (-1: all). */
+static int attach_allocator(struct session *ss, struct mem_state *st, pid_t pid, const char *lib)
+{
+	const char *prefix = ss->set->mem_prefix ? ss->set->mem_prefix : "";
+	int attached = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++) {
+		char name[128];
+
+		snprintf(name, sizeof(name), "%s%s", funcs[i].prefixed ? prefix : "", funcs[i].name);
+		if (!elf_defines(lib, name))
+			continue;
+		for (int r = 0; r <= funcs[i].ret; r++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = name, .retprobe = r);
+			struct bpf_program *prog = r ? st->skel->progs.alloc_return
+						     : entry_prog(st->skel, funcs[i].name);
+			struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, lib, 0, &o);
+
+			if (!l) {
+				int err = -errno;
+
+				pr_err("cannot attach a uprobe to %s in %s: %s", name, lib,
+				       strerror(-err));
+				return err;
+			}
+			add_link(st, l);
+		}
+		pr_debug("mem: probes on %s in %s%s", name, lib, funcs[i].ret ? " (+ return)" : "");
+		attached += !strcmp(funcs[i].name, "malloc") || !strcmp(funcs[i].name, "free");
+	}
+	if (attached < 2) {
+		pr_err("%s has no %smalloc and %sfree: give the allocator with --lib PATH "
+		       "(and --prefix for prefixed names like je_malloc)", lib, prefix, prefix);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int start_user(struct session *ss, struct mem_state *st)
+{
+	const struct settings *s = ss->set;
+	int err;
+
+	if (ss->child || !s->npids) {
+		/* -- CMD is not running yet, -a watches everyone: the libc we use */
+		char *exe = ss->child ? command_path(s->cmd[0]) : NULL;
+
+		if (s->mem_lib)
+			snprintf(st->lib, sizeof(st->lib), "%s", s->mem_lib);
+		else if ((err = mem_find_allocator(0, exe, s->mem_prefix, st->lib, sizeof(st->lib)))) {
+			free(exe);
+			pr_err("cannot find the C library in /proc/self/maps: give the allocator with --lib PATH");
+			return err;
+		}
+		free(exe);
+		return attach_allocator(ss, st, ss->child ? ss->child : -1, st->lib);
+	}
+	for (int i = 0; i < s->npids; i++) {
+		char lib[4096];
+
+		if (s->mem_lib)
+			snprintf(lib, sizeof(lib), "%s", s->mem_lib);
+		else if ((err = mem_find_allocator(s->pids[i], NULL, s->mem_prefix, lib, sizeof(lib)))) {
+			pr_err("no allocator found in the mappings of PID %d (/proc/%d/maps): "
+			       "give it with --lib PATH", s->pids[i], s->pids[i]);
+			return err;
+		}
+		if (!i)
+			snprintf(st->lib, sizeof(st->lib), "%s", lib);
+		err = attach_allocator(ss, st, s->pids[i], lib);
+		if (err)
+			return err;
+		/* announce it now: the BPF side announces only on a tracked allocation */
+		symbolizer_note_process(ss->sym, s->pids[i]);
+	}
+	return 0;
+}
+
+static int start_kernel(struct session *ss, struct mem_state *st)
+{
+	struct mem_bpf *skel = st->skel;
+
+	/*
+	 * Tracepoints even where kprobes exist: they hand over address and
+	 * size in one hit, where a kprobe needs a kretprobe for the address.
+	 */
+	st->kprobes = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0;
+	pr_debug("mem: kprobes %s; using the kmem tracepoints",
+		 st->kprobes ? "available" : "not available");
+	if (!(skel->links.kmalloc_tp = bpf_program__attach(skel->progs.kmalloc_tp)) ||
+	    !(skel->links.cache_alloc_tp = bpf_program__attach(skel->progs.cache_alloc_tp)) ||
+	    !(skel->links.kfree_tp = bpf_program__attach(skel->progs.kfree_tp)) ||
+	    !(skel->links.cache_free_tp = bpf_program__attach(skel->progs.cache_free_tp)))
+		return bpf_explain("attaching the kmem tracepoints", -errno);
+	return 0;
+}
+
+static int start_faults(struct session *ss, struct mem_state *st)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_PAGE_FAULTS,
+		.size = sizeof(attr),
+		.sample_period = ss->set->mem_sample_every,
+	};
+
+	st->links = xcalloc(ss->ncpus, sizeof(*st->links));
+	st->nlinks = ss->ncpus;
+	st->links_cap = ss->ncpus;
+	return session_attach_perf(ss, &attr, st->skel->progs.fault_sample, st->links);
+}
+
+static void set_autoload(struct mem_bpf *skel, enum mem_mode mode, bool follow)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		enum bpf_prog_type t = bpf_program__type(prog);
+		bool on = mode == MODE_USER ? t == BPF_PROG_TYPE_KPROBE :
+			  mode == MODE_FAULTS ? t == BPF_PROG_TYPE_PERF_EVENT :
+			  t == BPF_PROG_TYPE_TRACING || t == BPF_PROG_TYPE_RAW_TRACEPOINT;
+
+		bpf_program__set_autoload(prog, on);
+	}
+	bpf_program__set_autoload(skel->progs.proc_exec, true);
+	bpf_program__set_autoload(skel->progs.follow_fork, follow);
+	bpf_program__set_autoload(skel->progs.kmalloc_tp, mode == MODE_KERNEL);
+	bpf_program__set_autoload(skel->progs.cache_alloc_tp, mode == MODE_KERNEL);
+	bpf_program__set_autoload(skel->progs.kfree_tp, mode == MODE_KERNEL);
+	bpf_program__set_autoload(skel->progs.cache_free_tp, mode == MODE_KERNEL);
+}
+
+static int mem_start(struct session *ss)
+{
+	const struct settings *s = ss->set;
+	struct mem_state *st = xcalloc(1, sizeof(*st));
+	struct mem_bpf *skel;
+	int err;
+
+	ss->priv = st;
+	st->mode = s->mem_kernel ? MODE_KERNEL : s->mem_faults ? MODE_FAULTS : MODE_USER;
+	skel = mem_bpf__open();
+	if (!skel)
+		return bpf_explain("opening the BPF object", -errno);
+	st->skel = skel;
+	skel->rodata->filter_pids = ss->filter_pids;
+	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->sample_every = st->mode == MODE_FAULTS ? 1 : s->mem_sample_every;
+	bpf_map__set_max_entries(skel->maps.live, s->mem_max_live);
+	bpf_map__set_max_entries(skel->maps.stacks, 1 << 18);
+	set_autoload(skel, st->mode, ss->follow_forks && st->mode != MODE_USER);
+
+	err = mem_bpf__load(skel);
+	if (err)
+		return bpf_explain("loading the BPF programs", err);
+	err = session_fill_targets(ss, skel->maps.targets);
+	if (err)
+		return bpf_explain("filling the target map", err);
+	err = session_watch_procs(ss, skel->maps.proc_events);
+	if (err)
+		return bpf_explain("opening the ring buffer", err);
+	if (ss->follow_forks && st->mode != MODE_USER &&
+	    !(skel->links.follow_fork = bpf_program__attach(skel->progs.follow_fork)))
+		return bpf_explain("attaching sched_process_fork", -errno);
+	skel->links.proc_exec = bpf_program__attach(skel->progs.proc_exec);
+	if (!skel->links.proc_exec)
+		return bpf_explain("attaching sched_process_exec", -errno);
+
+	switch (st->mode) {
+	case MODE_USER:
+		return start_user(ss, st);
+	case MODE_KERNEL:
+		return start_kernel(ss, st);
+	case MODE_FAULTS:
+		return start_faults(ss, st);
+	}
+	return -EINVAL;
+}
+
+static void mem_stop(struct session *ss)
+{
+	struct mem_state *st = ss->priv;
+
+	if (!st)
+		return;
+	for (int i = 0; i < st->nlinks; i++) {
+		bpf_link__destroy(st->links[i]);
+		st->links[i] = NULL;
+	}
+	if (st->skel) {
+		bpf_link__destroy(st->skel->links.kmalloc_tp);
+		bpf_link__destroy(st->skel->links.cache_alloc_tp);
+		bpf_link__destroy(st->skel->links.kfree_tp);
+		bpf_link__destroy(st->skel->links.cache_free_tp);
+		st->skel->links.kmalloc_tp = st->skel->links.cache_alloc_tp = NULL;
+		st->skel->links.kfree_tp = st->skel->links.cache_free_tp = NULL;
+	}
+}
+
+static bool site_eq(const void *ctx, uint32_t idx)
+{
+	const struct site_table *t = ctx;
+
+	return t->v[idx].pid == t->key_pid && t->v[idx].stack == t->key_stack;
+}
+
+static struct site *site_get(struct site_table *t, uint32_t pid, uint64_t stack)
+{
+	uint64_t h = hash_u64(stack ^ ((uint64_t)pid << 32 | pid));
+	int64_t i;
+
+	t->key_pid = pid;
+	t->key_stack = stack;
+	i = idxmap_find(&t->index, h, site_eq, t);
+	if (i >= 0)
+		return &t->v[i];
+	GROW(t->v, t->cap, t->n + 1);
+	t->v[t->n] = (struct site){ .pid = pid, .stack = stack };
+	idxmap_insert(&t->index, h, t->n);
+	return &t->v[t->n++];
+}
+
+static void read_sites(int fd, struct site_table *t)
+{
+	struct mem_site key, next, *prev = NULL;
+	struct mem_totals v;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		struct site *s = site_get(t, key.pid, key.stack);
+
+		/* the same stack under two names (exec, prctl): the first name stays */
+		if (!s->comm[0])
+			memcpy(s->comm, key.comm, TASK_COMM_LEN);
+		s->alloc_count += v.count;
+		s->alloc_bytes += v.bytes;
+	}
+}
+
+/* Batch reads: a million live allocations in a few hundred system calls. */
+static void read_live(int fd, struct site_table *t)
+{
+	enum { CHUNK = 8192 };
+	struct mem_addr *keys = xcalloc(CHUNK, sizeof(*keys));
+	struct mem_live *vals = xcalloc(CHUNK, sizeof(*vals));
+	struct mem_addr out;
+	void *in = NULL;
+	int err = 0;
+
+	while (!err) {
+		__u32 n = CHUNK;
+
+		err = bpf_map_lookup_batch(fd, in, &out, keys, vals, &n, NULL);
+		if (err && errno != ENOENT) {
+			pr_warn("reading live allocations: %s", strerror(errno));
+			break;
+		}
+		for (__u32 i = 0; i < n; i++) {
+			struct site *s = site_get(t, vals[i].pid, vals[i].stack);
+
+			s->inuse_count++;
+			s->inuse_bytes += vals[i].size;
+			if (!s->oldest_ts || vals[i].ts < s->oldest_ts)
+				s->oldest_ts = vals[i].ts;
+		}
+		in = &out;
+	}
+	free(keys);
+	free(vals);
+}
+
+static void describe(struct session *ss, struct mem_state *st, struct profile *p)
+{
+	unsigned int every = ss->set->mem_sample_every;
+	char event[4400], sampled[96] = "";
+
+	if (every > 1)
+		snprintf(sampled, sizeof(sampled),
+			 "; sampled: 1 in %u allocations tracked, values scaled by %u", every, every);
+	switch (st->mode) {
+	case MODE_USER:
+		snprintf(event, sizeof(event), "allocations in %s (uprobes on the malloc family)%s",
+			 st->lib, sampled);
+		break;
+	case MODE_KERNEL:
+		snprintf(event, sizeof(event),
+			 "kernel allocations via the kmem tracepoints (kmalloc, kmem_cache_alloc, kfree, "
+			 "kmem_cache_free; kprobes %s)%s",
+			 st->kprobes ? "available but not needed" : "not available on this kernel",
+			 sampled);
+		break;
+	case MODE_FAULTS:
+		snprintf(event, sizeof(event), "page faults (software event, 1 sample per %u)", every);
+		break;
+	}
+	p->event = profile_intern(p, event);
+}
+
+static int mem_collect(struct session *ss, struct profile *p)
+{
+	struct mem_state *st = ss->priv;
+	struct site_table t = {};
+	struct stack_maps sm;
+	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
+	int64_t scale = st->mode == MODE_FAULTS ? 1 : ss->set->mem_sample_every;
+	int64_t period = ss->set->mem_sample_every;
+
+	describe(ss, st, p);
+	if (st->mode == MODE_FAULTS) {
+		profile_add_type(p, "faults", "count");
+		p->default_type = 0;
+		p->period_type = (struct sample_type){ profile_intern(p, "faults"),
+						       profile_intern(p, "count") };
+		p->period = period;
+	} else {
+		int inuse;
+
+		profile_add_type(p, "alloc_objects", "count");
+		profile_add_type(p, "alloc_space", "bytes");
+		profile_add_type(p, "inuse_objects", "count");
+		inuse = profile_add_type(p, "inuse_space", "bytes");
+		profile_add_type(p, "inuse_age", "nanoseconds");
+		p->max_types |= 1U << 4;
+		p->default_type = inuse;
+		profile_add_table(p, "Possible leaks (outstanding at the end, by bytes)", 3, 2, 4);
+		profile_add_table(p, "Top sites by allocated bytes", 1, 0, -1);
+	}
+
+	read_sites(bpf_map__fd(st->skel->maps.sites), &t);
+	if (st->mode != MODE_FAULTS)
+		read_live(bpf_map__fd(st->skel->maps.live), &t);
+
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	for (size_t i = 0; i < t.n; i++) {
+		const struct site *s = &t.v[i];
+		uint32_t n = 0;
+
+		session_add_stack(p, &sm, s->stack, st->mode == MODE_KERNEL ? FRAME_KERNEL : FRAME_USER,
+				  s->pid, true, ids, &n);
+		if (st->mode == MODE_FAULTS) {
+			profile_add_sample(p, ids, n, s->pid, 0, s->comm,
+					   (int64_t[]){ (int64_t)s->alloc_count * period });
+			continue;
+		}
+		profile_add_sample(p, ids, n, s->pid, 0, s->comm[0] ? s->comm : "?",
+				   (int64_t[]){ (int64_t)s->alloc_count * scale,
+						(int64_t)s->alloc_bytes * scale,
+						(int64_t)s->inuse_count * scale,
+						(int64_t)s->inuse_bytes * scale,
+						s->oldest_ts && ss->stop_ns > s->oldest_ts ?
+							(int64_t)(ss->stop_ns - s->oldest_ts) : 0 });
+	}
+	free(t.v);
+	idxmap_free(&t.index);
+	session_read_drops(ss, st->skel->maps.drops, p, "--max-live");
+	return 0;
+}
+
+static void mem_destroy(struct session *ss)
+{
+	struct mem_state *st = ss->priv;
+
+	if (!st)
+		return;
+	mem_stop(ss);
+	free(st->links);
+	mem_bpf__destroy(st->skel);
+	free(st);
+	ss->priv = NULL;
+}
+
+const struct collector mem_collector = {
+	.name = "mem",
+	.summary = "allocations and leaks: malloc family, kernel kmalloc (--kernel), page faults",
+	.usage =
+		"      --kernel           kernel allocations (kmalloc, kmem_cache_alloc) instead,\n"
+		"                         through the kmem tracepoints, with kernel stacks\n"
+		"      --faults           page faults instead, sampled with user stacks\n"
+		"      --lib PATH         the allocator to probe (default: found in the target's\n"
+		"                         mappings: the binary if it defines malloc, a preloaded\n"
+		"                         allocator, else libc)\n"
+		"      --prefix P         allocator symbols carry a prefix, like je_ (je_malloc)\n"
+		"      --sample-every N   track 1 in N allocations (random), values scaled by N;\n"
+		"                         with --faults: one sample per N faults\n"
+		"      --max-live N       room for N live allocations in the kernel (default 1048576)\n"
+		"Sample types (--value): inuse_space (default), inuse_objects, alloc_space,\n"
+		"alloc_objects, inuse_age (oldest outstanding), faults (with --faults)\n",
+	.default_format = "report",
+	.value_names = "inuse_space inuse_objects alloc_space alloc_objects inuse_age faults",
+	.shortopts = "",
+	.longopts = mem_longopts,
+	.parse = mem_parse,
+	.validate = mem_validate,
+	.start = mem_start,
+	.stop = mem_stop,
+	.collect = mem_collect,
+	.destroy = mem_destroy,
+};
