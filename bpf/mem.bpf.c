@@ -269,7 +269,8 @@ static __always_inline void kernel_alloc(void *ctx, const void *ptr, __u64 size)
 	if (!ptr || !target_match(pid, (__u32)id) || !sampled())
 		return;
 	proc_announce(pid);
-	track((__u64)ptr, 0, pid, size, stack_capture(ctx, 0));
+	/* from the allocator's caller: not this program and bpf_trace_run */
+	track((__u64)ptr, 0, pid, size, stack_capture_skip(ctx, 0, 2));
 }
 
 SEC("raw_tp/kmalloc")

@@ -41,6 +41,7 @@ struct settings {
 	const char *mem_prefix;		/* --prefix: je_ for je_malloc */
 	unsigned int mem_sample_every;	/* track 1 in N */
 	unsigned int mem_max_live;	/* live allocations the kernel can hold */
+	bool mem_max_live_set;		/* given with --max-live */
 };
 
 #endif /* PROFILER_SETTINGS_H */

@@ -26,6 +26,7 @@
 #include "util/util.h"
 
 #define DEFAULT_MAX_LIVE (1U << 20)
+#define KERNEL_MAX_LIVE (1U << 18)	/* preallocated: about 20 MiB */
 
 enum mem_mode { MODE_USER, MODE_KERNEL, MODE_FAULTS };
 
@@ -154,6 +155,7 @@ static int mem_parse(struct settings *s, int opt, const char *arg)
 			return -EINVAL;
 		}
 		s->mem_max_live = v;
+		s->mem_max_live_set = true;
 		return 0;
 	}
 	return -EINVAL;
@@ -356,6 +358,18 @@ static int mem_start(struct session *ss)
 	skel->rodata->sample_every = st->mode == MODE_FAULTS ? 1 : s->mem_sample_every;
 	bpf_map__set_max_entries(skel->maps.live, s->mem_max_live);
 	bpf_map__set_max_entries(skel->maps.stacks, 1 << 18);
+	if (st->mode == MODE_KERNEL) {
+		/*
+		 * A map that allocates as it fills would kmalloc for each insert,
+		 * which the kmalloc tracepoint sees: a feedback loop.  Here the
+		 * maps are allocated up front instead, smaller by default.
+		 */
+		bpf_map__set_map_flags(skel->maps.live, 0);
+		bpf_map__set_map_flags(skel->maps.stacks, 0);
+		bpf_map__set_max_entries(skel->maps.live,
+					 s->mem_max_live_set ? s->mem_max_live : KERNEL_MAX_LIVE);
+		bpf_map__set_max_entries(skel->maps.stacks, 16384);
+	}
 	set_autoload(skel, st->mode, ss->follow_forks && st->mode != MODE_USER);
 
 	err = mem_bpf__load(skel);
@@ -593,7 +607,8 @@ const struct collector mem_collector = {
 		"      --prefix P         allocator symbols carry a prefix, like je_ (je_malloc)\n"
 		"      --sample-every N   track 1 in N allocations (random), values scaled by N;\n"
 		"                         with --faults: one sample per N faults\n"
-		"      --max-live N       room for N live allocations in the kernel (default 1048576)\n"
+		"      --max-live N       room for N live allocations in the kernel (default\n"
+		"                         1048576; 262144 preallocated with --kernel)\n"
 		"Sample types (--value): inuse_space (default), inuse_objects, alloc_space,\n"
 		"alloc_objects, inuse_age (oldest outstanding), faults (with --faults)\n",
 	.default_format = "report",

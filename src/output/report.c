@@ -21,6 +21,7 @@ struct func {
 struct stack_agg {
 	size_t sample;		/* a representative sample */
 	int64_t value;
+	int64_t vals[PROFILE_MAX_TYPES];	/* every type, for the profile's tables */
 };
 
 struct agg {
@@ -110,6 +111,17 @@ static int cmp_stack(const void *a, const void *b)
 
 	if (x->value != y->value)
 		return x->value < y->value ? 1 : -1;
+	return (x->sample > y->sample) - (x->sample < y->sample);
+}
+
+static int table_type;	/* qsort has no context argument */
+
+static int cmp_table(const void *a, const void *b)
+{
+	const struct stack_agg *x = a, *y = b;
+
+	if (x->vals[table_type] != y->vals[table_type])
+		return x->vals[table_type] < y->vals[table_type] ? 1 : -1;
 	return (x->sample > y->sample) - (x->sample < y->sample);
 }
 
@@ -231,6 +243,70 @@ static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int
 		fprintf(f, "  (none)\n");
 }
 
+/* One line per table: its total, the objects it counts, a rate for flows. */
+static void print_table_totals(const struct profile *p, FILE *f)
+{
+	double secs = p->duration_ns / 1e9;
+	char b1[64], b2[64], b3[64];
+
+	for (int i = 0; i < p->ntables; i++) {
+		const struct report_table *t = &p->tables[i];
+		const struct sample_type *ty = &p->types[t->type];
+		int64_t v = profile_total(p, t->type);
+
+		fprintf(f, "%s %s %s", i ? "           " : "Totals:    ", ty->name,
+			fmt_value(b1, sizeof(b1), ty->unit, v));
+		if (t->count_type >= 0)
+			fprintf(f, " in %s %s", fmt_value(b2, sizeof(b2), "count",
+				profile_total(p, t->count_type)), p->types[t->count_type].name);
+		/* what has an age is a stock, not a flow: no rate */
+		if (t->age_type < 0 && secs > 0)
+			fprintf(f, " (%s/s)", fmt_value(b3, sizeof(b3), ty->unit, v / secs));
+		fprintf(f, "\n");
+	}
+}
+
+/* A table the profile asks for: stacks by one type, with count, average and age. */
+static void print_table(struct agg *a, const struct report_table *t, int top, FILE *f)
+{
+	const struct profile *p = a->p;
+	const char *unit = p->types[t->type].unit;
+	char b1[64], b2[64], b3[64], b4[64], head[32];
+	size_t shown = 0;
+
+	table_type = t->type;
+	qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_table);
+	snprintf(head, sizeof(head), "%s", unit);
+	for (char *c = head; *c; c++)
+		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+	fprintf(f, "\n%s:\n", t->title);
+	fprintf(f, "%12s %12s %12s %10s  %s\n", t->count_type >= 0 ? "COUNT" : "", head,
+		t->count_type >= 0 ? "AVG" : "", t->age_type >= 0 ? "OLDEST" : "", "STACK (leaf first)");
+	for (size_t i = 0; i < a->nstacks && (int)shown < top; i++) {
+		const struct stack_agg *s = &a->stacks[i];
+		const struct sample *smp = &p->samples[s->sample];
+		const uint32_t *fr = p->frames + smp->first;
+		int64_t v = s->vals[t->type];
+		int64_t n = t->count_type >= 0 ? s->vals[t->count_type] : 0;
+
+		if (v <= 0)
+			break;
+		fprintf(f, "%12s %12s %12s %10s  %s [%u]:",
+			t->count_type >= 0 ? fmt_value(b1, sizeof(b1), "count", n) : "",
+			fmt_value(b2, sizeof(b2), unit, v),
+			n > 0 ? fmt_value(b3, sizeof(b3), unit, (double)v / n) : "",
+			t->age_type >= 0 ? fmt_value(b4, sizeof(b4), p->types[t->age_type].unit,
+						     s->vals[t->age_type]) : "",
+			smp->comm, smp->pid);
+		for (uint32_t k = 0; k < smp->nframes && k < 8; k++)
+			fprintf(f, "%s%s", k ? " < " : " ", p->locs[fr[k]].name);
+		fprintf(f, "%s\n", smp->nframes > 8 ? " < ..." : "");
+		shown++;
+	}
+	if (!shown)
+		fprintf(f, "  (none)\n");
+}
+
 int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 {
 	struct agg a = { .p = p };
@@ -242,15 +318,22 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 		const struct sample *smp = &p->samples[s];
 		const uint32_t *fr = p->frames + smp->first;
 		int64_t v = profile_value(p, s, o->type);
+		bool any = v > 0;
 		uint64_t h;
 		int64_t si;
 
-		if (v <= 0)
+		for (int t = 0; t < p->ntypes && p->ntables; t++)
+			any |= profile_value(p, s, t) > 0;
+		if (!any)
 			continue;
+		if (v < 0)
+			v = 0;
 		total += v;
-		GROW(pids, pids_cap, npids + 1);
-		pids[npids++] = smp->pid;
-		for (uint32_t i = 0; i < smp->nframes; i++) {
+		if (v > 0) {
+			GROW(pids, pids_cap, npids + 1);
+			pids[npids++] = smp->pid;
+		}
+		for (uint32_t i = 0; i < smp->nframes && v > 0; i++) {
 			struct func *fn = func_get(&a, &p->locs[fr[i]]);
 
 			if (i == 0)
@@ -263,19 +346,26 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 		h = stack_hash(p, s);
 		a.key_sample = s;
 		si = idxmap_find(&a.stack_index, h, stack_eq, &a);
-		if (si >= 0) {
-			a.stacks[si].value += v;
-		} else {
+		if (si < 0) {
 			GROW(a.stacks, a.stacks_cap, a.nstacks + 1);
-			a.stacks[a.nstacks] = (struct stack_agg){ s, v };
-			idxmap_insert(&a.stack_index, h, a.nstacks++);
+			a.stacks[a.nstacks] = (struct stack_agg){ .sample = s };
+			idxmap_insert(&a.stack_index, h, a.nstacks);
+			si = a.nstacks++;
 		}
+		a.stacks[si].value += v;
+		for (int t = 0; t < p->ntypes; t++)
+			a.stacks[si].vals[t] = profile_merge(p, t, a.stacks[si].vals[t],
+							     profile_value(p, s, t));
 	}
 	qsort(pids, npids, sizeof(*pids), cmp_u32);
 	for (size_t i = 0; i < npids; i++)
 		nprocs += i == 0 || pids[i] != pids[i - 1];
 	print_header(p, o, f, total, nprocs);
-	if (total > 0) {
+	if (p->ntables) {
+		print_table_totals(p, f);
+		for (int i = 0; i < p->ntables; i++)
+			print_table(&a, &p->tables[i], o->top, f);
+	} else if (total > 0) {
 		print_funcs(&a, o, f, total, true);
 		print_funcs(&a, o, f, total, false);
 		print_stacks(&a, o, f, total);
