@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# profiler mem against a workload with known allocation sites.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+# Value of one site in a folded file weighed by some --value.
+site() {	# FILE FUNCTION
+	folded_sum "$1" ";$2;[a-z_]+$"
+}
+
+@test "mem: -- CMD counts every site exactly, from the first allocation" {
+	for v in alloc_objects alloc_space inuse_objects inuse_space; do
+		run "$PROFILER" mem -q -f folded --value $v -o "$TMP/$v.folded" -- "$W/mem_sites"
+		[ "$status" -eq 0 ]
+	done
+	cat "$TMP"/*.folded
+	# the leak: first allocations of the program
+	[ "$(site "$TMP/alloc_objects.folded" leak_site)" -eq 1000 ]
+	[ "$(site "$TMP/inuse_space.folded" leak_site)" -eq 4096000 ]
+	# malloc + free
+	[ "$(site "$TMP/alloc_space.folded" churn_site)" -eq 6400000 ]
+	[ "$(site "$TMP/alloc_objects.folded" churn_site)" -eq 100000 ]
+	[ "$(site "$TMP/inuse_space.folded" churn_site)" -eq 0 ]
+	# calloc counts nmemb x size
+	[ "$(site "$TMP/inuse_space.folded" calloc_site)" -eq 500000 ]
+	# realloc(NULL, n) allocates; moved blocks leave their old site
+	[ "$(site "$TMP/alloc_space.folded" realloc_new)" -eq 25600 ]
+	[ "$(site "$TMP/inuse_space.folded" realloc_new)" -eq 0 ]
+	[ "$(site "$TMP/alloc_space.folded" realloc_grow)" -eq 819200 ]
+	# realloc(p, 0) frees 50 of the 200
+	[ "$(site "$TMP/inuse_objects.folded" realloc_grow)" -eq 150 ]
+	[ "$(site "$TMP/inuse_space.folded" realloc_grow)" -eq 614400 ]
+	[ "$(site "$TMP/alloc_space.folded" realloc_drop)" -eq 0 ]
+	# the allocating function is always in the stack, under its caller
+	grep -q '^mem_sites;.*;main;leak_site;malloc 4096000$' "$TMP/inuse_space.folded"
+}
+
+@test "mem: the report puts the leak first, with count, bytes, average and age" {
+	run "$PROFILER" mem -q -o "$TMP/out.txt" -- "$W/mem_sites"
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.txt"
+	grep -q '^Totals: *inuse_space .* in 1,650 inuse_objects' "$TMP/out.txt"
+	grep -q 'alloc_space .* in 101,900 alloc_objects' "$TMP/out.txt"
+	leak=$(grep -A2 '^Possible leaks' "$TMP/out.txt" | tail -1)
+	echo "$leak"
+	[[ "$leak" == *"1,000"*"3.9 MiB"*"4.0 KiB"*" s  mem_sites ["*"malloc < leak_site < main"* ]]
+	top=$(grep -A2 '^Top sites by allocated' "$TMP/out.txt" | tail -1)
+	[[ "$top" == *"100,000"*"6.1 MiB"*"64 B"*"malloc < churn_site"* ]]
+}
+
+@test "mem: -p attaches to a running process through its maps" {
+	mkfifo "$TMP/gate"
+	"$W/mem_sites" "$TMP/gate" &
+	BGPID=$!
+	"$PROFILER" mem -v -p "$BGPID" -d 60 -f folded --value alloc_space -o "$TMP/out.folded" \
+		2>"$TMP/err" &
+	prof=$!
+	for _ in $(seq 100); do grep -q collecting "$TMP/err" && break; sleep 0.1; done
+	echo go > "$TMP/gate"
+	wait "$prof"
+	cat "$TMP/err" "$TMP/out.folded"
+	grep -q "probes on malloc in /proc/$BGPID/root/.*libc" "$TMP/err"
+	grep -q "targets exited" "$TMP/err"
+	[ "$(site "$TMP/out.folded" churn_site)" -eq 6400000 ]
+	[ "$(site "$TMP/out.folded" leak_site)" -eq 4096000 ]
+}
+
+@test "mem: --sample-every scales honestly and says so" {
+	run "$PROFILER" mem -q --sample-every 10 --value alloc_objects \
+		-o "$TMP/out.folded" -o "$TMP/out.txt" -- "$W/mem_sites"
+	[ "$status" -eq 0 ]
+	n=$(site "$TMP/out.folded" churn_site)
+	echo "churn_site allocations, scaled: $n"
+	# binomial(100000, 0.1) x 10: 5% is over 5 standard deviations
+	within "$n" 100000 5000
+	grep -q 'sampled: 1 in 10 allocations tracked, values scaled by 10' "$TMP/out.txt"
+}
+
+@test "mem: --kernel uses the kmem tracepoints here and says why" {
+	run "$PROFILER" mem --kernel --value alloc_objects -o "$TMP/out.folded" \
+		-o "$TMP/out.txt" -- sh -c 'for i in $(seq 200); do cat /proc/self/status; done >/dev/null'
+	[ "$status" -eq 0 ]
+	head -3 "$TMP/out.txt"
+	if [ -e /sys/bus/event_source/devices/kprobe ]; then
+		grep -q 'kmem tracepoints.*kprobes available but not needed' "$TMP/out.txt"
+	else
+		grep -q 'kmem tracepoints.*kprobes not available on this kernel' "$TMP/out.txt"
+	fi
+	# the command and its children only (named profiler until their exec)
+	n=$(folded_sum "$TMP/out.folded" '^(sh|cat|seq);')
+	echo "allocations by the command: $n"
+	[ "$n" -gt 200 ]
+	! grep -Ev '^(sh|cat|seq|profiler);' "$TMP/out.folded"
+	# kernel stacks whose leaf is the allocator, not the tracepoint's BPF frames
+	grep -q ';kmem_cache_alloc[a-z_]*_\[k\] [0-9]*$' "$TMP/out.folded"
+	! grep -E ';(bpf_prog_|bpf_trace_run)[^;]* [0-9]+$' "$TMP/out.folded"
+}
+
+@test "mem: --faults samples page faults with user stacks" {
+	run "$PROFILER" mem --faults -f folded -o "$TMP/out.folded" -- "$W/mem_sites"
+	[ "$status" -eq 0 ]
+	n=$(folded_sum "$TMP/out.folded" '^mem_sites;')
+	echo "faults: $n"
+	# 5 MiB touched for the first time: at least one fault per 4 KiB page... of most of it
+	[ "$n" -gt 600 ]
+}
+
+@test "mem: bad options fail with one line naming the fix" {
+	run "$PROFILER" mem --kernel --faults -d 1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--kernel and --faults"* ]]
+	run "$PROFILER" mem --lib /nonexistent -d 1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--lib '/nonexistent'"* ]]
+	run "$PROFILER" mem -t 1 -d 1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"give -p PID"* ]]
+	run "$PROFILER" mem --lib /bin/true -- /bin/true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"has no malloc and free"* ]]
+}
