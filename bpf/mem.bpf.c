@@ -108,7 +108,6 @@ static __always_inline struct pending *enter(struct pt_regs *ctx, __u64 size, __
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending *c, zero = {};
-	__u64 ret = 0;
 
 	c = bpf_map_lookup_elem(&calls, &tid);
 	if (!c) {
@@ -125,8 +124,7 @@ static __always_inline struct pending *enter(struct pt_regs *ctx, __u64 size, __
 	c->old_addr = 0;
 	c->stack = 0;
 	if (sampled()) {
-		bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
-		c->stack = stack_capture_entry(ctx, ret);
+		c->stack = stack_capture_entry(ctx);
 		if (!c->stack)
 			c->stack = STACK_ID_LOST;	/* 0 means "not sampled" here */
 	}

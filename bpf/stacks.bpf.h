@@ -53,22 +53,11 @@ static __always_inline __u64 mix64(__u64 h)
 	return h;
 }
 
-/* Hash the nr frames in buf and keep them: the id, or STACK_ID_LOST. */
-static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int user)
+/* Keep the frames in buf under their hash h: the id, or STACK_ID_LOST. */
+static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h)
 {
-	__u64 h, id;
+	__u64 id = h | STACK_ID_VALID_BIT;
 	long err;
-	int i;
-
-	if (nr >= MAX_STACK_DEPTH)
-		count_drop(DROP_TRUNCATED);
-	h = 0x9e3779b97f4a7c15ULL ^ nr ^ ((__u64)user << 8);
-	for (i = 0; i < MAX_STACK_DEPTH; i++) {
-		if (i >= nr)
-			break;
-		h = mix64(h ^ buf->ips[i]);
-	}
-	id = h | STACK_ID_VALID_BIT;
 
 	/* The common case is a stack seen before: a lockless lookup. */
 	if (bpf_map_lookup_elem(&stacks, &id))
@@ -84,6 +73,23 @@ static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int u
 	}
 	count_drop(DROP_STACKS_FULL);
 	return STACK_ID_LOST;
+}
+
+/* Hash the nr frames in buf and keep them: the id, or STACK_ID_LOST. */
+static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int user)
+{
+	__u64 h;
+	int i;
+
+	if (nr >= MAX_STACK_DEPTH)
+		count_drop(DROP_TRUNCATED);
+	h = 0x9e3779b97f4a7c15ULL ^ nr ^ ((__u64)user << 8);
+	for (i = 0; i < MAX_STACK_DEPTH; i++) {
+		if (i >= nr)
+			break;
+		h = mix64(h ^ buf->ips[i]);
+	}
+	return stack_keep(buf, h);
 }
 
 /*
@@ -119,34 +125,59 @@ static __always_inline __u64 stack_capture(void *ctx, int user)
 	return stack_capture_skip(ctx, user, 0);
 }
 
+/* A frame-pointer chain deeper than this above sp is not a stack. */
+#define USER_STACK_SPAN (64ULL << 20)
+
 /*
  * The user stack at a function's first instruction (a uprobe), with the
  * caller in it: there the caller's return address is at [sp] and the frame
- * pointer is still the caller's, so a frame-pointer walk goes from the
- * function straight to the caller's caller.  The frames become
- * [function, caller (ret), the rest of the walk].
+ * pointer is still the caller's, so a frame-pointer walk from the registers
+ * goes from the function straight to the caller's caller.  The frames are
+ * [function, caller ([sp]), then the frame-pointer chain].
+ *
+ * The chain is walked here rather than by bpf_get_stack(): a frame pointer
+ * that is not one (libc's outermost frames have none) is rejected before it
+ * is read, where the kernel's walk reads it and takes a fault, which costs
+ * more than the rest of the capture.
  */
-static __always_inline __u64 stack_capture_entry(void *ctx, __u64 ret)
+static __always_inline __u64 stack_capture_entry(struct pt_regs *ctx)
 {
-	__u32 slot = 0;
+	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), lo, h;
 	struct stack_frames *buf;
-	long len;
+	__u32 slot = 0, nr = 2;
+	struct {
+		__u64 fp;
+		__u64 ret;
+	} fr;
+	int i;
 
 	buf = bpf_map_lookup_elem(&stack_buf, &slot);
 	if (!buf)
 		return STACK_ID_LOST;
-	/* the walk lands at ips[1..]: its first frame, the function, moves to ips[0] */
-	len = bpf_get_stack(ctx, &buf->ips[1], sizeof(buf->ips) - sizeof(buf->ips[0]),
-			    BPF_F_USER_STACK);
-	if (len < 0) {
+	buf->ips[0] = PT_REGS_IP(ctx);
+	if (bpf_probe_read_user(&buf->ips[1], sizeof(buf->ips[1]), (void *)sp) || !buf->ips[1]) {
 		count_drop(DROP_USER_STACK_FAULT);
 		return STACK_ID_LOST;
 	}
-	if (len == 0)
-		return STACK_ID_NONE;
-	buf->ips[0] = buf->ips[1];
-	buf->ips[1] = ret ? ret : buf->ips[0];	/* unreadable [sp]: keep the place */
-	return stack_store(buf, len / sizeof(__u64) + 1, 1);
+	/* hashed as walked: a second loop over a depth the verifier cannot know is costly */
+	h = mix64(mix64(0x7f4a7c159e3779b9ULL ^ buf->ips[0]) ^ buf->ips[1]);
+	lo = sp + sizeof(__u64);
+	for (i = 2; i < MAX_STACK_DEPTH; i++) {
+		if (fp < lo || fp - lo > USER_STACK_SPAN || (fp & 7))
+			break;
+		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp) || !fr.ret)
+			break;
+		buf->ips[i] = fr.ret;
+		h = mix64(h ^ fr.ret);
+		nr = i + 1;
+		lo = fp + sizeof(fr);
+		fp = fr.fp;
+	}
+	if (nr < MAX_STACK_DEPTH)
+		buf->ips[nr] = 0;	/* user space reads up to the first 0 */
+	else
+		count_drop(DROP_TRUNCATED);
+	return stack_keep(buf, mix64(h ^ nr));
 }
 
 #endif /* PROFILER_STACKS_BPF_H */

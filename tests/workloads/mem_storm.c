@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A malloc/free storm for the cost benchmark (scripts/bench/mem.sh):
+ * N x (malloc(64) + free) from one site; prints the time per pair,
+ * measured around the loop only, as ns_per_pair=X on standard error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+__attribute__((noinline)) void storm_site(void)
+{
+	void *volatile p = malloc(64);
+
+	free(p);
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 1000000;
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (long i = 0; i < n; i++)
+		storm_site();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	fprintf(stderr, "ns_per_pair=%.1f\n",
+		((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / (double)n);
+	return 0;
+}
