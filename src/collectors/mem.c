@@ -171,12 +171,10 @@ static int mem_validate(struct settings *s)
 		pr_err("profiler mem follows processes, not threads: give -p PID instead of -t");
 		return -EINVAL;
 	}
-	if (!s->mem_kernel && !s->mem_faults && !s->npids && !s->cmd && !s->system_wide) {
-		/* every process on the machine would take a trap per malloc */
-		pr_err("profiler mem needs a target: -p PID or -- COMMAND (or -a for every process "
-		       "using the system's libc, which slows them all)");
-		return -EINVAL;
-	}
+	if (!s->mem_kernel && !s->mem_faults && s->system_wide)
+		/* allowed, as everywhere, but every process pays a trap per malloc */
+		pr_warn("tracing the allocations of every process using the system's libc: each "
+			"malloc and free costs them a few microseconds; -p PID or -- COMMAND targets one");
 	if ((s->mem_kernel || s->mem_faults) && (s->mem_lib || s->mem_prefix)) {
 		pr_err("--lib and --prefix name a user-space allocator: they do not go with %s",
 		       s->mem_kernel ? "--kernel" : "--faults");

@@ -120,9 +120,6 @@ site() {	# FILE FUNCTION
 	run "$PROFILER" mem -t 1 -d 1
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"give -p PID"* ]]
-	run "$PROFILER" mem -d 1
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"needs a target: -p PID or -- COMMAND"* ]]
 	run "$PROFILER" mem --lib /bin/true -- /bin/true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"has no malloc and free"* ]]
