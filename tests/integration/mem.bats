@@ -124,3 +124,18 @@ site() {	# FILE FUNCTION
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"has no malloc and free"* ]]
 }
+
+@test "mem: the AddressSanitizer build profiles cleanly, in every mode" {
+	[ -x "$BUILD/asan/profiler" ] || skip "no ASan build"
+	ASAN_OPTIONS=detect_leaks=1 run "$BUILD/asan/profiler" mem -o "$TMP/x.folded" -o - -- "$W/mem_sites"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"leak_site"* ]]
+	[[ "$output" != *"AddressSanitizer"* && "$output" != *"runtime error"* ]]
+	ASAN_OPTIONS=detect_leaks=1 run "$BUILD/asan/profiler" mem --kernel -d 1
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"AddressSanitizer"* && "$output" != *"runtime error"* ]]
+	ASAN_OPTIONS=detect_leaks=1 run "$BUILD/asan/profiler" mem --faults -f report -- "$W/mem_sites"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"AddressSanitizer"* ]]
+	[[ "$output" != *"runtime error"* ]]
+}
