@@ -167,3 +167,27 @@ int64_t profile_total(const struct profile *p, int type)
 		t += profile_value(p, i, type);
 	return t;
 }
+
+void profile_prune_bogus(struct profile *p)
+{
+	uint32_t mark = UINT32_MAX;
+
+	for (size_t s = 0; s < p->nsamples; s++) {
+		struct sample *smp = &p->samples[s];
+		uint32_t *fr = p->frames + smp->first;
+
+		for (uint32_t i = 0; i < smp->nframes; i++) {
+			if (!p->locs[fr[i]].bogus)
+				continue;
+			if (mark == UINT32_MAX) {
+				/* address 1 never holds code: a location of its own */
+				mark = profile_location(p, FRAME_USER, 0, 1, false);
+				p->locs[mark].name = profile_intern(p, "[frames lost: no frame pointer]");
+				p->locs[mark].module = profile_intern(p, "[unknown]");
+			}
+			fr[i] = mark;
+			smp->nframes = i + 1;
+			break;
+		}
+	}
+}

@@ -35,6 +35,9 @@ struct location {
 	uint32_t pid;		/* the address space of a user frame; 0 for kernel */
 	uint8_t kind;		/* enum frame_kind */
 	bool is_return;		/* addr is a return address: look up addr - 1 */
+	bool bogus;		/* set by the symbolizer: no code there, so the
+				 * unwinder followed a register that was no frame
+				 * pointer, and what lies rootward is garbage */
 
 	/* Filled by the symbolizer; name is never NULL afterwards. */
 	const char *name;	/* function, demangled */
@@ -127,5 +130,9 @@ static inline const uint32_t *profile_sample_frames(const struct profile *p, siz
 }
 
 int64_t profile_total(const struct profile *p, int type);
+
+/* Cut every stack at its first bogus location (towards the root), which
+ * becomes the marker frame "[frames lost: no frame pointer]". */
+void profile_prune_bogus(struct profile *p);
 
 #endif /* PROFILER_PROFILE_H */

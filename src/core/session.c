@@ -278,6 +278,7 @@ int session_run(const struct collector *col, struct settings *set)
 	int nouts = 0, sigfd = -1, err, rc = 1;
 	struct timespec rt;
 
+	ss.launch_ns = now_ns();
 	bpf_setup_logging(set->verbose);
 	raise_fd_limit();
 	err = check_privileges();
@@ -325,14 +326,16 @@ int session_run(const struct collector *col, struct settings *set)
 	ss.start_ns = now_ns();
 	if (ss.child && release_child(&ss))
 		goto out;
-	if (set->verbose)
-		pr_debug("%s: collecting", col->name);
+	pr_debug("%s: loaded and attached in %.1f ms; collecting", col->name,
+		 (ss.start_ns - ss.launch_ns) / 1e6);
 
 	wait_for_end(&ss, sigfd);
 	col->stop(&ss);
 	ss.stop_ns = now_ns();
 	if (ss.rb)
 		ring_buffer__consume(ss.rb);
+	if (ss.first_event_ns)
+		pr_debug("first sample %.1f ms after launch", (ss.first_event_ns - ss.launch_ns) / 1e6);
 
 	p = profile_new();
 	p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec;

@@ -42,6 +42,8 @@ struct session {
 
 	int *cpus;			/* CPUs to open per-CPU events on */
 	int ncpus;
+	uint64_t launch_ns;		/* session_run entered */
+	uint64_t first_event_ns;	/* first new-process announcement: first sample */
 	uint64_t start_ns, stop_ns;
 	const char *stop_reason;
 };

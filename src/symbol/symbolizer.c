@@ -307,6 +307,8 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		m = proc_maps_find(p->maps, p->nmaps, addr);
 	}
 	if (!m) {
+		/* with mappings known, an address outside them is no code */
+		l->bogus = p->nmaps > 0;
 		if (p->nmaps)
 			snprintf(buf, sizeof(buf), "[unmapped]+0x%llx", (unsigned long long)addr);
 		else	/* exited before we could read its mappings */
@@ -394,6 +396,7 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 		else
 			name_user(sz, p, l);
 	}
+	profile_prune_bogus(p);
 	sz->stats.ns += now_ns() - t0;
 	return 0;
 }
