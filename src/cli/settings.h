@@ -24,6 +24,7 @@ struct settings {
 	int top;		/* report rows */
 	int verbose;
 	bool quiet;
+	bool stats;		/* --stats: what profiling cost */
 
 	/* profiler cpu */
 	int freq;		/* Hz */

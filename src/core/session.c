@@ -19,6 +19,7 @@
 
 #include "core/preflight.h"
 #include "core/session.h"
+#include "core/stats.h"
 #include "output/output.h"
 #include "util/util.h"
 
@@ -275,7 +276,7 @@ int session_run(const struct collector *col, struct settings *set)
 	struct output outs[MAX_OUTPUTS + 1];
 	struct profile *p = NULL;
 	sigset_t mask, oldmask;
-	int nouts = 0, sigfd = -1, err, rc = 1;
+	int nouts = 0, sigfd = -1, stats_fd = -1, err, rc = 1;
 	struct timespec rt;
 
 	ss.launch_ns = now_ns();
@@ -320,6 +321,8 @@ int session_run(const struct collector *col, struct settings *set)
 	}
 
 	ss.sym = symbolizer_new();
+	if (set->stats)
+		stats_fd = stats_enable();
 	if (col->start(&ss))
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -356,6 +359,8 @@ int session_run(const struct collector *col, struct settings *set)
 	if (write_outputs(&ss, p, outs, nouts))
 		goto out;
 	print_summary(&ss, p);
+	if (set->stats)
+		stats_print(&ss, stats_fd);
 	rc = 0;
 out:
 	end_child(&ss);
@@ -378,6 +383,8 @@ out:
 	}
 	if (sigfd >= 0)
 		close(sigfd);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	if (ss.cpus != set->cpus)
 		free(ss.cpus);
 	return rc;

@@ -26,6 +26,7 @@ struct session {
 	struct settings *set;
 	const struct collector *col;
 	void *priv;			/* the collector's own state */
+	struct bpf_object *obj;		/* the collector's BPF object, for --stats */
 	struct symbolizer *sym;
 	struct ring_buffer *rb;		/* new-process announcements */
 

@@ -180,3 +180,11 @@ teardown() { teardown_common; }
 	[[ "$output" != *"AddressSanitizer"* ]]
 	[[ "$output" != *"runtime error"* ]]
 }
+
+@test "cpu: --stats reports BPF run time, map fill and our own cost" {
+	run "$PROFILER" cpu --stats -o "$TMP/x.folded" -- "$W/burn31" 1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"BPF cpu_sample"*"runs"*"us each"* ]]
+	[[ "$output" == *"map counts"*"entries"* ]]
+	[[ "$output" == *"peak RSS"* ]]
+}
