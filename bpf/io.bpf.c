@@ -23,6 +23,8 @@
 
 #define REQ_OP_MASK	0xff	/* include/linux/blk_types.h: not in BTF */
 #define MINORBITS	20
+/* The BPF program and bpf_trace_runN sit on top of every tracepoint's stack. */
+#define TP_SKIP		2
 
 const volatile __u32 filter_dev = 0;	/* 0: every disk */
 const volatile bool user_stacks = true;
@@ -73,6 +75,18 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } io_drops SEC(".maps");
+
+/*
+ * The last process per disk that asked for a cache flush.  The kernel
+ * turns such requests into one flush request of its own, issued from a
+ * kworker; that flush is charged to the process waiting for it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct req_info);
+} flush_by SEC(".maps");
 
 /* Per-CPU scratch: a req_info is too big for the 512-byte stack with the rest. */
 struct {
@@ -140,7 +154,7 @@ static __always_inline struct req_info *take_submitter(void *ctx, __u64 now)
 	ri->pad = 0;
 	bpf_get_current_comm(ri->comm, sizeof(ri->comm));
 	ri->user_stack = user_stacks && !task_is_kthread() ? stack_capture(ctx, 1) : STACK_ID_NONE;
-	ri->kern_stack = kernel_stacks ? stack_capture(ctx, 0) : STACK_ID_NONE;
+	ri->kern_stack = kernel_stacks ? stack_capture_skip(ctx, 0, TP_SKIP) : STACK_ID_NONE;
 	proc_announce(tgid);
 	return ri;
 }
@@ -158,8 +172,16 @@ static __always_inline int on_start(void *ctx, struct request *rq)
 	if (!dev_match(rq))
 		return 0;
 	ri = take_submitter(ctx, bpf_ktime_get_ns());
-	if (ri)
-		remember((__u64)rq, ri);
+	if (!ri)
+		return 0;
+	remember((__u64)rq, ri);
+	/* fsync's empty write with REQ_PREFLUSH: the kernel will flush for it */
+	if (BPF_CORE_READ(rq, cmd_flags) &
+	    (1ULL << bpf_core_enum_value(enum req_flag_bits, __REQ_PREFLUSH))) {
+		__u32 dev = rq_dev(rq);
+
+		bpf_map_update_elem(&flush_by, &dev, ri, BPF_ANY);
+	}
 	return 0;
 }
 
@@ -194,6 +216,24 @@ static __always_inline int on_issue(void *ctx, struct request *rq)
 	 */
 	if (!dev_match(rq))
 		return 0;
+	if (rq_op(rq) == IO_OP_FLUSH) {
+		__u32 dev = rq_dev(rq);
+
+		ri = bpf_map_lookup_elem(&flush_by, &dev);
+		if (ri) {
+			struct req_info *w = ri;
+			__u32 zero = 0;
+
+			ri = bpf_map_lookup_elem(&req_buf, &zero);
+			if (!ri)
+				return 0;
+			__builtin_memcpy(ri, w, sizeof(*ri));
+			bpf_map_delete_elem(&flush_by, &dev);
+			ri->issue_ns = now;
+			remember(key, ri);
+			return 0;
+		}
+	}
 	ri = take_submitter(ctx, now);
 	if (!ri)
 		return 0;

@@ -345,7 +345,10 @@ static void collect_slow(struct session *ss, struct io_state *st, struct profile
 			 (int)(real % 1000000000LL / 1000000));
 		snprintf(pid, sizeof(pid), "%u", e->pid);
 		snprintf(bytes, sizeof(bytes), "%u", e->bytes);
-		snprintf(sector, sizeof(sector), "%llu", (unsigned long long)e->sector);
+		if (e->sector == UINT64_MAX)	/* a flush has no sector */
+			snprintf(sector, sizeof(sector), "-");
+		else
+			snprintf(sector, sizeof(sector), "%llu", (unsigned long long)e->sector);
 		snprintf(lat, sizeof(lat), "%.3f ms", e->latency_ns / 1e6);
 		snprintf(qd, sizeof(qd), "%.3f ms", e->queued_ns / 1e6);
 		profile_table_row(p, t, (const char *const[]){
