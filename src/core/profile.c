@@ -151,7 +151,8 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 	s->pid = pid;
 	s->tid = tid;
 	s->comm = profile_intern(p, comm ? comm : "");
-	memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
+	if (nlocs)	/* a sample may have no stack: frames is still NULL */
+		memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
 	p->nframes += nlocs;
 	memcpy(p->values + p->nsamples * p->ntypes, values, p->ntypes * sizeof(*values));
 	return p->nsamples++;

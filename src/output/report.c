@@ -182,7 +182,8 @@ static void print_funcs(struct agg *a, const struct write_opts *o, FILE *f, int6
 	char b1[64], b2[64], mb[256];
 	size_t shown = 0;
 
-	qsort(a->funcs, a->nfuncs, sizeof(*a->funcs), by_self ? cmp_self : cmp_total);
+	if (a->nfuncs)	/* samples without stacks leave none */
+		qsort(a->funcs, a->nfuncs, sizeof(*a->funcs), by_self ? cmp_self : cmp_total);
 	fprintf(f, "\nTop functions by %s %s:\n", by_self ? "self" : "total", t->name);
 	fprintf(f, "%12s %6s %12s %6s  %s\n", "SELF", "%", "TOTAL", "%", "FUNCTION");
 	for (size_t i = 0; i < a->nfuncs && (int)shown < o->top; i++) {
@@ -395,7 +396,8 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 			idxmap_insert(&a.stack_index, h, a.nstacks++);
 		}
 	}
-	qsort(pids, npids, sizeof(*pids), cmp_u32);
+	if (npids)
+		qsort(pids, npids, sizeof(*pids), cmp_u32);
 	for (size_t i = 0; i < npids; i++)
 		nprocs += i == 0 || pids[i] != pids[i - 1];
 	print_header(p, o, f, total, nprocs);
