@@ -34,6 +34,12 @@ struct settings {
 	bool kernel_only;
 	bool idle;
 	unsigned int max_stacks;	/* 0: sized from the expected samples */
+
+	/* profiler io */
+	const char *disk;	/* --disk NAME; NULL: every disk */
+	double interval;	/* -i SECS; 0: one report at the end */
+	bool queued;		/* --queued: time from insert to issue too */
+	double slow_ms;		/* --slow MS; 0: no list of slow requests */
 };
 
 #endif /* PROFILER_SETTINGS_H */

@@ -28,6 +28,15 @@ void profile_free(struct profile *p)
 	free(p->frames);
 	free(p->locs);
 	free(p->losses);
+	free(p->hists);
+	for (size_t i = 0; i < p->ntables; i++) {
+		struct table *t = &p->tables[i];
+
+		for (size_t c = 0; c < t->nrows * t->ncols; c++)
+			free(t->cells[c]);
+		free(t->cells);
+	}
+	free(p->tables);
 	free(p);
 }
 
@@ -142,7 +151,8 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 	s->pid = pid;
 	s->tid = tid;
 	s->comm = profile_intern(p, comm ? comm : "");
-	memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
+	if (nlocs)	/* a sample may have no stack: frames is still NULL */
+		memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
 	p->nframes += nlocs;
 	memcpy(p->values + p->nsamples * p->ntypes, values, p->ntypes * sizeof(*values));
 	return p->nsamples++;
@@ -190,4 +200,37 @@ void profile_prune_bogus(struct profile *p)
 			break;
 		}
 	}
+}
+
+size_t profile_add_histogram(struct profile *p, const char *name, const char *unit, int64_t scale)
+{
+	GROW(p->hists, p->hists_cap, p->nhists + 1);
+	p->hists[p->nhists] = (struct histogram){
+		.name = profile_intern(p, name),
+		.unit = profile_intern(p, unit),
+		.scale = scale > 0 ? scale : 1,
+	};
+	return p->nhists++;
+}
+
+size_t profile_add_table(struct profile *p, const char *title, int ncols, const char *const *cols)
+{
+	struct table *t;
+
+	GROW(p->tables, p->tables_cap, p->ntables + 1);
+	t = &p->tables[p->ntables];
+	*t = (struct table){ .title = profile_intern(p, title), .ncols = MIN(ncols, TABLE_MAX_COLS) };
+	for (int i = 0; i < t->ncols; i++)
+		t->cols[i] = profile_intern(p, cols[i]);
+	return p->ntables++;
+}
+
+void profile_table_row(struct profile *p, size_t table, const char *const *cells)
+{
+	struct table *t = &p->tables[table];
+
+	GROW(t->cells, t->cap, (t->nrows + 1) * t->ncols);
+	for (int i = 0; i < t->ncols; i++)
+		t->cells[t->nrows * t->ncols + i] = xstrdup(cells[i] ? cells[i] : "");
+	t->nrows++;
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/histogram.h"
 #include "util/idxmap.h"
 
 #define PROFILE_MAX_TYPES 8
@@ -62,6 +63,20 @@ struct loss {
 	const char *hint;	/* what to do about it, may be NULL */
 };
 
+/*
+ * A list for people to read, row by row: the requests slower than a
+ * threshold, say.  Cells are text; a writer prints them as they are.
+ */
+#define TABLE_MAX_COLS 12
+
+struct table {
+	const char *title;
+	int ncols;
+	const char *cols[TABLE_MAX_COLS];
+	char **cells;		/* nrows * ncols, owned */
+	size_t nrows, cap;
+};
+
 struct profile {
 	struct sample_type types[PROFILE_MAX_TYPES];
 	int ntypes;
@@ -90,6 +105,12 @@ struct profile {
 
 	struct loss *losses;
 	size_t nlosses, losses_cap;
+
+	/* Distributions beside the samples (latency per disk, ...). */
+	struct histogram *hists;
+	size_t nhists, hists_cap;
+	struct table *tables;
+	size_t ntables, tables_cap;
 };
 
 struct profile *profile_new(void);
@@ -118,6 +139,13 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 			  const int64_t *values);
 
 void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint);
+
+/* A new empty histogram; returns its index in p->hists. */
+size_t profile_add_histogram(struct profile *p, const char *name, const char *unit, int64_t scale);
+/* A new table with ncols columns; returns its index in p->tables. */
+size_t profile_add_table(struct profile *p, const char *title, int ncols, const char *const *cols);
+/* Append a row of t->ncols cells (copied). */
+void profile_table_row(struct profile *p, size_t table, const char *const *cells);
 
 static inline int64_t profile_value(const struct profile *p, size_t sample, int type)
 {

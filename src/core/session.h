@@ -47,6 +47,12 @@ struct session {
 	uint64_t first_event_ns;	/* first new-process announcement: first sample */
 	uint64_t start_ns, stop_ns;
 	const char *stop_reason;
+	/*
+	 * Set by a collector's start() to get one report per interval: the
+	 * session then calls collect() every interval_ns, and collect() must
+	 * hand over only what came since its last call.
+	 */
+	uint64_t interval_ns;
 };
 
 /* Run one subcommand to the end: returns the process exit code. */

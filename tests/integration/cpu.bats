@@ -68,9 +68,10 @@ teardown() { teardown_common; }
 	BGPID=$!
 	for i in $(seq 50); do [ -s "$TMP/tids" ] && break; sleep 0.05; done
 	tid_a=$(sed -n 's/.*tid_a=\([0-9]*\).*/\1/p' "$TMP/tids")
-	run "$PROFILER" cpu -t "$tid_a" -d 1 -o "$TMP/out.folded"
+	run "$PROFILER" cpu -t "$tid_a" -d 2 -o "$TMP/out.folded"
 	[ "$status" -eq 0 ]
-	[ "$(folded_sum "$TMP/out.folded" 'work_in_a')" -gt 50 ]
+	# a loaded machine gives the thread less than a CPU: any share will do
+	[ "$(folded_sum "$TMP/out.folded" 'work_in_a')" -gt 10 ]
 	[ "$(folded_sum "$TMP/out.folded" 'work_in_b')" -eq 0 ]
 }
 
