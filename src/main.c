@@ -15,6 +15,7 @@
 /* The registry: a new subcommand is one line here. */
 static const struct collector *const collectors[] = {
 	&cpu_collector,
+	&lock_collector,
 };
 
 static void usage(FILE *f)

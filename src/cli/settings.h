@@ -33,6 +33,12 @@ struct settings {
 	bool kernel_only;
 	bool idle;
 	unsigned int max_stacks;	/* 0: sized from the expected samples */
+
+	/* profiler lock */
+	bool lock_kernel;	/* --kernel: kernel locks only */
+	bool lock_user;		/* --user: futexes only */
+	int lock_by;		/* --by: 0 lock, 1 stack, 2 task */
+	bool lock_raw_tp;	/* hidden --raw-tp: attach as raw_tp, as without tp_btf */
 };
 
 #endif /* PROFILER_SETTINGS_H */
