@@ -54,7 +54,8 @@ static __always_inline __u64 mix64(__u64 h)
 }
 
 /*
- * Take the current user (user != 0) or kernel stack and return its id:
+ * Take the current user (user != 0) or kernel stack, less its first skip
+ * frames (a tracepoint's own plumbing), and return its id:
  * STACK_ID_NONE when there is no such stack (kernel thread, or the sample
  * hit user mode and the kernel stack is empty), STACK_ID_LOST when one
  * existed but could not be stored.

@@ -158,6 +158,17 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 	return p->nsamples++;
 }
 
+uint32_t profile_group_frame(struct profile *p, const char *group, const char *name)
+{
+	/* an interned string is unique for the profile's life: its address is the key */
+	const char *n = profile_intern(p, name);
+	uint32_t loc = profile_location(p, FRAME_GROUP, 0, (uintptr_t)n, false);
+
+	p->locs[loc].name = n;
+	p->locs[loc].module = profile_intern(p, group);
+	return loc;
+}
+
 void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint)
 {
 	if (!count)
@@ -174,7 +185,7 @@ int64_t profile_total(const struct profile *p, int type)
 	int64_t t = 0;
 
 	for (size_t i = 0; i < p->nsamples; i++)
-		t += profile_value(p, i, type);
+		t = profile_combine(p, type, t, profile_value(p, i, type));
 	return t;
 }
 

@@ -24,6 +24,13 @@ enum frame_kind {
 	FRAME_KERNEL,
 	FRAME_JIT,	/* user code in anonymous memory, named from a perf map */
 	FRAME_INLINE,	/* a function inlined at the location's address */
+	FRAME_GROUP,	/* not code: what the sample is about (a lock, a task); named
+			 * by its collector, module says what kind ("lock", "task") */
+};
+
+enum combine {
+	COMBINE_SUM,	/* values of merged samples add up (counts, times, bytes) */
+	COMBINE_MAX,	/* the largest is kept (the longest single wait) */
 };
 
 struct sample_type {
@@ -81,6 +88,7 @@ struct profile {
 	struct sample_type types[PROFILE_MAX_TYPES];
 	int ntypes;
 	int default_type;	/* what folded and report weigh by unless told */
+	uint8_t combine[PROFILE_MAX_TYPES];	/* enum combine per type, COMBINE_SUM unless set */
 
 	const char *event;	/* what was measured, for humans: "cpu-clock at 99 Hz" */
 	struct sample_type period_type;
@@ -137,6 +145,17 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values);
+
+/* The location of a FRAME_GROUP frame "name", of kind group ("lock"). */
+uint32_t profile_group_frame(struct profile *p, const char *group, const char *name);
+
+/* Merge value b into a as type's combine says. */
+static inline int64_t profile_combine(const struct profile *p, int type, int64_t a, int64_t b)
+{
+	if (p->combine[type] == COMBINE_MAX)
+		return a > b ? a : b;
+	return a + b;
+}
 
 void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint);
 

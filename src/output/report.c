@@ -175,6 +175,99 @@ static void print_header(const struct profile *p, const struct write_opts *o, FI
 	}
 }
 
+/* One row per FRAME_GROUP root frame (a lock, a task): every sample type,
+ * combined as the type says, and the average of the weighed time per count. */
+struct group {
+	const struct location *loc;
+	int64_t v[PROFILE_MAX_TYPES];
+};
+
+struct group_ctx {
+	const struct group *g;
+	const char *name;
+};
+
+static bool group_eq(const void *ctx, uint32_t idx)
+{
+	const struct group_ctx *c = ctx;
+
+	return c->g[idx].loc->name == c->name;
+}
+
+static int cmp_group(const void *a, const void *b, void *arg)
+{
+	const struct group *x = a, *y = b;
+	int t = *(const int *)arg;
+
+	if (x->v[t] != y->v[t])
+		return x->v[t] < y->v[t] ? 1 : -1;
+	return strcmp(x->loc->name, y->loc->name);
+}
+
+static const struct location *group_root(const struct profile *p, size_t s)
+{
+	const struct sample *smp = &p->samples[s];
+	const struct location *l;
+
+	if (!smp->nframes)
+		return NULL;
+	l = &p->locs[p->frames[smp->first + smp->nframes - 1]];
+	return l->kind == FRAME_GROUP ? l : NULL;
+}
+
+static void print_groups(const struct profile *p, const struct write_opts *o, FILE *f)
+{
+	const struct sample_type *t = &p->types[o->type];
+	struct group *g = NULL;
+	size_t ng = 0, cap = 0;
+	struct idxmap index = {};
+	int count_type = -1;
+	char b[64];
+
+	for (int i = 0; i < p->ntypes; i++)
+		if (count_type < 0 && !strcmp(p->types[i].unit, "count"))
+			count_type = i;
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const struct location *l = group_root(p, s);
+		uint64_t h;
+		int64_t gi;
+
+		if (!l || profile_value(p, s, o->type) <= 0)
+			continue;
+		h = hash_u64((uintptr_t)l->name);
+		gi = idxmap_find(&index, h, group_eq, &(struct group_ctx){ g, l->name });
+		if (gi < 0) {
+			GROW(g, cap, ng + 1);
+			memset(&g[ng], 0, sizeof(g[ng]));
+			g[ng].loc = l;
+			idxmap_insert(&index, h, ng);
+			gi = ng++;
+		}
+		for (int k = 0; k < p->ntypes; k++)
+			g[gi].v[k] = profile_combine(p, k, g[gi].v[k], profile_value(p, s, k));
+	}
+	if (!ng)
+		goto out;
+	qsort_r(g, ng, sizeof(*g), cmp_group, (void *)&o->type);
+	fprintf(f, "\nTop by %s, by %s:\n", g[0].loc->module ? g[0].loc->module : "group", t->name);
+	for (int k = 0; k < p->ntypes; k++)
+		fprintf(f, "%12s ", p->types[k].name);
+	if (count_type >= 0 && count_type != o->type)
+		fprintf(f, "%12s ", "avg");
+	fprintf(f, " %s\n", g[0].loc->module ? g[0].loc->module : "group");
+	for (size_t i = 0; i < ng && (int)i < o->top; i++) {
+		for (int k = 0; k < p->ntypes; k++)
+			fprintf(f, "%12s ", fmt_value(b, sizeof(b), p->types[k].unit, g[i].v[k]));
+		if (count_type >= 0 && count_type != o->type)
+			fprintf(f, "%12s ", fmt_value(b, sizeof(b), t->unit, g[i].v[count_type] ?
+				(double)g[i].v[o->type] / g[i].v[count_type] : 0));
+		fprintf(f, " %s\n", g[i].loc->name);
+	}
+out:
+	free(g);
+	idxmap_free(&index);
+}
+
 static void print_funcs(struct agg *a, const struct write_opts *o, FILE *f, int64_t total,
 			bool by_self)
 {
@@ -376,7 +469,11 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 		GROW(pids, pids_cap, npids + 1);
 		pids[npids++] = smp->pid;
 		for (uint32_t i = 0; i < smp->nframes; i++) {
-			struct func *fn = func_get(&a, &p->locs[fr[i]]);
+			struct func *fn;
+
+			if (p->locs[fr[i]].kind == FRAME_GROUP)
+				continue;	/* not code: the group table shows them */
+			fn = func_get(&a, &p->locs[fr[i]]);
 
 			if (i == 0)
 				fn->self += v;
@@ -408,6 +505,7 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 	for (size_t i = 0; i < p->ntables; i++)
 		print_table(&p->tables[i], f);
 	if (total > 0) {
+		print_groups(p, o, f);
 		print_funcs(&a, o, f, total, true);
 		print_funcs(&a, o, f, total, false);
 		print_stacks(&a, o, f, total);
