@@ -15,6 +15,8 @@
 /* The registry: a new subcommand is one line here. */
 static const struct collector *const collectors[] = {
 	&cpu_collector,
+	&offcpu_collector,
+	&wall_collector,
 };
 
 static void usage(FILE *f)

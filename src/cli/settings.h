@@ -33,6 +33,11 @@ struct settings {
 	bool kernel_only;
 	bool idle;
 	unsigned int max_stacks;	/* 0: sized from the expected samples */
+
+	/* profiler offcpu, profiler wall */
+	const char *offcpu_state;	/* --state: "blocked" or "all"; NULL: the default */
+	unsigned long long min_block_us;	/* count off-CPU periods this long or longer */
+	unsigned long long max_block_us;	/* ... and this long or shorter; 0: no limit */
 };
 
 #endif /* PROFILER_SETTINGS_H */

@@ -37,5 +37,7 @@ struct collector {
 };
 
 extern const struct collector cpu_collector;
+extern const struct collector offcpu_collector;
+extern const struct collector wall_collector;
 
 #endif /* PROFILER_COLLECTOR_H */

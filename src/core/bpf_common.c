@@ -94,6 +94,9 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 
 int session_watch_procs(struct session *ss, struct bpf_map *proc_events)
 {
+	/* a collector made of two BPF objects (wall) watches both */
+	if (ss->rb)
+		return ring_buffer__add(ss->rb, bpf_map__fd(proc_events), on_proc_event, ss);
 	ss->rb = ring_buffer__new(bpf_map__fd(proc_events), on_proc_event, ss, NULL);
 	return ss->rb ? 0 : -errno;
 }
