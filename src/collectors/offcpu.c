@@ -155,19 +155,9 @@ static int offcpu_start(struct session *ss)
 	pr_debug("offcpu: sched_switch attached as %s", st->raw_tp ? "raw_tp" : "tp_btf");
 	skel = st->skel;
 
-	err = session_fill_targets(ss, skel->maps.targets);
-	if (err)
-		return bpf_explain("filling the target map", err);
-	err = session_watch_procs(ss, skel->maps.proc_events);
-	if (err)
-		return bpf_explain("opening the ring buffer", err);
-	if (ss->follow_forks &&
-	    !(skel->links.follow_fork = bpf_program__attach(skel->progs.follow_fork)))
-		return bpf_explain("attaching sched_process_fork", -errno);
-	skel->links.proc_exec = bpf_program__attach(skel->progs.proc_exec);
-	if (!skel->links.proc_exec)
-		return bpf_explain("attaching sched_process_exec", -errno);
-	return 0;
+	return session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
+				      skel->progs.follow_fork, &skel->links.follow_fork,
+				      skel->progs.proc_exec, &skel->links.proc_exec);
 }
 
 static void offcpu_stop(struct session *ss)

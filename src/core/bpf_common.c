@@ -234,3 +234,23 @@ uint32_t map_size(uint64_t want, uint32_t lo, uint32_t hi)
 		v *= 2;
 	return v > hi ? hi : (uint32_t)v;
 }
+
+int session_attach_targets(struct session *ss, struct bpf_map *targets,
+			   struct bpf_map *proc_events, struct bpf_program *fork,
+			   struct bpf_link **fork_link, struct bpf_program *exec,
+			   struct bpf_link **exec_link)
+{
+	int err = session_fill_targets(ss, targets);
+
+	if (err)
+		return bpf_explain("filling the target map", err);
+	err = session_watch_procs(ss, proc_events);
+	if (err)
+		return bpf_explain("opening the ring buffer", err);
+	if (ss->follow_forks && !(*fork_link = bpf_program__attach(fork)))
+		return bpf_explain("attaching sched_process_fork", -errno);
+	*exec_link = bpf_program__attach(exec);
+	if (!*exec_link)
+		return bpf_explain("attaching sched_process_exec", -errno);
+	return 0;
+}

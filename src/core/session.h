@@ -59,6 +59,12 @@ int bpf_explain(const char *what, int err);
 int session_fill_targets(struct session *ss, struct bpf_map *targets);
 /* Watch the proc_events ring buffer: each new process gets its mappings read. */
 int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
+/* All of the above plus the fork-following and exec programs of
+ * bpf/targets.bpf.h; links land in the skeleton.  Explains its errors. */
+int session_attach_targets(struct session *ss, struct bpf_map *targets,
+			   struct bpf_map *proc_events, struct bpf_program *fork,
+			   struct bpf_link **fork_link, struct bpf_program *exec,
+			   struct bpf_link **exec_link);
 /* Sum the per-CPU loss counters into the profile, with hints. */
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
 			const char *map_size_option);
