@@ -107,7 +107,6 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	return STACK_ID_LOST;
 }
 
-/* skip: the innermost frames to leave out (a tracepoint's BPF trampoline). */
 static __always_inline __u64 stack_capture(void *ctx, int user)
 {
 	return stack_capture_skip(ctx, user, 0);

@@ -17,6 +17,8 @@ static const struct collector *const collectors[] = {
 	&cpu_collector,
 	&io_collector,
 	&lock_collector,
+	&offcpu_collector,
+	&wall_collector,
 };
 
 static void usage(FILE *f)

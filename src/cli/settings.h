@@ -45,6 +45,10 @@ struct settings {
 	bool lock_user;		/* --user: futexes only */
 	int lock_by;		/* --by: 0 lock, 1 stack, 2 task */
 	bool lock_raw_tp;	/* hidden --raw-tp: attach as raw_tp, as without tp_btf */
+	/* profiler offcpu, profiler wall */
+	const char *offcpu_state;	/* --state: "blocked" or "all"; NULL: the default */
+	unsigned long long min_block_us;	/* count off-CPU periods this long or longer */
+	unsigned long long max_block_us;	/* ... and this long or shorter; 0: no limit */
 };
 
 #endif /* PROFILER_SETTINGS_H */

@@ -182,7 +182,7 @@ static int io_start(struct session *ss)
 		return bpf_explain("loading the block I/O programs", err);
 	pr_debug("io: attached %s programs", st->raw_tp ? "raw_tp" : "tp_btf");
 	skel = st->skel;
-	ss->obj = skel->obj;
+	session_add_object(ss, skel->obj);
 
 	err = session_fill_targets(ss, skel->maps.targets);
 	if (err)

@@ -216,7 +216,7 @@ static int lock_start(struct session *ss)
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
 	skel = st->skel;
-	ss->obj = skel->obj;
+	session_add_object(ss, skel->obj);
 	err = session_fill_targets(ss, skel->maps.targets);
 	if (err)
 		return bpf_explain("filling the target map", err);

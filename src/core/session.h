@@ -26,7 +26,8 @@ struct session {
 	struct settings *set;
 	const struct collector *col;
 	void *priv;			/* the collector's own state */
-	struct bpf_object *obj;		/* the collector's BPF object, for --stats */
+	struct bpf_object *objs[4];	/* the collector's BPF objects, for --stats */
+	int nobjs;
 	struct symbolizer *sym;
 	struct ring_buffer *rb;		/* new-process announcements */
 
@@ -62,12 +63,20 @@ int session_run(const struct collector *col, struct settings *set);
 
 /* Route libbpf's messages to -v. */
 void bpf_setup_logging(int verbose);
+/* Count a loaded BPF object in --stats. */
+void session_add_object(struct session *ss, struct bpf_object *obj);
 /* Turn a failed load/attach into a one-line message that names the fix. */
 int bpf_explain(const char *what, int err);
 /* Put the target pids/tids (and the -- CMD child) into a targets map. */
 int session_fill_targets(struct session *ss, struct bpf_map *targets);
 /* Watch the proc_events ring buffer: each new process gets its mappings read. */
 int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
+/* All of the above plus the fork-following and exec programs of
+ * bpf/targets.bpf.h; links land in the skeleton.  Explains its errors. */
+int session_attach_targets(struct session *ss, struct bpf_map *targets,
+			   struct bpf_map *proc_events, struct bpf_program *fork,
+			   struct bpf_link **fork_link, struct bpf_program *exec,
+			   struct bpf_link **exec_link);
 /* Sum the per-CPU loss counters into the profile, with hints. */
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
 			const char *map_size_option);

@@ -43,8 +43,8 @@ void stats_print(struct session *ss, int stats_fd)
 	char b1[32], b2[32];
 
 	fprintf(stderr, "Statistics:\n");
-	if (ss->obj) {
-		bpf_object__for_each_program(prog, ss->obj) {
+	for (int o = 0; o < ss->nobjs; o++) {
+		bpf_object__for_each_program(prog, ss->objs[o]) {
 			struct bpf_prog_info info = {};
 			__u32 len = sizeof(info);
 			int fd = bpf_program__fd(prog);
@@ -58,7 +58,7 @@ void stats_print(struct session *ss, int stats_fd)
 					info.run_time_ns / 1e3 / info.run_cnt, info.run_time_ns / 1e6);
 			fputc('\n', stderr);
 		}
-		bpf_object__for_each_map(map, ss->obj) {
+		bpf_object__for_each_map(map, ss->objs[o]) {
 			enum bpf_map_type t = bpf_map__type(map);
 			uint64_t used;
 
