@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <elf.h>
 
+#include "symbol/debuginfo.h"
 #include "symbol/elf_syms.h"
 #include "symbol/kallsyms.h"
 #include "symbol/proc_maps.h"
@@ -34,6 +35,7 @@ struct sym_proc {
 
 struct symbolizer {
 	char *kallsyms_path;
+	char *debug_root;	/* NULL: DEBUGINFO_ROOT */
 	struct ksyms *ksyms;
 	bool ksyms_tried;
 	struct elf_syms *vdso;
@@ -74,6 +76,7 @@ void symbolizer_free(struct symbolizer *sz)
 	ksyms_free(sz->ksyms);
 	elf_syms_free(sz->vdso);
 	free(sz->kallsyms_path);
+	free(sz->debug_root);
 	free(sz);
 }
 
@@ -81,6 +84,12 @@ void symbolizer_set_kallsyms(struct symbolizer *sz, const char *path)
 {
 	free(sz->kallsyms_path);
 	sz->kallsyms_path = xstrdup(path);
+}
+
+void symbolizer_set_debug_root(struct symbolizer *sz, const char *dir)
+{
+	free(sz->debug_root);
+	sz->debug_root = xstrdup(dir);
 }
 
 void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *st)
@@ -161,6 +170,8 @@ static struct elf_syms *file_syms(struct symbolizer *sz, struct sym_file *f)
 		f->fd = -1;
 		f->state = f->es ? FILE_LOADED : FILE_FAILED;
 		if (f->es) {
+			if (debuginfo_add_symbols(sz->debug_root, f->path, f->es))
+				sz->stats.debug_files++;
 			sz->stats.files_loaded++;
 			sz->stats.symbols += f->es->n;
 		} else {

@@ -19,6 +19,7 @@ struct symbolizer_stats {
 	uint64_t files;		/* distinct binaries opened */
 	uint64_t files_loaded;	/* binaries whose symbols were read */
 	uint64_t symbols;	/* symbols read from them */
+	uint64_t debug_files;	/* binaries named from separate debug info */
 	uint64_t resolved;	/* locations named by a symbol */
 	uint64_t unnamed;	/* locations named module+0xOFFSET or like */
 	uint64_t ns;		/* time spent in symbolizer_resolve */
@@ -39,6 +40,9 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p);
 
 /* For tests: use this kallsyms file instead of /proc/kallsyms. */
 void symbolizer_set_kallsyms(struct symbolizer *sz, const char *path);
+
+/* For tests: look for debug files under dir instead of /usr/lib/debug. */
+void symbolizer_set_debug_root(struct symbolizer *sz, const char *dir);
 
 void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *st);
 
