@@ -133,6 +133,26 @@ static void sort_syms(struct elf_syms *es)
 	es->demangled = xcalloc(es->n ? es->n : 1, sizeof(*es->demangled));
 }
 
+struct elf_syms *elf_syms_new(void)
+{
+	return xcalloc(1, sizeof(struct elf_syms));
+}
+
+void elf_syms_add(struct elf_syms *es, uint64_t addr, uint64_t size, const char *name)
+{
+	GROW(es->syms, es->cap, es->n + 1);
+	es->syms[es->n].addr = addr;
+	es->syms[es->n].size = size;
+	es->syms[es->n].rank = 0;
+	es->syms[es->n].name = add_name(es, name);
+	es->n++;
+}
+
+void elf_syms_finish(struct elf_syms *es)
+{
+	sort_syms(es);
+}
+
 void elf_syms_merge(struct elf_syms *es, const struct elf_syms *from)
 {
 	for (size_t i = 0; i < es->n; i++)

@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <elf.h>
 
 #include "symbol/debuginfo.h"
 #include "symbol/elf_syms.h"
 #include "symbol/kallsyms.h"
+#include "symbol/perf_map.h"
 #include "symbol/proc_maps.h"
 #include "symbol/symbolizer.h"
 #include "util/idxmap.h"
@@ -31,6 +33,10 @@ struct sym_proc {
 	struct proc_map *maps;
 	size_t nmaps;
 	bool refreshed;		/* re-read during resolve already */
+	uid_t uid;		/* its user, who alone may write its perf map */
+	bool uid_known;
+	struct elf_syms *jit;	/* /tmp/perf-PID.map, read on first JIT frame */
+	bool jit_tried;
 };
 
 struct symbolizer {
@@ -67,8 +73,10 @@ void symbolizer_free(struct symbolizer *sz)
 		free(sz->files[i].path);
 		elf_syms_free(sz->files[i].es);
 	}
-	for (size_t i = 0; i < sz->nprocs; i++)
+	for (size_t i = 0; i < sz->nprocs; i++) {
 		proc_maps_free(sz->procs[i].maps, sz->procs[i].nmaps);
+		elf_syms_free(sz->procs[i].jit);
+	}
 	free(sz->files);
 	free(sz->procs);
 	idxmap_free(&sz->file_index);
@@ -221,6 +229,17 @@ static int proc_read(struct symbolizer *sz, struct sym_proc *p)
 	err = proc_maps_read(p->pid, &maps, &n);
 	if (err)
 		return err;
+	if (!p->uid_known) {
+		char dir[32];
+		struct stat st;
+
+		/* /proc/PID belongs to the process's effective user */
+		snprintf(dir, sizeof(dir), "/proc/%u", p->pid);
+		if (!stat(dir, &st)) {
+			p->uid = st.st_uid;
+			p->uid_known = true;
+		}
+	}
 	for (size_t i = 0; i < n; i++)
 		if (maps[i].kind == MAP_FILE)
 			maps[i].file = file_for_map(sz, p->pid, &maps[i]);
@@ -294,6 +313,34 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* A frame in anonymous executable memory, named from the perf map. */
+static bool name_jit(struct symbolizer *sz, struct profile *prof, struct sym_proc *p,
+		     struct location *l)
+{
+	const struct elf_sym *sym;
+	char buf[64];
+
+	if (!p->jit_tried) {
+		p->jit_tried = true;
+		if (p->uid_known)
+			p->jit = perf_map_read(p->pid, p->uid);
+		if (p->jit)
+			sz->stats.jit_maps++;
+	}
+	if (!p->jit)
+		return false;
+	sym = elf_syms_lookup(p->jit, l->is_return ? l->addr - 1 : l->addr);
+	if (!sym)
+		return false;
+	snprintf(buf, sizeof(buf), "/tmp/perf-%u.map", p->pid);
+	l->kind = FRAME_JIT;
+	l->name = profile_intern(prof, elf_syms_name(p->jit, sym));
+	l->module = profile_intern(prof, buf);
+	l->module_addr = l->addr;
+	sz->stats.resolved++;
+	return true;
+}
+
 static void name_user(struct symbolizer *sz, struct profile *prof, struct location *l)
 {
 	uint64_t addr = l->addr, vaddr, look;
@@ -337,6 +384,8 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		es = vdso_syms(sz);
 		vaddr = addr - m->start;
 		module = "[vdso]";
+	} else if (m->kind == MAP_ANON && name_jit(sz, prof, p, l)) {
+		return;
 	} else {
 		module = m->kind == MAP_ANON ? "[anon]" : m->path;
 	}

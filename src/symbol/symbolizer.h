@@ -20,6 +20,7 @@ struct symbolizer_stats {
 	uint64_t files_loaded;	/* binaries whose symbols were read */
 	uint64_t symbols;	/* symbols read from them */
 	uint64_t debug_files;	/* binaries named from separate debug info */
+	uint64_t jit_maps;	/* /tmp/perf-PID.map files read */
 	uint64_t resolved;	/* locations named by a symbol */
 	uint64_t unnamed;	/* locations named module+0xOFFSET or like */
 	uint64_t ns;		/* time spent in symbolizer_resolve */
