@@ -319,6 +319,7 @@ int session_run(const struct collector *col, struct settings *set)
 	}
 
 	ss.sym = symbolizer_new();
+	symbolizer_set_lines(ss.sym, set->lines);
 	if (col->start(&ss))
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -345,10 +346,13 @@ int session_run(const struct collector *col, struct settings *set)
 
 		symbolizer_get_stats(ss.sym, &st);
 		pr_debug("symbolized %zu locations in %.1f ms: %llu named, %llu unnamed, "
-			 "%llu processes, %llu files, %llu symbols", p->nlocs, st.ns / 1e6,
+			 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
+			 "%llu JIT maps, %llu lines, %llu inlined", p->nlocs, st.ns / 1e6,
 			 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
 			 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
-			 (unsigned long long)st.symbols);
+			 (unsigned long long)st.debug_files, (unsigned long long)st.symbols,
+			 (unsigned long long)st.jit_maps, (unsigned long long)st.lines,
+			 (unsigned long long)st.inlined);
 	}
 	if (write_outputs(&ss, p, outs, nouts))
 		goto out;

@@ -14,6 +14,8 @@
 #include "symbol/kallsyms.h"
 #include "symbol/perf_map.h"
 #include "symbol/proc_maps.h"
+#include "symbol/srcline.h"
+#include "symbol/demangle.h"
 #include "symbol/symbolizer.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -26,6 +28,14 @@ struct sym_file {
 	int fd;			/* opened while a process had it mapped; -1 once read */
 	int state;
 	struct elf_syms *es;
+	char build_id[41];	/* hex, "" when the file has none */
+	struct srcline *sl;	/* --lines: its DWARF, or that of its debug file */
+	int dwfd;		/* the file sl reads, -1: none */
+};
+
+/* --lines: the inlined frames found for a location, innermost first */
+struct inline_chain {
+	uint32_t first, n;	/* into symbolizer.chain_ids */
 };
 
 struct sym_proc {
@@ -55,6 +65,12 @@ struct symbolizer {
 	size_t nprocs, procs_cap;
 	struct idxmap proc_index;
 
+	bool lines;
+	struct inline_chain *chains;	/* one per location of the profile */
+	size_t chains_cap;
+	uint32_t *chain_ids;
+	size_t nchain_ids, chain_ids_cap;
+
 	struct symbolizer_stats stats;
 };
 
@@ -70,6 +86,9 @@ void symbolizer_free(struct symbolizer *sz)
 	for (size_t i = 0; i < sz->nfiles; i++) {
 		if (sz->files[i].fd >= 0)
 			close(sz->files[i].fd);
+		srcline_close(sz->files[i].sl);
+		if (sz->files[i].dwfd >= 0)
+			close(sz->files[i].dwfd);
 		free(sz->files[i].path);
 		elf_syms_free(sz->files[i].es);
 	}
@@ -85,6 +104,8 @@ void symbolizer_free(struct symbolizer *sz)
 	elf_syms_free(sz->vdso);
 	free(sz->kallsyms_path);
 	free(sz->debug_root);
+	free(sz->chains);
+	free(sz->chain_ids);
 	free(sz);
 }
 
@@ -98,6 +119,11 @@ void symbolizer_set_debug_root(struct symbolizer *sz, const char *dir)
 {
 	free(sz->debug_root);
 	sz->debug_root = xstrdup(dir);
+}
+
+void symbolizer_set_lines(struct symbolizer *sz, bool on)
+{
+	sz->lines = on;
 }
 
 void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *st)
@@ -162,6 +188,9 @@ static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct pr
 	f->ino = m->ino;
 	f->path = xstrdup(m->path);
 	f->fd = open_mapped(pid, m);
+	f->dwfd = -1;
+	f->sl = NULL;
+	f->build_id[0] = '\0';
 	f->state = f->fd >= 0 ? FILE_UNREAD : FILE_FAILED;
 	if (f->fd < 0)
 		pr_debug("cannot open %s of pid %u: %s", m->path, pid, strerror(errno));
@@ -170,21 +199,46 @@ static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct pr
 	return sz->nfiles++;
 }
 
+/* DWARF in the binary itself, else in its separate debug file. */
+static void open_dwarf(struct symbolizer *sz, struct sym_file *f)
+{
+	int dfd;
+
+	f->sl = srcline_open(f->fd);
+	if (f->sl) {
+		f->dwfd = f->fd;
+		return;
+	}
+	dfd = debuginfo_open(sz->debug_root, f->path, f->es);
+	if (dfd < 0)
+		return;
+	f->sl = srcline_open(dfd);
+	if (f->sl)
+		f->dwfd = dfd;
+	else
+		close(dfd);
+}
+
 static struct elf_syms *file_syms(struct symbolizer *sz, struct sym_file *f)
 {
 	if (f->state == FILE_UNREAD) {
 		f->es = elf_syms_from_fd(f->fd);
-		close(f->fd);
-		f->fd = -1;
 		f->state = f->es ? FILE_LOADED : FILE_FAILED;
 		if (f->es) {
+			for (size_t i = 0; i < f->es->build_id_len; i++)
+				sprintf(f->build_id + 2 * i, "%02x", f->es->build_id[i]);
 			if (debuginfo_add_symbols(sz->debug_root, f->path, f->es))
 				sz->stats.debug_files++;
+			if (sz->lines)
+				open_dwarf(sz, f);
 			sz->stats.files_loaded++;
 			sz->stats.symbols += f->es->n;
 		} else {
 			pr_debug("cannot read ELF symbols of %s", f->path);
 		}
+		if (f->fd >= 0 && f->fd != f->dwfd)
+			close(f->fd);
+		f->fd = -1;
 	}
 	return f->es;
 }
@@ -313,6 +367,49 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+#define MAX_INLINE 16
+
+/*
+ * --lines: the file:line of location id, and one FRAME_INLINE location per
+ * function inlined at its address, innermost first.  These new locations
+ * are the profile's too; symbolizer_resolve splices them into the stacks.
+ */
+static void add_lines(struct symbolizer *sz, struct profile *prof, uint32_t id,
+		      struct srcline *sl, uint64_t addr)
+{
+	struct srcline_frame fr[MAX_INLINE];
+	int n = srcline_lookup(sl, addr, fr, MAX_INLINE);
+	struct location base;
+
+	if (n <= 0)
+		return;
+	prof->locs[id].file = fr[n - 1].file ? profile_intern(prof, fr[n - 1].file) : NULL;
+	prof->locs[id].line = fr[n - 1].line;
+	sz->stats.lines++;
+	if (n == 1)
+		return;
+	base = prof->locs[id];
+	/* chains has an entry for each location the collector made */
+	sz->chains[id].first = sz->nchain_ids;
+	sz->chains[id].n = n - 1;
+	for (int i = 0; i < n - 1; i++) {
+		struct location *il;
+		char *d = fr[i].func ? demangle(fr[i].func) : NULL;
+
+		GROW(prof->locs, prof->locs_cap, prof->nlocs + 1);
+		il = &prof->locs[prof->nlocs];
+		*il = base;
+		il->kind = FRAME_INLINE;
+		il->name = profile_intern(prof, d ? d : fr[i].func ? fr[i].func : "[inlined]");
+		il->file = fr[i].file ? profile_intern(prof, fr[i].file) : NULL;
+		il->line = fr[i].line;
+		free(d);
+		GROW(sz->chain_ids, sz->chain_ids_cap, sz->nchain_ids + 1);
+		sz->chain_ids[sz->nchain_ids++] = prof->nlocs++;
+		sz->stats.inlined++;
+	}
+}
+
 /* A frame in anonymous executable memory, named from the perf map. */
 static bool name_jit(struct symbolizer *sz, struct profile *prof, struct sym_proc *p,
 		     struct location *l)
@@ -394,16 +491,48 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 	l->module = profile_intern(prof, module);
 	l->module_addr = vaddr;
 
+	if (m->kind == MAP_FILE && m->file >= 0 && sz->files[m->file].build_id[0])
+		l->build_id = profile_intern(prof, sz->files[m->file].build_id);
+
 	look = l->is_return ? vaddr - 1 : vaddr;
 	sym = es ? elf_syms_lookup(es, look) : NULL;
 	if (sym) {
 		l->name = profile_intern(prof, elf_syms_name(es, sym));
 		sz->stats.resolved++;
+		if (sz->lines && m->kind == MAP_FILE && sz->files[m->file].sl)
+			add_lines(sz, prof, l - prof->locs, sz->files[m->file].sl, look);
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(module), (unsigned long long)vaddr);
 	l->name = profile_intern(prof, buf);
 	sz->stats.unnamed++;
+}
+
+/* Put each location's inlined frames before it (stacks are leaf first). */
+static void splice_inlines(struct symbolizer *sz, struct profile *p, size_t nlocs)
+{
+	uint32_t *frames = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const uint32_t *f = profile_sample_frames(p, s);
+		uint32_t first = n;
+
+		for (uint32_t i = 0; i < p->samples[s].nframes; i++) {
+			const struct inline_chain *c = f[i] < nlocs ? &sz->chains[f[i]] : NULL;
+
+			GROW(frames, cap, n + 1 + (c ? c->n : 0));
+			for (uint32_t k = 0; c && k < c->n; k++)
+				frames[n++] = sz->chain_ids[c->first + k];
+			frames[n++] = f[i];
+		}
+		p->samples[s].first = first;
+		p->samples[s].nframes = n - first;
+	}
+	free(p->frames);
+	p->frames = frames;
+	p->nframes = n;
+	p->frames_cap = cap;
 }
 
 static void name_kernel(struct symbolizer *sz, struct profile *prof, struct location *l)
@@ -443,8 +572,14 @@ static void name_kernel(struct symbolizer *sz, struct profile *prof, struct loca
 int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 {
 	uint64_t t0 = now_ns();
+	size_t nlocs = p->nlocs;
 
-	for (size_t i = 0; i < p->nlocs; i++) {
+	if (sz->lines) {
+		GROW(sz->chains, sz->chains_cap, nlocs + 1);
+		memset(sz->chains, 0, sz->chains_cap * sizeof(*sz->chains));
+		sz->nchain_ids = 0;
+	}
+	for (size_t i = 0; i < nlocs; i++) {
 		struct location *l = &p->locs[i];
 
 		if (l->name)
@@ -454,6 +589,8 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 		else
 			name_user(sz, p, l);
 	}
+	if (sz->lines && sz->nchain_ids)
+		splice_inlines(sz, p, nlocs);
 	sz->stats.ns += now_ns() - t0;
 	return 0;
 }

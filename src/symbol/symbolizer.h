@@ -8,6 +8,7 @@
 #ifndef PROFILER_SYMBOLIZER_H
 #define PROFILER_SYMBOLIZER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/profile.h"
@@ -21,6 +22,8 @@ struct symbolizer_stats {
 	uint64_t symbols;	/* symbols read from them */
 	uint64_t debug_files;	/* binaries named from separate debug info */
 	uint64_t jit_maps;	/* /tmp/perf-PID.map files read */
+	uint64_t lines;		/* --lines: locations given a file:line */
+	uint64_t inlined;	/* --lines: inlined frames added */
 	uint64_t resolved;	/* locations named by a symbol */
 	uint64_t unnamed;	/* locations named module+0xOFFSET or like */
 	uint64_t ns;		/* time spent in symbolizer_resolve */
@@ -41,6 +44,10 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p);
 
 /* For tests: use this kallsyms file instead of /proc/kallsyms. */
 void symbolizer_set_kallsyms(struct symbolizer *sz, const char *path);
+
+/* --lines: fill file:line from DWARF and add a FRAME_INLINE location for
+ * each inlined function, spliced into the stacks.  Off: DWARF is never read. */
+void symbolizer_set_lines(struct symbolizer *sz, bool on);
 
 /* For tests: look for debug files under dir instead of /usr/lib/debug. */
 void symbolizer_set_debug_root(struct symbolizer *sz, const char *dir);

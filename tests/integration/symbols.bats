@@ -141,3 +141,25 @@ libc_debug_installed() {
 	[[ "$output" == *"not owned by the process's user"* ]]
 	! grep -q jit_spin_loop "$TMP/other.folded"
 }
+
+@test "symbols: --lines adds file:line and inlined functions as frames of their own" {
+	run "$PROFILER" cpu --lines -v -o "$TMP/out.folded" -- "$W/inlined" 1
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.folded"
+	# mix_inlined has no symbol: only DWARF knows it is inlined in outer_fn
+	all=$(folded_total "$TMP/out.folded")
+	inl=$(folded_sum "$TMP/out.folded" ';main \[inlined\.c:[0-9]+\];outer_fn \[inlined\.c:27\];mix_inlined \[inlined\.c:(20|21)\]_\[i\]$')
+	echo "inlined frames: $inl of $all"
+	[ "$inl" -gt $((all * 8 / 10)) ]
+	# libc's lines come from libc6-dbg's DWARF, found by build-id
+	if libc_debug_installed; then
+		grep -q '__libc_start_call_main \[libc_start_call_main.h:[0-9]*\]' "$TMP/out.folded"
+	fi
+
+	# without the flag: no DWARF read, no inlined frames, names unchanged
+	run "$PROFILER" cpu -v -o "$TMP/plain.folded" -- "$W/inlined" 1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" 0 lines, 0 inlined"* ]]
+	grep -q '^inlined;.*;main;outer_fn [0-9]*$' "$TMP/plain.folded"
+	! grep -q 'mix_inlined\|\[inlined.c' "$TMP/plain.folded"
+}
