@@ -322,6 +322,7 @@ int session_run(const struct collector *col, struct settings *set)
 	symbolizer_set_lines(ss.sym, set->lines);
 	if (col->start(&ss))
 		goto out;
+	symbolizer_preload(ss.sym);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	ss.start_ns = now_ns();
 	if (ss.child && release_child(&ss))

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -53,7 +54,10 @@ struct symbolizer {
 	char *kallsyms_path;
 	char *debug_root;	/* NULL: DEBUGINFO_ROOT */
 	struct ksyms *ksyms;
-	bool ksyms_tried;
+	bool ksyms_tried, ksyms_warned;
+	int ksyms_errno;
+	pthread_t preload;	/* reading kallsyms while the profile runs */
+	bool preloading;
 	struct elf_syms *vdso;
 	bool vdso_tried;
 
@@ -79,10 +83,19 @@ struct symbolizer *symbolizer_new(void)
 	return xcalloc(1, sizeof(struct symbolizer));
 }
 
+static void preload_join(struct symbolizer *sz)
+{
+	if (sz->preloading) {
+		pthread_join(sz->preload, NULL);
+		sz->preloading = false;
+	}
+}
+
 void symbolizer_free(struct symbolizer *sz)
 {
 	if (!sz)
 		return;
+	preload_join(sz);
 	for (size_t i = 0; i < sz->nfiles; i++) {
 		if (sz->files[i].fd >= 0)
 			close(sz->files[i].fd);
@@ -535,14 +548,38 @@ static void splice_inlines(struct symbolizer *sz, struct profile *p, size_t nloc
 	p->frames_cap = cap;
 }
 
+static void load_ksyms(struct symbolizer *sz)
+{
+	sz->ksyms = ksyms_load(sz->kallsyms_path ? sz->kallsyms_path : "/proc/kallsyms");
+	if (!sz->ksyms)
+		sz->ksyms_errno = errno;
+	sz->ksyms_tried = true;
+}
+
+static void *preload_main(void *arg)
+{
+	load_ksyms(arg);
+	return NULL;
+}
+
+void symbolizer_preload(struct symbolizer *sz)
+{
+	if (sz->ksyms_tried || sz->preloading)
+		return;
+	sz->preloading = !pthread_create(&sz->preload, NULL, preload_main, sz);
+}
+
 static void name_kernel(struct symbolizer *sz, struct profile *prof, struct location *l)
 {
 	const struct ksym *ks = NULL;
 	char buf[256];
 
-	if (!sz->ksyms_tried) {
-		sz->ksyms_tried = true;
-		sz->ksyms = ksyms_load(sz->kallsyms_path ? sz->kallsyms_path : "/proc/kallsyms");
+	if (!sz->ksyms_warned) {
+		sz->ksyms_warned = true;
+		preload_join(sz);
+		if (!sz->ksyms_tried)
+			load_ksyms(sz);
+		errno = sz->ksyms_errno;
 		if (!sz->ksyms)
 			pr_warn("cannot read /proc/kallsyms: %s; kernel frames are unnamed",
 				strerror(errno));

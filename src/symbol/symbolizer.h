@@ -39,6 +39,13 @@ void symbolizer_free(struct symbolizer *sz);
  */
 void symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
 
+/*
+ * Start reading /proc/kallsyms in a thread of its own, so that its cost
+ * (100-400 ms of kernel time on a busy machine) is paid while the profile
+ * runs rather than after it.
+ */
+void symbolizer_preload(struct symbolizer *sz);
+
 /* Give every location of p a name. */
 int symbolizer_resolve(struct symbolizer *sz, struct profile *p);
 
