@@ -35,7 +35,8 @@ perfpid=$!
 /usr/bin/time -f '%e %M' -o "$tmp/ours.time" \
 	"$build/profiler" cpu -a -F $freq -d "$secs" -v -o "$tmp/ours.folded" 2>"$tmp/ours.err"
 wait $perfpid
-kill $wl 2>/dev/null; wait $wl 2>/dev/null || true
+kill $wl 2>/dev/null || true
+wait $wl 2>/dev/null || true
 
 sym_ms=$(sed -n 's/.*symbolized \([0-9]*\) locations in \([0-9.]*\) ms.*/\2/p' "$tmp/ours.err")
 locs=$(sed -n 's/.*symbolized \([0-9]*\) locations.*/\1/p' "$tmp/ours.err")
@@ -60,7 +61,7 @@ printf '%-44s %10s %10s\n' "" "profiler" "perf"
 printf '%-44s %10s %10s\n' "samples" "$ours_samples" "$perf_samples"
 printf '%-44s %10s %10s\n' "unique stacks (folded lines)" "$ours_stacks" "$perf_stacks"
 printf '%-44s %10s %10s\n' "locations symbolized" "$locs" "-"
-printf '%-44s %10s %10s\n' "symbolization + folding, ms" "$sym_ms" \
+printf '%-44s %10s %10s\n' "symbolization ms (perf: perf script + collapse)" "$sym_ms" \
 	"$(awk -v a="$script_s" -v b="$coll_s" 'BEGIN { printf "%.0f", (a + b) * 1000 }')"
 printf '%-44s %10s %10s\n' "  perf script (2nd run, warm page cache), ms" "-" \
 	"$(awk -v a="$script2_s" 'BEGIN { printf "%.0f", a * 1000 }')"

@@ -468,7 +468,9 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		p->refreshed = true;
 	}
 	m = proc_maps_find(p->maps, p->nmaps, addr);
-	if (!m && !p->refreshed) {
+	/* a broken frame-pointer chain yields garbage above user space: no
+	 * maps read will find it (47-bit user space, as on x86-64 and arm64) */
+	if (!m && !p->refreshed && addr < (1ULL << 47)) {
 		/* mapped after we last looked (dlopen), if it is still alive */
 		p->refreshed = true;
 		proc_read(sz, p);
