@@ -70,7 +70,8 @@ teardown() { teardown_common; }
 	tid_a=$(sed -n 's/.*tid_a=\([0-9]*\).*/\1/p' "$TMP/tids")
 	run "$PROFILER" cpu -t "$tid_a" -d 1 -o "$TMP/out.folded"
 	[ "$status" -eq 0 ]
-	[ "$(folded_sum "$TMP/out.folded" 'work_in_a')" -gt 50 ]
+	# other tests share the CPUs: thread a may get far less than one CPU
+	[ "$(folded_sum "$TMP/out.folded" 'work_in_a')" -gt 10 ]
 	[ "$(folded_sum "$TMP/out.folded" 'work_in_b')" -eq 0 ]
 }
 
