@@ -4,7 +4,8 @@
 # Symbolization speed and memory: profiler cpu against perf record -g +
 # perf script + a stack collapse, on the same workload in the same run.
 # A system-wide profile of tests/workloads/manystacks (thousands of unique
-# stacks) and whatever else runs; figures go to docs/performance.md.
+# stacks) and whatever else runs.  Prints a markdown section on stdout
+# (make bench puts it in docs/performance.md).
 #   scripts/bench/symbolize.sh [BUILD] [SECONDS]
 # Needs root and linux-perf (scripts/deps.sh --bench).
 set -euo pipefail
@@ -16,16 +17,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 command -v perf >/dev/null || { echo "bench: perf not found: run scripts/deps.sh --bench" >&2; exit 1; }
 
-# stackcollapse-perf.pl is not packaged in Debian: the same folding in awk
-# (comm, then frames root first, joined by ';'; kernel frames are kept).
-collapse() {
-	awk '
-	function flush() { if (comm != "") { s = comm; for (i = n; i >= 1; i--) s = s ";" f[i]; cnt[s]++ } comm = ""; n = 0 }
-	/^[^ \t]/ { flush(); comm = $1; next }
-	/^[ \t]+[0-9a-f]+ / { sym = $2; sub(/\+0x[0-9a-f]+$/, "", sym); f[++n] = sym; next }
-	/^$/ { flush() }
-	END { flush(); for (s in cnt) print s, cnt[s] }'
-}
+here=$(dirname "$0")
 
 "$build/workloads/manystacks" $((secs + 4)) &
 wl=$!
@@ -45,7 +37,9 @@ ours_stacks=$(wc -l < "$tmp/ours.folded")
 
 # perf's symbolization is perf script; the collapse is the cheap part
 /usr/bin/time -f '%e %M' -o "$tmp/script.time" perf script -i "$tmp/perf.data" > "$tmp/perf.script" 2>/dev/null
-/usr/bin/time -f '%e %M' -o "$tmp/collapse.time" bash -c "$(declare -f collapse); collapse < '$tmp/perf.script' > '$tmp/perf.folded'"
+# stackcollapse-perf.pl is not packaged in Debian: the same folding in awk
+/usr/bin/time -f '%e %M' -o "$tmp/collapse.time" \
+	awk -f "$here/collapse-perf.awk" "$tmp/perf.script" > "$tmp/perf.folded"
 read -r script_s script_kb < "$tmp/script.time"
 read -r coll_s coll_kb < "$tmp/collapse.time"
 perf_stacks=$(wc -l < "$tmp/perf.folded")
@@ -57,14 +51,23 @@ ours_samples=$(awk '{ s += $NF } END { print s }' "$tmp/ours.folded")
 /usr/bin/time -f '%e %M' -o "$tmp/script2.time" perf script -i "$tmp/perf.data" > /dev/null 2>&1
 read -r script2_s _ < "$tmp/script2.time"
 
-printf '%-44s %10s %10s\n' "" "profiler" "perf"
-printf '%-44s %10s %10s\n' "samples" "$ours_samples" "$perf_samples"
-printf '%-44s %10s %10s\n' "unique stacks (folded lines)" "$ours_stacks" "$perf_stacks"
-printf '%-44s %10s %10s\n' "locations symbolized" "$locs" "-"
-printf '%-44s %10s %10s\n' "symbolization ms (perf: perf script + collapse)" "$sym_ms" \
-	"$(awk -v a="$script_s" -v b="$coll_s" 'BEGIN { printf "%.0f", (a + b) * 1000 }')"
-printf '%-44s %10s %10s\n' "  perf script (2nd run, warm page cache), ms" "-" \
-	"$(awk -v a="$script2_s" 'BEGIN { printf "%.0f", a * 1000 }')"
-printf '%-44s %10s %10s\n' "peak RSS, MiB (whole profiler / perf script)" \
-	"$((ours_kb / 1024))" "$((script_kb / 1024))"
-printf '%-44s %10s %10s\n' "perf.data size, MiB" "-" "$(( $(stat -c %s "$tmp/perf.data") / 1048576 ))"
+ms() { awk -v a="$1" 'BEGIN { printf "%.0f", a * 1000 }'; }
+cat <<EOT
+## Symbolization: profiler vs perf script
+
+A ${secs} s system-wide profile at $freq Hz while tests/workloads/manystacks makes
+thousands of unique stacks, \`perf record -F $freq -g -a\` over the same seconds.
+Ours: the symbolization time \`profiler cpu -v\` reports (kallsyms read in the
+background during the profile). perf: \`perf script\` plus a fold of its output
+(scripts/bench/collapse-perf.awk, as stackcollapse-perf.pl is not in Debian).
+RSS: the whole profiler process against perf script alone.
+
+| | profiler | perf |
+| --- | ---: | ---: |
+| samples | $ours_samples | $perf_samples |
+| unique stacks (folded lines) | $ours_stacks | $perf_stacks |
+| locations symbolized | $locs | – |
+| symbolization, ms | $sym_ms | $(awk -v a="$script_s" -v b="$coll_s" 'BEGIN { printf "%.0f", (a + b) * 1000 }') |
+| perf script again (page cache warm), ms | – | $(ms "$script2_s") |
+| peak RSS, MiB | $((ours_kb / 1024)) | $((script_kb / 1024)) |
+EOT

@@ -16,6 +16,7 @@ enum {
 	OPT_VALUE = 900,
 	OPT_TOP,
 	OPT_LINES,
+	OPT_STATS,
 };
 
 static const struct option common_longopts[] = {
@@ -31,6 +32,7 @@ static const struct option common_longopts[] = {
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
 };
 
@@ -60,6 +62,9 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            its debug file's); slower, so off by default\n"
 		"  -v, --verbose             say more; -vv adds libbpf's log\n"
 		"  -q, --quiet               no summary line on standard error\n"
+		"      --stats               at the end, what profiling cost: each BPF program's\n"
+		"                            runs and run time, map fill, losses, the\n"
+		"                            profiler's own CPU time and peak memory\n"
 		"  -h, --help                this text\n\n"
 		"Options of profiler %s:\n%s",
 		col->name, col->summary, writer_names(), col->default_format, col->name,
@@ -196,6 +201,9 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 			break;
 		case 'q':
 			s->quiet = true;
+			break;
+		case OPT_STATS:
+			s->stats = true;
 			break;
 		case 'h':
 			args_usage(col, stdout);

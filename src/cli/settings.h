@@ -25,6 +25,7 @@ struct settings {
 	int verbose;
 	bool quiet;
 	bool lines;		/* --lines: file:line and inlined frames from DWARF */
+	bool stats;		/* --stats: what profiling cost */
 
 	/* profiler cpu */
 	int freq;		/* Hz */
@@ -34,6 +35,17 @@ struct settings {
 	bool kernel_only;
 	bool idle;
 	unsigned int max_stacks;	/* 0: sized from the expected samples */
+
+	/* profiler io */
+	const char *disk;	/* --disk NAME; NULL: every disk */
+	double interval;	/* -i SECS; 0: one report at the end */
+	bool queued;		/* --queued: time from insert to issue too */
+	double slow_ms;		/* --slow MS; 0: no list of slow requests */
+	/* profiler lock */
+	bool lock_kernel;	/* --kernel: kernel locks only */
+	bool lock_user;		/* --user: futexes only */
+	int lock_by;		/* --by: 0 lock, 1 stack, 2 task */
+	bool lock_raw_tp;	/* hidden --raw-tp: attach as raw_tp, as without tp_btf */
 };
 
 #endif /* PROFILER_SETTINGS_H */

@@ -37,5 +37,7 @@ struct collector {
 };
 
 extern const struct collector cpu_collector;
+extern const struct collector io_collector;
+extern const struct collector lock_collector;
 
 #endif /* PROFILER_COLLECTOR_H */

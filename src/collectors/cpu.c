@@ -145,6 +145,7 @@ static int cpu_start(struct session *ss)
 	if (!skel)
 		return bpf_explain("opening the BPF object", -errno);
 	st->skel = skel;
+	ss->obj = skel->obj;
 
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->filter_tids = ss->filter_tids;

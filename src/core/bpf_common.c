@@ -87,6 +87,8 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 	struct session *ss = ctx;
 	const struct proc_note *e = data;
 
+	if (!ss->first_event_ns)
+		ss->first_event_ns = now_ns();
 	if (size >= sizeof(*e))
 		symbolizer_note_process(ss->sym, e->pid);
 	return 0;

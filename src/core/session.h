@@ -26,6 +26,7 @@ struct session {
 	struct settings *set;
 	const struct collector *col;
 	void *priv;			/* the collector's own state */
+	struct bpf_object *obj;		/* the collector's BPF object, for --stats */
 	struct symbolizer *sym;
 	struct ring_buffer *rb;		/* new-process announcements */
 
@@ -42,8 +43,16 @@ struct session {
 
 	int *cpus;			/* CPUs to open per-CPU events on */
 	int ncpus;
+	uint64_t launch_ns;		/* session_run entered */
+	uint64_t first_event_ns;	/* first new-process announcement: first sample */
 	uint64_t start_ns, stop_ns;
 	const char *stop_reason;
+	/*
+	 * Set by a collector's start() to get one report per interval: the
+	 * session then calls collect() every interval_ns, and collect() must
+	 * hand over only what came since its last call.
+	 */
+	uint64_t interval_ns;
 };
 
 /* Run one subcommand to the end: returns the process exit code. */

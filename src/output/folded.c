@@ -77,7 +77,7 @@ int write_folded(const struct profile *p, const struct write_opts *o, FILE *f)
 		int64_t v = lines[i].value;
 
 		while (j < n && !strcmp(lines[j].text, lines[i].text))
-			v += lines[j++].value;
+			v = profile_combine(p, o->type, v, lines[j++].value);
 		fprintf(f, "%s %lld\n", lines[i].text, (long long)v);
 		i = j;
 	}

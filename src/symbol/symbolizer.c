@@ -477,6 +477,8 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		m = proc_maps_find(p->maps, p->nmaps, addr);
 	}
 	if (!m) {
+		/* with mappings known, an address outside them is no code */
+		l->bogus = p->nmaps > 0;
 		if (p->nmaps)
 			snprintf(buf, sizeof(buf), "[unmapped]+0x%llx", (unsigned long long)addr);
 		else	/* exited before we could read its mappings */
@@ -628,6 +630,7 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 		else
 			name_user(sz, p, l);
 	}
+	profile_prune_bogus(p);
 	if (sz->lines && sz->nchain_ids)
 		splice_inlines(sz, p, nlocs);
 	sz->stats.ns += now_ns() - t0;
