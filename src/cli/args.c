@@ -15,6 +15,7 @@
 enum {
 	OPT_VALUE = 900,
 	OPT_TOP,
+	OPT_LINES,
 	OPT_STATS,
 };
 
@@ -28,6 +29,7 @@ static const struct option common_longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "value", required_argument, NULL, OPT_VALUE },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "stats", no_argument, NULL, OPT_STATS },
@@ -55,6 +57,9 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            says otherwise; may be repeated; '-' is stdout\n"
 		"      --value TYPE          sample type to weigh by (default: the first below)\n"
 		"      --top N               rows in each table of the report (default 20)\n"
+		"      --lines               source file:line of each frame and inlined functions\n"
+		"                            as frames of their own, from DWARF (the binary's or\n"
+		"                            its debug file's); slower, so off by default\n"
 		"  -v, --verbose             say more; -vv adds libbpf's log\n"
 		"  -q, --quiet               no summary line on standard error\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
@@ -187,6 +192,9 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 				err = -EINVAL;
 			}
 			s->top = v;
+			break;
+		case OPT_LINES:
+			s->lines = true;
 			break;
 		case 'v':
 			s->verbose++;

@@ -24,6 +24,7 @@ struct settings {
 	int top;		/* report rows */
 	int verbose;
 	bool quiet;
+	bool lines;		/* --lines: file:line and inlined frames from DWARF */
 	bool stats;		/* --stats: what profiling cost */
 
 	/* profiler cpu */

@@ -176,10 +176,13 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 
 		symbolizer_get_stats(ss->sym, &st);
 		pr_debug("symbolized %zu locations in %.1f ms: %llu named, %llu unnamed, "
-			 "%llu processes, %llu files, %llu symbols", p->nlocs, st.ns / 1e6,
+			 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
+			 "%llu JIT maps, %llu lines, %llu inlined", p->nlocs, st.ns / 1e6,
 			 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
 			 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
-			 (unsigned long long)st.symbols);
+			 (unsigned long long)st.debug_files, (unsigned long long)st.symbols,
+			 (unsigned long long)st.jit_maps, (unsigned long long)st.lines,
+			 (unsigned long long)st.inlined);
 	}
 	return write_outputs(ss, p, outs, nouts) ? -1 : 0;
 }
@@ -371,10 +374,12 @@ int session_run(const struct collector *col, struct settings *set)
 	}
 
 	ss.sym = symbolizer_new();
+	symbolizer_set_lines(ss.sym, set->lines);
 	if (set->stats)
 		stats_fd = stats_enable();
 	if (col->start(&ss))
 		goto out;
+	symbolizer_preload(ss.sym);
 	ss.start_ns = now_ns();
 	if (ss.child && release_child(&ss))
 		goto out;
