@@ -15,6 +15,10 @@
 /* The registry: a new subcommand is one line here. */
 static const struct collector *const collectors[] = {
 	&cpu_collector,
+	&io_collector,
+	&lock_collector,
+	&offcpu_collector,
+	&wall_collector,
 	&mem_collector,
 };
 
@@ -31,6 +35,7 @@ static void usage(FILE *f)
 		"  profiler cpu -p 1234 -d 30 > out.folded     then: flamegraph.pl out.folded > out.svg\n"
 		"  profiler cpu -d 10 -f report                 the whole system for 10 s, as a report\n"
 		"  profiler cpu -o run.folded -- ./myprog args  a command, from start to exit\n"
+		"  profiler lock -p 1234 -d 10                  which locks its threads wait on\n"
 		"  profiler mem -p 1234 -d 60                   what a process allocates and keeps\n\n"
 		"'profiler COMMAND --help' lists a command's options; 'man profiler' has the rest.\n"
 		"Needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n");

@@ -15,6 +15,8 @@
 enum {
 	OPT_VALUE = 900,
 	OPT_TOP,
+	OPT_LINES,
+	OPT_STATS,
 };
 
 static const struct option common_longopts[] = {
@@ -27,8 +29,10 @@ static const struct option common_longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "value", required_argument, NULL, OPT_VALUE },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
 };
 
@@ -53,8 +57,14 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            says otherwise; may be repeated; '-' is stdout\n"
 		"      --value TYPE          sample type to weigh by (default: the first below)\n"
 		"      --top N               rows in each table of the report (default 20)\n"
+		"      --lines               source file:line of each frame and inlined functions\n"
+		"                            as frames of their own, from DWARF (the binary's or\n"
+		"                            its debug file's); slower, so off by default\n"
 		"  -v, --verbose             say more; -vv adds libbpf's log\n"
 		"  -q, --quiet               no summary line on standard error\n"
+		"      --stats               at the end, what profiling cost: each BPF program's\n"
+		"                            runs and run time, map fill, losses, the\n"
+		"                            profiler's own CPU time and peak memory\n"
 		"  -h, --help                this text\n\n"
 		"Options of profiler %s:\n%s",
 		col->name, col->summary, writer_names(), col->default_format, col->name,
@@ -183,11 +193,17 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 			}
 			s->top = v;
 			break;
+		case OPT_LINES:
+			s->lines = true;
+			break;
 		case 'v':
 			s->verbose++;
 			break;
 		case 'q':
 			s->quiet = true;
+			break;
+		case OPT_STATS:
+			s->stats = true;
 			break;
 		case 'h':
 			args_usage(col, stdout);

@@ -357,6 +357,7 @@ static int mem_start(struct session *ss)
 	if (!skel)
 		return bpf_explain("opening the BPF object", -errno);
 	st->skel = skel;
+	session_add_object(ss, skel->obj);
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->sample_every = st->mode == MODE_FAULTS ? 1 : s->mem_sample_every;
@@ -374,23 +375,17 @@ static int mem_start(struct session *ss)
 					 s->mem_max_live_set ? s->mem_max_live : KERNEL_MAX_LIVE);
 		bpf_map__set_max_entries(skel->maps.stacks, 16384);
 	}
-	set_autoload(skel, st->mode, ss->follow_forks && st->mode != MODE_USER);
+	set_autoload(skel, st->mode, ss->follow_forks);
 
 	err = mem_bpf__load(skel);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
-	err = session_fill_targets(ss, skel->maps.targets);
+	/* uprobes follow their pid, not its children: fork following serves --kernel, --faults */
+	err = session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
+				     skel->progs.follow_fork, &skel->links.follow_fork,
+				     skel->progs.proc_exec, &skel->links.proc_exec);
 	if (err)
-		return bpf_explain("filling the target map", err);
-	err = session_watch_procs(ss, skel->maps.proc_events);
-	if (err)
-		return bpf_explain("opening the ring buffer", err);
-	if (ss->follow_forks && st->mode != MODE_USER &&
-	    !(skel->links.follow_fork = bpf_program__attach(skel->progs.follow_fork)))
-		return bpf_explain("attaching sched_process_fork", -errno);
-	skel->links.proc_exec = bpf_program__attach(skel->progs.proc_exec);
-	if (!skel->links.proc_exec)
-		return bpf_explain("attaching sched_process_exec", -errno);
+		return err;
 
 	switch (st->mode) {
 	case MODE_USER:
@@ -549,10 +544,10 @@ static int mem_collect(struct session *ss, struct profile *p)
 		profile_add_type(p, "inuse_objects", "count");
 		inuse = profile_add_type(p, "inuse_space", "bytes");
 		profile_add_type(p, "inuse_age", "nanoseconds");
-		p->max_types |= 1U << 4;
+		p->combine[4] = COMBINE_MAX;
 		p->default_type = inuse;
-		profile_add_table(p, "Possible leaks (outstanding at the end, by bytes)", 3, 2, 4);
-		profile_add_table(p, "Top sites by allocated bytes", 1, 0, -1);
+		profile_add_stack_table(p, "Possible leaks (outstanding at the end, by bytes)", 3, 2, 4);
+		profile_add_stack_table(p, "Top sites by allocated bytes", 1, 0, -1);
 	}
 
 	read_sites(bpf_map__fd(st->skel->maps.sites), &t);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/histogram.h"
 #include "util/idxmap.h"
 
 #define PROFILE_MAX_TYPES 8
@@ -23,6 +24,13 @@ enum frame_kind {
 	FRAME_KERNEL,
 	FRAME_JIT,	/* user code in anonymous memory, named from a perf map */
 	FRAME_INLINE,	/* a function inlined at the location's address */
+	FRAME_GROUP,	/* not code: what the sample is about (a lock, a task); named
+			 * by its collector, module says what kind ("lock", "task") */
+};
+
+enum combine {
+	COMBINE_SUM,	/* values of merged samples add up (counts, times, bytes) */
+	COMBINE_MAX,	/* the largest is kept (the longest single wait) */
 };
 
 struct sample_type {
@@ -30,25 +38,14 @@ struct sample_type {
 	const char *unit;	/* "count", "nanoseconds", "bytes" */
 };
 
-/*
- * A table the report should show: stacks ranked by one type, with the
- * type that counts its objects (an average per object follows) and an age
- * type beside it; -1 for none.  The collector's view of what matters.
- */
-struct report_table {
-	const char *title;
-	int type;
-	int count_type;
-	int age_type;
-};
-
-#define PROFILE_MAX_TABLES 4
-
 struct location {
 	uint64_t addr;		/* as captured: a user or kernel virtual address */
 	uint32_t pid;		/* the address space of a user frame; 0 for kernel */
 	uint8_t kind;		/* enum frame_kind */
 	bool is_return;		/* addr is a return address: look up addr - 1 */
+	bool bogus;		/* set by the symbolizer: no code there, so the
+				 * unwinder followed a register that was no frame
+				 * pointer, and what lies rootward is garbage */
 
 	/* Filled by the symbolizer; name is never NULL afterwards. */
 	const char *name;	/* function, demangled */
@@ -73,11 +70,40 @@ struct loss {
 	const char *hint;	/* what to do about it, may be NULL */
 };
 
+/*
+ * A list for people to read, row by row: the requests slower than a
+ * threshold, say.  Cells are text; a writer prints them as they are.
+ */
+#define TABLE_MAX_COLS 12
+
+struct table {
+	const char *title;
+	int ncols;
+	const char *cols[TABLE_MAX_COLS];
+	char **cells;		/* nrows * ncols, owned */
+	size_t nrows, cap;
+};
+
+/*
+ * A ranking the report should show: stacks by one type, with the type that
+ * counts its objects (an average per object follows) and an age type
+ * beside it; -1 for none.  The collector's view of what matters, such as
+ * "possible leaks: by outstanding bytes".
+ */
+struct stack_table {
+	const char *title;
+	int type;
+	int count_type;
+	int age_type;
+};
+
+#define PROFILE_MAX_STACK_TABLES 4
+
 struct profile {
 	struct sample_type types[PROFILE_MAX_TYPES];
 	int ntypes;
 	int default_type;	/* what folded and report weigh by unless told */
-	uint32_t max_types;	/* bit per type merged by maximum, not summed: an age */
+	uint8_t combine[PROFILE_MAX_TYPES];	/* enum combine per type, COMBINE_SUM unless set */
 
 	const char *event;	/* what was measured, for humans: "cpu-clock at 99 Hz" */
 	struct sample_type period_type;
@@ -103,8 +129,15 @@ struct profile {
 	struct loss *losses;
 	size_t nlosses, losses_cap;
 
-	struct report_table tables[PROFILE_MAX_TABLES];
-	int ntables;		/* 0: the report's usual sections */
+	/* Distributions beside the samples (latency per disk, ...). */
+	struct histogram *hists;
+	size_t nhists, hists_cap;
+	struct table *tables;
+	size_t ntables, tables_cap;
+
+	/* Rankings of stacks the report shows instead of its usual sections. */
+	struct stack_table stack_tables[PROFILE_MAX_STACK_TABLES];
+	int nstack_tables;
 };
 
 struct profile *profile_new(void);
@@ -132,19 +165,29 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values);
 
-/* Ask the report for a table (types as indices, -1 for none). */
-void profile_add_table(struct profile *p, const char *title, int type, int count_type,
-		       int age_type);
+/* Ask the report for a ranking of stacks (types as indices, -1 for none). */
+void profile_add_stack_table(struct profile *p, const char *title, int type, int count_type,
+			     int age_type);
 
-/* Two values of one type merged: summed, or the larger for a max type. */
-static inline int64_t profile_merge(const struct profile *p, int type, int64_t a, int64_t b)
+/* The location of a FRAME_GROUP frame "name", of kind group ("lock"). */
+uint32_t profile_group_frame(struct profile *p, const char *group, const char *name);
+
+/* Merge value b into a as type's combine says. */
+static inline int64_t profile_combine(const struct profile *p, int type, int64_t a, int64_t b)
 {
-	if (p->max_types & (1U << type))
+	if (p->combine[type] == COMBINE_MAX)
 		return a > b ? a : b;
 	return a + b;
 }
 
 void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint);
+
+/* A new empty histogram; returns its index in p->hists. */
+size_t profile_add_histogram(struct profile *p, const char *name, const char *unit, int64_t scale);
+/* A new table with ncols columns; returns its index in p->tables. */
+size_t profile_add_table(struct profile *p, const char *title, int ncols, const char *const *cols);
+/* Append a row of t->ncols cells (copied). */
+void profile_table_row(struct profile *p, size_t table, const char *const *cells);
 
 static inline int64_t profile_value(const struct profile *p, size_t sample, int type)
 {
@@ -157,5 +200,9 @@ static inline const uint32_t *profile_sample_frames(const struct profile *p, siz
 }
 
 int64_t profile_total(const struct profile *p, int type);
+
+/* Cut every stack at its first bogus location (towards the root), which
+ * becomes the marker frame "[frames lost: no frame pointer]". */
+void profile_prune_bogus(struct profile *p);
 
 #endif /* PROFILER_PROFILE_H */

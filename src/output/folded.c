@@ -2,7 +2,9 @@
 /*
  * Folded stacks, the input of flamegraph.pl: one line per unique stack,
  * "comm;root;...;leaf VALUE", user frames then kernel frames, kernel
- * frames suffixed "_[k]" as stackcollapse-perf.pl --all writes them.
+ * frames suffixed "_[k]" as stackcollapse-perf.pl --all writes them,
+ * inlined ones "_[i]" as its --inline does; with --lines each frame ends
+ * " [file.c:LINE]".
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,8 +41,15 @@ static char *stack_text(const struct profile *p, size_t s)
 
 		fputc(';', m);
 		fput_frame(m, l->name);
+		if (l->file) {	/* --lines: "name [file.c:42]" */
+			const char *base = strrchr(l->file, '/');
+
+			fprintf(m, " [%s:%u]", base ? base + 1 : l->file, l->line);
+		}
 		if (l->kind == FRAME_KERNEL)
 			fputs("_[k]", m);
+		else if (l->kind == FRAME_INLINE)	/* as stackcollapse-perf.pl --inline */
+			fputs("_[i]", m);
 	}
 	fclose(m);
 	return buf;
@@ -68,7 +77,7 @@ int write_folded(const struct profile *p, const struct write_opts *o, FILE *f)
 		int64_t v = lines[i].value;
 
 		while (j < n && !strcmp(lines[j].text, lines[i].text))
-			v = profile_merge(p, o->type, v, lines[j++].value);
+			v = profile_combine(p, o->type, v, lines[j++].value);
 		fprintf(f, "%s %lld\n", lines[i].text, (long long)v);
 		i = j;
 	}

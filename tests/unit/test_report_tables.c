@@ -27,11 +27,11 @@ static struct profile *make(void)
 	profile_add_type(p, "inuse_objects", "count");
 	profile_add_type(p, "inuse_space", "bytes");
 	profile_add_type(p, "inuse_age", "nanoseconds");
-	p->max_types |= 1U << AGE;
+	p->combine[AGE] = COMBINE_MAX;
 	p->default_type = INUSE_B;
 	p->duration_ns = 2000000000ULL;
-	profile_add_table(p, "Possible leaks", INUSE_B, INUSE_N, AGE);
-	profile_add_table(p, "Top sites by allocated bytes", ALLOC_B, ALLOC_N, -1);
+	profile_add_stack_table(p, "Possible leaks", INUSE_B, INUSE_N, AGE);
+	profile_add_stack_table(p, "Top sites by allocated bytes", ALLOC_B, ALLOC_N, -1);
 	/* one site at two addresses of the same function: one row, ages by maximum */
 	profile_add_sample(p, leak, 2, 7, 0, "app", (int64_t[]){ 600, 600 * 4096, 600, 600 * 4096, 1500000000 });
 	profile_add_sample(p, leak2, 2, 7, 0, "app", (int64_t[]){ 400, 400 * 4096, 400, 400 * 4096, 500000000 });
