@@ -16,6 +16,7 @@ enum {
 	OPT_VALUE = 900,
 	OPT_TOP,
 	OPT_LINES,
+	OPT_NO_LEAF_FIX,
 	OPT_STATS,
 };
 
@@ -30,6 +31,7 @@ static const struct option common_longopts[] = {
 	{ "value", required_argument, NULL, OPT_VALUE },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "no-leaf-fix", no_argument, NULL, OPT_NO_LEAF_FIX },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "stats", no_argument, NULL, OPT_STATS },
@@ -60,6 +62,8 @@ void args_usage(const struct collector *col, FILE *f)
 		"      --lines               source file:line of each frame and inlined functions\n"
 		"                            as frames of their own, from DWARF (the binary's or\n"
 		"                            its debug file's); slower, so off by default\n"
+		"      --no-leaf-fix         do not recover the caller of a function without a\n"
+		"                            frame (a leaf, a syscall wrapper) from the stack\n"
 		"  -v, --verbose             say more; -vv adds libbpf's log\n"
 		"  -q, --quiet               no summary line on standard error\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
@@ -192,6 +196,9 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 				err = -EINVAL;
 			}
 			s->top = v;
+			break;
+		case OPT_NO_LEAF_FIX:
+			s->no_leaf_fix = true;
 			break;
 		case OPT_LINES:
 			s->lines = true;
