@@ -24,6 +24,11 @@ struct settings {
 	int top;		/* report rows */
 	int verbose;
 	bool quiet;
+	/* svg output: --title, --inverted, --width, --minwidth */
+	const char *title;
+	bool inverted;
+	int width;		/* 0: 1200 */
+	double minwidth;	/* pixels; 0: 0.1 */
 
 	/* profiler cpu */
 	int freq;		/* Hz */
