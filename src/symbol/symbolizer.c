@@ -333,6 +333,13 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		es = NULL;
 	l->module = profile_intern(prof, module);
 	l->module_addr = vaddr;
+	if (es && es->build_id_len) {
+		char hex[2 * sizeof(es->build_id) + 1];
+
+		for (size_t i = 0; i < es->build_id_len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", es->build_id[i]);
+		l->build_id = profile_intern(prof, hex);
+	}
 
 	look = l->is_return ? vaddr - 1 : vaddr;
 	sym = es ? elf_syms_lookup(es, look) : NULL;
