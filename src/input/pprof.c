@@ -67,52 +67,22 @@ static int64_t find(struct pp *pp, struct idxmap *m, idxmap_eq_fn eq, uint64_t i
 
 static void read_function(struct pp *pp, struct pb_reader r)
 {
-	struct pp_func fn = {};
-	uint32_t field;
-	int wire;
+	uint64_t v[6] = {};	/* 1 id, 2 name, 3 system_name, 4 filename, 5 start_line */
 
-	while (pb_next(&r, &field, &wire)) {
-		if (wire != PB_VARINT) {
-			pb_skip(&r, wire);
-			continue;
-		}
-		uint64_t v = pb_read_varint(&r);
-
-		if (field == 1)
-			fn.id = v;
-		else if (field == 2)
-			fn.name = v;
-		else if (field == 4)
-			fn.file = v;
-	}
+	pb_read_scalars(r, v, ARRAY_SIZE(v));
 	GROW(pp->funcs, pp->funcs_cap, pp->nfuncs + 1);
-	pp->funcs[pp->nfuncs] = fn;
-	idxmap_insert(&pp->func_index, hash_u64(fn.id), pp->nfuncs++);
+	pp->funcs[pp->nfuncs] = (struct pp_func){ .id = v[1], .name = v[2], .file = v[4] };
+	idxmap_insert(&pp->func_index, hash_u64(v[1]), pp->nfuncs++);
 }
 
 static void read_mapping(struct pp *pp, struct pb_reader r)
 {
-	struct pp_map m = {};
-	uint32_t field;
-	int wire;
+	uint64_t v[7] = {};	/* 1 id, 2-4 start, limit, offset, 5 filename, 6 build_id */
 
-	while (pb_next(&r, &field, &wire)) {
-		if (wire != PB_VARINT) {
-			pb_skip(&r, wire);
-			continue;
-		}
-		uint64_t v = pb_read_varint(&r);
-
-		if (field == 1)
-			m.id = v;
-		else if (field == 5)
-			m.file = v;
-		else if (field == 6)
-			m.build_id = v;
-	}
+	pb_read_scalars(r, v, ARRAY_SIZE(v));
 	GROW(pp->maps, pp->maps_cap, pp->nmaps + 1);
-	pp->maps[pp->nmaps] = m;
-	idxmap_insert(&pp->map_index, hash_u64(m.id), pp->nmaps++);
+	pp->maps[pp->nmaps] = (struct pp_map){ .id = v[1], .file = v[5], .build_id = v[6] };
+	idxmap_insert(&pp->map_index, hash_u64(v[1]), pp->nmaps++);
 }
 
 static uint8_t module_kind(const char *module, uint64_t addr)
@@ -138,24 +108,12 @@ static void read_location(struct pp *pp, struct pb_reader r)
 
 	while (pb_next(&r, &field, &wire)) {
 		if (field == 4 && wire == PB_LEN) {
-			struct pb_reader lr = pb_read_len(&r);
-			uint64_t fid = 0, line = 0;
+			uint64_t v[3] = {};	/* Line: 1 function_id, 2 line */
 
-			while (pb_next(&lr, &field, &wire)) {
-				if (wire != PB_VARINT) {
-					pb_skip(&lr, wire);
-					continue;
-				}
-				uint64_t v = pb_read_varint(&lr);
-
-				if (field == 1)
-					fid = v;
-				else if (field == 2)
-					line = v;
-			}
+			pb_read_scalars(pb_read_len(&r), v, ARRAY_SIZE(v));
 			if (nlines < ARRAY_SIZE(fn_ids)) {
-				fn_ids[nlines] = fid;
-				lines[nlines++] = line;
+				fn_ids[nlines] = v[1];
+				lines[nlines++] = v[2];
 			}
 			continue;
 		}
@@ -226,29 +184,17 @@ static int read_sample(struct pp *pp, struct pb_reader r)
 		} else if (field == 2) {
 			pb_read_ints(&r, wire, &vals, &nv, &vcap);
 		} else if (field == 3 && wire == PB_LEN) {
-			struct pb_reader lr = pb_read_len(&r);
-			uint64_t key = 0, s = 0, num = 0;
+			uint64_t v[4] = {};	/* Label: 1 key, 2 str, 3 num */
+			const char *key;
 
-			while (pb_next(&lr, &field, &wire)) {
-				if (wire != PB_VARINT) {
-					pb_skip(&lr, wire);
-					continue;
-				}
-				uint64_t v = pb_read_varint(&lr);
-
-				if (field == 1)
-					key = v;
-				else if (field == 2)
-					s = v;
-				else if (field == 3)
-					num = v;
-			}
-			if (!strcmp(str(pp, key), "pid"))
-				pid = num;
-			else if (!strcmp(str(pp, key), "tid"))
-				tid = num;
-			else if (!strcmp(str(pp, key), "comm"))
-				comm = str(pp, s);
+			pb_read_scalars(pb_read_len(&r), v, ARRAY_SIZE(v));
+			key = str(pp, v[1]);
+			if (!strcmp(key, "pid"))
+				pid = v[3];
+			else if (!strcmp(key, "tid"))
+				tid = v[3];
+			else if (!strcmp(key, "comm"))
+				comm = str(pp, v[2]);
 		} else {
 			pb_skip(&r, wire);
 		}
@@ -284,21 +230,11 @@ out:
 
 static void read_value_type(struct pp *pp, struct pb_reader r, uint64_t *type, uint64_t *unit)
 {
-	uint32_t field;
-	int wire;
+	uint64_t v[3] = {};	/* 1 type, 2 unit */
 
-	while (pb_next(&r, &field, &wire)) {
-		if (wire != PB_VARINT) {
-			pb_skip(&r, wire);
-			continue;
-		}
-		uint64_t v = pb_read_varint(&r);
-
-		if (field == 1)
-			*type = v;
-		else if (field == 2)
-			*unit = v;
-	}
+	pb_read_scalars(r, v, ARRAY_SIZE(v));
+	*type = v[1];
+	*unit = v[2];
 }
 
 static void read_comment(struct pp *pp, const char *c)

@@ -165,3 +165,20 @@ void pb_read_ints(struct pb_reader *r, int wire, uint64_t **v, size_t *n, size_t
 		r->bad = true;
 	}
 }
+
+void pb_read_scalars(struct pb_reader r, uint64_t *v, uint32_t n)
+{
+	uint32_t field;
+	int wire;
+
+	while (pb_next(&r, &field, &wire)) {
+		if (wire != PB_VARINT) {
+			pb_skip(&r, wire);
+			continue;
+		}
+		uint64_t x = pb_read_varint(&r);
+
+		if (field < n)
+			v[field] = x;
+	}
+}

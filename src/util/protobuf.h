@@ -42,6 +42,11 @@ struct pb_reader pb_read_len(struct pb_reader *r);
 /* Skip a field's value of this wire type. */
 void pb_skip(struct pb_reader *r, int wire);
 /*
+ * A message of scalar fields only: the varint of field i (1 <= i < n) into
+ * v[i], the last one seen wins; other fields are skipped.
+ */
+void pb_read_scalars(struct pb_reader r, uint64_t *v, uint32_t n);
+/*
  * A repeated integer field, packed (PB_LEN) or not (PB_VARINT): appends
  * its values to *v.
  */
