@@ -36,7 +36,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 CFLAGS ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/skel
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags libbpf libelf 2>/dev/null)
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf zlib 2>/dev/null || echo -lbpf -lelf -lz) -liberty
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw zlib liblzma 2>/dev/null || echo -lbpf -lelf -ldw -lz -llzma) -liberty -pthread
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
@@ -98,7 +98,10 @@ $(BUILD)/workloads/%: tests/workloads/%.c
 
 # ELF fixtures for the symbol-lookup unit tests: PIE, non-PIE, shared, stripped.
 FIXTURES := $(BUILD)/fixtures/sym-pie $(BUILD)/fixtures/sym-nopie \
-	$(BUILD)/fixtures/libsym.so $(BUILD)/fixtures/sym-stripped
+	$(BUILD)/fixtures/libsym.so $(BUILD)/fixtures/sym-stripped \
+	$(BUILD)/fixtures/sym-debuglink $(BUILD)/fixtures/dotdebug/sym-dotdebug \
+	$(BUILD)/fixtures/debugroot/sym-buildid $(BUILD)/fixtures/sym-badcrc \
+	$(BUILD)/fixtures/sym-minidebug
 FIX_SRC := tests/unit/fixtures/sym.c
 $(BUILD)/fixtures/sym-pie: $(FIX_SRC)
 	@mkdir -p $(@D)
@@ -111,6 +114,41 @@ $(BUILD)/fixtures/libsym.so: $(FIX_SRC)
 	$(CC) -O1 -g -fPIC -shared -DSHARED_LIB $< -o $@
 $(BUILD)/fixtures/sym-stripped: $(BUILD)/fixtures/sym-pie
 	strip -s $< -o $@
+
+# Separate debug info, each way a distribution ships it: .gnu_debuglink
+# beside the binary, in its .debug/, by build-id under a debug root, a
+# debuglink whose CRC does not match, and MiniDebugInfo (.gnu_debugdata).
+$(BUILD)/fixtures/sym-debuglink: $(BUILD)/fixtures/sym-pie
+	objcopy --only-keep-debug $< $@.debug
+	strip -s $< -o $@.tmp
+	cd $(@D) && objcopy --add-gnu-debuglink=$(@F).debug $(@F).tmp $(@F)
+	rm -f $@.tmp
+$(BUILD)/fixtures/dotdebug/sym-dotdebug: $(BUILD)/fixtures/sym-pie
+	@mkdir -p $(@D)/.debug
+	objcopy --only-keep-debug $< $(@D)/.debug/sym-dotdebug.dbg
+	strip -s $< -o $@.tmp
+	cd $(@D)/.debug && objcopy --add-gnu-debuglink=sym-dotdebug.dbg ../sym-dotdebug.tmp ../sym-dotdebug
+	rm -f $@.tmp
+$(BUILD)/fixtures/debugroot/sym-buildid: $(BUILD)/fixtures/sym-pie
+	@mkdir -p $(@D)
+	id=$$(readelf -n $< | sed -n 's/.*Build ID: //p'); \
+	d=$$(echo $$id | cut -c1-2); f=$$(echo $$id | cut -c3-); \
+	mkdir -p $(@D)/.build-id/$$d && \
+	objcopy --only-keep-debug $< $(@D)/.build-id/$$d/$$f.debug
+	strip -s $< -o $@
+$(BUILD)/fixtures/sym-badcrc: $(BUILD)/fixtures/sym-pie $(BUILD)/fixtures/sym-nopie
+	objcopy --only-keep-debug $< $@.debug
+	strip -s $< -o $@.tmp
+	cd $(@D) && objcopy --add-gnu-debuglink=$(@F).debug $(@F).tmp $(@F)
+	objcopy --only-keep-debug $(BUILD)/fixtures/sym-nopie $@.debug
+	rm -f $@.tmp
+$(BUILD)/fixtures/sym-minidebug: $(BUILD)/fixtures/sym-pie
+	objcopy --only-keep-debug $< $@.full
+	objcopy --strip-debug --remove-section .comment $@.full $@.mini
+	rm -f $@.mini.xz && xz -k $@.mini
+	strip -s $< -o $@.tmp
+	objcopy --add-section .gnu_debugdata=$@.mini.xz $@.tmp $@
+	rm -f $@.tmp $@.full $@.mini $@.mini.xz
 
 deps:
 	@scripts/deps.sh

@@ -54,12 +54,13 @@ static __always_inline __u64 mix64(__u64 h)
 }
 
 /*
- * Take the current user (user != 0) or kernel stack and return its id:
+ * Take the current user (user != 0) or kernel stack, less its first skip
+ * frames (a tracepoint's own plumbing), and return its id:
  * STACK_ID_NONE when there is no such stack (kernel thread, or the sample
  * hit user mode and the kernel stack is empty), STACK_ID_LOST when one
  * existed but could not be stored.
  */
-static __always_inline __u64 stack_capture(void *ctx, int user)
+static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 {
 	__u32 slot = user ? 0 : 1;
 	struct stack_frames *buf;
@@ -71,7 +72,7 @@ static __always_inline __u64 stack_capture(void *ctx, int user)
 	if (!buf)
 		return STACK_ID_LOST;
 	len = bpf_get_stack(ctx, buf->ips, sizeof(buf->ips),
-			    user ? BPF_F_USER_STACK : 0);
+			    (user ? BPF_F_USER_STACK : 0) | (skip & BPF_F_SKIP_FIELD_MASK));
 	if (len < 0) {
 		count_drop(user ? DROP_USER_STACK_FAULT : DROP_KERN_STACK_FAULT);
 		return STACK_ID_LOST;
@@ -104,6 +105,11 @@ static __always_inline __u64 stack_capture(void *ctx, int user)
 	}
 	count_drop(DROP_STACKS_FULL);
 	return STACK_ID_LOST;
+}
+
+static __always_inline __u64 stack_capture(void *ctx, int user)
+{
+	return stack_capture_skip(ctx, user, 0);
 }
 
 #endif /* PROFILER_STACKS_BPF_H */

@@ -16,6 +16,10 @@
 /* The registry: a new subcommand is one line here. */
 static const struct collector *const collectors[] = {
 	&cpu_collector,
+	&io_collector,
+	&lock_collector,
+	&offcpu_collector,
+	&wall_collector,
 };
 
 /* Tools read saved profiles instead of collecting: one line each. */
@@ -40,6 +44,7 @@ static void usage(FILE *f)
 		"  profiler cpu -p 1234 -d 30 > out.folded     then: flamegraph.pl out.folded > out.svg\n"
 		"  profiler cpu -d 10 -f report                 the whole system for 10 s, as a report\n"
 		"  profiler cpu -o run.folded -- ./myprog args  a command, from start to exit\n"
+		"  profiler lock -p 1234 -d 10                  which locks its threads wait on\n"
 		"  profiler cpu -d 30 -o cpu.svg -o cpu.pb.gz   a flame graph and a pprof file\n"
 		"  profiler report cpu.pb.gz -f svg -o cpu.svg  re-render a saved profile\n"
 		"  profiler diff before.pb.gz after.pb.gz -f svg -o diff.svg\n\n"

@@ -19,6 +19,8 @@ enum {
 	OPT_INVERTED,
 	OPT_WIDTH,
 	OPT_MINWIDTH,
+	OPT_LINES,
+	OPT_STATS,
 };
 
 #define OUTPUT_LONGOPTS \
@@ -53,6 +55,8 @@ static const struct option common_longopts[] = {
 	{ "system-wide", no_argument, NULL, 'a' },
 	{ "duration", required_argument, NULL, 'd' },
 	OUTPUT_LONGOPTS,
+	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "stats", no_argument, NULL, OPT_STATS },
 };
 
 void args_usage(const struct collector *col, FILE *f)
@@ -75,6 +79,12 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            format follows the name (.folded, .txt, .svg,\n"
 		"                            .pb.gz, .json) unless -f says otherwise; may be\n"
 		"                            repeated; '-' is stdout\n"
+		"      --lines               source file:line of each frame and inlined functions\n"
+		"                            as frames of their own, from DWARF (the binary's or\n"
+		"                            its debug file's); slower, so off by default\n"
+		"      --stats               at the end, what profiling cost: each BPF program's\n"
+		"                            runs and run time, map fill, losses, the\n"
+		"                            profiler's own CPU time and peak memory\n"
 		OUTPUT_USAGE "\n"
 		"Options of profiler %s:\n%s",
 		col->name, col->summary, writer_names(), col->default_format, col->name,
@@ -310,6 +320,12 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 				err = -EINVAL;
 			}
 			s->value = optarg;
+			break;
+		case OPT_LINES:
+			s->lines = true;
+			break;
+		case OPT_STATS:
+			s->stats = true;
 			break;
 		case 'h':
 			args_usage(col, stdout);

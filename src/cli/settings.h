@@ -24,6 +24,8 @@ struct settings {
 	int top;		/* report rows */
 	int verbose;
 	bool quiet;
+	bool lines;		/* --lines: file:line and inlined frames from DWARF */
+	bool stats;		/* --stats: what profiling cost */
 	/* svg output: --title, --inverted, --width, --minwidth */
 	const char *title;
 	bool inverted;
@@ -38,6 +40,21 @@ struct settings {
 	bool kernel_only;
 	bool idle;
 	unsigned int max_stacks;	/* 0: sized from the expected samples */
+
+	/* profiler io */
+	const char *disk;	/* --disk NAME; NULL: every disk */
+	double interval;	/* -i SECS; 0: one report at the end */
+	bool queued;		/* --queued: time from insert to issue too */
+	double slow_ms;		/* --slow MS; 0: no list of slow requests */
+	/* profiler lock */
+	bool lock_kernel;	/* --kernel: kernel locks only */
+	bool lock_user;		/* --user: futexes only */
+	int lock_by;		/* --by: 0 lock, 1 stack, 2 task */
+	bool lock_raw_tp;	/* hidden --raw-tp: attach as raw_tp, as without tp_btf */
+	/* profiler offcpu, profiler wall */
+	const char *offcpu_state;	/* --state: "blocked" or "all"; NULL: the default */
+	unsigned long long min_block_us;	/* count off-CPU periods this long or longer */
+	unsigned long long max_block_us;	/* ... and this long or shorter; 0: no limit */
 };
 
 #endif /* PROFILER_SETTINGS_H */

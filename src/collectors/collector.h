@@ -37,5 +37,9 @@ struct collector {
 };
 
 extern const struct collector cpu_collector;
+extern const struct collector io_collector;
+extern const struct collector lock_collector;
+extern const struct collector offcpu_collector;
+extern const struct collector wall_collector;
 
 #endif /* PROFILER_COLLECTOR_H */

@@ -145,6 +145,7 @@ static int cpu_start(struct session *ss)
 	if (!skel)
 		return bpf_explain("opening the BPF object", -errno);
 	st->skel = skel;
+	session_add_object(ss, skel->obj);
 
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->filter_tids = ss->filter_tids;
@@ -166,19 +167,12 @@ static int cpu_start(struct session *ss)
 	err = cpu_bpf__load(skel);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
-	err = session_fill_targets(ss, skel->maps.targets);
-	if (err)
-		return bpf_explain("filling the target map", err);
-	err = session_watch_procs(ss, skel->maps.proc_events);
-	if (err)
-		return bpf_explain("opening the ring buffer", err);
 	/* links kept in the skeleton are destroyed with it */
-	if (ss->follow_forks &&
-	    !(skel->links.follow_fork = bpf_program__attach(skel->progs.follow_fork)))
-		return bpf_explain("attaching sched_process_fork", -errno);
-	skel->links.proc_exec = bpf_program__attach(skel->progs.proc_exec);
-	if (!skel->links.proc_exec)
-		return bpf_explain("attaching sched_process_exec", -errno);
+	err = session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
+				     skel->progs.follow_fork, &skel->links.follow_fork,
+				     skel->progs.proc_exec, &skel->links.proc_exec);
+	if (err)
+		return err;
 
 	st->links = xcalloc(ss->ncpus, sizeof(*st->links));
 	st->nlinks = ss->ncpus;

@@ -28,6 +28,12 @@ void bpf_setup_logging(int verbose)
 	(void)verbose;
 }
 
+void session_add_object(struct session *ss, struct bpf_object *obj)
+{
+	if (ss->nobjs < (int)ARRAY_SIZE(ss->objs))
+		ss->objs[ss->nobjs++] = obj;
+}
+
 int bpf_explain(const char *what, int err)
 {
 	if (err > 0)
@@ -87,6 +93,8 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 	struct session *ss = ctx;
 	const struct proc_note *e = data;
 
+	if (!ss->first_event_ns)
+		ss->first_event_ns = now_ns();
 	if (size >= sizeof(*e))
 		symbolizer_note_process(ss->sym, e->pid);
 	return 0;
@@ -94,6 +102,9 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 
 int session_watch_procs(struct session *ss, struct bpf_map *proc_events)
 {
+	/* a collector made of two BPF objects (wall) watches both */
+	if (ss->rb)
+		return ring_buffer__add(ss->rb, bpf_map__fd(proc_events), on_proc_event, ss);
 	ss->rb = ring_buffer__new(bpf_map__fd(proc_events), on_proc_event, ss, NULL);
 	return ss->rb ? 0 : -errno;
 }
@@ -230,4 +241,24 @@ uint32_t map_size(uint64_t want, uint32_t lo, uint32_t hi)
 	while (v < want && v < hi)
 		v *= 2;
 	return v > hi ? hi : (uint32_t)v;
+}
+
+int session_attach_targets(struct session *ss, struct bpf_map *targets,
+			   struct bpf_map *proc_events, struct bpf_program *fork,
+			   struct bpf_link **fork_link, struct bpf_program *exec,
+			   struct bpf_link **exec_link)
+{
+	int err = session_fill_targets(ss, targets);
+
+	if (err)
+		return bpf_explain("filling the target map", err);
+	err = session_watch_procs(ss, proc_events);
+	if (err)
+		return bpf_explain("opening the ring buffer", err);
+	if (ss->follow_forks && !(*fork_link = bpf_program__attach(fork)))
+		return bpf_explain("attaching sched_process_fork", -errno);
+	*exec_link = bpf_program__attach(exec);
+	if (!*exec_link)
+		return bpf_explain("attaching sched_process_exec", -errno);
+	return 0;
 }

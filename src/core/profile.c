@@ -28,6 +28,15 @@ void profile_free(struct profile *p)
 	free(p->frames);
 	free(p->locs);
 	free(p->losses);
+	free(p->hists);
+	for (size_t i = 0; i < p->ntables; i++) {
+		struct table *t = &p->tables[i];
+
+		for (size_t c = 0; c < t->nrows * t->ncols; c++)
+			free(t->cells[c]);
+		free(t->cells);
+	}
+	free(p->tables);
 	free(p);
 }
 
@@ -149,10 +158,22 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 	s->pid = pid;
 	s->tid = tid;
 	s->comm = profile_intern(p, comm ? comm : "");
-	memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
+	if (nlocs)	/* a sample may have no stack: frames is still NULL */
+		memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
 	p->nframes += nlocs;
 	memcpy(p->values + p->nsamples * p->ntypes, values, p->ntypes * sizeof(*values));
 	return p->nsamples++;
+}
+
+uint32_t profile_group_frame(struct profile *p, const char *group, const char *name)
+{
+	/* an interned string is unique for the profile's life: its address is the key */
+	const char *n = profile_intern(p, name);
+	uint32_t loc = profile_location(p, FRAME_GROUP, 0, (uintptr_t)n, false);
+
+	p->locs[loc].name = n;
+	p->locs[loc].module = profile_intern(p, group);
+	return loc;
 }
 
 void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint)
@@ -171,6 +192,63 @@ int64_t profile_total(const struct profile *p, int type)
 	int64_t t = 0;
 
 	for (size_t i = 0; i < p->nsamples; i++)
-		t += profile_value(p, i, type);
+		t = profile_combine(p, type, t, profile_value(p, i, type));
 	return t;
+}
+
+void profile_prune_bogus(struct profile *p)
+{
+	uint32_t mark = UINT32_MAX;
+
+	for (size_t s = 0; s < p->nsamples; s++) {
+		struct sample *smp = &p->samples[s];
+		uint32_t *fr = p->frames + smp->first;
+
+		for (uint32_t i = 0; i < smp->nframes; i++) {
+			if (!p->locs[fr[i]].bogus)
+				continue;
+			if (mark == UINT32_MAX) {
+				/* address 1 never holds code: a location of its own */
+				mark = profile_location(p, FRAME_USER, 0, 1, false);
+				p->locs[mark].name = profile_intern(p, "[frames lost: no frame pointer]");
+				p->locs[mark].module = profile_intern(p, "[unknown]");
+			}
+			fr[i] = mark;
+			smp->nframes = i + 1;
+			break;
+		}
+	}
+}
+
+size_t profile_add_histogram(struct profile *p, const char *name, const char *unit, int64_t scale)
+{
+	GROW(p->hists, p->hists_cap, p->nhists + 1);
+	p->hists[p->nhists] = (struct histogram){
+		.name = profile_intern(p, name),
+		.unit = profile_intern(p, unit),
+		.scale = scale > 0 ? scale : 1,
+	};
+	return p->nhists++;
+}
+
+size_t profile_add_table(struct profile *p, const char *title, int ncols, const char *const *cols)
+{
+	struct table *t;
+
+	GROW(p->tables, p->tables_cap, p->ntables + 1);
+	t = &p->tables[p->ntables];
+	*t = (struct table){ .title = profile_intern(p, title), .ncols = MIN(ncols, TABLE_MAX_COLS) };
+	for (int i = 0; i < t->ncols; i++)
+		t->cols[i] = profile_intern(p, cols[i]);
+	return p->ntables++;
+}
+
+void profile_table_row(struct profile *p, size_t table, const char *const *cells)
+{
+	struct table *t = &p->tables[table];
+
+	GROW(t->cells, t->cap, (t->nrows + 1) * t->ncols);
+	for (int i = 0; i < t->ncols; i++)
+		t->cells[t->nrows * t->ncols + i] = xstrdup(cells[i] ? cells[i] : "");
+	t->nrows++;
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/histogram.h"
 #include "util/idxmap.h"
 
 #define PROFILE_MAX_TYPES 8
@@ -23,6 +24,13 @@ enum frame_kind {
 	FRAME_KERNEL,
 	FRAME_JIT,	/* user code in anonymous memory, named from a perf map */
 	FRAME_INLINE,	/* a function inlined at the location's address */
+	FRAME_GROUP,	/* not code: what the sample is about (a lock, a task); named
+			 * by its collector, module says what kind ("lock", "task") */
+};
+
+enum combine {
+	COMBINE_SUM,	/* values of merged samples add up (counts, times, bytes) */
+	COMBINE_MAX,	/* the largest is kept (the longest single wait) */
 };
 
 struct sample_type {
@@ -35,6 +43,9 @@ struct location {
 	uint32_t pid;		/* the address space of a user frame; 0 for kernel */
 	uint8_t kind;		/* enum frame_kind */
 	bool is_return;		/* addr is a return address: look up addr - 1 */
+	bool bogus;		/* set by the symbolizer: no code there, so the
+				 * unwinder followed a register that was no frame
+				 * pointer, and what lies rootward is garbage */
 
 	/* Filled by the symbolizer; name is never NULL afterwards. */
 	const char *name;	/* function, demangled */
@@ -59,10 +70,25 @@ struct loss {
 	const char *hint;	/* what to do about it, may be NULL */
 };
 
+/*
+ * A list for people to read, row by row: the requests slower than a
+ * threshold, say.  Cells are text; a writer prints them as they are.
+ */
+#define TABLE_MAX_COLS 12
+
+struct table {
+	const char *title;
+	int ncols;
+	const char *cols[TABLE_MAX_COLS];
+	char **cells;		/* nrows * ncols, owned */
+	size_t nrows, cap;
+};
+
 struct profile {
 	struct sample_type types[PROFILE_MAX_TYPES];
 	int ntypes;
 	int default_type;	/* what folded and report weigh by unless told */
+	uint8_t combine[PROFILE_MAX_TYPES];	/* enum combine per type, COMBINE_SUM unless set */
 
 	const char *event;	/* what was measured, for humans: "cpu-clock at 99 Hz" */
 	struct sample_type period_type;
@@ -87,6 +113,12 @@ struct profile {
 
 	struct loss *losses;
 	size_t nlosses, losses_cap;
+
+	/* Distributions beside the samples (latency per disk, ...). */
+	struct histogram *hists;
+	size_t nhists, hists_cap;
+	struct table *tables;
+	size_t ntables, tables_cap;
 };
 
 struct profile *profile_new(void);
@@ -117,7 +149,25 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values);
 
+/* The location of a FRAME_GROUP frame "name", of kind group ("lock"). */
+uint32_t profile_group_frame(struct profile *p, const char *group, const char *name);
+
+/* Merge value b into a as type's combine says. */
+static inline int64_t profile_combine(const struct profile *p, int type, int64_t a, int64_t b)
+{
+	if (p->combine[type] == COMBINE_MAX)
+		return a > b ? a : b;
+	return a + b;
+}
+
 void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint);
+
+/* A new empty histogram; returns its index in p->hists. */
+size_t profile_add_histogram(struct profile *p, const char *name, const char *unit, int64_t scale);
+/* A new table with ncols columns; returns its index in p->tables. */
+size_t profile_add_table(struct profile *p, const char *title, int ncols, const char *const *cols);
+/* Append a row of t->ncols cells (copied). */
+void profile_table_row(struct profile *p, size_t table, const char *const *cells);
 
 static inline int64_t profile_value(const struct profile *p, size_t sample, int type)
 {
@@ -130,5 +180,9 @@ static inline const uint32_t *profile_sample_frames(const struct profile *p, siz
 }
 
 int64_t profile_total(const struct profile *p, int type);
+
+/* Cut every stack at its first bogus location (towards the root), which
+ * becomes the marker frame "[frames lost: no frame pointer]". */
+void profile_prune_bogus(struct profile *p);
 
 #endif /* PROFILER_PROFILE_H */

@@ -19,6 +19,7 @@
 
 #include "core/preflight.h"
 #include "core/session.h"
+#include "core/stats.h"
 #include "output/output.h"
 #include "util/util.h"
 
@@ -110,11 +111,56 @@ static bool targets_gone(const struct settings *s)
 	return alive == 0;
 }
 
-static void wait_for_end(struct session *ss, int sigfd)
+static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts);
+
+/* Collect, symbolize and write what came since from_ns; *pp gets the profile. */
+static int report(struct session *ss, struct output *outs, int nouts, uint64_t from_ns,
+		  struct profile **pp)
+{
+	struct profile *p = profile_new();
+	struct timespec rt;
+	uint64_t now = now_ns();
+
+	*pp = p;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec - (now - from_ns);
+	p->duration_ns = (ss->stop_ns ? ss->stop_ns : now) - from_ns;
+	if (ss->col->collect(ss, p))
+		return -1;
+	symbolizer_resolve(ss->sym, p);
+	if (ss->set->verbose) {
+		struct symbolizer_stats st;
+
+		symbolizer_get_stats(ss->sym, &st);
+		pr_debug("symbolized %zu locations in %.1f ms: %llu named, %llu unnamed, "
+			 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
+			 "%llu JIT maps, %llu lines, %llu inlined", p->nlocs, st.ns / 1e6,
+			 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
+			 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
+			 (unsigned long long)st.debug_files, (unsigned long long)st.symbols,
+			 (unsigned long long)st.jit_maps, (unsigned long long)st.lines,
+			 (unsigned long long)st.inlined);
+	}
+	return write_outputs(ss, p, outs, nouts) ? -1 : 0;
+}
+
+/* -i: one report per interval while waiting; the last, partial one comes at the end. */
+static void report_interval(struct session *ss, struct output *outs, int nouts,
+			    uint64_t *from_ns)
+{
+	struct profile *p = NULL;
+
+	report(ss, outs, nouts, *from_ns, &p);
+	profile_free(p);
+	*from_ns = now_ns();
+}
+
+static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int nouts,
+			 uint64_t *from_ns)
 {
 	const struct settings *s = ss->set;
 	uint64_t deadline = s->duration > 0 ? ss->start_ns + (uint64_t)(s->duration * 1e9) : 0;
-	uint64_t next_check = 0;
+	uint64_t next_check = 0, next_report = ss->interval_ns ? ss->start_ns + ss->interval_ns : 0;
 
 	for (;;) {
 		struct pollfd fds[2] = {
@@ -130,6 +176,14 @@ static void wait_for_end(struct session *ss, int sigfd)
 				return;
 			}
 			timeout = MIN(timeout, (int)((deadline - now + 999999) / 1000000));
+		}
+		if (next_report) {
+			if (now >= next_report) {
+				report_interval(ss, outs, nouts, from_ns);
+				next_report += ss->interval_ns;
+				continue;
+			}
+			timeout = MIN(timeout, (int)((next_report - now + 999999) / 1000000));
 		}
 		if (poll(fds, 2, timeout) < 0 && errno != EINTR)
 			return;
@@ -180,6 +234,14 @@ static void end_child(struct session *ss)
 	ss->child_exited = true;
 }
 
+static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts)
+{
+	struct write_opts wo;
+
+	write_opts_init(&wo, ss->set, p);
+	return outputs_write(p, &wo, outs, nouts);
+}
+
 static void print_summary(struct session *ss, struct profile *p)
 {
 	const struct sample_type *t = &p->types[p->default_type];
@@ -206,12 +268,12 @@ int session_run(const struct collector *col, struct settings *set)
 {
 	struct session ss = { .set = set, .col = col, .child_go = -1, .child_err = -1 };
 	struct output outs[MAX_OUTPUTS + 1];
-	struct write_opts wo;
 	struct profile *p = NULL;
 	sigset_t mask, oldmask;
-	int nouts = 0, sigfd = -1, err, rc = 1;
-	struct timespec rt;
+	int nouts = 0, sigfd = -1, stats_fd = -1, err, rc = 1;
+	uint64_t from_ns;
 
+	ss.launch_ns = now_ns();
 	bpf_setup_logging(set->verbose);
 	raise_fd_limit();
 	err = check_privileges();
@@ -253,41 +315,31 @@ int session_run(const struct collector *col, struct settings *set)
 	}
 
 	ss.sym = symbolizer_new();
+	symbolizer_set_lines(ss.sym, set->lines);
+	if (set->stats)
+		stats_fd = stats_enable();
 	if (col->start(&ss))
 		goto out;
-	clock_gettime(CLOCK_REALTIME, &rt);
+	symbolizer_preload(ss.sym);
 	ss.start_ns = now_ns();
 	if (ss.child && release_child(&ss))
 		goto out;
-	if (set->verbose)
-		pr_debug("%s: collecting", col->name);
+	pr_debug("%s: loaded and attached in %.1f ms; collecting", col->name,
+		 (ss.start_ns - ss.launch_ns) / 1e6);
 
-	wait_for_end(&ss, sigfd);
+	from_ns = ss.start_ns;
+	wait_for_end(&ss, sigfd, outs, nouts, &from_ns);
 	col->stop(&ss);
 	ss.stop_ns = now_ns();
 	if (ss.rb)
 		ring_buffer__consume(ss.rb);
-
-	p = profile_new();
-	p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec;
-	p->duration_ns = ss.stop_ns - ss.start_ns;
-	if (col->collect(&ss, p))
-		goto out;
-	symbolizer_resolve(ss.sym, p);
-	if (set->verbose) {
-		struct symbolizer_stats st;
-
-		symbolizer_get_stats(ss.sym, &st);
-		pr_debug("symbolized %zu locations in %.1f ms: %llu named, %llu unnamed, "
-			 "%llu processes, %llu files, %llu symbols", p->nlocs, st.ns / 1e6,
-			 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
-			 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
-			 (unsigned long long)st.symbols);
-	}
-	write_opts_init(&wo, set, p);
-	if (outputs_write(p, &wo, outs, nouts))
+	if (ss.first_event_ns)
+		pr_debug("first sample %.1f ms after launch", (ss.first_event_ns - ss.launch_ns) / 1e6);
+	if (report(&ss, outs, nouts, from_ns, &p))
 		goto out;
 	print_summary(&ss, p);
+	if (set->stats)
+		stats_print(&ss, stats_fd);
 	rc = 0;
 out:
 	end_child(&ss);
@@ -301,9 +353,11 @@ out:
 	ring_buffer__free(ss.rb);
 	symbolizer_free(ss.sym);
 	profile_free(p);
-	outputs_close(outs, nouts, rc);
+	outputs_close(outs, nouts, rc);	/* a failed run leaves no empty file */
 	if (sigfd >= 0)
 		close(sigfd);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	if (ss.cpus != set->cpus)
 		free(ss.cpus);
 	return rc;

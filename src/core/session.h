@@ -26,6 +26,8 @@ struct session {
 	struct settings *set;
 	const struct collector *col;
 	void *priv;			/* the collector's own state */
+	struct bpf_object *objs[4];	/* the collector's BPF objects, for --stats */
+	int nobjs;
 	struct symbolizer *sym;
 	struct ring_buffer *rb;		/* new-process announcements */
 
@@ -42,8 +44,16 @@ struct session {
 
 	int *cpus;			/* CPUs to open per-CPU events on */
 	int ncpus;
+	uint64_t launch_ns;		/* session_run entered */
+	uint64_t first_event_ns;	/* first new-process announcement: first sample */
 	uint64_t start_ns, stop_ns;
 	const char *stop_reason;
+	/*
+	 * Set by a collector's start() to get one report per interval: the
+	 * session then calls collect() every interval_ns, and collect() must
+	 * hand over only what came since its last call.
+	 */
+	uint64_t interval_ns;
 };
 
 /* Run one subcommand to the end: returns the process exit code. */
@@ -53,12 +63,20 @@ int session_run(const struct collector *col, struct settings *set);
 
 /* Route libbpf's messages to -v. */
 void bpf_setup_logging(int verbose);
+/* Count a loaded BPF object in --stats. */
+void session_add_object(struct session *ss, struct bpf_object *obj);
 /* Turn a failed load/attach into a one-line message that names the fix. */
 int bpf_explain(const char *what, int err);
 /* Put the target pids/tids (and the -- CMD child) into a targets map. */
 int session_fill_targets(struct session *ss, struct bpf_map *targets);
 /* Watch the proc_events ring buffer: each new process gets its mappings read. */
 int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
+/* All of the above plus the fork-following and exec programs of
+ * bpf/targets.bpf.h; links land in the skeleton.  Explains its errors. */
+int session_attach_targets(struct session *ss, struct bpf_map *targets,
+			   struct bpf_map *proc_events, struct bpf_program *fork,
+			   struct bpf_link **fork_link, struct bpf_program *exec,
+			   struct bpf_link **exec_link);
 /* Sum the per-CPU loss counters into the profile, with hints. */
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
 			const char *map_size_option);

@@ -2,9 +2,11 @@
 /*
  * Folded stacks, the input of flamegraph.pl: one line per unique stack,
  * "comm;root;...;leaf VALUE", user frames then kernel frames, kernel
- * frames suffixed "_[k]" as stackcollapse-perf.pl --all writes them.
- * A differential profile gets two columns, "stack BASE NEW", as
- * difffolded.pl writes them (0 where a stack is absent on one side).
+ * frames suffixed "_[k]" as stackcollapse-perf.pl --all writes them,
+ * inlined ones "_[i]" as its --inline does; with --lines each frame ends
+ * " [file.c:LINE]".  A differential profile gets two columns,
+ * "stack BASE NEW", as difffolded.pl writes them (0 where a stack is
+ * absent on one side).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,8 +43,15 @@ static char *stack_text(const struct profile *p, size_t s)
 
 		fputc(';', m);
 		fput_frame(m, l->name);
+		if (l->file) {	/* --lines: "name [file.c:42]" */
+			const char *base = strrchr(l->file, '/');
+
+			fprintf(m, " [%s:%u]", base ? base + 1 : l->file, l->line);
+		}
 		if (l->kind == FRAME_KERNEL)
 			fputs("_[k]", m);
+		else if (l->kind == FRAME_INLINE)	/* as stackcollapse-perf.pl --inline */
+			fputs("_[i]", m);
 	}
 	fclose(m);
 	return buf;
@@ -73,7 +82,7 @@ int write_folded(const struct profile *p, const struct write_opts *o, FILE *f)
 
 		while (j < n && !strcmp(lines[j].text, lines[i].text)) {
 			b += lines[j].base;
-			v += lines[j++].value;
+			v = profile_combine(p, o->type, v, lines[j++].value);
 		}
 		if (o->diff)
 			fprintf(f, "%s %lld %lld\n", lines[i].text, (long long)b, (long long)v);

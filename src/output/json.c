@@ -35,7 +35,7 @@ static void jstr(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const char *const kinds[] = { "user", "kernel", "jit", "inline" };
+static const char *const kinds[] = { "user", "kernel", "jit", "inline", "group" };
 
 int write_json(const struct profile *p, const struct write_opts *o, FILE *f)
 {
@@ -64,7 +64,7 @@ int write_json(const struct profile *p, const struct write_opts *o, FILE *f)
 		jstr(f, l->name ? l->name : "[unknown]");
 		fputs(", \"module\": ", f);
 		jstr(f, l->module);
-		fprintf(f, ", \"kind\": \"%s\", \"address\": %llu", kinds[l->kind < 4 ? l->kind : 0],
+		fprintf(f, ", \"kind\": \"%s\", \"address\": %llu", kinds[l->kind < ARRAY_SIZE(kinds) ? l->kind : 0],
 			(unsigned long long)(l->module_addr ? l->module_addr : l->addr));
 		if (l->file) {
 			fputs(", \"file\": ", f);

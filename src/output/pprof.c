@@ -24,7 +24,7 @@ enum {
 };
 
 /* A table of distinct keys (strings, or tuples of string ids) to ids from 1. */
-struct table {
+struct id_table {
 	const char **strs;	/* strings: id - 0; tuples: unused */
 	uint64_t *keys;		/* tuples: 3 words per id */
 	size_t n, cap, kcap;
@@ -35,13 +35,13 @@ struct table {
 
 static bool str_eq(const void *ctx, uint32_t idx)
 {
-	const struct table *t = ctx;
+	const struct id_table *t = ctx;
 
 	return !strcmp(t->strs[idx], t->want);
 }
 
 /* The string table: index 0 is "". */
-static int64_t str_id(struct table *t, const char *s)
+static int64_t str_id(struct id_table *t, const char *s)
 {
 	uint64_t h;
 	int64_t i;
@@ -61,13 +61,13 @@ static int64_t str_id(struct table *t, const char *s)
 
 static bool key_eq(const void *ctx, uint32_t idx)
 {
-	const struct table *t = ctx;
+	const struct id_table *t = ctx;
 
 	return !memcmp(t->keys + 3 * idx, t->want_key, 3 * sizeof(uint64_t));
 }
 
 /* The id (from 1) of a tuple; *is_new when it was just added. */
-static uint64_t key_id(struct table *t, uint64_t a, uint64_t b, uint64_t c, bool *is_new)
+static uint64_t key_id(struct id_table *t, uint64_t a, uint64_t b, uint64_t c, bool *is_new)
 {
 	uint64_t k[3] = { a, b, c };
 	uint64_t h = hash_bytes(k, sizeof(k), 2);
@@ -84,7 +84,7 @@ static uint64_t key_id(struct table *t, uint64_t a, uint64_t b, uint64_t c, bool
 	return ++t->n;
 }
 
-static void table_free(struct table *t)
+static void table_free(struct id_table *t)
 {
 	free(t->strs);
 	free(t->keys);
@@ -92,7 +92,7 @@ static void table_free(struct table *t)
 }
 
 static void value_type(struct pb_buf *out, struct pb_buf *tmp, uint32_t field,
-		       struct table *strs, const char *type, const char *unit)
+		       struct id_table *strs, const char *type, const char *unit)
 {
 	pb_reset(tmp);
 	pb_uint(tmp, 1, str_id(strs, type));
@@ -100,7 +100,7 @@ static void value_type(struct pb_buf *out, struct pb_buf *tmp, uint32_t field,
 	pb_message(out, field, tmp);
 }
 
-static void label(struct pb_buf *out, struct pb_buf *tmp, struct table *strs, const char *key,
+static void label(struct pb_buf *out, struct pb_buf *tmp, struct id_table *strs, const char *key,
 		  const char *str, int64_t num)
 {
 	pb_reset(tmp);
@@ -141,9 +141,9 @@ static int gzip_to(FILE *f, const struct pb_buf *b)
 
 /* Mappings, functions and the locations the samples use. */
 static void write_locations(const struct profile *p, struct pb_buf *out, struct pb_buf *tmp,
-			    struct pb_buf *line, struct table *strs)
+			    struct pb_buf *line, struct id_table *strs)
 {
-	struct table maps = {}, funcs = {};
+	struct id_table maps = {}, funcs = {};
 	bool *used = xcalloc(p->nlocs + 1, sizeof(*used));
 	bool is_new;
 
@@ -200,7 +200,7 @@ static void write_locations(const struct profile *p, struct pb_buf *out, struct 
 int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
 {
 	struct pb_buf out = {}, tmp = {}, sub = {}, packed = {};
-	struct table strs = {};
+	struct id_table strs = {};
 	char **losses = xcalloc(p->nlosses + 1, sizeof(*losses));
 	int err;
 

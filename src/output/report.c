@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The human-readable report: totals, losses, top functions by self and by
- * total value, and the hottest stacks.
+ * The human-readable report: totals, losses, the processes, any histograms
+ * and tables the profile carries, top functions by self and by total
+ * value, and the hottest stacks.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/histogram.h"
 #include "output/output.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -173,6 +175,99 @@ static void print_header(const struct profile *p, const struct write_opts *o, FI
 	}
 }
 
+/* One row per FRAME_GROUP root frame (a lock, a task): every sample type,
+ * combined as the type says, and the average of the weighed time per count. */
+struct group {
+	const struct location *loc;
+	int64_t v[PROFILE_MAX_TYPES];
+};
+
+struct group_ctx {
+	const struct group *g;
+	const char *name;
+};
+
+static bool group_eq(const void *ctx, uint32_t idx)
+{
+	const struct group_ctx *c = ctx;
+
+	return c->g[idx].loc->name == c->name;
+}
+
+static int cmp_group(const void *a, const void *b, void *arg)
+{
+	const struct group *x = a, *y = b;
+	int t = *(const int *)arg;
+
+	if (x->v[t] != y->v[t])
+		return x->v[t] < y->v[t] ? 1 : -1;
+	return strcmp(x->loc->name, y->loc->name);
+}
+
+static const struct location *group_root(const struct profile *p, size_t s)
+{
+	const struct sample *smp = &p->samples[s];
+	const struct location *l;
+
+	if (!smp->nframes)
+		return NULL;
+	l = &p->locs[p->frames[smp->first + smp->nframes - 1]];
+	return l->kind == FRAME_GROUP ? l : NULL;
+}
+
+static void print_groups(const struct profile *p, const struct write_opts *o, FILE *f)
+{
+	const struct sample_type *t = &p->types[o->type];
+	struct group *g = NULL;
+	size_t ng = 0, cap = 0;
+	struct idxmap index = {};
+	int count_type = -1;
+	char b[64];
+
+	for (int i = 0; i < p->ntypes; i++)
+		if (count_type < 0 && !strcmp(p->types[i].unit, "count"))
+			count_type = i;
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const struct location *l = group_root(p, s);
+		uint64_t h;
+		int64_t gi;
+
+		if (!l || profile_value(p, s, o->type) <= 0)
+			continue;
+		h = hash_u64((uintptr_t)l->name);
+		gi = idxmap_find(&index, h, group_eq, &(struct group_ctx){ g, l->name });
+		if (gi < 0) {
+			GROW(g, cap, ng + 1);
+			memset(&g[ng], 0, sizeof(g[ng]));
+			g[ng].loc = l;
+			idxmap_insert(&index, h, ng);
+			gi = ng++;
+		}
+		for (int k = 0; k < p->ntypes; k++)
+			g[gi].v[k] = profile_combine(p, k, g[gi].v[k], profile_value(p, s, k));
+	}
+	if (!ng)
+		goto out;
+	qsort_r(g, ng, sizeof(*g), cmp_group, (void *)&o->type);
+	fprintf(f, "\nTop by %s, by %s:\n", g[0].loc->module ? g[0].loc->module : "group", t->name);
+	for (int k = 0; k < p->ntypes; k++)
+		fprintf(f, "%12s ", p->types[k].name);
+	if (count_type >= 0 && count_type != o->type)
+		fprintf(f, "%12s ", "avg");
+	fprintf(f, " %s\n", g[0].loc->module ? g[0].loc->module : "group");
+	for (size_t i = 0; i < ng && (int)i < o->top; i++) {
+		for (int k = 0; k < p->ntypes; k++)
+			fprintf(f, "%12s ", fmt_value(b, sizeof(b), p->types[k].unit, g[i].v[k]));
+		if (count_type >= 0 && count_type != o->type)
+			fprintf(f, "%12s ", fmt_value(b, sizeof(b), t->unit, g[i].v[count_type] ?
+				(double)g[i].v[o->type] / g[i].v[count_type] : 0));
+		fprintf(f, " %s\n", g[i].loc->name);
+	}
+out:
+	free(g);
+	idxmap_free(&index);
+}
+
 static void print_funcs(struct agg *a, const struct write_opts *o, FILE *f, int64_t total,
 			bool by_self)
 {
@@ -180,7 +275,8 @@ static void print_funcs(struct agg *a, const struct write_opts *o, FILE *f, int6
 	char b1[64], b2[64], mb[256];
 	size_t shown = 0;
 
-	qsort(a->funcs, a->nfuncs, sizeof(*a->funcs), by_self ? cmp_self : cmp_total);
+	if (a->nfuncs)	/* samples without stacks leave none */
+		qsort(a->funcs, a->nfuncs, sizeof(*a->funcs), by_self ? cmp_self : cmp_total);
 	fprintf(f, "\nTop functions by %s %s:\n", by_self ? "self" : "total", t->name);
 	fprintf(f, "%12s %6s %12s %6s  %s\n", "SELF", "%", "TOTAL", "%", "FUNCTION");
 	for (size_t i = 0; i < a->nfuncs && (int)shown < o->top; i++) {
@@ -231,6 +327,128 @@ static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int
 		fprintf(f, "  (none)\n");
 }
 
+struct proc_row {
+	uint32_t pid;
+	const char *comm;
+	int64_t v[PROFILE_MAX_TYPES];
+	int sort;
+};
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct proc_row *x = a, *y = b;
+
+	if (x->v[x->sort] != y->v[y->sort])
+		return x->v[x->sort] < y->v[y->sort] ? 1 : -1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int cmp_pid_comm(const void *a, const void *b)
+{
+	const struct proc_row *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	return strcmp(x->comm, y->comm);
+}
+
+/* Every sample type per process (and comm), heaviest by the chosen type first. */
+static void print_procs(const struct profile *p, const struct write_opts *o, FILE *f)
+{
+	struct proc_row *rows = NULL;
+	size_t nrows = 0, cap = 0, n = 0;
+	char b[64];
+
+	for (size_t s = 0; s < p->nsamples; s++) {
+		GROW(rows, cap, nrows + 1);
+		rows[nrows] = (struct proc_row){ p->samples[s].pid, p->samples[s].comm, {}, o->type };
+		for (int t = 0; t < p->ntypes; t++)
+			rows[nrows].v[t] = profile_value(p, s, t);
+		nrows++;
+	}
+	qsort(rows, nrows, sizeof(*rows), cmp_pid_comm);
+	for (size_t i = 0; i < nrows; i++) {
+		if (n && rows[n - 1].pid == rows[i].pid && rows[n - 1].comm == rows[i].comm) {
+			for (int t = 0; t < p->ntypes; t++)
+				rows[n - 1].v[t] += rows[i].v[t];
+			continue;
+		}
+		rows[n++] = rows[i];
+	}
+	qsort(rows, n, sizeof(*rows), cmp_proc);
+	fprintf(f, "\nTop processes by %s:\n", p->types[o->type].name);
+	for (int t = 0; t < p->ntypes; t++)
+		fprintf(f, "%12s ", p->types[t].name);
+	fprintf(f, "%8s  %s\n", "PID", "COMMAND");
+	for (size_t i = 0; i < n && (int)i < o->top; i++) {
+		if (rows[i].v[o->type] <= 0)
+			break;
+		for (int t = 0; t < p->ntypes; t++)
+			fprintf(f, "%12s ", fmt_value(b, sizeof(b), p->types[t].unit, rows[i].v[t]));
+		fprintf(f, "%8u  %s\n", rows[i].pid, rows[i].comm);
+	}
+	free(rows);
+}
+
+static void print_histogram(const struct histogram *h, FILE *f)
+{
+	const int width = 40;
+	uint64_t peak = 0;
+	int first = -1, last = -1;
+	char b1[64], b2[64], b3[64], b4[64];
+
+	for (int k = 0; k < HIST_BUCKETS; k++) {
+		if (!h->buckets[k])
+			continue;
+		if (first < 0)
+			first = k;
+		last = k;
+		peak = MAX(peak, h->buckets[k]);
+	}
+	fprintf(f, "\n%s: %s, average %s, max %s\n", h->name, fmt_count(b1, sizeof(b1), h->count),
+		fmt_value(b2, sizeof(b2), h->unit, h->count ? (double)h->sum / h->count : 0),
+		fmt_value(b3, sizeof(b3), h->unit, h->max));
+	if (!h->count)
+		return;
+	fprintf(f, "  p50 %s, p95 %s, p99 %s (estimates, interpolated within buckets)\n",
+		fmt_value(b1, sizeof(b1), h->unit, hist_percentile(h, 0.50)),
+		fmt_value(b2, sizeof(b2), h->unit, hist_percentile(h, 0.95)),
+		fmt_value(b3, sizeof(b3), h->unit, hist_percentile(h, 0.99)));
+	fprintf(f, "  %10s    %-10s %10s  %s\n", "FROM", "TO", "COUNT", "DISTRIBUTION");
+	for (int k = first; k <= last; k++) {
+		int bar = (int)((h->buckets[k] * width + peak - 1) / peak);
+		int64_t hi = hist_bucket_hi(h->scale, k);
+
+		fprintf(f, "  %10s -> %-10s %10s  |%-*.*s|\n",
+			fmt_value(b1, sizeof(b1), h->unit, hist_bucket_lo(h->scale, k)),
+			hi == INT64_MAX ? "" : fmt_value(b2, sizeof(b2), h->unit, hi),
+			fmt_count(b4, sizeof(b4), h->buckets[k]), width, bar,
+			"****************************************");
+	}
+}
+
+static void print_table(const struct table *t, FILE *f)
+{
+	size_t w[TABLE_MAX_COLS];
+
+	fprintf(f, "\n%s: %zu\n", t->title, t->nrows);
+	if (!t->nrows)
+		return;
+	for (int c = 0; c < t->ncols; c++) {
+		w[c] = strlen(t->cols[c]);
+		for (size_t r = 0; r < t->nrows; r++)
+			w[c] = MAX(w[c], strlen(t->cells[r * t->ncols + c]));
+	}
+	for (int c = 0; c < t->ncols; c++)
+		fprintf(f, "%s%-*s", c ? "  " : "  ", c == t->ncols - 1 ? 0 : (int)w[c], t->cols[c]);
+	fputc('\n', f);
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (int c = 0; c < t->ncols; c++)
+			fprintf(f, "  %-*s", c == t->ncols - 1 ? 0 : (int)w[c], t->cells[r * t->ncols + c]);
+		fputc('\n', f);
+	}
+}
+
 int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 {
 	struct agg a = { .p = p };
@@ -251,7 +469,11 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 		GROW(pids, pids_cap, npids + 1);
 		pids[npids++] = smp->pid;
 		for (uint32_t i = 0; i < smp->nframes; i++) {
-			struct func *fn = func_get(&a, &p->locs[fr[i]]);
+			struct func *fn;
+
+			if (p->locs[fr[i]].kind == FRAME_GROUP)
+				continue;	/* not code: the group table shows them */
+			fn = func_get(&a, &p->locs[fr[i]]);
 
 			if (i == 0)
 				fn->self += v;
@@ -271,11 +493,19 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 			idxmap_insert(&a.stack_index, h, a.nstacks++);
 		}
 	}
-	qsort(pids, npids, sizeof(*pids), cmp_u32);
+	if (npids)
+		qsort(pids, npids, sizeof(*pids), cmp_u32);
 	for (size_t i = 0; i < npids; i++)
 		nprocs += i == 0 || pids[i] != pids[i - 1];
 	print_header(p, o, f, total, nprocs);
+	if (total > 0)
+		print_procs(p, o, f);
+	for (size_t i = 0; i < p->nhists; i++)
+		print_histogram(&p->hists[i], f);
+	for (size_t i = 0; i < p->ntables; i++)
+		print_table(&p->tables[i], f);
 	if (total > 0) {
+		print_groups(p, o, f);
 		print_funcs(&a, o, f, total, true);
 		print_funcs(&a, o, f, total, false);
 		print_stacks(&a, o, f, total);

@@ -116,7 +116,7 @@ static void colour(const struct svg *sv, const struct flame_node *n, bool merged
 			snprintf(buf, size, "rgb(%d,%d,255)", fade, fade);
 		return;
 	}
-	if (merged || n->kind == FLAME_PROCESS) {
+	if (merged || n->kind == FLAME_PROCESS || n->kind == FRAME_GROUP) {
 		snprintf(buf, size, merged ? "rgb(170,170,170)" : "rgb(210,210,200)");
 		return;
 	}
@@ -142,6 +142,7 @@ static const char *kind_name(uint8_t kind)
 	case FRAME_KERNEL: return "kernel";
 	case FRAME_JIT: return "jit";
 	case FRAME_INLINE: return "inlined";
+	case FRAME_GROUP: return "group";
 	case FLAME_PROCESS: return "process";
 	default: return "user";
 	}

@@ -81,6 +81,31 @@ static void read_build_id(struct elf_syms *es, Elf *elf, Elf_Scn *scn)
 	}
 }
 
+static void read_debug_sections(struct elf_syms *es, Elf *elf, Elf_Scn *scn,
+				const char *name)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+
+	if (!data || !data->d_buf || !data->d_size)
+		return;
+	if (!strcmp(name, ".gnu_debuglink") && !es->debuglink) {
+		/* NUL-terminated name, padded to 4, then the CRC32 */
+		size_t len = strnlen(data->d_buf, data->d_size);
+		size_t crc_off = (len + 4) & ~(size_t)3;
+
+		if (len && crc_off + 4 <= data->d_size) {
+			es->debuglink = xmalloc(len + 1);
+			memcpy(es->debuglink, data->d_buf, len);
+			es->debuglink[len] = '\0';
+			memcpy(&es->debuglink_crc, (char *)data->d_buf + crc_off, 4);
+		}
+	} else if (!strcmp(name, ".gnu_debugdata") && !es->debugdata) {
+		es->debugdata = xmalloc(data->d_size);
+		memcpy(es->debugdata, data->d_buf, data->d_size);
+		es->debugdata_len = data->d_size;
+	}
+}
+
 static int cmp_sym(const void *a, const void *b)
 {
 	const struct elf_sym *x = a, *y = b;
@@ -93,13 +118,63 @@ static int cmp_sym(const void *a, const void *b)
 	return (y->size > 0) - (x->size > 0);
 }
 
+/* Sort by address, keep the best name of each address. */
+static void sort_syms(struct elf_syms *es)
+{
+	size_t j = 0;
+
+	if (es->n)
+		qsort(es->syms, es->n, sizeof(*es->syms), cmp_sym);
+	for (size_t i = 0; i < es->n; i++)
+		if (j == 0 || es->syms[j - 1].addr != es->syms[i].addr)
+			es->syms[j++] = es->syms[i];
+	es->n = j;
+	free(es->demangled);
+	es->demangled = xcalloc(es->n ? es->n : 1, sizeof(*es->demangled));
+}
+
+struct elf_syms *elf_syms_new(void)
+{
+	return xcalloc(1, sizeof(struct elf_syms));
+}
+
+void elf_syms_add(struct elf_syms *es, uint64_t addr, uint64_t size, const char *name)
+{
+	GROW(es->syms, es->cap, es->n + 1);
+	es->syms[es->n].addr = addr;
+	es->syms[es->n].size = size;
+	es->syms[es->n].rank = 0;
+	es->syms[es->n].name = add_name(es, name);
+	es->n++;
+}
+
+void elf_syms_finish(struct elf_syms *es)
+{
+	sort_syms(es);
+}
+
+void elf_syms_merge(struct elf_syms *es, const struct elf_syms *from)
+{
+	for (size_t i = 0; i < es->n; i++)
+		free(es->demangled[i]);
+	GROW(es->syms, es->cap, es->n + from->n);
+	for (size_t i = 0; i < from->n; i++) {
+		struct elf_sym s = from->syms[i];
+
+		s.name = add_name(es, from->names + s.name);
+		es->syms[es->n++] = s;
+	}
+	es->has_symtab = es->has_symtab || from->has_symtab;
+	sort_syms(es);
+}
+
 static struct elf_syms *read_elf(Elf *elf)
 {
 	struct elf_syms *es;
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
 	GElf_Shdr sh, symtab_sh, dynsym_sh;
 	GElf_Ehdr eh;
-	size_t nph, j = 0;
+	size_t nph, shstrndx = 0;
 
 	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
 		errno = ENOEXEC;
@@ -108,6 +183,7 @@ static struct elf_syms *read_elf(Elf *elf)
 	es = xcalloc(1, sizeof(*es));
 	es->is_dyn = eh.e_type == ET_DYN;
 
+	elf_getshdrstrndx(elf, &shstrndx);
 	if (elf_getphdrnum(elf, &nph) == 0) {
 		for (size_t i = 0; i < nph; i++) {
 			GElf_Phdr ph;
@@ -134,6 +210,11 @@ static struct elf_syms *read_elf(Elf *elf)
 			dynsym_sh = sh;
 		} else if (sh.sh_type == SHT_NOTE && !es->build_id_len) {
 			read_build_id(es, elf, scn);
+		} else if (sh.sh_type == SHT_PROGBITS && shstrndx) {
+			const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+
+			if (name && !strncmp(name, ".gnu_debug", 10))
+				read_debug_sections(es, elf, scn, name);
 		}
 	}
 	if (symtab) {
@@ -144,13 +225,7 @@ static struct elf_syms *read_elf(Elf *elf)
 	if (!es->has_symtab && dynsym)
 		read_symtab(es, elf, dynsym, &dynsym_sh);
 
-	if (es->n)
-		qsort(es->syms, es->n, sizeof(*es->syms), cmp_sym);
-	for (size_t i = 0; i < es->n; i++)
-		if (j == 0 || es->syms[j - 1].addr != es->syms[i].addr)
-			es->syms[j++] = es->syms[i];
-	es->n = j;
-	es->demangled = xcalloc(es->n, sizeof(*es->demangled));
+	sort_syms(es);
 	return es;
 }
 
@@ -203,6 +278,8 @@ void elf_syms_free(struct elf_syms *es)
 	free(es->syms);
 	free(es->names);
 	free(es->segs);
+	free(es->debuglink);
+	free(es->debugdata);
 	free(es);
 }
 

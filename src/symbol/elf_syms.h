@@ -35,6 +35,10 @@ struct elf_syms {
 	unsigned char build_id[20];
 	size_t build_id_len;
 	bool has_symtab;	/* false: only .dynsym (stripped) */
+	char *debuglink;	/* .gnu_debuglink: the debug file's name, or NULL */
+	uint32_t debuglink_crc;	/* its CRC32, checked before use */
+	void *debugdata;	/* .gnu_debugdata (MiniDebugInfo, xz), copied */
+	size_t debugdata_len;
 	bool is_dyn;		/* ET_DYN: PIE or shared library */
 };
 
@@ -43,6 +47,14 @@ struct elf_syms *elf_syms_from_fd(int fd);
 /* Read an ELF image already in memory, such as the vDSO. */
 struct elf_syms *elf_syms_from_mem(const void *image, size_t size);
 void elf_syms_free(struct elf_syms *es);
+/* Build a table by hand (perf maps): add symbols, then sort once. */
+struct elf_syms *elf_syms_new(void);
+void elf_syms_add(struct elf_syms *es, uint64_t addr, uint64_t size, const char *name);
+void elf_syms_finish(struct elf_syms *es);
+
+/* Add the symbols of from (a debug file of the same binary: same
+ * addresses) to es; the segments and build-id of es stay. */
+void elf_syms_merge(struct elf_syms *es, const struct elf_syms *from);
 
 /* ELF address of a file offset, through the PT_LOAD segments; false when
  * no segment holds it. */

@@ -2,15 +2,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <elf.h>
 
+#include "symbol/debuginfo.h"
 #include "symbol/elf_syms.h"
 #include "symbol/kallsyms.h"
+#include "symbol/perf_map.h"
 #include "symbol/proc_maps.h"
+#include "symbol/srcline.h"
+#include "symbol/demangle.h"
 #include "symbol/symbolizer.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -23,6 +29,14 @@ struct sym_file {
 	int fd;			/* opened while a process had it mapped; -1 once read */
 	int state;
 	struct elf_syms *es;
+	char build_id[41];	/* hex, "" when the file has none */
+	struct srcline *sl;	/* --lines: its DWARF, or that of its debug file */
+	int dwfd;		/* the file sl reads, -1: none */
+};
+
+/* --lines: the inlined frames found for a location, innermost first */
+struct inline_chain {
+	uint32_t first, n;	/* into symbolizer.chain_ids */
 };
 
 struct sym_proc {
@@ -30,12 +44,20 @@ struct sym_proc {
 	struct proc_map *maps;
 	size_t nmaps;
 	bool refreshed;		/* re-read during resolve already */
+	uid_t uid;		/* its user, who alone may write its perf map */
+	bool uid_known;
+	struct elf_syms *jit;	/* /tmp/perf-PID.map, read on first JIT frame */
+	bool jit_tried;
 };
 
 struct symbolizer {
 	char *kallsyms_path;
+	char *debug_root;	/* NULL: DEBUGINFO_ROOT */
 	struct ksyms *ksyms;
-	bool ksyms_tried;
+	bool ksyms_tried, ksyms_warned;
+	int ksyms_errno;
+	pthread_t preload;	/* reading kallsyms while the profile runs */
+	bool preloading;
 	struct elf_syms *vdso;
 	bool vdso_tried;
 
@@ -47,6 +69,12 @@ struct symbolizer {
 	size_t nprocs, procs_cap;
 	struct idxmap proc_index;
 
+	bool lines;
+	struct inline_chain *chains;	/* one per location of the profile */
+	size_t chains_cap;
+	uint32_t *chain_ids;
+	size_t nchain_ids, chain_ids_cap;
+
 	struct symbolizer_stats stats;
 };
 
@@ -55,18 +83,32 @@ struct symbolizer *symbolizer_new(void)
 	return xcalloc(1, sizeof(struct symbolizer));
 }
 
+static void preload_join(struct symbolizer *sz)
+{
+	if (sz->preloading) {
+		pthread_join(sz->preload, NULL);
+		sz->preloading = false;
+	}
+}
+
 void symbolizer_free(struct symbolizer *sz)
 {
 	if (!sz)
 		return;
+	preload_join(sz);
 	for (size_t i = 0; i < sz->nfiles; i++) {
 		if (sz->files[i].fd >= 0)
 			close(sz->files[i].fd);
+		srcline_close(sz->files[i].sl);
+		if (sz->files[i].dwfd >= 0)
+			close(sz->files[i].dwfd);
 		free(sz->files[i].path);
 		elf_syms_free(sz->files[i].es);
 	}
-	for (size_t i = 0; i < sz->nprocs; i++)
+	for (size_t i = 0; i < sz->nprocs; i++) {
 		proc_maps_free(sz->procs[i].maps, sz->procs[i].nmaps);
+		elf_syms_free(sz->procs[i].jit);
+	}
 	free(sz->files);
 	free(sz->procs);
 	idxmap_free(&sz->file_index);
@@ -74,6 +116,9 @@ void symbolizer_free(struct symbolizer *sz)
 	ksyms_free(sz->ksyms);
 	elf_syms_free(sz->vdso);
 	free(sz->kallsyms_path);
+	free(sz->debug_root);
+	free(sz->chains);
+	free(sz->chain_ids);
 	free(sz);
 }
 
@@ -81,6 +126,17 @@ void symbolizer_set_kallsyms(struct symbolizer *sz, const char *path)
 {
 	free(sz->kallsyms_path);
 	sz->kallsyms_path = xstrdup(path);
+}
+
+void symbolizer_set_debug_root(struct symbolizer *sz, const char *dir)
+{
+	free(sz->debug_root);
+	sz->debug_root = xstrdup(dir);
+}
+
+void symbolizer_set_lines(struct symbolizer *sz, bool on)
+{
+	sz->lines = on;
 }
 
 void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *st)
@@ -145,6 +201,9 @@ static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct pr
 	f->ino = m->ino;
 	f->path = xstrdup(m->path);
 	f->fd = open_mapped(pid, m);
+	f->dwfd = -1;
+	f->sl = NULL;
+	f->build_id[0] = '\0';
 	f->state = f->fd >= 0 ? FILE_UNREAD : FILE_FAILED;
 	if (f->fd < 0)
 		pr_debug("cannot open %s of pid %u: %s", m->path, pid, strerror(errno));
@@ -153,19 +212,46 @@ static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct pr
 	return sz->nfiles++;
 }
 
+/* DWARF in the binary itself, else in its separate debug file. */
+static void open_dwarf(struct symbolizer *sz, struct sym_file *f)
+{
+	int dfd;
+
+	f->sl = srcline_open(f->fd);
+	if (f->sl) {
+		f->dwfd = f->fd;
+		return;
+	}
+	dfd = debuginfo_open(sz->debug_root, f->path, f->es);
+	if (dfd < 0)
+		return;
+	f->sl = srcline_open(dfd);
+	if (f->sl)
+		f->dwfd = dfd;
+	else
+		close(dfd);
+}
+
 static struct elf_syms *file_syms(struct symbolizer *sz, struct sym_file *f)
 {
 	if (f->state == FILE_UNREAD) {
 		f->es = elf_syms_from_fd(f->fd);
-		close(f->fd);
-		f->fd = -1;
 		f->state = f->es ? FILE_LOADED : FILE_FAILED;
 		if (f->es) {
+			for (size_t i = 0; i < f->es->build_id_len; i++)
+				sprintf(f->build_id + 2 * i, "%02x", f->es->build_id[i]);
+			if (debuginfo_add_symbols(sz->debug_root, f->path, f->es))
+				sz->stats.debug_files++;
+			if (sz->lines)
+				open_dwarf(sz, f);
 			sz->stats.files_loaded++;
 			sz->stats.symbols += f->es->n;
 		} else {
 			pr_debug("cannot read ELF symbols of %s", f->path);
 		}
+		if (f->fd >= 0 && f->fd != f->dwfd)
+			close(f->fd);
+		f->fd = -1;
 	}
 	return f->es;
 }
@@ -210,6 +296,17 @@ static int proc_read(struct symbolizer *sz, struct sym_proc *p)
 	err = proc_maps_read(p->pid, &maps, &n);
 	if (err)
 		return err;
+	if (!p->uid_known) {
+		char dir[32];
+		struct stat st;
+
+		/* /proc/PID belongs to the process's effective user */
+		snprintf(dir, sizeof(dir), "/proc/%u", p->pid);
+		if (!stat(dir, &st)) {
+			p->uid = st.st_uid;
+			p->uid_known = true;
+		}
+	}
 	for (size_t i = 0; i < n; i++)
 		if (maps[i].kind == MAP_FILE)
 			maps[i].file = file_for_map(sz, p->pid, &maps[i]);
@@ -283,6 +380,77 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+#define MAX_INLINE 16
+
+/*
+ * --lines: the file:line of location id, and one FRAME_INLINE location per
+ * function inlined at its address, innermost first.  These new locations
+ * are the profile's too; symbolizer_resolve splices them into the stacks.
+ */
+static void add_lines(struct symbolizer *sz, struct profile *prof, uint32_t id,
+		      struct srcline *sl, uint64_t addr)
+{
+	struct srcline_frame fr[MAX_INLINE];
+	int n = srcline_lookup(sl, addr, fr, MAX_INLINE);
+	struct location base;
+
+	if (n <= 0)
+		return;
+	prof->locs[id].file = fr[n - 1].file ? profile_intern(prof, fr[n - 1].file) : NULL;
+	prof->locs[id].line = fr[n - 1].line;
+	sz->stats.lines++;
+	if (n == 1)
+		return;
+	base = prof->locs[id];
+	/* chains has an entry for each location the collector made */
+	sz->chains[id].first = sz->nchain_ids;
+	sz->chains[id].n = n - 1;
+	for (int i = 0; i < n - 1; i++) {
+		struct location *il;
+		char *d = fr[i].func ? demangle(fr[i].func) : NULL;
+
+		GROW(prof->locs, prof->locs_cap, prof->nlocs + 1);
+		il = &prof->locs[prof->nlocs];
+		*il = base;
+		il->kind = FRAME_INLINE;
+		il->name = profile_intern(prof, d ? d : fr[i].func ? fr[i].func : "[inlined]");
+		il->file = fr[i].file ? profile_intern(prof, fr[i].file) : NULL;
+		il->line = fr[i].line;
+		free(d);
+		GROW(sz->chain_ids, sz->chain_ids_cap, sz->nchain_ids + 1);
+		sz->chain_ids[sz->nchain_ids++] = prof->nlocs++;
+		sz->stats.inlined++;
+	}
+}
+
+/* A frame in anonymous executable memory, named from the perf map. */
+static bool name_jit(struct symbolizer *sz, struct profile *prof, struct sym_proc *p,
+		     struct location *l)
+{
+	const struct elf_sym *sym;
+	char buf[64];
+
+	if (!p->jit_tried) {
+		p->jit_tried = true;
+		if (p->uid_known)
+			p->jit = perf_map_read(p->pid, p->uid);
+		if (p->jit)
+			sz->stats.jit_maps++;
+	}
+	if (!p->jit)
+		return false;
+	sym = elf_syms_lookup(p->jit, l->is_return ? l->addr - 1 : l->addr);
+	if (!sym)
+		return false;
+	snprintf(buf, sizeof(buf), "/tmp/perf-%u.map", p->pid);
+	l->kind = FRAME_JIT;
+	l->name = profile_intern(prof, elf_syms_name(p->jit, sym));
+	l->module = profile_intern(prof, buf);
+	l->module_addr = l->addr;
+	sz->stats.resolved++;
+	return true;
+}
+
 static void name_user(struct symbolizer *sz, struct profile *prof, struct location *l)
 {
 	uint64_t addr = l->addr, vaddr, look;
@@ -300,13 +468,17 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		p->refreshed = true;
 	}
 	m = proc_maps_find(p->maps, p->nmaps, addr);
-	if (!m && !p->refreshed) {
+	/* a broken frame-pointer chain yields garbage above user space: no
+	 * maps read will find it (47-bit user space, as on x86-64 and arm64) */
+	if (!m && !p->refreshed && addr < (1ULL << 47)) {
 		/* mapped after we last looked (dlopen), if it is still alive */
 		p->refreshed = true;
 		proc_read(sz, p);
 		m = proc_maps_find(p->maps, p->nmaps, addr);
 	}
 	if (!m) {
+		/* with mappings known, an address outside them is no code */
+		l->bogus = p->nmaps > 0;
 		if (p->nmaps)
 			snprintf(buf, sizeof(buf), "[unmapped]+0x%llx", (unsigned long long)addr);
 		else	/* exited before we could read its mappings */
@@ -326,6 +498,8 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		es = vdso_syms(sz);
 		vaddr = addr - m->start;
 		module = "[vdso]";
+	} else if (m->kind == MAP_ANON && name_jit(sz, prof, p, l)) {
+		return;
 	} else {
 		module = m->kind == MAP_ANON ? "[anon]" : m->path;
 	}
@@ -333,19 +507,17 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		es = NULL;
 	l->module = profile_intern(prof, module);
 	l->module_addr = vaddr;
-	if (es && es->build_id_len) {
-		char hex[2 * sizeof(es->build_id) + 1];
 
-		for (size_t i = 0; i < es->build_id_len; i++)
-			snprintf(hex + 2 * i, 3, "%02x", es->build_id[i]);
-		l->build_id = profile_intern(prof, hex);
-	}
+	if (m->kind == MAP_FILE && m->file >= 0 && sz->files[m->file].build_id[0])
+		l->build_id = profile_intern(prof, sz->files[m->file].build_id);
 
 	look = l->is_return ? vaddr - 1 : vaddr;
 	sym = es ? elf_syms_lookup(es, look) : NULL;
 	if (sym) {
 		l->name = profile_intern(prof, elf_syms_name(es, sym));
 		sz->stats.resolved++;
+		if (sz->lines && m->kind == MAP_FILE && sz->files[m->file].sl)
+			add_lines(sz, prof, l - prof->locs, sz->files[m->file].sl, look);
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(module), (unsigned long long)vaddr);
@@ -353,14 +525,65 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 	sz->stats.unnamed++;
 }
 
+/* Put each location's inlined frames before it (stacks are leaf first). */
+static void splice_inlines(struct symbolizer *sz, struct profile *p, size_t nlocs)
+{
+	uint32_t *frames = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const uint32_t *f = profile_sample_frames(p, s);
+		uint32_t first = n;
+
+		for (uint32_t i = 0; i < p->samples[s].nframes; i++) {
+			const struct inline_chain *c = f[i] < nlocs ? &sz->chains[f[i]] : NULL;
+
+			GROW(frames, cap, n + 1 + (c ? c->n : 0));
+			for (uint32_t k = 0; c && k < c->n; k++)
+				frames[n++] = sz->chain_ids[c->first + k];
+			frames[n++] = f[i];
+		}
+		p->samples[s].first = first;
+		p->samples[s].nframes = n - first;
+	}
+	free(p->frames);
+	p->frames = frames;
+	p->nframes = n;
+	p->frames_cap = cap;
+}
+
+static void load_ksyms(struct symbolizer *sz)
+{
+	sz->ksyms = ksyms_load(sz->kallsyms_path ? sz->kallsyms_path : "/proc/kallsyms");
+	if (!sz->ksyms)
+		sz->ksyms_errno = errno;
+	sz->ksyms_tried = true;
+}
+
+static void *preload_main(void *arg)
+{
+	load_ksyms(arg);
+	return NULL;
+}
+
+void symbolizer_preload(struct symbolizer *sz)
+{
+	if (sz->ksyms_tried || sz->preloading)
+		return;
+	sz->preloading = !pthread_create(&sz->preload, NULL, preload_main, sz);
+}
+
 static void name_kernel(struct symbolizer *sz, struct profile *prof, struct location *l)
 {
 	const struct ksym *ks = NULL;
 	char buf[256];
 
-	if (!sz->ksyms_tried) {
-		sz->ksyms_tried = true;
-		sz->ksyms = ksyms_load(sz->kallsyms_path ? sz->kallsyms_path : "/proc/kallsyms");
+	if (!sz->ksyms_warned) {
+		sz->ksyms_warned = true;
+		preload_join(sz);
+		if (!sz->ksyms_tried)
+			load_ksyms(sz);
+		errno = sz->ksyms_errno;
 		if (!sz->ksyms)
 			pr_warn("cannot read /proc/kallsyms: %s; kernel frames are unnamed",
 				strerror(errno));
@@ -390,8 +613,14 @@ static void name_kernel(struct symbolizer *sz, struct profile *prof, struct loca
 int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 {
 	uint64_t t0 = now_ns();
+	size_t nlocs = p->nlocs;
 
-	for (size_t i = 0; i < p->nlocs; i++) {
+	if (sz->lines) {
+		GROW(sz->chains, sz->chains_cap, nlocs + 1);
+		memset(sz->chains, 0, sz->chains_cap * sizeof(*sz->chains));
+		sz->nchain_ids = 0;
+	}
+	for (size_t i = 0; i < nlocs; i++) {
 		struct location *l = &p->locs[i];
 
 		if (l->name)
@@ -401,6 +630,9 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 		else
 			name_user(sz, p, l);
 	}
+	profile_prune_bogus(p);
+	if (sz->lines && sz->nchain_ids)
+		splice_inlines(sz, p, nlocs);
 	sz->stats.ns += now_ns() - t0;
 	return 0;
 }

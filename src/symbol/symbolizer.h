@@ -8,6 +8,7 @@
 #ifndef PROFILER_SYMBOLIZER_H
 #define PROFILER_SYMBOLIZER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/profile.h"
@@ -19,6 +20,10 @@ struct symbolizer_stats {
 	uint64_t files;		/* distinct binaries opened */
 	uint64_t files_loaded;	/* binaries whose symbols were read */
 	uint64_t symbols;	/* symbols read from them */
+	uint64_t debug_files;	/* binaries named from separate debug info */
+	uint64_t jit_maps;	/* /tmp/perf-PID.map files read */
+	uint64_t lines;		/* --lines: locations given a file:line */
+	uint64_t inlined;	/* --lines: inlined frames added */
 	uint64_t resolved;	/* locations named by a symbol */
 	uint64_t unnamed;	/* locations named module+0xOFFSET or like */
 	uint64_t ns;		/* time spent in symbolizer_resolve */
@@ -34,11 +39,25 @@ void symbolizer_free(struct symbolizer *sz);
  */
 void symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
 
+/*
+ * Start reading /proc/kallsyms in a thread of its own, so that its cost
+ * (100-400 ms of kernel time on a busy machine) is paid while the profile
+ * runs rather than after it.
+ */
+void symbolizer_preload(struct symbolizer *sz);
+
 /* Give every location of p a name. */
 int symbolizer_resolve(struct symbolizer *sz, struct profile *p);
 
 /* For tests: use this kallsyms file instead of /proc/kallsyms. */
 void symbolizer_set_kallsyms(struct symbolizer *sz, const char *path);
+
+/* --lines: fill file:line from DWARF and add a FRAME_INLINE location for
+ * each inlined function, spliced into the stacks.  Off: DWARF is never read. */
+void symbolizer_set_lines(struct symbolizer *sz, bool on);
+
+/* For tests: look for debug files under dir instead of /usr/lib/debug. */
+void symbolizer_set_debug_root(struct symbolizer *sz, const char *dir);
 
 void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *st);
 

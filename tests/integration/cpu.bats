@@ -9,13 +9,15 @@ setup() { setup_common; }
 teardown() { teardown_common; }
 
 @test "cpu: 3:1 workload comes out 75/25 within 5 points" {
-	run "$PROFILER" cpu -F 199 -o "$TMP/out.folded" -- "$W/burn31" 4
+	# 999 Hz: enough samples that 5 points is several standard deviations
+	# even when a loaded machine gives the workload half a CPU
+	run "$PROFILER" cpu -F 999 -o "$TMP/out.folded" -- "$W/burn31" 4
 	[ "$status" -eq 0 ]
 	three=$(folded_sum "$TMP/out.folded" ';spin_three$')
 	one=$(folded_sum "$TMP/out.folded" ';spin_one$')
 	share=$(pct "$three" $((three + one)))
 	echo "spin_three=$three spin_one=$one share=$share%"
-	[ $((three + one)) -gt 400 ]
+	[ $((three + one)) -gt 800 ]
 	within "$share" 75 5
 }
 
@@ -68,9 +70,10 @@ teardown() { teardown_common; }
 	BGPID=$!
 	for i in $(seq 50); do [ -s "$TMP/tids" ] && break; sleep 0.05; done
 	tid_a=$(sed -n 's/.*tid_a=\([0-9]*\).*/\1/p' "$TMP/tids")
-	run "$PROFILER" cpu -t "$tid_a" -d 1 -o "$TMP/out.folded"
+	run "$PROFILER" cpu -t "$tid_a" -d 2 -o "$TMP/out.folded"
 	[ "$status" -eq 0 ]
-	[ "$(folded_sum "$TMP/out.folded" 'work_in_a')" -gt 50 ]
+	# a loaded machine gives the thread less than a CPU: any share will do
+	[ "$(folded_sum "$TMP/out.folded" 'work_in_a')" -gt 10 ]
 	[ "$(folded_sum "$TMP/out.folded" 'work_in_b')" -eq 0 ]
 }
 
@@ -179,4 +182,12 @@ teardown() { teardown_common; }
 	[[ "$output" == *"spin_three"* ]]
 	[[ "$output" != *"AddressSanitizer"* ]]
 	[[ "$output" != *"runtime error"* ]]
+}
+
+@test "cpu: --stats reports BPF run time, map fill and our own cost" {
+	run "$PROFILER" cpu --stats -o "$TMP/x.folded" -- "$W/burn31" 1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"BPF cpu_sample"*"runs"*"us each"* ]]
+	[[ "$output" == *"map counts"*"entries"* ]]
+	[[ "$output" == *"peak RSS"* ]]
 }

@@ -120,7 +120,7 @@ fr = d["frames"]
 total = sum(s["values"][0] for s in d["stacks"])
 three = sum(s["values"][0] for s in d["stacks"] if s["frames"] and fr[s["frames"][-1]]["name"] == "spin_three")
 kinds = set(f["kind"] for f in fr)
-assert kinds <= {"user", "kernel", "jit", "inline"}, kinds
+assert kinds <= {"user", "kernel", "jit", "inline", "group"}, kinds
 print(total, three)
 ' "$PROF.json"
 	echo "$output"

@@ -21,11 +21,11 @@ teardown_common() {
 
 # Sum of the counts of folded lines whose stack matches an awk regex.
 folded_sum() {	# FILE REGEX
-	awk -v re="$2" '{ line = $0; n = $NF; sub(/ [0-9]+$/, "", line); if (line ~ re) s += n } END { print s + 0 }' "$1"
+	awk -v re="$2" '{ line = $0; n = $NF; sub(/ [0-9]+$/, "", line); if (line ~ re) s += n } END { printf "%.0f\n", s }' "$1"
 }
 
 folded_total() {	# FILE
-	awk '{ s += $NF } END { print s + 0 }' "$1"
+	awk '{ s += $NF } END { printf "%.0f\n", s }' "$1"
 }
 
 # 100 * a / b, one decimal

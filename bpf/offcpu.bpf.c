@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Off-CPU time: at sched_switch the task leaving the CPU is still current,
+ * so its user and kernel stacks are taken then and kept per thread; when
+ * the thread is switched back in, the time it spent away is added to a
+ * kernel-side aggregation keyed like the cpu collector's.
+ *
+ * Context switches can pass a million per second machine-wide, so every
+ * switch first goes through target_match and the state test, and only a
+ * target thread that blocks pays for its stacks.  The switch-in side is a
+ * single lookup by thread id in a map that only holds blocked targets.
+ *
+ * The same body is attached as tp_btf (cheapest: typed arguments, direct
+ * reads) or, where the kernel refuses tracing programs, as raw_tp.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "offcpu.h"
+#include "stacks.bpf.h"
+#include "targets.bpf.h"
+
+#define TASK_RUNNING	0x0000
+#define TASK_DEAD	0x0080	/* include/linux/sched.h: not in BTF */
+/* bpf_trace_runN and the program itself, above __schedule in kernel stacks */
+#define TRACE_FRAMES	2
+
+const volatile bool all_states = false;	/* count preemption too, not only blocking */
+const volatile __u64 min_block_ns = 0;
+const volatile __u64 max_block_ns = ~0ULL;
+
+/* Threads off the CPU now, by thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);	/* resized by user space before load */
+	__type(key, __u32);
+	__type(value, struct offcpu_start);
+} start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);	/* resized by user space before load */
+	__type(key, struct cpu_key);
+	__type(value, struct offcpu_val);
+} counts SEC(".maps");
+
+/* Kernels before 5.14 call the field "state". */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+/* Per-CPU scratch: struct offcpu_start does not fit the 512-byte BPF stack well. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct offcpu_start);
+} scratch SEC(".maps");
+
+static __always_inline void switch_out(void *ctx, bool preempt, struct task_struct *prev)
+{
+	__u32 tgid = BPF_CORE_READ(prev, tgid), tid = BPF_CORE_READ(prev, pid);
+	unsigned int state;
+	struct offcpu_start *s;
+	__u32 zero = 0;
+
+	if (!target_match(tgid, tid))
+		return;
+	state = task_state(prev);
+	if (state & TASK_DEAD)
+		return;		/* exiting: it will never be switched back in */
+	if (!all_states && (preempt || state == TASK_RUNNING))
+		return;		/* preempted, still runnable: not waiting on anything */
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return;
+	/* prev is current here: bpf_get_stack() unwinds the task going to sleep */
+	s->key.pid = tgid;
+	s->key.pad = 0;
+	bpf_get_current_comm(s->key.comm, sizeof(s->key.comm));
+	s->key.user_stack = task_is_kthread() ? STACK_ID_NONE : stack_capture(ctx, 1);
+	s->key.kern_stack = stack_capture_skip(ctx, 0, TRACE_FRAMES);
+	s->ts = bpf_ktime_get_ns();
+	proc_announce(tgid);
+	if (bpf_map_update_elem(&start, &tid, s, BPF_ANY))
+		count_drop(DROP_COUNTS_FULL);
+}
+
+static __always_inline void switch_in(struct task_struct *next)
+{
+	__u32 tid = BPF_CORE_READ(next, pid);
+	struct offcpu_val one, *v;
+	struct offcpu_start *s;
+	__u64 delta;
+
+	s = bpf_map_lookup_elem(&start, &tid);
+	if (!s)
+		return;
+	delta = bpf_ktime_get_ns() - s->ts;
+	if (delta >= min_block_ns && delta <= max_block_ns) {
+		v = bpf_map_lookup_elem(&counts, &s->key);
+		if (v) {
+			__sync_fetch_and_add(&v->ns, delta);
+			__sync_fetch_and_add(&v->count, 1);
+		} else {
+			one.ns = delta;
+			one.count = 1;
+			if (bpf_map_update_elem(&counts, &s->key, &one, BPF_NOEXIST)) {
+				/* another CPU created it meanwhile, or the map is full */
+				v = bpf_map_lookup_elem(&counts, &s->key);
+				if (v) {
+					__sync_fetch_and_add(&v->ns, delta);
+					__sync_fetch_and_add(&v->count, 1);
+				} else {
+					count_drop(DROP_COUNTS_FULL);
+				}
+			}
+		}
+	}
+	bpf_map_delete_elem(&start, &tid);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	switch_out(ctx, preempt, prev);
+	switch_in(next);
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	switch_out(ctx, preempt, prev);
+	switch_in(next);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

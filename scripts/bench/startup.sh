@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Start-up and memory of profiler cpu:
+#  - launch to first sample, and the wall time of a minimal system-wide
+#    job (start, one sample, stop), against bpftrace and perf;
+#  - peak RSS of system-wide profiles of growing length on a busy machine:
+#    kernel aggregation keeps it bounded by unique stacks, not samples.
+# Prints a markdown section.  Usage: scripts/bench/startup.sh [BUILD]
+set -euo pipefail
+build=${1:-build}
+P=$build/profiler
+W=$build/workloads
+long=${BENCH_LONG:-60}
+tmp=$(mktemp -d)
+loads=()
+cleanup() {
+	for p in "${loads[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+med5() { sort -n | sed -n 3p; }
+wall() {	# wall seconds of a command
+	local a b
+	a=$(date +%s.%N)
+	"$@" >/dev/null 2>&1 || true
+	b=$(date +%s.%N)
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+"$W/burn31" 600 2>/dev/null & loads+=($!)
+busy=${loads[0]}
+sleep 0.5
+
+first=$(for i in 1 2 3 4 5; do "$P" cpu -v -q -p "$busy" -d 0.2 -o /dev/null 2>&1 |
+	sed -n 's/.*first sample \([0-9.]*\) ms.*/\1/p'; done | med5)
+ours=$(for i in 1 2 3 4 5; do wall "$P" cpu -a -F 999 -d 0.01 -q -o /dev/null; done | med5)
+bt=$(for i in 1 2 3 4 5; do wall bpftrace -e "profile:hz:999 /pid == $busy/ { @[ustack, kstack] = count(); exit(); }"; done | med5)
+pf=$(for i in 1 2 3 4 5; do wall perf record -q -F 999 -g -a -o "$tmp/p.data" -- sleep 0.01; done | med5)
+
+echo "## Start-up"
+echo
+echo "Median of 5. Our first sample: ${first} ms after launch (\`profiler cpu -v\`)."
+echo "Wall time of a minimal system-wide job at 999 Hz (start, sample, stop, write):"
+echo
+echo "| profiler cpu -d 0.01 | bpftrace, exit at first sample | perf record -g -a -- sleep 0.01 |"
+echo "| --- | --- | --- |"
+echo "| ${ours} s | ${bt} s | ${pf} s |"
+echo
+
+kill "$busy" 2>/dev/null || true
+for i in $(seq "$(nproc)"); do "$W/stackmix" $((long + 60)) & loads+=($!); done
+sleep 0.5
+rss() {	# peak RSS in MiB of a system-wide profile of $1 seconds, and its stack count
+	local line
+	line=$("$P" cpu -a -F 999 -d "$1" --stats -q -o "$tmp/o.folded" 2>&1 | sed -n 's/.*peak RSS \([0-9.]*\) MiB.*/\1/p')
+	echo "$line $(wc -l < "$tmp/o.folded")"
+}
+echo "## Memory"
+echo
+echo "Peak RSS of \`profiler cpu -a -F 999\` while every CPU runs \`stackmix\`:"
+echo
+echo "| duration | peak RSS | unique stacks |"
+echo "| --- | --- | --- |"
+for d in 5 $((long / 4)) "$long"; do
+	set -- $(rss "$d")
+	echo "| ${d} s | $1 MiB | $2 |"
+done

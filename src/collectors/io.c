@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profiler io: block I/O latency per disk and operation as histograms,
+ * the processes and code paths that submitted the I/O, and the requests
+ * slower than a threshold.  The BPF side (bpf/io.bpf.c) takes the
+ * submitter at block_io_start and times each request from issue to
+ * completion.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "io.h"
+#include "io.skel.h"
+#include "collectors/collector.h"
+#include "collectors/disks.h"
+#include "core/session.h"
+#include "util/util.h"
+
+/* Forces the raw_tp programs, for kernels (and tests) without tp_btf. */
+#define RAW_TP_ENV "PROFILER_IO_RAW_TP"
+
+static const char *const op_names[IO_OP_MAX] = { "read", "write", "flush", "discard", "other" };
+
+struct io_state {
+	struct io_bpf *skel;
+	bool raw_tp;			/* the raw_tp programs are the ones loaded */
+	uint32_t dev;			/* --disk */
+	struct bpf_link *links[4];
+	struct ring_buffer *slow_rb;	/* owned by the session's ring buffer */
+	struct io_slow_event *slow;	/* since the last collect */
+	size_t nslow, slow_cap;
+	uint64_t lost_before[IO_DROP_MAX];
+	int64_t mono_to_real;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+};
+
+static const struct option io_longopts[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "disk", required_argument, NULL, 1101 },
+	{ "queued", no_argument, NULL, 1102 },
+	{ "slow", required_argument, NULL, 1103 },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int io_parse(struct settings *s, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'i':
+		if (parse_seconds(arg, &s->interval) || s->interval < 0.01) {
+			pr_err("invalid interval '%s': give seconds, for example -i 1", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case 1101:
+		s->disk = arg;
+		return 0;
+	case 1102:
+		s->queued = true;
+		return 0;
+	case 1103:
+		if (parse_seconds(arg, &s->slow_ms) || s->slow_ms <= 0) {
+			pr_err("invalid --slow '%s': give milliseconds, for example --slow 10", arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int io_validate(struct settings *s)
+{
+	uint32_t dev;
+
+	if (s->disk && disk_dev(s->disk, &dev)) {
+		char *list = disk_list();
+
+		pr_err("no disk named '%s': choose one of: %s", s->disk, list);
+		free(list);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int on_slow(void *ctx, void *data, size_t size)
+{
+	struct io_state *st = ctx;
+
+	if (size < sizeof(struct io_slow_event))
+		return 0;
+	GROW(st->slow, st->slow_cap, st->nslow + 1);
+	memcpy(&st->slow[st->nslow++], data, sizeof(*st->slow));
+	return 0;
+}
+
+/* Open and load one set of programs: tp_btf, or raw_tp when raw. */
+static int io_load(struct session *ss, struct io_state *st, bool raw)
+{
+	const struct settings *s = ss->set;
+	struct io_bpf *skel = io_bpf__open();
+	struct bpf_program *btf[] = { skel ? skel->progs.btf_start : NULL,
+				      skel ? skel->progs.btf_insert : NULL,
+				      skel ? skel->progs.btf_issue : NULL,
+				      skel ? skel->progs.btf_complete : NULL };
+	struct bpf_program *rawp[] = { skel ? skel->progs.raw_start : NULL,
+				       skel ? skel->progs.raw_insert : NULL,
+				       skel ? skel->progs.raw_issue : NULL,
+				       skel ? skel->progs.raw_complete : NULL };
+	double secs = s->duration > 0 ? s->duration : 60;
+	int err;
+
+	if (!skel)
+		return -errno;
+	st->skel = skel;
+	st->raw_tp = raw;
+	skel->rodata->filter_pids = ss->filter_pids;
+	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->filter_dev = st->dev;
+	skel->rodata->queued = s->queued;
+	skel->rodata->slow_ns = (uint64_t)(s->slow_ms * 1e6);
+	for (int i = 0; i < 4; i++) {
+		bool want = i != 1 || s->queued;	/* block_rq_insert only for --queued */
+
+		bpf_program__set_autoload(btf[i], want && !raw);
+		bpf_program__set_autoload(rawp[i], want && raw);
+	}
+	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
+	/* One stack pair per submitting code path: sized like cpu's for 1k requests/s. */
+	bpf_map__set_max_entries(skel->maps.attr, map_size((uint64_t)(secs * 1000), 8192, 262144));
+	bpf_map__set_max_entries(skel->maps.stacks, map_size((uint64_t)(secs * 2000), 16384, 1 << 20));
+	err = io_bpf__load(skel);
+	if (err)
+		return err;
+	for (int i = 0; i < 4; i++) {
+		struct bpf_program *prog = raw ? rawp[i] : btf[i];
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		st->links[i] = bpf_program__attach(prog);
+		if (!st->links[i])
+			return -errno;
+	}
+	return 0;
+}
+
+static void io_unload(struct io_state *st)
+{
+	for (int i = 0; i < 4; i++) {
+		bpf_link__destroy(st->links[i]);
+		st->links[i] = NULL;
+	}
+	io_bpf__destroy(st->skel);
+	st->skel = NULL;
+}
+
+static int io_start(struct session *ss)
+{
+	const struct settings *s = ss->set;
+	struct io_state *st = xcalloc(1, sizeof(*st));
+	const char *force = getenv(RAW_TP_ENV);
+	struct timespec mono, real;
+	struct io_bpf *skel;
+	int err = -EINVAL;
+
+	ss->priv = st;
+	if (s->disk && disk_dev(s->disk, &st->dev))
+		return -ENOENT;	/* checked in validate; gone since */
+	/*
+	 * tp_btf first: typed arguments, no tracefs.  A kernel that refuses
+	 * tracing programs gets the raw_tp twins of the same code.
+	 */
+	if (!(force && *force && strcmp(force, "0"))) {
+		err = io_load(ss, st, false);
+		if (err) {
+			pr_debug("io: tp_btf programs refused (%s): using raw_tp", strerror(-err));
+			io_unload(st);
+		}
+	}
+	if (err && (err = io_load(ss, st, true)))
+		return bpf_explain("loading the block I/O programs", err);
+	pr_debug("io: attached %s programs", st->raw_tp ? "raw_tp" : "tp_btf");
+	skel = st->skel;
+	session_add_object(ss, skel->obj);
+
+	err = session_fill_targets(ss, skel->maps.targets);
+	if (err)
+		return bpf_explain("filling the target map", err);
+	err = session_watch_procs(ss, skel->maps.proc_events);
+	if (err)
+		return bpf_explain("opening the ring buffer", err);
+	if (s->slow_ms > 0) {
+		err = ring_buffer__add(ss->rb, bpf_map__fd(skel->maps.slow_events), on_slow, st);
+		if (err)
+			return bpf_explain("opening the slow-request ring buffer", err);
+	}
+	if (ss->follow_forks &&
+	    !(skel->links.follow_fork = bpf_program__attach(skel->progs.follow_fork)))
+		return bpf_explain("attaching sched_process_fork", -errno);
+	skel->links.proc_exec = bpf_program__attach(skel->progs.proc_exec);
+	if (!skel->links.proc_exec)
+		return bpf_explain("attaching sched_process_exec", -errno);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	st->mono_to_real = (real.tv_sec - mono.tv_sec) * 1000000000LL + real.tv_nsec - mono.tv_nsec;
+	if (s->interval > 0)
+		ss->interval_ns = (uint64_t)(s->interval * 1e9);
+	return 0;
+}
+
+static void io_stop(struct session *ss)
+{
+	struct io_state *st = ss->priv;
+
+	if (!st)
+		return;
+	for (int i = 0; i < 4; i++) {
+		bpf_link__destroy(st->links[i]);
+		st->links[i] = NULL;
+	}
+}
+
+struct hist_entry {
+	struct io_hist_key key;
+	struct io_hist val;
+	char disk[64];
+};
+
+static int cmp_hist(const void *a, const void *b)
+{
+	const struct hist_entry *x = a, *y = b;
+	int c = strcmp(x->disk, y->disk);
+
+	if (c)
+		return c;
+	if (x->key.op != y->key.op)
+		return x->key.op - y->key.op;
+	return x->key.kind - y->key.kind;
+}
+
+/*
+ * Read every key first, then take each out with lookup-and-delete: the
+ * next interval starts from zero, and an entry created meanwhile waits
+ * for the next read.
+ */
+static size_t drain_keys(int fd, size_t key_size, void **keys)
+{
+	size_t n = 0, cap = 0;
+	char prev[64], next[64];
+	void *pk = NULL;
+
+	*keys = NULL;
+	while (!bpf_map_get_next_key(fd, pk, next)) {
+		GROW(*(char **)keys, cap, (n + 1) * key_size);
+		memcpy((char *)*keys + n * key_size, next, key_size);
+		n++;
+		memcpy(prev, next, key_size);
+		pk = prev;
+	}
+	return n;
+}
+
+static void collect_hists(struct io_state *st, struct profile *p)
+{
+	int fd = bpf_map__fd(st->skel->maps.hists);
+	struct hist_entry *e = NULL;
+	struct io_hist_key *keys;
+	size_t nkeys = drain_keys(fd, sizeof(*keys), (void **)&keys), n = 0;
+
+	e = xcalloc(nkeys ? nkeys : 1, sizeof(*e));
+	for (size_t i = 0; i < nkeys; i++) {
+		if (bpf_map_lookup_and_delete_elem(fd, &keys[i], &e[n].val))
+			continue;
+		e[n].key = keys[i];
+		disk_name(keys[i].dev, e[n].disk, sizeof(e[n].disk));
+		n++;
+	}
+	qsort(e, n, sizeof(*e), cmp_hist);
+	for (size_t i = 0; i < n; i++) {
+		char name[160];
+		struct histogram *h;
+		size_t hi;
+
+		snprintf(name, sizeof(name), "%s %s, %s", e[i].disk,
+			 op_names[e[i].key.op < IO_OP_MAX ? e[i].key.op : IO_OP_OTHER],
+			 e[i].key.kind == IO_KIND_QUEUED ? "queued (insert to issue)"
+							 : "latency (issue to completion)");
+		hi = profile_add_histogram(p, name, "nanoseconds", IO_HIST_SCALE_NS);
+		h = &p->hists[hi];	/* after the call: it may move p->hists */
+		for (int k = 0; k < IO_HIST_SLOTS; k++)
+			h->buckets[k] = e[i].val.slots[k];
+		h->count = e[i].val.count;
+		h->sum = e[i].val.sum_ns;
+		h->max = e[i].val.max_ns;
+	}
+	free(keys);
+	free(e);
+}
+
+static void collect_attr(struct io_state *st, struct profile *p)
+{
+	int fd = bpf_map__fd(st->skel->maps.attr);
+	struct io_attr_key *keys;
+	size_t nkeys = drain_keys(fd, sizeof(*keys), (void **)&keys);
+	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
+	struct stack_maps sm;
+
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	for (size_t i = 0; i < nkeys; i++) {
+		struct io_attr_key *k = &keys[i];
+		struct io_attr_val v;
+		uint32_t n = 0;
+
+		if (bpf_map_lookup_and_delete_elem(fd, k, &v))
+			continue;
+		session_add_stack(p, &sm, k->kern_stack, FRAME_KERNEL, k->pid, false, ids, &n);
+		session_add_stack(p, &sm, k->user_stack, FRAME_USER, k->pid, false, ids, &n);
+		k->comm[TASK_COMM_LEN - 1] = '\0';
+		profile_add_sample(p, ids, n, k->pid, 0, k->comm,
+				   (int64_t[]){ (int64_t)v.requests, (int64_t)v.bytes,
+						(int64_t)v.latency_ns });
+	}
+	free(keys);
+}
+
+static void collect_slow(struct session *ss, struct io_state *st, struct profile *p)
+{
+	static const char *const cols[] = { "TIME", "PID", "COMMAND", "DISK", "OP", "BYTES",
+					    "SECTOR", "LATENCY", "QUEUED" };
+	bool q = ss->set->queued;
+	char title[96];
+	size_t t;
+
+	snprintf(title, sizeof(title), "Requests slower than %g ms", ss->set->slow_ms);
+	t = profile_add_table(p, title, q ? 9 : 8, cols);
+	for (size_t i = 0; i < st->nslow; i++) {
+		const struct io_slow_event *e = &st->slow[i];
+		int64_t real = (int64_t)e->done_ns + st->mono_to_real;
+		time_t secs = real / 1000000000LL;
+		char tm[32], pid[16], disk[64], bytes[24], sector[24], lat[32], qd[32];
+		struct tm lt;
+
+		localtime_r(&secs, &lt);
+		snprintf(tm, sizeof(tm), "%02d:%02d:%02d.%03d", lt.tm_hour, lt.tm_min, lt.tm_sec,
+			 (int)(real % 1000000000LL / 1000000));
+		snprintf(pid, sizeof(pid), "%u", e->pid);
+		snprintf(bytes, sizeof(bytes), "%u", e->bytes);
+		if (e->sector == UINT64_MAX)	/* a flush has no sector */
+			snprintf(sector, sizeof(sector), "-");
+		else
+			snprintf(sector, sizeof(sector), "%llu", (unsigned long long)e->sector);
+		snprintf(lat, sizeof(lat), "%.3f ms", e->latency_ns / 1e6);
+		snprintf(qd, sizeof(qd), "%.3f ms", e->queued_ns / 1e6);
+		profile_table_row(p, t, (const char *const[]){
+			tm, pid, e->comm, disk_name(e->dev, disk, sizeof(disk)),
+			op_names[e->op < IO_OP_MAX ? e->op : IO_OP_OTHER], bytes, sector, lat, qd });
+	}
+	st->nslow = 0;
+}
+
+static void collect_losses(struct io_state *st, struct profile *p)
+{
+	static const char *const what[IO_DROP_MAX][2] = {
+		[IO_DROP_REQS_FULL] = { "requests not timed (in-flight map full)",
+					"more than 65536 requests in flight at once" },
+		[IO_DROP_HISTS_FULL] = { "latencies not in a histogram (map full)",
+					 "more than 1024 disk x operation pairs" },
+		[IO_DROP_SLOW_FULL] = { "slow requests not listed (ring buffer full)",
+					"raise --slow" },
+	};
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals = xcalloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+
+	for (uint32_t r = 0; r < IO_DROP_MAX; r++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.io_drops), &r, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			sum += vals[c];
+		/* per interval: what was lost since the last report */
+		profile_add_loss(p, what[r][0], sum - st->lost_before[r], what[r][1]);
+		st->lost_before[r] = sum;
+	}
+	free(vals);
+}
+
+static int io_collect(struct session *ss, struct profile *p)
+{
+	const struct settings *s = ss->set;
+	struct io_state *st = ss->priv;
+	char event[160];
+
+	profile_add_type(p, "requests", "count");
+	profile_add_type(p, "bytes", "bytes");
+	profile_add_type(p, "latency", "nanoseconds");
+	p->default_type = 0;
+	snprintf(event, sizeof(event), "block I/O, issue to completion, on %s (%s)",
+		 s->disk ? s->disk : "every disk", st->raw_tp ? "raw_tp" : "tp_btf");
+	p->event = profile_intern(p, event);
+
+	if (ss->rb)
+		ring_buffer__consume(ss->rb);
+	collect_hists(st, p);
+	collect_attr(st, p);
+	if (s->slow_ms > 0)
+		collect_slow(ss, st, p);
+	collect_losses(st, p);
+	session_read_drops(ss, st->skel->maps.drops, p, "-d (shorter)");
+	return 0;
+}
+
+static void io_destroy(struct session *ss)
+{
+	struct io_state *st = ss->priv;
+
+	if (!st)
+		return;
+	io_unload(st);
+	free(st->slow);
+	free(st);
+	ss->priv = NULL;
+}
+
+const struct collector io_collector = {
+	.name = "io",
+	.summary = "block I/O: latency histograms per disk, and who submitted the I/O",
+	.usage =
+		"  -i, --interval SECS    one report per interval, like iostat (default: one at\n"
+		"                         the end)\n"
+		"      --disk NAME        only this disk, as /sys/block names it (vda, nvme0n1)\n"
+		"      --queued           also time requests in the queue (insert to issue)\n"
+		"      --slow MS          list every request slower than MS milliseconds\n"
+		"Latency is from issue to the device until completion, in log2 histograms per\n"
+		"disk and operation (read, write, flush, discard); percentiles are estimates\n"
+		"interpolated within a bucket.  Requests are charged to the process that\n"
+		"submitted them, with its user and kernel stacks, not to the kworker or\n"
+		"interrupt that completed them.\n"
+		"Sample types (--value): requests (default), bytes, latency (nanoseconds)\n",
+	.default_format = "report",
+	.value_names = "requests bytes latency",
+	.shortopts = "i:",
+	.longopts = io_longopts,
+	.parse = io_parse,
+	.validate = io_validate,
+	.start = io_start,
+	.stop = io_stop,
+	.collect = io_collect,
+	.destroy = io_destroy,
+};

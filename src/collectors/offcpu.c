@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profiler offcpu: where threads wait.  sched_switch takes the stacks of a
+ * target thread that blocks; when it runs again the time it was away is
+ * added, in the kernel, per (process, user stack, kernel stack, comm).
+ *
+ * tp_btf is tried first; a kernel that refuses it (no tracing programs)
+ * gets the same program as raw_tp.  PROFILER_OFFCPU_RAW_TP=1 forces the
+ * fallback, so that tests cover it on kernels where tp_btf works.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "offcpu.h"
+#include "offcpu.skel.h"
+#include "collectors/collector.h"
+#include "core/session.h"
+#include "util/util.h"
+
+#define MAX_BLOCK_US (1ULL << 40)	/* 12 days: beyond that, a typo */
+
+struct offcpu_state {
+	struct offcpu_bpf *skel;
+	bool raw_tp;		/* attached through the fallback */
+	uint64_t stop_ns;	/* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
+};
+
+enum { OPT_STATE = 1101, OPT_MIN_BLOCK, OPT_MAX_BLOCK, OPT_MAX_STACKS };
+
+static const struct option offcpu_longopts[] = {
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
+	{ "max-block", required_argument, NULL, OPT_MAX_BLOCK },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int offcpu_parse(struct settings *s, int opt, const char *arg)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case OPT_STATE:
+		if (strcmp(arg, "blocked") && strcmp(arg, "all")) {
+			pr_err("invalid --state '%s': give 'blocked' (waiting on something) or 'all' "
+			       "(preemption too)", arg);
+			return -EINVAL;
+		}
+		s->offcpu_state = arg;
+		return 0;
+	case OPT_MIN_BLOCK:
+	case OPT_MAX_BLOCK:
+		if (parse_u64(arg, opt == OPT_MIN_BLOCK ? 0 : 1, MAX_BLOCK_US, &v)) {
+			pr_err("invalid --%s '%s': give microseconds, for example 1000 for 1 ms",
+			       opt == OPT_MIN_BLOCK ? "min-block" : "max-block", arg);
+			return -EINVAL;
+		}
+		if (opt == OPT_MIN_BLOCK)
+			s->min_block_us = v;
+		else
+			s->max_block_us = v;
+		return 0;
+	case OPT_MAX_STACKS:
+		if (parse_u64(arg, 1024, 1 << 24, &v)) {
+			pr_err("invalid --max-stacks '%s': give a number from 1024 to 16777216", arg);
+			return -EINVAL;
+		}
+		s->max_stacks = v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int offcpu_validate(struct settings *s)
+{
+	if (s->max_block_us && s->min_block_us > s->max_block_us) {
+		pr_err("--min-block %llu is above --max-block %llu: nothing could be counted; "
+		       "swap them", s->min_block_us, s->max_block_us);
+		return -EINVAL;
+	}
+	if (!s->offcpu_state)
+		s->offcpu_state = "blocked";
+	return 0;
+}
+
+static bool force_raw_tp(void)
+{
+	const char *e = getenv("PROFILER_OFFCPU_RAW_TP");
+
+	return e && *e && strcmp(e, "0");
+}
+
+/* Open, configure and load, with the switch program as tp_btf or raw_tp. */
+static int offcpu_load(struct session *ss, struct offcpu_state *st, bool raw_tp)
+{
+	const struct settings *s = ss->set;
+	struct offcpu_bpf *skel;
+	int err;
+
+	skel = offcpu_bpf__open();
+	if (!skel)
+		return -errno;
+	st->skel = skel;
+	st->raw_tp = raw_tp;
+	skel->rodata->filter_pids = ss->filter_pids;
+	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->all_states = !strcmp(s->offcpu_state, "all");
+	skel->rodata->min_block_ns = s->min_block_us * 1000;
+	skel->rodata->max_block_ns = s->max_block_us ? s->max_block_us * 1000 : ~0ULL;
+	/* Unique stacks of waiting are few next to samples: a fixed default. */
+	bpf_map__set_max_entries(skel->maps.counts, s->max_stacks ? s->max_stacks : 16384);
+	bpf_map__set_max_entries(skel->maps.stacks, s->max_stacks ? 2 * s->max_stacks : 65536);
+	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
+	bpf_program__set_autoload(skel->progs.switch_btf, !raw_tp);
+	bpf_program__set_autoload(skel->progs.switch_raw, raw_tp);
+	err = offcpu_bpf__load(skel);
+	if (!err) {
+		struct bpf_program *prog = raw_tp ? skel->progs.switch_raw : skel->progs.switch_btf;
+		struct bpf_link *l = bpf_program__attach(prog);
+
+		if (!l)
+			err = -errno;
+		else if (raw_tp)
+			skel->links.switch_raw = l;
+		else
+			skel->links.switch_btf = l;
+	}
+	if (err) {
+		offcpu_bpf__destroy(skel);
+		st->skel = NULL;
+	}
+	return err;
+}
+
+static int offcpu_start(struct session *ss)
+{
+	struct offcpu_state *st = xcalloc(1, sizeof(*st));
+	struct offcpu_bpf *skel;
+	int err = -EINVAL;
+
+	ss->priv = st;
+	if (!force_raw_tp()) {
+		err = offcpu_load(ss, st, false);
+		if (err)
+			pr_debug("offcpu: tp_btf/sched_switch refused (%s); trying raw_tp",
+				 strerror(-err));
+	}
+	if (err)
+		err = offcpu_load(ss, st, true);
+	if (err)
+		return bpf_explain("loading and attaching the sched_switch program", err);
+	pr_debug("offcpu: sched_switch attached as %s", st->raw_tp ? "raw_tp" : "tp_btf");
+	skel = st->skel;
+	session_add_object(ss, skel->obj);
+
+	return session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
+				      skel->progs.follow_fork, &skel->links.follow_fork,
+				      skel->progs.proc_exec, &skel->links.proc_exec);
+}
+
+static void offcpu_stop(struct session *ss)
+{
+	struct offcpu_state *st = ss->priv;
+
+	if (!st || !st->skel)
+		return;
+	bpf_link__destroy(st->skel->links.switch_btf);
+	bpf_link__destroy(st->skel->links.switch_raw);
+	st->skel->links.switch_btf = NULL;
+	st->skel->links.switch_raw = NULL;
+	st->stop_ns = now_ns();
+}
+
+/*
+ * Threads still off the CPU when collection stopped: their wait so far
+ * counts too, or a thread blocked for the whole run would not show.
+ */
+static void add_pending(const struct settings *s, struct offcpu_state *st)
+{
+	int start_fd = bpf_map__fd(st->skel->maps.start);
+	int counts_fd = bpf_map__fd(st->skel->maps.counts);
+	uint64_t min_ns = s->min_block_us * 1000;
+	uint64_t max_ns = s->max_block_us ? s->max_block_us * 1000 : UINT64_MAX;
+	__u32 tid, *prev = NULL;
+	struct offcpu_start rec;
+
+	while (!bpf_map_get_next_key(start_fd, prev, &tid)) {
+		struct offcpu_val v = {};
+		uint64_t delta;
+
+		prev = &tid;
+		if (bpf_map_lookup_elem(start_fd, &tid, &rec) || rec.ts > st->stop_ns)
+			continue;
+		delta = st->stop_ns - rec.ts;
+		if (delta < min_ns || delta > max_ns)
+			continue;
+		bpf_map_lookup_elem(counts_fd, &rec.key, &v);
+		v.ns += delta;
+		v.count++;
+		bpf_map_update_elem(counts_fd, &rec.key, &v, BPF_ANY);
+	}
+}
+
+static int offcpu_collect(struct session *ss, struct profile *p)
+{
+	struct offcpu_state *st = ss->priv;
+	int counts_fd = bpf_map__fd(st->skel->maps.counts);
+	struct stack_maps sm;
+	struct cpu_key key, next, *prev = NULL;
+	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
+	char event[128];
+
+	add_pending(ss->set, st);
+	profile_add_type(p, "offcpu", "nanoseconds");
+	profile_add_type(p, "switches", "count");
+	p->default_type = 0;
+	snprintf(event, sizeof(event), "off-CPU time from sched_switch (%s), %s",
+		 st->raw_tp ? "raw_tp" : "tp_btf",
+		 strcmp(ss->set->offcpu_state, "all") ? "blocking only" : "preemption too");
+	p->event = profile_intern(p, event);
+
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	while (bpf_map_get_next_key(counts_fd, prev, &next) == 0) {
+		struct offcpu_val v;
+		uint32_t n = 0;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(counts_fd, &key, &v))
+			continue;
+		/* no stack entry is an interrupted instruction: all are return addresses */
+		session_add_stack(p, &sm, key.kern_stack, FRAME_KERNEL, key.pid, false, ids, &n);
+		session_add_stack(p, &sm, key.user_stack, FRAME_USER, key.pid, false, ids, &n);
+		key.comm[TASK_COMM_LEN - 1] = '\0';
+		profile_add_sample(p, ids, n, key.pid, 0, key.comm,
+				   (int64_t[]){ (int64_t)v.ns, (int64_t)v.count });
+	}
+	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
+	return 0;
+}
+
+static void offcpu_destroy(struct session *ss)
+{
+	struct offcpu_state *st = ss->priv;
+
+	if (!st)
+		return;
+	offcpu_bpf__destroy(st->skel);
+	free(st);
+	ss->priv = NULL;
+}
+
+const struct collector offcpu_collector = {
+	.name = "offcpu",
+	.summary = "off-CPU time: where threads wait (blocked time, user + kernel stacks)",
+	.usage =
+		"      --state STATE      blocked (default): time spent waiting (sleep, I/O,\n"
+		"                         locks); all: preemption (waiting for a CPU) too\n"
+		"      --min-block US     count only off-CPU periods of at least US microseconds\n"
+		"      --max-block US     count only off-CPU periods of at most US microseconds\n"
+		"      --max-stacks N     room for N unique stacks in the kernel (default 16384)\n"
+		"Values are nanoseconds off the CPU, from switch-out to switch-in (run-queue\n"
+		"wait after wake-up included).\n"
+		"Sample types (--value): offcpu (nanoseconds, default), switches (count)\n",
+	.default_format = "folded",
+	.value_names = "offcpu switches",
+	.longopts = offcpu_longopts,
+	.parse = offcpu_parse,
+	.validate = offcpu_validate,
+	.start = offcpu_start,
+	.stop = offcpu_stop,
+	.collect = offcpu_collect,
+	.destroy = offcpu_destroy,
+};

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "core/session.h"
+#include "core/stats.h"
+#include "util/util.h"
+
+int stats_enable(void)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	if (fd < 0)
+		pr_warn("--stats: cannot enable BPF run-time statistics: %s", strerror(errno));
+	return fd;
+}
+
+static uint64_t map_fill(int fd, uint32_t key_size)
+{
+	char key[512], next[512];
+	void *prev = NULL;
+	uint64_t n = 0;
+
+	if (key_size > sizeof(key))
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+void stats_print(struct session *ss, int stats_fd)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	struct rusage ru;
+	char b1[32], b2[32];
+
+	fprintf(stderr, "Statistics:\n");
+	for (int o = 0; o < ss->nobjs; o++) {
+		bpf_object__for_each_program(prog, ss->objs[o]) {
+			struct bpf_prog_info info = {};
+			__u32 len = sizeof(info);
+			int fd = bpf_program__fd(prog);
+
+			if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+				continue;
+			fprintf(stderr, "  BPF %-20s %12s runs", bpf_program__name(prog),
+				fmt_count(b1, sizeof(b1), info.run_cnt));
+			if (stats_fd >= 0 && info.run_cnt)
+				fprintf(stderr, ", %.2f us each, %.1f ms in all",
+					info.run_time_ns / 1e3 / info.run_cnt, info.run_time_ns / 1e6);
+			fputc('\n', stderr);
+		}
+		bpf_object__for_each_map(map, ss->objs[o]) {
+			enum bpf_map_type t = bpf_map__type(map);
+			uint64_t used;
+
+			if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_LRU_HASH)
+				continue;
+			used = map_fill(bpf_map__fd(map), bpf_map__key_size(map));
+			fprintf(stderr, "  map %-20s %12s of %s entries (%.1f%%)\n", bpf_map__name(map),
+				fmt_count(b1, sizeof(b1), used),
+				fmt_count(b2, sizeof(b2), bpf_map__max_entries(map)),
+				100.0 * used / MAX(1, bpf_map__max_entries(map)));
+		}
+	}
+	if (!getrusage(RUSAGE_SELF, &ru))
+		fprintf(stderr, "  profiler: %.3f s CPU (%.3f user, %.3f sys), peak RSS %.1f MiB\n",
+			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+			ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+			ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss / 1024.0);
+}

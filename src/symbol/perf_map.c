@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "symbol/perf_map.h"
+#include "util/util.h"
+
+struct elf_syms *perf_map_parse(const char *text)
+{
+	struct elf_syms *es = elf_syms_new();
+	const char *line = text;
+
+	while (line && *line) {
+		const char *next = strchr(line, '\n');
+		size_t len = next ? (size_t)(next - line) : strlen(line);
+		unsigned long long start, size;
+		int pos = 0;
+
+		if (sscanf(line, "%llx %llx %n", &start, &size, &pos) == 2 && pos > 0 &&
+		    (size_t)pos < len && size) {
+			/* the name runs to the end of the line, spaces and all */
+			char name[1024];
+			size_t nlen = len - pos;
+
+			if (nlen >= sizeof(name))
+				nlen = sizeof(name) - 1;
+			memcpy(name, line + pos, nlen);
+			name[nlen] = '\0';
+			if (nlen && name[nlen - 1] == '\r')
+				name[nlen - 1] = '\0';
+			if (name[0])
+				elf_syms_add(es, start, size, name);
+		}
+		line = next ? next + 1 : NULL;
+	}
+	elf_syms_finish(es);
+	return es;
+}
+
+struct elf_syms *perf_map_read(uint32_t pid, uid_t uid)
+{
+	char path[64], self[64], *text;
+	struct elf_syms *es;
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/perf-%u.map", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_uid != uid && st.st_uid != 0)) {
+		pr_warn("%s: not owned by the process's user (uid %u) or root: ignored",
+			path, (unsigned int)uid);
+		close(fd);
+		return NULL;
+	}
+	/* the very file checked, not whatever the name points to now */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	text = read_file(self, NULL);
+	close(fd);
+	if (!text)
+		return NULL;
+	es = perf_map_parse(text);
+	free(text);
+	return es;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# profiler io against a workload with known requests on a loop device of its own.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+N=200
+
+setup() {
+	setup_common
+	truncate -s 16M "$TMP/disk.img"
+	LOOP=$(losetup -f --show "$TMP/disk.img")
+	DISK=${LOOP#/dev/}
+}
+
+teardown() {
+	[ -n "${LOOP:-}" ] && losetup -d "$LOOP"
+	teardown_common
+}
+
+# Sum of the COUNT column of every histogram whose title matches REGEX.
+hist_sum() {	# FILE REGEX
+	awk -v re="$2" '/^[^ ].*: [0-9,]+, average/ { take = ($0 ~ re) }
+		take && /^ +[0-9.]+ [mnu]?s -> / {
+			for (i = 1; i <= NF && $i !~ /^\|/; i++) c = $i
+			gsub(",", "", c); s += c }
+		END { print s + 0 }' "$1"
+}
+
+@test "io: N O_DIRECT writes + fdatasync + N reads: >= 2N requests, in the code paths that issued them" {
+	run "$PROFILER" io --disk "$DISK" -o "$TMP/out.folded" -o "$TMP/out.txt" -- "$W/dio" "$LOOP" $N
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.txt"
+	total=$(folded_sum "$TMP/out.folded" '^dio;')
+	w=$(folded_sum "$TMP/out.folded" '^dio;.*;main;write_blocks;.*__x64_sys_pwrite64')
+	r=$(folded_sum "$TMP/out.folded" '^dio;.*;main;read_blocks;.*__x64_sys_pread64')
+	echo "total=$total writes=$w reads=$r"
+	[ "$total" -ge $((2 * N)) ]
+	[ "$w" -ge $N ]
+	[ "$r" -ge $N ]
+	# only the command's requests, and none charged to a kworker
+	! grep -v '^dio;' "$TMP/out.folded"
+	grep -q "^Total: *$total requests" "$TMP/out.txt"
+	# the histograms count every request once: latency ones sum to the total
+	[ "$(hist_sum "$TMP/out.txt" "^$DISK .*, latency")" -eq "$total" ]
+	[ "$(hist_sum "$TMP/out.txt" "^$DISK read, latency")" -eq "$r" ]
+	grep -q 'p50 .* p95 .* p99 .*(estimates' "$TMP/out.txt"
+}
+
+@test "io: --value bytes weighs stacks by bytes" {
+	run "$PROFILER" io --disk "$DISK" --value bytes -f folded -o "$TMP/out.folded" -- "$W/dio" "$LOOP" $N
+	[ "$status" -eq 0 ]
+	w=$(folded_sum "$TMP/out.folded" ';write_blocks;.*__x64_sys_pwrite64')
+	[ "$w" -eq $((N * 4096)) ]
+}
+
+@test "io: raw_tp fallback gives the same answer" {
+	PROFILER_IO_RAW_TP=1 run "$PROFILER" io -v --disk "$DISK" -f folded -o "$TMP/out.folded" -- "$W/dio" "$LOOP" $N
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"attached raw_tp programs"* ]]
+	[ "$(folded_sum "$TMP/out.folded" '^dio;.*;write_blocks;')" -ge $N ]
+	[ "$(folded_sum "$TMP/out.folded" '^dio;.*;read_blocks;')" -ge $N ]
+}
+
+@test "io: --disk filters: the loop device's requests do not show under another disk" {
+	run "$PROFILER" io --disk vda -f folded -o "$TMP/out.folded" -- "$W/dio" "$LOOP" $N
+	[ "$status" -eq 0 ]
+	[ "$(folded_sum "$TMP/out.folded" '^dio;.*_blocks;')" -eq 0 ]
+}
+
+@test "io: -p filters by process; other processes' I/O is left out" {
+	"$W/dio" "$LOOP" 100000 & 	# long enough to outlast the profile
+	BGPID=$!
+	(for i in $(seq 50); do dd if=/dev/zero of="$LOOP" bs=4k count=1 seek=$((4000 - i)) oflag=direct status=none; done) &
+	other=$!
+	run "$PROFILER" io -p "$BGPID" --disk "$DISK" -d 1 -f folded -o "$TMP/out.folded"
+	wait "$other"
+	[ "$status" -eq 0 ]
+	[ "$(folded_sum "$TMP/out.folded" '^dio;')" -gt 0 ]
+	! grep -v '^dio;' "$TMP/out.folded"
+}
+
+@test "io: --slow lists each slow request; -i prints one report per interval" {
+	run "$PROFILER" io --disk "$DISK" --slow 0.0001 --queued -f report -o "$TMP/out.txt" -- "$W/dio" "$LOOP" 50
+	[ "$status" -eq 0 ]
+	rows=$(grep -cE "^  [0-9:.]+ +[0-9]+ +dio +$DISK +(read|write|flush)" "$TMP/out.txt")
+	echo "rows=$rows"
+	[ "$rows" -ge 100 ]
+	grep -q "^$DISK write, queued (insert to issue)" "$TMP/out.txt"
+	run "$PROFILER" io -i 0.5 -d 1.6 -f report -o "$TMP/int.txt"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^Profile:' "$TMP/int.txt")" -ge 3 ]
+}
+
+@test "io: an unknown disk fails in one line naming the disks" {
+	run --separate-stderr "$PROFILER" io --disk nosuchdisk -d 1
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "$(echo "$stderr" | wc -l)" -eq 1 ]
+	[[ "$stderr" == *"no disk named 'nosuchdisk'"*"$DISK"* ]]
+}

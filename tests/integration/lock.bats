@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# profiler lock against workloads with known contention, loading real BPF programs.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+# The lock column of the report's group table, in order.
+report_locks() {	# FILE
+	awk '/^Top by lock/ { on = 1; getline; next } on && NF == 0 { exit } on { sub(/^.*  lock:/, "lock:"); print }' "$1"
+}
+
+@test "lock: the contended global mutex comes first, named, with its caller and a wait" {
+	run "$PROFILER" lock --user -o "$TMP/out.txt" -o "$TMP/out.folded" -- "$W/lockfight" 20000
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.txt"
+	# among the named locks, big_lock leads; thread-exit waits are anonymous memory
+	first=$(report_locks "$TMP/out.txt" | grep -v '\[anon\]' | head -1)
+	[[ "$first" == "lock:big_lock (futex)" ]]
+	# it waited, in update_shared_counter
+	wait=$(folded_sum "$TMP/out.folded" '^lockfight;lock:big_lock \(futex\);.*;update_shared_counter;')
+	echo "big_lock delay in update_shared_counter: $wait ns"
+	[ "$wait" -gt 0 ]
+	# the quiet lock, taken by one thread only, is absent or under 1% of big_lock
+	quiet=$(folded_sum "$TMP/out.folded" 'quiet_lock')
+	[ "$quiet" -le $((wait / 100)) ]
+}
+
+@test "lock: --value contentions counts waits; max_delay is not a --value" {
+	run "$PROFILER" lock --user --value contentions -f folded -- "$W/lockfight" 20000
+	[ "$status" -eq 0 ]
+	n=$(echo "$output" | awk '/^lockfight;lock:big_lock/ { s += $NF } END { print s + 0 }')
+	echo "big_lock contentions: $n"
+	[ "$n" -gt 0 ]
+	run "$PROFILER" lock --value max_delay -- true
+	[ "$status" -ne 0 ]
+}
+
+@test "lock: kernel contention from file and mmap storms shows lock types and mmap_lock" {
+	mkdir "$TMP/dir"
+	run "$PROFILER" lock --kernel -o "$TMP/out.txt" -o "$TMP/out.folded" -- "$W/kstorm" "$TMP/dir" 2000
+	[ "$status" -eq 0 ]
+	head -30 "$TMP/out.txt"
+	n=$(folded_sum "$TMP/out.folded" '^kstorm;lock:.* \((rwsem:[RW]|spinlock|mutex|rwlock:[RW])\);')
+	echo "typed kernel lock delay: $n ns"
+	[ "$n" -gt 0 ]
+	# the threads share one mm: mmap/munmap against page faults queue on mmap_lock
+	grep -q '^kstorm;lock:mmap_lock (rwsem:[RW]);' "$TMP/out.folded"
+	# no futex waits with --kernel; no stack ends in our own tracepoint plumbing
+	# (a lock a BPF program itself contends on may show BPF frames further up)
+	! grep -q '(futex' "$TMP/out.folded"
+	! grep -qE '(bpf_trace_run[0-9]+|bpf_prog_[0-9a-f]+_lock_(begin|end)_(btf|raw))_\[k\] [0-9]+$' "$TMP/out.folded"
+}
+
+@test "lock: the raw_tp fallback (as without tp_btf) gives the same kind of answer" {
+	mkdir "$TMP/dir"
+	PROFILER_LOCK_RAW_TP=1 run "$PROFILER" lock --kernel -v -f folded -o "$TMP/out.folded" -- "$W/kstorm" "$TMP/dir" 2000
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"kernel locks via raw_tp"* ]]
+	grep -q '^kstorm;lock:mmap_lock (rwsem:[RW]);' "$TMP/out.folded"
+	run "$PROFILER" lock --raw-tp --kernel -q -f report -- "$W/kstorm" "$TMP/dir" 500
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"kernel locks (raw_tp)"* ]]
+}
+
+@test "lock: --by task and --by stack regroup" {
+	run "$PROFILER" lock --user --by task -- "$W/lockfight" 20000
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q '^Top by task'
+	echo "$output" | grep -q 'task:lockfight \['
+	run "$PROFILER" lock --user --by stack -f folded -- "$W/lockfight" 20000
+	[ "$status" -eq 0 ]
+	# the lock is the leaf: code paths first
+	echo "$output" | grep -q ';update_shared_counter;.*;lock:big_lock (futex) [0-9]*$'
+}
+
+@test "lock: bad options are one-line errors" {
+	run "$PROFILER" lock --kernel --user -- true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"exclude each other"* ]]
+	run "$PROFILER" lock --by thread -- true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"choose lock, stack or task"* ]]
+}

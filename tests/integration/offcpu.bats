@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# profiler offcpu and profiler wall against a workload that measures its own waits.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+# "sleep_ns=N read_ns=N burn_secs=S" from the workload's stderr: one value
+measured() {	# FILE NAME
+	sed -n "s/.*$2=\([0-9.]*\).*/\1/p" "$1"
+}
+
+# offcpu under FORCE (empty: tp_btf; 1: the raw_tp fallback), checked against the truth
+check_both_waits() {
+	PROFILER_OFFCPU_RAW_TP=$1 "$PROFILER" offcpu -v -o "$TMP/out.folded" -- "$W/waits" 2 2>"$TMP/err"
+	cat "$TMP/err"
+	sleep_ns=$(measured "$TMP/err" sleep_ns)
+	read_ns=$(measured "$TMP/err" read_ns)
+	a=$(folded_sum "$TMP/out.folded" '^sleeper;.*;sleep_in_a;.*nanosleep')
+	b=$(folded_sum "$TMP/out.folded" '^reader;.*;read_in_b;.*read')
+	echo "sleep_in_a=$a (truth $sleep_ns) read_in_b=$b (truth $read_ns)"
+	[ "$sleep_ns" -gt 1000000000 ] && [ "$read_ns" -gt 1000000000 ]
+	within "$a" "$sleep_ns" "$(awk -v t="$sleep_ns" 'BEGIN { print t * 0.2 }')"
+	within "$b" "$read_ns" "$(awk -v t="$read_ns" 'BEGIN { print t * 0.2 }')"
+}
+
+@test "offcpu: a sleeping thread and a pipe reader, blocked time within 20% of the truth" {
+	check_both_waits ""
+	grep -q 'attached as tp_btf' "$TMP/err"
+	# kernel frames end in the scheduler, not in the tracing machinery
+	grep -q 'schedule_\[k\];__schedule_\[k\] [0-9]*$' "$TMP/out.folded"
+	! grep -q 'bpf_trace_run\|bpf_prog_' "$TMP/out.folded"
+}
+
+@test "offcpu: the raw_tp fallback gives the same answer" {
+	check_both_waits 1
+	grep -q 'attached as raw_tp' "$TMP/err"
+	! grep -q 'bpf_trace_run\|bpf_prog_' "$TMP/out.folded"
+}
+
+@test "offcpu: --min-block and --max-block split 10 ms sleeps from 20 ms pipe waits" {
+	"$PROFILER" offcpu --min-block 15000 -o "$TMP/min.folded" -- "$W/waits" 1 2>/dev/null
+	"$PROFILER" offcpu --max-block 15000 -o "$TMP/max.folded" -- "$W/waits" 1 2>/dev/null
+	a_min=$(folded_sum "$TMP/min.folded" ';sleep_in_a;')
+	b_min=$(folded_sum "$TMP/min.folded" ';read_in_b;')
+	a_max=$(folded_sum "$TMP/max.folded" ';sleep_in_a;')
+	b_max=$(folded_sum "$TMP/max.folded" ';read_in_b;')
+	echo "min-block: a=$a_min b=$b_min; max-block: a=$a_max b=$b_max"
+	[ "$b_min" -gt 500000000 ] && [ $((a_min * 4)) -lt "$b_min" ]
+	[ "$a_max" -gt 500000000 ] && [ $((b_max * 4)) -lt "$a_max" ]
+}
+
+@test "offcpu: -p PID and -t TID pick the process and the thread" {
+	"$W/waits" 3 2>/dev/null &
+	BGPID=$!
+	for i in $(seq 50); do
+		reader=$(grep -l '^reader$' /proc/$BGPID/task/*/comm 2>/dev/null | cut -d/ -f5)
+		[ -n "$reader" ] && break
+		sleep 0.05
+	done
+	run "$PROFILER" offcpu -p "$BGPID" -d 1 -o "$TMP/p.folded"
+	[ "$status" -eq 0 ]
+	[ "$(folded_sum "$TMP/p.folded" ';sleep_in_a;')" -gt 400000000 ]
+	[ "$(folded_sum "$TMP/p.folded" ';read_in_b;')" -gt 400000000 ]
+	# nothing from other processes
+	[ "$(folded_sum "$TMP/p.folded" '^(sleeper|reader|waits);')" -eq "$(folded_total "$TMP/p.folded")" ]
+	run "$PROFILER" offcpu -t "$reader" -d 1 -o "$TMP/t.folded"
+	[ "$status" -eq 0 ]
+	[ "$(folded_sum "$TMP/t.folded" ';read_in_b;')" -gt 400000000 ]
+	[ "$(folded_sum "$TMP/t.folded" ';sleep_in_a;')" -eq 0 ]
+}
+
+@test "offcpu: preemption is not waiting unless --state all; --value switches counts" {
+	"$PROFILER" offcpu -o "$TMP/out.folded" -- "$W/waits" 1 burn 2>/dev/null
+	# the burner never blocks: only preemption could put it here
+	[ "$(folded_sum "$TMP/out.folded" '^burner;')" -eq 0 ]
+	"$PROFILER" offcpu --value switches -o "$TMP/n.folded" -- "$W/waits" 1 2>/dev/null
+	n=$(folded_sum "$TMP/n.folded" ';sleep_in_a;')
+	echo "sleeps counted: $n"
+	# 10 ms sleeps for 1 s: at most 100, fewer when the machine is busy
+	[ "$n" -gt 20 ] && [ "$n" -le 101 ]
+}
+
+@test "wall: on-CPU and off-CPU functions in one profile, in nanoseconds" {
+	"$PROFILER" wall -o "$TMP/out.folded" -- "$W/waits" 2 burn 2>"$TMP/err"
+	cat "$TMP/err"
+	burn_ns=$(awk -v s="$(measured "$TMP/err" burn_secs)" 'BEGIN { printf "%d", s * 1e9 }')
+	sleep_ns=$(measured "$TMP/err" sleep_ns)
+	c=$(folded_sum "$TMP/out.folded" ';burn_in_c')
+	a=$(folded_sum "$TMP/out.folded" ';sleep_in_a;')
+	b=$(folded_sum "$TMP/out.folded" ';read_in_b;')
+	burner=$(folded_sum "$TMP/out.folded" '^burner;')
+	echo "burn_in_c=$c sleep_in_a=$a read_in_b=$b burner=$burner (lived $burn_ns)"
+	[ "$a" -gt 1000000000 ] && [ "$b" -gt 1000000000 ]
+	within "$a" "$sleep_ns" "$(awk -v t="$sleep_ns" 'BEGIN { print t * 0.2 }')"
+	# the burner's on-CPU samples plus its preempted time add up to its life
+	within "$burner" "$burn_ns" "$(awk -v t="$burn_ns" 'BEGIN { print t * 0.2 }')"
+	# on-CPU samples alone: the burner computes, the sleeper does not
+	"$PROFILER" wall --value cpu -o "$TMP/cpu.folded" -- "$W/waits" 1 burn 2>/dev/null
+	[ "$(folded_sum "$TMP/cpu.folded" ';burn_in_c$')" -gt 100000000 ]
+	[ "$(folded_sum "$TMP/cpu.folded" ';sleep_in_a;.*__schedule')" -eq 0 ]
+}
+
+@test "offcpu, wall: bad options fail with one line and nothing on stdout" {
+	for cmd in "offcpu --state sleepy" "offcpu --min-block abc" "offcpu --max-block 0" \
+		   "offcpu --min-block 5000 --max-block 100" "offcpu -F 99" "offcpu --value cpu" \
+		   "offcpu --max-stacks 10" "wall --state x" "wall -F 0" "wall --value switches" \
+		   "wall --min-block 9 --max-block 1"; do
+		run --separate-stderr "$PROFILER" $cmd
+		echo "cmd=$cmd status=$status stderr=$stderr"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+	done
+	run --separate-stderr "$PROFILER" offcpu --min-block 5000 --max-block 100
+	[[ "$stderr" == *"--min-block 5000 is above --max-block 100"* ]]
+	run --separate-stderr "$PROFILER" offcpu -p 4000000 -d 1
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"no process with PID 4000000"* ]]
+}
+
+@test "offcpu, wall: the AddressSanitizer build profiles cleanly" {
+	[ -x "$BUILD/asan/profiler" ] || skip "no ASan build"
+	for cmd in offcpu wall; do
+		ASAN_OPTIONS=detect_leaks=1 run "$BUILD/asan/profiler" $cmd -f report -- "$W/waits" 1 burn
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"sleep_in_a"* ]]
+		[[ "$output" != *"AddressSanitizer"* ]]
+		[[ "$output" != *"runtime error"* ]]
+	done
+}

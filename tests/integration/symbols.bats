@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# Names for every frame: separate debug info, other mount namespaces,
+# processes that exited, deleted binaries, JIT code.  Each test fails when
+# its frames come out as module+0xOFFSET, [anon]+..., or [pid N exited].
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { setup_common; }
+teardown() {
+	rm -f /tmp/perf-"${JITPID:-none}".map
+	[ -n "${NSDIR:-}" ] && umount "$NSDIR" 2>/dev/null
+	teardown_common
+}
+
+# Nothing left unnamed in the lines of FILE that start with COMM.
+all_named() {	# FILE COMM
+	! grep "^$2;" "$1" | grep -E '\+0x[0-9a-f]+|exited\]|\[unknown\]|;0x[0-9a-f]+'
+}
+
+libc_debug_installed() {
+	local id
+	id=$(readelf -n "$(ldd "$W/burn31" | awk '/libc.so/ { print $3 }')" | sed -n 's/.*Build ID: //p')
+	[ -f "/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" ]
+}
+
+@test "symbols: libc's internal functions are named from libc6-dbg" {
+	libc_debug_installed || { [ "${CI:-}" = true ] && false; skip "libc6-dbg is not installed"; }
+	run "$PROFILER" cpu -o "$TMP/burn.folded" -- "$W/burn31" 1
+	[ "$status" -eq 0 ]
+	run "$PROFILER" cpu -o "$TMP/qsort.folded" -- "$W/qsort_slow" 2
+	[ "$status" -eq 0 ]
+	cat "$TMP/burn.folded" "$TMP/qsort.folded"
+	# not exported: .dynsym alone names these after a neighbour, or not at all
+	grep -q '^burn31;__libc_start_call_main;main;spin_three ' "$TMP/burn.folded"
+	all=$(folded_total "$TMP/qsort.folded")
+	msort=$(folded_sum "$TMP/qsort.folded" ';msort_with_tmp[^;]*;slow_compare$')
+	echo "msort_with_tmp;slow_compare: $msort of $all"
+	[ "$msort" -gt $((all / 2)) ]
+	all_named "$TMP/qsort.folded" qsort_slow
+}
+
+@test "symbols: a stripped binary is named from its .gnu_debuglink file and MiniDebugInfo" {
+	objcopy --only-keep-debug "$W/burn31" "$TMP/burn31.debug"
+	strip -s "$W/burn31" -o "$TMP/stripped"
+	(cd "$TMP" && objcopy --add-gnu-debuglink=burn31.debug stripped burn31)
+	run "$PROFILER" cpu -o "$TMP/link.folded" -- "$TMP/burn31" 1
+	[ "$status" -eq 0 ]
+	cat "$TMP/link.folded"
+	grep -q '^burn31;.*;main;spin_three ' "$TMP/link.folded"
+	all_named "$TMP/link.folded" burn31
+
+	# MiniDebugInfo: the symbol table, xz-compressed, inside the binary
+	objcopy --strip-debug --remove-section .comment "$TMP/burn31.debug" "$TMP/mini"
+	xz "$TMP/mini"
+	mkdir "$TMP/m"
+	objcopy --add-section .gnu_debugdata="$TMP/mini.xz" "$TMP/stripped" "$TMP/m/burn31"
+	run "$PROFILER" cpu -o "$TMP/mini.folded" -- "$TMP/m/burn31" 1
+	[ "$status" -eq 0 ]
+	cat "$TMP/mini.folded"
+	grep -q '^burn31;.*;main;spin_three ' "$TMP/mini.folded"
+	all_named "$TMP/mini.folded" burn31
+
+	# the control: stripped and nothing beside it stays unnamed
+	cp "$TMP/stripped" "$TMP/m/bare"
+	run "$PROFILER" cpu -o "$TMP/bare.folded" -- "$TMP/m/bare" 1
+	cat "$TMP/bare.folded"
+	grep -q 'bare+0x' "$TMP/bare.folded"
+}
+
+@test "symbols: a binary that exists only in its own mount namespace is named" {
+	NSDIR="$TMP/ns"
+	mkdir "$NSDIR"
+	# tmpfs mounted inside the new namespace only: the host sees an empty dir
+	unshare -m --propagation private sh -c \
+		"mount -t tmpfs none '$NSDIR' && cp '$W/burn31' '$NSDIR/nsburn' && exec '$NSDIR/nsburn' 4" \
+		2>/dev/null &
+	BGPID=$!
+	for i in $(seq 100); do pgrep -x nsburn >/dev/null && break; sleep 0.05; done
+	pid=$(pgrep -x nsburn)
+	[ -n "$pid" ]
+	[ ! -e "$NSDIR/nsburn" ]
+	run "$PROFILER" cpu -p "$pid" -d 1.5 -o "$TMP/out.folded"
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.folded"
+	grep -q '^nsburn;.*;main;spin_three ' "$TMP/out.folded"
+	all_named "$TMP/out.folded" nsburn
+}
+
+@test "symbols: a process that ran 0.5 s and exited during a system-wide profile is named" {
+	cp "$W/burn31" "$TMP/shortburn"
+	(sleep 0.8; exec "$TMP/shortburn" 0.5) 2>/dev/null &
+	BGPID=$!
+	run "$PROFILER" cpu -a -d 3 -o "$TMP/out.folded"
+	[ "$status" -eq 0 ]
+	grep '^shortburn;' "$TMP/out.folded"
+	# exited long before symbolization
+	! kill -0 "$(pgrep -x shortburn || echo 999999999)" 2>/dev/null
+	[ "$(folded_sum "$TMP/out.folded" '^shortburn;.*;main;spin_(three|one)$')" -gt 10 ]
+	all_named "$TMP/out.folded" shortburn
+}
+
+@test "symbols: deleted and replaced binaries are named through map_files" {
+	cp "$W/burn31" "$TMP/delburn"
+	cp "$W/burn31" "$TMP/repburn"
+	"$TMP/delburn" 4 2>/dev/null &
+	BGPID=$!
+	"$TMP/repburn" 4 2>/dev/null &
+	REPPID=$!
+	sleep 0.3
+	rm "$TMP/delburn"
+	# an upgrade: a new file renamed over the old one
+	cp "$W/threads" "$TMP/repburn.new"
+	mv "$TMP/repburn.new" "$TMP/repburn"
+	run "$PROFILER" cpu -p "$BGPID,$REPPID" -d 1.5 -o "$TMP/out.folded"
+	kill "$REPPID" 2>/dev/null; wait "$REPPID" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.folded"
+	grep -q '^delburn;.*;main;spin_three ' "$TMP/out.folded"
+	grep -q '^repburn;.*;main;spin_three ' "$TMP/out.folded"
+	all_named "$TMP/out.folded" delburn
+	all_named "$TMP/out.folded" repburn
+}
+
+@test "symbols: JIT code is named from /tmp/perf-PID.map, and only from its owner's map" {
+	[ "$(uname -m)" = x86_64 ] || { [ "${CI:-}" = true ] && false; skip "the JIT workload is x86-64 code"; }
+	"$W/jit" 3 &
+	BGPID=$!
+	JITPID=$BGPID
+	run "$PROFILER" cpu -p "$BGPID" -d 1 -o "$TMP/out.folded"
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.folded"
+	grep -q '^jit;.*;main;run_jit;jit_spin_loop ' "$TMP/out.folded"
+	all_named "$TMP/out.folded" jit
+
+	# a map someone else wrote is not believed
+	chown nobody "/tmp/perf-$BGPID.map"
+	run "$PROFILER" cpu -p "$BGPID" -d 1 -o "$TMP/other.folded"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"not owned by the process's user"* ]]
+	! grep -q jit_spin_loop "$TMP/other.folded"
+}
+
+@test "symbols: --lines adds file:line and inlined functions as frames of their own" {
+	run "$PROFILER" cpu --lines -v -o "$TMP/out.folded" -- "$W/inlined" 1
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.folded"
+	# mix_inlined has no symbol: only DWARF knows it is inlined in outer_fn
+	all=$(folded_total "$TMP/out.folded")
+	inl=$(folded_sum "$TMP/out.folded" ';main \[inlined\.c:[0-9]+\];outer_fn \[inlined\.c:27\];mix_inlined \[inlined\.c:(20|21)\]_\[i\]$')
+	echo "inlined frames: $inl of $all"
+	[ "$inl" -gt $((all * 8 / 10)) ]
+	# libc's lines come from libc6-dbg's DWARF, found by build-id
+	if libc_debug_installed; then
+		grep -q '__libc_start_call_main \[libc_start_call_main.h:[0-9]*\]' "$TMP/out.folded"
+	fi
+
+	# without the flag: no DWARF read, no inlined frames, names unchanged
+	run "$PROFILER" cpu -v -o "$TMP/plain.folded" -- "$W/inlined" 1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" 0 lines, 0 inlined"* ]]
+	grep -q '^inlined;.*;main;outer_fn [0-9]*$' "$TMP/plain.folded"
+	! grep -q 'mix_inlined\|\[inlined.c' "$TMP/plain.folded"
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The profile model: location dedup, interning, pruning of bogus frames. */
+#include "testutil.h"
+#include "core/profile.h"
+
+static void test_locations_dedup(void **state)
+{
+	struct profile *p = profile_new();
+	uint32_t a = profile_location(p, FRAME_USER, 7, 0x1000, true);
+	uint32_t b = profile_location(p, FRAME_USER, 7, 0x1000, true);
+	uint32_t c = profile_location(p, FRAME_USER, 8, 0x1000, true);
+	uint32_t k1 = profile_location(p, FRAME_KERNEL, 7, 0xffff1000, true);
+	uint32_t k2 = profile_location(p, FRAME_KERNEL, 8, 0xffff1000, true);
+
+	assert_int_equal(a, b);
+	assert_int_not_equal(a, c);	/* another address space */
+	assert_int_equal(k1, k2);	/* kernel addresses are shared */
+	assert_ptr_equal(profile_intern(p, "x"), profile_intern(p, "x"));
+	profile_free(p);
+}
+
+static void test_stack_first_is_ip(void **state)
+{
+	struct profile *p = profile_new();
+	uint64_t ips[] = { 0x10, 0x20, 0x30, 0 };
+	uint32_t ids[8], n = 0;
+
+	profile_stack(p, ids, &n, 8, FRAME_USER, 1, ips, 4, true);
+	assert_int_equal(n, 3);	/* stops at the zero */
+	assert_false(p->locs[ids[0]].is_return);
+	assert_true(p->locs[ids[1]].is_return);
+	profile_free(p);
+}
+
+static void test_prune_bogus(void **state)
+{
+	struct profile *p = profile_new();
+	uint32_t ids[4];
+
+	profile_add_type(p, "samples", "count");
+	for (int i = 0; i < 4; i++)
+		ids[i] = profile_location(p, FRAME_USER, 1, 0x100 * (i + 1), i > 0);
+	p->locs[ids[2]].bogus = true;
+	profile_add_sample(p, ids, 4, 1, 0, "x", (int64_t[]){ 1 });
+	profile_add_sample(p, ids, 2, 1, 0, "x", (int64_t[]){ 1 });
+	profile_prune_bogus(p);
+	assert_int_equal(p->samples[0].nframes, 3);
+	assert_string_equal(p->locs[profile_sample_frames(p, 0)[2]].name,
+			    "[frames lost: no frame pointer]");
+	assert_int_equal(p->samples[1].nframes, 2);	/* untouched */
+	profile_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_locations_dedup),
+		cmocka_unit_test(test_stack_first_is_ip),
+		cmocka_unit_test(test_prune_bogus),
+	};
+
+	return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
+}
