@@ -149,16 +149,19 @@ static void write_locations(const struct profile *p, struct pb_buf *out, struct 
 
 	for (size_t i = 0; i < p->nframes; i++)
 		used[p->frames[i]] = true;
-	for (size_t i = 0; i < p->nlocs; i++) {
+	/* user modules first: pprof calls the first mapping the main binary */
+	for (size_t k = 0; k < 2 * p->nlocs; k++) {
+		size_t i = k % p->nlocs;
 		const struct location *l = &p->locs[i];
-		int64_t mod = str_id(strs, l->module ? l->module : "[unknown]");
-		int64_t bid = str_id(strs, l->build_id);
-		int64_t name = str_id(strs, l->name ? l->name : "[unknown]");
-		int64_t file = str_id(strs, l->file);
+		int64_t mod, bid, name, file;
 		uint64_t map_id, fn_id;
 
-		if (!used[i])
+		if (!used[i] || (l->kind == FRAME_KERNEL) != (k >= p->nlocs))
 			continue;
+		mod = str_id(strs, l->module ? l->module : "[unknown]");
+		bid = str_id(strs, l->build_id);
+		name = str_id(strs, l->name ? l->name : "[unknown]");
+		file = str_id(strs, l->file);
 		map_id = key_id(&maps, mod, bid, 0, &is_new);
 		if (is_new) {
 			pb_reset(tmp);

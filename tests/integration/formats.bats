@@ -47,6 +47,7 @@ browse() {	# URL
 	echo "$output" | grep -q "Total samples = $total\b"
 	[ "$(echo "$output" | awk '$NF == "spin_three" { print $1 }')" = "$three" ]
 	[ "$(echo "$output" | awk '$NF == "spin_one" { print $1 }')" = "$one" ]
+	echo "$output" | grep -q 'File: burn31'
 	echo "$output" | grep -q 'Type: samples'
 	echo "$output" | grep -q 'Duration: 2'
 }
