@@ -53,6 +53,56 @@ static __always_inline __u64 mix64(__u64 h)
 	return h;
 }
 
+#define VM_EXEC_FLAG	0x4	/* include/linux/mm.h: VM_EXEC */
+#define USER_TOP	(1ULL << 47)
+
+/* Turned off by user space when asked (--no-leaf-fix) */
+const volatile bool leaf_fix = true;
+
+static long vma_exec_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	*(bool *)data = BPF_CORE_READ(vma, vm_flags) & VM_EXEC_FLAG;
+	return 0;
+}
+
+/*
+ * Frame-pointer unwinding starts from the frame pointer register: when the
+ * interrupted function has not pushed one (a leaf compiled without a frame,
+ * a libc syscall wrapper, a prologue not yet run), the walk goes from it
+ * straight to its caller's caller.  The missing return address sits in one
+ * of the first words above the user stack pointer; take the first such word
+ * that points into executable memory and is not the walk's own next frame.
+ * User space checks it against the function's CFI and drops it unless the
+ * CFI puts the return address in that very word.
+ */
+static __always_inline __u64 leaf_return_candidate(__u64 next)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 words[LEAF_RA_WORDS], sp;
+	int k;
+
+	if (!regs)
+		return 0;
+	sp = BPF_CORE_READ(regs, sp);
+	if (!sp || bpf_probe_read_user(words, sizeof(words), (void *)sp))
+		return 0;
+	for (k = 0; k < LEAF_RA_WORDS; k++) {
+		__u64 w = words[k];
+		bool exec = false;
+
+		if (w == next)
+			return 0;	/* the walk has it: the function has a frame */
+		/* not code: null, kernel or beyond user space, or on the stack */
+		if (w < 0x10000 || w >= USER_TOP || w - sp < (8ULL << 20))
+			continue;
+		if (bpf_find_vma(task, w, vma_exec_cb, &exec, 0) || !exec)
+			continue;
+		return w | LEAF_RA_MARK | ((__u64)k << LEAF_RA_SLOT_SHIFT);
+	}
+	return 0;
+}
+
 /*
  * Take the current user (user != 0) or kernel stack, less its first skip
  * frames (a tracepoint's own plumbing), and return its id:
@@ -82,6 +132,18 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	nr = len / sizeof(__u64);
 	if (nr >= MAX_STACK_DEPTH)
 		count_drop(DROP_TRUNCATED);
+	if (user && leaf_fix && nr < MAX_STACK_DEPTH) {
+		__u64 ra = leaf_return_candidate(nr > 1 ? buf->ips[1] : 0);
+
+		if (ra) {
+			/* make room at ips[1]: the walk's frames move one outward */
+			for (i = MAX_STACK_DEPTH - 1; i >= 2; i--)
+				if (i <= nr)
+					buf->ips[i] = buf->ips[i - 1];
+			buf->ips[1] = ra;
+			nr++;
+		}
+	}
 
 	h = 0x9e3779b97f4a7c15ULL ^ nr ^ ((__u64)user << 8);
 	for (i = 0; i < MAX_STACK_DEPTH; i++) {

@@ -19,6 +19,19 @@
 #define STACK_ID_LOST		1ULL	/* a stack existed but could not be kept */
 #define STACK_ID_VALID_BIT	(1ULL << 63)
 
+/*
+ * A user frame the unwinder cannot see: the return address of a function
+ * that has no frame of its own (a leaf, a libc syscall wrapper), read from
+ * the user stack near its stack pointer.  It travels as ips[1] with the top
+ * bit set and the word's index above the stack pointer in bits 56-58; user
+ * space keeps it only when the function's CFI says the return address is
+ * exactly there.
+ */
+#define LEAF_RA_MARK		(1ULL << 63)
+#define LEAF_RA_SLOT_SHIFT	56
+#define LEAF_RA_ADDR_MASK	((1ULL << 56) - 1)
+#define LEAF_RA_WORDS		4
+
 /* Why a stack or a sample was lost; counted per CPU in the "drops" map. */
 enum drop_reason {
 	DROP_USER_STACK_FAULT,	/* bpf_get_stack() failed on a user stack */

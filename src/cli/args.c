@@ -20,6 +20,7 @@ enum {
 	OPT_WIDTH,
 	OPT_MINWIDTH,
 	OPT_LINES,
+	OPT_NO_LEAF_FIX,
 	OPT_STATS,
 };
 
@@ -56,6 +57,7 @@ static const struct option common_longopts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	OUTPUT_LONGOPTS,
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "no-leaf-fix", no_argument, NULL, OPT_NO_LEAF_FIX },
 	{ "stats", no_argument, NULL, OPT_STATS },
 };
 
@@ -82,6 +84,8 @@ void args_usage(const struct collector *col, FILE *f)
 		"      --lines               source file:line of each frame and inlined functions\n"
 		"                            as frames of their own, from DWARF (the binary's or\n"
 		"                            its debug file's); slower, so off by default\n"
+		"      --no-leaf-fix         do not recover the caller of a function without a\n"
+		"                            frame (a leaf, a syscall wrapper) from the stack\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
 		"                            runs and run time, map fill, losses, the\n"
 		"                            profiler's own CPU time and peak memory\n"
@@ -320,6 +324,9 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 				err = -EINVAL;
 			}
 			s->value = optarg;
+			break;
+		case OPT_NO_LEAF_FIX:
+			s->no_leaf_fix = true;
 			break;
 		case OPT_LINES:
 			s->lines = true;

@@ -25,6 +25,7 @@ struct settings {
 	int verbose;
 	bool quiet;
 	bool lines;		/* --lines: file:line and inlined frames from DWARF */
+	bool no_leaf_fix;	/* --no-leaf-fix: frame-pointer stacks as the kernel walks them */
 	bool stats;		/* --stats: what profiling cost */
 	/* svg output: --title, --inverted, --width, --minwidth */
 	const char *title;

@@ -39,8 +39,15 @@ int bpf_explain(const char *what, int err)
 	if (err > 0)
 		err = -err;
 	switch (-err) {
-	case EPERM:
 	case EACCES:
+		if (geteuid() == 0) {
+			/* what the verifier answers when it refuses a program */
+			pr_err("%s: the kernel's verifier refused a BPF program: this kernel lacks "
+			       "something it needs (rerun with -vv for the verifier's log)", what);
+			break;
+		}
+		/* fall through */
+	case EPERM:
 		if (geteuid() == 0)
 			pr_err("%s: permission denied although root: kernel lockdown or a security module "
 			       "refuses BPF (check dmesg and /sys/kernel/security/lockdown)", what);

@@ -2,6 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
+
+#include "common.h"
 #include "core/profile.h"
 #include "util/util.h"
 
@@ -98,24 +101,25 @@ static bool loc_eq(const void *ctx, uint32_t idx)
 	const struct location *a = &c->p->locs[idx], *b = c->l;
 
 	return a->addr == b->addr && a->pid == b->pid && a->kind == b->kind &&
-	       a->is_return == b->is_return;
+	       a->is_return == b->is_return && a->ra_slot == b->ra_slot;
 }
 
-uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
-			  uint64_t addr, bool is_return)
+uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
+			       uint64_t addr, bool is_return, uint8_t slot)
 {
 	struct location l = {
 		.addr = addr,
 		.pid = kind == FRAME_KERNEL ? 0 : pid,
 		.kind = kind,
 		.is_return = is_return,
+		.ra_slot = slot,
 	};
 	struct loc_ctx c = { p, &l };
 	uint64_t h;
 	int64_t i;
 
 	h = hash_u64(addr ^ ((uint64_t)l.pid << 32) ^ ((uint64_t)kind << 60) ^
-		     ((uint64_t)is_return << 62));
+		     ((uint64_t)is_return << 62) ^ ((uint64_t)slot << 52));
 	i = idxmap_find(&p->loc_index, h, loc_eq, &c);
 	if (i >= 0)
 		return i;
@@ -123,6 +127,12 @@ uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
 	p->locs[p->nlocs] = l;
 	idxmap_insert(&p->loc_index, h, p->nlocs);
 	return p->nlocs++;
+}
+
+uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
+			  uint64_t addr, bool is_return)
+{
+	return profile_location_slot(p, kind, pid, addr, is_return, 0);
 }
 
 uint32_t profile_add_location(struct profile *p, const struct location *l)
@@ -137,9 +147,16 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   uint32_t nips, bool first_is_ip)
 {
 	for (uint32_t i = 0; i < nips && *n < max; i++) {
-		if (!ips[i])
+		uint64_t a = ips[i];
+		uint8_t slot = 0;
+
+		if (!a)
 			break;
-		ids[(*n)++] = profile_location(p, kind, pid, ips[i], !(i == 0 && first_is_ip));
+		if (i == 1 && kind != FRAME_KERNEL && (a & LEAF_RA_MARK)) {
+			slot = ((a & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1;
+			a &= LEAF_RA_ADDR_MASK;
+		}
+		ids[(*n)++] = profile_location_slot(p, kind, pid, a, !(i == 0 && first_is_ip), slot);
 	}
 }
 
@@ -251,4 +268,24 @@ void profile_table_row(struct profile *p, size_t table, const char *const *cells
 	for (int i = 0; i < t->ncols; i++)
 		t->cells[t->nrows * t->ncols + i] = xstrdup(cells[i] ? cells[i] : "");
 	t->nrows++;
+}
+
+void profile_check_leaf_candidates(struct profile *p)
+{
+	for (size_t s = 0; s < p->nsamples; s++) {
+		struct sample *smp = &p->samples[s];
+		uint32_t *fr = p->frames + smp->first;
+
+		for (uint32_t i = 1; i < smp->nframes; i++) {
+			const struct location *c = &p->locs[fr[i]];
+
+			if (!c->ra_slot)
+				continue;
+			if (p->locs[fr[i - 1]].cfa_sp == 8 * c->ra_slot)
+				break;	/* the CFI puts the return address there: keep */
+			memmove(fr + i, fr + i + 1, (smp->nframes - i - 1) * sizeof(*fr));
+			smp->nframes--;
+			break;
+		}
+	}
 }

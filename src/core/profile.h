@@ -43,6 +43,12 @@ struct location {
 	uint32_t pid;		/* the address space of a user frame; 0 for kernel */
 	uint8_t kind;		/* enum frame_kind */
 	bool is_return;		/* addr is a return address: look up addr - 1 */
+	uint8_t ra_slot;	/* 0: a frame the unwinder found; k + 1: a return
+				 * address candidate read from the k-th word above
+				 * the user stack pointer (LEAF_RA_MARK) */
+	int16_t cfa_sp;		/* set by the symbolizer for an interrupted user
+				 * frame: its CFA as an offset from the stack
+				 * pointer, 0 when not so kept or unknown */
 	bool bogus;		/* set by the symbolizer: no code there, so the
 				 * unwinder followed a register that was no frame
 				 * pointer, and what lies rootward is garbage */
@@ -134,6 +140,10 @@ const char *profile_intern(struct profile *p, const char *s);
 uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
 			  uint64_t addr, bool is_return);
 
+/* The same for a return-address candidate from stack word slot - 1. */
+uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
+			       uint64_t addr, bool is_return, uint8_t slot);
+
 /* A location read from a saved profile, appended as it is (not deduplicated). */
 uint32_t profile_add_location(struct profile *p, const struct location *l);
 
@@ -180,6 +190,11 @@ static inline const uint32_t *profile_sample_frames(const struct profile *p, siz
 }
 
 int64_t profile_total(const struct profile *p, int type);
+
+/* Keep a return-address candidate only where the frame before it (the
+ * interrupted function) keeps its return address in that very stack word;
+ * drop it everywhere else.  Needs cfa_sp, so runs after naming. */
+void profile_check_leaf_candidates(struct profile *p);
 
 /* Cut every stack at its first bogus location (towards the root), which
  * becomes the marker frame "[frames lost: no frame pointer]". */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <elf.h>
 
+#include "symbol/cfi.h"
 #include "symbol/debuginfo.h"
 #include "symbol/elf_syms.h"
 #include "symbol/kallsyms.h"
@@ -32,6 +33,7 @@ struct sym_file {
 	char build_id[41];	/* hex, "" when the file has none */
 	struct srcline *sl;	/* --lines: its DWARF, or that of its debug file */
 	int dwfd;		/* the file sl reads, -1: none */
+	struct cfi *cfi;	/* its .eh_frame, when leaf candidates need it */
 };
 
 /* --lines: the inlined frames found for a location, innermost first */
@@ -70,6 +72,7 @@ struct symbolizer {
 	struct idxmap proc_index;
 
 	bool lines;
+	bool need_cfi;		/* the profile has return-address candidates */
 	struct inline_chain *chains;	/* one per location of the profile */
 	size_t chains_cap;
 	uint32_t *chain_ids;
@@ -102,6 +105,7 @@ void symbolizer_free(struct symbolizer *sz)
 		srcline_close(sz->files[i].sl);
 		if (sz->files[i].dwfd >= 0)
 			close(sz->files[i].dwfd);
+		cfi_close(sz->files[i].cfi);
 		free(sz->files[i].path);
 		elf_syms_free(sz->files[i].es);
 	}
@@ -244,6 +248,8 @@ static struct elf_syms *file_syms(struct symbolizer *sz, struct sym_file *f)
 				sz->stats.debug_files++;
 			if (sz->lines)
 				open_dwarf(sz, f);
+			if (sz->need_cfi)
+				f->cfi = cfi_open(f->fd);
 			sz->stats.files_loaded++;
 			sz->stats.symbols += f->es->n;
 		} else {
@@ -512,6 +518,9 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		l->build_id = profile_intern(prof, sz->files[m->file].build_id);
 
 	look = l->is_return ? vaddr - 1 : vaddr;
+	/* the interrupted function: where is its return address? */
+	if (!l->is_return && es && m->kind == MAP_FILE)
+		l->cfa_sp = cfi_sp_offset(sz->files[m->file].cfi, vaddr);
 	sym = es ? elf_syms_lookup(es, look) : NULL;
 	if (sym) {
 		l->name = profile_intern(prof, elf_syms_name(es, sym));
@@ -620,6 +629,8 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 		memset(sz->chains, 0, sz->chains_cap * sizeof(*sz->chains));
 		sz->nchain_ids = 0;
 	}
+	for (size_t i = 0; i < nlocs && !sz->need_cfi; i++)
+		sz->need_cfi = p->locs[i].ra_slot > 0;
 	for (size_t i = 0; i < nlocs; i++) {
 		struct location *l = &p->locs[i];
 
@@ -630,6 +641,7 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 		else
 			name_user(sz, p, l);
 	}
+	profile_check_leaf_candidates(p);
 	profile_prune_bogus(p);
 	if (sz->lines && sz->nchain_ids)
 		splice_inlines(sz, p, nlocs);

@@ -94,7 +94,7 @@ teardown() { teardown_common; }
 	! awk '{ $NF = ""; n = split($0, f, ";"); for (i = 2; i <= n; i++) { sub(/ $/, "", f[i]); if (f[i] !~ /_\[k\]$/) exit 0 } } END { exit 1 }' "$TMP/k.folded"
 	"$PROFILER" cpu -U -q -o "$TMP/u.folded" -- "$W/syscalls" 1
 	! grep -q '_\[k\]' "$TMP/u.folded"
-	grep -q ';main;read ' "$TMP/u.folded"
+	grep -q ";main;read_zeroes;read " "$TMP/u.folded"
 }
 
 @test "cpu: report shows totals, top functions and hottest stacks" {
@@ -190,4 +190,31 @@ teardown() { teardown_common; }
 	[[ "$output" == *"BPF cpu_sample"*"runs"*"us each"* ]]
 	[[ "$output" == *"map counts"*"entries"* ]]
 	[[ "$output" == *"peak RSS"* ]]
+}
+
+@test "cpu: the caller of a frameless leaf is recovered (75/25 by caller), and lost without the fix" {
+	run "$PROFILER" cpu -F 999 -o "$TMP/fix.folded" -- "$W/leafcall" 3
+	[ "$status" -eq 0 ]
+	three=$(folded_sum "$TMP/fix.folded" ';main;caller_three;hot_leaf$')
+	one=$(folded_sum "$TMP/fix.folded" ';main;caller_one;hot_leaf$')
+	skipped=$(folded_sum "$TMP/fix.folded" ';main;hot_leaf$')
+	echo "caller_three=$three caller_one=$one skipped=$skipped"
+	[ $((three + one)) -gt 800 ]
+	within "$(pct "$three" $((three + one)))" 75 5
+	# nearly every sample has its caller back
+	[ "$skipped" -lt $(((three + one) / 50)) ]
+	run "$PROFILER" cpu -F 999 --no-leaf-fix -o "$TMP/nofix.folded" -- "$W/leafcall" 1
+	[ "$status" -eq 0 ]
+	[ "$(folded_sum "$TMP/nofix.folded" ';main;hot_leaf$')" -gt 100 ]
+	[ "$(folded_sum "$TMP/nofix.folded" 'caller_')" -eq 0 ]
+}
+
+@test "cpu: the caller of a libc syscall wrapper is recovered" {
+	run "$PROFILER" cpu -U -o "$TMP/u.folded" -- "$W/syscalls" 1
+	[ "$status" -eq 0 ]
+	n=$(folded_sum "$TMP/u.folded" ';main;read_zeroes;read$')
+	all=$(folded_sum "$TMP/u.folded" ';read$')
+	echo "with caller: $n of $all"
+	[ "$n" -gt 0 ]
+	[ "$n" -ge $((all * 9 / 10)) ]
 }

@@ -90,10 +90,12 @@ libc_debug_installed() {
 
 @test "symbols: a process that ran 0.5 s and exited during a system-wide profile is named" {
 	cp "$W/burn31" "$TMP/shortburn"
-	(sleep 0.8; exec "$TMP/shortburn" 0.5) 2>/dev/null &
-	BGPID=$!
-	run "$PROFILER" cpu -a -d 3 -o "$TMP/out.folded"
-	[ "$status" -eq 0 ]
+	"$PROFILER" cpu -a -d 3 -v -o "$TMP/out.folded" 2>"$TMP/err" &
+	prof=$!
+	# start the short process once sampling runs, however loaded the machine
+	for i in $(seq 200); do grep -q collecting "$TMP/err" && break; sleep 0.05; done
+	"$TMP/shortburn" 0.5 2>/dev/null
+	wait "$prof"
 	grep '^shortburn;' "$TMP/out.folded"
 	# exited long before symbolization
 	! kill -0 "$(pgrep -x shortburn || echo 999999999)" 2>/dev/null

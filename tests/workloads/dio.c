@@ -46,12 +46,15 @@ static __attribute__((noinline)) void phase(char *buf)
 	__asm__ volatile("" : : "r"(buf) : "memory");
 }
 
+/* Blocks wrap around the end of a device, so N may exceed its size. */
+static long wrap;
+
 static __attribute__((noinline)) void write_blocks(int fd, char *buf, int n)
 {
 	phase(buf);
 	for (int i = 0; i < n; i++) {
 		memset(buf, i, BLOCK);
-		if (sys4(SYS_pwrite64, fd, (long)buf, BLOCK, (long)i * BLOCK) != BLOCK)
+		if (sys4(SYS_pwrite64, fd, (long)buf, BLOCK, (long)(i % wrap) * BLOCK) != BLOCK)
 			fail("pwrite");
 	}
 	if (sys4(SYS_fdatasync, fd, 0, 0, 0))
@@ -62,7 +65,7 @@ static __attribute__((noinline)) void read_blocks(int fd, char *buf, int n)
 {
 	phase(buf);
 	for (int i = 0; i < n; i++)
-		if (sys4(SYS_pread64, fd, (long)buf, BLOCK, (long)i * BLOCK) != BLOCK)
+		if (sys4(SYS_pread64, fd, (long)buf, BLOCK, (long)(i % wrap) * BLOCK) != BLOCK)
 			fail("pread");
 }
 
@@ -78,6 +81,10 @@ int main(int argc, char **argv)
 	fd = open(argv[1], O_RDWR | O_CREAT | O_DIRECT, 0600);
 	if (fd < 0)
 		fail(argv[1]);
+	/* a device (or file) of a known size wraps; a new file grows */
+	wrap = lseek(fd, 0, SEEK_END) / BLOCK;
+	if (wrap <= 0)
+		wrap = n;
 	if (posix_memalign((void **)&buf, BLOCK, BLOCK))
 		fail("posix_memalign");
 	write_blocks(fd, buf, n);
