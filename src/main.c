@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "collectors/collector.h"
 #include "core/session.h"
+#include "tools/tool.h"
 #include "util/util.h"
 
 #ifndef PROFILER_VERSION
@@ -22,6 +23,12 @@ static const struct collector *const collectors[] = {
 	&mem_collector,
 };
 
+/* Tools read saved profiles instead of collecting: one line each. */
+static const struct tool *const tools[] = {
+	&report_tool,
+	&diff_tool,
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -30,13 +37,19 @@ static void usage(FILE *f)
 		"Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(collectors); i++)
 		fprintf(f, "  %-8s %s\n", collectors[i]->name, collectors[i]->summary);
+	fprintf(f, "\nTools, for saved profiles:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
+		fprintf(f, "  %-8s %s\n", tools[i]->name, tools[i]->summary);
 	fprintf(f,
 		"\nExamples:\n"
 		"  profiler cpu -p 1234 -d 30 > out.folded     then: flamegraph.pl out.folded > out.svg\n"
 		"  profiler cpu -d 10 -f report                 the whole system for 10 s, as a report\n"
 		"  profiler cpu -o run.folded -- ./myprog args  a command, from start to exit\n"
 		"  profiler lock -p 1234 -d 10                  which locks its threads wait on\n"
-		"  profiler mem -p 1234 -d 60                   what a process allocates and keeps\n\n"
+		"  profiler mem -p 1234 -d 60                   what a process allocates and keeps\n"
+		"  profiler cpu -d 30 -o cpu.svg -o cpu.pb.gz   a flame graph and a pprof file\n"
+		"  profiler report cpu.pb.gz -f svg -o cpu.svg  re-render a saved profile\n"
+		"  profiler diff before.pb.gz after.pb.gz -f svg -o diff.svg\n\n"
 		"'profiler COMMAND --help' lists a command's options; 'man profiler' has the rest.\n"
 		"Needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n");
 }
@@ -59,6 +72,9 @@ int main(int argc, char **argv)
 		printf("profiler %s\n", PROFILER_VERSION);
 		return 0;
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
+		if (!strcmp(argv[1], tools[i]->name))
+			return tools[i]->run(argc - 1, argv + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(collectors); i++)
 		if (!strcmp(argv[1], collectors[i]->name))
 			col = collectors[i];

@@ -15,10 +15,39 @@
 enum {
 	OPT_VALUE = 900,
 	OPT_TOP,
+	OPT_TITLE,
+	OPT_INVERTED,
+	OPT_WIDTH,
+	OPT_MINWIDTH,
 	OPT_LINES,
 	OPT_NO_LEAF_FIX,
 	OPT_STATS,
 };
+
+#define OUTPUT_LONGOPTS \
+	{ "format", required_argument, NULL, 'f' }, \
+	{ "output", required_argument, NULL, 'o' }, \
+	{ "value", required_argument, NULL, OPT_VALUE }, \
+	{ "top", required_argument, NULL, OPT_TOP }, \
+	{ "title", required_argument, NULL, OPT_TITLE }, \
+	{ "inverted", no_argument, NULL, OPT_INVERTED }, \
+	{ "width", required_argument, NULL, OPT_WIDTH }, \
+	{ "minwidth", required_argument, NULL, OPT_MINWIDTH }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "help", no_argument, NULL, 'h' }
+
+/* Shared by the subcommands' and the tools' --help. */
+#define OUTPUT_USAGE \
+	"      --value TYPE          sample type to weigh by (default: the first below)\n" \
+	"      --top N               rows in each table of the report (default 20)\n" \
+	"      --title TEXT          svg: the graph's title\n" \
+	"      --inverted            svg: an icicle graph, roots at the top\n" \
+	"      --width PIXELS        svg: image width (default 1200)\n" \
+	"      --minwidth PIXELS     svg: merge frames narrower than this (default 0.1)\n" \
+	"  -v, --verbose             say more; -vv adds libbpf's log\n" \
+	"  -q, --quiet               no summary line on standard error\n" \
+	"  -h, --help                this text\n"
 
 static const struct option common_longopts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -26,16 +55,10 @@ static const struct option common_longopts[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "system-wide", no_argument, NULL, 'a' },
 	{ "duration", required_argument, NULL, 'd' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "value", required_argument, NULL, OPT_VALUE },
-	{ "top", required_argument, NULL, OPT_TOP },
+	OUTPUT_LONGOPTS,
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "no-leaf-fix", no_argument, NULL, OPT_NO_LEAF_FIX },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
 	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "help", no_argument, NULL, 'h' },
 };
 
 void args_usage(const struct collector *col, FILE *f)
@@ -55,21 +78,18 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            target has exited); what was collected is written\n"
 		"  -f, --format FMT          %s (default %s)\n"
 		"  -o, --output FILE         write to FILE instead of standard output; the\n"
-		"                            format follows the name (.folded, .txt) unless -f\n"
-		"                            says otherwise; may be repeated; '-' is stdout\n"
-		"      --value TYPE          sample type to weigh by (default: the first below)\n"
-		"      --top N               rows in each table of the report (default 20)\n"
+		"                            format follows the name (.folded, .txt, .svg,\n"
+		"                            .pb.gz, .json) unless -f says otherwise; may be\n"
+		"                            repeated; '-' is stdout\n"
 		"      --lines               source file:line of each frame and inlined functions\n"
 		"                            as frames of their own, from DWARF (the binary's or\n"
 		"                            its debug file's); slower, so off by default\n"
 		"      --no-leaf-fix         do not recover the caller of a function without a\n"
 		"                            frame (a leaf, a syscall wrapper) from the stack\n"
-		"  -v, --verbose             say more; -vv adds libbpf's log\n"
-		"  -q, --quiet               no summary line on standard error\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
 		"                            runs and run time, map fill, losses, the\n"
 		"                            profiler's own CPU time and peak memory\n"
-		"  -h, --help                this text\n\n"
+		OUTPUT_USAGE "\n"
 		"Options of profiler %s:\n%s",
 		col->name, col->summary, writer_names(), col->default_format, col->name,
 		col->usage);
@@ -129,13 +149,132 @@ static bool has_word(const char *list, const char *word)
 	return false;
 }
 
+/* An option every writer-facing command shares; formats: the -f choices, NULL for all. */
+static int parse_output_opt(struct settings *s, int opt, const char *arg, const char *formats)
+{
+	uint64_t v;
+	double d;
+
+	switch (opt) {
+	case 'f':
+		if (formats ? !has_word(formats, arg) : !writer_find(arg)) {
+			pr_err("unknown format '%s': choose one of %s", arg,
+			       formats ? formats : writer_names());
+			return -EINVAL;
+		}
+		s->format = arg;
+		return 0;
+	case 'o':
+		if (s->noutputs >= MAX_OUTPUTS) {
+			pr_err("too many -o: at most %d outputs", MAX_OUTPUTS);
+			return -EINVAL;
+		}
+		s->outputs[s->noutputs++] = arg;
+		return 0;
+	case OPT_TOP:
+		if (parse_u64(arg, 1, 100000, &v)) {
+			pr_err("invalid --top '%s': give a number from 1 to 100000", arg);
+			return -EINVAL;
+		}
+		s->top = v;
+		return 0;
+	case OPT_TITLE:
+		s->title = arg;
+		return 0;
+	case OPT_INVERTED:
+		s->inverted = true;
+		return 0;
+	case OPT_WIDTH:
+		if (parse_u64(arg, 200, 100000, &v)) {
+			pr_err("invalid --width '%s': give pixels from 200 to 100000", arg);
+			return -EINVAL;
+		}
+		s->width = v;
+		return 0;
+	case OPT_MINWIDTH:
+		if (parse_seconds(arg, &d) || d > 1000) {
+			pr_err("invalid --minwidth '%s': give pixels above 0, for example 0.5", arg);
+			return -EINVAL;
+		}
+		s->minwidth = d;
+		return 0;
+	case 'v':
+		s->verbose++;
+		return 0;
+	case 'q':
+		s->quiet = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const struct option tool_longopts[] = {
+	OUTPUT_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+void args_tool_usage(const char *synopsis, const char *summary, const char *formats, FILE *f)
+{
+	fprintf(f,
+		"Usage: profiler %s\n%s.\n\n"
+		"Options:\n"
+		"  -f, --format FMT          %s (default report)\n"
+		"  -o, --output FILE         write to FILE instead of standard output; the\n"
+		"                            format follows the name unless -f says otherwise;\n"
+		"                            may be repeated; '-' is stdout\n"
+		OUTPUT_USAGE,
+		synopsis, summary, formats ? formats : writer_names());
+}
+
+int args_parse_tool(const char *synopsis, const char *summary, const char *formats, int argc,
+		    char **argv, struct settings *s, const char **files, int nfiles)
+{
+	int opt, err = 0;
+
+	s->top = 20;
+	optind = 1;
+	opterr = 0;
+	while (!err && (opt = getopt_long(argc, argv, "f:o:vqh", tool_longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			args_tool_usage(synopsis, summary, formats, stdout);
+			return 1;
+		case OPT_VALUE:
+			s->value = optarg;	/* checked against the profile read */
+			break;
+		case '?':
+			pr_err("unknown option '%s': see 'profiler %s --help'", argv[optind - 1], argv[0]);
+			err = -EINVAL;
+			break;
+		case ':':
+			pr_err("option '%s' needs a value: see 'profiler %s --help'", argv[optind - 1],
+			       argv[0]);
+			err = -EINVAL;
+			break;
+		default:
+			err = parse_output_opt(s, opt, optarg, formats);
+			break;
+		}
+	}
+	if (err)
+		return err;
+	if (argc - optind != nfiles) {
+		pr_err("profiler %s needs %d file name%s: usage: profiler %s", argv[0], nfiles,
+		       nfiles > 1 ? "s" : "", synopsis);
+		return -EINVAL;
+	}
+	for (int i = 0; i < nfiles; i++)
+		files[i] = argv[optind + i];
+	set_verbose(s->verbose);
+	return 0;
+}
+
 int args_parse(const struct collector *col, int argc, char **argv, struct settings *s)
 {
 	size_t nlong = ARRAY_SIZE(common_longopts), ncol = 0;
 	struct option *longopts;
 	char shortopts[128];
 	int opt, err = 0, targets;
-	uint64_t v;
 
 	while (col->longopts && col->longopts[ncol].name)
 		ncol++;
@@ -168,19 +307,15 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 			}
 			break;
 		case 'f':
-			if (!writer_find(optarg)) {
-				pr_err("unknown format '%s': choose one of %s", optarg, writer_names());
-				err = -EINVAL;
-			}
-			s->format = optarg;
-			break;
 		case 'o':
-			if (s->noutputs >= MAX_OUTPUTS) {
-				pr_err("too many -o: at most %d outputs", MAX_OUTPUTS);
-				err = -EINVAL;
-				break;
-			}
-			s->outputs[s->noutputs++] = optarg;
+		case OPT_TOP:
+		case OPT_TITLE:
+		case OPT_INVERTED:
+		case OPT_WIDTH:
+		case OPT_MINWIDTH:
+		case 'v':
+		case 'q':
+			err = parse_output_opt(s, opt, optarg, NULL);
 			break;
 		case OPT_VALUE:
 			if (!has_word(col->value_names, optarg)) {
@@ -190,24 +325,11 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 			}
 			s->value = optarg;
 			break;
-		case OPT_TOP:
-			if (parse_u64(optarg, 1, 100000, &v)) {
-				pr_err("invalid --top '%s': give a number from 1 to 100000", optarg);
-				err = -EINVAL;
-			}
-			s->top = v;
-			break;
 		case OPT_NO_LEAF_FIX:
 			s->no_leaf_fix = true;
 			break;
 		case OPT_LINES:
 			s->lines = true;
-			break;
-		case 'v':
-			s->verbose++;
-			break;
-		case 'q':
-			s->quiet = true;
 			break;
 		case OPT_STATS:
 			s->stats = true;

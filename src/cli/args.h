@@ -2,6 +2,8 @@
 #ifndef PROFILER_ARGS_H
 #define PROFILER_ARGS_H
 
+#include <stdio.h>
+
 #include "cli/settings.h"
 #include "collectors/collector.h"
 
@@ -9,5 +11,14 @@
 int args_parse(const struct collector *col, int argc, char **argv, struct settings *s);
 void args_usage(const struct collector *col, FILE *f);
 void settings_free(struct settings *s);
+
+/*
+ * For tools that read saved profiles (profiler report, profiler diff):
+ * the output options and exactly nfiles file names into files.  formats:
+ * the -f choices, space separated.  Same returns as args_parse.
+ */
+int args_parse_tool(const char *synopsis, const char *summary, const char *formats, int argc,
+		    char **argv, struct settings *s, const char **files, int nfiles);
+void args_tool_usage(const char *synopsis, const char *summary, const char *formats, FILE *f);
 
 #endif /* PROFILER_ARGS_H */

@@ -27,6 +27,11 @@ struct settings {
 	bool lines;		/* --lines: file:line and inlined frames from DWARF */
 	bool no_leaf_fix;	/* --no-leaf-fix: frame-pointer stacks as the kernel walks them */
 	bool stats;		/* --stats: what profiling cost */
+	/* svg output: --title, --inverted, --width, --minwidth */
+	const char *title;
+	bool inverted;
+	int width;		/* 0: 1200 */
+	double minwidth;	/* pixels; 0: 0.1 */
 
 	/* profiler cpu */
 	int freq;		/* Hz */

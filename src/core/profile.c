@@ -135,6 +135,13 @@ uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
 	return profile_location_slot(p, kind, pid, addr, is_return, 0);
 }
 
+uint32_t profile_add_location(struct profile *p, const struct location *l)
+{
+	GROW(p->locs, p->locs_cap, p->nlocs + 1);
+	p->locs[p->nlocs] = *l;
+	return p->nlocs++;
+}
+
 void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
 		   uint32_t nips, bool first_is_ip)

@@ -163,6 +163,9 @@ uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
 uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
 			       uint64_t addr, bool is_return, uint8_t slot);
 
+/* A location read from a saved profile, appended as it is (not deduplicated). */
+uint32_t profile_add_location(struct profile *p, const struct location *l);
+
 /* Append raw stack addresses (leaf first) as locations to ids[*n]; the
  * first is the interrupted instruction when first_is_ip, the rest are
  * return addresses. */

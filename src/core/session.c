@@ -23,49 +23,6 @@
 #include "output/output.h"
 #include "util/util.h"
 
-struct output {
-	const char *path;	/* NULL: stdout */
-	const struct writer *w;
-	FILE *f;
-};
-
-/* Open every output before profiling: a bad -o must not cost a profile. */
-static int open_outputs(struct session *ss, struct output *outs, int *nouts)
-{
-	const struct settings *s = ss->set;
-	const char *fmt = s->format ? s->format : ss->col->default_format;
-	int n = 0;
-
-	if (!s->noutputs) {
-		outs[0] = (struct output){ NULL, writer_find(fmt), stdout };
-		*nouts = 1;
-		return 0;
-	}
-	for (int i = 0; i < s->noutputs; i++) {
-		const char *path = s->outputs[i];
-		const struct writer *w = NULL;
-
-		if (s->format)
-			w = writer_find(s->format);
-		else if (strcmp(path, "-"))
-			w = writer_for_path(path);
-		if (!w)
-			w = writer_find(fmt);
-		outs[n] = (struct output){ path, w, stdout };
-		if (strcmp(path, "-")) {
-			outs[n].f = fopen(path, "w");
-			if (!outs[n].f) {
-				pr_err("cannot write %s: %s", path, strerror(errno));
-				*nouts = n;
-				return -errno;
-			}
-		}
-		n++;
-	}
-	*nouts = n;
-	return 0;
-}
-
 static int check_targets(const struct settings *s)
 {
 	for (int i = 0; i < s->npids; i++)
@@ -279,26 +236,10 @@ static void end_child(struct session *ss)
 
 static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts)
 {
-	struct write_opts wo = { .type = p->default_type, .top = ss->set->top };
-	int err = 0;
+	struct write_opts wo;
 
-	if (ss->set->value) {
-		wo.type = profile_find_type(p, ss->set->value);
-		if (wo.type < 0)
-			wo.type = p->default_type;	/* checked against the collector's list earlier */
-	}
-	for (int i = 0; i < nouts; i++) {
-		int e = outs[i].w->write(p, &wo, outs[i].f);
-
-		if (!e && fflush(outs[i].f))
-			e = -errno;
-		if (e) {
-			pr_err("writing %s: %s", outs[i].path ? outs[i].path : "standard output",
-			       strerror(-e));
-			err = e;
-		}
-	}
-	return err;
+	write_opts_init(&wo, ss->set, p);
+	return outputs_write(p, &wo, outs, nouts);
 }
 
 static void print_summary(struct session *ss, struct profile *p)
@@ -354,7 +295,7 @@ int session_run(const struct collector *col, struct settings *set)
 	ss.filter_tids = set->ntids > 0;
 	ss.follow_forks = set->cmd != NULL;
 
-	if (open_outputs(&ss, outs, &nouts))
+	if (outputs_open(set, col->default_format, outs, &nouts))
 		goto out;
 
 	sigemptyset(&mask);
@@ -412,13 +353,7 @@ out:
 	ring_buffer__free(ss.rb);
 	symbolizer_free(ss.sym);
 	profile_free(p);
-	for (int i = 0; i < nouts; i++) {
-		if (outs[i].f && outs[i].f != stdout) {
-			fclose(outs[i].f);
-			if (rc)	/* leave no empty file behind a failed run */
-				unlink(outs[i].path);
-		}
-	}
+	outputs_close(outs, nouts, rc);	/* a failed run leaves no empty file */
 	if (sigfd >= 0)
 		close(sigfd);
 	if (stats_fd >= 0)

@@ -4,7 +4,9 @@
  * "comm;root;...;leaf VALUE", user frames then kernel frames, kernel
  * frames suffixed "_[k]" as stackcollapse-perf.pl --all writes them,
  * inlined ones "_[i]" as its --inline does; with --lines each frame ends
- * " [file.c:LINE]".
+ * " [file.c:LINE]".  A differential profile gets two columns,
+ * "stack BASE NEW", as difffolded.pl writes them (0 where a stack is
+ * absent on one side).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +17,7 @@
 
 struct line {
 	char *text;
-	int64_t value;
+	int64_t value, base;
 };
 
 static int cmp_line(const void *a, const void *b)
@@ -61,24 +63,31 @@ int write_folded(const struct profile *p, const struct write_opts *o, FILE *f)
 	size_t n = 0;
 
 	for (size_t s = 0; s < p->nsamples; s++) {
-		int64_t v = profile_value(p, s, o->type);
+		int64_t v = MAX(profile_value(p, s, o->type), 0);
+		int64_t b = o->diff ? MAX(profile_value(p, s, 0), 0) : 0;
 
-		if (v <= 0)
+		if (v <= 0 && b <= 0)
 			continue;
 		lines[n].text = stack_text(p, s);
 		if (!lines[n].text)
 			continue;
+		lines[n].base = b;
 		lines[n++].value = v;
 	}
 	/* Different addresses in the same functions fold into one line. */
 	qsort(lines, n, sizeof(*lines), cmp_line);
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
-		int64_t v = lines[i].value;
+		int64_t v = lines[i].value, b = lines[i].base;
 
-		while (j < n && !strcmp(lines[j].text, lines[i].text))
+		while (j < n && !strcmp(lines[j].text, lines[i].text)) {
+			b += lines[j].base;
 			v = profile_combine(p, o->type, v, lines[j++].value);
-		fprintf(f, "%s %lld\n", lines[i].text, (long long)v);
+		}
+		if (o->diff)
+			fprintf(f, "%s %lld %lld\n", lines[i].text, (long long)b, (long long)v);
+		else
+			fprintf(f, "%s %lld\n", lines[i].text, (long long)v);
 		i = j;
 	}
 	for (size_t i = 0; i < n; i++)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "output/output.h"
 #include "util/util.h"
@@ -8,6 +10,9 @@
 static const struct writer writers[] = {
 	{ "folded", ".folded .collapsed .stacks", "folded stacks for flamegraph.pl", write_folded },
 	{ "report", ".txt .report", "human-readable summary: top functions and stacks", write_report },
+	{ "svg", ".svg", "interactive flame graph for a browser", write_svg },
+	{ "pprof", ".pb.gz .pprof .pb", "gzipped profile.proto for go tool pprof", write_pprof },
+	{ "json", ".json", "stacks, frames and values as JSON (docs/formats.md)", write_json },
 };
 
 const struct writer *writer_find(const char *name)
@@ -39,7 +44,93 @@ const struct writer *writer_for_path(const char *path)
 
 const char *writer_names(void)
 {
-	return "folded, report";
+	return "folded, report, svg, pprof, json";
+}
+
+void write_opts_init(struct write_opts *o, const struct settings *s, const struct profile *p)
+{
+	*o = (struct write_opts){
+		.type = p->default_type,
+		.top = s->top ? s->top : 20,
+		.title = s->title,
+		.inverted = s->inverted,
+		.width = s->width ? s->width : 1200,
+		.minwidth = s->minwidth > 0 ? s->minwidth : 0.1,
+	};
+	if (s->value) {
+		int t = profile_find_type(p, s->value);
+
+		if (t >= 0)
+			o->type = t;	/* collectors check --value against their list earlier */
+	}
+}
+
+int outputs_open(const struct settings *s, const char *default_fmt, struct output *outs,
+		 int *nouts)
+{
+	const char *fmt = s->format ? s->format : default_fmt;
+	int n = 0;
+
+	if (!s->noutputs) {
+		outs[0] = (struct output){ NULL, writer_find(fmt), stdout };
+		*nouts = 1;
+		return 0;
+	}
+	for (int i = 0; i < s->noutputs; i++) {
+		const char *path = s->outputs[i];
+		const struct writer *w = NULL;
+
+		if (s->format)
+			w = writer_find(s->format);
+		else if (strcmp(path, "-"))
+			w = writer_for_path(path);
+		if (!w)
+			w = writer_find(fmt);
+		outs[n] = (struct output){ path, w, stdout };
+		if (strcmp(path, "-")) {
+			outs[n].f = fopen(path, "w");
+			if (!outs[n].f) {
+				int err = -errno;
+
+				pr_err("cannot write %s: %s", path, strerror(errno));
+				*nouts = n;
+				return err;
+			}
+		}
+		n++;
+	}
+	*nouts = n;
+	return 0;
+}
+
+int outputs_write(const struct profile *p, const struct write_opts *o, struct output *outs,
+		  int nouts)
+{
+	int err = 0;
+
+	for (int i = 0; i < nouts; i++) {
+		int e = outs[i].w->write(p, o, outs[i].f);
+
+		if (!e && fflush(outs[i].f))
+			e = -errno;
+		if (e) {
+			pr_err("writing %s: %s", outs[i].path ? outs[i].path : "standard output",
+			       strerror(-e));
+			err = e;
+		}
+	}
+	return err;
+}
+
+void outputs_close(struct output *outs, int nouts, bool failed)
+{
+	for (int i = 0; i < nouts; i++) {
+		if (outs[i].f && outs[i].f != stdout) {
+			fclose(outs[i].f);
+			if (failed)
+				unlink(outs[i].path);
+		}
+	}
 }
 
 const char *fmt_value(char *buf, size_t size, const char *unit, double v)

@@ -8,11 +8,23 @@
 
 #include <stdio.h>
 
+#include "cli/settings.h"
 #include "core/profile.h"
 
 struct write_opts {
 	int type;		/* which sample type to weigh by */
 	int top;		/* report: rows per table */
+	/* svg */
+	const char *title;	/* NULL: from the profile */
+	bool inverted;		/* icicle: roots at the top */
+	int width;		/* pixels */
+	double minwidth;	/* pixels: narrower frames are merged */
+	/*
+	 * A differential profile: type 0 is the base, type 1 the new profile
+	 * (o->type).  folded writes both columns, svg colours by the change,
+	 * report lists what grew and shrank.
+	 */
+	bool diff;
 };
 
 struct writer {
@@ -35,5 +47,30 @@ void fput_frame(FILE *f, const char *name);
 
 int write_folded(const struct profile *p, const struct write_opts *o, FILE *f);
 int write_report(const struct profile *p, const struct write_opts *o, FILE *f);
+int write_svg(const struct profile *p, const struct write_opts *o, FILE *f);
+int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f);
+int write_json(const struct profile *p, const struct write_opts *o, FILE *f);
+/* The diff report: functions whose share grew and shrank most. */
+int write_diff_report(const struct profile *p, const struct write_opts *o, FILE *f);
+
+/* Write options from the command line, for profile p. */
+void write_opts_init(struct write_opts *o, const struct settings *s, const struct profile *p);
+
+/*
+ * The -o files of a run (or standard output), with the writer each gets:
+ * -f, else the file name's ending, else default_fmt.  Opened before a
+ * profile is taken, so that a bad path fails at once.
+ */
+struct output {
+	const char *path;	/* NULL: stdout */
+	const struct writer *w;
+	FILE *f;
+};
+int outputs_open(const struct settings *s, const char *default_fmt, struct output *outs,
+		 int *nouts);
+int outputs_write(const struct profile *p, const struct write_opts *o, struct output *outs,
+		  int nouts);
+/* Close them; failed: remove the files, leaving no empty file behind. */
+void outputs_close(struct output *outs, int nouts, bool failed);
 
 #endif /* PROFILER_OUTPUT_H */

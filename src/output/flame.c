@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/flame.h"
+#include "util/idxmap.h"
+#include "util/util.h"
+
+struct build {
+	struct flame *fl;
+	struct idxmap index;
+	uint32_t parent;
+	const char *name;
+	uint8_t kind;
+};
+
+static bool node_eq(const void *ctx, uint32_t idx)
+{
+	const struct build *b = ctx;
+	const struct flame_node *n = &b->fl->nodes[idx];
+
+	return n->parent == b->parent && n->name == b->name && n->kind == b->kind;
+}
+
+static uint32_t child(struct build *b, uint32_t parent, const char *name, uint8_t kind)
+{
+	struct flame *fl = b->fl;
+	uint64_t h = hash_u64(((uint64_t)parent << 8 | kind) ^ hash_u64((uintptr_t)name));
+	int64_t i;
+
+	b->parent = parent;
+	b->name = name;
+	b->kind = kind;
+	i = idxmap_find(&b->index, h, node_eq, b);
+	if (i >= 0)
+		return i;
+	GROW(fl->nodes, fl->cap, fl->n + 1);
+	fl->nodes[fl->n] = (struct flame_node){
+		.name = name,
+		.parent = parent,
+		.depth = fl->nodes[parent].depth + 1,
+		.kind = kind,
+	};
+	if (fl->nodes[fl->n].depth > fl->max_depth)
+		fl->max_depth = fl->nodes[fl->n].depth;
+	idxmap_insert(&b->index, h, fl->n);
+	return fl->n++;
+}
+
+static int cmp_kid(const void *a, const void *b, void *arg)
+{
+	const struct flame *fl = arg;
+	const struct flame_node *x = &fl->nodes[*(const uint32_t *)a];
+	const struct flame_node *y = &fl->nodes[*(const uint32_t *)b];
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->kind - y->kind;
+}
+
+void flame_build(struct flame *fl, const struct profile *p, int type, int type2)
+{
+	struct build b = { .fl = fl };
+	uint32_t *fill;
+
+	*fl = (struct flame){};
+	GROW(fl->nodes, fl->cap, 1);
+	fl->nodes[0] = (struct flame_node){ .name = "all", .kind = FLAME_PROCESS };
+	fl->n = 1;
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const struct sample *smp = &p->samples[s];
+		const uint32_t *fr = profile_sample_frames(p, s);
+		int64_t v0 = profile_value(p, s, type);
+		int64_t v1 = type2 >= 0 ? profile_value(p, s, type2) : 0;
+		uint32_t n = 0;
+
+		if (v0 <= 0 && v1 <= 0)
+			continue;
+		v0 = MAX(v0, 0);
+		v1 = MAX(v1, 0);
+		fl->nodes[0].value[0] += v0;
+		fl->nodes[0].value[1] += v1;
+		n = child(&b, 0, smp->comm, FLAME_PROCESS);
+		fl->nodes[n].value[0] += v0;
+		fl->nodes[n].value[1] += v1;
+		for (uint32_t i = smp->nframes; i-- > 0;) {
+			const struct location *l = &p->locs[fr[i]];
+
+			n = child(&b, n, l->name, l->kind);
+			fl->nodes[n].value[0] += v0;
+			fl->nodes[n].value[1] += v1;
+		}
+	}
+	idxmap_free(&b.index);
+
+	/* children lists: count, offsets, fill, then sort each by name */
+	for (size_t i = 1; i < fl->n; i++)
+		fl->nodes[fl->nodes[i].parent].nkids++;
+	for (size_t i = 0, off = 0; i < fl->n; i++) {
+		fl->nodes[i].kids = off;
+		off += fl->nodes[i].nkids;
+	}
+	fl->kids = xcalloc(fl->n, sizeof(*fl->kids));
+	fill = xcalloc(fl->n, sizeof(*fill));
+	for (size_t i = 1; i < fl->n; i++) {
+		struct flame_node *par = &fl->nodes[fl->nodes[i].parent];
+
+		fl->kids[par->kids + fill[fl->nodes[i].parent]++] = i;
+	}
+	free(fill);
+	for (size_t i = 0; i < fl->n; i++)
+		if (fl->nodes[i].nkids > 1)
+			qsort_r(fl->kids + fl->nodes[i].kids, fl->nodes[i].nkids, sizeof(uint32_t),
+				cmp_kid, fl);
+}
+
+void flame_free(struct flame *fl)
+{
+	free(fl->nodes);
+	free(fl->kids);
+	*fl = (struct flame){};
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A profile as a tree of frames by name, the shape of a flame graph:
+ * the root is everything, its children are process names, below them the
+ * frames from the outermost caller to the leaf.  Children are sorted by
+ * name.  Each node carries the inclusive value of two sample types (the
+ * second used by differential graphs).
+ */
+#ifndef PROFILER_FLAME_H
+#define PROFILER_FLAME_H
+
+#include "core/profile.h"
+
+#define FLAME_PROCESS 0xff	/* kind of the process-name nodes */
+
+struct flame_node {
+	const char *name;	/* interned in the profile */
+	uint32_t parent;
+	uint32_t kids;		/* into flame.kids */
+	uint32_t nkids;
+	uint16_t depth;		/* root 0, process 1, ... */
+	uint8_t kind;		/* enum frame_kind or FLAME_PROCESS */
+	int64_t value[2];
+};
+
+struct flame {
+	struct flame_node *nodes;	/* [0] is the root */
+	size_t n, cap;
+	uint32_t *kids;
+	uint16_t max_depth;
+};
+
+/* Weigh by type (and type2 into value[1], or -1); samples with both <= 0 are left out. */
+void flame_build(struct flame *fl, const struct profile *p, int type, int type2);
+void flame_free(struct flame *fl);
+
+#endif /* PROFILER_FLAME_H */

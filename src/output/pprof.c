@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pprof's profile.proto, gzip-compressed, as `go tool pprof` reads it:
+ * every sample type with its unit (multi-value profiles keep them all),
+ * period, time, duration, one mapping per module with its build-id, one
+ * function per (name, file), one location per profile location, and
+ * labels pid, tid and comm.  Losses go into comments.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "output/output.h"
+#include "util/idxmap.h"
+#include "util/protobuf.h"
+#include "util/util.h"
+
+/* profile.proto field numbers */
+enum {
+	PROF_SAMPLE_TYPE = 1, PROF_SAMPLE, PROF_MAPPING, PROF_LOCATION, PROF_FUNCTION,
+	PROF_STRING_TABLE, PROF_TIME_NANOS = 9, PROF_DURATION_NANOS, PROF_PERIOD_TYPE,
+	PROF_PERIOD, PROF_COMMENT, PROF_DEFAULT_SAMPLE_TYPE,
+};
+
+/* A table of distinct keys (strings, or tuples of string ids) to ids from 1. */
+struct id_table {
+	const char **strs;	/* strings: id - 0; tuples: unused */
+	uint64_t *keys;		/* tuples: 3 words per id */
+	size_t n, cap, kcap;
+	struct idxmap index;
+	const char *want;
+	const uint64_t *want_key;
+};
+
+static bool str_eq(const void *ctx, uint32_t idx)
+{
+	const struct id_table *t = ctx;
+
+	return !strcmp(t->strs[idx], t->want);
+}
+
+/* The string table: index 0 is "". */
+static int64_t str_id(struct id_table *t, const char *s)
+{
+	uint64_t h;
+	int64_t i;
+
+	if (!s)
+		s = "";
+	h = hash_bytes(s, strlen(s), 1);
+	t->want = s;
+	i = idxmap_find(&t->index, h, str_eq, t);
+	if (i >= 0)
+		return i;
+	GROW(t->strs, t->cap, t->n + 1);
+	t->strs[t->n] = s;
+	idxmap_insert(&t->index, h, t->n);
+	return t->n++;
+}
+
+static bool key_eq(const void *ctx, uint32_t idx)
+{
+	const struct id_table *t = ctx;
+
+	return !memcmp(t->keys + 3 * idx, t->want_key, 3 * sizeof(uint64_t));
+}
+
+/* The id (from 1) of a tuple; *is_new when it was just added. */
+static uint64_t key_id(struct id_table *t, uint64_t a, uint64_t b, uint64_t c, bool *is_new)
+{
+	uint64_t k[3] = { a, b, c };
+	uint64_t h = hash_bytes(k, sizeof(k), 2);
+	int64_t i;
+
+	t->want_key = k;
+	i = idxmap_find(&t->index, h, key_eq, t);
+	*is_new = i < 0;
+	if (i >= 0)
+		return i + 1;
+	GROW(t->keys, t->kcap, 3 * (t->n + 1));
+	memcpy(t->keys + 3 * t->n, k, sizeof(k));
+	idxmap_insert(&t->index, h, t->n);
+	return ++t->n;
+}
+
+static void table_free(struct id_table *t)
+{
+	free(t->strs);
+	free(t->keys);
+	idxmap_free(&t->index);
+}
+
+static void value_type(struct pb_buf *out, struct pb_buf *tmp, uint32_t field,
+		       struct id_table *strs, const char *type, const char *unit)
+{
+	pb_reset(tmp);
+	pb_uint(tmp, 1, str_id(strs, type));
+	pb_uint(tmp, 2, str_id(strs, unit));
+	pb_message(out, field, tmp);
+}
+
+static void label(struct pb_buf *out, struct pb_buf *tmp, struct id_table *strs, const char *key,
+		  const char *str, int64_t num)
+{
+	pb_reset(tmp);
+	pb_uint(tmp, 1, str_id(strs, key));
+	if (str)
+		pb_uint(tmp, 2, str_id(strs, str));
+	else
+		pb_uint(tmp, 3, (uint64_t)num);
+	pb_message(out, 3, tmp);
+}
+
+static int gzip_to(FILE *f, const struct pb_buf *b)
+{
+	z_stream z = {};
+	unsigned char chunk[65536];
+	int zr, err = 0;
+
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	z.next_in = b->data;
+	z.avail_in = b->len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = deflate(&z, Z_FINISH);
+		if (zr == Z_STREAM_ERROR) {
+			err = -EIO;
+			break;
+		}
+		if (fwrite(chunk, 1, sizeof(chunk) - z.avail_out, f) != sizeof(chunk) - z.avail_out) {
+			err = -EIO;
+			break;
+		}
+	} while (zr != Z_STREAM_END);
+	deflateEnd(&z);
+	return err;
+}
+
+/* Mappings, functions and the locations the samples use. */
+static void write_locations(const struct profile *p, struct pb_buf *out, struct pb_buf *tmp,
+			    struct pb_buf *line, struct id_table *strs)
+{
+	struct id_table maps = {}, funcs = {};
+	bool *used = xcalloc(p->nlocs + 1, sizeof(*used));
+	bool is_new;
+
+	for (size_t i = 0; i < p->nframes; i++)
+		used[p->frames[i]] = true;
+	/* user modules first: pprof calls the first mapping the main binary */
+	for (size_t k = 0; k < 2 * p->nlocs; k++) {
+		size_t i = k % p->nlocs;
+		const struct location *l = &p->locs[i];
+		int64_t mod, bid, name, file;
+		uint64_t map_id, fn_id;
+
+		if (!used[i] || (l->kind == FRAME_KERNEL) != (k >= p->nlocs))
+			continue;
+		mod = str_id(strs, l->module ? l->module : "[unknown]");
+		bid = str_id(strs, l->build_id);
+		name = str_id(strs, l->name ? l->name : "[unknown]");
+		file = str_id(strs, l->file);
+		map_id = key_id(&maps, mod, bid, 0, &is_new);
+		if (is_new) {
+			pb_reset(tmp);
+			pb_uint(tmp, 1, map_id);
+			pb_uint(tmp, 5, mod);
+			if (bid)
+				pb_uint(tmp, 6, bid);
+			pb_uint(tmp, 7, 1);	/* has_functions */
+			pb_uint(tmp, 8, file != 0);
+			pb_uint(tmp, 9, l->line != 0);
+			pb_message(out, PROF_MAPPING, tmp);
+		}
+		fn_id = key_id(&funcs, name, file, 0, &is_new);
+		if (is_new) {
+			pb_reset(tmp);
+			pb_uint(tmp, 1, fn_id);
+			pb_uint(tmp, 2, name);
+			pb_uint(tmp, 3, name);
+			if (file)
+				pb_uint(tmp, 4, file);
+			pb_message(out, PROF_FUNCTION, tmp);
+		}
+		pb_reset(line);
+		pb_uint(line, 1, fn_id);
+		if (l->line)
+			pb_uint(line, 2, l->line);
+		pb_reset(tmp);
+		pb_uint(tmp, 1, i + 1);
+		pb_uint(tmp, 2, map_id);
+		pb_uint(tmp, 3, l->kind == FRAME_KERNEL || !l->module_addr ? l->addr : l->module_addr);
+		pb_message(tmp, 4, line);
+		pb_message(out, PROF_LOCATION, tmp);
+	}
+	free(used);
+	table_free(&maps);
+	table_free(&funcs);
+}
+
+int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
+{
+	struct pb_buf out = {}, tmp = {}, sub = {}, packed = {};
+	struct id_table strs = {};
+	char **losses = xcalloc(p->nlosses + 1, sizeof(*losses));
+	int err;
+
+	str_id(&strs, "");
+	for (int t = 0; t < p->ntypes; t++)
+		value_type(&out, &tmp, PROF_SAMPLE_TYPE, &strs, p->types[t].name, p->types[t].unit);
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const struct sample *smp = &p->samples[s];
+		const uint32_t *fr = profile_sample_frames(p, s);
+
+		pb_reset(&tmp);
+		pb_reset(&packed);
+		for (uint32_t i = 0; i < smp->nframes; i++)
+			pb_varint(&packed, fr[i] + 1);	/* leaf first, as pprof wants */
+		pb_message(&tmp, 1, &packed);
+		pb_reset(&packed);
+		for (int t = 0; t < p->ntypes; t++)
+			pb_varint(&packed, (uint64_t)profile_value(p, s, t));
+		pb_message(&tmp, 2, &packed);
+		label(&tmp, &sub, &strs, "pid", NULL, smp->pid);
+		if (smp->tid)
+			label(&tmp, &sub, &strs, "tid", NULL, smp->tid);
+		if (smp->comm && *smp->comm)
+			label(&tmp, &sub, &strs, "comm", smp->comm, 0);
+		pb_message(&out, PROF_SAMPLE, &tmp);
+	}
+	write_locations(p, &out, &tmp, &sub, &strs);
+	if (p->start_time_ns)
+		pb_uint(&out, PROF_TIME_NANOS, p->start_time_ns);
+	if (p->duration_ns)
+		pb_uint(&out, PROF_DURATION_NANOS, p->duration_ns);
+	if (p->period_type.name && *p->period_type.name)
+		value_type(&out, &tmp, PROF_PERIOD_TYPE, &strs, p->period_type.name,
+			   p->period_type.unit);
+	if (p->period)
+		pb_uint(&out, PROF_PERIOD, (uint64_t)p->period);
+	if (p->event)
+		pb_uint(&out, PROF_COMMENT, str_id(&strs, p->event));
+	for (size_t i = 0; i < p->nlosses; i++) {
+		const struct loss *l = &p->losses[i];
+
+		if (asprintf(&losses[i], "lost: %llu %s%s%s", (unsigned long long)l->count, l->what,
+			     l->hint ? ": " : "", l->hint ? l->hint : "") < 0)
+			losses[i] = xstrdup("lost: some samples");
+		pb_uint(&out, PROF_COMMENT, str_id(&strs, losses[i]));
+	}
+	if (p->ntypes)
+		pb_uint(&out, PROF_DEFAULT_SAMPLE_TYPE, str_id(&strs, p->types[o->type].name));
+	for (size_t i = 0; i < strs.n; i++)
+		pb_string(&out, PROF_STRING_TABLE, strs.strs[i]);
+	err = gzip_to(f, &out);
+	pb_free(&out);
+	pb_free(&tmp);
+	pb_free(&sub);
+	pb_free(&packed);
+	table_free(&strs);
+	for (size_t i = 0; i < p->nlosses; i++)
+		free(losses[i]);
+	free(losses);
+	return err ? err : ferror(f) ? -EIO : 0;
+}
