@@ -385,6 +385,18 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 	return 0;
 }
 
+int parse_max_stacks(struct settings *s, const char *arg)
+{
+	uint64_t v;
+
+	if (parse_u64(arg, 1024, 1 << 24, &v)) {
+		pr_err("invalid --max-stacks '%s': give a number from 1024 to 16777216", arg);
+		return -EINVAL;
+	}
+	s->max_stacks = v;
+	return 0;
+}
+
 void settings_free(struct settings *s)
 {
 	free(s->pids);

@@ -11,6 +11,8 @@
 int args_parse(const struct collector *col, int argc, char **argv, struct settings *s);
 void args_usage(const struct collector *col, FILE *f);
 void settings_free(struct settings *s);
+/* --max-stacks N, shared by the collectors that keep stacks in the kernel. */
+int parse_max_stacks(struct settings *s, const char *arg);
 
 /*
  * For tools that read saved profiles (profiler report, profiler diff):

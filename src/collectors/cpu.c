@@ -12,6 +12,7 @@
 
 #include "cpu.h"
 #include "cpu.skel.h"
+#include "cli/args.h"
 #include "collectors/collector.h"
 #include "core/preflight.h"
 #include "core/session.h"
@@ -95,12 +96,7 @@ static int cpu_parse(struct settings *s, int opt, const char *arg)
 		s->idle = true;
 		return 0;
 	case 1002:
-		if (parse_u64(arg, 1024, 1 << 24, &v)) {
-			pr_err("invalid --max-stacks '%s': give a number from 1024 to 16777216", arg);
-			return -EINVAL;
-		}
-		s->max_stacks = v;
-		return 0;
+		return parse_max_stacks(s, arg);
 	}
 	return -EINVAL;
 }

@@ -185,23 +185,16 @@ static int io_start(struct session *ss)
 	skel = st->skel;
 	session_add_object(ss, skel->obj);
 
-	err = session_fill_targets(ss, skel->maps.targets);
+	err = session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
+				     skel->progs.follow_fork, &skel->links.follow_fork,
+				     skel->progs.proc_exec, &skel->links.proc_exec);
 	if (err)
-		return bpf_explain("filling the target map", err);
-	err = session_watch_procs(ss, skel->maps.proc_events);
-	if (err)
-		return bpf_explain("opening the ring buffer", err);
+		return err;
 	if (s->slow_ms > 0) {
 		err = ring_buffer__add(ss->rb, bpf_map__fd(skel->maps.slow_events), on_slow, st);
 		if (err)
 			return bpf_explain("opening the slow-request ring buffer", err);
 	}
-	if (ss->follow_forks &&
-	    !(skel->links.follow_fork = bpf_program__attach(skel->progs.follow_fork)))
-		return bpf_explain("attaching sched_process_fork", -errno);
-	skel->links.proc_exec = bpf_program__attach(skel->progs.proc_exec);
-	if (!skel->links.proc_exec)
-		return bpf_explain("attaching sched_process_exec", -errno);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	st->mono_to_real = (real.tv_sec - mono.tv_sec) * 1000000000LL + real.tv_nsec - mono.tv_nsec;

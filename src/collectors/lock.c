@@ -16,6 +16,7 @@
 
 #include "lock.h"
 #include "lock.skel.h"
+#include "cli/args.h"
 #include "collectors/collector.h"
 #include "core/session.h"
 #include "symbol/elf_objects.h"
@@ -55,7 +56,6 @@ static const struct option lock_longopts[] = {
 static int lock_parse(struct settings *s, int opt, const char *arg)
 {
 	static const char *const by[] = { "lock", "stack", "task" };
-	uint64_t v;
 
 	switch (opt) {
 	case 'K':
@@ -73,12 +73,7 @@ static int lock_parse(struct settings *s, int opt, const char *arg)
 		pr_err("invalid --by '%s': choose lock, stack or task", arg);
 		return -EINVAL;
 	case 1102:
-		if (parse_u64(arg, 1024, 1 << 24, &v)) {
-			pr_err("invalid --max-stacks '%s': give a number from 1024 to 16777216", arg);
-			return -EINVAL;
-		}
-		s->max_stacks = v;
-		return 0;
+		return parse_max_stacks(s, arg);
 	case 1103:
 		s->lock_raw_tp = true;
 		return 0;
@@ -218,21 +213,14 @@ static int lock_start(struct session *ss)
 		return bpf_explain("loading the BPF programs", err);
 	skel = st->skel;
 	session_add_object(ss, skel->obj);
-	err = session_fill_targets(ss, skel->maps.targets);
+	err = session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
+				     skel->progs.follow_fork, &skel->links.follow_fork,
+				     skel->progs.proc_exec, &skel->links.proc_exec);
 	if (err)
-		return bpf_explain("filling the target map", err);
-	err = session_watch_procs(ss, skel->maps.proc_events);
-	if (err)
-		return bpf_explain("opening the ring buffer", err);
+		return err;
 	err = ring_buffer__add(ss->rb, bpf_map__fd(skel->maps.lock_events), on_lock_event, st);
 	if (err)
 		return bpf_explain("opening the lock ring buffer", err);
-	if (ss->follow_forks &&
-	    !(skel->links.follow_fork = bpf_program__attach(skel->progs.follow_fork)))
-		return bpf_explain("attaching sched_process_fork", -errno);
-	skel->links.proc_exec = bpf_program__attach(skel->progs.proc_exec);
-	if (!skel->links.proc_exec)
-		return bpf_explain("attaching sched_process_exec", -errno);
 	if ((err = attach(st, skel->progs.lock_begin_btf, "attaching lock:contention_begin")) ||
 	    (err = attach(st, skel->progs.lock_end_btf, "attaching lock:contention_end")) ||
 	    (err = attach(st, skel->progs.lock_begin_raw, "attaching lock:contention_begin")) ||

@@ -16,6 +16,7 @@
 
 #include "offcpu.h"
 #include "offcpu.skel.h"
+#include "cli/args.h"
 #include "collectors/collector.h"
 #include "core/session.h"
 #include "util/util.h"
@@ -64,12 +65,7 @@ static int offcpu_parse(struct settings *s, int opt, const char *arg)
 			s->max_block_us = v;
 		return 0;
 	case OPT_MAX_STACKS:
-		if (parse_u64(arg, 1024, 1 << 24, &v)) {
-			pr_err("invalid --max-stacks '%s': give a number from 1024 to 16777216", arg);
-			return -EINVAL;
-		}
-		s->max_stacks = v;
-		return 0;
+		return parse_max_stacks(s, arg);
 	}
 	return -EINVAL;
 }
