@@ -94,7 +94,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(patsubst src/%.c,$(ASAN_OBJ)/%.o,$(LIB_SRCS))
 
 $(BUILD)/workloads/%: tests/workloads/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WORKLOAD_CFLAGS) $< -o $@
+	$(CC) $(WORKLOAD_CFLAGS) $< -o $@ -ldl
+
+# Libraries the workloads load
+WORKLOADS += $(BUILD)/workloads/libspin.so
+$(BUILD)/workloads/libspin.so: tests/workloads/lib/libspin.c
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) -fPIC -shared $< -o $@
 
 # ELF fixtures for the symbol-lookup unit tests: PIE, non-PIE, shared, stripped.
 FIXTURES := $(BUILD)/fixtures/sym-pie $(BUILD)/fixtures/sym-nopie \

@@ -152,7 +152,7 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	__u32 slot = user ? 0 : 1;
 	struct stack_frames *buf;
 	long len;
-	int i, nr;
+	int nr;
 
 	buf = bpf_map_lookup_elem(&stack_buf, &slot);
 	if (!buf)
@@ -171,13 +171,18 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	if (user && leaf_fix && nr < MAX_STACK_DEPTH) {
 		__u64 ra = leaf_return_candidate(nr > 1 ? buf->ips[1] : 0);
 
+		/* appended, not inserted: a loop to shift the frames would cost
+		 * the verifier more than the whole rest of the program; user
+		 * space puts it back after the interrupted frame */
 		if (ra) {
-			/* make room at ips[1]: the walk's frames move one outward */
-			for (i = MAX_STACK_DEPTH - 1; i >= 2; i--)
-				if (i <= nr)
-					buf->ips[i] = buf->ips[i - 1];
-			buf->ips[1] = ra;
-			nr++;
+			int at = nr;
+
+			/* checked again here, where the verifier can see it */
+			barrier_var(at);
+			if (at >= 0 && at < MAX_STACK_DEPTH) {
+				buf->ips[at] = ra;
+				nr = at + 1;
+			}
 		}
 	}
 

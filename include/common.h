@@ -22,7 +22,8 @@
 /*
  * A user frame the unwinder cannot see: the return address of a function
  * that has no frame of its own (a leaf, a libc syscall wrapper), read from
- * the user stack near its stack pointer.  It travels as ips[1] with the top
+ * the user stack near its stack pointer.  It travels as the last frame of
+ * the user stack (user space moves it to just after the first) with the top
  * bit set and the word's index above the stack pointer in bits 56-58; user
  * space keeps it only when the function's CFI says the return address is
  * exactly there.

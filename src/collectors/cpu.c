@@ -144,7 +144,7 @@ static int cpu_start(struct session *ss)
 	session_add_object(ss, skel->obj);
 
 	skel->rodata->filter_pids = ss->filter_pids;
-	skel->rodata->leaf_fix = !ss->set->no_leaf_fix;
+	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->include_idle = s->idle;
 	skel->rodata->user_stacks = !s->kernel_only;

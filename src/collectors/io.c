@@ -116,7 +116,7 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 	st->skel = skel;
 	st->raw_tp = raw;
 	skel->rodata->filter_pids = ss->filter_pids;
-	skel->rodata->leaf_fix = !ss->set->no_leaf_fix;
+	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_dev = st->dev;
 	skel->rodata->queued = s->queued;

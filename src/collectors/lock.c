@@ -158,7 +158,7 @@ static int open_and_load(struct session *ss, struct lock_state *st, bool raw_tp)
 		return -errno;
 	st->skel = skel;
 	skel->rodata->filter_pids = ss->filter_pids;
-	skel->rodata->leaf_fix = !ss->set->no_leaf_fix;
+	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->futex_nr = SYS_futex;
 	bpf_map__set_max_entries(skel->maps.waits, s->max_stacks ? s->max_stacks :

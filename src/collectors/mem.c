@@ -360,6 +360,7 @@ static int mem_start(struct session *ss)
 	session_add_object(ss, skel->obj);
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->sample_every = st->mode == MODE_FAULTS ? 1 : s->mem_sample_every;
 	bpf_map__set_max_entries(skel->maps.live, s->mem_max_live);
 	bpf_map__set_max_entries(skel->maps.stacks, 1 << 18);

@@ -28,6 +28,20 @@ void bpf_setup_logging(int verbose)
 	(void)verbose;
 }
 
+bool session_leaf_fix(struct session *ss)
+{
+	if (!ss->leaf_fix) {
+		bool ok = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_find_vma, NULL) > 0 &&
+			  libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_task_pt_regs, NULL) > 0;
+
+		if (!ok && !ss->set->no_leaf_fix)
+			pr_debug("no bpf_find_vma/bpf_task_pt_regs in this kernel: "
+				 "callers of frameless functions are not recovered");
+		ss->leaf_fix = ok && !ss->set->no_leaf_fix ? 1 : -1;
+	}
+	return ss->leaf_fix > 0;
+}
+
 void session_add_object(struct session *ss, struct bpf_object *obj)
 {
 	if (ss->nobjs < (int)ARRAY_SIZE(ss->objs))

@@ -146,17 +146,19 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
 		   uint32_t nips, bool first_is_ip)
 {
-	for (uint32_t i = 0; i < nips && *n < max; i++) {
-		uint64_t a = ips[i];
-		uint8_t slot = 0;
+	uint64_t cand = 0;
+	uint32_t len = 0;
 
-		if (!a)
-			break;
-		if (i == 1 && kind != FRAME_KERNEL && (a & LEAF_RA_MARK)) {
-			slot = ((a & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1;
-			a &= LEAF_RA_ADDR_MASK;
-		}
-		ids[(*n)++] = profile_location_slot(p, kind, pid, a, !(i == 0 && first_is_ip), slot);
+	while (len < nips && ips[len])
+		len++;
+	/* a return-address candidate comes last; it belongs after the first frame */
+	if (kind != FRAME_KERNEL && len >= 2 && (ips[len - 1] & LEAF_RA_MARK))
+		cand = ips[--len];
+	for (uint32_t i = 0; i < len && *n < max; i++) {
+		ids[(*n)++] = profile_location(p, kind, pid, ips[i], !(i == 0 && first_is_ip));
+		if (i == 0 && cand && *n < max)
+			ids[(*n)++] = profile_location_slot(p, kind, pid, cand & LEAF_RA_ADDR_MASK, true,
+							    ((cand & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1);
 	}
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "core/mmap_watch.h"
 #include "core/preflight.h"
 #include "core/session.h"
 #include "core/stats.h"
@@ -163,10 +164,11 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 	uint64_t next_check = 0, next_report = ss->interval_ns ? ss->start_ns + ss->interval_ns : 0;
 
 	for (;;) {
-		struct pollfd fds[2] = {
+		struct pollfd fds[2 + 64] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
 		};
+		int nfds = 2 + mmap_watch_pollfds(ss->mw, fds + 2, 64);
 		uint64_t now = now_ns();
 		int timeout = 250;
 
@@ -185,8 +187,14 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			}
 			timeout = MIN(timeout, (int)((next_report - now + 999999) / 1000000));
 		}
-		if (poll(fds, 2, timeout) < 0 && errno != EINTR)
+		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
 			return;
+		/* mappings first: a new process's announcement may follow its mmap */
+		for (int i = 2; i < nfds; i++)
+			if (fds[i].revents) {
+				mmap_watch_consume(ss->mw);
+				break;
+			}
 		if (fds[1].revents)
 			ring_buffer__consume(ss->rb);
 		if (fds[0].revents) {
@@ -320,6 +328,7 @@ int session_run(const struct collector *col, struct settings *set)
 		stats_fd = stats_enable();
 	if (col->start(&ss))
 		goto out;
+	ss.mw = mmap_watch_open(ss.cpus, ss.ncpus, ss.sym);
 	symbolizer_preload(ss.sym);
 	ss.start_ns = now_ns();
 	if (ss.child && release_child(&ss))
@@ -331,6 +340,7 @@ int session_run(const struct collector *col, struct settings *set)
 	wait_for_end(&ss, sigfd, outs, nouts, &from_ns);
 	col->stop(&ss);
 	ss.stop_ns = now_ns();
+	mmap_watch_consume(ss.mw);
 	if (ss.rb)
 		ring_buffer__consume(ss.rb);
 	if (ss.first_event_ns)
@@ -351,6 +361,7 @@ out:
 		waitpid(ss.child, NULL, 0);
 	col->destroy(&ss);
 	ring_buffer__free(ss.rb);
+	mmap_watch_close(ss.mw);
 	symbolizer_free(ss.sym);
 	profile_free(p);
 	outputs_close(outs, nouts, rc);	/* a failed run leaves no empty file */

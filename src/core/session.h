@@ -30,11 +30,13 @@ struct session {
 	int nobjs;
 	struct symbolizer *sym;
 	struct ring_buffer *rb;		/* new-process announcements */
+	struct mmap_watch *mw;		/* mappings made while profiling */
 
 	/* derived from the settings for the BPF side */
 	bool filter_pids;		/* targets map holds processes */
 	bool filter_tids;		/* targets map holds threads */
 	bool follow_forks;		/* children of targets join them */
+	int leaf_fix;			/* 0 unknown, 1 on, -1 off: see session_leaf_fix */
 
 	pid_t child;			/* -- CMD, or 0 */
 	int child_go;			/* write end: releases the child */
@@ -63,6 +65,10 @@ int session_run(const struct collector *col, struct settings *set);
 
 /* Route libbpf's messages to -v. */
 void bpf_setup_logging(int verbose);
+/* Whether stack_capture may recover frameless callers (bpf/stacks.bpf.h):
+ * not with --no-leaf-fix, nor on kernels without bpf_find_vma (5.17) and
+ * bpf_task_pt_regs (5.15), whose verifier would refuse the program. */
+bool session_leaf_fix(struct session *ss);
 /* Count a loaded BPF object in --stats. */
 void session_add_object(struct session *ss, struct bpf_object *obj);
 /* Turn a failed load/attach into a one-line message that names the fix. */

@@ -293,10 +293,37 @@ static int cmp_map(const void *a, const void *b)
 
 /* Read the mappings again; keep the old ones the new ones do not cover, so
  * that addresses sampled before an exec or a dlclose still resolve. */
+/* Put new mappings (files opened) in place of what they overlap; keep the
+ * old ones they do not cover, so that addresses sampled before an exec or
+ * a dlclose still resolve.  Takes maps. */
+static void merge_maps(struct sym_proc *p, struct proc_map *maps, size_t n)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < p->nmaps; i++) {
+		struct proc_map *o = &p->maps[i];
+		bool overlap = false;
+
+		for (size_t j = 0; j < n && !overlap; j++)
+			overlap = o->start < maps[j].end && maps[j].start < o->end;
+		if (overlap) {
+			free(o->path);
+			continue;
+		}
+		maps = xrealloc(maps, (n + keep + 1) * sizeof(*maps));
+		maps[n + keep++] = *o;
+	}
+	free(p->maps);
+	n += keep;
+	qsort(maps, n, sizeof(*maps), cmp_map);
+	p->maps = maps;
+	p->nmaps = n;
+}
+
 static int proc_read(struct symbolizer *sz, struct sym_proc *p)
 {
 	struct proc_map *maps;
-	size_t n, keep = 0;
+	size_t n;
 	int err;
 
 	err = proc_maps_read(p->pid, &maps, &n);
@@ -316,25 +343,30 @@ static int proc_read(struct symbolizer *sz, struct sym_proc *p)
 	for (size_t i = 0; i < n; i++)
 		if (maps[i].kind == MAP_FILE)
 			maps[i].file = file_for_map(sz, p->pid, &maps[i]);
-	for (size_t i = 0; i < p->nmaps; i++) {
-		struct proc_map *o = &p->maps[i];
-		bool overlap = false;
-
-		for (size_t j = 0; j < n && !overlap; j++)
-			overlap = o->start < maps[j].end && maps[j].start < o->end;
-		if (overlap) {
-			free(o->path);
-			continue;
-		}
-		maps = xrealloc(maps, (n + keep + 1) * sizeof(*maps));
-		maps[n + keep++] = *o;
-	}
-	free(p->maps);
-	n += keep;
-	qsort(maps, n, sizeof(*maps), cmp_map);
-	p->maps = maps;
-	p->nmaps = n;
+	merge_maps(p, maps, n);
 	return 0;
+}
+
+void symbolizer_note_mapping(struct symbolizer *sz, uint32_t pid, uint64_t start,
+			     uint64_t len, uint64_t offset, uint64_t dev, uint64_t ino,
+			     const char *path)
+{
+	struct sym_proc *p = find_proc(sz, pid);
+	struct proc_map *m;
+
+	if (!p || !p->nmaps)
+		return;
+	m = xcalloc(1, sizeof(*m));
+	m->start = start;
+	m->end = start + len;
+	m->offset = offset;
+	m->dev = dev;
+	m->ino = ino;
+	m->kind = MAP_FILE;
+	m->path = xstrdup(path);
+	m->file = file_for_map(sz, pid, m);
+	merge_maps(p, m, 1);
+	sz->stats.mappings++;
 }
 
 static struct sym_proc *add_proc(struct symbolizer *sz, uint32_t pid)
@@ -483,8 +515,10 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		m = proc_maps_find(p->maps, p->nmaps, addr);
 	}
 	if (!m) {
-		/* with mappings known, an address outside them is no code */
-		l->bogus = p->nmaps > 0;
+		/* with mappings known, a return address outside them is no code:
+		 * the walk went astray (the interrupted address itself is real,
+		 * only its mapping unknown) */
+		l->bogus = p->nmaps > 0 && l->is_return;
 		if (p->nmaps)
 			snprintf(buf, sizeof(buf), "[unmapped]+0x%llx", (unsigned long long)addr);
 		else	/* exited before we could read its mappings */

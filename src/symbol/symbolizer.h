@@ -17,6 +17,7 @@ struct symbolizer;
 
 struct symbolizer_stats {
 	uint64_t procs;		/* processes whose mappings were read */
+	uint64_t mappings;	/* mappings learnt from mmap records */
 	uint64_t files;		/* distinct binaries opened */
 	uint64_t files_loaded;	/* binaries whose symbols were read */
 	uint64_t symbols;	/* symbols read from them */
@@ -45,6 +46,15 @@ void symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
  * runs rather than after it.
  */
 void symbolizer_preload(struct symbolizer *sz);
+
+/*
+ * A file mapped executable by pid just now (PERF_RECORD_MMAP2): added to
+ * the process's mappings and opened while the process lives.  Ignored
+ * for processes not seen yet: their mappings are read when they are.
+ */
+void symbolizer_note_mapping(struct symbolizer *sz, uint32_t pid, uint64_t start,
+			     uint64_t len, uint64_t offset, uint64_t dev, uint64_t ino,
+			     const char *path);
 
 /* Give every location of p a name. */
 int symbolizer_resolve(struct symbolizer *sz, struct profile *p);

@@ -165,3 +165,14 @@ libc_debug_installed() {
 	grep -q '^inlined;.*;main;outer_fn [0-9]*$' "$TMP/plain.folded"
 	! grep -q 'mix_inlined\|\[inlined.c' "$TMP/plain.folded"
 }
+
+@test "symbols: a library dlopen'ed after the first sample, by a process that then exits, is named" {
+	lib=$(readlink -f "$W/libspin.so")
+	run "$PROFILER" cpu -F 199 -v -o "$TMP/out.folded" -- "$W/dlopen_late" "$lib" 0.5 0.8
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.folded"
+	# first sampled in before_dlopen: its mappings were read before the library existed
+	[ "$(folded_sum "$TMP/out.folded" ';main;before_dlopen$')" -gt 20 ]
+	[ "$(folded_sum "$TMP/out.folded" ';main;call_library;lib_spin$')" -gt 50 ]
+	! grep -E 'libspin\.so\+0x|frames lost' "$TMP/out.folded"
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Executable mappings as the kernel makes them, the way perf tracks them:
+ * a dummy software perf event per CPU with PERF_RECORD_MMAP2 records.
+ * A library a process maps after its mappings were read (dlopen) reaches
+ * the symbolizer while the process lives, so it is named even when the
+ * process exits before the profile is written.
+ */
+#ifndef PROFILER_MMAP_WATCH_H
+#define PROFILER_MMAP_WATCH_H
+
+#include <poll.h>
+
+struct symbolizer;
+struct mmap_watch;
+
+/* NULL when the kernel refuses (the profile then does without). */
+struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer *sz);
+/* Fill up to max pollfds; returns how many. */
+int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max);
+/* Hand every pending record to the symbolizer. */
+void mmap_watch_consume(struct mmap_watch *w);
+void mmap_watch_close(struct mmap_watch *w);
+
+#endif /* PROFILER_MMAP_WATCH_H */
