@@ -99,5 +99,6 @@ void ksyms_free(struct ksyms *ks)
 		return;
 	free(ks->syms);
 	free(ks->text);
+	free(ks->mods);
 	free(ks);
 }

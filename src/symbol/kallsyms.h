@@ -3,6 +3,7 @@
 #ifndef PROFILER_KALLSYMS_H
 #define PROFILER_KALLSYMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,15 @@ struct ksyms {
 	size_t n, cap;
 	char *text;		/* the file, with names cut in place */
 	int zero_addrs;		/* symbols read as address 0: kptr_restrict */
+
+	/* Set for a table from the cache (kallsyms_cache.c): the ranges it
+	 * answers for, the core kernel's text and each module's. */
+	bool from_cache;
+	uint64_t core_lo, core_hi;
+	struct ksym_range {
+		uint64_t lo, hi;
+	} *mods;
+	size_t nmods;
 };
 
 /* Parse kallsyms text; takes ownership of text. */

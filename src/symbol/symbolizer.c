@@ -14,6 +14,7 @@
 #include "symbol/debuginfo.h"
 #include "symbol/elf_syms.h"
 #include "symbol/kallsyms.h"
+#include "symbol/kallsyms_cache.h"
 #include "symbol/perf_map.h"
 #include "symbol/proc_maps.h"
 #include "symbol/srcline.h"
@@ -597,7 +598,15 @@ static void splice_inlines(struct symbolizer *sz, struct profile *p, size_t nloc
 
 static void load_ksyms(struct symbolizer *sz)
 {
-	sz->ksyms = ksyms_load(sz->kallsyms_path ? sz->kallsyms_path : "/proc/kallsyms");
+	const char *dir = getenv("PROFILER_CACHE_DIR");
+	bool cached = false;
+
+	if (sz->kallsyms_path)	/* a test's own file: no cache */
+		sz->ksyms = ksyms_load(sz->kallsyms_path);
+	else
+		sz->ksyms = kallsyms_cached(dir && *dir ? dir : KALLSYMS_CACHE_DIR,
+					    "/proc/kallsyms", &cached);
+	sz->stats.kallsyms_cached = cached;
 	if (!sz->ksyms)
 		sz->ksyms_errno = errno;
 	sz->ksyms_tried = true;
@@ -632,6 +641,16 @@ static void name_kernel(struct symbolizer *sz, struct profile *prof, struct loca
 				strerror(errno));
 		else if (!sz->ksyms->n && sz->ksyms->zero_addrs)
 			pr_warn("kernel addresses are hidden (kernel.kptr_restrict): run as root to name kernel frames");
+	}
+	if (sz->ksyms && !kallsyms_covers(sz->ksyms, l->addr)) {
+		/* a BPF program, a trampoline: only /proc/kallsyms knows them */
+		struct ksyms *full = ksyms_load("/proc/kallsyms");
+
+		if (full) {
+			ksyms_free(sz->ksyms);
+			sz->ksyms = full;
+			sz->stats.kallsyms_cached = false;
+		}
 	}
 	if (sz->ksyms)
 		ks = ksyms_lookup(sz->ksyms, l->is_return ? l->addr - 1 : l->addr);

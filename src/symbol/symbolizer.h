@@ -18,6 +18,7 @@ struct symbolizer;
 struct symbolizer_stats {
 	uint64_t procs;		/* processes whose mappings were read */
 	uint64_t mappings;	/* mappings learnt from mmap records */
+	bool kallsyms_cached;	/* kernel symbols came from the /run cache */
 	uint64_t files;		/* distinct binaries opened */
 	uint64_t files_loaded;	/* binaries whose symbols were read */
 	uint64_t symbols;	/* symbols read from them */

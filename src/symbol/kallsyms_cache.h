@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * /proc/kallsyms costs the kernel some 45 ms of CPU to print, every run:
+ * half of what a short profile costs.  Its function symbols are kept under
+ * /run/profiler for the life of the boot, keyed by the boot id and the
+ * loaded modules (name, address, size), and trusted only for addresses in
+ * the core kernel's text or a module's range; anything else (BPF programs,
+ * trampolines) sends the symbolizer to /proc/kallsyms itself.
+ */
+#ifndef PROFILER_KALLSYMS_CACHE_H
+#define PROFILER_KALLSYMS_CACHE_H
+
+#include <stdbool.h>
+
+#include "symbol/kallsyms.h"
+
+#define KALLSYMS_CACHE_DIR "/run/profiler"
+
+/* From the cache when it matches this boot and these modules, else from
+ * kallsyms_path (written to the cache for next time).  *cached says which. */
+struct ksyms *kallsyms_cached(const char *cache_dir, const char *kallsyms_path, bool *cached);
+/* Whether a table read from the cache can answer for addr. */
+bool kallsyms_covers(const struct ksyms *ks, uint64_t addr);
+
+#endif /* PROFILER_KALLSYMS_CACHE_H */
