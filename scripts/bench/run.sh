@@ -18,7 +18,7 @@ fi
 "$(dirname "$here")/deps.sh" --bench
 
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+trap 'rm -f "$tmp" "$tmp.part"' EXIT
 {
 	echo "# Performance"
 	echo
@@ -34,9 +34,18 @@ trap 'rm -f "$tmp"' EXIT
 	for s in "$here"/*.sh; do
 		[ "$(basename "$s")" = run.sh ] && continue
 		echo "bench: $(basename "$s")" >&2
-		if ! bash "$s" "$build"; then
+		if ! bash "$s" "$build" > "$tmp.part"; then
+			echo "($(basename "$s") failed on this run: see its output on stderr)" >> "$tmp.part"
+		fi
+		# a script that prints a plain table gets a heading and a code block
+		if head -1 "$tmp.part" | grep -q '^#'; then
+			cat "$tmp.part"
+		else
+			echo "## $(basename "$s" .sh)"
 			echo
-			echo "($(basename "$s") failed on this run: see its output on stderr)"
+			echo '```'
+			cat "$tmp.part"
+			echo '```'
 		fi
 		echo
 	done
