@@ -194,11 +194,12 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	struct cpu_state *st = ss->priv;
 	int counts_fd = bpf_map__fd(st->skel->maps.counts);
 	struct stack_maps sm;
-	struct cpu_key key, next, *prev = NULL;
+	struct cpu_key *keys = NULL;
+	uint64_t *counts = NULL;
 	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
 	int64_t period = 1000000000LL / s->freq;
 	char event[128];
-	int err;
+	long nkeys;
 
 	profile_add_type(p, "samples", "count");
 	profile_add_type(p, "cpu", "nanoseconds");
@@ -211,20 +212,23 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	p->event = profile_intern(p, event);
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
-	while ((err = bpf_map_get_next_key(counts_fd, prev, &next)) == 0) {
-		uint64_t count;
+	nkeys = map_read_all(counts_fd, sizeof(*keys), sizeof(*counts), (void **)&keys,
+			     (void **)&counts);
+	for (long i = 0; i < nkeys; i++) {
+		struct cpu_key *key = &keys[i];
 		uint32_t n = 0;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(counts_fd, &key, &count))
-			continue;
-		session_add_stack(p, &sm, key.kern_stack, FRAME_KERNEL, key.pid, true, ids, &n);
-		session_add_stack(p, &sm, key.user_stack, FRAME_USER, key.pid, true, ids, &n);
-		key.comm[TASK_COMM_LEN - 1] = '\0';
-		profile_add_sample(p, ids, n, key.pid, 0, key.comm,
-				   (int64_t[]){ (int64_t)count, (int64_t)count * period });
+		session_add_stack(p, &sm, key->kern_stack, FRAME_KERNEL, key->pid, true, ids, &n);
+		session_add_stack(p, &sm, key->user_stack, FRAME_USER, key->pid, true, ids, &n);
+		key->comm[TASK_COMM_LEN - 1] = '\0';
+		profile_add_sample(p, ids, n, key->pid, 0, key->comm,
+				   (int64_t[]){ (int64_t)counts[i], (int64_t)counts[i] * period });
 	}
+	if (nkeys >= 0) {
+		free(keys);
+		free(counts);
+	}
+	stack_maps_release(&sm);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
 	return 0;
 }

@@ -315,6 +315,7 @@ static void collect_attr(struct io_state *st, struct profile *p)
 				   (int64_t[]){ (int64_t)v.requests, (int64_t)v.bytes,
 						(int64_t)v.latency_ns });
 	}
+	stack_maps_release(&sm);
 	free(keys);
 }
 

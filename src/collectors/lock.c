@@ -356,6 +356,7 @@ static int lock_collect(struct session *ss, struct profile *p)
 				   (int64_t[]){ (int64_t)v.count, (int64_t)v.total_ns,
 						(int64_t)v.max_ns });
 	}
+	stack_maps_release(&sm);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
 	return 0;
 }

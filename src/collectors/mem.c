@@ -577,6 +577,7 @@ static int mem_collect(struct session *ss, struct profile *p)
 	}
 	free(t.v);
 	idxmap_free(&t.index);
+	stack_maps_release(&sm);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-live");
 	return 0;
 }

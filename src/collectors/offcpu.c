@@ -235,6 +235,7 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 		profile_add_sample(p, ids, n, key.pid, 0, key.comm,
 				   (int64_t[]){ (int64_t)v.ns, (int64_t)v.count });
 	}
+	stack_maps_release(&sm);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
 	return 0;
 }

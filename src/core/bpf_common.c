@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "core/session.h"
+#include "util/idxmap.h"
 #include "util/util.h"
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -174,20 +175,134 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
 	(void)ss;
 }
 
+long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals)
+{
+	size_t cap = 4096, n = 0;
+	char *k = xmalloc(cap * key_size), *v = xmalloc(cap * value_size);
+	__u64 token = 0;
+	bool first = true;
+	int err;
+
+	for (;;) {
+		__u32 count = 4096;
+
+		if (n + count > cap) {
+			cap = 2 * (n + count);
+			k = xrealloc(k, cap * key_size);
+			v = xrealloc(v, cap * value_size);
+		}
+		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
+					   k + n * key_size, v + n * value_size, &count, NULL);
+		first = false;
+		n += count;
+		if (err && errno == ENOENT)
+			break;	/* the last batch */
+		if (err)
+			goto one_by_one;
+	}
+	*keys = k;
+	*vals = v;
+	return n;
+
+one_by_one:
+	/* a kernel without batch operations for this map */
+	n = 0;
+	{
+		char *prev = NULL, *next = xmalloc(key_size);
+
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			if (n == cap) {
+				cap *= 2;
+				k = xrealloc(k, cap * key_size);
+				v = xrealloc(v, cap * value_size);
+			}
+			memcpy(k + n * key_size, next, key_size);
+			prev = k + n * key_size;
+			if (!bpf_map_lookup_elem(fd, next, v + n * value_size))
+				n++;
+		}
+		free(next);
+	}
+	*keys = k;
+	*vals = v;
+	return n;
+}
+
+struct stack_cache {
+	uint64_t *ids;
+	struct stack_frames *frames;
+	size_t n;
+	struct idxmap index;
+};
+
+static bool stack_id_eq(const void *ctx, uint32_t idx)
+{
+	const struct stack_cache *c = ((const void *const *)ctx)[0];
+	const uint64_t *id = ((const void *const *)ctx)[1];
+
+	return c->ids[idx] == *id;
+}
+
+static void cache_add_map(struct stack_cache *c, int fd)
+{
+	void *keys = NULL, *vals = NULL;
+	long got = map_read_all(fd, sizeof(uint64_t), sizeof(struct stack_frames), &keys, &vals);
+
+	if (got <= 0) {
+		free(keys);
+		free(vals);
+		return;
+	}
+	c->ids = xrealloc(c->ids, (c->n + got) * sizeof(*c->ids));
+	c->frames = xrealloc(c->frames, (c->n + got) * sizeof(*c->frames));
+	memcpy(c->ids + c->n, keys, got * sizeof(*c->ids));
+	memcpy(c->frames + c->n, vals, got * sizeof(*c->frames));
+	for (long i = 0; i < got; i++)
+		idxmap_insert(&c->index, hash_u64(c->ids[c->n + i]), c->n + i);
+	c->n += got;
+	free(keys);
+	free(vals);
+}
+
 void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill)
 {
 	sm->fd = bpf_map__fd(stacks);
 	sm->spill_fd = bpf_map__fd(spill);
+	sm->cache = NULL;
+}
+
+void stack_maps_release(struct stack_maps *sm)
+{
+	if (!sm->cache)
+		return;
+	free(sm->cache->ids);
+	free(sm->cache->frames);
+	idxmap_free(&sm->cache->index);
+	free(sm->cache);
+	sm->cache = NULL;
 }
 
 uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 {
+	struct stack_maps *m = (struct stack_maps *)sm;
+	const void *ctx[2];
 	uint32_t n = 0;
+	int64_t i;
 
 	if (!(id & STACK_ID_VALID_BIT))
 		return 0;
-	if (bpf_map_lookup_elem(sm->fd, &id, ips) && bpf_map_lookup_elem(sm->spill_fd, &id, ips))
+	/* one pass over both maps in batches beats a lookup per stack */
+	if (!m->cache) {
+		m->cache = xcalloc(1, sizeof(*m->cache));
+		cache_add_map(m->cache, m->fd);
+		cache_add_map(m->cache, m->spill_fd);
+	}
+	ctx[0] = m->cache;
+	ctx[1] = &id;
+	i = idxmap_find(&m->cache->index, hash_u64(id), stack_id_eq, ctx);
+	if (i < 0)
 		return 0;
+	memcpy(ips, m->cache->frames[i].ips, sizeof(m->cache->frames[i].ips));
 	while (n < MAX_STACK_DEPTH && ips[n])
 		n++;
 	return n;

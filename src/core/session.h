@@ -86,12 +86,19 @@ int session_attach_targets(struct session *ss, struct bpf_map *targets,
 /* Sum the per-CPU loss counters into the profile, with hints. */
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
 			const char *map_size_option);
-/* The two maps of bpf/stacks.bpf.h. */
+/* Every entry of a BPF hash map, read in batches (one element at a time
+ * where the kernel has no batch operations).  Returns how many, or -errno;
+ * *keys and *vals are malloc'd. */
+long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals);
+
+/* The two maps of bpf/stacks.bpf.h, read whole on first use. */
 struct stack_maps {
 	int fd;
 	int spill_fd;
+	struct stack_cache *cache;
 };
 void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
+void stack_maps_release(struct stack_maps *sm);
 /* Frames of a stack id; 0 frames when not found. */
 uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
 /* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */

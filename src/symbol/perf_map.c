@@ -42,15 +42,42 @@ struct elf_syms *perf_map_parse(const char *text)
 	return es;
 }
 
+/* The pid a process has in its own, innermost pid namespace (NSpid). */
+static uint32_t ns_pid(uint32_t pid)
+{
+	char path[64], *text, *line;
+	uint32_t ns = pid;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	text = read_file(path, NULL);
+	line = text ? strstr(text, "\nNSpid:") : NULL;
+	if (line) {
+		char *end = strchr(line + 1, '\n'), *last;
+
+		if (end)
+			*end = '\0';
+		last = strrchr(line, '\t');
+		if (last)
+			ns = strtoul(last + 1, NULL, 10);
+	}
+	free(text);
+	return ns ? ns : pid;
+}
+
 struct elf_syms *perf_map_read(uint32_t pid, uid_t uid)
 {
-	char path[64], self[64], *text;
+	char path[96], self[64], *text;
 	struct elf_syms *es;
 	struct stat st;
 	int fd;
 
 	snprintf(path, sizeof(path), "/tmp/perf-%u.map", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		/* in a container: its own /tmp, under the pid it knows itself by */
+		snprintf(path, sizeof(path), "/proc/%u/root/tmp/perf-%u.map", pid, ns_pid(pid));
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	}
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_uid != uid && st.st_uid != 0)) {

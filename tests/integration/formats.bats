@@ -65,6 +65,20 @@ browse() {	# URL
 	go tool pprof -raw -symbolize=none "$PROF.pb.gz" | grep "burn31 $bid"
 }
 
+@test "formats: go tool pprof -http serves the profile's functions" {
+	port=$((20000 + RANDOM % 20000))
+	go tool pprof -http="127.0.0.1:$port" -no_browser -symbolize=none "$PROF.pb.gz" \
+		> "$TMP/http.log" 2>&1 &
+	BGPID=$!
+	for i in $(seq 300); do
+		curl -sf "http://127.0.0.1:$port/ui/top" > "$TMP/top.html" && break
+		sleep 0.1
+	done
+	cat "$TMP/http.log"
+	grep -q spin_three "$TMP/top.html"
+	curl -sf "http://127.0.0.1:$port/ui/flamegraph" | grep -q spin_one
+}
+
 @test "formats: pprof reads back to the same folded stacks; all sample types kept" {
 	"$PROFILER" report "$PROF.pb.gz" -f folded > "$TMP/from-pprof.folded"
 	diff "$PROF.folded" "$TMP/from-pprof.folded"

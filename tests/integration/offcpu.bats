@@ -100,8 +100,10 @@ check_both_waits() {
 	within "$burner" "$burn_ns" "$(awk -v t="$burn_ns" 'BEGIN { print t * 0.2 }')"
 	# on-CPU samples alone: the burner computes, the sleeper does not
 	"$PROFILER" wall --value cpu -o "$TMP/cpu.folded" -- "$W/waits" 1 burn 2>/dev/null
-	[ "$(folded_sum "$TMP/cpu.folded" ';burn_in_c$')" -gt 100000000 ]
-	[ "$(folded_sum "$TMP/cpu.folded" ';sleep_in_a;.*__schedule')" -eq 0 ]
+	oncpu=$(folded_sum "$TMP/cpu.folded" ';burn_in_c$')
+	[ "$oncpu" -gt 100000000 ]
+	# a sample may catch the sleeper on its way into schedule(): a few, no more
+	[ "$(folded_sum "$TMP/cpu.folded" ';sleep_in_a;')" -lt $((oncpu / 50)) ]
 }
 
 @test "offcpu, wall: bad options fail with one line and nothing on stdout" {

@@ -144,6 +144,23 @@ libc_debug_installed() {
 	! grep -q jit_spin_loop "$TMP/other.folded"
 }
 
+@test "symbols: JIT code in a container is named from the container's own /tmp/perf-NSPID.map" {
+	[ "$(uname -m)" = x86_64 ] || { [ "${CI:-}" = true ] && false; skip "the JIT workload is x86-64 code"; }
+	# its own pid and mount namespaces, its own /tmp: the map is perf-1.map in there
+	unshare -p -f -m --propagation private sh -c \
+		"mount -t tmpfs none /tmp && exec '$W/jit' 4" 2>/dev/null &
+	BGPID=$!
+	for i in $(seq 100); do pgrep -x jit >/dev/null && break; sleep 0.05; done
+	pid=$(pgrep -x jit)
+	[ -n "$pid" ]
+	sleep 0.3
+	[ ! -e "/tmp/perf-$pid.map" ]
+	run "$PROFILER" cpu -p "$pid" -d 1 -o "$TMP/out.folded"
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.folded"
+	grep -q '^jit;.*;main;run_jit;jit_spin_loop ' "$TMP/out.folded"
+}
+
 @test "symbols: --lines adds file:line and inlined functions as frames of their own" {
 	run "$PROFILER" cpu --lines -v -o "$TMP/out.folded" -- "$W/inlined" 1
 	[ "$status" -eq 0 ]
