@@ -175,63 +175,93 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
 	(void)ss;
 }
 
-long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals)
+/* Hand every entry of a hash map to cb, a batch at a time (4096 entries
+ * with the kernel's batch operations, else one by one). */
+typedef void (*map_chunk_fn)(void *ctx, const void *keys, const void *vals, size_t n);
+
+static long map_read_chunks(int fd, uint32_t key_size, uint32_t value_size, map_chunk_fn cb,
+			    void *ctx)
 {
-	size_t cap = 4096, n = 0;
-	char *k = xmalloc(cap * key_size), *v = xmalloc(cap * value_size);
+	const __u32 batch = 4096;
+	char *k = xmalloc((size_t)batch * key_size), *v = xmalloc((size_t)batch * value_size);
+	char *prev = NULL, *next;
 	__u64 token = 0;
 	bool first = true;
-	int err;
+	long total = 0;
 
 	for (;;) {
-		__u32 count = 4096;
+		__u32 count = batch;
+		int err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, k, v, &count, NULL);
 
-		if (n + count > cap) {
-			cap = 2 * (n + count);
-			k = xrealloc(k, cap * key_size);
-			v = xrealloc(v, cap * value_size);
-		}
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
-					   k + n * key_size, v + n * value_size, &count, NULL);
-		first = false;
-		n += count;
-		if (err && errno == ENOENT)
-			break;	/* the last batch */
-		if (err)
+		if (err && errno != ENOENT) {
+			if (!first)
+				goto out;	/* failed midway: what was read stays */
 			goto one_by_one;
+		}
+		first = false;
+		if (count)
+			cb(ctx, k, v, count);
+		total += count;
+		if (err)
+			goto out;	/* ENOENT: that was the last batch */
 	}
-	*keys = k;
-	*vals = v;
-	return n;
 
 one_by_one:
 	/* a kernel without batch operations for this map */
-	n = 0;
-	{
-		char *prev = NULL, *next = xmalloc(key_size);
-
-		while (!bpf_map_get_next_key(fd, prev, next)) {
-			if (n == cap) {
-				cap *= 2;
-				k = xrealloc(k, cap * key_size);
-				v = xrealloc(v, cap * value_size);
-			}
-			memcpy(k + n * key_size, next, key_size);
-			prev = k + n * key_size;
-			if (!bpf_map_lookup_elem(fd, next, v + n * value_size))
-				n++;
+	next = xmalloc(key_size);
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(k, next, key_size);
+		prev = k;
+		if (!bpf_map_lookup_elem(fd, k, v)) {
+			cb(ctx, k, v, 1);
+			total++;
 		}
-		free(next);
 	}
-	*keys = k;
-	*vals = v;
-	return n;
+	free(next);
+out:
+	free(k);
+	free(v);
+	return total;
 }
 
+struct read_all_ctx {
+	char *keys, *vals;
+	size_t n, cap;
+	uint32_t ksz, vsz;
+};
+
+static void read_all_chunk(void *ctx, const void *keys, const void *vals, size_t n)
+{
+	struct read_all_ctx *c = ctx;
+
+	if (c->n + n > c->cap) {
+		c->cap = MAX(2 * c->cap, c->n + n);
+		c->keys = xrealloc(c->keys, c->cap * c->ksz);
+		c->vals = xrealloc(c->vals, c->cap * c->vsz);
+	}
+	memcpy(c->keys + c->n * c->ksz, keys, n * c->ksz);
+	memcpy(c->vals + c->n * c->vsz, vals, n * c->vsz);
+	c->n += n;
+}
+
+long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals)
+{
+	struct read_all_ctx c = { .ksz = key_size, .vsz = value_size };
+
+	map_read_chunks(fd, key_size, value_size, read_all_chunk, &c);
+	*keys = c.keys;
+	*vals = c.vals;
+	return c.n;
+}
+
+/* Both stacks maps, packed: each stack's frames up to its first zero. */
 struct stack_cache {
 	uint64_t *ids;
-	struct stack_frames *frames;
-	size_t n;
+	uint32_t *first;	/* into frames */
+	uint8_t *nr;
+	size_t n, cap;
+	uint64_t *frames;
+	size_t nframes, frames_cap;
 	struct idxmap index;
 };
 
@@ -243,25 +273,31 @@ static bool stack_id_eq(const void *ctx, uint32_t idx)
 	return c->ids[idx] == *id;
 }
 
-static void cache_add_map(struct stack_cache *c, int fd)
+static void cache_chunk(void *ctx, const void *keys, const void *vals, size_t n)
 {
-	void *keys = NULL, *vals = NULL;
-	long got = map_read_all(fd, sizeof(uint64_t), sizeof(struct stack_frames), &keys, &vals);
+	struct stack_cache *c = ctx;
+	const uint64_t *ids = keys;
+	const struct stack_frames *st = vals;
 
-	if (got <= 0) {
-		free(keys);
-		free(vals);
-		return;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t nr = 0;
+
+		while (nr < MAX_STACK_DEPTH && st[i].ips[nr])
+			nr++;
+		if (c->n == c->cap) {
+			c->cap = c->cap ? 2 * c->cap : 1024;
+			c->ids = xrealloc(c->ids, c->cap * sizeof(*c->ids));
+			c->first = xrealloc(c->first, c->cap * sizeof(*c->first));
+			c->nr = xrealloc(c->nr, c->cap * sizeof(*c->nr));
+		}
+		GROW(c->frames, c->frames_cap, c->nframes + nr);
+		memcpy(c->frames + c->nframes, st[i].ips, nr * sizeof(uint64_t));
+		c->ids[c->n] = ids[i];
+		c->first[c->n] = c->nframes;
+		c->nr[c->n] = nr;
+		c->nframes += nr;
+		idxmap_insert(&c->index, hash_u64(ids[i]), c->n++);
 	}
-	c->ids = xrealloc(c->ids, (c->n + got) * sizeof(*c->ids));
-	c->frames = xrealloc(c->frames, (c->n + got) * sizeof(*c->frames));
-	memcpy(c->ids + c->n, keys, got * sizeof(*c->ids));
-	memcpy(c->frames + c->n, vals, got * sizeof(*c->frames));
-	for (long i = 0; i < got; i++)
-		idxmap_insert(&c->index, hash_u64(c->ids[c->n + i]), c->n + i);
-	c->n += got;
-	free(keys);
-	free(vals);
 }
 
 void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill)
@@ -276,6 +312,8 @@ void stack_maps_release(struct stack_maps *sm)
 	if (!sm->cache)
 		return;
 	free(sm->cache->ids);
+	free(sm->cache->first);
+	free(sm->cache->nr);
 	free(sm->cache->frames);
 	idxmap_free(&sm->cache->index);
 	free(sm->cache);
@@ -294,17 +332,20 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 	/* one pass over both maps in batches beats a lookup per stack */
 	if (!m->cache) {
 		m->cache = xcalloc(1, sizeof(*m->cache));
-		cache_add_map(m->cache, m->fd);
-		cache_add_map(m->cache, m->spill_fd);
+		map_read_chunks(m->fd, sizeof(uint64_t), sizeof(struct stack_frames), cache_chunk,
+				m->cache);
+		map_read_chunks(m->spill_fd, sizeof(uint64_t), sizeof(struct stack_frames),
+				cache_chunk, m->cache);
 	}
 	ctx[0] = m->cache;
 	ctx[1] = &id;
 	i = idxmap_find(&m->cache->index, hash_u64(id), stack_id_eq, ctx);
 	if (i < 0)
 		return 0;
-	memcpy(ips, m->cache->frames[i].ips, sizeof(m->cache->frames[i].ips));
-	while (n < MAX_STACK_DEPTH && ips[n])
-		n++;
+	n = m->cache->nr[i];
+	memcpy(ips, m->cache->frames + m->cache->first[i], n * sizeof(uint64_t));
+	if (n < MAX_STACK_DEPTH)
+		ips[n] = 0;
 	return n;
 }
 
