@@ -235,13 +235,11 @@ static void elf_init(void)
 	elf_version(EV_CURRENT);
 }
 
-struct elf_syms *elf_syms_from_fd(int fd)
+/* Read an opened ELF and let it go: NULL with errno set when it is none. */
+static struct elf_syms *read_and_end(Elf *elf)
 {
 	struct elf_syms *es;
-	Elf *elf;
 
-	elf_init();
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf) {
 		errno = ENOEXEC;
 		return NULL;
@@ -251,21 +249,17 @@ struct elf_syms *elf_syms_from_fd(int fd)
 	return es;
 }
 
+struct elf_syms *elf_syms_from_fd(int fd)
+{
+	elf_init();
+	return read_and_end(elf_begin(fd, ELF_C_READ_MMAP, NULL));
+}
+
 struct elf_syms *elf_syms_from_mem(const void *image, size_t size)
 {
-	struct elf_syms *es;
-	Elf *elf;
-
 	elf_init();
 	/* libelf does not write through the pointer in read mode */
-	elf = elf_memory((char *)image, size);
-	if (!elf) {
-		errno = ENOEXEC;
-		return NULL;
-	}
-	es = read_elf(elf);
-	elf_end(elf);
-	return es;
+	return read_and_end(elf_memory((char *)image, size));
 }
 
 void elf_syms_free(struct elf_syms *es)
