@@ -15,14 +15,7 @@ dur=${DUR:-10}
 P=$build/profiler
 W=$build/workloads
 here=$(dirname "$0")
-tmp=$(mktemp -d)
-loads=()
-cleanup() {
-	for p in "${loads[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.bash"
 
 command -v perf >/dev/null || { echo "cpu.sh: perf is missing: scripts/deps.sh --bench" >&2; exit 1; }
 

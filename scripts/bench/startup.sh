@@ -12,14 +12,7 @@ build=${1:-build}
 P=$build/profiler
 W=$build/workloads
 long=${BENCH_LONG:-60}
-tmp=$(mktemp -d)
-loads=()
-cleanup() {
-	for p in "${loads[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.bash"
 
 med5() { sort -n | sed -n 3p; }
 wall() {	# wall seconds of a command

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "write_helper.h"
 #include "core/profile.h"
 #include "input/input.h"
 #include "output/output.h"
@@ -59,23 +60,6 @@ static struct profile *make(void)
 	add(p, "burn31", 1, 2, (uint32_t[]){ main_, odd });
 	profile_add_loss(p, "stacks did not fit", 3, "raise --max-stacks");
 	return p;
-}
-
-static char *run(int (*w)(const struct profile *, const struct write_opts *, FILE *),
-		 const struct profile *p, const struct write_opts *o)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_int_equal(w(p, o, f), 0);
-	fclose(f);
-	return buf;
-}
-
-static struct write_opts opts(int type)
-{
-	return (struct write_opts){ .type = type, .top = 10, .width = 1200, .minwidth = 0.1 };
 }
 
 static void test_varints(void **state)
@@ -140,7 +124,7 @@ static struct profile *round_trip(const struct profile *p, const struct write_op
 static void test_pprof_round_trip(void **state)
 {
 	struct profile *p = make();
-	struct write_opts o = opts(0);
+	struct write_opts o = test_opts(0);
 	struct profile *q = round_trip(p, &o, write_pprof, "rt.pb.gz");
 	char *f1, *f2;
 	bool seen_line = false, seen_kernel = false;
@@ -179,9 +163,9 @@ static void test_pprof_round_trip(void **state)
 	assert_true(seen_line && seen_kernel);
 	/* the same folded stacks, for either type */
 	for (int t = 0; t < 2; t++) {
-		o = opts(t);
-		f1 = run(write_folded, p, &o);
-		f2 = run(write_folded, q, &o);
+		o = test_opts(t);
+		f1 = write_to_string(write_folded, p, &o);
+		f2 = write_to_string(write_folded, q, &o);
 		assert_string_equal(f1, f2);
 		free(f1);
 		free(f2);
@@ -193,9 +177,9 @@ static void test_pprof_round_trip(void **state)
 static void test_folded_round_trip(void **state)
 {
 	struct profile *p = make();
-	struct write_opts o = opts(0);
+	struct write_opts o = test_opts(0);
 	struct profile *q = round_trip(p, &o, write_folded, "rt.folded");
-	char *f1 = run(write_folded, p, &o), *f2 = run(write_folded, q, &o);
+	char *f1 = write_to_string(write_folded, p, &o), *f2 = write_to_string(write_folded, q, &o);
 
 	assert_string_equal(f1, f2);
 	assert_true(profile_total(q, 0) == 105);
@@ -213,11 +197,11 @@ static void test_folded_reader_rules(void **state)
 	static const char good[] = "a;b;c 10\n\n a;b 5 \r\na;b;c 2\nx 1\n";
 	static const char bad[] = "a;b;c 10\nno count here\n";
 	struct profile *p = read_folded(good, sizeof(good) - 1, "good");
-	struct write_opts o = opts(0);
+	struct write_opts o = test_opts(0);
 	char *out;
 
 	assert_non_null(p);
-	out = run(write_folded, p, &o);
+	out = write_to_string(write_folded, p, &o);
 	/* a line per stack, repeated stacks summed, a process with no frames kept;
 	 * the process name keeps no spaces, as the folded writer always did */
 	assert_string_equal(out, "_a;b 5\na;b;c 12\nx 1\n");
@@ -229,11 +213,11 @@ static void test_folded_reader_rules(void **state)
 static void test_svg(void **state)
 {
 	struct profile *p = make();
-	struct write_opts o = opts(0);
+	struct write_opts o = test_opts(0);
 	char *out;
 
 	o.title = "My <graph>";
-	out = run(write_svg, p, &o);
+	out = write_to_string(write_svg, p, &o);
 	assert_non_null(strstr(out, "<title>all (105 samples, 100.00%)</title>"));
 	assert_non_null(strstr(out, "data-n=\"spin_three\" data-v=\"75\" data-d=\"3\""));
 	assert_non_null(strstr(out, "spin_three (75 samples, 71.43%, user)"));
@@ -249,7 +233,7 @@ static void test_svg(void **state)
 
 	/* icicle: the root at the top */
 	o.inverted = true;
-	out = run(write_svg, p, &o);
+	out = write_to_string(write_svg, p, &o);
 	assert_non_null(strstr(out, "<rect x=\"10.00\" y=\"48.0\" width=\"1180.00\""));
 	free(out);
 
@@ -261,12 +245,12 @@ static void test_svg(void **state)
 		snprintf(name, sizeof(name), "tiny%d", i);
 		add(p, "burn31", 1, 2, (uint32_t[]){ 0, loc(p, FRAME_USER, 0x100 + i, name) });
 	}
-	o = opts(1);
+	o = test_opts(1);
 	p->types[1].unit = "bytes";
 	p->types[1].name = "alloc_space";
 	o.width = 200;
 	o.minwidth = 5;
-	out = run(write_svg, p, &o);
+	out = write_to_string(write_svg, p, &o);
 	assert_non_null(strstr(out, "data-palette=\"memory\""));
 	assert_non_null(strstr(out, "data-n=\"[6 narrow frames]\" data-v=\"6000\""));
 	assert_null(strstr(out, "data-n=\"tiny0\""));
@@ -278,8 +262,8 @@ static void test_svg(void **state)
 static void test_json(void **state)
 {
 	struct profile *p = make();
-	struct write_opts o = opts(0);
-	char *out = run(write_json, p, &o);
+	struct write_opts o = test_opts(0);
+	char *out = write_to_string(write_json, p, &o);
 
 	assert_non_null(strstr(out, "\"sample_types\": [{\"name\": \"samples\", \"unit\": \"count\"}, "
 				    "{\"name\": \"cpu\", \"unit\": \"nanoseconds\"}]"));
@@ -301,7 +285,7 @@ static void test_diff_writers(void **state)
 	uint32_t m = loc(d, FRAME_USER, 0x10, "main");
 	uint32_t a = loc(d, FRAME_USER, 0x20, "hot");
 	uint32_t b = loc(d, FRAME_USER, 0x30, "cool");
-	struct write_opts o = opts(1);
+	struct write_opts o = test_opts(1);
 	uint32_t s1[] = { a, m }, s2[] = { b, m };
 	char *out;
 
@@ -313,10 +297,10 @@ static void test_diff_writers(void **state)
 	profile_add_sample(d, s1, 2, 1, 0, "app", (int64_t[]){ 0, 150 });
 	profile_add_sample(d, s2, 2, 1, 0, "app", (int64_t[]){ 0, 50 });
 	o.diff = true;
-	out = run(write_folded, d, &o);
+	out = write_to_string(write_folded, d, &o);
 	assert_string_equal(out, "app;main;cool 50 50\napp;main;hot 50 150\n");
 	free(out);
-	out = run(write_diff_report, d, &o);
+	out = write_to_string(write_diff_report, d, &o);
 	if (getenv("DUMP"))
 		fputs(out, stderr);
 	/* shares: hot 50% -> 75%, cool 50% -> 25% */
@@ -324,7 +308,7 @@ static void test_diff_writers(void **state)
 	assert_non_null(strstr(out, "   50.0%    25.0%   -25.0   cool"));
 	free(out);
 	/* normalised: base scaled by 200/100, hot grew (red), cool shrank (blue) */
-	out = run(write_svg, d, &o);
+	out = write_to_string(write_svg, d, &o);
 	assert_non_null(strstr(out, "hot (new 150, base 100 normalised, +50.0%)"));
 	assert_non_null(strstr(out, "cool (new 50, base 100 normalised, -50.0%)"));
 	assert_non_null(strstr(out, "fill=\"rgb(255,55,55)\""));

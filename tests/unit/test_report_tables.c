@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Tables a profile asks the report for, and types merged by maximum. */
 #include "testutil.h"
+#include "write_helper.h"
 #include "core/profile.h"
 #include "output/output.h"
 
@@ -37,19 +38,6 @@ static struct profile *make(void)
 	profile_add_sample(p, leak2, 2, 7, 0, "app", (int64_t[]){ 400, 400 * 4096, 400, 400 * 4096, 500000000 });
 	profile_add_sample(p, churn, 2, 7, 0, "app", (int64_t[]){ 100000, 6400000, 0, 0, 0 });
 	return p;
-}
-
-static char *run(int (*w)(const struct profile *, const struct write_opts *, FILE *),
-		 const struct profile *p, int type)
-{
-	struct write_opts o = { .type = type, .top = 10 };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_int_equal(w(p, &o, f), 0);
-	fclose(f);
-	return buf;
 }
 
 static void test_tables(void **state)

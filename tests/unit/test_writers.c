@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The folded writer's format rules and the report's arithmetic. */
 #include "testutil.h"
+#include "write_helper.h"
 #include "core/profile.h"
 #include "output/output.h"
 
@@ -42,19 +43,6 @@ static struct profile *make(void)
 	add(p, "my app", 4, 3, (uint32_t[]){ main_, b, k });
 	add(p, "my app", 1, 2, (uint32_t[]){ main_, semi });
 	return p;
-}
-
-static char *run(int (*w)(const struct profile *, const struct write_opts *, FILE *),
-		 const struct profile *p, int type)
-{
-	struct write_opts o = { .type = type, .top = 10 };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_int_equal(w(p, &o, f), 0);
-	fclose(f);
-	return buf;
 }
 
 static void test_folded(void **state)
