@@ -1,29 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "symbol/kallsyms.h"
 #include "util/util.h"
 
-static int cmp_ksym(const void *a, const void *b)
+static int cmp_ksym(const void *a, const void *b, void *arg)
 {
-	const struct ksym *x = a, *y = b;
+	const struct ksym_entry *x = a, *y = b;
+	const char *strs = arg;
+	bool xm = x->module != KSYM_NO_MODULE, ym = y->module != KSYM_NO_MODULE;
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
 	/* at one address prefer the core kernel, then the shorter name */
-	if (!x->module != !y->module)
-		return x->module ? 1 : -1;
-	return (int)strlen(x->name) - (int)strlen(y->name);
+	if (xm != ym)
+		return xm ? 1 : -1;
+	return (int)strlen(strs + x->name) - (int)strlen(strs + y->name);
 }
 
 struct ksyms *ksyms_parse(char *text)
 {
 	struct ksyms *ks = xcalloc(1, sizeof(*ks));
-	char *line = text, *next;
-	size_t j = 0;
+	char *line = text, *next, *last_mod = NULL;
+	uint32_t last_mod_off = KSYM_NO_MODULE;
+	size_t j = 0, cap = 0;
 
-	ks->text = text;
+	ks->own_strs = text;
 	for (; line && *line; line = next) {
 		char *addr_end, *name, *mod = NULL, *end;
 		uint64_t addr;
@@ -55,18 +59,26 @@ struct ksyms *ksyms_parse(char *text)
 			ks->zero_addrs++;
 			continue;
 		}
-		GROW(ks->syms, ks->cap, ks->n + 1);
-		ks->syms[ks->n].addr = addr;
-		ks->syms[ks->n].name = name;
-		ks->syms[ks->n].module = mod;
-		ks->n++;
+		/* a module's symbols come together: share one copy of its name */
+		if (mod && (!last_mod || strcmp(mod, last_mod))) {
+			last_mod = mod;
+			last_mod_off = (uint32_t)(mod - text);
+		}
+		GROW(ks->own_syms, cap, ks->n + 1);
+		ks->own_syms[ks->n++] = (struct ksym_entry){
+			.addr = addr,
+			.name = (uint32_t)(name - text),
+			.module = mod ? last_mod_off : KSYM_NO_MODULE,
+		};
 	}
-	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_ksym);
+	qsort_r(ks->own_syms, ks->n, sizeof(*ks->own_syms), cmp_ksym, text);
 	/* one symbol per address: the first after sorting is the preferred one */
 	for (size_t i = 0; i < ks->n; i++)
-		if (j == 0 || ks->syms[j - 1].addr != ks->syms[i].addr)
-			ks->syms[j++] = ks->syms[i];
+		if (j == 0 || ks->own_syms[j - 1].addr != ks->own_syms[i].addr)
+			ks->own_syms[j++] = ks->own_syms[i];
 	ks->n = j;
+	ks->syms = ks->own_syms;
+	ks->strs = text;
 	return ks;
 }
 
@@ -77,7 +89,16 @@ struct ksyms *ksyms_load(const char *path)
 	return text ? ksyms_parse(text) : NULL;
 }
 
-const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr)
+void ksyms_get(const struct ksyms *ks, size_t i, struct ksym *out)
+{
+	const struct ksym_entry *e = &ks->syms[i];
+
+	out->addr = e->addr;
+	out->name = ks->strs + e->name;
+	out->module = e->module == KSYM_NO_MODULE ? NULL : ks->strs + e->module;
+}
+
+bool ksyms_lookup(const struct ksyms *ks, uint64_t addr, struct ksym *out)
 {
 	size_t lo = 0, hi = ks->n;
 
@@ -90,15 +111,20 @@ const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr)
 		else
 			hi = mid;
 	}
-	return lo ? &ks->syms[lo - 1] : NULL;
+	if (!lo)
+		return false;
+	ksyms_get(ks, lo - 1, out);
+	return true;
 }
 
 void ksyms_free(struct ksyms *ks)
 {
 	if (!ks)
 		return;
-	free(ks->syms);
-	free(ks->text);
-	free(ks->mods);
+	if (ks->map)
+		munmap(ks->map, ks->map_size);
+	free(ks->own_syms);
+	free(ks->own_strs);
+	free(ks->own_mods);
 	free(ks);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,18 +9,14 @@
 #include <unistd.h>
 
 #include "symbol/kallsyms_cache.h"
+#include "symbol/kallsyms_file.h"
 #include "util/util.h"
 
-struct module_info {
-	char name[64];
-	uint64_t addr, size;
-};
-
 /* /proc/modules: "name size refs deps state address" per line */
-static size_t read_modules(struct module_info **out, uint64_t *hash)
+static size_t read_modules(struct ksyms_module **out, uint64_t *hash)
 {
 	char *text = read_file("/proc/modules", NULL), *line, *next;
-	struct module_info *m = NULL;
+	struct ksyms_module *m = NULL;
 	size_t n = 0, cap = 0;
 
 	*hash = 0;
@@ -35,8 +31,7 @@ static size_t read_modules(struct module_info **out, uint64_t *hash)
 			continue;
 		GROW(m, cap, n + 1);
 		snprintf(m[n].name, sizeof(m[n].name), "%s", name);
-		m[n].addr = addr;
-		m[n].size = size;
+		m[n].range = (struct ksym_range){ addr, addr + size };
 		/* reference counts change all the time: name, address and size only */
 		*hash = hash_u64(*hash ^ hash_bytes(name, strlen(name), addr ^ (size << 20)));
 		n++;
@@ -44,53 +39,6 @@ static size_t read_modules(struct module_info **out, uint64_t *hash)
 	free(text);
 	*out = m;
 	return n;
-}
-
-static const struct module_info *find_module(const struct module_info *m, size_t n,
-					     const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(m[i].name, name))
-			return &m[i];
-	return NULL;
-}
-
-/* Keep only the core kernel and loaded modules: [bpf] and the like come
- * and go, and are looked up in /proc/kallsyms itself. */
-static int write_cache(const char *dir, const char *path, const struct ksyms *ks,
-		       const struct module_info *mods, size_t nmods)
-{
-	char tmp[PATH_MAX + 16];
-	FILE *f;
-	int fd;
-
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < ks->n; i++) {
-		const struct ksym *k = &ks->syms[i];
-
-		if (k->module && !find_module(mods, nmods, k->module))
-			continue;
-		if (k->module)
-			fprintf(f, "%llx t %s\t[%s]\n", (unsigned long long)k->addr, k->name, k->module);
-		else
-			fprintf(f, "%llx t %s\n", (unsigned long long)k->addr, k->name);
-	}
-	if (fclose(f) || rename(tmp, path)) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return 0;
 }
 
 /* Older files of this cache belong to another boot or module set. */
@@ -111,62 +59,33 @@ static void remove_stale(const char *dir, const char *keep)
 		closedir(d);
 }
 
-static void set_ranges(struct ksyms *ks, const struct module_info *mods, size_t nmods)
-{
-	ks->from_cache = true;
-	ks->core_lo = UINT64_MAX;
-	for (size_t i = 0; i < ks->n; i++) {
-		if (ks->syms[i].module)
-			continue;
-		if (ks->syms[i].addr < ks->core_lo)
-			ks->core_lo = ks->syms[i].addr;
-		if (!strcmp(ks->syms[i].name, "_etext"))
-			ks->core_hi = ks->syms[i].addr;
-	}
-	ks->mods = xcalloc(nmods, sizeof(*ks->mods));
-	for (size_t i = 0; i < nmods; i++)
-		ks->mods[ks->nmods++] = (struct ksym_range){ mods[i].addr, mods[i].addr + mods[i].size };
-}
-
 struct ksyms *kallsyms_cached(const char *dir, const char *kallsyms_path, bool *cached)
 {
-	struct module_info *mods = NULL;
+	struct ksyms_file_key key = { 0 };
+	struct ksyms_module *mods = NULL;
 	char path[PATH_MAX], *boot;
-	struct ksyms *ks = NULL;
-	uint64_t mhash;
+	struct ksyms *ks;
 	size_t nmods;
-	struct stat st;
 
 	*cached = false;
 	boot = read_file("/proc/sys/kernel/random/boot_id", NULL);
 	if (!boot)
 		return ksyms_load(kallsyms_path);
 	boot[strcspn(boot, "\n")] = '\0';
-	nmods = read_modules(&mods, &mhash);
-	snprintf(path, sizeof(path), "%s/kallsyms-%s-%016llx", dir, boot,
-		 (unsigned long long)mhash);
+	snprintf(key.boot_id, sizeof(key.boot_id), "%s", boot);
 	free(boot);
+	nmods = read_modules(&mods, &key.modules);
+	snprintf(path, sizeof(path), "%s/kallsyms-%s-%016llx", dir, key.boot_id,
+		 (unsigned long long)key.modules);
 
-	/* only a file root wrote and nobody else may change */
-	if (!stat(path, &st) && st.st_uid == 0 && !(st.st_mode & 022))
-		ks = ksyms_load(path);
-	if (ks && ks->n) {
-		set_ranges(ks, mods, nmods);
-		/* without _etext the core range is unknown: do not trust it */
-		if (!ks->core_hi) {
-			ksyms_free(ks);
-			ks = NULL;
-		} else {
-			*cached = true;
-		}
-	} else if (ks) {
-		ksyms_free(ks);
-		ks = NULL;
-	}
-	if (!ks) {
+	ks = ksyms_file_map(path, &key);
+	if (ks) {
+		*cached = true;
+	} else {
 		ks = ksyms_load(kallsyms_path);
 		/* hidden addresses (kptr_restrict) are not worth keeping */
-		if (ks && ks->n && !write_cache(dir, path, ks, mods, nmods))
+		if (ks && ks->n && (!mkdir(dir, 0700) || errno == EEXIST) &&
+		    !ksyms_file_write(path, ks, &key, mods, nmods))
 			remove_stale(dir, path);
 	}
 	free(mods);

@@ -627,7 +627,8 @@ void symbolizer_preload(struct symbolizer *sz)
 
 static void name_kernel(struct symbolizer *sz, struct profile *prof, struct location *l)
 {
-	const struct ksym *ks = NULL;
+	struct ksym ks;
+	bool found = false;
 	char buf[256];
 
 	if (!sz->ksyms_warned) {
@@ -653,11 +654,11 @@ static void name_kernel(struct symbolizer *sz, struct profile *prof, struct loca
 		}
 	}
 	if (sz->ksyms)
-		ks = ksyms_lookup(sz->ksyms, l->is_return ? l->addr - 1 : l->addr);
-	if (ks) {
-		l->name = profile_intern(prof, ks->name);
-		if (ks->module) {
-			snprintf(buf, sizeof(buf), "[%s]", ks->module);
+		found = ksyms_lookup(sz->ksyms, l->is_return ? l->addr - 1 : l->addr, &ks);
+	if (found) {
+		l->name = profile_intern(prof, ks.name);
+		if (ks.module) {
+			snprintf(buf, sizeof(buf), "[%s]", ks.module);
 			l->module = profile_intern(prof, buf);
 		} else {
 			l->module = profile_intern(prof, "[kernel.kallsyms]");
