@@ -41,7 +41,8 @@ static size_t read_modules(struct ksyms_module **out, uint64_t *hash)
 	return n;
 }
 
-/* Older files of this cache belong to another boot or module set. */
+/* Older files of this version belong to another boot or module set.  Other
+ * versions' files are left to them: each version keeps its own. */
 static void remove_stale(const char *dir, const char *keep)
 {
 	DIR *d = opendir(dir);
@@ -49,7 +50,7 @@ static void remove_stale(const char *dir, const char *keep)
 	char path[PATH_MAX];
 
 	while (d && (e = readdir(d))) {
-		if (strncmp(e->d_name, "kallsyms-", 9))
+		if (strncmp(e->d_name, KSYMS_FILE_PREFIX, strlen(KSYMS_FILE_PREFIX)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (strcmp(path, keep))
@@ -75,7 +76,7 @@ struct ksyms *kallsyms_cached(const char *dir, const char *kallsyms_path, bool *
 	snprintf(key.boot_id, sizeof(key.boot_id), "%s", boot);
 	free(boot);
 	nmods = read_modules(&mods, &key.modules);
-	snprintf(path, sizeof(path), "%s/kallsyms-%s-%016llx", dir, key.boot_id,
+	snprintf(path, sizeof(path), "%s/" KSYMS_FILE_PREFIX "%s-%016llx", dir, key.boot_id,
 		 (unsigned long long)key.modules);
 
 	ks = ksyms_file_map(path, &key);

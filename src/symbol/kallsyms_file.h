@@ -21,6 +21,11 @@
 
 #define KSYMS_FILE_MAGIC	"PRFKSYM"	/* 8 bytes with its NUL */
 #define KSYMS_FILE_VERSION	1
+/* File names, with the version: "ksyms.v1-BOOTID-MODULESHASH".  Another
+ * version of the profiler on the same machine uses its own files. */
+#define KSYMS_STR_(x)		#x
+#define KSYMS_STR(x)		KSYMS_STR_(x)
+#define KSYMS_FILE_PREFIX	"ksyms.v" KSYMS_STR(KSYMS_FILE_VERSION) "-"
 
 /* What the file is valid for: one boot, one set of loaded modules. */
 struct ksyms_file_key {

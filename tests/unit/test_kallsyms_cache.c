@@ -302,7 +302,7 @@ static void test_miss_then_hit(void **state)
 	ksyms_free(a);
 	ksyms_free(b);
 	/* a corrupt file is rebuilt */
-	snprintf(cmd, sizeof(cmd), "for f in %s/kallsyms-*; do printf garbage > $f; done", dir);
+	snprintf(cmd, sizeof(cmd), "for f in %s/ksyms.v1-*; do printf garbage > $f; done", dir);
 	assert_int_equal(system(cmd), 0);
 	b = kallsyms_cached(dir, "/proc/kallsyms", &cached);
 	assert_false(cached);
@@ -311,7 +311,7 @@ static void test_miss_then_hit(void **state)
 	assert_true(cached);
 	ksyms_free(b);
 	/* a tampered file (writable by others) is not trusted */
-	snprintf(cmd, sizeof(cmd), "chmod 666 %s/kallsyms-*", dir);
+	snprintf(cmd, sizeof(cmd), "chmod 666 %s/ksyms.v1-*", dir);
 	assert_int_equal(system(cmd), 0);
 	b = kallsyms_cached(dir, "/proc/kallsyms", &cached);
 	assert_false(cached);
