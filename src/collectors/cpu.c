@@ -134,10 +134,14 @@ static int cpu_start(struct session *ss)
 	double secs = s->duration > 0 ? s->duration : 60;
 	uint64_t expect = (uint64_t)(secs * s->freq * ss->ncpus);
 	struct cpu_bpf *skel;
+	size_t elf_size;
+	const void *elf = cpu_bpf__elf_bytes(&elf_size);
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .btf_custom_path = session_core_btf(ss, elf, elf_size));
 	int err;
 
 	ss->priv = st;
-	skel = cpu_bpf__open();
+	skel = cpu_bpf__open_opts(&opts);
 	if (!skel)
 		return bpf_explain("opening the BPF object", -errno);
 	st->skel = skel;

@@ -10,7 +10,9 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "core/core_btf.h"
 #include "core/session.h"
+#include "symbol/kallsyms_cache.h"
 #include "util/idxmap.h"
 #include "util/util.h"
 
@@ -41,6 +43,16 @@ bool session_leaf_fix(struct session *ss)
 		ss->leaf_fix = ok && !ss->set->no_leaf_fix ? 1 : -1;
 	}
 	return ss->leaf_fix > 0;
+}
+
+const char *session_core_btf(struct session *ss, const void *elf, size_t size)
+{
+	if (ss->btf_fd < 0)
+		ss->btf_fd = core_btf_fd(cache_dir(), elf, size);
+	if (ss->btf_fd < 0)
+		return NULL;
+	snprintf(ss->btf_path, sizeof(ss->btf_path), "/proc/self/fd/%d", ss->btf_fd);
+	return ss->btf_path;
 }
 
 void session_add_object(struct session *ss, struct bpf_object *obj)

@@ -276,7 +276,7 @@ static void print_summary(struct session *ss, struct profile *p)
 
 int session_run(const struct collector *col, struct settings *set)
 {
-	struct session ss = { .set = set, .col = col, .child_go = -1, .child_err = -1 };
+	struct session ss = { .set = set, .col = col, .child_go = -1, .child_err = -1, .btf_fd = -1 };
 	struct output outs[MAX_OUTPUTS + 1];
 	struct profile *p = NULL;
 	sigset_t mask, oldmask;
@@ -362,6 +362,8 @@ out:
 	if (ss.child && !ss.child_exited)
 		waitpid(ss.child, NULL, 0);
 	col->destroy(&ss);
+	if (ss.btf_fd >= 0)
+		close(ss.btf_fd);
 	ring_buffer__free(ss.rb);
 	mmap_watch_close(ss.mw);
 	symbolizer_free(ss.sym);

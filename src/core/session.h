@@ -37,6 +37,8 @@ struct session {
 	bool filter_tids;		/* targets map holds threads */
 	bool follow_forks;		/* children of targets join them */
 	int leaf_fix;			/* 0 unknown, 1 on, -1 off: see session_leaf_fix */
+	int btf_fd;			/* session_core_btf's, or -1 */
+	char btf_path[32];
 
 	pid_t child;			/* -- CMD, or 0 */
 	int child_go;			/* write end: releases the child */
@@ -69,6 +71,10 @@ void bpf_setup_logging(int verbose);
  * not with --no-leaf-fix, nor on kernels without bpf_find_vma (5.17) and
  * bpf_task_pt_regs (5.15), whose verifier would refuse the program. */
 bool session_leaf_fix(struct session *ss);
+/* btf_custom_path for opening the BPF object elf/size: the kernel types its
+ * CO-RE relocations need (core/core_btf.h), or NULL for all of the kernel's.
+ * One object per session. */
+const char *session_core_btf(struct session *ss, const void *elf, size_t size);
 /* Count a loaded BPF object in --stats. */
 void session_add_object(struct session *ss, struct bpf_object *obj);
 /* Turn a failed load/attach into a one-line message that names the fix. */

@@ -60,6 +60,13 @@ static void remove_stale(const char *dir, const char *keep)
 		closedir(d);
 }
 
+const char *cache_dir(void)
+{
+	const char *dir = getenv("PROFILER_CACHE_DIR");
+
+	return dir && *dir ? dir : KALLSYMS_CACHE_DIR;
+}
+
 struct ksyms *kallsyms_cached(const char *dir, const char *kallsyms_path, bool *cached)
 {
 	struct ksyms_file_key key = { 0 };

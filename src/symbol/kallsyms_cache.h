@@ -16,6 +16,8 @@
 
 #define KALLSYMS_CACHE_DIR "/run/profiler"
 
+/* The cache directory: PROFILER_CACHE_DIR, else KALLSYMS_CACHE_DIR. */
+const char *cache_dir(void);
 /* From the cache when it matches this boot and these modules, else from
  * kallsyms_path (written to the cache for next time).  *cached says which. */
 struct ksyms *kallsyms_cached(const char *cache_dir, const char *kallsyms_path, bool *cached);

@@ -598,14 +598,12 @@ static void splice_inlines(struct symbolizer *sz, struct profile *p, size_t nloc
 
 static void load_ksyms(struct symbolizer *sz)
 {
-	const char *dir = getenv("PROFILER_CACHE_DIR");
 	bool cached = false;
 
 	if (sz->kallsyms_path)	/* a test's own file: no cache */
 		sz->ksyms = ksyms_load(sz->kallsyms_path);
 	else
-		sz->ksyms = kallsyms_cached(dir && *dir ? dir : KALLSYMS_CACHE_DIR,
-					    "/proc/kallsyms", &cached);
+		sz->ksyms = kallsyms_cached(cache_dir(), "/proc/kallsyms", &cached);
 	sz->stats.kallsyms_cached = cached;
 	if (!sz->ksyms)
 		sz->ksyms_errno = errno;
