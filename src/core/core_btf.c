@@ -142,95 +142,81 @@ static bool relocation_roots(Elf *e, struct btf **local, char ***names, size_t *
 	return p == end;
 }
 
-/* Mark id and what it embeds; pointers stop the walk. */
-static bool keep_closure(const struct btf *vm, uint32_t root, bool *keep)
+/*
+ * Call fn on each type id t embeds: members, array element and index, what
+ * a typedef or qualifier names.  Pointers embed nothing (the cut stops
+ * there), nor do scalars; false for a kind no type embeds.
+ */
+static bool for_each_embedded(struct btf_type *t, void (*fn)(__u32 *id, void *arg), void *arg)
 {
-	uint32_t *stack = NULL, n = 0, cnt = btf__type_cnt(vm);
-	size_t cap = 0;
+	if (btf_is_composite(t)) {
+		for (uint16_t i = 0; i < btf_vlen(t); i++)
+			fn(&btf_members(t)[i].type, arg);
+	} else if (btf_is_array(t)) {
+		fn(&btf_array(t)->type, arg);
+		fn(&btf_array(t)->index_type, arg);
+	} else if (btf_is_mod(t) || btf_is_typedef(t)) {
+		fn(&t->type, arg);
+	} else if (!btf_is_ptr(t) && !btf_is_int(t) && !btf_is_float(t) && !btf_is_any_enum(t) &&
+		   !btf_is_fwd(t)) {
+		return false;
+	}
+	return true;
+}
+
+struct walk {
+	__u32 *stack;
+	size_t n, cap;
+};
+
+static void push(__u32 *id, void *arg)
+{
+	struct walk *w = arg;
+
+	GROW(w->stack, w->cap, w->n + 1);
+	w->stack[w->n++] = *id;
+}
+
+/* Mark root and what it embeds. */
+static bool keep_closure(const struct btf *vm, __u32 root, bool *keep)
+{
+	struct walk w = { 0 };
+	__u32 cnt = btf__type_cnt(vm);
 	bool ok = true;
 
-	GROW(stack, cap, 1);
-	stack[n++] = root;
-	while (n && ok) {
-		uint32_t id = stack[--n];
-		const struct btf_type *t;
-		uint32_t refs[2], nrefs = 0;
+	push(&root, &w);
+	while (w.n && ok) {
+		__u32 id = w.stack[--w.n];
 
-		if (!id || keep[id])
+		if (!id || (id < cnt && keep[id]))
 			continue;
-		if (id >= cnt) {
-			ok = false;
+		ok = id < cnt;
+		if (!ok)
 			break;
-		}
 		keep[id] = true;
-		t = btf__type_by_id(vm, id);
-		switch (btf_kind(t)) {
-		case BTF_KIND_STRUCT:
-		case BTF_KIND_UNION: {
-			const struct btf_member *m = btf_members(t);
-
-			GROW(stack, cap, n + btf_vlen(t));
-			for (uint16_t i = 0; i < btf_vlen(t); i++)
-				stack[n++] = m[i].type;
-			break;
-		}
-		case BTF_KIND_ARRAY:
-			refs[nrefs++] = btf_array(t)->type;
-			refs[nrefs++] = btf_array(t)->index_type;
-			break;
-		case BTF_KIND_TYPEDEF:
-		case BTF_KIND_VOLATILE:
-		case BTF_KIND_CONST:
-		case BTF_KIND_RESTRICT:
-		case BTF_KIND_TYPE_TAG:
-			refs[nrefs++] = t->type;
-			break;
-		case BTF_KIND_PTR:
-		case BTF_KIND_INT:
-		case BTF_KIND_FLOAT:
-		case BTF_KIND_ENUM:
-		case BTF_KIND_ENUM64:
-		case BTF_KIND_FWD:
-			break;
-		default:	/* nothing else is embedded in a type */
-			ok = false;
-		}
-		GROW(stack, cap, n + nrefs);
-		for (uint32_t i = 0; i < nrefs; i++)
-			stack[n++] = refs[i];
+		/* only read: for_each_embedded takes writable types for remap() */
+		ok = for_each_embedded((struct btf_type *)btf__type_by_id(vm, id), push, &w);
 	}
-	free(stack);
+	free(w.stack);
 	return ok;
 }
 
+static void renumber(__u32 *id, void *arg)
+{
+	*id = ((const uint32_t *)arg)[*id];
+}
+
 /* Point what the copied types reference at the copies. */
-static void remap(struct btf *out, const uint32_t *new_id)
+static void remap(struct btf *out, uint32_t *new_id)
 {
 	for (uint32_t i = 1; i < btf__type_cnt(out); i++) {
 		/* the types were copied into out's own, writable, memory */
 		struct btf_type *t = (struct btf_type *)btf__type_by_id(out, i);
 
-		switch (btf_kind(t)) {
-		case BTF_KIND_STRUCT:
-		case BTF_KIND_UNION:
-			for (uint16_t k = 0; k < btf_vlen(t); k++)
-				btf_members(t)[k].type = new_id[btf_members(t)[k].type];
-			break;
-		case BTF_KIND_ARRAY:
-			btf_array(t)->type = new_id[btf_array(t)->type];
-			btf_array(t)->index_type = new_id[btf_array(t)->index_type];
-			break;
-		case BTF_KIND_PTR:
+		if (btf_is_ptr(t))
 			t->type = 0;	/* void: field relocations ask only for a pointer */
-			break;
-		case BTF_KIND_TYPEDEF:
-		case BTF_KIND_VOLATILE:
-		case BTF_KIND_CONST:
-		case BTF_KIND_RESTRICT:
-		case BTF_KIND_TYPE_TAG:
-			t->type = new_id[t->type];
-			break;
-		}
+		else
+			for_each_embedded(t, renumber, new_id);
 	}
 }
 
