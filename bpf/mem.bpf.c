@@ -257,6 +257,99 @@ int BPF_KPROBE(free_enter, void *ptr)
 	return 0;
 }
 
+/*
+ * ---- children of -- COMMAND ----
+ * Uprobes are per process, and a child has a new address space that its
+ * parent's probes do not match.  A child (not one sharing the parent's
+ * memory, as vfork's) is held at its first return to user space, from
+ * fork, with SIGSTOP; so is a target at exec, whose new program may bring
+ * another allocator.  User space attaches and sends SIGCONT.
+ */
+const volatile bool hold_children = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} hold SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} held SEC(".maps");
+
+__u32 holding;		/* entries in hold: most syscalls stop at this load */
+__u64 unfollowed;	/* children that could not be held: their allocations are missed */
+
+#define SIGSTOP 19
+
+static __always_inline void stop_and_tell(__u32 pid, __u32 why)
+{
+	struct mem_held *e = bpf_ringbuf_reserve(&held, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&unfollowed, 1);
+		return;
+	}
+	e->pid = pid;
+	e->why = why;
+	if (bpf_send_signal(SIGSTOP)) {
+		bpf_ringbuf_discard(e, 0);
+		__sync_fetch_and_add(&unfollowed, 1);
+		return;
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(hold_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	if (!hold_children || ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
+		return 0;
+	if (BPF_CORE_READ(parent, mm) == BPF_CORE_READ(child, mm))
+		return 0;	/* vfork: the parent's probes see it until exec */
+	if (bpf_map_update_elem(&hold, &ctgid, &one, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&unfollowed, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&holding, 1);
+	return 0;
+}
+
+/* The child's return from fork is its first syscall exit. */
+SEC("raw_tp/sys_exit")
+int BPF_PROG(hold_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id;
+	__u32 pid;
+
+	if (!holding)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	pid = id >> 32;
+	if (pid != (__u32)id || !bpf_map_lookup_elem(&hold, &pid) ||
+	    bpf_map_delete_elem(&hold, &pid))
+		return 0;
+	__sync_fetch_and_add(&holding, -1);
+	stop_and_tell(pid, MEM_HELD_FORK);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(hold_exec, struct task_struct *task)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	if (hold_children && bpf_map_lookup_elem(&targets, &pid))
+		stop_and_tell(pid, MEM_HELD_EXEC);
+	return 0;
+}
+
 /* ---- kernel: the kmem tracepoints (no tracefs needed for raw_tp) ---- */
 
 static __always_inline void kernel_alloc(void *ctx, const void *ptr, __u64 size)

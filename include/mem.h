@@ -33,4 +33,15 @@ struct mem_totals {
 	__u64 bytes;
 };
 
+/*
+ * A process of -- COMMAND held stopped (SIGSTOP) until user space has put
+ * probes on it: a child at its return from fork, any target at exec.
+ */
+enum { MEM_HELD_FORK = 1, MEM_HELD_EXEC };
+
+struct mem_held {
+	__u32 pid;
+	__u32 why;		/* MEM_HELD_* */
+};
+
 #endif /* PROFILER_MEM_H */
