@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <linux/perf_event.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,46 +499,6 @@ static int mem_start(struct session *ss)
 	return -EINVAL;
 }
 
-struct unlink_job {
-	struct bpf_link **links;
-	int n, step;
-};
-
-static void *unlink_some(void *arg)
-{
-	struct unlink_job *j = arg;
-
-	for (int i = 0; i < j->n; i += j->step) {
-		bpf_link__destroy(j->links[i]);
-		j->links[i] = NULL;
-	}
-	return NULL;
-}
-
-/*
- * Each uprobe's removal waits for an RCU grace period (about 0.1 s here):
- * one after the other, the 24 probes of each followed process took seconds.
- * Removed from several threads at once, the waits overlap.
- */
-static void destroy_links(struct bpf_link **links, int n)
-{
-	enum { THREADS = 16 };
-	struct unlink_job jobs[THREADS];
-	pthread_t tids[THREADS];
-	bool started[THREADS] = {};
-	int nt = MIN(n, THREADS);
-
-	for (int t = 0; t < nt; t++) {
-		jobs[t] = (struct unlink_job){ links + t, n - t, nt };
-		started[t] = !pthread_create(&tids[t], NULL, unlink_some, &jobs[t]);
-		if (!started[t])
-			unlink_some(&jobs[t]);
-	}
-	for (int t = 0; t < nt; t++)
-		if (started[t])
-			pthread_join(tids[t], NULL);
-}
-
 static void mem_stop(struct session *ss)
 {
 	struct mem_state *st = ss->priv;
@@ -557,7 +516,12 @@ static void mem_stop(struct session *ss)
 		if (ss->rb)
 			ring_buffer__consume(ss->rb);
 	}
-	destroy_links(st->links, st->nlinks);
+	/* each waits for a grace period under the kernel's event_mutex: about
+	 * 0.1 s a probe, in series, from however many threads */
+	for (int i = 0; i < st->nlinks; i++) {
+		bpf_link__destroy(st->links[i]);
+		st->links[i] = NULL;
+	}
 	if (st->skel) {
 		bpf_link__destroy(st->skel->links.kmalloc_tp);
 		bpf_link__destroy(st->skel->links.cache_alloc_tp);
