@@ -18,6 +18,7 @@
 #include "targets.bpf.h"
 
 const volatile __u32 sample_every = 1;	/* track 1 in N allocations */
+const volatile __u64 page_size = 4096;
 
 /* Live allocations by address; sized by user space (a million by default). */
 struct {
@@ -35,6 +36,25 @@ struct {
 	__type(key, struct mem_site);
 	__type(value, struct mem_totals);
 } sites SEC(".maps");
+
+/* munmaps user space must apply (struct mem_unmap -> length) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mem_unmap);
+	__type(value, __u64);
+} unmaps SEC(".maps");
+
+/* Regions from mmap per process: only their munmaps are worth keeping. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} mmapped SEC(".maps");
+
+__u64 unmaps_lost;	/* munmaps unmaps had no room for */
 
 /* A call in progress, per thread, from entry to return. */
 struct pending {
@@ -81,14 +101,24 @@ static __always_inline void site_add(__u32 pid, __u64 stack, __u64 bytes)
 	}
 }
 
-static __always_inline void track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 size, __u64 stack)
+static __always_inline void track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 size, __u64 stack,
+				   __u32 flags)
 {
 	struct mem_addr key = { .addr = addr, .pid = addr_pid };
-	struct mem_live v = { .size = size, .stack = stack, .ts = bpf_ktime_get_ns(), .pid = pid };
+	struct mem_live v = { .size = size, .stack = stack, .ts = bpf_ktime_get_ns(), .pid = pid,
+			      .flags = flags };
 
 	if (bpf_map_update_elem(&live, &key, &v, BPF_ANY))
 		count_drop(DROP_LIVE_FULL);
 	site_add(pid, stack, size);
+	if (flags & MEM_LIVE_MMAP) {
+		__u64 one = 1, *n = bpf_map_lookup_elem(&mmapped, &pid);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else
+			bpf_map_update_elem(&mmapped, &pid, &one, BPF_NOEXIST);
+	}
 }
 
 static __always_inline void untrack(__u64 addr, __u32 addr_pid)
@@ -163,7 +193,7 @@ static __always_inline void leave(__u64 addr)
 	if (!addr || !c->stack || !c->size)
 		return;
 	proc_announce(pid);
-	track(addr, pid, pid, c->size, c->stack);
+	track(addr, pid, pid, c->size, c->stack, c->kind == K_MMAP ? MEM_LIVE_MMAP : 0);
 }
 
 SEC("uprobe")
@@ -246,6 +276,54 @@ SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, void *ret)
 {
 	leave((__u64)ret);
+	return 0;
+}
+
+static __always_inline void record_unmap(__u32 pid, __u64 addr, __u64 len)
+{
+	struct mem_unmap key = { .addr = addr, .ts = bpf_ktime_get_ns(), .pid = pid };
+
+	if (bpf_map_update_elem(&unmaps, &key, &len, BPF_NOEXIST))
+		__sync_fetch_and_add(&unmaps_lost, 1);
+}
+
+/*
+ * munmap(addr, len) takes whole pages.  At a region's start, here: all of
+ * it is gone, or its front (the rest moves to its new start, so that a new
+ * mapping at the old start is a region of its own); what reaches past the
+ * region, and any munmap elsewhere, goes to user space.
+ */
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter, void *ptr, size_t length)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u64 addr = (__u64)ptr, len = ((__u64)length + page_size - 1) & ~(page_size - 1);
+	struct mem_addr key = { .addr = addr, .pid = pid };
+	struct mem_live *r, rest;
+	__u64 *n, size;
+
+	n = bpf_map_lookup_elem(&mmapped, &pid);
+	if (!n || !*n || !len)
+		return 0;	/* no region of ours in this process */
+	r = bpf_map_lookup_elem(&live, &key);
+	if (!r || !(r->flags & MEM_LIVE_MMAP)) {
+		record_unmap(pid, addr, len);
+		return 0;
+	}
+	if (len < r->size) {
+		rest = *r;
+		rest.size -= len;
+		key.addr = addr + len;
+		bpf_map_update_elem(&live, &key, &rest, BPF_ANY);
+		key.addr = addr;
+		bpf_map_delete_elem(&live, &key);
+		return 0;
+	}
+	size = (r->size + page_size - 1) & ~(page_size - 1);
+	bpf_map_delete_elem(&live, &key);
+	__sync_fetch_and_add(n, -1);
+	if (len > size)
+		record_unmap(pid, addr + size, len - size);
 	return 0;
 }
 
@@ -361,7 +439,7 @@ static __always_inline void kernel_alloc(void *ctx, const void *ptr, __u64 size)
 		return;
 	proc_announce(pid);
 	/* from the allocator's caller: not this program and bpf_trace_run */
-	track((__u64)ptr, 0, pid, size, stack_capture_skip(ctx, 0, 2));
+	track((__u64)ptr, 0, pid, size, stack_capture_skip(ctx, 0, 2), 0);
 }
 
 SEC("raw_tp/kmalloc")

@@ -129,7 +129,9 @@ static struct bpf_program *entry_prog(struct mem_bpf *skel, const char *name)
 		return skel->progs.memalign_enter;
 	if (!strcmp(name, "mmap"))
 		return skel->progs.mmap_enter;
-	return skel->progs.free_enter;	/* free, munmap */
+	if (!strcmp(name, "munmap"))
+		return skel->progs.munmap_enter;
+	return skel->progs.free_enter;
 }
 
 static int mem_parse(struct settings *s, int opt, const char *arg)
@@ -462,6 +464,7 @@ static int mem_start(struct session *ss)
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->sample_every = st->mode == MODE_FAULTS ? 1 : s->mem_sample_every;
 	skel->rodata->hold_children = st->mode == MODE_USER && ss->child;
+	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
 	bpf_map__set_max_entries(skel->maps.live, s->mem_max_live);
 	bpf_map__set_max_entries(skel->maps.stacks, 1 << 18);
 	if (st->mode == MODE_KERNEL) {
@@ -575,8 +578,31 @@ static void read_sites(int fd, struct site_table *t)
 	}
 }
 
-/* Batch reads: a million live allocations in a few hundred system calls. */
-static void read_live(int fd, struct site_table *t)
+/* The munmaps BPF left to us, sorted for mem_region_left. */
+static struct mem_cut *read_cuts(int fd, size_t *n)
+{
+	struct mem_unmap *keys = NULL;
+	uint64_t *lens = NULL;
+	struct mem_cut *cuts;
+	long got = map_read_all(fd, sizeof(*keys), sizeof(*lens), (void **)&keys, (void **)&lens);
+
+	if (got < 0) {
+		pr_warn("reading munmaps: %s", strerror((int)-got));
+		got = 0;
+	}
+	cuts = xcalloc(got + 1, sizeof(*cuts));
+	for (long i = 0; i < got; i++)
+		cuts[i] = (struct mem_cut){ keys[i].addr, lens[i], keys[i].ts, keys[i].pid };
+	mem_cuts_sort(cuts, got);
+	free(keys);
+	free(lens);
+	*n = got;
+	return cuts;
+}
+
+/* Batch reads: a million live allocations in a few hundred system calls.
+ * A region from mmap counts what munmaps left of it. */
+static void read_live(int fd, struct site_table *t, const struct mem_cut *cuts, size_t ncuts)
 {
 	enum { CHUNK = 8192 };
 	struct mem_addr *keys = xcalloc(CHUNK, sizeof(*keys));
@@ -594,10 +620,17 @@ static void read_live(int fd, struct site_table *t)
 			break;
 		}
 		for (__u32 i = 0; i < n; i++) {
-			struct site *s = site_get(t, vals[i].pid, vals[i].stack);
+			uint64_t size = vals[i].size;
+			struct site *s;
 
+			if (vals[i].flags & MEM_LIVE_MMAP)
+				size = mem_region_left(keys[i].addr, size, keys[i].pid, vals[i].ts,
+						       cuts, ncuts);
+			if (!size)
+				continue;	/* all of it unmapped, a piece at a time */
+			s = site_get(t, vals[i].pid, vals[i].stack);
 			s->inuse_count++;
-			s->inuse_bytes += vals[i].size;
+			s->inuse_bytes += size;
 			if (!s->oldest_ts || vals[i].ts < s->oldest_ts)
 				s->oldest_ts = vals[i].ts;
 		}
@@ -665,8 +698,13 @@ static int mem_collect(struct session *ss, struct profile *p)
 	}
 
 	read_sites(bpf_map__fd(st->skel->maps.sites), &t);
-	if (st->mode != MODE_FAULTS)
-		read_live(bpf_map__fd(st->skel->maps.live), &t);
+	if (st->mode != MODE_FAULTS) {
+		size_t ncuts = 0;
+		struct mem_cut *cuts = read_cuts(bpf_map__fd(st->skel->maps.unmaps), &ncuts);
+
+		read_live(bpf_map__fd(st->skel->maps.live), &t, cuts, ncuts);
+		free(cuts);
+	}
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
 	for (size_t i = 0; i < t.n; i++) {
@@ -692,6 +730,9 @@ static int mem_collect(struct session *ss, struct profile *p)
 	idxmap_free(&t.index);
 	stack_maps_release(&sm);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-live");
+	if (st->skel->bss->unmaps_lost)
+		profile_add_loss(p, "munmaps not kept (no room)", st->skel->bss->unmaps_lost,
+				 "regions they cut into count as still mapped");
 	if (st->unfollowed + st->skel->bss->unfollowed)
 		profile_add_loss(p, "child processes not followed",
 				 st->unfollowed + st->skel->bss->unfollowed,

@@ -142,6 +142,26 @@ site() {	# FILE FUNCTION
 	grep -q '^Lost: *none' "$TMP/out.txt"
 }
 
+@test "mem: munmap of part of a region, or of several, releases just that" {
+	for v in inuse_space alloc_space; do
+		run "$PROFILER" mem -q -f folded --value $v -o "$TMP/$v.folded" -- "$W/mem_mmap"
+		[ "$status" -eq 0 ]
+	done
+	cat "$TMP"/*.folded
+	P=$(getconf PAGESIZE)
+	mapped() { folded_sum "$1" ";$2;map;[a-z_]+$"; }	# FILE FUNCTION
+	# 16 pages, 4 unmapped in the middle and 4 at the end
+	[ "$(mapped "$TMP/alloc_space.folded" map_partial)" -eq $((16 * P)) ]
+	[ "$(mapped "$TMP/inuse_space.folded" map_partial)" -eq $((8 * P)) ]
+	# 8 pages, the first 2 unmapped
+	[ "$(mapped "$TMP/inuse_space.folded" map_front)" -eq $((6 * P)) ]
+	# two adjacent regions, one munmap over both; one munmap of a whole region
+	for f in map_span_a map_span_b map_whole; do
+		[ "$(mapped "$TMP/alloc_space.folded" $f)" -eq $((4 * P)) ]
+		[ "$(mapped "$TMP/inuse_space.folded" $f)" -eq 0 ]
+	done
+}
+
 
 @test "mem: the AddressSanitizer build profiles cleanly, in every mode" {
 	[ -x "$BUILD/asan/profiler" ] || skip "no ASan build"
