@@ -237,7 +237,8 @@ static void print_groups(const struct profile *p, const struct write_opts *o, FI
 	int count_type = -1;
 	char b[64];
 
-	for (int i = 0; i < p->ntypes; i++)
+	/* an average of a maximum means nothing */
+	for (int i = 0; i < p->ntypes && p->combine[o->type] != COMBINE_MAX; i++)
 		if (count_type < 0 && !strcmp(p->types[i].unit, "count"))
 			count_type = i;
 	for (size_t s = 0; s < p->nsamples; s++) {
