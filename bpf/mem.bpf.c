@@ -18,6 +18,7 @@
 #include "targets.bpf.h"
 
 const volatile __u32 sample_every = 1;	/* track 1 in N allocations */
+const volatile __u64 page_size = 4096;
 
 /* Live allocations by address; sized by user space (a million by default). */
 struct {
@@ -35,6 +36,25 @@ struct {
 	__type(key, struct mem_site);
 	__type(value, struct mem_totals);
 } sites SEC(".maps");
+
+/* munmaps user space must apply (struct mem_unmap -> length) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mem_unmap);
+	__type(value, __u64);
+} unmaps SEC(".maps");
+
+/* Regions from mmap per process: only their munmaps are worth keeping. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} mmapped SEC(".maps");
+
+__u64 unmaps_lost;	/* munmaps unmaps had no room for */
 
 /* A call in progress, per thread, from entry to return. */
 struct pending {
@@ -81,14 +101,24 @@ static __always_inline void site_add(__u32 pid, __u64 stack, __u64 bytes)
 	}
 }
 
-static __always_inline void track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 size, __u64 stack)
+static __always_inline void track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 size, __u64 stack,
+				   __u32 flags)
 {
 	struct mem_addr key = { .addr = addr, .pid = addr_pid };
-	struct mem_live v = { .size = size, .stack = stack, .ts = bpf_ktime_get_ns(), .pid = pid };
+	struct mem_live v = { .size = size, .stack = stack, .ts = bpf_ktime_get_ns(), .pid = pid,
+			      .flags = flags };
 
 	if (bpf_map_update_elem(&live, &key, &v, BPF_ANY))
 		count_drop(DROP_LIVE_FULL);
 	site_add(pid, stack, size);
+	if (flags & MEM_LIVE_MMAP) {
+		__u64 one = 1, *n = bpf_map_lookup_elem(&mmapped, &pid);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else
+			bpf_map_update_elem(&mmapped, &pid, &one, BPF_NOEXIST);
+	}
 }
 
 static __always_inline void untrack(__u64 addr, __u32 addr_pid)
@@ -163,7 +193,7 @@ static __always_inline void leave(__u64 addr)
 	if (!addr || !c->stack || !c->size)
 		return;
 	proc_announce(pid);
-	track(addr, pid, pid, c->size, c->stack);
+	track(addr, pid, pid, c->size, c->stack, c->kind == K_MMAP ? MEM_LIVE_MMAP : 0);
 }
 
 SEC("uprobe")
@@ -249,11 +279,152 @@ int BPF_KRETPROBE(alloc_return, void *ret)
 	return 0;
 }
 
+static __always_inline void record_unmap(__u32 pid, __u64 addr, __u64 len)
+{
+	struct mem_unmap key = { .addr = addr, .ts = bpf_ktime_get_ns(), .pid = pid };
+
+	if (bpf_map_update_elem(&unmaps, &key, &len, BPF_NOEXIST))
+		__sync_fetch_and_add(&unmaps_lost, 1);
+}
+
+/*
+ * munmap(addr, len) takes whole pages.  At a region's start, here: all of
+ * it is gone, or its front (the rest moves to its new start, so that a new
+ * mapping at the old start is a region of its own); what reaches past the
+ * region, and any munmap elsewhere, goes to user space.
+ */
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter, void *ptr, size_t length)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u64 addr = (__u64)ptr, len = ((__u64)length + page_size - 1) & ~(page_size - 1);
+	struct mem_addr key = { .addr = addr, .pid = pid };
+	struct mem_live *r, rest;
+	__u64 *n, size;
+
+	n = bpf_map_lookup_elem(&mmapped, &pid);
+	if (!n || !*n || !len)
+		return 0;	/* no region of ours in this process */
+	r = bpf_map_lookup_elem(&live, &key);
+	if (!r || !(r->flags & MEM_LIVE_MMAP)) {
+		record_unmap(pid, addr, len);
+		return 0;
+	}
+	if (len < r->size) {
+		rest = *r;
+		rest.size -= len;
+		key.addr = addr + len;
+		bpf_map_update_elem(&live, &key, &rest, BPF_ANY);
+		key.addr = addr;
+		bpf_map_delete_elem(&live, &key);
+		return 0;
+	}
+	size = (r->size + page_size - 1) & ~(page_size - 1);
+	bpf_map_delete_elem(&live, &key);
+	__sync_fetch_and_add(n, -1);
+	if (len > size)
+		record_unmap(pid, addr + size, len - size);
+	return 0;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(free_enter, void *ptr)
 {
 	if (ptr)
 		untrack((__u64)ptr, bpf_get_current_pid_tgid() >> 32);
+	return 0;
+}
+
+/*
+ * ---- children of -- COMMAND ----
+ * Uprobes are per process, and a child has a new address space that its
+ * parent's probes do not match.  A child (not one sharing the parent's
+ * memory, as vfork's) is held at its first return to user space, from
+ * fork, with SIGSTOP; so is a target at exec, whose new program may bring
+ * another allocator.  User space attaches and sends SIGCONT.
+ */
+const volatile bool hold_children = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} hold SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} held SEC(".maps");
+
+__u32 holding;		/* entries in hold: most syscalls stop at this load */
+__u64 unfollowed;	/* children that could not be held: their allocations are missed */
+
+#define SIGSTOP 19
+
+static __always_inline void stop_and_tell(__u32 pid, __u32 why)
+{
+	struct mem_held *e = bpf_ringbuf_reserve(&held, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&unfollowed, 1);
+		return;
+	}
+	e->pid = pid;
+	e->why = why;
+	if (bpf_send_signal(SIGSTOP)) {
+		bpf_ringbuf_discard(e, 0);
+		__sync_fetch_and_add(&unfollowed, 1);
+		return;
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(hold_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	if (!hold_children || ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
+		return 0;
+	if (BPF_CORE_READ(parent, mm) == BPF_CORE_READ(child, mm))
+		return 0;	/* vfork: the parent's probes see it until exec */
+	if (bpf_map_update_elem(&hold, &ctgid, &one, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&unfollowed, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&holding, 1);
+	return 0;
+}
+
+/* The child's return from fork is its first syscall exit. */
+SEC("raw_tp/sys_exit")
+int BPF_PROG(hold_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id;
+	__u32 pid;
+
+	if (!holding)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	pid = id >> 32;
+	if (pid != (__u32)id || !bpf_map_lookup_elem(&hold, &pid) ||
+	    bpf_map_delete_elem(&hold, &pid))
+		return 0;
+	__sync_fetch_and_add(&holding, -1);
+	stop_and_tell(pid, MEM_HELD_FORK);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(hold_exec, struct task_struct *task)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	if (hold_children && bpf_map_lookup_elem(&targets, &pid))
+		stop_and_tell(pid, MEM_HELD_EXEC);
 	return 0;
 }
 
@@ -268,7 +439,7 @@ static __always_inline void kernel_alloc(void *ctx, const void *ptr, __u64 size)
 		return;
 	proc_announce(pid);
 	/* from the allocator's caller: not this program and bpf_trace_run */
-	track((__u64)ptr, 0, pid, size, stack_capture_skip(ctx, 0, 2));
+	track((__u64)ptr, 0, pid, size, stack_capture_skip(ctx, 0, 2), 0);
 }
 
 SEC("raw_tp/kmalloc")

@@ -17,6 +17,20 @@ struct mem_live {
 	__u64 stack;		/* user or kernel stack id */
 	__u64 ts;		/* bpf_ktime_get_ns() at allocation */
 	__u32 pid;		/* who allocated */
+	__u32 flags;		/* MEM_LIVE_* */
+};
+
+#define MEM_LIVE_MMAP	1	/* a region from mmap: munmap may take part of it */
+
+/*
+ * A munmap that did not start at a region's start (the middle, the end,
+ * or past one region into the next): user space takes [addr, addr + len)
+ * out of every region of pid mapped before ts.
+ */
+struct mem_unmap {
+	__u64 addr;
+	__u64 ts;
+	__u32 pid;
 	__u32 pad;
 };
 
@@ -31,6 +45,17 @@ struct mem_site {
 struct mem_totals {
 	__u64 count;
 	__u64 bytes;
+};
+
+/*
+ * A process of -- COMMAND held stopped (SIGSTOP) until user space has put
+ * probes on it: a child at its return from fork, any target at exec.
+ */
+enum { MEM_HELD_FORK = 1, MEM_HELD_EXEC };
+
+struct mem_held {
+	__u32 pid;
+	__u32 why;		/* MEM_HELD_* */
 };
 
 #endif /* PROFILER_MEM_H */

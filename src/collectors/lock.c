@@ -394,9 +394,10 @@ const struct collector lock_collector = {
 		"[anon] and the address; TYPE is spinlock, rwlock:R/W, rwsem:R/W, mutex, rtmutex,\n"
 		"percpu-rwsem:R/W, futex or futex-pi.  A contended kernel mutex adds\n"
 		"'owner:COMM [TID]', the thread that held it when the wait began.\n"
-		"Sample types (--value): delay (nanoseconds waited, default), contentions\n",
+		"Sample types (--value): delay (nanoseconds waited, default), contentions,\n"
+		"max_delay (the longest single wait: a maximum, never summed up the stack)\n",
 	.default_format = "report",
-	.value_names = "delay contentions",
+	.value_names = "delay contentions max_delay",
 	.shortopts = "KU",
 	.longopts = lock_longopts,
 	.parse = lock_parse,

@@ -8,11 +8,17 @@
  * The kernel keeps live allocations by address and allocated totals per
  * site; what is outstanding, and since when, is read from the live map at
  * the end, so a free costs the target one map delete.
+ *
+ * Uprobes are attached per process.  With -- COMMAND, its children are
+ * followed: BPF holds each new one (SIGSTOP) at its return from fork and
+ * at exec, on_held() puts probes on its allocator, then lets it go.
  */
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -38,6 +44,16 @@ struct mem_state {
 	enum mem_mode mode;
 	char lib[4096];
 	bool kprobes;		/* the kernel has kprobes (we still use tracepoints) */
+	/* processes with probes, and on which file: a process probed twice on
+	 * one file would count each allocation twice */
+	struct probed {
+		pid_t pid;
+		dev_t dev;
+		ino_t ino;
+	} *probed;
+	size_t nprobed, probed_cap;
+	bool stopping;		/* held processes are let go, not probed */
+	uint64_t unfollowed;	/* children user space failed to probe */
 };
 
 /* One row of the result: a site in one process. */
@@ -113,7 +129,9 @@ static struct bpf_program *entry_prog(struct mem_bpf *skel, const char *name)
 		return skel->progs.memalign_enter;
 	if (!strcmp(name, "mmap"))
 		return skel->progs.mmap_enter;
-	return skel->progs.free_enter;	/* free, munmap */
+	if (!strcmp(name, "munmap"))
+		return skel->progs.munmap_enter;
+	return skel->progs.free_enter;
 }
 
 static int mem_parse(struct settings *s, int opt, const char *arg)
@@ -250,6 +268,83 @@ static int attach_allocator(struct session *ss, struct mem_state *st, pid_t pid,
 	return 0;
 }
 
+/* Probes on lib for pid, unless it has them already: a process keeps its
+ * probes through exec, so a new program on the same allocator needs none. */
+static int probe_process(struct session *ss, struct mem_state *st, pid_t pid, const char *lib)
+{
+	struct stat sb;
+	int err;
+
+	if (stat(lib, &sb))
+		return -errno;
+	for (size_t i = 0; i < st->nprobed; i++)
+		if (st->probed[i].pid == pid && st->probed[i].dev == sb.st_dev &&
+		    st->probed[i].ino == sb.st_ino)
+			return 0;
+	err = attach_allocator(ss, st, pid, lib);
+	if (err)
+		return err;
+	GROW(st->probed, st->probed_cap, st->nprobed + 1);
+	st->probed[st->nprobed++] = (struct probed){ pid, sb.st_dev, sb.st_ino };
+	return 0;
+}
+
+/* A process BPF holds stopped: probe its allocator, then let it run. */
+static int on_held(void *ctx, void *data, size_t size)
+{
+	struct session *ss = ctx;
+	struct mem_state *st = ss->priv;
+	const struct mem_held *e = data;
+	const char *prefix = ss->set->mem_prefix;
+	char lib[4096], exe[64];
+	int err = 0;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (!st->stopping) {
+		/* after fork: the parent's maps; after exec: the new program, or our libc,
+		 * which it will load as the command did (its libraries are not mapped yet) */
+		snprintf(exe, sizeof(exe), "/proc/%u/exe", e->pid);
+		if (ss->set->mem_lib)
+			snprintf(lib, sizeof(lib), "%s", ss->set->mem_lib);
+		else
+			err = mem_find_allocator(e->why == MEM_HELD_FORK ? (pid_t)e->pid : 0,
+						 e->why == MEM_HELD_EXEC ? exe : NULL, prefix, lib,
+						 sizeof(lib));
+		if (!err)
+			err = probe_process(ss, st, e->pid, lib);
+		/* its maps while it is sure to live: after exec, the libraries
+		 * it maps next come from the mmap records */
+		symbolizer_note_process(ss->sym, e->pid);
+		if (err) {
+			if (!st->unfollowed++)
+				pr_warn("mem: cannot probe the allocator of child process %u: %s",
+					e->pid, strerror(-err));
+		} else {
+			pr_debug("mem: following %s process %u (%s)",
+				 e->why == MEM_HELD_FORK ? "new" : "exec'd", e->pid, lib);
+		}
+	}
+	kill(e->pid, SIGCONT);
+	return 0;
+}
+
+/* -- COMMAND: hold its children and execs for on_held. */
+static int follow_children(struct session *ss, struct mem_state *st)
+{
+	struct mem_bpf *skel = st->skel;
+	int err = ring_buffer__add(ss->rb, bpf_map__fd(skel->maps.held), on_held, ss);
+
+	if (err)
+		return bpf_explain("opening the ring buffer", err);
+	if (!(skel->links.hold_fork = bpf_program__attach(skel->progs.hold_fork)) ||
+	    !(skel->links.hold_sys_exit = bpf_program__attach(skel->progs.hold_sys_exit)) ||
+	    !(skel->links.hold_exec = bpf_program__attach(skel->progs.hold_exec)))
+		return bpf_explain("attaching sched_process_fork, sys_exit and sched_process_exec",
+				   -errno);
+	return 0;
+}
+
 static int start_user(struct session *ss, struct mem_state *st)
 {
 	const struct settings *s = ss->set;
@@ -267,7 +362,10 @@ static int start_user(struct session *ss, struct mem_state *st)
 			return err;
 		}
 		free(exe);
-		return attach_allocator(ss, st, ss->child ? ss->child : -1, st->lib);
+		if (!ss->child)
+			return attach_allocator(ss, st, -1, st->lib);
+		err = probe_process(ss, st, ss->child, st->lib);
+		return err ? err : follow_children(ss, st);
 	}
 	for (int i = 0; i < s->npids; i++) {
 		char lib[4096];
@@ -336,6 +434,9 @@ static void set_autoload(struct mem_bpf *skel, enum mem_mode mode, bool follow)
 
 		bpf_program__set_autoload(prog, on);
 	}
+	bpf_program__set_autoload(skel->progs.hold_fork, mode == MODE_USER && follow);
+	bpf_program__set_autoload(skel->progs.hold_sys_exit, mode == MODE_USER && follow);
+	bpf_program__set_autoload(skel->progs.hold_exec, mode == MODE_USER && follow);
 	bpf_program__set_autoload(skel->progs.proc_exec, true);
 	bpf_program__set_autoload(skel->progs.follow_fork, follow);
 	bpf_program__set_autoload(skel->progs.kmalloc_tp, mode == MODE_KERNEL);
@@ -362,6 +463,8 @@ static int mem_start(struct session *ss)
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->sample_every = st->mode == MODE_FAULTS ? 1 : s->mem_sample_every;
+	skel->rodata->hold_children = st->mode == MODE_USER && ss->child;
+	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
 	bpf_map__set_max_entries(skel->maps.live, s->mem_max_live);
 	bpf_map__set_max_entries(skel->maps.stacks, 1 << 18);
 	if (st->mode == MODE_KERNEL) {
@@ -381,7 +484,7 @@ static int mem_start(struct session *ss)
 	err = mem_bpf__load(skel);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
-	/* uprobes follow their pid, not its children: fork following serves --kernel, --faults */
+	/* uprobes follow their pid, not its children: those are held and probed (on_held) */
 	err = session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
 				     skel->progs.follow_fork, &skel->links.follow_fork,
 				     skel->progs.proc_exec, &skel->links.proc_exec);
@@ -405,6 +508,19 @@ static void mem_stop(struct session *ss)
 
 	if (!st)
 		return;
+	if (st->skel) {
+		/* hold no more, and let go of those held */
+		bpf_link__destroy(st->skel->links.hold_fork);
+		bpf_link__destroy(st->skel->links.hold_sys_exit);
+		bpf_link__destroy(st->skel->links.hold_exec);
+		st->skel->links.hold_fork = st->skel->links.hold_sys_exit = NULL;
+		st->skel->links.hold_exec = NULL;
+		st->stopping = true;
+		if (ss->rb)
+			ring_buffer__consume(ss->rb);
+	}
+	/* each waits for a grace period under the kernel's event_mutex: about
+	 * 0.1 s a probe, in series, from however many threads */
 	for (int i = 0; i < st->nlinks; i++) {
 		bpf_link__destroy(st->links[i]);
 		st->links[i] = NULL;
@@ -462,8 +578,31 @@ static void read_sites(int fd, struct site_table *t)
 	}
 }
 
-/* Batch reads: a million live allocations in a few hundred system calls. */
-static void read_live(int fd, struct site_table *t)
+/* The munmaps BPF left to us, sorted for mem_region_left. */
+static struct mem_cut *read_cuts(int fd, size_t *n)
+{
+	struct mem_unmap *keys = NULL;
+	uint64_t *lens = NULL;
+	struct mem_cut *cuts;
+	long got = map_read_all(fd, sizeof(*keys), sizeof(*lens), (void **)&keys, (void **)&lens);
+
+	if (got < 0) {
+		pr_warn("reading munmaps: %s", strerror((int)-got));
+		got = 0;
+	}
+	cuts = xcalloc(got + 1, sizeof(*cuts));
+	for (long i = 0; i < got; i++)
+		cuts[i] = (struct mem_cut){ keys[i].addr, lens[i], keys[i].ts, keys[i].pid };
+	mem_cuts_sort(cuts, got);
+	free(keys);
+	free(lens);
+	*n = got;
+	return cuts;
+}
+
+/* Batch reads: a million live allocations in a few hundred system calls.
+ * A region from mmap counts what munmaps left of it. */
+static void read_live(int fd, struct site_table *t, const struct mem_cut *cuts, size_t ncuts)
 {
 	enum { CHUNK = 8192 };
 	struct mem_addr *keys = xcalloc(CHUNK, sizeof(*keys));
@@ -481,10 +620,17 @@ static void read_live(int fd, struct site_table *t)
 			break;
 		}
 		for (__u32 i = 0; i < n; i++) {
-			struct site *s = site_get(t, vals[i].pid, vals[i].stack);
+			uint64_t size = vals[i].size;
+			struct site *s;
 
+			if (vals[i].flags & MEM_LIVE_MMAP)
+				size = mem_region_left(keys[i].addr, size, keys[i].pid, vals[i].ts,
+						       cuts, ncuts);
+			if (!size)
+				continue;	/* all of it unmapped, a piece at a time */
+			s = site_get(t, vals[i].pid, vals[i].stack);
 			s->inuse_count++;
-			s->inuse_bytes += vals[i].size;
+			s->inuse_bytes += size;
 			if (!s->oldest_ts || vals[i].ts < s->oldest_ts)
 				s->oldest_ts = vals[i].ts;
 		}
@@ -552,8 +698,13 @@ static int mem_collect(struct session *ss, struct profile *p)
 	}
 
 	read_sites(bpf_map__fd(st->skel->maps.sites), &t);
-	if (st->mode != MODE_FAULTS)
-		read_live(bpf_map__fd(st->skel->maps.live), &t);
+	if (st->mode != MODE_FAULTS) {
+		size_t ncuts = 0;
+		struct mem_cut *cuts = read_cuts(bpf_map__fd(st->skel->maps.unmaps), &ncuts);
+
+		read_live(bpf_map__fd(st->skel->maps.live), &t, cuts, ncuts);
+		free(cuts);
+	}
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
 	for (size_t i = 0; i < t.n; i++) {
@@ -579,6 +730,13 @@ static int mem_collect(struct session *ss, struct profile *p)
 	idxmap_free(&t.index);
 	stack_maps_release(&sm);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-live");
+	if (st->skel->bss->unmaps_lost)
+		profile_add_loss(p, "munmaps not kept (no room)", st->skel->bss->unmaps_lost,
+				 "regions they cut into count as still mapped");
+	if (st->unfollowed + st->skel->bss->unfollowed)
+		profile_add_loss(p, "child processes not followed",
+				 st->unfollowed + st->skel->bss->unfollowed,
+				 "their allocations are missing (see the warning above)");
 	return 0;
 }
 
@@ -590,6 +748,7 @@ static void mem_destroy(struct session *ss)
 		return;
 	mem_stop(ss);
 	free(st->links);
+	free(st->probed);
 	mem_bpf__destroy(st->skel);
 	free(st);
 	ss->priv = NULL;
@@ -610,6 +769,8 @@ const struct collector mem_collector = {
 		"                         with --faults: one sample per N faults\n"
 		"      --max-live N       room for N live allocations in the kernel (default\n"
 		"                         1048576; 262144 preallocated with --kernel)\n"
+		"With -- CMD its children are followed: each is held (SIGSTOP) at fork and exec\n"
+		"until its allocator is probed, then let go (SIGCONT).\n"
 		"Sample types (--value): inuse_space (default), inuse_objects, alloc_space,\n"
 		"alloc_objects, inuse_age (oldest outstanding), faults (with --faults)\n",
 	.default_format = "report",

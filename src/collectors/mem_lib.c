@@ -108,3 +108,49 @@ int mem_find_allocator(pid_t pid, const char *exe, const char *prefix, char *out
 	proc_maps_free(maps, n);
 	return err;
 }
+
+static int cmp_cut(const void *a, const void *b)
+{
+	const struct mem_cut *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+void mem_cuts_sort(struct mem_cut *cuts, size_t n)
+{
+	if (n)
+		qsort(cuts, n, sizeof(*cuts), cmp_cut);
+}
+
+uint64_t mem_region_left(uint64_t start, uint64_t size, uint32_t pid, uint64_t ts,
+			 const struct mem_cut *cuts, size_t n)
+{
+	uint64_t end = start + size, done = start, gone = 0;
+	size_t lo = 0, hi = n;
+
+	/* the first cut of pid */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cuts[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* by start address: the union is what lies past what was counted */
+	for (size_t i = lo; i < n && cuts[i].pid == pid && cuts[i].addr < end; i++) {
+		uint64_t a, b;
+
+		if (cuts[i].ts <= ts)
+			continue;
+		a = cuts[i].addr > done ? cuts[i].addr : done;
+		b = cuts[i].addr + cuts[i].len < end ? cuts[i].addr + cuts[i].len : end;
+		if (b > a) {
+			gone += b - a;
+			done = b;
+		}
+	}
+	return size - gone;
+}

@@ -33,6 +33,9 @@ enum combine {
 	COMBINE_MAX,	/* the largest is kept (the longest single wait) */
 };
 
+/* How a saved pprof profile marks a COMBINE_MAX type: a comment, this and the name. */
+#define PPROF_MAX_COMMENT "aggregate max: "
+
 struct sample_type {
 	const char *name;	/* "samples", "cpu", "alloc_space", "delay", ... */
 	const char *unit;	/* "count", "nanoseconds", "bytes" */

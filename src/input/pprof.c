@@ -3,8 +3,8 @@
  * pprof's profile.proto into a profile: sample types, samples with their
  * labels (pid, tid, comm), mappings, locations with their lines (inlined
  * functions become FRAME_INLINE frames), functions, period, time and
- * duration.  Comments "lost: N what: hint" come back as losses, the first
- * other comment as the event.
+ * duration.  Comments "lost: N what: hint" come back as losses, "aggregate
+ * max: TYPE" as a maximum type, the first other comment as the event.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -242,7 +242,12 @@ static void read_comment(struct pp *pp, const char *c)
 	unsigned long long count;
 	int used = 0;
 
-	if (sscanf(c, "lost: %llu %n", &count, &used) == 1 && used) {
+	if (!strncmp(c, PPROF_MAX_COMMENT, strlen(PPROF_MAX_COMMENT))) {
+		int t = profile_find_type(pp->p, c + strlen(PPROF_MAX_COMMENT));
+
+		if (t >= 0)
+			pp->p->combine[t] = COMBINE_MAX;
+	} else if (sscanf(c, "lost: %llu %n", &count, &used) == 1 && used) {
 		const char *what = c + used, *hint = strstr(what, ": ");
 		char *w = hint ? strndup(what, hint - what) : strdup(what);
 

@@ -106,14 +106,15 @@ int write_diff_report(const struct profile *p, const struct write_opts *o, FILE 
 
 			if (v <= 0)
 				continue;
-			tot[side] += v;
+			tot[side] = profile_combine(p, type[side], tot[side], v);
 			for (uint32_t i = 0; i < smp->nframes; i++) {
 				struct dfunc *fn = dfunc_get(&a, &p->locs[fr[i]]);
 
 				if (i == 0)
-					fn->self[side] += v;
+					fn->self[side] = profile_combine(p, type[side], fn->self[side], v);
 				if (fn->last_sample != s * 2 + side) {
-					fn->total[side] += v;
+					fn->total[side] = profile_combine(p, type[side], fn->total[side],
+									  v);
 					fn->last_sample = s * 2 + side;
 				}
 			}

@@ -57,6 +57,16 @@ static int cmp_kid(const void *a, const void *b, void *arg)
 	return c ? c : x->kind - y->kind;
 }
 
+/* A node's value is its samples' combined as the type says: the sum, or the
+ * largest for a maximum (a parent's longest wait is its longest child's). */
+static void add(const struct profile *p, int type, int type2, struct flame_node *n, int64_t v0,
+		int64_t v1)
+{
+	n->value[0] = profile_combine(p, type, n->value[0], v0);
+	if (type2 >= 0)
+		n->value[1] = profile_combine(p, type2, n->value[1], v1);
+}
+
 void flame_build(struct flame *fl, const struct profile *p, int type, int type2)
 {
 	struct build b = { .fl = fl };
@@ -77,17 +87,14 @@ void flame_build(struct flame *fl, const struct profile *p, int type, int type2)
 			continue;
 		v0 = MAX(v0, 0);
 		v1 = MAX(v1, 0);
-		fl->nodes[0].value[0] += v0;
-		fl->nodes[0].value[1] += v1;
+		add(p, type, type2, &fl->nodes[0], v0, v1);
 		n = child(&b, 0, smp->comm, FLAME_PROCESS);
-		fl->nodes[n].value[0] += v0;
-		fl->nodes[n].value[1] += v1;
+		add(p, type, type2, &fl->nodes[n], v0, v1);
 		for (uint32_t i = smp->nframes; i-- > 0;) {
 			const struct location *l = &p->locs[fr[i]];
 
 			n = child(&b, n, l->name, l->kind);
-			fl->nodes[n].value[0] += v0;
-			fl->nodes[n].value[1] += v1;
+			add(p, type, type2, &fl->nodes[n], v0, v1);
 		}
 	}
 	idxmap_free(&b.index);

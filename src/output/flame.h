@@ -4,7 +4,9 @@
  * the root is everything, its children are process names, below them the
  * frames from the outermost caller to the leaf.  Children are sorted by
  * name.  Each node carries the inclusive value of two sample types (the
- * second used by differential graphs).
+ * second used by differential graphs), combined as each type says: summed,
+ * or the largest for a maximum (profile.combine), which children may then
+ * add up to more than.
  */
 #ifndef PROFILER_FLAME_H
 #define PROFILER_FLAME_H

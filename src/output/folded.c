@@ -81,7 +81,7 @@ int write_folded(const struct profile *p, const struct write_opts *o, FILE *f)
 		int64_t v = lines[i].value, b = lines[i].base;
 
 		while (j < n && !strcmp(lines[j].text, lines[i].text)) {
-			b += lines[j].base;
+			b = profile_combine(p, 0, b, lines[j].base);
 			v = profile_combine(p, o->type, v, lines[j++].value);
 		}
 		if (o->diff)

@@ -47,6 +47,8 @@ int write_json(const struct profile *p, const struct write_opts *o, FILE *f)
 		jstr(f, p->types[t].name);
 		fputs(", \"unit\": ", f);
 		jstr(f, p->types[t].unit);
+		if (p->combine[t] == COMBINE_MAX)	/* merge by taking the largest */
+			fputs(", \"aggregate\": \"max\"", f);
 		fputc('}', f);
 	}
 	fprintf(f, "],\n  \"default_type\": %d,\n  \"period\": {\"type\": ", o->type);

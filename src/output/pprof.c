@@ -4,7 +4,9 @@
  * every sample type with its unit (multi-value profiles keep them all),
  * period, time, duration, one mapping per module with its build-id, one
  * function per (name, file), one location per profile location, and
- * labels pid, tid and comm.  Losses go into comments.
+ * labels pid, tid and comm.  Losses go into comments, and so does every
+ * sample type that is a maximum ("aggregate max: max_delay"), which pprof
+ * has no field for.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -205,7 +207,13 @@ int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
 	struct pb_buf out = {}, tmp = {}, sub = {}, packed = {};
 	struct id_table strs = {};
 	char **losses = xcalloc(p->nlosses + 1, sizeof(*losses));
+	char combine_max[PROFILE_MAX_TYPES][128];
 	int err;
+
+	/* pprof has no field for it: a comment the reader understands */
+	for (int t = 0; t < p->ntypes; t++)
+		snprintf(combine_max[t], sizeof(combine_max[t]), "%s%s", PPROF_MAX_COMMENT,
+			 p->types[t].name);
 
 	str_id(&strs, "");
 	for (int t = 0; t < p->ntypes; t++)
@@ -250,6 +258,9 @@ int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
 			losses[i] = xstrdup("lost: some samples");
 		pb_uint(&out, PROF_COMMENT, str_id(&strs, losses[i]));
 	}
+	for (int t = 0; t < p->ntypes; t++)
+		if (p->combine[t] == COMBINE_MAX)
+			pb_uint(&out, PROF_COMMENT, str_id(&strs, combine_max[t]));
 	if (p->ntypes)
 		pb_uint(&out, PROF_DEFAULT_SAMPLE_TYPE, str_id(&strs, p->types[o->type].name));
 	for (size_t i = 0; i < strs.n; i++)

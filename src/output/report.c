@@ -163,14 +163,15 @@ static void print_header(const struct profile *p, const struct write_opts *o, FI
 {
 	const struct sample_type *t = &p->types[o->type];
 	double secs = p->duration_ns / 1e9;
+	bool is_max = p->combine[o->type] == COMBINE_MAX;
 	char b1[64], b2[64];
 
 	fprintf(f, "Profile:    %s\n", p->event ? p->event : t->name);
 	if (p->duration_ns)
 		fprintf(f, "Duration:   %.2f s\n", secs);
-	fprintf(f, "Total:      %s %s", fmt_value(b1, sizeof(b1), t->unit, total),
-		strcmp(t->unit, "count") ? "" : t->name);
-	if (secs > 0)
+	fprintf(f, "%s %s %s", is_max ? "Largest:   " : "Total:     ",
+		fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : t->name);
+	if (secs > 0 && !is_max)	/* a maximum is no flow */
 		fprintf(f, " (%s/s)", fmt_value(b2, sizeof(b2), t->unit, total / secs));
 	if (!strcmp(t->unit, "count") && p->period > 0 && !strcmp(p->period_type.unit, "nanoseconds"))
 		fprintf(f, ", about %s of %s", fmt_value(b2, sizeof(b2), "nanoseconds",
@@ -236,7 +237,8 @@ static void print_groups(const struct profile *p, const struct write_opts *o, FI
 	int count_type = -1;
 	char b[64];
 
-	for (int i = 0; i < p->ntypes; i++)
+	/* an average of a maximum means nothing */
+	for (int i = 0; i < p->ntypes && p->combine[o->type] != COMBINE_MAX; i++)
 		if (count_type < 0 && !strcmp(p->types[i].unit, "count"))
 			count_type = i;
 	for (size_t s = 0; s < p->nsamples; s++) {
@@ -382,7 +384,8 @@ static void print_procs(const struct profile *p, const struct write_opts *o, FIL
 	for (size_t i = 0; i < nrows; i++) {
 		if (n && rows[n - 1].pid == rows[i].pid && rows[n - 1].comm == rows[i].comm) {
 			for (int t = 0; t < p->ntypes; t++)
-				rows[n - 1].v[t] += rows[i].v[t];
+				rows[n - 1].v[t] = profile_combine(p, t, rows[n - 1].v[t],
+								   rows[i].v[t]);
 			continue;
 		}
 		rows[n++] = rows[i];
@@ -478,7 +481,7 @@ static void print_stack_table_totals(const struct profile *p, FILE *f)
 			fprintf(f, " in %s %s", fmt_value(b2, sizeof(b2), "count",
 				profile_total(p, t->count_type)), p->types[t->count_type].name);
 		/* what has an age is a stock, not a flow: no rate */
-		if (t->age_type < 0 && secs > 0)
+		if (t->age_type < 0 && secs > 0 && p->combine[t->type] != COMBINE_MAX)
 			fprintf(f, " (%s/s)", fmt_value(b3, sizeof(b3), ty->unit, v / secs));
 		fprintf(f, "\n");
 	}
@@ -547,7 +550,7 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 			continue;
 		if (v < 0)
 			v = 0;
-		total += v;
+		total = profile_combine(p, o->type, total, v);
 		if (v > 0) {
 			GROW(pids, pids_cap, npids + 1);
 			pids[npids++] = smp->pid;
@@ -560,9 +563,9 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 			fn = func_get(&a, &p->locs[fr[i]]);
 
 			if (i == 0)
-				fn->self += v;
+				fn->self = profile_combine(p, o->type, fn->self, v);
 			if (fn->last_sample != s) {
-				fn->total += v;
+				fn->total = profile_combine(p, o->type, fn->total, v);
 				fn->last_sample = s;
 			}
 		}
@@ -575,7 +578,7 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 			idxmap_insert(&a.stack_index, h, a.nstacks);
 			si = a.nstacks++;
 		}
-		a.stacks[si].value += v;
+		a.stacks[si].value = profile_combine(p, o->type, a.stacks[si].value, v);
 		for (int t = 0; t < p->ntypes; t++)
 			a.stacks[si].vals[t] = profile_combine(p, t, a.stacks[si].vals[t],
 							       profile_value(p, s, t));

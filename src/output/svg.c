@@ -199,38 +199,48 @@ static int64_t node_value(const struct svg *sv, const struct flame_node *n)
 	return sv->o->diff ? n->value[1] : n->value[0];
 }
 
-static void frames(struct svg *sv, uint32_t id, double x)
+/*
+ * A frame at x, scale pixels per unit of value wide, and its children
+ * beside each other above it.  Where the children of a maximum type add up
+ * to more than their parent (each is at most the parent), they and all
+ * below them share the parent's width in proportion: a smaller scale.
+ */
+static void frames(struct svg *sv, uint32_t id, double x, double scale)
 {
 	const struct flame_node *n = &sv->fl.nodes[id];
 	const uint32_t *kids = sv->fl.kids + n->kids;
-	double w = node_value(sv, n) * sv->scale, cx = x;
+	int type = sv->o->type;
+	double cx = x, sum = 0, mw = 0;
 	struct flame_node merged = { .name = "", .kind = FLAME_PROCESS };
 	int nmerged = 0;
 
-	frame(sv, n, n->name, n->depth, x, w, 0);
+	frame(sv, n, n->name, n->depth, x, node_value(sv, n) * scale, 0);
+	for (uint32_t i = 0; i < n->nkids; i++)
+		sum += node_value(sv, &sv->fl.nodes[kids[i]]);
+	if (sum > node_value(sv, n))
+		scale *= node_value(sv, n) / sum;
 	for (uint32_t i = 0; i < n->nkids; i++) {
 		const struct flame_node *k = &sv->fl.nodes[kids[i]];
-		double kw = node_value(sv, k) * sv->scale;
+		double kw = node_value(sv, k) * scale;
 
 		if (kw <= 0)
 			continue;
 		if (kw < sv->o->minwidth) {
-			merged.value[0] += k->value[0];
-			merged.value[1] += k->value[1];
+			merged.value[0] = profile_combine(sv->p, sv->o->diff ? 0 : type,
+							  merged.value[0], k->value[0]);
+			merged.value[1] = profile_combine(sv->p, type, merged.value[1], k->value[1]);
+			mw += kw;
 			nmerged++;
 			continue;
 		}
-		frames(sv, kids[i], cx);
+		frames(sv, kids[i], cx, scale);
 		cx += kw;
 	}
-	if (nmerged) {
-		double mw = node_value(sv, &merged) * sv->scale;
+	if (nmerged && mw >= sv->o->minwidth) {
 		char name[64];
 
-		if (mw >= sv->o->minwidth) {
-			snprintf(name, sizeof(name), "[%d narrow frames]", nmerged);
-			frame(sv, &merged, name, n->depth + 1, cx, mw, nmerged);
-		}
+		snprintf(name, sizeof(name), "[%d narrow frames]", nmerged);
+		frame(sv, &merged, name, n->depth + 1, cx, mw, nmerged);
 	}
 }
 
@@ -276,9 +286,10 @@ int write_svg(const struct profile *p, const struct write_opts *o, FILE *f)
 	fprintf(f, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		"xmlns=\"http://www.w3.org/2000/svg\" onload=\"init(evt)\" data-xpad=\"%d\" "
-		"data-fontw=\"%.2f\" data-palette=\"%s\" data-total=\"%lld\">\n",
+		"data-fontw=\"%.2f\" data-palette=\"%s\" data-total=\"%lld\"%s>\n",
 		width, sv.height, width, sv.height, XPAD, FONT_SIZE * FONT_WIDTH,
-		o->diff ? "diff" : palette_names[sv.pal], (long long)total);
+		o->diff ? "diff" : palette_names[sv.pal], (long long)total,
+		p->combine[o->type] == COMBINE_MAX ? " data-combine=\"max\"" : "");
 	fprintf(f, "<style>\ntext { font-family: Verdana, sans-serif; font-size: %dpx; fill: #000; }\n"
 		"#frames text { pointer-events: none; }\n#frames rect { stroke: #fff; stroke-width: 0.5; }\n"
 		"#frames g:hover rect { stroke: #000; }\n"
@@ -291,8 +302,8 @@ int write_svg(const struct profile *p, const struct write_opts *o, FILE *f)
 	fprintf(f, "<text id=\"title\" x=\"%d\" y=\"%d\">", width / 2, FONT_SIZE * 2);
 	xml_escaped(f, title);
 	fprintf(f, "</text>\n<text id=\"subtitle\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
-		"Total: %s%s%s%s</text>\n", width / 2, FONT_SIZE * 3 + 4,
-		fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : " ",
+		"%s: %s%s%s%s</text>\n", width / 2, FONT_SIZE * 3 + 4,
+		p->combine[o->type] == COMBINE_MAX ? "Largest" : "Total", fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : " ",
 		strcmp(t->unit, "count") ? "" : t->name,
 		o->diff ? " (new); red grew, blue shrank" : "");
 	fprintf(f, "<text id=\"reset\" x=\"%d\" y=\"%d\">Reset</text>\n", XPAD, FONT_SIZE * 2);
@@ -303,7 +314,7 @@ int write_svg(const struct profile *p, const struct write_opts *o, FILE *f)
 	fprintf(f, "<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n", XPAD, sv.height - FONT_SIZE);
 	fputs("<g id=\"frames\">\n", f);
 	if (total > 0)
-		frames(&sv, 0, XPAD);
+		frames(&sv, 0, XPAD, sv.scale);
 	fputs("</g>\n</svg>\n", f);
 	flame_free(&sv.fl);
 	return ferror(f) ? -EIO : 0;

@@ -7,7 +7,8 @@
  *
  * Each frame is <g data-n=NAME data-v=VALUE data-d=DEPTH> holding a
  * <title>, a <rect> and a <text>; the original x and width are kept from
- * the rect at load.
+ * the rect at load.  data-combine="max" on the root: values are maxima
+ * (the longest wait), so a search reports the largest match, not a sum.
  */
 #ifndef PROFILER_SVG_SCRIPT_H
 #define PROFILER_SVG_SCRIPT_H
@@ -15,13 +16,14 @@
 static const char svg_script[] =
 "\"use strict\";\n"
 "var W, xpad, fontw, frames, details, matched, resetbtn, all = [], total = 0;\n"
-"var zoomed = null, searched = null;\n"
+"var zoomed = null, searched = null, maxed = false;\n"
 "function attr(e, n) { return e.getAttribute(n); }\n"
 "function init(evt) {\n"
 "	var root = document.documentElement;\n"
 "	W = +attr(root, 'width');\n"
 "	xpad = +attr(root, 'data-xpad');\n"
 "	fontw = +attr(root, 'data-fontw');\n"
+"	maxed = attr(root, 'data-combine') == 'max';\n"
 "	frames = document.getElementById('frames');\n"
 "	details = document.getElementById('details');\n"
 "	matched = document.getElementById('matched');\n"
@@ -119,7 +121,7 @@ static const char svg_script[] =
 "	hits.sort(function (a, b) { return a._x - b._x || a._d - b._d; });\n"
 "	for (var k = 0; k < hits.length; k++) {\n"
 "		if (hits[k]._x + hits[k]._w <= end + 1e-9) continue;\n"
-"		sum += hits[k]._v;\n"
+"		sum = maxed ? Math.max(sum, hits[k]._v) : sum + hits[k]._v;\n"
 "		end = hits[k]._x + hits[k]._w;\n"
 "	}\n"
 "	searched = term;\n"

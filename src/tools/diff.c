@@ -94,6 +94,9 @@ static int diff_run(int argc, char **argv)
 	profile_add_type(d, "base", in[1]->types[type[1]].unit);
 	profile_add_type(d, in[1]->types[type[1]].name, in[1]->types[type[1]].unit);
 	d->default_type = 1;
+	/* a maximum stays one on both sides */
+	d->combine[0] = in[0]->combine[type[0]];
+	d->combine[1] = in[1]->combine[type[1]];
 	d->event = profile_intern(d, in[1]->event);
 	d->duration_ns = in[1]->duration_ns;
 	add_side(d, in[0], type[0], 0);

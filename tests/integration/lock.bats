@@ -29,14 +29,23 @@ report_locks() {	# FILE
 	[ "$quiet" -le $((wait / 100)) ]
 }
 
-@test "lock: --value contentions counts waits; max_delay is not a --value" {
-	run "$PROFILER" lock --user --value contentions -f folded -- "$W/lockfight" 20000
+@test "lock: --value contentions counts waits; max_delay is maxed, never summed" {
+	run "$PROFILER" lock --user --value contentions -o "$TMP/c.folded" \
+		-o "$TMP/l.pb.gz" -- "$W/lockfight" 20000
 	[ "$status" -eq 0 ]
-	n=$(echo "$output" | awk '/^lockfight;lock:big_lock/ { s += $NF } END { print s + 0 }')
+	n=$(folded_sum "$TMP/c.folded" '^lockfight;lock:big_lock')
 	echo "big_lock contentions: $n"
 	[ "$n" -gt 0 ]
-	run "$PROFILER" lock --value max_delay -- true
-	[ "$status" -ne 0 ]
+	# the saved profile keeps max_delay a maximum: the flame graph's root is
+	# the longest wait of any stack, not their sum
+	"$PROFILER" report "$TMP/l.pb.gz" --value max_delay -o "$TMP/m.folded"
+	"$PROFILER" report "$TMP/l.pb.gz" --value max_delay -o "$TMP/m.svg" -o "$TMP/m.txt"
+	longest=$(awk '$NF > m { m = $NF } END { printf "%.0f\n", m }' "$TMP/m.folded")
+	sum=$(folded_total "$TMP/m.folded")
+	echo "longest $longest, sum of stacks $sum"
+	[ "$longest" -gt 0 ]
+	grep -q "data-total=\"$longest\"" "$TMP/m.svg"
+	grep -q '^Largest: ' "$TMP/m.txt"
 }
 
 @test "lock: kernel contention from file and mmap storms shows lock types and mmap_lock" {

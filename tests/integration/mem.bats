@@ -124,6 +124,44 @@ site() {	# FILE FUNCTION
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"has no malloc and free"* ]]
 }
+@test "mem: -- CMD follows forked and exec'd children, each under its own pid" {
+	run "$PROFILER" mem -q -o "$TMP/out.folded" -o "$TMP/out.txt" -- "$W/mem_fork"
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.txt"
+	[ "$(site "$TMP/out.folded" parent_leak)" -eq 409600 ]	# 100 x 4096
+	[ "$(site "$TMP/out.folded" child_leak)" -eq 1638400 ]	# 200 x 8192, forked
+	[ "$(site "$TMP/out.folded" exec_leak)" -eq 819200 ]	# 50 x 16384, after exec
+	pid_of() {	# COUNT FUNCTION: the pid in the leak table
+		sed -n "s/^ *$1 .* mem_fork \[\([0-9]*\)\]: malloc < $2 .*/\1/p" "$TMP/out.txt" | head -1
+	}
+	p=$(pid_of 100 parent_leak)
+	c=$(pid_of 200 child_leak)
+	e=$(pid_of 50 exec_leak)
+	[ -n "$p" ] && [ -n "$c" ] && [ -n "$e" ]
+	[ "$p" != "$c" ] && [ "$p" != "$e" ] && [ "$c" != "$e" ]
+	grep -q '^Lost: *none' "$TMP/out.txt"
+}
+
+@test "mem: munmap of part of a region, or of several, releases just that" {
+	for v in inuse_space alloc_space; do
+		run "$PROFILER" mem -q -f folded --value $v -o "$TMP/$v.folded" -- "$W/mem_mmap"
+		[ "$status" -eq 0 ]
+	done
+	cat "$TMP"/*.folded
+	P=$(getconf PAGESIZE)
+	mapped() { folded_sum "$1" ";$2;map;[a-z_]+$"; }	# FILE FUNCTION
+	# 16 pages, 4 unmapped in the middle and 4 at the end
+	[ "$(mapped "$TMP/alloc_space.folded" map_partial)" -eq $((16 * P)) ]
+	[ "$(mapped "$TMP/inuse_space.folded" map_partial)" -eq $((8 * P)) ]
+	# 8 pages, the first 2 unmapped
+	[ "$(mapped "$TMP/inuse_space.folded" map_front)" -eq $((6 * P)) ]
+	# two adjacent regions, one munmap over both; one munmap of a whole region
+	for f in map_span_a map_span_b map_whole; do
+		[ "$(mapped "$TMP/alloc_space.folded" $f)" -eq $((4 * P)) ]
+		[ "$(mapped "$TMP/inuse_space.folded" $f)" -eq 0 ]
+	done
+}
+
 
 @test "mem: the AddressSanitizer build profiles cleanly, in every mode" {
 	[ -x "$BUILD/asan/profiler" ] || skip "no ASan build"
