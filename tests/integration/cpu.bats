@@ -185,8 +185,11 @@ teardown() { teardown_common; }
 
 @test "cpu: without root it says what to do" {
 	command -v setpriv >/dev/null || skip "setpriv missing"
+	# a copy nobody can reach: the checkout may be under a private /root
+	chmod 755 "$TMP"
+	cp "$PROFILER" "$TMP/profiler"
 	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		"$PROFILER" cpu -d 1
+		sh -c "cd / && exec '$TMP/profiler' cpu -d 1"
 	[ "$status" -ne 0 ]
 	[ -z "$output" ]
 	[[ "$stderr" == *"needs root, or CAP_BPF and CAP_PERFMON"* ]]
