@@ -78,7 +78,7 @@ hist_sum() {	# FILE REGEX
 }
 
 @test "io: -p filters by process; other processes' I/O is left out" {
-	"$W/dio" "$LOOP" 100000 & 	# long enough to outlast the profile
+	"$W/dio" "$LOOP" 1000000 &	# outlasts the profile on any disk; killed after
 	BGPID=$!
 	(for i in $(seq 50); do dd if=/dev/zero of="$LOOP" bs=4k count=1 seek=$((4000 - i)) oflag=direct status=none; done) &
 	other=$!
