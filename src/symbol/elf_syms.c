@@ -32,6 +32,22 @@ static uint8_t sym_rank(const GElf_Sym *sym, const char *name)
 	return r * 4 + us;
 }
 
+/*
+ * An assembler label in code (STT_NOTYPE in an executable section), such
+ * as the dynamic loader's _start: the entry of every process, whose return
+ * address is at the root of any stack sampled before main.
+ */
+static bool code_label(Elf *elf, const GElf_Sym *sym)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+
+	if (GELF_ST_TYPE(sym->st_info) != STT_NOTYPE || sym->st_shndx >= SHN_LORESERVE)
+		return false;
+	scn = elf_getscn(elf, sym->st_shndx);
+	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_EXECINSTR);
+}
+
 static void read_symtab(struct elf_syms *es, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
@@ -43,22 +59,25 @@ static void read_symtab(struct elf_syms *es, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 	for (size_t i = 0; i < count; i++) {
 		GElf_Sym sym;
 		const char *name;
+		bool label;
 		int type;
 
 		if (!gelf_getsym(data, i, &sym))
 			continue;
 		type = GELF_ST_TYPE(sym.st_info);
-		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+		label = code_label(elf, &sym);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && !label)
 			continue;
 		if (sym.st_shndx == SHN_UNDEF || !sym.st_value)
 			continue;
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
-		if (!name || !*name)
+		if (!name || !*name || (label && name[0] == '.'))
 			continue;
 		GROW(es->syms, es->cap, es->n + 1);
 		es->syms[es->n].addr = sym.st_value;
-		es->syms[es->n].size = sym.st_size;
-		es->syms[es->n].rank = sym_rank(&sym, name);
+		/* a label reaches to the next symbol; a function at its address wins */
+		es->syms[es->n].size = label ? 0 : sym.st_size;
+		es->syms[es->n].rank = label ? UINT8_MAX : sym_rank(&sym, name);
 		es->syms[es->n].name = add_name(es, name);
 		es->n++;
 	}
@@ -311,7 +330,11 @@ const struct elf_sym *elf_syms_lookup(const struct elf_syms *es, uint64_t addr)
 			if (addr < s->addr + s->size)
 				return s;
 		} else if (k == 0) {
-			/* a zero-sized symbol reaches to the next one */
+			/* a zero-sized symbol reaches to the next one, unless it
+			 * is a label inside a function that contains addr */
+			if (lo > 1 && s->rank == UINT8_MAX && addr < es->syms[lo - 2].addr +
+			    es->syms[lo - 2].size)
+				return &es->syms[lo - 2];
 			return s;
 		}
 	}

@@ -10,7 +10,12 @@ N=200
 setup() {
 	setup_common
 	truncate -s 16M "$TMP/disk.img"
-	LOOP=$(losetup -f --show "$TMP/disk.img")
+	# another losetup -f at the same moment may take the same free device
+	for i in 1 2 3 4 5; do
+		LOOP=$(losetup -f --show "$TMP/disk.img") && break
+		sleep 0.$((RANDOM % 10))
+	done
+	[ -n "$LOOP" ]
 	DISK=${LOOP#/dev/}
 }
 
@@ -64,13 +69,16 @@ hist_sum() {	# FILE REGEX
 }
 
 @test "io: --disk filters: the loop device's requests do not show under another disk" {
-	run "$PROFILER" io --disk vda -f folded -o "$TMP/out.folded" -- "$W/dio" "$LOOP" $N
+	# any other disk of this machine (vda, sda, nvme0n1, another loop device)
+	other=$(ls /sys/block | grep -vx "$DISK" | head -1)
+	[ -n "$other" ]
+	run "$PROFILER" io --disk "$other" -f folded -o "$TMP/out.folded" -- "$W/dio" "$LOOP" $N
 	[ "$status" -eq 0 ]
 	[ "$(folded_sum "$TMP/out.folded" '^dio;.*_blocks;')" -eq 0 ]
 }
 
 @test "io: -p filters by process; other processes' I/O is left out" {
-	"$W/dio" "$LOOP" 100000 & 	# long enough to outlast the profile
+	"$W/dio" "$LOOP" 1000000 &	# outlasts the profile on any disk; killed after
 	BGPID=$!
 	(for i in $(seq 50); do dd if=/dev/zero of="$LOOP" bs=4k count=1 seek=$((4000 - i)) oflag=direct status=none; done) &
 	other=$!

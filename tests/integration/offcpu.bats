@@ -54,13 +54,15 @@ check_both_waits() {
 }
 
 @test "offcpu: -p PID and -t TID pick the process and the thread" {
-	"$W/waits" 3 2>/dev/null &
+	# alive through both profiles, however slowly they start
+	"$W/waits" 30 2>/dev/null &
 	BGPID=$!
-	for i in $(seq 50); do
+	for i in $(seq 300); do
 		reader=$(grep -l '^reader$' /proc/$BGPID/task/*/comm 2>/dev/null | cut -d/ -f5)
 		[ -n "$reader" ] && break
-		sleep 0.05
+		sleep 0.1
 	done
+	[ -n "$reader" ]
 	run "$PROFILER" offcpu -p "$BGPID" -d 1 -o "$TMP/p.folded"
 	[ "$status" -eq 0 ]
 	[ "$(folded_sum "$TMP/p.folded" ';sleep_in_a;')" -gt 400000000 ]
@@ -101,9 +103,13 @@ check_both_waits() {
 	# on-CPU samples alone: the burner computes, the sleeper does not
 	"$PROFILER" wall --value cpu -o "$TMP/cpu.folded" -- "$W/waits" 1 burn 2>/dev/null
 	oncpu=$(folded_sum "$TMP/cpu.folded" ';burn_in_c$')
+	asleep=$(folded_sum "$TMP/cpu.folded" ';sleep_in_a;')
+	echo "on CPU: burn_in_c=$oncpu sleep_in_a=$asleep"
 	[ "$oncpu" -gt 100000000 ]
-	# a sample may catch the sleeper on its way into schedule(): a few, no more
-	[ "$(folded_sum "$TMP/cpu.folded" ';sleep_in_a;')" -lt $((oncpu / 50)) ]
+	# a sample may catch the sleeper on its way into schedule(): a few
+	# 10 ms samples, not the second it slept (the burner's share of a loaded
+	# machine may be small: one such sample could be over 2% of it)
+	[ "$asleep" -lt 100000000 ]
 }
 
 @test "offcpu, wall: bad options fail with one line and nothing on stdout" {
@@ -119,10 +125,12 @@ check_both_waits() {
 	done
 	run --separate-stderr "$PROFILER" offcpu --min-block 5000 --max-block 100
 	[[ "$stderr" == *"--min-block 5000 is above --max-block 100"* ]]
-	run --separate-stderr "$PROFILER" offcpu -p 4000000 -d 1
+	# PIDs stay below pid_max: no process can have this one
+	pid=$(cat /proc/sys/kernel/pid_max)
+	run --separate-stderr "$PROFILER" offcpu -p "$pid" -d 1
 	[ "$status" -ne 0 ]
 	[ -z "$output" ]
-	[[ "$stderr" == *"no process with PID 4000000"* ]]
+	[[ "$stderr" == *"no process with PID $pid"* ]]
 }
 
 @test "offcpu, wall: the AddressSanitizer build profiles cleanly" {

@@ -24,7 +24,9 @@ static struct nm_sym nm_lookup(const char *file, const char *name)
 		unsigned long long a, z;
 		char type, sym[256];
 
-		if (sscanf(line, "%llx %llx %c %255s", &a, &z, &type, sym) == 4 && !strcmp(sym, name)) {
+		/* a symbol without a size (an assembler label) has no size column */
+		if ((sscanf(line, "%llx %llx %c %255s", &a, &z, &type, sym) == 4 ||
+		     (z = 0, sscanf(line, "%llx %c %255s", &a, &type, sym) == 3)) && !strcmp(sym, name)) {
 			s.addr = a;
 			s.size = z;
 		}
@@ -65,12 +67,36 @@ static void check_function(struct elf_syms *es, const char *path, const char *na
 	assert_true(!s || strcmp(elf_syms_name(es, s), name));
 }
 
+/* Code labels (NOTYPE in a code section) name their code up to the next
+ * symbol, and give way to a function that contains them. */
+static void check_labels(struct elf_syms *es, const char *path)
+{
+	struct nm_sym label = nm_lookup(path, "fixture_label");
+	struct nm_sym next = nm_lookup(path, "fixture_label_next");
+	struct nm_sym inner = nm_lookup(path, "fixture_inner_label");
+	const struct elf_sym *s;
+
+	assert_true(label.addr != 0 && next.addr == label.addr + 1);
+	s = elf_syms_lookup(es, label.addr);
+	assert_non_null(s);
+	assert_string_equal(elf_syms_name(es, s), "fixture_label");
+	s = elf_syms_lookup(es, next.addr + 1);
+	assert_non_null(s);
+	assert_string_equal(elf_syms_name(es, s), "fixture_label_next");
+	assert_true(inner.addr != 0);
+	s = elf_syms_lookup(es, inner.addr);
+	assert_non_null(s);
+	assert_string_equal(elf_syms_name(es, s), "fixture_alpha");
+}
+
 static void test_pie(void **state)
 {
 	char path[512];
 	struct elf_syms *es = load("sym-pie", path, sizeof(path));
 	struct nm_sym ref = nm_lookup(path, "fixture_alpha");
 	uint64_t a;
+
+	check_labels(es, path);
 
 	assert_true(es->is_dyn);
 	assert_true(es->has_symtab);

@@ -4,6 +4,7 @@
  * burns CPU in it, then exits: the library is mapped after the process
  * was first seen, and gone before the profile is written.
  * Usage: dlopen_late LIBRARY SECONDS_BEFORE SECONDS_IN_LIBRARY
+ * (seconds of CPU time: as many samples on a loaded machine)
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@ static double now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 

@@ -45,6 +45,8 @@ int main(int argc, char **argv)
 	/* somewhere inside the page, as a JIT would place it */
 	memcpy((char *)mem + 256, code, sizeof(code));
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", getpid());
+	/* a map left by an earlier process of this PID keeps its owner: start anew */
+	unlink(path);
 	f = fopen(path, "w");
 	if (!f) {
 		perror(path);
