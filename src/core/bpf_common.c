@@ -67,31 +67,6 @@ static bool cfi_unwind_possible(struct session *ss)
 	return true;
 }
 
-bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf_map *procs)
-{
-	bool wide = ss->set->system_wide;
-
-	if (!ss->cfi_unwind)
-		ss->cfi_unwind = cfi_unwind_possible(ss) ? 1 : -1;
-	if (ss->cfi_unwind < 0)
-		return false;
-	if (ss->unw_rows) {
-		/* a second object (wall): one set of tables serves both */
-		if (bpf_map__reuse_fd(rows, bpf_map__fd(ss->unw_rows)) ||
-		    bpf_map__reuse_fd(procs, bpf_map__fd(ss->unw_procs))) {
-			pr_debug("cannot share the unwind tables: %s", strerror(errno));
-			return false;
-		}
-		return true;
-	}
-	/* 8 bytes a row: libc alone has some 28,000 */
-	bpf_map__set_max_entries(rows, wide ? 1 << 21 : 1 << 19);
-	bpf_map__set_max_entries(procs, wide ? 32768 : 8192);
-	ss->unw_rows = rows;
-	ss->unw_procs = procs;
-	return true;
-}
-
 /* The process a thread belongs to, from /proc/TID/status; 0 if gone. */
 static uint32_t tgid_of(uint32_t tid)
 {
@@ -106,24 +81,40 @@ static uint32_t tgid_of(uint32_t tid)
 	return tgid;
 }
 
-/* After load: tables for the targets named on the command line, now. */
-static void unwind_start(struct session *ss)
+/* The maps, and the tables of the targets named on the command line. */
+static struct unwinder *unwind_start(struct session *ss)
 {
 	const struct settings *s = ss->set;
+	bool wide = s->system_wide;
+	struct unwinder *u;
 
-	if (!ss->unw_rows || ss->unw)
-		return;
-	ss->unw = unwinder_new(bpf_map__fd(ss->unw_rows), bpf_map__max_entries(ss->unw_rows),
-			       bpf_map__fd(ss->unw_procs));
-	if (!ss->unw) {
-		pr_warn("cannot map the unwind tables (%s): user stacks by frame pointers only",
+	/* 8 bytes a row: libc alone has some 28,000 */
+	u = unwinder_new(wide ? 1 << 21 : 1 << 19, wide ? 32768 : 8192);
+	if (!u) {
+		pr_warn("cannot make the unwind tables' maps (%s): user stacks by frame pointers only",
 			strerror(errno));
-		return;
+		return NULL;
 	}
 	for (int i = 0; i < s->npids; i++)
-		unwinder_add(ss->unw, s->pids[i]);
+		unwinder_add(u, s->pids[i]);
 	for (int i = 0; i < s->ntids; i++)
-		unwinder_add(ss->unw, tgid_of(s->tids[i]));
+		unwinder_add(u, tgid_of(s->tids[i]));
+	return u;
+}
+
+bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf_map *procs)
+{
+	if (!ss->cfi_unwind)
+		ss->cfi_unwind = cfi_unwind_possible(ss) && (ss->unw = unwind_start(ss)) ? 1 : -1;
+	if (ss->cfi_unwind < 0)
+		return false;
+	/* every object of the session (wall has two) reads the same tables */
+	if (bpf_map__reuse_fd(rows, unwinder_rows_fd(ss->unw)) ||
+	    bpf_map__reuse_fd(procs, unwinder_procs_fd(ss->unw))) {
+		pr_debug("cannot give the unwind tables to a BPF object: %s", strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 const char *session_core_btf(struct session *ss, const void *elf, size_t size)
@@ -526,7 +517,6 @@ int session_attach_targets(struct session *ss, struct bpf_map *targets,
 {
 	int err = session_fill_targets(ss, targets);
 
-	unwind_start(ss);
 	if (err)
 		return bpf_explain("filling the target map", err);
 	err = session_watch_procs(ss, proc_events);

@@ -40,14 +40,31 @@ struct unwinder {
 	struct unwinder_stats st;
 };
 
-struct unwinder *unwinder_new(int rows_fd, uint32_t cap, int procs_fd)
+struct unwinder *unwinder_new(uint32_t cap, uint32_t max_procs)
 {
 	size_t len = ((size_t)cap * sizeof(struct unwind_row) + 4095) & ~(size_t)4095;
-	struct unwind_row *rows = map_shared_rw(rows_fd, len);
+	LIBBPF_OPTS(bpf_map_create_opts, rows_opts, .map_flags = BPF_F_MMAPABLE);
+	LIBBPF_OPTS(bpf_map_create_opts, procs_opts, .map_flags = BPF_F_NO_PREALLOC);
+	struct unwind_row *rows = NULL;
+	int rows_fd, procs_fd = -1, err;
 	struct unwinder *u;
 
-	if (!rows)
+	rows_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unw_rows", sizeof(__u32),
+				 sizeof(struct unwind_row), cap, &rows_opts);
+	if (rows_fd >= 0)
+		procs_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "unw_procs", sizeof(__u32),
+					  sizeof(struct unwind_proc), max_procs, &procs_opts);
+	if (procs_fd >= 0)
+		rows = map_shared_rw(rows_fd, len);
+	if (!rows) {
+		err = errno;
+		if (rows_fd >= 0)
+			close(rows_fd);
+		if (procs_fd >= 0)
+			close(procs_fd);
+		errno = err;
 		return NULL;
+	}
 	u = xcalloc(1, sizeof(*u));
 	u->rows_fd = rows_fd;
 	u->procs_fd = procs_fd;
@@ -64,6 +81,8 @@ void unwinder_free(struct unwinder *u)
 	if (!u)
 		return;
 	unmap_shared(u->rows, u->map_len);
+	close(u->rows_fd);
+	close(u->procs_fd);
 	for (size_t i = 0; i < u->nfiles; i++)
 		free(u->files[i].segs);
 	free(u->files);
@@ -219,6 +238,16 @@ void unwinder_flush(struct unwinder *u)
 	for (size_t i = 0; i < u->ndirty; i++)
 		unwinder_add(u, u->dirty[i]);
 	u->ndirty = 0;
+}
+
+int unwinder_rows_fd(const struct unwinder *u)
+{
+	return u->rows_fd;
+}
+
+int unwinder_procs_fd(const struct unwinder *u)
+{
+	return u->procs_fd;
 }
 
 void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st)

@@ -4,6 +4,7 @@
  * of each binary a profiled process maps, written once per binary into
  * the mmap'ed unw_rows array (append-only, shared by every process that
  * maps the binary), and for each process its mappings in unw_procs.
+ * Owned by the session.
  */
 #ifndef PROFILER_UNWIND_H_USER
 #define PROFILER_UNWIND_H_USER
@@ -21,9 +22,14 @@ struct unwinder_stats {
 	uint64_t ns;		/* time spent making tables */
 };
 
-/* Over the loaded maps unw_rows (cap rows, mmap'able) and unw_procs.
- * NULL with errno set when the rows cannot be mapped. */
-struct unwinder *unwinder_new(int rows_fd, uint32_t cap, int procs_fd);
+/*
+ * The two maps, made here and handed to every BPF object of the session
+ * (bpf_map__reuse_fd): unw_rows (cap rows, mmap'ed) and unw_procs (up to
+ * max_procs processes).  NULL with errno set when they cannot be made.
+ */
+struct unwinder *unwinder_new(uint32_t cap, uint32_t max_procs);
+int unwinder_rows_fd(const struct unwinder *u);
+int unwinder_procs_fd(const struct unwinder *u);
 void unwinder_free(struct unwinder *u);
 /* Make pid's tables now from its mappings (again, after an exec). */
 int unwinder_add(struct unwinder *u, uint32_t pid);
