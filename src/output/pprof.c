@@ -141,24 +141,71 @@ static int gzip_to(FILE *f, const struct pb_buf *b)
 	return err;
 }
 
+/*
+ * The module pprof should call the main binary: the one where most of the
+ * default sample type sits in user code, counted at each sample's
+ * innermost user frame.  Not the first one seen, which depends on the
+ * order stacks come out of the kernel's hash map, nor the stacks' root,
+ * which is libc's for a frame-pointer walk.
+ */
+static const char *main_module(const struct profile *p)
+{
+	const char **mods = NULL;
+	int64_t *weight = NULL;
+	size_t n = 0, best = 0;
+	const char *m;
+
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const uint32_t *fr = profile_sample_frames(p, s);
+		const struct location *l = NULL;
+		size_t j;
+
+		for (uint32_t f = 0; f < p->samples[s].nframes && !l; f++)
+			if (p->locs[fr[f]].kind == FRAME_USER && p->locs[fr[f]].module)
+				l = &p->locs[fr[f]];
+		if (!l)
+			continue;
+		for (j = 0; j < n && mods[j] != l->module; j++)
+			;
+		if (j == n) {
+			mods = xrealloc(mods, (n + 1) * sizeof(*mods));
+			weight = xrealloc(weight, (n + 1) * sizeof(*weight));
+			mods[n] = l->module;	/* interned: one pointer per name */
+			weight[n++] = 0;
+		}
+		weight[j] += p->values[s * p->ntypes + p->default_type];
+		if (weight[j] > weight[best])
+			best = j;
+	}
+	m = n ? mods[best] : NULL;
+	free(mods);
+	free(weight);
+	return m;
+}
+
 /* Mappings, functions and the locations the samples use. */
 static void write_locations(const struct profile *p, struct pb_buf *out, struct pb_buf *tmp,
 			    struct pb_buf *line, struct id_table *strs)
 {
 	struct id_table maps = {}, funcs = {};
 	bool *used = xcalloc(p->nlocs + 1, sizeof(*used));
+	const char *main_mod;
 	bool is_new;
 
 	for (size_t i = 0; i < p->nframes; i++)
 		used[p->frames[i]] = true;
-	/* user modules first: pprof calls the first mapping the main binary */
-	for (size_t k = 0; k < 2 * p->nlocs; k++) {
-		size_t i = k % p->nlocs;
+	/* pprof calls the first mapping the main binary: that module, then the
+	 * other user modules, then the kernel */
+	main_mod = main_module(p);
+	for (size_t k = 0; k < 3 * p->nlocs; k++) {
+		size_t i = k % p->nlocs, pass = k / p->nlocs;
 		const struct location *l = &p->locs[i];
 		int64_t mod, bid, name, file;
 		uint64_t map_id, fn_id;
 
-		if (!used[i] || (l->kind == FRAME_KERNEL) != (k >= p->nlocs))
+		if (!used[i] || (l->kind == FRAME_KERNEL) != (pass == 2) ||
+		    (pass == 0 && (!main_mod || l->module != main_mod)) ||
+		    (pass == 1 && main_mod && l->module == main_mod))
 			continue;
 		mod = str_id(strs, l->module ? l->module : "[unknown]");
 		bid = str_id(strs, l->build_id);
