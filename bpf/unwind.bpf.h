@@ -57,15 +57,24 @@ static __always_inline __u64 unw_le(__u64 a, __u64 b)
 	return ((b - a) >> 63) ^ 1;
 }
 
-/* The mapping of p that holds ip, or NULL. */
-static __always_inline struct unwind_map *unw_find_map(struct unwind_proc *p, __u64 ip)
+/*
+ * The searches are global functions: the verifier checks each once, on its
+ * own, instead of at every place and every pass over the per-frame
+ * callback that calls them.
+ */
+
+/* The index of p's mapping that holds ip, or -1. */
+__noinline long unw_map_index(struct unwind_proc *p, __u64 ip)
 {
-	__u32 n = p->nr, base = 0, len = n;
+	__u32 n, base = 0, len;
 	struct unwind_map *m;
 	int k;
 
+	if (!p)
+		return -1;
+	n = len = p->nr;
 	if (n == 0 || n > UNWIND_MAX_MAPS)
-		return NULL;
+		return -1;
 	/* the last map whose start is at or below ip; base + len <= n throughout */
 	for (k = 0; k < UNWIND_MAP_SEARCH; k++) {
 		__u32 half = len >> 1;
@@ -74,34 +83,36 @@ static __always_inline struct unwind_map *unw_find_map(struct unwind_proc *p, __
 		base += half * unw_le(p->maps[mid].start, ip);
 		len -= half;
 	}
-	m = &p->maps[base & (UNWIND_MAX_MAPS - 1)];
+	base &= UNWIND_MAX_MAPS - 1;
+	m = &p->maps[base];
 	if (ip < m->start || ip >= m->end)
-		return NULL;
-	return m;
+		return -1;
+	return base;
 }
 
-/* The row that covers ELF address pc in m's rows, or NULL. */
-static __always_inline struct unwind_row *unw_find_row(struct unwind_map *m, __u64 pc)
+/* The index in unw_rows of the row that covers ELF address pc among
+ * rows [base, base + len), or -1. */
+__noinline long unw_row_index(__u32 base, __u32 len, __u64 pc)
 {
-	__u32 base = m->row_start, len = m->row_count;
 	struct unwind_row *r;
 	int k;
 
 	if (len == 0)
-		return NULL;
-	for (k = 0; k < UNWIND_ROW_SEARCH; k++) {
+		return -1;
+	/* as many halvings as the table needs: libc's 2^15 rows take 15, not 24 */
+	for (k = 0; k < UNWIND_ROW_SEARCH && len > 1; k++) {
 		__u32 half = len >> 1, idx = base + half;
 
 		r = bpf_map_lookup_elem(&unw_rows, &idx);
 		if (!r)
-			return NULL;
+			return -1;
 		base += half * unw_le(r->pc, pc);
 		len -= half;
 	}
 	r = bpf_map_lookup_elem(&unw_rows, &base);
 	if (!r || r->pc > pc)
-		return NULL;
-	return r;
+		return -1;
+	return base;
 }
 
 /* One frame-pointer step, for code without a row: 1 to go on, 0 to stop. */
@@ -129,10 +140,10 @@ static long unw_step(__u64 i, void *ctx)
 	struct unw_state *s = ctx;
 	struct stack_frames *buf = s->buf;
 	struct unwind_proc *proc = s->proc;
-	struct unwind_map *m;
 	struct unwind_row *r = NULL;
 	__u64 pc, cfa, ra;
 	__u64 at = i;
+	long mi, ri;
 
 	/* checked on the very register used: clang may otherwise test a copy */
 	barrier_var(at);
@@ -143,9 +154,18 @@ static long unw_step(__u64 i, void *ctx)
 
 	/* a return address points after its call, maybe past the caller's end */
 	pc = s->ip - (at ? 1 : 0);
-	m = unw_find_map(proc, pc);
-	if (m)
-		r = unw_find_row(m, pc - m->bias);
+	mi = unw_map_index(proc, pc);
+	/* clang knows the range the callee returns; the verifier must see it checked */
+	barrier_var(mi);
+	if (mi >= 0 && mi < UNWIND_MAX_MAPS) {
+		struct unwind_map *m = &proc->maps[mi];
+		__u32 idx;
+
+		ri = unw_row_index(m->row_start, m->row_count, pc - m->bias);
+		idx = ri;
+		if (ri >= 0)
+			r = bpf_map_lookup_elem(&unw_rows, &idx);
+	}
 	if (!r || r->cfa == UNW_UNKNOWN)
 		return unw_fp_step(s) && s->ip ? 0 : 1;
 
@@ -198,7 +218,7 @@ static __always_inline int unw_user_stack(struct stack_frames *buf)
 	s.ip = BPF_CORE_READ(regs, ip);
 	s.sp = BPF_CORE_READ(regs, sp);
 	s.fp = BPF_CORE_READ(regs, bp);
-	if (!unw_find_map(s.proc, s.ip))
+	if (unw_map_index(s.proc, s.ip) < 0)
 		return -1;
 	s.buf = buf;
 	bpf_loop(MAX_STACK_DEPTH, unw_step, &s, 0);

@@ -28,10 +28,12 @@ cpu_secs() {
 	awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f\n", a[1] + a[2] }'
 }
 
-# percent of FILE's qsort_slow samples whose stack holds main
+# percent of FILE's qsort_slow samples whose stack holds main (perf script
+# of a -p recording prints no CPU, and the collapser then keeps the whole
+# header line as the comm: anything up to the first ';')
 main_share() {
 	awk '{ n = $NF; line = $0; sub(/ [0-9]+$/, "", line)
-		if (line !~ /^qsort_slow;/) next
+		if (line !~ /^qsort_slow[^;]*;/) next
 		all += n; if (line ~ /;main(;|$)/) hit += n }
 		END { printf "%.1f%%", all ? 100 * hit / all : 0 }' "$1"
 }
