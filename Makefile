@@ -107,7 +107,7 @@ FIXTURES := $(BUILD)/fixtures/sym-pie $(BUILD)/fixtures/sym-nopie \
 	$(BUILD)/fixtures/libsym.so $(BUILD)/fixtures/sym-stripped \
 	$(BUILD)/fixtures/sym-debuglink $(BUILD)/fixtures/dotdebug/sym-dotdebug \
 	$(BUILD)/fixtures/debugroot/sym-buildid $(BUILD)/fixtures/sym-badcrc \
-	$(BUILD)/fixtures/sym-minidebug
+	$(BUILD)/fixtures/sym-minidebug $(BUILD)/fixtures/sym-ibt
 FIX_SRC := tests/unit/fixtures/sym.c
 $(BUILD)/fixtures/sym-pie: $(FIX_SRC)
 	@mkdir -p $(@D)
@@ -118,6 +118,10 @@ $(BUILD)/fixtures/sym-nopie: $(FIX_SRC)
 $(BUILD)/fixtures/libsym.so: $(FIX_SRC)
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -fPIC -shared -DSHARED_LIB $< -o $@
+# IBT's split PLT: the stubs that jump are in .plt.sec
+$(BUILD)/fixtures/sym-ibt: $(FIX_SRC)
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -fPIE -pie -fcf-protection=full -Wl,-z,ibtplt $< -o $@
 $(BUILD)/fixtures/sym-stripped: $(BUILD)/fixtures/sym-pie
 	strip -s $< -o $@
 

@@ -141,46 +141,115 @@ static int gzip_to(FILE *f, const struct pb_buf *b)
 	return err;
 }
 
-/*
- * The module pprof should call the main binary: the one where most of the
- * default sample type sits in user code, counted at each sample's
- * innermost user frame.  Not the first one seen, which depends on the
- * order stacks come out of the kernel's hash map, nor the stacks' root,
- * which is libc's for a frame-pointer walk.
- */
-static const char *main_module(const struct profile *p)
-{
-	const char **mods = NULL;
-	int64_t *weight = NULL;
-	size_t n = 0, best = 0;
-	const char *m;
+/* One module as a candidate for pprof's first mapping, "the main binary". */
+struct mod_rank {
+	int64_t mod, bid;
+	const char *name;
+	bool kernel, files, lines;
+	uint64_t weight;	/* of the samples with a frame in it */
+	size_t last;		/* the last sample counted, + 1 */
+	size_t order;		/* first appearance */
+};
 
+/* The file name only: "/usr/lib/x86_64-linux-gnu/libc.so.6" -> "libc.so.6" */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* 0: an executable; 1: a shared library; 2: a pseudo-module ([vdso], JIT) */
+static int mod_class(const struct mod_rank *m)
+{
+	const char *b = base_name(m->name);
+
+	if (m->kernel)
+		return 3;
+	if (b[0] == '[' || !b[0])
+		return 2;
+	return strstr(b, ".so") ? 1 : 0;
+}
+
+static int cmp_mod_rank(const void *a, const void *b)
+{
+	const struct mod_rank *x = a, *y = b;
+	int cx = mod_class(x), cy = mod_class(y);
+
+	if (cx != cy)
+		return cx - cy;
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * Write the mappings, the main binary first: pprof takes the first mapping
+ * for it (its "File:" line, the binary -symbolize looks at).  That is the
+ * executable with the most weight behind it, not whatever module happened
+ * to come first (a [vdso] frame, or libc, which is in every stack).
+ */
+static void write_mappings(const struct profile *p, const bool *used, struct pb_buf *out,
+			   struct pb_buf *tmp, struct id_table *strs, struct id_table *maps)
+{
+	struct id_table ids = {};
+	struct mod_rank *mods = NULL;
+	size_t nmods = 0, cap = 0;
+	uint32_t *loc_mod = xcalloc(p->nlocs + 1, sizeof(*loc_mod));
+	bool is_new;
+
+	for (size_t i = 0; i < p->nlocs; i++) {
+		const struct location *l = &p->locs[i];
+		const char *name = l->module ? l->module : "[unknown]";
+		int64_t mod, bid;
+		uint64_t id;
+
+		if (!used[i])
+			continue;
+		mod = str_id(strs, name);
+		bid = str_id(strs, l->build_id);
+		id = key_id(&ids, mod, bid, 0, &is_new);
+		if (is_new) {
+			GROW(mods, cap, nmods + 1);
+			mods[nmods] = (struct mod_rank){ .mod = mod, .bid = bid, .name = name,
+							 .kernel = l->kind == FRAME_KERNEL,
+							 .order = nmods };
+			nmods++;
+		}
+		mods[id - 1].files |= l->file != NULL;
+		mods[id - 1].lines |= l->line != 0;
+		loc_mod[i] = id;
+	}
 	for (size_t s = 0; s < p->nsamples; s++) {
 		const uint32_t *fr = profile_sample_frames(p, s);
-		const struct location *l = NULL;
-		size_t j;
+		int64_t v = profile_value(p, s, p->default_type);
+		uint64_t w = v < 0 ? (uint64_t)-v : (uint64_t)v;
 
-		for (uint32_t f = 0; f < p->samples[s].nframes && !l; f++)
-			if (p->locs[fr[f]].kind == FRAME_USER && p->locs[fr[f]].module)
-				l = &p->locs[fr[f]];
-		if (!l)
-			continue;
-		for (j = 0; j < n && mods[j] != l->module; j++)
-			;
-		if (j == n) {
-			mods = xrealloc(mods, (n + 1) * sizeof(*mods));
-			weight = xrealloc(weight, (n + 1) * sizeof(*weight));
-			mods[n] = l->module;	/* interned: one pointer per name */
-			weight[n++] = 0;
+		for (uint32_t k = 0; k < p->samples[s].nframes; k++) {
+			struct mod_rank *m = &mods[loc_mod[fr[k]] - 1];
+
+			if (m->last != s + 1) {
+				m->last = s + 1;
+				m->weight += w;
+			}
 		}
-		weight[j] += p->values[s * p->ntypes + p->default_type];
-		if (weight[j] > weight[best])
-			best = j;
 	}
-	m = n ? mods[best] : NULL;
+	if (nmods)
+		qsort(mods, nmods, sizeof(*mods), cmp_mod_rank);
+	for (size_t i = 0; i < nmods; i++) {
+		pb_reset(tmp);
+		pb_uint(tmp, 1, key_id(maps, mods[i].mod, mods[i].bid, 0, &is_new));
+		pb_uint(tmp, 5, mods[i].mod);
+		if (mods[i].bid)
+			pb_uint(tmp, 6, mods[i].bid);
+		pb_uint(tmp, 7, 1);	/* has_functions */
+		pb_uint(tmp, 8, mods[i].files);
+		pb_uint(tmp, 9, mods[i].lines);
+		pb_message(out, PROF_MAPPING, tmp);
+	}
+	free(loc_mod);
 	free(mods);
-	free(weight);
-	return m;
+	table_free(&ids);
 }
 
 /* Mappings, functions and the locations the samples use. */
@@ -189,40 +258,23 @@ static void write_locations(const struct profile *p, struct pb_buf *out, struct 
 {
 	struct id_table maps = {}, funcs = {};
 	bool *used = xcalloc(p->nlocs + 1, sizeof(*used));
-	const char *main_mod;
 	bool is_new;
 
 	for (size_t i = 0; i < p->nframes; i++)
 		used[p->frames[i]] = true;
-	/* pprof calls the first mapping the main binary: that module, then the
-	 * other user modules, then the kernel */
-	main_mod = main_module(p);
-	for (size_t k = 0; k < 3 * p->nlocs; k++) {
-		size_t i = k % p->nlocs, pass = k / p->nlocs;
+	write_mappings(p, used, out, tmp, strs, &maps);
+	for (size_t i = 0; i < p->nlocs; i++) {
 		const struct location *l = &p->locs[i];
 		int64_t mod, bid, name, file;
 		uint64_t map_id, fn_id;
 
-		if (!used[i] || (l->kind == FRAME_KERNEL) != (pass == 2) ||
-		    (pass == 0 && (!main_mod || l->module != main_mod)) ||
-		    (pass == 1 && main_mod && l->module == main_mod))
+		if (!used[i])
 			continue;
 		mod = str_id(strs, l->module ? l->module : "[unknown]");
 		bid = str_id(strs, l->build_id);
 		name = str_id(strs, l->name ? l->name : "[unknown]");
 		file = str_id(strs, l->file);
 		map_id = key_id(&maps, mod, bid, 0, &is_new);
-		if (is_new) {
-			pb_reset(tmp);
-			pb_uint(tmp, 1, map_id);
-			pb_uint(tmp, 5, mod);
-			if (bid)
-				pb_uint(tmp, 6, bid);
-			pb_uint(tmp, 7, 1);	/* has_functions */
-			pb_uint(tmp, 8, file != 0);
-			pb_uint(tmp, 9, l->line != 0);
-			pb_message(out, PROF_MAPPING, tmp);
-		}
 		fn_id = key_id(&funcs, name, file, 0, &is_new);
 		if (is_new) {
 			pb_reset(tmp);

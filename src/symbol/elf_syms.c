@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "symbol/demangle.h"
+#include "symbol/elf_plt.h"
 #include "symbol/elf_syms.h"
 #include "util/util.h"
 
@@ -245,6 +246,8 @@ static struct elf_syms *read_elf(Elf *elf)
 		read_symtab(es, elf, dynsym, &dynsym_sh);
 
 	sort_syms(es);
+	if (elf_plt_add(es, elf))
+		sort_syms(es);
 	return es;
 }
 
@@ -347,8 +350,27 @@ const char *elf_syms_name(struct elf_syms *es, const struct elf_sym *sym)
 	const char *raw = es->names + sym->name;
 
 	if (!es->demangled[i]) {
-		char *d = demangle(raw);
+		size_t len = strlen(raw);
+		char *d;
 
+		/* a PLT stub of a mangled name: demangle the name, keep @plt */
+		if (len > 4 && !strcmp(raw + len - 4, "@plt")) {
+			char *stem = xstrdup(raw);
+
+			stem[len - 4] = '\0';
+			d = demangle(stem);
+			free(stem);
+			if (d) {
+				char *full = xmalloc(strlen(d) + 5);
+
+				strcpy(full, d);
+				strcat(full, "@plt");
+				free(d);
+				d = full;
+			}
+		} else {
+			d = demangle(raw);
+		}
 		es->demangled[i] = d ? d : xstrdup(raw);
 	}
 	return es->demangled[i];

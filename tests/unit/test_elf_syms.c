@@ -167,6 +167,79 @@ static void test_stripped(void **state)
 	elf_syms_free(es);
 }
 
+/*
+ * Every PLT stub objdump names must have that name here too: objdump is the
+ * reference.  For an IRELATIVE slot objdump prints *ABS*+0xADDR@plt; the
+ * name is that of the IFUNC whose resolver is at ADDR.
+ */
+static int check_plt(const char *path, struct elf_syms *es, const char *want)
+{
+	char cmd[600], line[1024];
+	int named = 0, found_want = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "objdump -d %s", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long a, target;
+		char label[512], expect[600];
+		const struct elf_sym *s;
+
+		if (sscanf(line, "%llx <%511[^>]>:", &a, label) != 2)
+			continue;
+		if (strlen(label) < 5 || strcmp(label + strlen(label) - 4, "@plt"))
+			continue;
+		if (sscanf(label, "*ABS*+0x%llx@plt", &target) == 1) {
+			s = elf_syms_lookup(es, target);
+			assert_non_null(s);
+			snprintf(expect, sizeof(expect), "%s@plt", elf_syms_name(es, s));
+		} else {
+			snprintf(expect, sizeof(expect), "%s", label);
+		}
+		s = elf_syms_lookup(es, a);
+		assert_non_null(s);
+		assert_string_equal(elf_syms_name(es, s), expect);
+		/* the whole stub, not just its first byte */
+		assert_ptr_equal(elf_syms_lookup(es, a + 5), s);
+		found_want += !strcmp(expect, want);
+		named++;
+	}
+	pclose(p);
+	assert_true(found_want);
+	return named;
+}
+
+static void test_plt(void **state)
+{
+	char path[512];
+	struct elf_syms *es = load("sym-pie", path, sizeof(path));
+
+	assert_true(check_plt(path, es, "puts@plt") >= 1);
+	elf_syms_free(es);
+	/* IBT: the stubs that jump are in .plt.sec, the lazy ones in .plt */
+	es = load("sym-ibt", path, sizeof(path));
+	assert_true(check_plt(path, es, "puts@plt") >= 1);
+	elf_syms_free(es);
+}
+
+/* libc: JUMP_SLOT (realloc), IRELATIVE (libc's own IFUNCs), .plt.got (malloc) */
+static void test_plt_libc(void **state)
+{
+	static const char *libc = "/lib/x86_64-linux-gnu/libc.so.6";
+	struct elf_syms *es;
+	int fd = open(libc, O_RDONLY);
+
+	if (fd < 0)
+		skip();
+	es = elf_syms_from_fd(fd);
+	close(fd);
+	assert_non_null(es);
+	assert_true(check_plt(libc, es, "realloc@plt") > 10);
+	check_plt(libc, es, "malloc@plt");
+	elf_syms_free(es);
+}
+
 static void test_not_elf(void **state)
 {
 	int fd = open("/proc/self/status", O_RDONLY);
@@ -183,6 +256,8 @@ int main(void)
 		cmocka_unit_test(test_nopie),
 		cmocka_unit_test(test_shared),
 		cmocka_unit_test(test_stripped),
+		cmocka_unit_test(test_plt),
+		cmocka_unit_test(test_plt_libc),
 		cmocka_unit_test(test_not_elf),
 	};
 

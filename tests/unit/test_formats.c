@@ -5,6 +5,7 @@
  * reader, the SVG and JSON writers, and the differential writers.
  */
 #include <unistd.h>
+#include <zlib.h>
 
 #include "testutil.h"
 #include "write_helper.h"
@@ -317,11 +318,95 @@ static void test_diff_writers(void **state)
 	profile_free(d);
 }
 
+static uint32_t module_loc(struct profile *p, uint64_t addr, const char *name, const char *mod)
+{
+	uint32_t id = profile_location(p, FRAME_USER, 1, addr, false);
+
+	p->locs[id].name = profile_intern(p, name);
+	p->locs[id].module = profile_intern(p, mod);
+	return id;
+}
+
+/* The file name of a pprof file's first mapping: what pprof calls the main binary. */
+static char *first_mapping(const char *path)
+{
+	static unsigned char buf[1 << 16];
+	gzFile gz = gzopen(path, "rb");
+	struct pb_reader r;
+	uint64_t want = UINT64_MAX, nstr = 0;
+	char *name = NULL;
+	uint32_t field;
+	int len, wire;
+
+	assert_non_null(gz);
+	len = gzread(gz, buf, sizeof(buf));
+	gzclose(gz);
+	assert_true(len > 0 && len < (int)sizeof(buf));
+	r = (struct pb_reader){ buf, buf + len, false };
+	while (pb_next(&r, &field, &wire)) {
+		if (field == 3 && want == UINT64_MAX) {	/* Profile.mapping */
+			struct pb_reader m = pb_read_len(&r);
+			uint32_t f;
+			int w;
+
+			while (pb_next(&m, &f, &w))
+				if (f == 5)
+					want = pb_read_varint(&m);
+				else
+					pb_skip(&m, w);
+		} else if (field == 6) {	/* Profile.string_table */
+			struct pb_reader st = pb_read_len(&r);
+
+			if (nstr++ == want)
+				name = strndup((const char *)st.p, st.end - st.p);
+		} else {
+			pb_skip(&r, wire);
+		}
+	}
+	assert_false(r.bad);
+	return name;
+}
+
+/*
+ * pprof calls the first mapping the main binary.  It must be the
+ * executable the weight is in, not the module met first ([vdso] here), not
+ * libc (in every stack), not a lighter executable.
+ */
+static void test_pprof_main_binary(void **state)
+{
+	struct profile *p = profile_new();
+	uint32_t vdso = module_loc(p, 0x7ffd0000, "__vdso_clock_gettime", "[vdso]");
+	uint32_t start = module_loc(p, 0x7f000000, "__libc_start_call_main", "/lib/libc.so.6");
+	uint32_t main_ = module_loc(p, 0x1000, "main", "/bin/app");
+	uint32_t spin = module_loc(p, 0x1100, "spin", "/bin/app");
+	uint32_t other = module_loc(p, 0x2000, "other_main", "/bin/other");
+	struct write_opts o = test_opts(0);
+	char *path = tmp_path("main.pb.gz"), *first;
+	FILE *f;
+
+	profile_add_type(p, "samples", "count");
+	profile_add_sample(p, (uint32_t[]){ vdso, main_, start }, 3, 1, 0, "app", (int64_t[]){ 1 });
+	profile_add_sample(p, (uint32_t[]){ other, start }, 2, 2, 0, "other", (int64_t[]){ 20 });
+	profile_add_sample(p, (uint32_t[]){ spin, main_, start }, 3, 1, 0, "app", (int64_t[]){ 100 });
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(write_pprof(p, &o, f), 0);
+	fclose(f);
+	first = first_mapping(path);
+	unlink(path);
+	assert_non_null(first);
+	assert_string_equal(first, "/bin/app");
+	free(first);
+	free(path);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_varints),
 		cmocka_unit_test(test_pprof_round_trip),
+		cmocka_unit_test(test_pprof_main_binary),
 		cmocka_unit_test(test_folded_round_trip),
 		cmocka_unit_test(test_folded_reader_rules),
 		cmocka_unit_test(test_svg),
