@@ -18,6 +18,7 @@
 #define PROFILER_STACKS_BPF_H
 
 #include "common.bpf.h"
+#include "unwind.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -125,6 +126,19 @@ static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h)
 	return STACK_ID_LOST;
 }
 
+/*
+ * A task in execve is having its memory replaced: its user registers
+ * belong to the old program, the mappings maybe to the new one.
+ */
+static __always_inline bool task_in_execve(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!bpf_core_field_exists(task->in_execve))
+		return false;
+	return BPF_CORE_READ_BITFIELD_PROBED(task, in_execve);
+}
+
 /* Hash the nr frames in buf and keep them: the id, or STACK_ID_LOST. */
 static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int user)
 {
@@ -157,6 +171,14 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	buf = bpf_map_lookup_elem(&stack_buf, &slot);
 	if (!buf)
 		return STACK_ID_LOST;
+	if (user) {
+		if (task_in_execve())
+			return STACK_ID_NONE;
+		/* from .eh_frame where the process has tables, else frame pointers */
+		nr = unw_user_stack(buf);
+		if (nr > 0)
+			return stack_store(buf, nr, user);
+	}
 	len = bpf_get_stack(ctx, buf->ips, sizeof(buf->ips),
 			    (user ? BPF_F_USER_STACK : 0) | (skip & BPF_F_SKIP_FIELD_MASK));
 	if (len < 0) {

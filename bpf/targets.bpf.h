@@ -10,6 +10,7 @@
 #define PROFILER_TARGETS_BPF_H
 
 #include "common.bpf.h"
+#include "unwind.bpf.h"
 
 #define PF_KTHREAD	0x00200000	/* include/linux/sched.h: not in BTF */
 
@@ -87,10 +88,16 @@ int BPF_PROG(follow_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct unwind_proc *up;
 	__u8 one = 1;
 
-	if (ptgid != ctgid && bpf_map_lookup_elem(&targets, &ptgid))
-		bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
+	if (ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
+		return 0;
+	bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
+	/* same mappings until it execs: unwound from its first sample */
+	up = cfi_unwind ? bpf_map_lookup_elem(&unw_procs, &ptgid) : NULL;
+	if (up)
+		bpf_map_update_elem(&unw_procs, &ctgid, up, BPF_ANY);
 	return 0;
 }
 
@@ -101,6 +108,9 @@ int BPF_PROG(proc_exec, struct task_struct *task)
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 
 	bpf_map_delete_elem(&procs_seen, &tgid);
+	/* its tables were the old program's; user space makes new ones */
+	if (cfi_unwind)
+		bpf_map_delete_elem(&unw_procs, &tgid);
 	return 0;
 }
 

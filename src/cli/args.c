@@ -22,6 +22,7 @@ enum {
 	OPT_LINES,
 	OPT_NO_LEAF_FIX,
 	OPT_STATS,
+	OPT_UNWIND,
 };
 
 #define OUTPUT_LONGOPTS \
@@ -59,6 +60,7 @@ static const struct option common_longopts[] = {
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "no-leaf-fix", no_argument, NULL, OPT_NO_LEAF_FIX },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
 };
 
 void args_usage(const struct collector *col, FILE *f)
@@ -84,6 +86,10 @@ void args_usage(const struct collector *col, FILE *f)
 		"      --lines               source file:line of each frame and inlined functions\n"
 		"                            as frames of their own, from DWARF (the binary's or\n"
 		"                            its debug file's); slower, so off by default\n"
+		"      --unwind dwarf|fp     user stacks: dwarf (default) unwinds with the\n"
+		"                            binaries' .eh_frame, so callers above code built\n"
+		"                            without frame pointers (libc) are kept; fp walks\n"
+		"                            frame pointers only\n"
 		"      --no-leaf-fix         do not recover the caller of a function without a\n"
 		"                            frame (a leaf, a syscall wrapper) from the stack\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
@@ -333,6 +339,14 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 			break;
 		case OPT_STATS:
 			s->stats = true;
+			break;
+		case OPT_UNWIND:
+			if (strcmp(optarg, "dwarf") && strcmp(optarg, "fp")) {
+				pr_err("invalid --unwind '%s': choose dwarf (.eh_frame tables) or fp "
+				       "(frame pointers)", optarg);
+				err = -EINVAL;
+			}
+			s->unwind_fp = !strcmp(optarg, "fp");
 			break;
 		case 'h':
 			args_usage(col, stdout);

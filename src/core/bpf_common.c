@@ -12,6 +12,7 @@
 #include "common.h"
 #include "core/core_btf.h"
 #include "core/session.h"
+#include "core/unwind.h"
 #include "symbol/kallsyms_cache.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -43,6 +44,77 @@ bool session_leaf_fix(struct session *ss)
 		ss->leaf_fix = ok && !ss->set->no_leaf_fix ? 1 : -1;
 	}
 	return ss->leaf_fix > 0;
+}
+
+static bool cfi_unwind_possible(struct session *ss)
+{
+	const char *env = getenv("PROFILER_NO_BPF_LOOP");
+	bool forced = env && *env && strcmp(env, "0");
+
+	if (ss->set->unwind_fp)
+		return false;
+#if !defined(__x86_64__)
+	pr_debug("--unwind dwarf is for x86-64 only: user stacks by frame pointers");
+	return false;
+#endif
+	if (forced || libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL) <= 0 ||
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_task_pt_regs, NULL) <= 0) {
+		pr_debug("no bpf_loop in this kernel%s: user stacks by frame pointers and the leaf "
+			 "fix, and callers above code built without frame pointers are lost",
+			 forced ? " (PROFILER_NO_BPF_LOOP is set)" : "");
+		return false;
+	}
+	return true;
+}
+
+/* The process a thread belongs to, from /proc/TID/status; 0 if gone. */
+static uint32_t tgid_of(uint32_t tid)
+{
+	char path[64], *text, *p;
+	uint32_t tgid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	text = read_file(path, NULL);
+	if (text && (p = strstr(text, "\nTgid:")))
+		tgid = strtoul(p + 6, NULL, 10);
+	free(text);
+	return tgid;
+}
+
+/* The maps, and the tables of the targets named on the command line. */
+static struct unwinder *unwind_start(struct session *ss)
+{
+	const struct settings *s = ss->set;
+	bool wide = s->system_wide;
+	struct unwinder *u;
+
+	/* 8 bytes a row: libc alone has some 28,000 */
+	u = unwinder_new(wide ? 1 << 21 : 1 << 19, wide ? 32768 : 8192);
+	if (!u) {
+		pr_warn("cannot make the unwind tables' maps (%s): user stacks by frame pointers only",
+			strerror(errno));
+		return NULL;
+	}
+	for (int i = 0; i < s->npids; i++)
+		unwinder_add(u, s->pids[i]);
+	for (int i = 0; i < s->ntids; i++)
+		unwinder_add(u, tgid_of(s->tids[i]));
+	return u;
+}
+
+bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf_map *procs)
+{
+	if (!ss->cfi_unwind)
+		ss->cfi_unwind = cfi_unwind_possible(ss) && (ss->unw = unwind_start(ss)) ? 1 : -1;
+	if (ss->cfi_unwind < 0)
+		return false;
+	/* every object of the session (wall has two) reads the same tables */
+	if (bpf_map__reuse_fd(rows, unwinder_rows_fd(ss->unw)) ||
+	    bpf_map__reuse_fd(procs, unwinder_procs_fd(ss->unw))) {
+		pr_debug("cannot give the unwind tables to a BPF object: %s", strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 const char *session_core_btf(struct session *ss, const void *elf, size_t size)
@@ -129,8 +201,12 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 
 	if (!ss->first_event_ns)
 		ss->first_event_ns = now_ns();
-	if (size >= sizeof(*e))
-		symbolizer_note_process(ss->sym, e->pid);
+	if (size < sizeof(*e))
+		return 0;
+	symbolizer_note_process(ss->sym, e->pid);
+	/* new, or exec'd: either way its tables are made from its maps now */
+	if (ss->unw)
+		unwinder_add(ss->unw, e->pid);
 	return 0;
 }
 

@@ -24,6 +24,8 @@ struct mmap_watch {
 	int nrings;
 	size_t size;		/* data bytes per ring */
 	struct symbolizer *sz;
+	void (*on_map)(void *ctx, uint32_t pid);
+	void *on_map_ctx;
 };
 
 /* PERF_RECORD_MMAP2 without build-ids, as include/uapi/linux/perf_event.h lays it out */
@@ -80,6 +82,14 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 	return w;
 }
 
+void mmap_watch_on_map(struct mmap_watch *w, void (*fn)(void *ctx, uint32_t pid), void *ctx)
+{
+	if (!w)
+		return;
+	w->on_map = fn;
+	w->on_map_ctx = ctx;
+}
+
 int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max)
 {
 	int n = 0;
@@ -100,6 +110,8 @@ static void handle(struct mmap_watch *w, const struct perf_event_header *h)
 		return;
 	symbolizer_note_mapping(w->sz, r->pid, r->addr, r->len, r->pgoff,
 				((uint64_t)r->maj << 32) | r->min, r->ino, r->filename);
+	if (w->on_map)
+		w->on_map(w->on_map_ctx, r->pid);
 }
 
 void mmap_watch_consume(struct mmap_watch *w)

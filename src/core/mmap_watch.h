@@ -10,12 +10,15 @@
 #define PROFILER_MMAP_WATCH_H
 
 #include <poll.h>
+#include <stdint.h>
 
 struct symbolizer;
 struct mmap_watch;
 
 /* NULL when the kernel refuses (the profile then does without). */
 struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer *sz);
+/* Also tell fn of each process that mapped a file (the unwinder's tables). */
+void mmap_watch_on_map(struct mmap_watch *w, void (*fn)(void *ctx, uint32_t pid), void *ctx);
 /* Fill up to max pollfds; returns how many. */
 int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max);
 /* Hand every pending record to the symbolizer. */

@@ -21,6 +21,7 @@
 #include "core/preflight.h"
 #include "core/session.h"
 #include "core/stats.h"
+#include "core/unwind.h"
 #include "output/output.h"
 #include "util/util.h"
 
@@ -199,6 +200,8 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			}
 		if (fds[1].revents)
 			ring_buffer__consume(ss->rb);
+		/* tables of processes that mapped more code (dlopen) */
+		unwinder_flush(ss->unw);
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
 
@@ -224,6 +227,11 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			}
 		}
 	}
+}
+
+static void unwind_on_map(void *ctx, uint32_t pid)
+{
+	unwinder_mark(ctx, pid);
 }
 
 static void end_child(struct session *ss)
@@ -260,6 +268,15 @@ static void print_summary(struct session *ss, struct profile *p)
 	for (size_t i = 0; i < p->nlosses; i++)
 		pr_warn("%s %s: %s", fmt_count(b1, sizeof(b1), p->losses[i].count),
 			p->losses[i].what, p->losses[i].hint ? p->losses[i].hint : "");
+	if (ss->unw) {
+		struct unwinder_stats us;
+
+		unwinder_get_stats(ss->unw, &us);
+		if (us.full || us.procs_full)
+			pr_warn("unwind tables full: %llu binaries and %llu processes have none, and "
+				"their callers are found by frame pointers only (see --stats)",
+				(unsigned long long)us.full, (unsigned long long)us.procs_full);
+	}
 	if (ss->set->quiet)
 		return;
 	fprintf(stderr, "profiler %s: %s %s, %s stacks, %.2f s (%s)\n", ss->col->name,
@@ -331,6 +348,8 @@ int session_run(const struct collector *col, struct settings *set)
 	if (col->start(&ss))
 		goto out;
 	ss.mw = mmap_watch_open(ss.cpus, ss.ncpus, ss.sym);
+	if (ss.unw)
+		mmap_watch_on_map(ss.mw, unwind_on_map, ss.unw);
 	symbolizer_preload(ss.sym);
 	ss.start_ns = now_ns();
 	if (ss.child && release_child(&ss))
@@ -366,6 +385,7 @@ out:
 		close(ss.btf_fd);
 	ring_buffer__free(ss.rb);
 	mmap_watch_close(ss.mw);
+	unwinder_free(ss.unw);
 	symbolizer_free(ss.sym);
 	profile_free(p);
 	outputs_close(outs, nouts, rc);	/* a failed run leaves no empty file */

@@ -37,6 +37,8 @@ struct session {
 	bool filter_tids;		/* targets map holds threads */
 	bool follow_forks;		/* children of targets join them */
 	int leaf_fix;			/* 0 unknown, 1 on, -1 off: see session_leaf_fix */
+	int cfi_unwind;			/* 0 unknown, 1 on, -1 off: see session_unwind_prepare */
+	struct unwinder *unw;		/* its tables, shared by the session's BPF objects */
 	int btf_fd;			/* session_core_btf's, or -1 */
 	char btf_path[32];
 
@@ -71,6 +73,15 @@ void bpf_setup_logging(int verbose);
  * not with --no-leaf-fix, nor on kernels without bpf_find_vma (5.17) and
  * bpf_task_pt_regs (5.15), whose verifier would refuse the program. */
 bool session_leaf_fix(struct session *ss);
+/*
+ * Before load: whether the object's stack_capture may unwind user stacks
+ * with .eh_frame tables (bpf/unwind.bpf.h), for its rodata cfi_unwind:
+ * not with --unwind fp, nor without bpf_loop (5.17; PROFILER_NO_BPF_LOOP=1
+ * acts as if absent), nor off x86-64.  Points rows and procs at the
+ * session's maps, made on the first call with the tables of the -p/-t
+ * targets; other processes get theirs when first announced.
+ */
+bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf_map *procs);
 /* btf_custom_path for opening the BPF object elf/size: the kernel types its
  * CO-RE relocations need (core/core_btf.h), or NULL for all of the kernel's.
  * One object per session. */

@@ -8,6 +8,7 @@
 
 #include "core/session.h"
 #include "core/stats.h"
+#include "core/unwind.h"
 #include "util/util.h"
 
 int stats_enable(void)
@@ -70,6 +71,19 @@ void stats_print(struct session *ss, int stats_fd)
 				fmt_count(b2, sizeof(b2), bpf_map__max_entries(map)),
 				100.0 * used / MAX(1, bpf_map__max_entries(map)));
 		}
+	}
+	if (ss->unw) {
+		struct unwinder_stats us;
+
+		unwinder_get_stats(ss->unw, &us);
+		fprintf(stderr, "  unwind tables: %llu processes, %llu binaries, %s of %s rows, "
+			"%.1f ms", (unsigned long long)us.procs, (unsigned long long)us.files,
+			fmt_count(b1, sizeof(b1), us.rows), fmt_count(b2, sizeof(b2), us.cap),
+			us.ns / 1e6);
+		if (us.full || us.procs_full)
+			fprintf(stderr, "; no room for %llu binaries, %llu processes",
+				(unsigned long long)us.full, (unsigned long long)us.procs_full);
+		fputc('\n', stderr);
 	}
 	if (!getrusage(RUSAGE_SELF, &ru))
 		fprintf(stderr, "  profiler: %.3f s CPU (%.3f user, %.3f sys), peak RSS %.1f MiB\n",

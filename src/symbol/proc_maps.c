@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "symbol/proc_maps.h"
 #include "util/util.h"
@@ -89,6 +92,34 @@ const struct proc_map *proc_maps_find(const struct proc_map *maps, size_t n, uin
 			return &maps[mid];
 	}
 	return NULL;
+}
+
+/*
+ * Open the file behind a mapping of a live process.  map_files reaches the
+ * very inode mapped, even when deleted, replaced or inside another mount
+ * namespace; /proc/PID/root/PATH covers containers where map_files is not
+ * readable; the plain path is the last resort.
+ */
+int proc_map_open(uint32_t pid, const struct proc_map *m)
+{
+	char path[PATH_MAX + 64], clean[PATH_MAX];
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	snprintf(clean, sizeof(clean), "%s", m->path);
+	len = strlen(clean);
+	if (len > 10 && !strcmp(clean + len - 10, " (deleted)"))
+		clean[len - 10] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, clean);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	return open(clean, O_RDONLY | O_CLOEXEC);
 }
 
 void proc_maps_free(struct proc_map *maps, size_t n)

@@ -26,6 +26,8 @@ int proc_maps_parse(const char *text, struct proc_map **out, size_t *n);
 /* Read /proc/PID/maps: -errno on failure (-ESRCH: no such process). */
 int proc_maps_read(uint32_t pid, struct proc_map **out, size_t *n);
 const struct proc_map *proc_maps_find(const struct proc_map *maps, size_t n, uint64_t addr);
+/* Open the file behind m, a mapping of the live process pid: -1 and errno on failure. */
+int proc_map_open(uint32_t pid, const struct proc_map *m);
 void proc_maps_free(struct proc_map *maps, size_t n);
 
 #endif /* PROFILER_PROC_MAPS_H */

@@ -163,34 +163,6 @@ static bool file_eq(const void *ctx, uint32_t idx)
 	return k->sz->files[idx].dev == k->dev && k->sz->files[idx].ino == k->ino;
 }
 
-/*
- * Open the file behind a mapping of a live process.  map_files reaches the
- * very inode mapped, even when deleted, replaced or inside another mount
- * namespace; /proc/PID/root/PATH covers containers where map_files is not
- * readable; the plain path is the last resort.
- */
-static int open_mapped(uint32_t pid, const struct proc_map *m)
-{
-	char path[PATH_MAX + 64], clean[PATH_MAX];
-	size_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
-		 (unsigned long long)m->start, (unsigned long long)m->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	snprintf(clean, sizeof(clean), "%s", m->path);
-	len = strlen(clean);
-	if (len > 10 && !strcmp(clean + len - 10, " (deleted)"))
-		clean[len - 10] = '\0';
-	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, clean);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	return open(clean, O_RDONLY | O_CLOEXEC);
-}
-
 static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct proc_map *m)
 {
 	struct file_key k = { sz, m->dev, m->ino };
@@ -205,7 +177,7 @@ static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct pr
 	f->dev = m->dev;
 	f->ino = m->ino;
 	f->path = xstrdup(m->path);
-	f->fd = open_mapped(pid, m);
+	f->fd = proc_map_open(pid, m);
 	f->dwfd = -1;
 	f->sl = NULL;
 	f->build_id[0] = '\0';

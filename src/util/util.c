@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -288,4 +289,17 @@ const char *fmt_count(char *buf, size_t size, uint64_t n)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+void *map_shared_rw(int fd, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void unmap_shared(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
 }

@@ -43,6 +43,14 @@ uint64_t hash_u64(uint64_t x);
 /* Read a whole (small, /proc or /sys) file; NUL-terminated; caller frees. */
 char *read_file(const char *path, size_t *len);
 
+/*
+ * Map len bytes of fd shared, readable and writable (a BPF_F_MMAPABLE
+ * map): NULL and errno on failure.  Here rather than in the callers, whose
+ * headers may not meet <sys/mman.h> (its MAP_FILE is proc_maps.h's too).
+ */
+void *map_shared_rw(int fd, size_t len);
+void unmap_shared(void *p, size_t len);
+
 /* "1,234,567" */
 const char *fmt_count(char *buf, size_t size, uint64_t n);
 

@@ -156,7 +156,7 @@ teardown() { teardown_common; }
 
 @test "cpu: bad options name the bad value and fail with nothing on stdout" {
 	for args in "-F abc" "-F 0" "-C 99999" "-C x" "-U -K" "--bogus" "-f svgx" "-d -1" \
-		    "-p 12,x" "-p 1 -a" "--value nope" "--top 0" "extra-arg"; do
+		    "-p 12,x" "-p 1 -a" "--value nope" "--top 0" "extra-arg" "--unwind bogus"; do
 		run --separate-stderr "$PROFILER" cpu $args
 		echo "args=$args status=$status stderr=$stderr"
 		[ "$status" -eq 2 ]
@@ -165,6 +165,8 @@ teardown() { teardown_common; }
 	done
 	run --separate-stderr "$PROFILER" cpu -F abc
 	[[ "$stderr" == *"'abc'"* ]]
+	run --separate-stderr "$PROFILER" cpu --unwind bogus
+	[[ "$stderr" == *"--unwind 'bogus'"*"dwarf"*"fp"* ]]
 	run --separate-stderr "$PROFILER" nosuchcommand
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"unknown command 'nosuchcommand'"* ]]
@@ -213,17 +215,20 @@ teardown() { teardown_common; }
 }
 
 @test "cpu: the caller of a frameless leaf is recovered (75/25 by caller), and lost without the fix" {
-	run "$PROFILER" cpu -F 999 -o "$TMP/fix.folded" -- "$W/leafcall" 3
-	[ "$status" -eq 0 ]
-	three=$(folded_sum "$TMP/fix.folded" ';main;caller_three;hot_leaf$')
-	one=$(folded_sum "$TMP/fix.folded" ';main;caller_one;hot_leaf$')
-	skipped=$(folded_sum "$TMP/fix.folded" ';main;hot_leaf$')
-	echo "caller_three=$three caller_one=$one skipped=$skipped"
-	[ $((three + one)) -gt 800 ]
-	within "$(pct "$three" $((three + one)))" 75 5
-	# nearly every sample has its caller back
-	[ "$skipped" -lt $(((three + one) / 50)) ]
-	run "$PROFILER" cpu -F 999 --no-leaf-fix -o "$TMP/nofix.folded" -- "$W/leafcall" 1
+	# .eh_frame knows the leaf has no frame; frame pointers need the leaf fix
+	for unwind in dwarf fp; do
+		run "$PROFILER" cpu -F 999 --unwind $unwind -o "$TMP/fix.folded" -- "$W/leafcall" 3
+		[ "$status" -eq 0 ]
+		three=$(folded_sum "$TMP/fix.folded" ';main;caller_three;hot_leaf$')
+		one=$(folded_sum "$TMP/fix.folded" ';main;caller_one;hot_leaf$')
+		skipped=$(folded_sum "$TMP/fix.folded" ';main;hot_leaf$')
+		echo "--unwind $unwind: caller_three=$three caller_one=$one skipped=$skipped"
+		[ $((three + one)) -gt 800 ]
+		within "$(pct "$three" $((three + one)))" 75 5
+		# nearly every sample has its caller back
+		[ "$skipped" -lt $(((three + one) / 50)) ]
+	done
+	run "$PROFILER" cpu -F 999 --unwind fp --no-leaf-fix -o "$TMP/nofix.folded" -- "$W/leafcall" 1
 	[ "$status" -eq 0 ]
 	[ "$(folded_sum "$TMP/nofix.folded" ';main;hot_leaf$')" -gt 100 ]
 	[ "$(folded_sum "$TMP/nofix.folded" 'caller_')" -eq 0 ]
@@ -237,4 +242,43 @@ teardown() { teardown_common; }
 	echo "with caller: $n of $all"
 	[ "$n" -gt 0 ]
 	[ "$n" -ge $((all * 9 / 10)) ]
+}
+
+# Share (percent) of FILE's qsort_slow samples whose stack reaches main.
+main_share() {	# FILE
+	pct "$(folded_sum "$1" '^qsort_slow;.*;main;')" "$(folded_sum "$1" '^qsort_slow;')"
+}
+
+@test "cpu: callers above code without frame pointers (libc's qsort) come from .eh_frame" {
+	# slow_compare is called by libc's merge sort, built without frame
+	# pointers: a frame-pointer walk ends in libc and never reaches main
+	"$W/qsort_slow" 30 &
+	BGPID=$!
+	run "$PROFILER" cpu -F 999 -d 3 -p "$BGPID" --stats -o "$TMP/dwarf.folded"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"unwind tables: 1 processes"* ]]
+	run "$PROFILER" cpu -F 999 -d 2 -p "$BGPID" --unwind fp -o "$TMP/fp.folded"
+	[ "$status" -eq 0 ]
+	dwarf=$(main_share "$TMP/dwarf.folded")
+	fp=$(main_share "$TMP/fp.folded")
+	echo "samples reaching main: dwarf $dwarf% of $(folded_total "$TMP/dwarf.folded"), fp $fp%"
+	[ "$(folded_sum "$TMP/dwarf.folded" ';qsort_r;msort_with_tmp[^;]*;.*slow_compare$')" -gt 500 ]
+	awk -v d="$dwarf" 'BEGIN { exit !(d >= 98) }'
+	# the check can fail: without the tables main is all but never reached
+	awk -v f="$fp" 'BEGIN { exit !(f < 5) }'
+}
+
+@test "cpu: without bpf_loop user stacks fall back to frame pointers, and -v says so" {
+	"$W/qsort_slow" 30 &
+	BGPID=$!
+	PROFILER_NO_BPF_LOOP=1 run --separate-stderr "$PROFILER" cpu -v -F 999 -d 2 -p "$BGPID" \
+		-o "$TMP/out.folded"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"no bpf_loop"*"frame pointers"* ]]
+	[ "$(folded_sum "$TMP/out.folded" 'slow_compare$')" -gt 500 ]
+	awk -v f="$(main_share "$TMP/out.folded")" 'BEGIN { exit !(f < 5) }'
+	# frame pointers still find the callers where they exist, with the leaf fix
+	PROFILER_NO_BPF_LOOP=1 run "$PROFILER" cpu -F 999 -o "$TMP/burn.folded" -- "$W/burn31" 1
+	[ "$status" -eq 0 ]
+	[ "$(folded_sum "$TMP/burn.folded" ';main;spin_three$')" -gt 100 ]
 }

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * User stacks unwound with the binaries' .eh_frame, for code built without
+ * frame pointers (Debian's libc): a frame-pointer walk stops at the first
+ * such function, and every caller above it is lost.
+ *
+ * User space compiles each mapped binary's CFI into rows (include/unwind.h)
+ * kept in one array, unw_rows, and gives each process a sorted list of its
+ * mappings with a table, unw_procs.  Here each frame costs two
+ * fixed-length binary searches (mapping, then row) and two or three
+ * reads of the user stack.  Where a frame has no row (JIT code, a gap
+ * between functions) one frame-pointer step stands in for it.
+ */
+#ifndef PROFILER_UNWIND_BPF_H
+#define PROFILER_UNWIND_BPF_H
+
+#include "common.bpf.h"
+#include "unwind.h"
+
+/* Set by user space when tables are kept: --unwind dwarf, bpf_loop present. */
+const volatile bool cfi_unwind = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);		/* sized by user space before load */
+	__type(key, __u32);
+	__type(value, struct unwind_row);
+} unw_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);	/* resized by user space before load */
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* 2 KiB a process: allocated as used */
+	__type(key, __u32);		/* tgid */
+	__type(value, struct unwind_proc);
+} unw_procs SEC(".maps");
+
+#if defined(__TARGET_ARCH_x86)
+
+#define UNW_STACK_SPAN	(64ULL << 20)	/* a frame-pointer chain deeper than this is not one */
+
+struct unw_state {
+	__u64 ip, sp, fp;
+	struct unwind_proc *proc;
+	struct stack_frames *buf;
+	__u32 nr;
+};
+
+/*
+ * 1 when a <= b, for a and b below 2^63 (user addresses are below 2^47):
+ * the sign of their difference, without a branch the verifier would have
+ * to follow both ways at every step of a search.
+ */
+static __always_inline __u64 unw_le(__u64 a, __u64 b)
+{
+	return ((b - a) >> 63) ^ 1;
+}
+
+/*
+ * The searches are global functions: the verifier checks each once, on its
+ * own, instead of at every place and every pass over the per-frame
+ * callback that calls them.
+ */
+
+/* The index of p's mapping that holds ip, or -1. */
+__noinline long unw_map_index(struct unwind_proc *p, __u64 ip)
+{
+	__u32 n, base = 0, len;
+	struct unwind_map *m;
+	int k;
+
+	if (!p)
+		return -1;
+	n = len = p->nr;
+	if (n == 0 || n > UNWIND_MAX_MAPS)
+		return -1;
+	/* the last map whose start is at or below ip; base + len <= n throughout */
+	for (k = 0; k < UNWIND_MAP_SEARCH; k++) {
+		__u32 half = len >> 1;
+		__u32 mid = (base + half) & (UNWIND_MAX_MAPS - 1);
+
+		base += half * unw_le(p->maps[mid].start, ip);
+		len -= half;
+	}
+	base &= UNWIND_MAX_MAPS - 1;
+	m = &p->maps[base];
+	if (ip < m->start || ip >= m->end)
+		return -1;
+	return base;
+}
+
+/* The index in unw_rows of the row that covers ELF address pc among
+ * rows [base, base + len), or -1. */
+__noinline long unw_row_index(__u32 base, __u32 len, __u64 pc)
+{
+	struct unwind_row *r;
+	int k;
+
+	if (len == 0)
+		return -1;
+	/* as many halvings as the table needs: libc's 2^15 rows take 15, not 24 */
+	for (k = 0; k < UNWIND_ROW_SEARCH && len > 1; k++) {
+		__u32 half = len >> 1, idx = base + half;
+
+		r = bpf_map_lookup_elem(&unw_rows, &idx);
+		if (!r)
+			return -1;
+		base += half * unw_le(r->pc, pc);
+		len -= half;
+	}
+	r = bpf_map_lookup_elem(&unw_rows, &base);
+	if (!r || r->pc > pc)
+		return -1;
+	return base;
+}
+
+/* One frame-pointer step, for code without a row: 1 to go on, 0 to stop. */
+static __always_inline int unw_fp_step(struct unw_state *s)
+{
+	__u64 fr[2];
+
+	if (s->fp < s->sp || s->fp - s->sp > UNW_STACK_SPAN || (s->fp & 7))
+		return 0;
+	if (bpf_probe_read_user(fr, sizeof(fr), (void *)s->fp))
+		return 0;
+	s->sp = s->fp + 16;
+	s->fp = fr[0];
+	s->ip = fr[1];
+	return 1;
+}
+
+/*
+ * bpf_loop callback: record frame i, then find its caller.  The loop index
+ * is the frame index, which the verifier bounds once rather than tracking
+ * a counter through the state.
+ */
+static long unw_step(__u64 i, void *ctx)
+{
+	struct unw_state *s = ctx;
+	struct stack_frames *buf = s->buf;
+	struct unwind_proc *proc = s->proc;
+	struct unwind_row *r = NULL;
+	__u64 pc, cfa, ra;
+	__u64 at = i;
+	long mi, ri;
+
+	/* checked on the very register used: clang may otherwise test a copy */
+	barrier_var(at);
+	if (at >= MAX_STACK_DEPTH || !buf || !proc)
+		return 1;
+	buf->ips[at] = s->ip;
+	s->nr = at + 1;
+
+	/* a return address points after its call, maybe past the caller's end */
+	pc = s->ip - (at ? 1 : 0);
+	mi = unw_map_index(proc, pc);
+	/* clang knows the range the callee returns; the verifier must see it checked */
+	barrier_var(mi);
+	if (mi >= 0 && mi < UNWIND_MAX_MAPS) {
+		struct unwind_map *m = &proc->maps[mi];
+		__u32 idx;
+
+		ri = unw_row_index(m->row_start, m->row_count, pc - m->bias);
+		idx = ri;
+		if (ri >= 0)
+			r = bpf_map_lookup_elem(&unw_rows, &idx);
+	}
+	if (!r || r->cfa == UNW_UNKNOWN)
+		return unw_fp_step(s) && s->ip ? 0 : 1;
+
+	switch (r->cfa) {
+	case UNW_CFA_SP:
+		cfa = s->sp + r->cfa_off;
+		break;
+	case UNW_CFA_FP:
+		cfa = s->fp + r->cfa_off;
+		break;
+	case UNW_CFA_PLT:
+		cfa = s->sp + r->cfa_off + ((s->ip & 15) >= 11 ? 8 : 0);
+		break;
+	default:
+		return 1;	/* UNW_END: the outermost frame */
+	}
+	/* the caller's frame lies above this one: anything else is not a stack */
+	if (cfa <= s->sp || cfa - s->sp > UNW_STACK_SPAN)
+		return 1;
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)) || !ra)
+		return 1;
+	if (r->fp_off && bpf_probe_read_user(&s->fp, sizeof(s->fp),
+					     (void *)(cfa + (__s64)r->fp_off * 8)))
+		return 1;
+	s->sp = cfa;
+	s->ip = ra;
+	return 0;
+}
+
+/*
+ * Unwind the current task's user stack into buf: the number of frames, or
+ * -1 when the process has no tables or its first frame has none (the
+ * caller then walks frame pointers as before).
+ */
+static __always_inline int unw_user_stack(struct stack_frames *buf)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+	struct unw_state s = {};
+	__u32 nr, tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!cfi_unwind)
+		return -1;
+	s.proc = bpf_map_lookup_elem(&unw_procs, &tgid);
+	if (!s.proc)
+		return -1;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return -1;
+	s.ip = BPF_CORE_READ(regs, ip);
+	s.sp = BPF_CORE_READ(regs, sp);
+	s.fp = BPF_CORE_READ(regs, bp);
+	if (unw_map_index(s.proc, s.ip) < 0)
+		return -1;
+	s.buf = buf;
+	bpf_loop(MAX_STACK_DEPTH, unw_step, &s, 0);
+	nr = s.nr;
+	barrier_var(nr);
+	if (nr < MAX_STACK_DEPTH)
+		buf->ips[nr] = 0;	/* user space reads up to the first 0 */
+	else
+		count_drop(DROP_TRUNCATED);
+	return nr;
+}
+
+#else /* no tables for this architecture: frame pointers only */
+
+static __always_inline int unw_user_stack(struct stack_frames *buf)
+{
+	return -1;
+}
+
+#endif
+
+#endif /* PROFILER_UNWIND_BPF_H */

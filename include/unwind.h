@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Compact unwind tables: the .eh_frame of each mapped binary, compiled by
+ * user space (src/symbol/unwind_table.c) into rows the BPF unwinder
+ * (bpf/unwind.bpf.h) binary-searches once per frame.  x86-64 only: the
+ * rules name its registers (rsp, rbp, rip).
+ */
+#ifndef PROFILER_UNWIND_H
+#define PROFILER_UNWIND_H
+
+#include "common.h"
+
+/* How the canonical frame address (CFA) of a row is found. */
+enum unwind_cfa {
+	UNW_UNKNOWN,	/* no rule (no FDE here, or one we cannot follow): frame-pointer step */
+	UNW_CFA_SP,	/* cfa = rsp + cfa_off */
+	UNW_CFA_FP,	/* cfa = rbp + cfa_off */
+	UNW_CFA_PLT,	/* cfa = rsp + cfa_off + ((rip & 15) >= 11 ? 8 : 0): a PLT entry */
+	UNW_END,	/* return address undefined: the outermost frame (_start) */
+};
+
+/*
+ * One row: from pc (the file's ELF virtual address, that is the runtime
+ * address less the load bias) up to the next row's pc.  The return address
+ * is at cfa - 8; the caller's rbp at cfa + 8 * fp_off, or unchanged when
+ * fp_off is 0.
+ */
+struct unwind_row {
+	__u32 pc;
+	__s16 cfa_off;
+	__u8 cfa;	/* enum unwind_cfa */
+	__s8 fp_off;
+};
+
+#define UNWIND_MAX_MAPS		64	/* executable file mappings per process */
+#define UNWIND_MAP_SEARCH	6	/* log2(UNWIND_MAX_MAPS) */
+#define UNWIND_ROW_SEARCH	24	/* rows of one file: below 1 << 24 */
+
+/* An executable mapping of a file with a table: rows [row_start, +row_count). */
+struct unwind_map {
+	__u64 start, end;
+	__u64 bias;		/* runtime address - ELF address */
+	__u32 row_start, row_count;
+};
+
+/* A process's mappings with tables, sorted by start. */
+struct unwind_proc {
+	__u32 nr;
+	__u32 pad;
+	struct unwind_map maps[UNWIND_MAX_MAPS];
+};
+
+#endif /* PROFILER_UNWIND_H */

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <linux/types.h>
+
+#include "core/unwind.h"
+#include "symbol/proc_maps.h"
+#include "symbol/unwind_table.h"
+#include "util/idxmap.h"
+#include "util/util.h"
+
+/* A binary, by (device, inode): its rows' place in the array, once. */
+struct unw_file {
+	uint64_t dev, ino;
+	struct unwind_seg *segs;	/* for the load bias of each mapping */
+	size_t nsegs;
+	uint32_t row_start, row_count;	/* row_count 0: no table */
+};
+
+struct unwinder {
+	int rows_fd, procs_fd;
+	struct unwind_row *rows;	/* the mmap'ed unw_rows */
+	size_t map_len;
+	uint32_t cap, used;
+
+	struct unw_file *files;
+	size_t nfiles, files_cap;
+	struct idxmap file_index;
+
+	uint32_t *pids;			/* processes with tables */
+	size_t npids, pids_cap;
+	struct idxmap pid_index;
+	uint32_t *dirty;		/* of those, the ones to remake */
+	size_t ndirty, dirty_cap;
+
+	uint32_t self;
+	struct unwinder_stats st;
+};
+
+struct unwinder *unwinder_new(uint32_t cap, uint32_t max_procs)
+{
+	size_t len = ((size_t)cap * sizeof(struct unwind_row) + 4095) & ~(size_t)4095;
+	LIBBPF_OPTS(bpf_map_create_opts, rows_opts, .map_flags = BPF_F_MMAPABLE);
+	LIBBPF_OPTS(bpf_map_create_opts, procs_opts, .map_flags = BPF_F_NO_PREALLOC);
+	struct unwind_row *rows = NULL;
+	int rows_fd, procs_fd = -1, err;
+	struct unwinder *u;
+
+	rows_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unw_rows", sizeof(__u32),
+				 sizeof(struct unwind_row), cap, &rows_opts);
+	if (rows_fd >= 0)
+		procs_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "unw_procs", sizeof(__u32),
+					  sizeof(struct unwind_proc), max_procs, &procs_opts);
+	if (procs_fd >= 0)
+		rows = map_shared_rw(rows_fd, len);
+	if (!rows) {
+		err = errno;
+		if (rows_fd >= 0)
+			close(rows_fd);
+		if (procs_fd >= 0)
+			close(procs_fd);
+		errno = err;
+		return NULL;
+	}
+	u = xcalloc(1, sizeof(*u));
+	u->rows_fd = rows_fd;
+	u->procs_fd = procs_fd;
+	u->rows = rows;
+	u->map_len = len;
+	u->cap = cap;
+	u->self = getpid();
+	u->st.cap = cap;
+	return u;
+}
+
+void unwinder_free(struct unwinder *u)
+{
+	if (!u)
+		return;
+	unmap_shared(u->rows, u->map_len);
+	close(u->rows_fd);
+	close(u->procs_fd);
+	for (size_t i = 0; i < u->nfiles; i++)
+		free(u->files[i].segs);
+	free(u->files);
+	idxmap_free(&u->file_index);
+	free(u->pids);
+	idxmap_free(&u->pid_index);
+	free(u->dirty);
+	free(u);
+}
+
+struct file_key {
+	const struct unwinder *u;
+	uint64_t dev, ino;
+};
+
+static bool file_eq(const void *ctx, uint32_t idx)
+{
+	const struct file_key *k = ctx;
+
+	return k->u->files[idx].dev == k->dev && k->u->files[idx].ino == k->ino;
+}
+
+/* The binary behind m, its rows copied into the array on first sight. */
+static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const struct proc_map *m)
+{
+	struct file_key k = { u, m->dev, m->ino };
+	uint64_t h = hash_u64(m->dev * 0x9e3779b97f4a7c15ULL ^ m->ino);
+	int64_t i = idxmap_find(&u->file_index, h, file_eq, &k);
+	struct unwind_table *t = NULL;
+	struct unw_file *f;
+	int fd;
+
+	if (i >= 0)
+		return &u->files[i];
+	GROW(u->files, u->files_cap, u->nfiles + 1);
+	f = &u->files[u->nfiles];
+	memset(f, 0, sizeof(*f));
+	f->dev = m->dev;
+	f->ino = m->ino;
+	idxmap_insert(&u->file_index, h, u->nfiles++);
+
+	fd = proc_map_open(pid, m);
+	if (fd >= 0) {
+		t = unwind_table_from_fd(fd);
+		close(fd);
+	}
+	if (!t) {
+		pr_debug("no unwind table for %s: %s", m->path, strerror(errno));
+		return f;
+	}
+	if (t->n > u->cap - u->used || t->n >= (1U << UNWIND_ROW_SEARCH)) {
+		/* counted, and said at the end: its frames fall back to frame pointers */
+		u->st.full++;
+		pr_debug("no room for the %zu unwind rows of %s", t->n, m->path);
+	} else {
+		memcpy(u->rows + u->used, t->rows, t->n * sizeof(*t->rows));
+		f->row_start = u->used;
+		f->row_count = t->n;
+		u->used += t->n;
+		u->st.files++;
+		u->st.rows = u->used;
+		/* the segments stay, for the bias of later mappings; the rows are in the map */
+		f->segs = t->segs;
+		f->nsegs = t->nsegs;
+		t->segs = NULL;
+	}
+	unwind_table_free(t);
+	return f;
+}
+
+static bool pid_eq(const void *ctx, uint32_t idx)
+{
+	const void *const *c = ctx;
+
+	return ((const struct unwinder *)c[0])->pids[idx] == *(const uint32_t *)c[1];
+}
+
+static bool known_pid(const struct unwinder *u, uint32_t pid)
+{
+	const void *ctx[2] = { u, &pid };
+
+	return idxmap_find(&u->pid_index, hash_u64(pid), pid_eq, ctx) >= 0;
+}
+
+int unwinder_add(struct unwinder *u, uint32_t pid)
+{
+	struct unwind_proc *up;
+	struct proc_map *maps;
+	uint64_t t0 = now_ns();
+	size_t n;
+	int err;
+
+	if (pid == u->self || pid == 0)
+		return 0;
+	err = proc_maps_read(pid, &maps, &n);
+	if (err)
+		return err;
+	if (!known_pid(u, pid)) {
+		GROW(u->pids, u->pids_cap, u->npids + 1);
+		u->pids[u->npids] = pid;
+		idxmap_insert(&u->pid_index, hash_u64(pid), u->npids++);
+	}
+	/* 2 KiB: too big for the stack of a function that calls libdw */
+	up = xcalloc(1, sizeof(*up));
+	for (size_t i = 0; i < n && up->nr < UNWIND_MAX_MAPS; i++) {
+		struct unwind_map *um = &up->maps[up->nr];
+		const struct unw_file *f;
+		struct unwind_table segs;
+		uint64_t bias;
+
+		if (maps[i].kind != MAP_FILE)
+			continue;
+		f = file_for_map(u, pid, &maps[i]);
+		if (!f->row_count)
+			continue;
+		segs = (struct unwind_table){ .segs = f->segs, .nsegs = f->nsegs };
+		if (unwind_table_bias(&segs, maps[i].start, maps[i].offset, &bias))
+			continue;
+		um->bias = bias;
+		um->start = maps[i].start;
+		um->end = maps[i].end;
+		um->row_start = f->row_start;
+		um->row_count = f->row_count;
+		up->nr++;	/* maps come sorted by start */
+	}
+	proc_maps_free(maps, n);
+	if (!up->nr) {
+		bpf_map_delete_elem(u->procs_fd, &pid);
+	} else if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY)) {
+		err = -errno;
+		u->st.procs_full++;
+	}
+	free(up);
+	u->st.ns += now_ns() - t0;
+	return err;
+}
+
+void unwinder_mark(struct unwinder *u, uint32_t pid)
+{
+	if (!u || !known_pid(u, pid))
+		return;
+	for (size_t i = 0; i < u->ndirty; i++)
+		if (u->dirty[i] == pid)
+			return;
+	GROW(u->dirty, u->dirty_cap, u->ndirty + 1);
+	u->dirty[u->ndirty++] = pid;
+}
+
+void unwinder_flush(struct unwinder *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->ndirty; i++)
+		unwinder_add(u, u->dirty[i]);
+	u->ndirty = 0;
+}
+
+int unwinder_rows_fd(const struct unwinder *u)
+{
+	return u->rows_fd;
+}
+
+int unwinder_procs_fd(const struct unwinder *u)
+{
+	return u->procs_fd;
+}
+
+void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st)
+{
+	*st = u->st;
+	st->procs = u->npids;
+}

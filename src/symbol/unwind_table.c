@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbol/unwind_table.h"
+#include "util/util.h"
+
+/* DWARF register numbers of x86-64 */
+#define DW_RBP	6
+#define DW_RSP	7
+#define DW_RIP	16	/* the return-address column */
+
+/* .eh_frame_hdr pointer encodings (DW_EH_PE_*) this reader understands */
+#define PE_UDATA4	0x03
+#define PE_SDATA4	0x0b
+#define PE_DATAREL	0x30
+#define PE_OMIT		0xff
+
+static void add_row(struct unwind_table *t, uint64_t pc, int cfa, int cfa_off, int fp_off)
+{
+	struct unwind_row r = { .pc = pc, .cfa_off = cfa_off, .cfa = cfa, .fp_off = fp_off };
+
+	/* a row that changes nothing only lengthens the search */
+	if (t->n) {
+		struct unwind_row *last = &t->rows[t->n - 1];
+
+		if (last->cfa == r.cfa && last->cfa_off == r.cfa_off && last->fp_off == r.fp_off)
+			return;
+		if (last->pc == r.pc) {	/* an empty row: the new one replaces it */
+			*last = r;
+			return;
+		}
+	}
+	GROW(t->rows, t->cap, t->n + 1);
+	t->rows[t->n++] = r;
+}
+
+/* cfa = rsp + off + ((rip & 15) >= 11 ? 8 : 0): what the linker writes for a PLT */
+static bool is_plt_expr(const Dwarf_Op *ops, size_t n)
+{
+	static const uint8_t want[] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and,
+					DW_OP_lit11, DW_OP_ge, DW_OP_lit3, DW_OP_shl, DW_OP_plus };
+
+	if (n != ARRAY_SIZE(want) || ops[1].number != 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].atom != want[i])
+			return false;
+	return true;
+}
+
+/* Where a register is saved, as an offset from the CFA: true when it is. */
+static bool saved_at_cfa(const Dwarf_Op *ops, size_t n, int64_t *off)
+{
+	/* libdw spells "offset(N)" as the address call_frame_cfa + N */
+	if (n == 1 && ops[0].atom == DW_OP_call_frame_cfa) {
+		*off = 0;
+		return true;
+	}
+	if (n == 2 && ops[0].atom == DW_OP_call_frame_cfa && ops[1].atom == DW_OP_plus_uconst) {
+		*off = (int64_t)ops[1].number;
+		return true;
+	}
+	return false;
+}
+
+/* The row for the frame state of one address range. */
+static void frame_row(struct unwind_table *t, uint64_t pc, Dwarf_Frame *f)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t n;
+	int64_t off;
+	int cfa = UNW_UNKNOWN, cfa_off = 0, fp_off = 0;
+
+	if (dwarf_frame_cfa(f, &ops, &n) == 0) {
+		if (n == 1 && ops[0].atom == DW_OP_bregx &&
+		    (ops[0].number == DW_RSP || ops[0].number == DW_RBP) &&
+		    (int64_t)ops[0].number2 >= INT16_MIN && (int64_t)ops[0].number2 <= INT16_MAX) {
+			cfa = ops[0].number == DW_RSP ? UNW_CFA_SP : UNW_CFA_FP;
+			cfa_off = (int64_t)ops[0].number2;
+		} else if (is_plt_expr(ops, n) && ops[0].number < 1024) {
+			cfa = UNW_CFA_PLT;
+			cfa_off = ops[0].number;
+		}
+	}
+	if (dwarf_frame_register(f, DW_RIP, mem, &ops, &n) == 0) {
+		if (n == 0 && ops == mem) {
+			/* undefined: nothing called this frame */
+			add_row(t, pc, UNW_END, 0, 0);
+			return;
+		}
+		/* the BPF side reads the return address at cfa - 8, nowhere else */
+		if (!saved_at_cfa(ops, n, &off) || off != -8)
+			cfa = UNW_UNKNOWN;
+	} else {
+		cfa = UNW_UNKNOWN;
+	}
+	if (cfa == UNW_UNKNOWN) {
+		add_row(t, pc, UNW_UNKNOWN, 0, 0);
+		return;
+	}
+	/* same value (ops NULL), undefined, or a rule we cannot follow: unchanged */
+	if (dwarf_frame_register(f, DW_RBP, mem, &ops, &n) == 0 && saved_at_cfa(ops, n, &off) &&
+	    off && off % 8 == 0 && off / 8 >= INT8_MIN && off / 8 <= INT8_MAX)
+		fp_off = off / 8;
+	add_row(t, pc, cfa, cfa_off, fp_off);
+}
+
+/* Every row of the FDE that starts at start, up to limit (the next FDE). */
+static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uint64_t limit)
+{
+	uint64_t pc = start;
+
+	while (pc < limit) {
+		Dwarf_Frame *f = NULL;
+		Dwarf_Addr lo, hi;
+		bool signal;
+
+		if (dwarf_cfi_addrframe(cfi, pc, &f) != 0)
+			break;		/* past the FDE's end */
+		if (dwarf_frame_info(f, &lo, &hi, &signal) < 0 || hi <= pc) {
+			free(f);
+			break;
+		}
+		frame_row(t, pc, f);
+		free(f);
+		pc = hi;
+	}
+	/* code between this FDE and the next has no rule */
+	if (pc < limit && pc > start)
+		add_row(t, pc, UNW_UNKNOWN, 0, 0);
+}
+
+static int32_t get_s32(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * The start address of each FDE, from the sorted search table of
+ * .eh_frame_hdr: that is what the linker writes (--eh-frame-hdr) and what
+ * the C library's own unwinder reads, in the one encoding linkers use.
+ */
+static int fde_starts(Elf *elf, uint64_t **out, size_t *count)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return -ENOENT;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		Elf_Data *d;
+		const uint8_t *p;
+		uint64_t *starts;
+		size_t n, pos;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".eh_frame_hdr"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || d->d_size < 12)
+			return -ENOENT;
+		p = d->d_buf;
+		/* version 1; eh_frame_ptr as sdata4 of some base; the count; the table */
+		if (p[0] != 1 || (p[1] & 0x0f) != PE_SDATA4 || p[3] != (PE_DATAREL | PE_SDATA4) ||
+		    (p[2] != PE_UDATA4 && p[2] != PE_SDATA4))
+			return -ENOENT;
+		n = (uint32_t)get_s32(p + 8);
+		pos = 12;
+		if (n > (d->d_size - pos) / 8)
+			return -ENOENT;
+		starts = xmalloc((n ? n : 1) * sizeof(*starts));
+		for (size_t i = 0; i < n; i++, pos += 8)
+			starts[i] = sh.sh_addr + (int64_t)get_s32(p + pos);
+		*out = starts;
+		*count = n;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int read_segments(Elf *elf, struct unwind_table *t)
+{
+	size_t nph;
+
+	if (elf_getphdrnum(elf, &nph))
+		return -ENOEXEC;
+	t->segs = xcalloc(nph ? nph : 1, sizeof(*t->segs));
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		t->segs[t->nsegs++] = (struct unwind_seg){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
+	}
+	return t->nsegs ? 0 : -ENOEXEC;
+}
+
+struct unwind_table *unwind_table_from_fd(int fd)
+{
+	struct unwind_table *t = NULL;
+	uint64_t *starts = NULL;
+	size_t nstarts = 0;
+	Dwarf_CFI *cfi = NULL;
+	GElf_Ehdr eh;
+	Elf *elf;
+	int err = -ENOEXEC;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		goto out;
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64)
+		goto out;
+	t = xcalloc(1, sizeof(*t));
+	if ((err = read_segments(elf, t)))
+		goto out;
+	if ((err = fde_starts(elf, &starts, &nstarts)))
+		goto out;
+	cfi = dwarf_getcfi_elf(elf);
+	if (!cfi) {
+		err = -ENOENT;
+		goto out;
+	}
+	for (size_t i = 0; i < nstarts; i++) {
+		/* the rows hold 32-bit addresses: enough for any binary but a huge one */
+		if (starts[i] >= UINT32_MAX) {
+			err = -ERANGE;
+			goto out;
+		}
+		if (i && starts[i] < starts[i - 1])
+			continue;	/* unsorted: not a table we can trust */
+		walk_fde(t, cfi, starts[i], i + 1 < nstarts ? starts[i + 1] : UINT32_MAX);
+	}
+	err = t->n ? 0 : -ENOENT;
+out:
+	if (cfi)
+		dwarf_cfi_end(cfi);
+	if (elf)
+		elf_end(elf);
+	free(starts);
+	if (err) {
+		unwind_table_free(t);
+		errno = -err;
+		return NULL;
+	}
+	return t;
+}
+
+void unwind_table_free(struct unwind_table *t)
+{
+	if (!t)
+		return;
+	free(t->rows);
+	free(t->segs);
+	free(t);
+}
+
+int unwind_table_bias(const struct unwind_table *t, uint64_t start, uint64_t offset,
+		      uint64_t *bias)
+{
+	for (size_t i = 0; i < t->nsegs; i++) {
+		const struct unwind_seg *s = &t->segs[i];
+
+		/* the mapping starts on the page that holds the segment's start */
+		if (offset >= (s->offset & ~4095ULL) && offset < s->offset + s->filesz) {
+			*bias = start - offset + s->offset - s->vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const struct unwind_row *unwind_table_find(const struct unwind_table *t, uint64_t pc)
+{
+	size_t lo = 0, hi = t->n;
+
+	/* the last row at or below pc */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->rows[mid].pc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &t->rows[lo - 1] : NULL;
+}

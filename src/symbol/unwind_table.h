@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The .eh_frame of one ELF file compiled into unwind rows (include/unwind.h)
+ * for the BPF unwinder, through libdw: every FDE listed in .eh_frame_hdr is
+ * walked row by row, each row's CFA rule, return-address rule and saved
+ * rbp reduced to the few forms the BPF side follows.
+ */
+#ifndef PROFILER_UNWIND_TABLE_H
+#define PROFILER_UNWIND_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "unwind.h"
+
+struct unwind_seg {
+	uint64_t offset, vaddr, filesz;	/* a PT_LOAD segment */
+};
+
+struct unwind_table {
+	struct unwind_row *rows;	/* sorted by pc, no two neighbours alike */
+	size_t n, cap;
+	struct unwind_seg *segs;
+	size_t nsegs;
+};
+
+/*
+ * The table of the ELF file open at fd (not closed).  NULL with errno set
+ * when there is none to make: not an x86-64 ELF file (ENOEXEC), no
+ * .eh_frame_hdr (ENOENT), addresses beyond 32 bits (ERANGE).
+ */
+struct unwind_table *unwind_table_from_fd(int fd);
+void unwind_table_free(struct unwind_table *t);
+/* The load bias of a mapping at start of the file at offset: runtime = vaddr + bias.
+ * -ENOENT when no segment holds offset. */
+int unwind_table_bias(const struct unwind_table *t, uint64_t start, uint64_t offset,
+		      uint64_t *bias);
+/* The row that covers ELF address pc, or NULL. */
+const struct unwind_row *unwind_table_find(const struct unwind_table *t, uint64_t pc);
+
+#endif /* PROFILER_UNWIND_TABLE_H */
