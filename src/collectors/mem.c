@@ -462,6 +462,11 @@ static int mem_start(struct session *ss)
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
+	/* page faults are sampled like CPU time: unwound the same way; the
+	 * allocator probes take [function, caller, frame pointers] instead */
+	if (st->mode == MODE_FAULTS)
+		skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows,
+								 skel->maps.unw_procs);
 	skel->rodata->sample_every = st->mode == MODE_FAULTS ? 1 : s->mem_sample_every;
 	skel->rodata->hold_children = st->mode == MODE_USER && ss->child;
 	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
