@@ -88,8 +88,14 @@ static struct unwinder *unwind_start(struct session *ss)
 	bool wide = s->system_wide;
 	struct unwinder *u;
 
+	uint64_t procs = wide ? 32768 : 8192;
+	const char *env = getenv("PROFILER_UNWIND_PROCS");
+
+	/* a test's way to fill the process table quickly */
+	if (env && parse_u64(env, 1, 1 << 20, &procs))
+		pr_warn("ignoring PROFILER_UNWIND_PROCS=%s: not a number from 1 to 1048576", env);
 	/* 8 bytes a row: libc alone has some 28,000 */
-	u = unwinder_new(wide ? 1 << 21 : 1 << 19, wide ? 32768 : 8192);
+	u = unwinder_new(wide ? 1 << 21 : 1 << 19, procs);
 	if (!u) {
 		pr_warn("cannot make the unwind tables' maps (%s): user stacks by frame pointers only",
 			strerror(errno));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,6 +168,32 @@ static bool known_pid(const struct unwinder *u, uint32_t pid)
 	return idxmap_find(&u->pid_index, hash_u64(pid), pid_eq, ctx) >= 0;
 }
 
+/*
+ * Make room in a full unw_procs: the entries of processes that have
+ * exited.  BPF drops an entry at exec, not at exit (that would be one more
+ * program on every exit on the machine), so a long system-wide run fills
+ * the map with the dead.  Returns how many went.
+ */
+static size_t prune_exited(struct unwinder *u)
+{
+	uint32_t key, next, *dead = NULL;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(u->procs_fd, prev, &next)) {
+		if (kill((pid_t)next, 0) && errno == ESRCH) {
+			GROW(dead, cap, n + 1);
+			dead[n++] = next;
+		}
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(u->procs_fd, &dead[i]);
+	free(dead);
+	return n;
+}
+
 int unwinder_add(struct unwinder *u, uint32_t pid)
 {
 	struct unwind_proc *up;
@@ -211,7 +238,9 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 	proc_maps_free(maps, n);
 	if (!up->nr) {
 		bpf_map_delete_elem(u->procs_fd, &pid);
-	} else if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY)) {
+	} else if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY) &&
+		   (errno != E2BIG || !prune_exited(u) ||
+		    bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY))) {
 		err = -errno;
 		u->st.procs_full++;
 	}

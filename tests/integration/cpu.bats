@@ -268,6 +268,22 @@ main_share() {	# FILE
 	awk -v f="$fp" 'BEGIN { exit !(f < 5) }'
 }
 
+@test "cpu: a long system-wide run makes room in the unwind tables as processes exit" {
+	# 24 short processes one after another, room for 16: the tables of
+	# those that exited must make way for the next
+	( sleep 1; for i in $(seq 24); do "$W/qsort_slow" 0.15; done ) &
+	BGPID=$!
+	PROFILER_UNWIND_PROCS=16 run --separate-stderr "$PROFILER" cpu -a -F 999 -d 6 --stats \
+		-o "$TMP/out.folded"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"unwind tables full"* ]]
+	procs=$(echo "$stderr" | sed -n 's/.*unwind tables: \([0-9]*\) processes.*/\1/p')
+	echo "processes given tables: $procs; samples reaching main: $(main_share "$TMP/out.folded")%"
+	[ "$procs" -gt 16 ]
+	awk -v d="$(main_share "$TMP/out.folded")" 'BEGIN { exit !(d >= 75) }'
+}
+
 @test "cpu: without bpf_loop user stacks fall back to frame pointers, and -v says so" {
 	"$W/qsort_slow" 30 &
 	BGPID=$!
