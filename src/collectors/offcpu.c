@@ -140,6 +140,8 @@ static int offcpu_start(struct session *ss)
 	int err = -EINVAL;
 
 	ss->priv = st;
+	/* stopping -- COMMAND at its entry would be time off the CPU (wall too) */
+	ss->no_entry_hold = true;
 	if (!force_raw_tp()) {
 		err = offcpu_load(ss, st, false);
 		if (err)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "core/entry_hold.h"
 #include "core/mmap_watch.h"
 #include "core/preflight.h"
 #include "core/session.h"
@@ -202,6 +203,7 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			ring_buffer__consume(ss->rb);
 		/* tables of processes that mapped more code (dlopen) */
 		unwinder_flush(ss->unw);
+		entry_hold_check(ss->hold, ss->unw);
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
 
@@ -352,6 +354,9 @@ int session_run(const struct collector *col, struct settings *set)
 		mmap_watch_on_map(ss.mw, unwind_on_map, ss.unw);
 	symbolizer_preload(ss.sym);
 	ss.start_ns = now_ns();
+	/* stopped again at its entry point, for its unwind tables */
+	if (ss.child && ss.unw && !ss.no_entry_hold)
+		ss.hold = entry_hold_arm(set->cmd[0], ss.child);
 	if (ss.child && release_child(&ss))
 		goto out;
 	pr_debug("%s: loaded and attached in %.1f ms; collecting", col->name,
@@ -373,6 +378,7 @@ int session_run(const struct collector *col, struct settings *set)
 		stats_print(&ss, stats_fd);
 	rc = 0;
 out:
+	entry_hold_close(ss.hold);
 	end_child(&ss);
 	if (ss.child_go >= 0)
 		close(ss.child_go);	/* an unreleased child reads EOF and exits */

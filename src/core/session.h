@@ -47,6 +47,8 @@ struct session {
 	int child_err;			/* read end: errno of a failed exec */
 	int child_status;
 	bool child_exited;
+	struct entry_hold *hold;	/* the child stopped at its entry point, or NULL */
+	bool no_entry_hold;		/* set by a collector that would see the stop */
 
 	int *cpus;			/* CPUs to open per-CPU events on */
 	int ncpus;

@@ -268,6 +268,33 @@ main_share() {	# FILE
 	awk -v f="$fp" 'BEGIN { exit !(f < 5) }'
 }
 
+@test "cpu: -- CMD is stopped at its entry point until its tables exist: every stack reaches main" {
+	run --separate-stderr "$PROFILER" cpu -v -F 999 -o "$TMP/cmd.folded" -- "$W/qsort_slow" 1
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"stopped at its entry point"* ]]
+	share=$(main_share "$TMP/cmd.folded")
+	echo "samples reaching main: $share% of $(folded_total "$TMP/cmd.folded")"
+	# all but a kernel sample or two of the exec itself
+	awk -v d="$share" 'BEGIN { exit !(d >= 99) }'
+	# nothing of the stop shows: the command was stopped off the CPU
+	! grep -q 'do_signal_stop' "$TMP/cmd.folded"
+}
+
+@test "cpu: -- CMD that execs itself again, or is a script, is never left stopped" {
+	# the same file exec'd again by the same pid hits the entry probe again
+	run timeout 60 "$PROFILER" cpu -o "$TMP/re.folded" -- /bin/sh -c \
+		"exec /bin/sh -c 'exec $W/qsort_slow 0.5'"
+	[ "$status" -eq 0 ]
+	[ "$(folded_sum "$TMP/re.folded" 'slow_compare$')" -gt 10 ]
+	# a script has no ELF entry point: it runs unheld
+	printf '#!/bin/sh\nexec %s 0.5\n' "$W/qsort_slow" > "$TMP/script.sh"
+	chmod +x "$TMP/script.sh"
+	run --separate-stderr timeout 60 "$PROFILER" cpu -v -o "$TMP/sc.folded" -- "$TMP/script.sh"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"no ELF entry point"* ]]
+	[ "$(folded_sum "$TMP/sc.folded" 'slow_compare$')" -gt 10 ]
+}
+
 @test "cpu: a long system-wide run makes room in the unwind tables as processes exit" {
 	# 24 short processes one after another, room for 16: the tables of
 	# those that exited must make way for the next

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "core/entry_hold.h"
+#include "core/unwind.h"
+#include "util/util.h"
+#include "entry.skel.h"
+
+struct entry_hold {
+	struct entry_bpf *skel;
+	pid_t pid;
+	bool done;
+	uint64_t armed_ns;
+};
+
+/* The file execvp runs for argv0: as given with a '/', else the first
+ * executable regular file of that name along PATH. */
+static bool resolve_command(const char *argv0, char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *dir, *save = NULL;
+	bool found = false;
+
+	if (strchr(argv0, '/'))
+		return snprintf(out, size, "%s", argv0) < (int)size;
+	dirs = xstrdup(path && *path ? path : "/bin:/usr/bin");
+	for (dir = strtok_r(dirs, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		struct stat st;
+
+		if (snprintf(out, size, "%s/%s", *dir ? dir : ".", argv0) >= (int)size)
+			continue;
+		found = !stat(out, &st) && S_ISREG(st.st_mode) && !access(out, X_OK);
+	}
+	free(dirs);
+	return found;
+}
+
+/* The file offset of an ELF file's entry point, where a uprobe goes. */
+static bool entry_offset(const char *file, uint64_t *off)
+{
+	bool ok = false;
+	GElf_Ehdr eh;
+	size_t nph;
+	Elf *elf;
+	int fd;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF && gelf_getehdr(elf, &eh) && eh.e_entry &&
+	    !elf_getphdrnum(elf, &nph)) {
+		for (size_t i = 0; i < nph && !ok; i++) {
+			GElf_Phdr ph;
+
+			if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD ||
+			    eh.e_entry < ph.p_vaddr || eh.e_entry >= ph.p_vaddr + ph.p_filesz)
+				continue;
+			*off = eh.e_entry - ph.p_vaddr + ph.p_offset;
+			ok = true;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return ok;
+}
+
+struct entry_hold *entry_hold_arm(const char *argv0, pid_t pid)
+{
+	struct entry_hold *h;
+	char file[PATH_MAX];
+	uint64_t off;
+
+	if (!resolve_command(argv0, file, sizeof(file)) || !entry_offset(file, &off)) {
+		pr_debug("-- %s: no ELF entry point to stop at; its first samples use frame "
+			 "pointers", argv0);
+		return NULL;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->pid = pid;
+	h->skel = entry_bpf__open_and_load();
+	if (h->skel)
+		h->skel->links.entry_stop = bpf_program__attach_uprobe(h->skel->progs.entry_stop,
+								       false, pid, file, off);
+	if (!h->skel || !h->skel->links.entry_stop) {
+		pr_debug("cannot stop '%s' at its entry point (%s): its first samples use "
+			 "frame pointers", file, strerror(errno));
+		entry_bpf__destroy(h->skel);
+		free(h);
+		return NULL;
+	}
+	h->armed_ns = now_ns();
+	return h;
+}
+
+bool entry_hold_check(struct entry_hold *h, struct unwinder *u)
+{
+	siginfo_t si = { 0 };
+
+	if (!h || h->done)
+		return h && h->done;
+	if (!__atomic_load_n(&h->skel->bss->stopped, __ATOMIC_ACQUIRE))
+		return false;
+	/* the signal may still be on its way: its SIGCHLD brings us back */
+	if (waitid(P_PID, h->pid, &si, WSTOPPED | WNOHANG) || si.si_pid != h->pid)
+		return false;
+	unwinder_add(u, h->pid);
+	kill(h->pid, SIGCONT);
+	h->done = true;
+	pr_debug("command stopped at its entry point %.1f ms after release; tables made",
+		 (now_ns() - h->armed_ns) / 1e6);
+	return true;
+}
+
+void entry_hold_close(struct entry_hold *h)
+{
+	if (!h)
+		return;
+	/* stopped by us and not yet let go: it must not stay stopped */
+	if (!h->done && __atomic_load_n(&h->skel->bss->stopped, __ATOMIC_ACQUIRE))
+		kill(h->pid, SIGCONT);
+	entry_bpf__destroy(h->skel);
+	free(h);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * -- COMMAND stopped at its program's entry point (bpf/entry.bpf.c), so
+ * that its unwind tables exist before its first instruction.
+ */
+#ifndef PROFILER_ENTRY_HOLD_H
+#define PROFILER_ENTRY_HOLD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct entry_hold;
+struct unwinder;
+
+/*
+ * Before the command is released: a uprobe at the entry point of the file
+ * execvp will run for argv0, for pid only.  NULL when there is nothing to
+ * stop at (not an ELF file: a script) or the kernel refuses; the command
+ * then runs unheld, as before.
+ */
+struct entry_hold *entry_hold_arm(const char *argv0, pid_t pid);
+/*
+ * After a SIGCHLD: if the command is stopped at its entry, make its
+ * tables and let it go.  True once that is done.
+ */
+bool entry_hold_check(struct entry_hold *h, struct unwinder *u);
+/* At the end: never leave the command stopped. */
+void entry_hold_close(struct entry_hold *h);
+
+#endif /* PROFILER_ENTRY_HOLD_H */
