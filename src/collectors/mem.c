@@ -817,7 +817,8 @@ const struct collector mem_collector = {
 		"      --max-live N       room for N live allocations in the kernel (default\n"
 		"                         1048576; 262144 preallocated with --kernel)\n"
 		"With -- CMD its children are followed: each is held (SIGSTOP) at fork and exec\n"
-		"until its allocator is probed, then let go (SIGCONT).\n"
+		"until its allocator is probed, and at its program's entry point until its\n"
+		"unwind tables are made, then let go (SIGCONT).\n"
 		"Sample types (--value): inuse_space (default), inuse_objects, alloc_space,\n"
 		"alloc_objects, inuse_age (oldest outstanding), faults (with --faults)\n",
 	.default_format = "report",
