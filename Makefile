@@ -96,6 +96,12 @@ $(BUILD)/workloads/%: tests/workloads/%.c
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) $< -o $@ -ldl
 
+# C++: libstdc++ (no frame pointers in Debian's) between the workload and malloc
+WORKLOADS += $(BUILD)/workloads/newleak
+$(BUILD)/workloads/newleak: tests/workloads/newleak.cc
+	@mkdir -p $(@D)
+	$(CXX) $(WORKLOAD_CFLAGS) $< -o $@
+
 # Libraries the workloads load
 WORKLOADS += $(BUILD)/workloads/libspin.so
 $(BUILD)/workloads/libspin.so: tests/workloads/lib/libspin.c

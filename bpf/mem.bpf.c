@@ -154,7 +154,12 @@ static __always_inline struct pending *enter(struct pt_regs *ctx, __u64 size, __
 	c->old_addr = 0;
 	c->stack = 0;
 	if (sampled()) {
-		c->stack = stack_capture_entry(ctx);
+		/* .eh_frame where the process has tables: the walk from the
+		 * frame pointers skips every caller of a function built without
+		 * them, such as libstdc++'s operator new */
+		c->stack = stack_capture_cfi();
+		if (c->stack == STACK_ID_NONE)
+			c->stack = stack_capture_entry(ctx);
 		if (!c->stack)
 			c->stack = STACK_ID_LOST;	/* 0 means "not sampled" here */
 	}
@@ -425,6 +430,27 @@ int BPF_PROG(hold_exec, struct task_struct *task)
 
 	if (hold_children && bpf_map_lookup_elem(&targets, &pid))
 		stop_and_tell(pid, MEM_HELD_EXEC);
+	return 0;
+}
+
+/* exec'd targets to stop at their entry point, once: user space arms it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} entry_wait SEC(".maps");
+
+/* A uprobe on an exec'd target's entry point, for its pid. */
+SEC("uprobe")
+int hold_entry(struct pt_regs *ctx)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	/* not waited for, or stopped there once already (it exec'd itself) */
+	if (bpf_map_delete_elem(&entry_wait, &pid))
+		return 0;
+	stop_and_tell(pid, MEM_HELD_ENTRY);
 	return 0;
 }
 

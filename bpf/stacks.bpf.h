@@ -211,6 +211,23 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	return stack_store(buf, nr, user);
 }
 
+/*
+ * The current user stack from .eh_frame alone: STACK_ID_NONE when the
+ * process has no tables yet (or the interrupted code has none), so that
+ * the caller can take it its own way.
+ */
+static __always_inline __u64 stack_capture_cfi(void)
+{
+	__u32 slot = 0;
+	struct stack_frames *buf = bpf_map_lookup_elem(&stack_buf, &slot);
+	int nr;
+
+	if (!buf)
+		return STACK_ID_LOST;
+	nr = unw_user_stack(buf);
+	return nr > 0 ? stack_store(buf, nr, 1) : STACK_ID_NONE;
+}
+
 static __always_inline __u64 stack_capture(void *ctx, int user)
 {
 	return stack_capture_skip(ctx, user, 0);

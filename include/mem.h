@@ -49,9 +49,11 @@ struct mem_totals {
 
 /*
  * A process of -- COMMAND held stopped (SIGSTOP) until user space has put
- * probes on it: a child at its return from fork, any target at exec.
+ * probes on it: a child at its return from fork, any target at exec; and
+ * once more at its program's entry point, after the dynamic loader has
+ * mapped its libraries, until its unwind tables are made.
  */
-enum { MEM_HELD_FORK = 1, MEM_HELD_EXEC };
+enum { MEM_HELD_FORK = 1, MEM_HELD_EXEC, MEM_HELD_ENTRY };
 
 struct mem_held {
 	__u32 pid;

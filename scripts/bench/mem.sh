@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Cost per malloc+free pair: a storm bare, under profiler mem (full
-# tracking, and --sample-every 100), and under the equivalent bpftrace
+# tracking with stacks from .eh_frame, the same with frame pointers, and
+# --sample-every 100), and under the equivalent bpftrace
 # script (malloc uprobe + uretprobe with the user stack, free uprobe), in
 # one run.  Usage: scripts/bench/mem.sh [BUILD] [PAIRS] [ROUNDS]
 set -euo pipefail
@@ -40,13 +41,14 @@ run_bt() { bpftrace -c "$W $N" "$TMP/$1.bt" >/dev/null 2>"$TMP/o"; per_pair "$TM
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A res
-NAMES="bare floor ours ours_sampled bpftrace"
+NAMES="bare floor ours ours_fp ours_sampled bpftrace"
 for name in $NAMES; do
 	: > "$TMP/$name"
 done
 for r in $(seq "$ROUNDS"); do
 	run_bare >> "$TMP/bare"
 	run_ours >> "$TMP/ours"
+	run_ours --unwind fp >> "$TMP/ours_fp"
 	run_ours --sample-every 100 >> "$TMP/ours_sampled"
 	if command -v bpftrace >/dev/null; then
 		run_bt floor >> "$TMP/floor"
@@ -60,10 +62,11 @@ us() { awk -v n="$1" 'BEGIN { if (n == "") print "n/a"; else printf "%.2f", n / 
 echo "malloc(64)+free pairs: $N, median of $ROUNDS rounds, $(nproc) CPUs, $(uname -r)"
 printf "%-40s %10s %12s\n" "run" "us/pair" "added us"
 printf "%-40s %10s %12s\n" "bare" "$(us "${res[bare]}")" "-"
-for name in floor ours ours_sampled bpftrace; do
+for name in floor ours ours_fp ours_sampled bpftrace; do
 	label=$name
 	[ "$name" = floor ] && label="3 empty probes (the traps alone)"
 	[ "$name" = ours ] && label="profiler mem (full tracking)"
+	[ "$name" = ours_fp ] && label="profiler mem --unwind fp"
 	[ "$name" = ours_sampled ] && label="profiler mem --sample-every 100"
 	[ "$name" = bpftrace ] && label="bpftrace (uprobe+uretprobe+ustack, free)"
 	add=$(awk -v a="${res[$name]}" -v b="${res[bare]}" 'BEGIN { if (a == "") print "n/a"; else printf "%.2f", (a - b) / 1000 }')

@@ -27,7 +27,9 @@
 #include "mem.skel.h"
 #include "collectors/collector.h"
 #include "collectors/mem_lib.h"
+#include "core/entry_hold.h"
 #include "core/session.h"
+#include "core/unwind.h"
 #include "util/idxmap.h"
 #include "util/util.h"
 
@@ -289,6 +291,34 @@ static int probe_process(struct session *ss, struct mem_state *st, pid_t pid, co
 	return 0;
 }
 
+/*
+ * An exec'd target is held again at its program's entry point, where the
+ * dynamic loader has mapped its libraries, so that its unwind tables are
+ * made before its first allocation (bpf hold_entry, for this pid only).
+ */
+static void hold_at_entry(struct session *ss, struct mem_state *st, __u32 pid)
+{
+	int fd = bpf_map__fd(st->skel->maps.entry_wait);
+	struct bpf_link *l;
+	char exe[64];
+	uint64_t off;
+	__u8 one = 1;
+
+	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
+	if (!ss->unw || !elf_entry_offset(exe, &off) ||
+	    bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
+		return;
+	l = bpf_program__attach_uprobe(st->skel->progs.hold_entry, false, pid, exe, off);
+	if (!l) {
+		bpf_map_delete_elem(fd, &pid);
+		pr_debug("mem: cannot stop %u at its entry point (%s): its first stacks use "
+			 "frame pointers", pid, strerror(errno));
+		return;
+	}
+	GROW(st->links, st->links_cap, st->nlinks + 1);
+	st->links[st->nlinks++] = l;
+}
+
 /* A process BPF holds stopped: probe its allocator, then let it run. */
 static int on_held(void *ctx, void *data, size_t size)
 {
@@ -301,6 +331,12 @@ static int on_held(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
+	if (e->why == MEM_HELD_ENTRY) {
+		if (!st->stopping)
+			unwinder_add(ss->unw, e->pid);
+		kill(e->pid, SIGCONT);
+		return 0;
+	}
 	if (!st->stopping) {
 		/* after fork: the parent's maps; after exec: the new program, or our libc,
 		 * which it will load as the command did (its libraries are not mapped yet) */
@@ -323,6 +359,8 @@ static int on_held(void *ctx, void *data, size_t size)
 		} else {
 			pr_debug("mem: following %s process %u (%s)",
 				 e->why == MEM_HELD_FORK ? "new" : "exec'd", e->pid, lib);
+			if (e->why == MEM_HELD_EXEC)
+				hold_at_entry(ss, st, e->pid);
 		}
 	}
 	kill(e->pid, SIGCONT);
@@ -437,6 +475,7 @@ static void set_autoload(struct mem_bpf *skel, enum mem_mode mode, bool follow)
 	bpf_program__set_autoload(skel->progs.hold_fork, mode == MODE_USER && follow);
 	bpf_program__set_autoload(skel->progs.hold_sys_exit, mode == MODE_USER && follow);
 	bpf_program__set_autoload(skel->progs.hold_exec, mode == MODE_USER && follow);
+	bpf_program__set_autoload(skel->progs.hold_entry, mode == MODE_USER && follow);
 	bpf_program__set_autoload(skel->progs.proc_exec, true);
 	bpf_program__set_autoload(skel->progs.follow_fork, follow);
 	bpf_program__set_autoload(skel->progs.kmalloc_tp, mode == MODE_KERNEL);
@@ -462,13 +501,16 @@ static int mem_start(struct session *ss)
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
-	/* page faults are sampled like CPU time: unwound the same way; the
-	 * allocator probes take [function, caller, frame pointers] instead */
-	if (st->mode == MODE_FAULTS)
+	/* user stacks from .eh_frame: page faults as CPU samples are, the
+	 * allocator probes from the function's entry (kernel allocations
+	 * take kernel stacks only) */
+	if (st->mode != MODE_KERNEL)
 		skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows,
 								 skel->maps.unw_procs);
 	skel->rodata->sample_every = st->mode == MODE_FAULTS ? 1 : s->mem_sample_every;
 	skel->rodata->hold_children = st->mode == MODE_USER && ss->child;
+	/* held at exec already, then at the entry point by hold_at_entry */
+	ss->no_entry_hold = skel->rodata->hold_children;
 	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
 	bpf_map__set_max_entries(skel->maps.live, s->mem_max_live);
 	bpf_map__set_max_entries(skel->maps.stacks, 1 << 18);
@@ -775,7 +817,8 @@ const struct collector mem_collector = {
 		"      --max-live N       room for N live allocations in the kernel (default\n"
 		"                         1048576; 262144 preallocated with --kernel)\n"
 		"With -- CMD its children are followed: each is held (SIGSTOP) at fork and exec\n"
-		"until its allocator is probed, then let go (SIGCONT).\n"
+		"until its allocator is probed, and at its program's entry point until its\n"
+		"unwind tables are made, then let go (SIGCONT).\n"
 		"Sample types (--value): inuse_space (default), inuse_objects, alloc_space,\n"
 		"alloc_objects, inuse_age (oldest outstanding), faults (with --faults)\n",
 	.default_format = "report",

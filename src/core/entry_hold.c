@@ -47,8 +47,7 @@ static bool resolve_command(const char *argv0, char *out, size_t size)
 	return found;
 }
 
-/* The file offset of an ELF file's entry point, where a uprobe goes. */
-static bool entry_offset(const char *file, uint64_t *off)
+bool elf_entry_offset(const char *file, uint64_t *off)
 {
 	bool ok = false;
 	GElf_Ehdr eh;
@@ -84,7 +83,7 @@ struct entry_hold *entry_hold_arm(const char *argv0, pid_t pid)
 	char file[PATH_MAX];
 	uint64_t off;
 
-	if (!resolve_command(argv0, file, sizeof(file)) || !entry_offset(file, &off)) {
+	if (!resolve_command(argv0, file, sizeof(file)) || !elf_entry_offset(file, &off)) {
 		pr_debug("-- %s: no ELF entry point to stop at; its first samples use frame "
 			 "pointers", argv0);
 		return NULL;

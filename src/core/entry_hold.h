@@ -7,6 +7,7 @@
 #define PROFILER_ENTRY_HOLD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct entry_hold;
@@ -26,5 +27,8 @@ struct entry_hold *entry_hold_arm(const char *argv0, pid_t pid);
 bool entry_hold_check(struct entry_hold *h, struct unwinder *u);
 /* At the end: never leave the command stopped. */
 void entry_hold_close(struct entry_hold *h);
+
+/* The file offset of an ELF file's entry point, where a uprobe goes. */
+bool elf_entry_offset(const char *file, uint64_t *off);
 
 #endif /* PROFILER_ENTRY_HOLD_H */

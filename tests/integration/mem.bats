@@ -148,6 +148,20 @@ site() {	# FILE FUNCTION
 	grep -q '^Lost: *none' "$TMP/out.txt"
 }
 
+@test "mem: C++ new is charged to the function that calls it, through libstdc++ without frame pointers" {
+	run "$PROFILER" mem -q -o "$TMP/out.folded" -- "$W/newleak"
+	[ "$status" -eq 0 ]
+	cat "$TMP/out.folded"
+	# exact, and with the caller of operator new (from .eh_frame)
+	n=$(folded_sum "$TMP/out.folded" ';main;make_many\(\);make_widget\(\);operator new\(unsigned long\);malloc$')
+	[ "$n" -eq 4096000 ]
+	# the check can fail: a frame-pointer walk skips make_widget
+	run "$PROFILER" mem -q --unwind fp -o "$TMP/fp.folded" -- "$W/newleak"
+	[ "$status" -eq 0 ]
+	[ "$(folded_sum "$TMP/fp.folded" 'make_widget')" -eq 0 ]
+	[ "$(folded_sum "$TMP/fp.folded" ';make_many\(\);operator new\(unsigned long\);malloc$')" -eq 4096000 ]
+}
+
 @test "mem: munmap of part of a region, or of several, releases just that" {
 	for v in inuse_space alloc_space; do
 		run "$PROFILER" mem -q -f folded --value $v -o "$TMP/$v.folded" -- "$W/mem_mmap"
