@@ -231,7 +231,8 @@ teardown() { teardown_common; }
 	run "$PROFILER" cpu -F 999 --unwind fp --no-leaf-fix -o "$TMP/nofix.folded" -- "$W/leafcall" 1
 	[ "$status" -eq 0 ]
 	[ "$(folded_sum "$TMP/nofix.folded" ';main;hot_leaf$')" -gt 100 ]
-	[ "$(folded_sum "$TMP/nofix.folded" 'caller_')" -eq 0 ]
+	# no sample in the leaf has its caller (one in a caller's own loop may)
+	[ "$(folded_sum "$TMP/nofix.folded" ';caller_[a-z]+;hot_leaf$')" -eq 0 ]
 }
 
 @test "cpu: the caller of a libc syscall wrapper is recovered" {
