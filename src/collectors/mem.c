@@ -207,25 +207,6 @@ static int mem_validate(struct settings *s)
 	return 0;
 }
 
-/* PATH lookup of the command about to run, as execvp will do it. */
-static char *command_path(const char *cmd)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	if (strchr(cmd, '/'))
-		return xstrdup(cmd);
-	while (path && *path) {
-		size_t len = strcspn(path, ":");
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".", cmd);
-		if (!access(buf, X_OK))
-			return xstrdup(buf);
-		path += len + (path[len] == ':');
-	}
-	return NULL;
-}
-
 static void add_link(struct mem_state *st, struct bpf_link *l)
 {
 	GROW(st->links, st->links_cap, (size_t)st->nlinks + 1);
@@ -315,8 +296,7 @@ static void hold_at_entry(struct session *ss, struct mem_state *st, __u32 pid)
 			 "frame pointers", pid, strerror(errno));
 		return;
 	}
-	GROW(st->links, st->links_cap, st->nlinks + 1);
-	st->links[st->nlinks++] = l;
+	add_link(st, l);
 }
 
 /* A process BPF holds stopped: probe its allocator, then let it run. */

@@ -3,12 +3,10 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -24,28 +22,6 @@ struct entry_hold {
 	bool done;
 	uint64_t armed_ns;
 };
-
-/* The file execvp runs for argv0: as given with a '/', else the first
- * executable regular file of that name along PATH. */
-static bool resolve_command(const char *argv0, char *out, size_t size)
-{
-	const char *path = getenv("PATH");
-	char *dirs, *dir, *save = NULL;
-	bool found = false;
-
-	if (strchr(argv0, '/'))
-		return snprintf(out, size, "%s", argv0) < (int)size;
-	dirs = xstrdup(path && *path ? path : "/bin:/usr/bin");
-	for (dir = strtok_r(dirs, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		struct stat st;
-
-		if (snprintf(out, size, "%s/%s", *dir ? dir : ".", argv0) >= (int)size)
-			continue;
-		found = !stat(out, &st) && S_ISREG(st.st_mode) && !access(out, X_OK);
-	}
-	free(dirs);
-	return found;
-}
 
 bool elf_entry_offset(const char *file, uint64_t *off)
 {
@@ -79,13 +55,14 @@ bool elf_entry_offset(const char *file, uint64_t *off)
 
 struct entry_hold *entry_hold_arm(const char *argv0, pid_t pid)
 {
+	char *file = command_path(argv0);
 	struct entry_hold *h;
-	char file[PATH_MAX];
 	uint64_t off;
 
-	if (!resolve_command(argv0, file, sizeof(file)) || !elf_entry_offset(file, &off)) {
+	if (!file || !elf_entry_offset(file, &off)) {
 		pr_debug("-- %s: no ELF entry point to stop at; its first samples use frame "
 			 "pointers", argv0);
+		free(file);
 		return NULL;
 	}
 	h = xcalloc(1, sizeof(*h));
@@ -99,8 +76,10 @@ struct entry_hold *entry_hold_arm(const char *argv0, pid_t pid)
 			 "frame pointers", file, strerror(errno));
 		entry_bpf__destroy(h->skel);
 		free(h);
+		free(file);
 		return NULL;
 	}
+	free(file);
 	h->armed_ns = now_ns();
 	return h;
 }

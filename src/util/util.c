@@ -2,10 +2,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -302,4 +304,26 @@ void unmap_shared(void *p, size_t len)
 {
 	if (p)
 		munmap(p, len);
+}
+
+char *command_path(const char *cmd)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (strchr(cmd, '/'))
+		return xstrdup(cmd);
+	/* execvp's own default when PATH is unset */
+	if (!path || !*path)
+		path = "/bin:/usr/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		struct stat st;
+
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".", cmd) <
+		    (int)sizeof(buf) && !stat(buf, &st) && S_ISREG(st.st_mode) && !access(buf, X_OK))
+			return xstrdup(buf);
+		path += len + (path[len] == ':');
+	}
+	return NULL;
 }

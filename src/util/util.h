@@ -26,6 +26,9 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
+/* The file execvp runs for cmd (as given with a '/', else the first
+ * executable regular file of that name along PATH), malloc'd; or NULL. */
+char *command_path(const char *cmd);
 /* Grow *p (of *cap elements of size) to hold at least need elements. */
 void grow_array(void **p, size_t *cap, size_t need, size_t size);
 #define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Parsers of user input and of /proc text. */
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "symbol/proc_maps.h"
@@ -50,6 +53,43 @@ static void test_fmt_count(void **state)
 	assert_string_equal(fmt_count(b, sizeof(b), 4096000), "4,096,000");
 }
 
+/* The file execvp would run: PATH in order, regular executable files only. */
+static void test_command_path(void **state)
+{
+	char dir[] = "/tmp/profiler-path-XXXXXX", file[64], path[160], *old, *p;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/prog", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+	/* not executable: skipped for the next directory's */
+	chmod(file, 0644);
+	snprintf(path, sizeof(path), "%s:/usr/bin:/bin", dir);
+	setenv("PATH", path, 1);
+	p = command_path("prog");
+	assert_null(p);
+	p = command_path("sh");
+	assert_non_null(p);
+	assert_true(!strcmp(p, "/usr/bin/sh") || !strcmp(p, "/bin/sh"));
+	free(p);
+	chmod(file, 0755);
+	p = command_path("prog");
+	assert_string_equal(p, file);
+	free(p);
+	/* with a slash, as given */
+	p = command_path("./x/y");
+	assert_string_equal(p, "./x/y");
+	free(p);
+	if (old)
+		setenv("PATH", old, 1);
+	free(old);
+	unlink(file);
+	rmdir(dir);
+}
+
 static void test_proc_maps(void **state)
 {
 	const char *text =
@@ -84,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_fmt_count),
 		cmocka_unit_test(test_proc_maps),
+		cmocka_unit_test(test_command_path),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
