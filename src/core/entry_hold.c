@@ -13,6 +13,7 @@
 
 #include "core/entry_hold.h"
 #include "core/unwind.h"
+#include "symbol/elf_segs.h"
 #include "util/util.h"
 #include "entry.skel.h"
 
@@ -25,9 +26,9 @@ struct entry_hold {
 
 bool elf_entry_offset(const char *file, uint64_t *off)
 {
+	struct elf_seg *segs = NULL;
 	bool ok = false;
 	GElf_Ehdr eh;
-	size_t nph;
 	Elf *elf;
 	int fd;
 
@@ -36,18 +37,12 @@ bool elf_entry_offset(const char *file, uint64_t *off)
 		return false;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (elf && elf_kind(elf) == ELF_K_ELF && gelf_getehdr(elf, &eh) && eh.e_entry &&
-	    !elf_getphdrnum(elf, &nph)) {
-		for (size_t i = 0; i < nph && !ok; i++) {
-			GElf_Phdr ph;
+	if (elf && elf_kind(elf) == ELF_K_ELF && gelf_getehdr(elf, &eh) && eh.e_entry) {
+		size_t n = elf_segs_read(elf, &segs);
 
-			if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD ||
-			    eh.e_entry < ph.p_vaddr || eh.e_entry >= ph.p_vaddr + ph.p_filesz)
-				continue;
-			*off = eh.e_entry - ph.p_vaddr + ph.p_offset;
-			ok = true;
-		}
+		ok = elf_segs_addr_to_offset(segs, n, eh.e_entry, off);
 	}
+	free(segs);
 	elf_end(elf);
 	close(fd);
 	return ok;

@@ -8,6 +8,7 @@
 #include <linux/types.h>
 
 #include "core/unwind.h"
+#include "symbol/elf_segs.h"
 #include "symbol/proc_maps.h"
 #include "symbol/unwind_table.h"
 #include "util/idxmap.h"
@@ -16,7 +17,7 @@
 /* A binary, by (device, inode): its rows' place in the array, once. */
 struct unw_file {
 	uint64_t dev, ino;
-	struct unwind_seg *segs;	/* for the load bias of each mapping */
+	struct elf_seg *segs;		/* for the load bias of each mapping */
 	size_t nsegs;
 	uint32_t row_start, row_count;	/* row_count 0: no table */
 };
@@ -217,7 +218,6 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 	for (size_t i = 0; i < n && up->nr < UNWIND_MAX_MAPS; i++) {
 		struct unwind_map *um = &up->maps[up->nr];
 		const struct unw_file *f;
-		struct unwind_table segs;
 		uint64_t bias;
 
 		if (maps[i].kind != MAP_FILE)
@@ -225,8 +225,7 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 		f = file_for_map(u, pid, &maps[i]);
 		if (!f->row_count)
 			continue;
-		segs = (struct unwind_table){ .segs = f->segs, .nsegs = f->nsegs };
-		if (unwind_table_bias(&segs, maps[i].start, maps[i].offset, &bias))
+		if (!elf_segs_map_bias(f->segs, f->nsegs, maps[i].start, maps[i].offset, &bias))
 			continue;
 		um->bias = bias;
 		um->start = maps[i].start;

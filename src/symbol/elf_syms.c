@@ -194,7 +194,7 @@ static struct elf_syms *read_elf(Elf *elf)
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
 	GElf_Shdr sh, symtab_sh, dynsym_sh;
 	GElf_Ehdr eh;
-	size_t nph, shstrndx = 0;
+	size_t shstrndx = 0;
 
 	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
 		errno = ENOEXEC;
@@ -204,20 +204,7 @@ static struct elf_syms *read_elf(Elf *elf)
 	es->is_dyn = eh.e_type == ET_DYN;
 
 	elf_getshdrstrndx(elf, &shstrndx);
-	if (elf_getphdrnum(elf, &nph) == 0) {
-		for (size_t i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-
-			if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
-				continue;
-			GROW(es->segs, es->segs_cap, es->nsegs + 1);
-			es->segs[es->nsegs].offset = ph.p_offset;
-			es->segs[es->nsegs].vaddr = ph.p_vaddr;
-			es->segs[es->nsegs].filesz = ph.p_filesz;
-			es->segs[es->nsegs].exec = ph.p_flags & PF_X;
-			es->nsegs++;
-		}
-	}
+	es->nsegs = elf_segs_read(elf, &es->segs);
 
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (!gelf_getshdr(scn, &sh))
@@ -301,15 +288,7 @@ void elf_syms_free(struct elf_syms *es)
 
 bool elf_syms_offset_to_addr(const struct elf_syms *es, uint64_t off, uint64_t *addr)
 {
-	for (size_t i = 0; i < es->nsegs; i++) {
-		const struct elf_seg *s = &es->segs[i];
-
-		if (off >= s->offset && off < s->offset + s->filesz) {
-			*addr = off - s->offset + s->vaddr;
-			return true;
-		}
-	}
-	return false;
+	return elf_segs_offset_to_addr(es->segs, es->nsegs, off, addr);
 }
 
 const struct elf_sym *elf_syms_lookup(const struct elf_syms *es, uint64_t addr)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "symbol/elf_segs.h"
+
 struct elf_sym {
 	uint64_t addr;
 	uint64_t size;		/* 0: extends to the next symbol */
@@ -19,18 +21,13 @@ struct elf_sym {
 	uint8_t rank;		/* preference among aliases, lower is better */
 };
 
-struct elf_seg {
-	uint64_t offset, vaddr, filesz;
-	bool exec;
-};
-
 struct elf_syms {
 	struct elf_sym *syms;
 	size_t n, cap;
 	char *names;
 	size_t names_len, names_cap;
-	struct elf_seg *segs;
-	size_t nsegs, segs_cap;
+	struct elf_seg *segs;	/* PT_LOAD */
+	size_t nsegs;
 	char **demangled;	/* lazily filled, one per symbol */
 	unsigned char build_id[20];
 	size_t build_id_len;

@@ -193,18 +193,7 @@ static int fde_starts(Elf *elf, uint64_t **out, size_t *count)
 
 static int read_segments(Elf *elf, struct unwind_table *t)
 {
-	size_t nph;
-
-	if (elf_getphdrnum(elf, &nph))
-		return -ENOEXEC;
-	t->segs = xcalloc(nph ? nph : 1, sizeof(*t->segs));
-	for (size_t i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		t->segs[t->nsegs++] = (struct unwind_seg){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
-	}
+	t->nsegs = elf_segs_read(elf, &t->segs);
 	return t->nsegs ? 0 : -ENOEXEC;
 }
 
@@ -272,16 +261,7 @@ void unwind_table_free(struct unwind_table *t)
 int unwind_table_bias(const struct unwind_table *t, uint64_t start, uint64_t offset,
 		      uint64_t *bias)
 {
-	for (size_t i = 0; i < t->nsegs; i++) {
-		const struct unwind_seg *s = &t->segs[i];
-
-		/* the mapping starts on the page that holds the segment's start */
-		if (offset >= (s->offset & ~4095ULL) && offset < s->offset + s->filesz) {
-			*bias = start - offset + s->offset - s->vaddr;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	return elf_segs_map_bias(t->segs, t->nsegs, start, offset, bias) ? 0 : -ENOENT;
 }
 
 const struct unwind_row *unwind_table_find(const struct unwind_table *t, uint64_t pc)

@@ -13,15 +13,12 @@
 #include <linux/types.h>
 
 #include "unwind.h"
-
-struct unwind_seg {
-	uint64_t offset, vaddr, filesz;	/* a PT_LOAD segment */
-};
+#include "symbol/elf_segs.h"
 
 struct unwind_table {
 	struct unwind_row *rows;	/* sorted by pc, no two neighbours alike */
 	size_t n, cap;
-	struct unwind_seg *segs;
+	struct elf_seg *segs;		/* PT_LOAD, for each mapping's load bias */
 	size_t nsegs;
 };
 

@@ -138,7 +138,7 @@ static void test_libc(void **state)
 
 static void test_bias(void **state)
 {
-	struct unwind_seg segs[2] = { { 0, 0, 0x1000 }, { 0x1000, 0x401000, 0x2345 } };
+	struct elf_seg segs[2] = { { 0, 0, 0x1000, false }, { 0x1000, 0x401000, 0x2345, true } };
 	struct unwind_table t = { .segs = segs, .nsegs = 2 };
 	uint64_t bias;
 
@@ -150,6 +150,10 @@ static void test_bias(void **state)
 	assert_int_equal(bias, 0x7f0000001000 - 0x401000);
 	/* an offset no segment holds */
 	assert_int_equal(unwind_table_bias(&t, 0x7f0000001000, 0x9000, &bias), -ENOENT);
+	/* and back: an ELF address (an entry point) to its file offset */
+	assert_true(elf_segs_addr_to_offset(segs, 2, 0x401010, &bias));
+	assert_int_equal(bias, 0x1010);
+	assert_false(elf_segs_addr_to_offset(segs, 2, 0x404000, &bias));
 }
 
 static void test_not_elf(void **state)
