@@ -188,14 +188,16 @@ static int cmp_mod_rank(const void *a, const void *b)
  * for it (its "File:" line, the binary -symbolize looks at).  That is the
  * executable with the most weight behind it, not whatever module happened
  * to come first (a [vdso] frame, or libc, which is in every stack).
+ * Returns the mapping id of each location (0 for those not used), malloc'd.
  */
-static void write_mappings(const struct profile *p, const bool *used, struct pb_buf *out,
-			   struct pb_buf *tmp, struct id_table *strs, struct id_table *maps)
+static uint64_t *write_mappings(const struct profile *p, const bool *used, struct pb_buf *out,
+				struct pb_buf *tmp, struct id_table *strs)
 {
 	struct id_table ids = {};
 	struct mod_rank *mods = NULL;
 	size_t nmods = 0, cap = 0;
 	uint32_t *loc_mod = xcalloc(p->nlocs + 1, sizeof(*loc_mod));
+	uint64_t *map_of, *loc_map;
 	bool is_new;
 
 	for (size_t i = 0; i < p->nlocs; i++) {
@@ -236,9 +238,12 @@ static void write_mappings(const struct profile *p, const bool *used, struct pb_
 	}
 	if (nmods)
 		qsort(mods, nmods, sizeof(*mods), cmp_mod_rank);
+	/* mapping ids follow the ranking: module (by first appearance) -> id */
+	map_of = xcalloc(nmods + 1, sizeof(*map_of));
 	for (size_t i = 0; i < nmods; i++) {
+		map_of[mods[i].order] = i + 1;
 		pb_reset(tmp);
-		pb_uint(tmp, 1, key_id(maps, mods[i].mod, mods[i].bid, 0, &is_new));
+		pb_uint(tmp, 1, i + 1);
 		pb_uint(tmp, 5, mods[i].mod);
 		if (mods[i].bid)
 			pb_uint(tmp, 6, mods[i].bid);
@@ -247,34 +252,38 @@ static void write_mappings(const struct profile *p, const bool *used, struct pb_
 		pb_uint(tmp, 9, mods[i].lines);
 		pb_message(out, PROF_MAPPING, tmp);
 	}
+	loc_map = xcalloc(p->nlocs + 1, sizeof(*loc_map));
+	for (size_t i = 0; i < p->nlocs; i++)
+		if (used[i])
+			loc_map[i] = map_of[loc_mod[i] - 1];
+	free(map_of);
 	free(loc_mod);
 	free(mods);
 	table_free(&ids);
+	return loc_map;
 }
 
 /* Mappings, functions and the locations the samples use. */
 static void write_locations(const struct profile *p, struct pb_buf *out, struct pb_buf *tmp,
 			    struct pb_buf *line, struct id_table *strs)
 {
-	struct id_table maps = {}, funcs = {};
+	struct id_table funcs = {};
 	bool *used = xcalloc(p->nlocs + 1, sizeof(*used));
+	uint64_t *loc_map;
 	bool is_new;
 
 	for (size_t i = 0; i < p->nframes; i++)
 		used[p->frames[i]] = true;
-	write_mappings(p, used, out, tmp, strs, &maps);
+	loc_map = write_mappings(p, used, out, tmp, strs);
 	for (size_t i = 0; i < p->nlocs; i++) {
 		const struct location *l = &p->locs[i];
-		int64_t mod, bid, name, file;
-		uint64_t map_id, fn_id;
+		int64_t name, file;
+		uint64_t fn_id;
 
 		if (!used[i])
 			continue;
-		mod = str_id(strs, l->module ? l->module : "[unknown]");
-		bid = str_id(strs, l->build_id);
 		name = str_id(strs, l->name ? l->name : "[unknown]");
 		file = str_id(strs, l->file);
-		map_id = key_id(&maps, mod, bid, 0, &is_new);
 		fn_id = key_id(&funcs, name, file, 0, &is_new);
 		if (is_new) {
 			pb_reset(tmp);
@@ -291,13 +300,13 @@ static void write_locations(const struct profile *p, struct pb_buf *out, struct 
 			pb_uint(line, 2, l->line);
 		pb_reset(tmp);
 		pb_uint(tmp, 1, i + 1);
-		pb_uint(tmp, 2, map_id);
+		pb_uint(tmp, 2, loc_map[i]);
 		pb_uint(tmp, 3, l->kind == FRAME_KERNEL || !l->module_addr ? l->addr : l->module_addr);
 		pb_message(tmp, 4, line);
 		pb_message(out, PROF_LOCATION, tmp);
 	}
 	free(used);
-	table_free(&maps);
+	free(loc_map);
 	table_free(&funcs);
 }
 
