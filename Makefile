@@ -4,6 +4,8 @@
 #   make demo         install what is missing, build, profile a demo program
 #   make test         install what is missing, build, run every test
 #   make bench        benchmarks against perf and bpftrace (docs/performance.md)
+#   make soak         10 minutes system-wide under process churn, plain and ASan
+#                     (SOAK_SECONDS, SOAK_VARIANTS; figures into docs/performance.md)
 #   make install      install to $(PREFIX) (default /usr/local)
 #   make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
 
@@ -42,7 +44,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-Ivmlinux/$(ARCH) -Wall -Werror -Wno-unused-function
 
-.PHONY: all clean install demo test test-unit test-integration bench deps vmlinux check-tools
+.PHONY: all clean install demo test test-unit test-integration bench soak deps vmlinux check-tools
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/profiler
@@ -186,6 +188,9 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(WORKLOADS)
 	@scripts/bench/run.sh $(BUILD)
+
+soak: deps
+	@SOAK_DOC=$${SOAK_DOC-docs/performance.md} scripts/soak.sh $(BUILD)
 
 vmlinux:
 	@mkdir -p vmlinux/$(ARCH)

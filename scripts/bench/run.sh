@@ -49,6 +49,10 @@ trap 'rm -f "$tmp" "$tmp.part"' EXIT
 		fi
 		echo
 	done
+	# make soak's section is not remade here (it takes 20 minutes): keep it
+	if [ -f "$out" ]; then
+		sed -n '/^<!-- soak -->$/,/^<!-- \/soak -->$/p' "$out"
+	fi
 } > "$tmp"
 cp "$tmp" "$out"
 echo "bench: wrote $out" >&2
