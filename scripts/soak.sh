@@ -46,7 +46,7 @@ mib() {
 
 # One variant: prints a markdown table row.
 soak_one() {	# NAME PROFILER
-	local name=$1 prof=$2 out=$tmp/$1 ppid cpid t=0 rss1=0 rss_end=0 first rc
+	local name=$1 prof=$2 out=$tmp/$1 ppid cpid t=0 rss1=0 rss_end=0 first rc after
 	mkdir -p "$out"
 	"$build/workloads/churn" "$rate" $((secs + 10)) "$build/workloads/libspin.so" \
 		> "$out/churn.out" 2>&1 &
@@ -64,8 +64,10 @@ soak_one() {	# NAME PROFILER
 		[ -n "$r" ] || continue
 		echo "$t $r" >> "$out/rss"
 		[ "$t" -le 62 ] && rss1=$r
-		rss_end=$r
+		# the window ends at $secs; what comes after is symbolizing and writing
+		[ "$t" -le "$secs" ] && rss_end=$r
 	done
+	after=$(($(date +%s) - first - secs))
 	rc=0
 	wait "$ppid" || rc=$?
 	kill "$cpid" 2>/dev/null || true
@@ -86,9 +88,9 @@ soak_one() {	# NAME PROFILER
 	fi
 	echo "soak: $name: exit $rc; RSS by time (s KiB): $(tr '\n' ' ' < "$out/rss")" >&2
 	[ "$errors" = 0 ] || sed -n '/ERROR\|runtime error/,+12p' "$out/stderr" >&2
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s s | %s | %s | %s |\n' \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s s | %s s | %s | %s | %s |\n' \
 		"$name" "$secs s" "$started" "${samples:-?}" "$(mib "$rss1")" "$(mib "$rss_end")" \
-		"${peak:-?}" "${cpu:-?}" "$(awk -v u="$unnamed" -v t="$total" 'BEGIN { if (t) printf "%.1f%%", 100 * u / t; else print "-" }')" \
+		"${peak:-?}" "$after" "${cpu:-?}" "$(awk -v u="$unnamed" -v t="$total" 'BEGIN { if (t) printf "%.1f%%", 100 * u / t; else print "-" }')" \
 		"${lost:-none}" "exit $rc, $errors sanitizer errors"
 	[ "$rc" = 0 ] && [ "$errors" = 0 ]
 }
@@ -104,10 +106,12 @@ status=0
 	echo "\`profiler cpu -a -F 999 -d $secs\` while \`churn $rate\` starts $rate processes a second"
 	echo "(3 ms of CPU each, a thread and a dlopen/dlclose every tenth); $(date -u '+%Y-%m-%d %H:%M UTC'),"
 	echo "kernel $(uname -r), $(nproc) CPUs. RSS read from /proc every 5 s; \"unnamed\" is the share of"
-	echo "samples with a frame named only by its address (exited process, no mapping)."
+	echo "samples with a frame named only by its address (exited process, no mapping). \"written after\" is"
+	echo "the time from the window's end to the profile written (symbolization and output), on a machine"
+	echo "that was also running the load; peak RSS is the whole run's, writing included."
 	echo
-	echo "| build | length | processes started | samples | RSS at 1 min | RSS at end | peak RSS | profiler CPU | unnamed | losses | result |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| build | window | processes started | samples | RSS at 1 min | RSS at the window's end | peak RSS | written after | profiler CPU | unnamed | losses | result |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 } > "$section"
 for v in $variants; do
 	case $v in

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,12 @@
 #include <unistd.h>
 
 static volatile unsigned long sink;
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	stop = sig;
+}
 
 static double cpu_now(clockid_t clock)
 {
@@ -103,9 +110,11 @@ int main(int argc, char **argv)
 		return 1;
 	self[len] = 0;
 
+	/* killed early (a soak whose profile ran long): still say how many */
+	signal(SIGTERM, on_term);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	start = next.tv_sec + next.tv_nsec / 1e9;
-	for (;;) {
+	while (!stop) {
 		pid_t pid = fork();
 
 		if (pid == 0) {
@@ -129,7 +138,7 @@ int main(int argc, char **argv)
 		}
 		if (next.tv_sec + next.tv_nsec / 1e9 - start >= secs)
 			break;
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+		while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
 			;
 	}
 	while (wait(NULL) > 0)
