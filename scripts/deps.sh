@@ -13,7 +13,7 @@ pkgs=(make gcc g++ clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
       util-linux python3 golang-go chromium curl xz-utils)
 [ "${1:-}" = "--bench" ] && pkgs+=(linux-perf bpftrace hyperfine time)
 # The kernels themselves are not installed: scripts/kernels/fetch.sh unpacks them.
-[ "${1:-}" = "--kernels" ] && pkgs+=(qemu-system-x86 busybox-static cpio e2fsprogs)
+[ "${1:-}" = "--kernels" ] && pkgs+=(qemu-system-x86 busybox-static cpio zstd)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -27,6 +27,12 @@ for tool in qemu-system-x86_64 busybox cpio; do
 	}
 done
 
+# KVM where this machine has it; else TCG, one host thread per guest CPU
+if [ -w /dev/kvm ]; then
+	accel=kvm cpu=host
+else
+	accel=tcg,thread=multi cpu=max
+fi
 passed=0
 failed=0
 failures=()
@@ -47,11 +53,10 @@ for k in "${kernels[@]}"; do
 	rm -f "$disk"
 	truncate -s 16M "$disk"
 	log=$out/console-$k.log
-	echo "test-kernels: booting $(basename "$vmlinuz") (timeout ${timeout_s} s)"
+	echo "test-kernels: booting $(basename "$vmlinuz") under ${accel%%,*} (timeout ${timeout_s} s)"
 	start=$(date +%s)
-	# -accel tcg,thread=multi: one host thread per guest CPU
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp 2 -m 2G -nodefaults \
+		-accel "$accel" -cpu "$cpu" -smp 2 -m 2G -nodefaults \
 		-display none -serial stdio -monitor none -no-reboot \
 		-kernel "$vmlinuz" -initrd "$initrd" \
 		-drive "file=$disk,if=virtio,format=raw" \
