@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The smoke suite `make test-kernels` runs inside the guest (busybox sh and
-# awk, no bats): every collector loads and attaches and gives the known
-# answer of its workload (the answers of tests/integration/*.bats), and says
-# which mechanism this kernel made it use.  One line per check, "ok N - …"
+# awk, no bats): every collector loads and attaches (between them every BPF
+# object: cpu, offcpu, mem, io, lock and entry) and gives the known answer
+# of its workload (the answers of tests/integration/*.bats), and says which
+# mechanism this kernel made it use.  One line per check, "ok N - …"
 # or "not ok N - …", then "N passed, N failed".  A failed check prints the
 # profiler's output and its -vv run (libbpf's and the verifier's log).
 #   smoke.sh [CHECK...]    (default: all; names as in the list at the end)
@@ -15,7 +16,7 @@ T=/tmp/smoke
 # no run may hang the suite: a stuck profiler is a failed check
 LIMIT=${SMOKE_LIMIT:-240}
 mkdir -p "$T"
-n=0
+checks=0
 passed=0
 failed=0
 
@@ -40,15 +41,16 @@ prof() {
 check() {	# NAME FUNCTION
 	name=$1
 	shift
-	n=$((n + 1))
+	checks=$((checks + 1))
+	rm -f "$T/err"
 	start=$(date +%s)
 	if "$@" >"$T/log" 2>&1; then
 		passed=$((passed + 1))
-		echo "ok $n - $name ($(( $(date +%s) - start )) s)"
+		echo "ok $checks - $name ($(( $(date +%s) - start )) s)"
 		sed -n 's/^NOTE: /# /p' "$T/log"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - $name ($(( $(date +%s) - start )) s)"
+		echo "not ok $checks - $name ($(( $(date +%s) - start )) s)"
 		sed 's/^/#   /' "$T/log"
 		[ -s "$T/err" ] && sed 's/^/#   stderr: /' "$T/err"
 	fi
@@ -89,7 +91,6 @@ mem_kernel() {
 	head -3 "$T/kmem.txt"
 	how=$(sed -n 's/^.*kernel allocations via \([^(]*\).*/\1/p' "$T/kmem.txt" | head -1)
 	echo "NOTE: mem --kernel used: $how"
-	local count
 	count=$(folded_sum "$T/kmem.folded" '^(sh|cat|seq);')
 	echo "NOTE: allocations by the command: $count"
 	[ "$count" -gt 200 ] || return 1
