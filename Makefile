@@ -6,6 +6,8 @@
 #   make bench        benchmarks against perf and bpftrace (docs/performance.md)
 #   make soak         10 minutes system-wide under process churn, plain and ASan
 #                     (SOAK_SECONDS, SOAK_VARIANTS; figures into docs/performance.md)
+#   make test-kernels boot other kernels under qemu and run a smoke suite in each
+#                     (KERNELS="6.1 linux-image-…"; default 6.1)
 #   make install      install to $(PREFIX) (default /usr/local)
 #   make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
 
@@ -44,7 +46,8 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-Ivmlinux/$(ARCH) -Wall -Werror -Wno-unused-function
 
-.PHONY: all clean install demo test test-unit test-integration bench soak deps vmlinux check-tools
+.PHONY: all clean install demo test test-unit test-integration test-kernels bench soak deps \
+	vmlinux check-tools
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/profiler
@@ -180,6 +183,15 @@ test-unit: $(UNIT_BINS) $(FIXTURES)
 
 test-integration: all $(BUILD)/asan/profiler $(WORKLOADS)
 	@scripts/run-tests.sh $(BUILD) integration
+
+# Other kernels under qemu (scripts/kernels/): the workloads the guest's
+# smoke suite runs, as listed in scripts/kernels/initramfs.sh.
+KERNELS ?= 6.1
+KERNEL_WORKLOADS := $(addprefix $(BUILD)/workloads/,burn31 waits lockfight mem_sites dio)
+test-kernels:
+	@scripts/deps.sh --kernels
+	@$(MAKE) --no-print-directory all $(KERNEL_WORKLOADS)
+	@scripts/kernels/run.sh $(BUILD) $(KERNELS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/workloads/demo

@@ -23,6 +23,18 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/*
+ * The error of a map update, for comparing with -EEXIST or -ENOMEM.  Until
+ * 6.4 the kernel's map operations returned int, and the verifier turns
+ * bpf_map_update_elem() into a direct call of the map's operation, so only
+ * the low 32 bits of the helper's result are the error: on 6.1 -ENOMEM
+ * arrives as 0xfffffff4, and a 64-bit comparison never matches.
+ */
+static __always_inline int map_update_err(long ret)
+{
+	return (int)ret;
+}
+
 static __always_inline void count_drop(__u32 reason)
 {
 	__u64 *n = bpf_map_lookup_elem(&drops, &reason);

@@ -30,7 +30,7 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct cpu_key key = {};
 	__u64 one = 1, *val;
-	long err;
+	int err;
 
 	if (!target_match(tgid, tid))
 		return 0;
@@ -48,7 +48,7 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 		__sync_fetch_and_add(val, 1);
 		return 0;
 	}
-	err = bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
+	err = map_update_err(bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST));
 	if (err == -EEXIST) {
 		val = bpf_map_lookup_elem(&counts, &key);
 		if (val)

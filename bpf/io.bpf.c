@@ -31,6 +31,7 @@ const volatile bool user_stacks = true;
 const volatile bool kernel_stacks = true;
 const volatile bool queued = false;
 const volatile __u64 slow_ns = 0;	/* 0: no slow-request events */
+const volatile bool at_getrq = false;	/* no block_io_start (before 6.5): block_getrq */
 
 struct req_info {
 	__u64 start_ns;		/* block_io_start: the request was made */
@@ -49,6 +50,14 @@ struct {
 	__type(key, __u64);		/* struct request * */
 	__type(value, struct req_info);
 } reqs SEC(".maps");
+
+/* Before 6.5: submitters taken at block_getrq, by the request's first bio. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);		/* struct bio * */
+	__type(value, struct req_info);
+} bios SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -135,6 +144,18 @@ static __always_inline bool dev_match(struct request *rq)
 	return !filter_dev || rq_dev(rq) == filter_dev;
 }
 
+static __always_inline bool bio_dev_match(struct bio *bio)
+{
+	struct gendisk *disk = BPF_CORE_READ(bio, bi_bdev, bd_disk);
+
+	if (!filter_dev)
+		return true;
+	if (!disk)
+		return false;
+	return (((__u32)BPF_CORE_READ(disk, major) << MINORBITS) |
+		BPF_CORE_READ(disk, first_minor)) == filter_dev;
+}
+
 /* The current task as the submitter of rq: its pid, comm and stacks. */
 static __always_inline struct req_info *take_submitter(void *ctx, __u64 now)
 {
@@ -185,6 +206,43 @@ static __always_inline int on_start(void *ctx, struct request *rq)
 	return 0;
 }
 
+/*
+ * Kernels before 6.5 have no block_io_start.  block_getrq runs in the
+ * submitting task for every new request, just before its bio becomes the
+ * request's first (rq->bio): the submitter is kept under the bio until the
+ * request is inserted or issued, where adopt() moves it to the request.
+ * (A front merge replaces rq->bio: that request is then charged to its
+ * issuer, and the bio's entry stays behind.)
+ */
+static __always_inline int on_getrq(void *ctx, struct bio *bio)
+{
+	__u64 key = (__u64)bio;
+	struct req_info *ri;
+
+	if (!bio_dev_match(bio))
+		return 0;
+	ri = take_submitter(ctx, bpf_ktime_get_ns());
+	if (ri && bpf_map_update_elem(&bios, &key, ri, BPF_ANY))
+		io_drop(IO_DROP_REQS_FULL);
+	return 0;
+}
+
+/* The submitter block_getrq kept for rq's bio, now under rq: NULL if none. */
+static __always_inline struct req_info *adopt(struct request *rq)
+{
+	__u64 bio = (__u64)BPF_CORE_READ(rq, bio), key = (__u64)rq;
+	struct req_info *ri;
+
+	if (!at_getrq)
+		return NULL;
+	ri = bpf_map_lookup_elem(&bios, &bio);
+	if (!ri)
+		return NULL;
+	remember(key, ri);
+	bpf_map_delete_elem(&bios, &bio);
+	return bpf_map_lookup_elem(&reqs, &key);
+}
+
 static __always_inline int on_insert(struct request *rq)
 {
 	__u64 key = (__u64)rq;
@@ -193,6 +251,8 @@ static __always_inline int on_insert(struct request *rq)
 	if (!queued)
 		return 0;
 	ri = bpf_map_lookup_elem(&reqs, &key);
+	if (!ri)
+		ri = adopt(rq);
 	if (ri)
 		ri->insert_ns = bpf_ktime_get_ns();
 	return 0;
@@ -204,6 +264,8 @@ static __always_inline int on_issue(void *ctx, struct request *rq)
 	struct req_info *ri;
 
 	ri = bpf_map_lookup_elem(&reqs, &key);
+	if (!ri)
+		ri = adopt(rq);
 	if (ri) {
 		ri->issue_ns = now;	/* a requeued request is timed from its last issue */
 		return 0;
@@ -349,6 +411,8 @@ SEC("tp_btf/block_rq_issue")
 int BPF_PROG(btf_issue, struct request *rq) { return on_issue(ctx, rq); }
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(btf_complete, struct request *rq) { return on_complete(rq); }
+SEC("tp_btf/block_getrq")
+int BPF_PROG(btf_getrq, struct bio *bio) { return on_getrq(ctx, bio); }
 
 SEC("raw_tp/block_io_start")
 int BPF_PROG(raw_start, struct request *rq) { return on_start(ctx, rq); }
@@ -358,5 +422,7 @@ SEC("raw_tp/block_rq_issue")
 int BPF_PROG(raw_issue, struct request *rq) { return on_issue(ctx, rq); }
 SEC("raw_tp/block_rq_complete")
 int BPF_PROG(raw_complete, struct request *rq) { return on_complete(rq); }
+SEC("raw_tp/block_getrq")
+int BPF_PROG(raw_getrq, struct bio *bio) { return on_getrq(ctx, bio); }
 
 char LICENSE[] SEC("license") = "GPL";

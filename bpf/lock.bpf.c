@@ -101,11 +101,11 @@ struct {
 static __always_inline void account(struct lock_key *key, __u64 delta)
 {
 	struct lock_stat *st, init = { 1, delta, delta };
-	long err;
+	int err;
 
 	st = bpf_map_lookup_elem(&waits, key);
 	if (!st) {
-		err = bpf_map_update_elem(&waits, key, &init, BPF_NOEXIST);
+		err = map_update_err(bpf_map_update_elem(&waits, key, &init, BPF_NOEXIST));
 		if (!err)
 			return;
 		if (err != -EEXIST) {

@@ -80,7 +80,7 @@ static __always_inline void site_add(__u32 pid, __u64 stack, __u64 bytes)
 {
 	struct mem_site key = { .pid = pid, .stack = stack };
 	struct mem_totals *t, init = { 1, bytes };
-	long err;
+	int err;
 
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	t = bpf_map_lookup_elem(&sites, &key);
@@ -89,7 +89,7 @@ static __always_inline void site_add(__u32 pid, __u64 stack, __u64 bytes)
 		__sync_fetch_and_add(&t->bytes, bytes);
 		return;
 	}
-	err = bpf_map_update_elem(&sites, &key, &init, BPF_NOEXIST);
+	err = map_update_err(bpf_map_update_elem(&sites, &key, &init, BPF_NOEXIST));
 	if (err == -EEXIST) {
 		t = bpf_map_lookup_elem(&sites, &key);
 		if (t) {

@@ -108,17 +108,17 @@ static __always_inline __u64 leaf_return_candidate(__u64 next)
 static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h)
 {
 	__u64 id = h | STACK_ID_VALID_BIT;
-	long err;
+	int err;
 
 	/* The common case is a stack seen before: a lockless lookup. */
 	if (bpf_map_lookup_elem(&stacks, &id))
 		return id;
 	/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
-	err = bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST);
+	err = map_update_err(bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST));
 	if (!err || err == -EEXIST)
 		return id;
 	if (err == -ENOMEM) {
-		err = bpf_map_update_elem(&stacks_spill, &id, buf, BPF_NOEXIST);
+		err = map_update_err(bpf_map_update_elem(&stacks_spill, &id, buf, BPF_NOEXIST));
 		if (!err || err == -EEXIST)
 			return id;
 	}

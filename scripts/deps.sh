@@ -5,12 +5,15 @@
 # Installs only what is missing; says exactly what to run where it cannot.
 #   scripts/deps.sh            build + test dependencies
 #   scripts/deps.sh --bench    also perf and bpftrace for `make bench`
+#   scripts/deps.sh --kernels  also qemu, busybox and cpio for `make test-kernels`
 set -euo pipefail
 
 pkgs=(make gcc g++ clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
       libiberty-dev liblzma-dev libdw-dev libc6-dbg libcmocka-dev bats linux-libc-dev binutils procps
       util-linux python3 golang-go chromium curl xz-utils)
 [ "${1:-}" = "--bench" ] && pkgs+=(linux-perf bpftrace hyperfine time)
+# The kernels themselves are not installed: scripts/kernels/fetch.sh unpacks them.
+[ "${1:-}" = "--kernels" ] && pkgs+=(qemu-system-x86 busybox-static cpio zstd)
 
 missing=()
 for p in "${pkgs[@]}"; do

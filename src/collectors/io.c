@@ -4,7 +4,8 @@
  * the processes and code paths that submitted the I/O, and the requests
  * slower than a threshold.  The BPF side (bpf/io.bpf.c) takes the
  * submitter at block_io_start and times each request from issue to
- * completion.
+ * completion.  Kernels before 6.5 have no block_io_start: there the
+ * submitter is taken at block_getrq, under the request's first bio.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,14 +23,20 @@
 
 /* Forces the raw_tp programs, for kernels (and tests) without tp_btf. */
 #define RAW_TP_ENV "PROFILER_IO_RAW_TP"
+/* Takes submitters at block_getrq as kernels before 6.5 must (for the tests). */
+#define GETRQ_ENV "PROFILER_IO_GETRQ"
+
+/* start, insert, issue, complete, getrq: each as tp_btf and as raw_tp */
+#define NPROGS 5
 
 static const char *const op_names[IO_OP_MAX] = { "read", "write", "flush", "discard", "other" };
 
 struct io_state {
 	struct io_bpf *skel;
 	bool raw_tp;			/* the raw_tp programs are the ones loaded */
+	bool at_getrq;			/* no block_io_start (before 6.5): block_getrq */
 	uint32_t dev;			/* --disk */
-	struct bpf_link *links[4];
+	struct bpf_link *links[NPROGS];
 	struct ring_buffer *slow_rb;	/* owned by the session's ring buffer */
 	struct io_slow_event *slow;	/* since the last collect */
 	size_t nslow, slow_cap;
@@ -103,11 +110,13 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 	struct bpf_program *btf[] = { skel ? skel->progs.btf_start : NULL,
 				      skel ? skel->progs.btf_insert : NULL,
 				      skel ? skel->progs.btf_issue : NULL,
-				      skel ? skel->progs.btf_complete : NULL };
+				      skel ? skel->progs.btf_complete : NULL,
+				      skel ? skel->progs.btf_getrq : NULL };
 	struct bpf_program *rawp[] = { skel ? skel->progs.raw_start : NULL,
 				       skel ? skel->progs.raw_insert : NULL,
 				       skel ? skel->progs.raw_issue : NULL,
-				       skel ? skel->progs.raw_complete : NULL };
+				       skel ? skel->progs.raw_complete : NULL,
+				       skel ? skel->progs.raw_getrq : NULL };
 	double secs = s->duration > 0 ? s->duration : 60;
 	int err;
 
@@ -122,8 +131,12 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 	skel->rodata->filter_dev = st->dev;
 	skel->rodata->queued = s->queued;
 	skel->rodata->slow_ns = (uint64_t)(s->slow_ms * 1e6);
-	for (int i = 0; i < 4; i++) {
-		bool want = i != 1 || s->queued;	/* block_rq_insert only for --queued */
+	skel->rodata->at_getrq = st->at_getrq;
+	for (int i = 0; i < NPROGS; i++) {
+		/* block_rq_insert only for --queued; block_io_start where it
+		 * exists, else block_getrq */
+		bool want = i == 1 ? s->queued : i == 0 ? !st->at_getrq :
+			    i == 4 ? st->at_getrq : true;
 
 		bpf_program__set_autoload(btf[i], want && !raw);
 		bpf_program__set_autoload(rawp[i], want && raw);
@@ -135,7 +148,7 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 	err = io_bpf__load(skel);
 	if (err)
 		return err;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NPROGS; i++) {
 		struct bpf_program *prog = raw ? rawp[i] : btf[i];
 
 		if (!bpf_program__autoload(prog))
@@ -149,7 +162,7 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 
 static void io_unload(struct io_state *st)
 {
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NPROGS; i++) {
 		bpf_link__destroy(st->links[i]);
 		st->links[i] = NULL;
 	}
@@ -161,7 +174,7 @@ static int io_start(struct session *ss)
 {
 	const struct settings *s = ss->set;
 	struct io_state *st = xcalloc(1, sizeof(*st));
-	const char *force = getenv(RAW_TP_ENV);
+	const char *force = getenv(RAW_TP_ENV), *getrq = getenv(GETRQ_ENV);
 	struct timespec mono, real;
 	struct io_bpf *skel;
 	int err = -EINVAL;
@@ -169,6 +182,12 @@ static int io_start(struct session *ss)
 	ss->priv = st;
 	if (s->disk && disk_dev(s->disk, &st->dev))
 		return -ENOENT;	/* checked in validate; gone since */
+	/* every tracepoint has a btf_trace_NAME typedef in the kernel's BTF */
+	st->at_getrq = (getrq && *getrq && strcmp(getrq, "0")) ||
+		       libbpf_find_vmlinux_btf_id("block_io_start", BPF_TRACE_RAW_TP) < 0;
+	if (st->at_getrq)
+		pr_debug("io: no block_io_start tracepoint (kernel before 6.5): "
+			 "submitters taken at block_getrq");
 	/*
 	 * tp_btf first: typed arguments, no tracefs.  A kernel that refuses
 	 * tracing programs gets the raw_tp twins of the same code.
@@ -210,7 +229,7 @@ static void io_stop(struct session *ss)
 
 	if (!st)
 		return;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NPROGS; i++) {
 		bpf_link__destroy(st->links[i]);
 		st->links[i] = NULL;
 	}
@@ -386,14 +405,15 @@ static int io_collect(struct session *ss, struct profile *p)
 {
 	const struct settings *s = ss->set;
 	struct io_state *st = ss->priv;
-	char event[160];
+	char event[256];
 
 	profile_add_type(p, "requests", "count");
 	profile_add_type(p, "bytes", "bytes");
 	profile_add_type(p, "latency", "nanoseconds");
 	p->default_type = 0;
-	snprintf(event, sizeof(event), "block I/O, issue to completion, on %s (%s)",
-		 s->disk ? s->disk : "every disk", st->raw_tp ? "raw_tp" : "tp_btf");
+	snprintf(event, sizeof(event), "block I/O, issue to completion, on %s (%s%s)",
+		 s->disk ? s->disk : "every disk", st->raw_tp ? "raw_tp" : "tp_btf",
+		 st->at_getrq ? "; submitters at block_getrq: no block_io_start before 6.5" : "");
 	p->event = profile_intern(p, event);
 
 	if (ss->rb)

@@ -68,6 +68,22 @@ hist_sum() {	# FILE REGEX
 	[ "$(folded_sum "$TMP/out.folded" '^dio;.*;read_blocks;')" -ge $N ]
 }
 
+@test "io: without block_io_start (kernels before 6.5) the submitter comes from block_getrq" {
+	for raw in "" 1; do
+		PROFILER_IO_GETRQ=1 PROFILER_IO_RAW_TP=$raw run "$PROFILER" io -v --disk "$DISK" \
+			-o "$TMP/out.folded" -o "$TMP/out.txt" -- "$W/dio" "$LOOP" $N
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"submitters taken at block_getrq"* ]]
+		grep -q '^Profile: .*submitters at block_getrq' "$TMP/out.txt"
+		# the kernel stack ends where the request is made, before any issue
+		w=$(folded_sum "$TMP/out.folded" '^dio;.*;main;write_blocks;.*__x64_sys_pwrite64.*;blk_mq_submit_bio_\[k\]$')
+		r=$(folded_sum "$TMP/out.folded" '^dio;.*;main;read_blocks;.*__x64_sys_pread64.*;blk_mq_submit_bio_\[k\]$')
+		echo "raw=$raw writes=$w reads=$r"
+		[ "$w" -ge $N ] && [ "$r" -ge $N ]
+		! grep -v '^dio;' "$TMP/out.folded"
+	done
+}
+
 @test "io: --disk filters: the loop device's requests do not show under another disk" {
 	# any other disk of this machine (vda, sda, nvme0n1, another loop device)
 	other=$(ls /sys/block | grep -vx "$DISK" | head -1)

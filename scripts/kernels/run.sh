@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make test-kernels`: boot each kernel under qemu (TCG: no KVM needed) with
+# an initramfs holding what `make` built, run the smoke suite in it
+# (scripts/kernels/smoke.sh), and print its result lines and a closing
+# "N passed, N failed" over all kernels.  A guest that does not finish in
+# KERNEL_TIMEOUT seconds counts as a failure; each guest's console is kept
+# in BUILD/kernels/console-KERNEL.log and named on failure.
+#   scripts/kernels/run.sh BUILD [KERNEL...]      (default: 6.1)
+# SMOKE=check,check runs only those checks (names in smoke.sh).
+set -uo pipefail
+
+build=${1:-build}
+shift
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1)
+here=$(cd "$(dirname "$0")" && pwd)
+timeout_s=${KERNEL_TIMEOUT:-1500}
+out=$build/kernels
+mkdir -p "$out"
+
+for tool in qemu-system-x86_64 busybox cpio; do
+	command -v "$tool" >/dev/null || {
+		echo "test-kernels: $tool not found: run 'scripts/deps.sh --kernels'" >&2
+		exit 1
+	}
+done
+
+# KVM where this machine has it; else TCG, one host thread per guest CPU
+if [ -w /dev/kvm ]; then
+	accel=kvm cpu=host
+else
+	accel=tcg,thread=multi cpu=max
+fi
+passed=0
+failed=0
+failures=()
+for k in "${kernels[@]}"; do
+	if ! root=$("$here/fetch.sh" "$k"); then
+		failed=$((failed + 1))
+		failures+=("$k: kernel not fetched")
+		continue
+	fi
+	vmlinuz=$(ls "$root"/boot/vmlinuz-* | head -1)
+	initrd=$out/initramfs-$k.cpio.gz
+	if ! "$here/initramfs.sh" "$build" "$root" "$initrd"; then
+		failed=$((failed + 1))
+		failures+=("$k: initramfs not built")
+		continue
+	fi
+	disk=$out/disk-$k.img
+	rm -f "$disk"
+	truncate -s 16M "$disk"
+	log=$out/console-$k.log
+	echo "test-kernels: booting $(basename "$vmlinuz") under ${accel%%,*} (timeout ${timeout_s} s)"
+	start=$(date +%s)
+	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
+		-accel "$accel" -cpu "$cpu" -smp 2 -m 2G -nodefaults \
+		-display none -serial stdio -monitor none -no-reboot \
+		-kernel "$vmlinuz" -initrd "$initrd" \
+		-drive "file=$disk,if=virtio,format=raw" \
+		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 smoke=${SMOKE:-}" \
+		</dev/null 2>&1 | tr -d '\r' | tee "$log"
+	rc=${PIPESTATUS[0]}
+	secs=$(( $(date +%s) - start ))
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+	echo "test-kernels: $k: ${line:-no result} in $secs s (qemu exit $rc)"
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		failures+=("$k: the guest gave no result (timeout or crash): see $log")
+		continue
+	fi
+	p=${line%% passed*}
+	f=${line#*, }
+	f=${f%% failed}
+	passed=$((passed + p))
+	failed=$((failed + f))
+	while IFS= read -r l; do failures+=("$k: $l (console: $log)"); done < <(grep '^not ok ' "$log")
+done
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,181 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The smoke suite `make test-kernels` runs inside the guest (busybox sh and
+# awk, no bats): every collector loads and attaches (between them every BPF
+# object: cpu, offcpu, mem, io, lock and entry) and gives the known answer
+# of its workload (the answers of tests/integration/*.bats), and says which
+# mechanism this kernel made it use.  One line per check, "ok N - …"
+# or "not ok N - …", then "N passed, N failed".  A failed check prints the
+# profiler's output and its -vv run (libbpf's and the verifier's log).
+#   smoke.sh [CHECK...]    (default: all; names as in the list at the end)
+
+P=/profiler/profiler
+W=/profiler/workloads
+T=/tmp/smoke
+# no run may hang the suite: a stuck profiler is a failed check
+LIMIT=${SMOKE_LIMIT:-240}
+mkdir -p "$T"
+checks=0
+passed=0
+failed=0
+
+# Sum of the counts of folded lines whose stack matches an awk regex.
+folded_sum() {	# FILE REGEX
+	awk -v re="$2" '{ line = $0; v = $NF; sub(/ [0-9]+$/, "", line); if (line ~ re) s += v }
+		END { printf "%.0f\n", s }' "$1"
+}
+
+# true when |a - b| <= t
+within() {	# A B T
+	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'
+}
+
+# the profiler, bounded in time; its stderr in $T/err
+prof() {
+	timeout "$LIMIT" "$P" "$@" 2>"$T/err"
+}
+
+# Record one check: NAME, then the command whose status decides it.  Its
+# output goes to the console only when it fails.
+check() {	# NAME FUNCTION
+	name=$1
+	shift
+	checks=$((checks + 1))
+	rm -f "$T/err"
+	start=$(date +%s)
+	if "$@" >"$T/log" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok $checks - $name ($(( $(date +%s) - start )) s)"
+		sed -n 's/^NOTE: /# /p' "$T/log"
+	else
+		failed=$((failed + 1))
+		echo "not ok $checks - $name ($(( $(date +%s) - start )) s)"
+		sed 's/^/#   /' "$T/log"
+		[ -s "$T/err" ] && sed 's/^/#   stderr: /' "$T/err"
+	fi
+}
+
+# Rerun a failed profile with -vv so the console carries the verifier's log.
+verbose_log() {	# ARGS...
+	timeout "$LIMIT" "$P" "$@" -vv 2>&1 >/dev/null | tail -200
+}
+
+cpu_split() {
+	prof cpu -F 999 -o "$T/cpu.folded" -- "$W/burn31" 2 || { verbose_log cpu -d 1 -a; return 1; }
+	three=$(folded_sum "$T/cpu.folded" ';spin_three$')
+	one=$(folded_sum "$T/cpu.folded" ';spin_one$')
+	# 3:1 within five standard deviations of a binomial share of n samples
+	awk -v a="$three" -v b="$one" 'BEGIN {
+		n = a + b; if (n < 400) { print "too few samples: " n; exit 1 }
+		# squared: busybox awk may have no sqrt()
+		p = a / n; var = 0.75 * 0.25 / n; d = p - 0.75
+		printf "NOTE: spin_three=%d spin_one=%d share=%.4f, (share-0.75)^2=%.6f, (5 sd)^2=%.6f\n",
+			a, b, p, d * d, 25 * var
+		exit !(d * d <= 25 * var) }'
+}
+
+mem_leak() {
+	prof mem -q -f folded --value inuse_space -o "$T/mem.folded" -- "$W/mem_sites" ||
+		{ verbose_log mem -d 1 -p 1; return 1; }
+	leak=$(folded_sum "$T/mem.folded" ';leak_site;[a-z_]+$')
+	churn=$(folded_sum "$T/mem.folded" ';churn_site;[a-z_]+$')
+	echo "NOTE: leak_site=$leak bytes churn_site=$churn bytes in use"
+	[ "$leak" -eq 4096000 ] && [ "$churn" -eq 0 ]
+}
+
+mem_kernel() {
+	prof mem --kernel --value alloc_objects -o "$T/kmem.folded" -o "$T/kmem.txt" \
+		-- sh -c 'for i in $(seq 200); do cat /proc/self/status; done >/dev/null' ||
+		{ verbose_log mem --kernel -d 1; return 1; }
+	head -3 "$T/kmem.txt"
+	how=$(sed -n 's/^.*kernel allocations via \([^(]*\).*/\1/p' "$T/kmem.txt" | head -1)
+	echo "NOTE: mem --kernel used: $how"
+	count=$(folded_sum "$T/kmem.folded" '^(sh|cat|seq);')
+	echo "NOTE: allocations by the command: $count"
+	[ "$count" -gt 200 ] || return 1
+	# the mechanism the report names is the one this kernel should give
+	if [ -e /sys/bus/event_source/devices/kprobe ]; then
+		grep -q 'kmem tracepoints.*kprobes available but not needed' "$T/kmem.txt"
+	else
+		grep -q 'kmem tracepoints.*kprobes not available on this kernel' "$T/kmem.txt"
+	fi
+	# kernel stacks end in the allocator, not in the probe's own frames
+	grep -q ';k[a-z_]*alloc[a-z_]*_\[k\] [0-9]*$' "$T/kmem.folded" &&
+		! grep -E ';(bpf_prog_|bpf_trace_run|kprobe_)[^;]* [0-9]+$' "$T/kmem.folded"
+}
+
+lock_names() {
+	prof lock --user -o "$T/lock.txt" -o "$T/lock.folded" -- "$W/lockfight" 20000 ||
+		{ verbose_log lock -d 1; return 1; }
+	first=$(awk '/^Top by lock/ { on = 1; getline; next } on && NF == 0 { exit }
+		on { sub(/^.*  lock:/, "lock:"); print }' "$T/lock.txt" | grep -v '\[anon\]' | head -1)
+	# [(] rather than \(: busybox awk takes the escape out of a -v string
+	wait=$(folded_sum "$T/lock.folded" '^lockfight;lock:big_lock [(]futex[)];.*;update_shared_counter;')
+	echo "NOTE: first lock: $first, waited in update_shared_counter: $wait ns"
+	[ "$first" = "lock:big_lock (futex)" ] && [ "$wait" -gt 0 ]
+}
+
+# offcpu under FORCE (empty: tp_btf; 1: the raw_tp fallback), against the truth
+offcpu_waits() {	# FORCE
+	PROFILER_OFFCPU_RAW_TP=$1 prof offcpu -v -o "$T/off.folded" -- "$W/waits" 2 ||
+		{ verbose_log offcpu -d 1; return 1; }
+	cat "$T/err"
+	how=$(sed -n 's/.*attached as \([a-z_]*\).*/\1/p' "$T/err" | head -1)
+	sleep_ns=$(sed -n 's/.*sleep_ns=\([0-9]*\).*/\1/p' "$T/err")
+	read_ns=$(sed -n 's/.*read_ns=\([0-9]*\).*/\1/p' "$T/err")
+	a=$(folded_sum "$T/off.folded" '^sleeper;.*;sleep_in_a;.*nanosleep')
+	b=$(folded_sum "$T/off.folded" '^reader;.*;read_in_b;.*read')
+	lost=$(grep -c 'lost' "$T/off.folded")
+	echo "NOTE: attached as $how; sleep_in_a=$a (truth $sleep_ns) read_in_b=$b (truth $read_ns); stacks with a lost part: $lost"
+	[ -n "$sleep_ns" ] && [ -n "$read_ns" ] || return 1
+	[ "$sleep_ns" -gt 1000000000 ] && [ "$read_ns" -gt 1000000000 ] &&
+		within "$a" "$sleep_ns" $((sleep_ns / 5)) &&
+		within "$b" "$read_ns" $((read_ns / 5)) &&
+		[ "$lost" -eq 0 ] && ! grep -q 'did not fit' "$T/err" &&
+		if [ -n "$1" ]; then [ "$how" = raw_tp ]; else [ -n "$how" ]; fi
+}
+offcpu_btf() { offcpu_waits ""; }
+offcpu_raw() { offcpu_waits 1; }
+
+# A short command, first thing after boot: once took minutes on this
+# kernel (not seen again; each run is bounded by LIMIT either way).
+offcpu_short() {
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		prof offcpu -o "$T/short.folded" -- sleep 0.3 || { cat "$T/err"; return 1; }
+		! grep -q 'did not fit\|lost' "$T/err" "$T/short.folded" || { cat "$T/err" "$T/short.folded"; return 1; }
+	done
+}
+
+io_count() {
+	N=200
+	dev=$(ls /sys/block | grep '^vd' | head -1)
+	[ -n "$dev" ] || { echo "no virtio disk"; return 1; }
+	prof io --disk "$dev" -o "$T/io.folded" -o "$T/io.txt" -- "$W/dio" "/dev/$dev" $N ||
+		{ verbose_log io -d 1; return 1; }
+	echo "scheduler: $(cat /sys/block/$dev/queue/scheduler), queues: $(ls /sys/block/$dev/mq | wc -l)"
+	head -5 "$T/io.txt"
+	cat "$T/io.folded"
+	total=$(folded_sum "$T/io.folded" '^dio;')
+	w=$(folded_sum "$T/io.folded" '^dio;.*;main;write_blocks;')
+	r=$(folded_sum "$T/io.folded" '^dio;.*;main;read_blocks;')
+	how=$(sed -n 's/^Profile: .*(\(.*\)).*/\1/p' "$T/io.txt" | head -1)
+	echo "NOTE: /dev/$dev: total=$total writes=$w reads=$r (truth >= $((2 * N)), $N, $N); via ${how:-?}"
+	[ "$total" -ge $((2 * N)) ] && [ "$w" -ge $N ] && [ "$r" -ge $N ] &&
+		! grep -v '^dio;' "$T/io.folded"
+}
+
+wall_split() {
+	prof wall -o "$T/wall.folded" -- "$W/waits" 1 burn || { verbose_log wall -d 1; return 1; }
+	c=$(folded_sum "$T/wall.folded" ';burn_in_c')
+	a=$(folded_sum "$T/wall.folded" ';sleep_in_a;')
+	echo "NOTE: wall: burn_in_c=$c ns sleep_in_a=$a ns"
+	[ "$c" -gt 300000000 ] && [ "$a" -gt 300000000 ]
+}
+
+all="offcpu_short cpu_split mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count"
+echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
+for c in ${*:-$all}; do
+	check "$(echo "$c" | tr _ ' ')" "$c"
+done
+echo "$passed passed, $failed failed"
