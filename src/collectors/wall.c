@@ -118,6 +118,14 @@ static void merge(struct profile *dst, const struct profile *src, int from, int 
 	}
 	for (size_t i = 0; i < src->nlosses; i++)
 		profile_add_loss(dst, src->losses[i].what, src->losses[i].count, src->losses[i].hint);
+	/* offcpu's threads blocked at the start */
+	for (size_t i = 0; i < src->ntables; i++) {
+		const struct table *t = &src->tables[i];
+		size_t k = profile_add_table(dst, t->title, t->ncols, t->cols);
+
+		for (size_t r = 0; r < t->nrows; r++)
+			profile_table_row(dst, k, (const char *const *)&t->cells[r * t->ncols]);
+	}
 }
 
 static int wall_collect(struct session *ss, struct profile *p)
