@@ -518,6 +518,10 @@ const struct collector lock_collector = {
 		"max_delay (the longest single wait: a maximum, never summed up the stack)\n",
 	.default_format = "report",
 	.value_names = "delay contentions max_delay",
+	.no_samples = "no lock was waited for: no futex wait of the targets slept and no "
+		"kernel lock they took was contended (waits begun before the run are "
+		"seen with -p/-t); a lock taken without contention costs no wait: try a "
+		"longer -d, or the other kind (--kernel, --user)",
 	.shortopts = "KU",
 	.longopts = lock_longopts,
 	.parse = lock_parse,

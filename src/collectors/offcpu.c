@@ -281,6 +281,9 @@ const struct collector offcpu_collector = {
 		"Sample types (--value): offcpu (nanoseconds, default), switches (count)\n",
 	.default_format = "folded",
 	.value_names = "offcpu switches",
+	.no_samples = "no target thread was off the CPU: none blocked during the run "
+		"(nor, with -p/-t, at its start); check the PID with 'ps -T -p PID', or "
+		"try a longer -d or --state all",
 	.longopts = offcpu_longopts,
 	.parse = offcpu_parse,
 	.validate = offcpu_validate,

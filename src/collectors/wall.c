@@ -181,6 +181,8 @@ const struct collector wall_collector = {
 		"offcpu (off-CPU only); all in nanoseconds\n",
 	.default_format = "folded",
 	.value_names = "wall cpu offcpu",
+	.no_samples = "no target thread ran or waited: check the PID with 'ps -T -p PID', "
+		"or try a longer -d",
 	.shortopts = "F:",
 	.longopts = wall_longopts,
 	.parse = wall_parse,

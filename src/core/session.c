@@ -285,7 +285,9 @@ static void print_summary(struct session *ss, struct profile *p)
 		fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : t->name,
 		fmt_count(b2, sizeof(b2), p->nsamples), p->duration_ns / 1e9,
 		ss->stop_reason ? ss->stop_reason : "stopped");
-	if (!total)
+	if (!total && ss->col->no_samples)
+		fprintf(stderr, "profiler %s: no samples: %s\n", ss->col->name, ss->col->no_samples);
+	else if (!total)
 		fprintf(stderr, "profiler %s: no samples: was the target running%s?\n", ss->col->name,
 			ss->set->npids || ss->set->ntids || ss->set->cmd ? " on a CPU" : "");
 	if (ss->child_exited && WIFEXITED(ss->child_status) && WEXITSTATUS(ss->child_status))
