@@ -366,7 +366,9 @@ int session_run(const struct collector *col, struct settings *set)
 
 	from_ns = ss.start_ns;
 	wait_for_end(&ss, sigfd, outs, nouts, &from_ns);
+	ss.stop_ns = now_ns();
 	col->stop(&ss);
+	pr_debug("%s: stopped in %.1f ms", col->name, (now_ns() - ss.stop_ns) / 1e6);
 	ss.stop_ns = now_ns();
 	mmap_watch_consume(ss.mw);
 	if (ss.rb)
