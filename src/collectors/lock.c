@@ -514,6 +514,10 @@ const struct collector lock_collector = {
 		"[anon] and the address; TYPE is spinlock, rwlock:R/W, rwsem:R/W, mutex, rtmutex,\n"
 		"percpu-rwsem:R/W, futex or futex-pi.  A contended kernel mutex adds\n"
 		"'owner:COMM [TID]', the thread that held it when the wait began.\n"
+		"A futex wait on a glibc or PI mutex adds 'owner:COMM [TID]', the holder the\n"
+		"mutex names.  With -p/-t, futex waits begun before the run count from its\n"
+		"start, and owners that wait for each other in a circle are reported as a\n"
+		"deadlock.\n"
 		"Sample types (--value): delay (nanoseconds waited, default), contentions,\n"
 		"max_delay (the longest single wait: a maximum, never summed up the stack)\n",
 	.default_format = "report",

@@ -278,6 +278,9 @@ const struct collector offcpu_collector = {
 		"      --max-stacks N     room for N unique stacks in the kernel (default 16384)\n"
 		"Values are nanoseconds off the CPU, from switch-out to switch-in (run-queue\n"
 		"wait after wake-up included).\n"
+		"With -p/-t, threads already blocked when the run starts count too: from the\n"
+		"start to their wake, or the whole run; the report lists them (state, wait\n"
+		"channel, system call, how long blocked before).\n"
 		"Sample types (--value): offcpu (nanoseconds, default), switches (count)\n",
 	.default_format = "folded",
 	.value_names = "offcpu switches",

@@ -177,6 +177,7 @@ const struct collector wall_collector = {
 		"      --max-block US     count only off-CPU periods of at most US microseconds\n"
 		"      --max-stacks N     room for N unique stacks in the kernel, per part\n"
 		"Values are nanoseconds of wall-clock time per stack.\n"
+		"With -p/-t, threads blocked since before the run count from its start.\n"
 		"Sample types (--value): wall (on + off CPU, default), cpu (on-CPU only),\n"
 		"offcpu (off-CPU only); all in nanoseconds\n",
 	.default_format = "folded",

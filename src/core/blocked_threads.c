@@ -98,10 +98,15 @@ struct blocked *blocked_open(struct session *ss, struct bpf_object *obj, int mod
 	m = bpf_object__find_map_by_name(obj, mode == BLOCKED_MODE_LOCK ? "uwaits" : "start");
 	if (m && mode != BLOCKED_MODE_REPORT)
 		b->park_fd = bpf_map__fd(m);
-	if (force_proc())
+	if (force_proc()) {
 		pr_debug("blocked threads: from /proc (PROFILER_BLOCKED_PROC is set)");
-	else
+	} else {
+		uint64_t t0 = now_ns();
+
 		b->skel = load_iterator(ss, obj, mode);
+		if (b->skel)
+			pr_debug("blocked threads: task iterator loaded in %.1f ms", (now_ns() - t0) / 1e6);
+	}
 	if (b->skel)
 		session_add_object(ss, b->skel->obj);
 	return b;
@@ -316,6 +321,7 @@ int blocked_scan(struct blocked *b, bool at_start)
 {
 	struct blocked_list *out;
 	bool park = at_start;
+	uint64_t t0 = now_ns();
 	int err = 0;
 
 	if (!b)
@@ -334,7 +340,8 @@ int blocked_scan(struct blocked *b, bool at_start)
 		read_wchan(&out->v[i]);
 	if (err)
 		pr_warn("cannot list the blocked threads: %s", strerror(-err));
-	pr_debug("blocked threads at the %s: %zu", park ? "start" : "end", out->n);
+	pr_debug("blocked threads at the %s: %zu, found in %.1f ms", park ? "start" : "end", out->n,
+		 (now_ns() - t0) / 1e6);
 	return err;
 }
 
