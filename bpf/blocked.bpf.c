@@ -177,7 +177,6 @@ int blocked_tasks(struct bpf_iter__task *ctx)
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct stack_frames *buf;
-	struct pt_regs *regs;
 	struct blocked_rec *r;
 	struct scratch *sc;
 	__u32 zero = 0, one = 1;
@@ -207,19 +206,23 @@ int blocked_tasks(struct bpf_iter__task *ctx)
 	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
 	off_since(r, task);
 
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+#if defined(__TARGET_ARCH_x86)
+	/* the system call it is in: orig_ax is -1 outside one */
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
 	if (regs) {
 		long nr_sys = BPF_CORE_READ(regs, orig_ax);
 
-		r->user_ip = BPF_CORE_READ(regs, ip);
+		r->user_ip = PT_REGS_IP_CORE(regs);
 		if (nr_sys >= 0) {
 			r->flags |= BLOCKED_F_SYSCALL;
 			r->syscall = nr_sys;
-			r->args[0] = BPF_CORE_READ(regs, di);
-			r->args[1] = BPF_CORE_READ(regs, si);
-			r->args[2] = BPF_CORE_READ(regs, dx);
+			r->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+			r->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+			r->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
 		}
 	}
+#endif
 	r->lock_flags = futex_wait_flags(r, task);
 
 	buf = bpf_map_lookup_elem(&stack_buf, &one);
