@@ -22,6 +22,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "lock.h"
+#include "blocked.h"
 #include "stacks.bpf.h"
 #include "targets.bpf.h"
 
@@ -32,6 +33,9 @@
 #define FUTEX_LOCK_PI2		13
 #define FUTEX_CMD_MASK		0x7f	/* without FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME */
 #define EAGAIN			11
+#define FUTEX_TID_MASK		0x3fffffff
+#define LLL_LOCK_CONTENDED	2	/* glibc: the value a mutex waiter sleeps on */
+#define MUTEX_OWNER_OFF		8	/* glibc: pthread_mutex_t.__data.__owner */
 
 const volatile bool user_stacks = true;
 const volatile bool kernel_stacks = true;
@@ -48,13 +52,6 @@ struct kwait {
 	char owner_comm[TASK_COMM_LEN];
 };
 
-/* A futex call in progress, per thread. */
-struct uwait {
-	__u64 ts;
-	__u64 addr;
-	__u32 flags;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -66,7 +63,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, struct uwait);
+	__type(value, struct lock_uwait);	/* include/blocked.h: the iterator parks waits here too */
 } uwaits SEC(".maps");
 
 struct {
@@ -243,7 +240,8 @@ int BPF_PROG(futex_enter, struct pt_regs *regs, long nr)
 {
 	__u64 id;
 	__u32 tgid, tid, op;
-	struct uwait w = {};
+	struct lock_uwait w = {};
+	__u32 word = 0;
 
 	if (nr != futex_nr)
 		return 0;
@@ -267,6 +265,16 @@ int BPF_PROG(futex_enter, struct pt_regs *regs, long nr)
 	}
 	w.flags |= LOCK_F_FUTEX;
 	w.addr = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	/* Who holds it: a PI futex word is the owner's tid; glibc's plain
+	 * mutex waiter sleeps on 2 and the owner's tid is in __owner.  User
+	 * space believes it only if it is a thread of the process. */
+	if (w.flags & LOCK_F_PI) {
+		if (!bpf_probe_read_user(&word, sizeof(word), (void *)w.addr))
+			w.owner = word & FUTEX_TID_MASK;
+	} else if (PT_REGS_PARM3_CORE_SYSCALL(regs) == LLL_LOCK_CONTENDED &&
+		   !bpf_probe_read_user(&word, sizeof(word), (void *)(w.addr + MUTEX_OWNER_OFF))) {
+		w.owner = word;
+	}
 	w.ts = bpf_ktime_get_ns();
 	bpf_map_update_elem(&uwaits, &tid, &w, BPF_ANY);
 	return 0;
@@ -280,7 +288,7 @@ int BPF_PROG(futex_exit, struct pt_regs *regs, long ret)
 	struct futex_note note = {};
 	struct futex_note *e;
 	struct lock_key *key;
-	struct uwait *w;
+	struct lock_uwait *w;
 	__u64 now;
 	__u8 one = 1;
 
@@ -296,6 +304,7 @@ int BPF_PROG(futex_exit, struct pt_regs *regs, long ret)
 		goto out;
 	key->addr = w->addr;
 	key->flags = w->flags;
+	key->owner = w->owner;
 	if (user_stacks)
 		key->user_stack = stack_capture(ctx, 1);
 	proc_announce(tgid);

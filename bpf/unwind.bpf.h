@@ -44,8 +44,25 @@ struct unw_state {
 	__u64 ip, sp, fp;
 	struct unwind_proc *proc;
 	struct stack_frames *buf;
+#ifdef UNW_TASK_MEM
+	struct task_struct *task;	/* another task, read with bpf_copy_from_user_task */
+#endif
 	__u32 nr;
 };
+
+/*
+ * Read the unwound task's user memory: the current task's, or, in a
+ * sleepable program that defines UNW_TASK_MEM (bpf/blocked.bpf.c, a task
+ * iterator), another task's, which may fault pages in.
+ */
+static __always_inline long unw_read(struct unw_state *s, void *dst, __u32 size, __u64 addr)
+{
+#ifdef UNW_TASK_MEM
+	return bpf_copy_from_user_task(dst, size, (void *)addr, s->task, 0);
+#else
+	return bpf_probe_read_user(dst, size, (void *)addr);
+#endif
+}
 
 /*
  * 1 when a <= b, for a and b below 2^63 (user addresses are below 2^47):
@@ -122,7 +139,7 @@ static __always_inline int unw_fp_step(struct unw_state *s)
 
 	if (s->fp < s->sp || s->fp - s->sp > UNW_STACK_SPAN || (s->fp & 7))
 		return 0;
-	if (bpf_probe_read_user(fr, sizeof(fr), (void *)s->fp))
+	if (unw_read(s, fr, sizeof(fr), s->fp))
 		return 0;
 	s->sp = s->fp + 16;
 	s->fp = fr[0];
@@ -147,17 +164,17 @@ static long unw_step(__u64 i, void *ctx)
 
 	/* checked on the very register used: clang may otherwise test a copy */
 	barrier_var(at);
-	if (at >= MAX_STACK_DEPTH || !buf || !proc)
+	if (at >= MAX_STACK_DEPTH || !buf)
 		return 1;
 	buf->ips[at] = s->ip;
 	s->nr = at + 1;
 
 	/* a return address points after its call, maybe past the caller's end */
 	pc = s->ip - (at ? 1 : 0);
-	mi = unw_map_index(proc, pc);
+	mi = proc ? unw_map_index(proc, pc) : -1;
 	/* clang knows the range the callee returns; the verifier must see it checked */
 	barrier_var(mi);
-	if (mi >= 0 && mi < UNWIND_MAX_MAPS) {
+	if (proc && mi >= 0 && mi < UNWIND_MAX_MAPS) {
 		struct unwind_map *m = &proc->maps[mi];
 		__u32 idx;
 
@@ -185,10 +202,9 @@ static long unw_step(__u64 i, void *ctx)
 	/* the caller's frame lies above this one: anything else is not a stack */
 	if (cfa <= s->sp || cfa - s->sp > UNW_STACK_SPAN)
 		return 1;
-	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)) || !ra)
+	if (unw_read(s, &ra, sizeof(ra), cfa - 8) || !ra)
 		return 1;
-	if (r->fp_off && bpf_probe_read_user(&s->fp, sizeof(s->fp),
-					     (void *)(cfa + (__s64)r->fp_off * 8)))
+	if (r->fp_off && unw_read(s, &s->fp, sizeof(s->fp), cfa + (__s64)r->fp_off * 8))
 		return 1;
 	s->sp = cfa;
 	s->ip = ra;
@@ -231,12 +247,53 @@ static __always_inline int unw_user_stack(struct stack_frames *buf)
 	return nr;
 }
 
+#ifdef UNW_TASK_MEM
+/*
+ * Another task's user stack, from the registers it saved when it entered
+ * the kernel: with its process's tables where it has them, by frame
+ * pointers (one step a frame, as for code without rows) where it has none.
+ * The number of frames, or 0.
+ */
+static __always_inline int unw_task_stack(struct task_struct *task, struct stack_frames *buf)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct unw_state s = {};
+	__u32 nr, tgid = task->tgid;
+
+	if (!regs)
+		return 0;
+	s.proc = cfi_unwind ? bpf_map_lookup_elem(&unw_procs, &tgid) : NULL;
+	s.ip = BPF_CORE_READ(regs, ip);
+	s.sp = BPF_CORE_READ(regs, sp);
+	s.fp = BPF_CORE_READ(regs, bp);
+	s.task = task;
+	s.buf = buf;
+	if (!s.ip)
+		return 0;
+	bpf_loop(MAX_STACK_DEPTH, unw_step, &s, 0);
+	nr = s.nr;
+	barrier_var(nr);
+	if (nr < MAX_STACK_DEPTH)
+		buf->ips[nr] = 0;
+	else
+		count_drop(DROP_TRUNCATED);
+	return nr;
+}
+#endif
+
 #else /* no tables for this architecture: frame pointers only */
 
 static __always_inline int unw_user_stack(struct stack_frames *buf)
 {
 	return -1;
 }
+
+#ifdef UNW_TASK_MEM
+static __always_inline int unw_task_stack(struct task_struct *task, struct stack_frames *buf)
+{
+	return 0;	/* no saved-register layout known here: no user stack */
+}
+#endif
 
 #endif
 

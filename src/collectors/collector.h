@@ -20,6 +20,9 @@ struct collector {
 	const char *usage;		/* its own options, for `profiler NAME --help` */
 	const char *default_format;	/* what stdout gets without -f */
 	const char *value_names;	/* its sample types, space separated, default first */
+	/* After "no samples: ": what was looked for and what to try; NULL for
+	 * the cpu collector's question about running on a CPU. */
+	const char *no_samples;
 	const char *shortopts;		/* its own short options, getopt style */
 	const struct option *longopts;	/* its own long options, {0} terminated */
 	/* An option of its own: 0, or -EINVAL after printing what is wrong. */

@@ -18,6 +18,8 @@
 #include "lock.skel.h"
 #include "cli/args.h"
 #include "collectors/collector.h"
+#include "collectors/lock_graph.h"
+#include "core/blocked_threads.h"
 #include "core/session.h"
 #include "symbol/elf_objects.h"
 #include "symbol/kallsyms_data.h"
@@ -42,6 +44,9 @@ struct lock_state {
 	size_t nnames, names_cap;
 	struct idxmap name_index;
 	struct ksyms_data *kdata;
+	struct blocked *blocked;	/* threads in a futex wait at the start and the end */
+	bool ended;			/* the end's look was taken */
+	uint64_t stop_ns;
 };
 
 static const struct option lock_longopts[] = {
@@ -229,6 +234,18 @@ static int lock_start(struct session *ss)
 	    (err = attach(st, skel->progs.futex_exit, "attaching raw_syscalls:sys_exit")) ||
 	    (err = attach(st, skel->progs.futex_enter, "attaching raw_syscalls:sys_enter")))
 		return err;
+	/* futex waits that began before the run: parked in uwaits as if they
+	 * began now, so that sys_exit ends them, or the end does */
+	if (!s->lock_kernel) {
+		const struct blocked_list *l;
+
+		st->blocked = blocked_open(ss, skel->obj, BLOCKED_MODE_LOCK);
+		blocked_scan(st->blocked, true);
+		l = blocked_at_start(st->blocked);
+		for (size_t i = 0; l && i < l->n; i++)
+			if (l->v[i].rec.lock_flags)
+				futex_remember(st, l->v[i].rec.pid, l->v[i].rec.args[0]);
+	}
 	if (s->verbose)
 		pr_debug("lock: %s%s", s->lock_user ? "" : st->raw_tp ?
 			 "kernel locks via raw_tp, " : "kernel locks via tp_btf, ",
@@ -245,9 +262,102 @@ static void lock_stop(struct session *ss)
 	for (int i = 0; i < st->nlinks; i++)
 		bpf_link__destroy(st->links[i]);
 	st->nlinks = 0;
+	if (!st->ended) {
+		st->ended = true;
+		st->stop_ns = now_ns();
+		blocked_scan(st->blocked, false);
+	}
 }
 
 /* ---- collect ------------------------------------------------------------ */
+
+/* The name of thread tid of process pid (its comm), false if it is no thread of pid. */
+static bool thread_of(uint32_t pid, uint32_t tid, char *comm, size_t size)
+{
+	char path[64], *text;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	text = read_file(path, NULL);
+	if (!text)
+		return false;
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(comm, size, "%s", text);
+	free(text);
+	return true;
+}
+
+/*
+ * A futex owner read from the mutex word is only glibc's layout guessed
+ * at: believe it when it names a thread of the waiter's process.
+ */
+static void check_owner(struct lock_key *k)
+{
+	if (!(k->flags & LOCK_F_FUTEX) || !k->owner)
+		return;
+	if (k->owner == k->tid || !thread_of(k->pid, k->owner, k->owner_comm, sizeof(k->owner_comm)))
+		k->owner = 0;
+}
+
+static void waits_add(int fd, const struct lock_key *key, uint64_t delta)
+{
+	struct lock_stat v = {};
+
+	if (bpf_map_lookup_elem(fd, key, &v)) {
+		v.max_ns = 0;
+		v.count = v.total_ns = 0;
+	}
+	v.count++;
+	v.total_ns += delta;
+	if (delta > v.max_ns)
+		v.max_ns = delta;
+	bpf_map_update_elem(fd, key, &v, BPF_ANY);
+}
+
+/*
+ * Futex waits still going on at the end (begun in the run, or parked from
+ * the start): their time so far counts, with the stack the end's look took,
+ * and each on a mutex with a known owner is an edge of the wait graph.
+ */
+static void add_pending(struct lock_state *st, struct lock_graph *g)
+{
+	int uw_fd = bpf_map__fd(st->skel->maps.uwaits);
+	int waits_fd = bpf_map__fd(st->skel->maps.waits);
+	const struct blocked_list *end = blocked_at_end(st->blocked);
+	__u32 tid, *prev = NULL;
+	struct lock_uwait w;
+
+	while (!bpf_map_get_next_key(uw_fd, prev, &tid)) {
+		const struct blocked_thread *t = blocked_find(end, tid);
+		struct lock_key key = {};
+		const char *name;
+
+		prev = &tid;
+		if (!t || bpf_map_lookup_elem(uw_fd, &tid, &w) || w.ts > st->stop_ns)
+			continue;	/* not seen blocked at the end: its process is unknown */
+		key.addr = w.addr;
+		key.flags = w.flags;
+		key.owner = w.owner;
+		key.pid = t->rec.pid;
+		key.tid = tid;
+		key.user_stack = t->rec.user_stack;
+		memcpy(key.comm, t->rec.comm, sizeof(key.comm));
+		waits_add(waits_fd, &key, st->stop_ns - w.ts);
+		futex_remember(st, key.pid, key.addr);
+		check_owner(&key);
+		if (key.owner) {
+			struct lock_edge e = { .pid = key.pid, .tid = tid, .owner = key.owner };
+
+			memcpy(e.comm, key.comm, sizeof(e.comm));
+			name = futex_name(st, key.pid, key.addr);
+			if (name && name[0] != '[')
+				snprintf(e.lock, sizeof(e.lock), "%s", name);
+			else
+				snprintf(e.lock, sizeof(e.lock), "%s0x%llx", name ? name : "",
+					 (unsigned long long)key.addr);
+			lock_graph_add(g, &e);
+		}
+	}
+}
 
 /* The kind of lock, from the contention_begin flags, as perf lock names it. */
 static const char *lock_type(uint32_t f)
@@ -306,9 +416,10 @@ static int lock_collect(struct session *ss, struct profile *p)
 	const struct settings *s = ss->set;
 	struct lock_state *st = ss->priv;
 	int fd = bpf_map__fd(st->skel->maps.waits);
-	struct lock_key key, next, *prev = NULL;
+	struct lock_key key, cur, next, *prev = NULL;
 	uint32_t ids[2 * MAX_STACK_DEPTH + 4];
 	struct stack_maps sm;
+	struct lock_graph graph = {};
 	char label[512], task[64];
 	int maxt;
 
@@ -322,18 +433,22 @@ static int lock_collect(struct session *ss, struct profile *p)
 		 !s->lock_user && !s->lock_kernel ? " + " : "",
 		 s->lock_kernel ? "" : "futex waits");
 	p->event = profile_intern(p, label);
+	if (!s->lock_kernel)
+		add_pending(st, &graph);
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct lock_stat v;
 		uint32_t n = 0;
 
-		key = next;
-		prev = &key;
+		cur = next;
+		prev = &cur;	/* key is changed below: the walk goes on from the map's own */
+		key = cur;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
 		key.comm[TASK_COMM_LEN - 1] = '\0';
 		key.owner_comm[TASK_COMM_LEN - 1] = '\0';
+		check_owner(&key);
 		lock_label(st, &key, label, sizeof(label));
 		snprintf(task, sizeof(task), "task:%s [%u]", key.comm, key.tid);
 		/* --by stack: the lock is the leaf, so code paths group first */
@@ -358,6 +473,9 @@ static int lock_collect(struct session *ss, struct profile *p)
 						(int64_t)v.max_ns });
 	}
 	stack_maps_release(&sm);
+	lock_graph_report(&graph, p, s->quiet);
+	lock_graph_free(&graph);
+	blocked_add_table(st->blocked, p);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
 	return 0;
 }
@@ -369,6 +487,7 @@ static void lock_destroy(struct session *ss)
 	if (!st)
 		return;
 	lock_stop(ss);
+	blocked_close(st->blocked);
 	lock_bpf__destroy(st->skel);
 	for (size_t i = 0; i < st->nnames; i++)
 		free(st->names[i].name);
@@ -395,10 +514,18 @@ const struct collector lock_collector = {
 		"[anon] and the address; TYPE is spinlock, rwlock:R/W, rwsem:R/W, mutex, rtmutex,\n"
 		"percpu-rwsem:R/W, futex or futex-pi.  A contended kernel mutex adds\n"
 		"'owner:COMM [TID]', the thread that held it when the wait began.\n"
+		"A futex wait on a glibc or PI mutex adds 'owner:COMM [TID]', the holder the\n"
+		"mutex names.  With -p/-t, futex waits begun before the run count from its\n"
+		"start, and owners that wait for each other in a circle are reported as a\n"
+		"deadlock.\n"
 		"Sample types (--value): delay (nanoseconds waited, default), contentions,\n"
 		"max_delay (the longest single wait: a maximum, never summed up the stack)\n",
 	.default_format = "report",
 	.value_names = "delay contentions max_delay",
+	.no_samples = "no lock was waited for: no futex wait of the targets slept and no "
+		"kernel lock they took was contended (waits begun before the run are "
+		"seen with -p/-t); a lock taken without contention costs no wait: try a "
+		"longer -d, or the other kind (--kernel, --user)",
 	.shortopts = "KU",
 	.longopts = lock_longopts,
 	.parse = lock_parse,

@@ -18,6 +18,7 @@
 #include "offcpu.skel.h"
 #include "cli/args.h"
 #include "collectors/collector.h"
+#include "core/blocked_threads.h"
 #include "core/session.h"
 #include "util/util.h"
 
@@ -27,6 +28,7 @@ struct offcpu_state {
 	struct offcpu_bpf *skel;
 	bool raw_tp;		/* attached through the fallback */
 	uint64_t stop_ns;	/* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
+	struct blocked *blocked;	/* threads off the CPU at the start and the end */
 };
 
 enum { OPT_STATE = 1101, OPT_MIN_BLOCK, OPT_MAX_BLOCK, OPT_MAX_STACKS };
@@ -156,9 +158,17 @@ static int offcpu_start(struct session *ss)
 	skel = st->skel;
 	session_add_object(ss, skel->obj);
 
-	return session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
-				      skel->progs.follow_fork, &skel->links.follow_fork,
-				      skel->progs.proc_exec, &skel->links.proc_exec);
+	err = session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
+				     skel->progs.follow_fork, &skel->links.follow_fork,
+				     skel->progs.proc_exec, &skel->links.proc_exec);
+	if (err)
+		return err;
+	/* Threads blocked now never pass sched_switch until they wake: parked
+	 * in start as if they blocked now, after the switch program is in, so
+	 * that a wake from here on is its switch-in. */
+	st->blocked = blocked_open(ss, skel->obj, BLOCKED_MODE_OFFCPU);
+	blocked_scan(st->blocked, true);
+	return 0;
 }
 
 static void offcpu_stop(struct session *ss)
@@ -172,6 +182,7 @@ static void offcpu_stop(struct session *ss)
 	st->skel->links.switch_btf = NULL;
 	st->skel->links.switch_raw = NULL;
 	st->stop_ns = now_ns();
+	blocked_scan(st->blocked, false);
 }
 
 /*
@@ -239,6 +250,7 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 				   (int64_t[]){ (int64_t)v.ns, (int64_t)v.count });
 	}
 	stack_maps_release(&sm);
+	blocked_add_table(st->blocked, p);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
 	return 0;
 }
@@ -249,6 +261,7 @@ static void offcpu_destroy(struct session *ss)
 
 	if (!st)
 		return;
+	blocked_close(st->blocked);
 	offcpu_bpf__destroy(st->skel);
 	free(st);
 	ss->priv = NULL;
@@ -265,9 +278,15 @@ const struct collector offcpu_collector = {
 		"      --max-stacks N     room for N unique stacks in the kernel (default 16384)\n"
 		"Values are nanoseconds off the CPU, from switch-out to switch-in (run-queue\n"
 		"wait after wake-up included).\n"
+		"With -p/-t, threads already blocked when the run starts count too: from the\n"
+		"start to their wake, or the whole run; the report lists them (state, wait\n"
+		"channel, system call, how long blocked before).\n"
 		"Sample types (--value): offcpu (nanoseconds, default), switches (count)\n",
 	.default_format = "folded",
 	.value_names = "offcpu switches",
+	.no_samples = "no target thread was off the CPU: none blocked during the run "
+		"(nor, with -p/-t, at its start); check the PID with 'ps -T -p PID', or "
+		"try a longer -d or --state all",
 	.longopts = offcpu_longopts,
 	.parse = offcpu_parse,
 	.validate = offcpu_validate,

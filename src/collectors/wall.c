@@ -118,6 +118,14 @@ static void merge(struct profile *dst, const struct profile *src, int from, int 
 	}
 	for (size_t i = 0; i < src->nlosses; i++)
 		profile_add_loss(dst, src->losses[i].what, src->losses[i].count, src->losses[i].hint);
+	/* offcpu's threads blocked at the start */
+	for (size_t i = 0; i < src->ntables; i++) {
+		const struct table *t = &src->tables[i];
+		size_t k = profile_add_table(dst, t->title, t->ncols, t->cols);
+
+		for (size_t r = 0; r < t->nrows; r++)
+			profile_table_row(dst, k, (const char *const *)&t->cells[r * t->ncols]);
+	}
 }
 
 static int wall_collect(struct session *ss, struct profile *p)
@@ -169,10 +177,13 @@ const struct collector wall_collector = {
 		"      --max-block US     count only off-CPU periods of at most US microseconds\n"
 		"      --max-stacks N     room for N unique stacks in the kernel, per part\n"
 		"Values are nanoseconds of wall-clock time per stack.\n"
+		"With -p/-t, threads blocked since before the run count from its start.\n"
 		"Sample types (--value): wall (on + off CPU, default), cpu (on-CPU only),\n"
 		"offcpu (off-CPU only); all in nanoseconds\n",
 	.default_format = "folded",
 	.value_names = "wall cpu offcpu",
+	.no_samples = "no target thread ran or waited: check the PID with 'ps -T -p PID', "
+		"or try a longer -d",
 	.shortopts = "F:",
 	.longopts = wall_longopts,
 	.parse = wall_parse,

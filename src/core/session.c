@@ -285,7 +285,9 @@ static void print_summary(struct session *ss, struct profile *p)
 		fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : t->name,
 		fmt_count(b2, sizeof(b2), p->nsamples), p->duration_ns / 1e9,
 		ss->stop_reason ? ss->stop_reason : "stopped");
-	if (!total)
+	if (!total && ss->col->no_samples)
+		fprintf(stderr, "profiler %s: no samples: %s\n", ss->col->name, ss->col->no_samples);
+	else if (!total)
 		fprintf(stderr, "profiler %s: no samples: was the target running%s?\n", ss->col->name,
 			ss->set->npids || ss->set->ntids || ss->set->cmd ? " on a CPU" : "");
 	if (ss->child_exited && WIFEXITED(ss->child_status) && WEXITSTATUS(ss->child_status))
@@ -364,7 +366,9 @@ int session_run(const struct collector *col, struct settings *set)
 
 	from_ns = ss.start_ns;
 	wait_for_end(&ss, sigfd, outs, nouts, &from_ns);
+	ss.stop_ns = now_ns();
 	col->stop(&ss);
+	pr_debug("%s: stopped in %.1f ms", col->name, (now_ns() - ss.stop_ns) / 1e6);
 	ss.stop_ns = now_ns();
 	mmap_watch_consume(ss.mw);
 	if (ss.rb)
