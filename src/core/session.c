@@ -137,13 +137,17 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 		symbolizer_get_stats(ss->sym, &st);
 		pr_debug("symbolized %zu locations in %.1f ms: %llu named, %llu unnamed, "
 			 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
-			 "%llu JIT maps, %llu lines, %llu inlined, %llu mappings from mmap records; "
+			 "%llu JIT maps, %llu lines, %llu inlined, %llu mappings from mmap records "
+			 "(%llu processes, %llu pids reused, %llu forgotten, %llu records lost); "
 			 "kernel symbols from %s", p->nlocs, st.ns / 1e6,
 			 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
 			 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
 			 (unsigned long long)st.debug_files, (unsigned long long)st.symbols,
 			 (unsigned long long)st.jit_maps, (unsigned long long)st.lines,
 			 (unsigned long long)st.inlined, (unsigned long long)st.mappings,
+			 (unsigned long long)st.timeline_procs, (unsigned long long)st.timeline_reused,
+			 (unsigned long long)st.timeline_dropped,
+			 (unsigned long long)mmap_watch_lost(ss->mw),
 			 st.kallsyms_cached ? "the cache" : "/proc/kallsyms");
 	}
 	return write_outputs(ss, p, outs, nouts) ? -1 : 0;
