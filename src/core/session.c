@@ -164,6 +164,30 @@ static void report_interval(struct session *ss, struct output *outs, int nouts,
 	*from_ns = now_ns();
 }
 
+static void unwind_on_map(void *ctx, uint32_t pid)
+{
+	unwinder_mark(ctx, pid);
+	unwinder_mark_new(ctx, pid);
+}
+
+/*
+ * Processes without tables that mapped code since the last look (an exec'd
+ * child, above all): their tables from the mappings their records gave,
+ * before their first sample, when their binaries have rows already.
+ */
+static void unwind_new(struct session *ss)
+{
+	uint32_t *pids;
+	size_t n = unwinder_take_new(ss->unw, &pids);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t nmaps;
+		const struct proc_map *maps = symbolizer_current_maps(ss->sym, pids[i], &nmaps);
+
+		unwinder_set_maps(ss->unw, pids[i], maps, nmaps);
+	}
+}
+
 static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int nouts,
 			 uint64_t *from_ns)
 {
@@ -207,6 +231,7 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			ring_buffer__consume(ss->rb);
 		/* tables of processes that mapped more code (dlopen) */
 		unwinder_flush(ss->unw);
+		unwind_new(ss);
 		entry_hold_check(ss->hold, ss->unw);
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
@@ -233,11 +258,6 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			}
 		}
 	}
-}
-
-static void unwind_on_map(void *ctx, uint32_t pid)
-{
-	unwinder_mark(ctx, pid);
 }
 
 static void end_child(struct session *ss)
