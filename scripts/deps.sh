@@ -9,7 +9,7 @@ set -euo pipefail
 
 pkgs=(make gcc g++ clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
       libiberty-dev liblzma-dev libdw-dev libc6-dbg libcmocka-dev bats linux-libc-dev binutils procps
-      util-linux python3 golang-go chromium curl xz-utils)
+      util-linux python3 golang-go chromium curl xz-utils nodejs)
 [ "${1:-}" = "--bench" ] && pkgs+=(linux-perf bpftrace hyperfine time)
 
 missing=()

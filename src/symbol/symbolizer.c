@@ -52,7 +52,7 @@ struct sym_proc {
 	uid_t uid;		/* its user, who alone may write its perf map */
 	bool uid_known;
 	struct elf_syms *jit;	/* /tmp/perf-PID.map, read on first JIT frame */
-	bool jit_tried;
+	uint32_t jit_pass;	/* the symbolizer_resolve call that last read it */
 };
 
 struct symbolizer {
@@ -75,6 +75,7 @@ struct symbolizer {
 	struct idxmap proc_index;
 	struct timeline *tl;
 
+	uint32_t pass;		/* symbolizer_resolve calls so far */
 	bool lines;
 	bool need_cfi;		/* the profile has return-address candidates */
 	struct inline_chain *chains;	/* one per location of the profile */
@@ -485,16 +486,24 @@ static bool name_jit(struct symbolizer *sz, struct profile *prof, struct sym_pro
 	const struct elf_sym *sym;
 	char buf[64];
 
-	if (!p->jit_tried) {
-		p->jit_tried = true;
-		if (p->uid_known)
-			p->jit = perf_map_read(p->pid, p->uid);
-		if (p->jit)
-			sz->stats.jit_maps++;
+	uint64_t look = l->is_return ? l->addr - 1 : l->addr;
+
+	sym = p->jit ? elf_syms_lookup(p->jit, look) : NULL;
+	/* the runtime appends to its map as it compiles: not found, read it
+	 * again, once per resolve (after the process exited, too: the file
+	 * stays; its owner is checked against the uid seen while it lived) */
+	if (!sym && p->jit_pass != sz->pass && p->uid_known) {
+		struct elf_syms *again = perf_map_read(p->pid, p->uid);
+
+		p->jit_pass = sz->pass;
+		if (again) {
+			if (!p->jit)
+				sz->stats.jit_maps++;
+			elf_syms_free(p->jit);
+			p->jit = again;
+			sym = elf_syms_lookup(p->jit, look);
+		}
 	}
-	if (!p->jit)
-		return false;
-	sym = elf_syms_lookup(p->jit, l->is_return ? l->addr - 1 : l->addr);
 	if (!sym)
 		return false;
 	snprintf(buf, sizeof(buf), "/tmp/perf-%u.map", p->pid);
@@ -700,6 +709,8 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 {
 	uint64_t t0 = now_ns();
 	size_t nlocs = p->nlocs;
+
+	sz->pass++;
 
 	if (sz->lines) {
 		GROW(sz->chains, sz->chains_cap, nlocs + 1);
