@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "core/mmap_watch.h"
 #include "symbol/symbolizer.h"
 #include "util/util.h"
@@ -41,6 +42,7 @@ struct mmap_watch {
 	struct pending *pend;
 	size_t npend, pend_cap;
 	uint64_t lost;		/* records the kernel could not write */
+	__u64 *heads;		/* each ring's head when a consume began */
 };
 
 /* The sample_id every record ends with (sample_id_all): TID, then TIME. */
@@ -105,6 +107,7 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 	w->sz = sz;
 	w->size = RING_PAGES * page;
 	w->rings = xcalloc(ncpus, sizeof(*w->rings));
+	w->heads = xcalloc(ncpus, sizeof(*w->heads));
 	for (int i = 0; i < ncpus; i++) {
 		struct mmap_ring *r = &w->rings[w->nrings];
 		void *m;
@@ -178,7 +181,7 @@ static void handle(struct mmap_watch *w, const struct perf_event_header *h)
 	case PERF_RECORD_FORK:
 		/* a new process, not a thread of the same one */
 		if (h->size >= sizeof(*t) && t->pid != t->ppid)
-			symbolizer_note_fork(w->sz, t->ppid, t->pid);
+			symbolizer_note_fork(w->sz, t->ppid, t->pid, LIFE_TAG(t->time));
 		break;
 	case PERF_RECORD_EXIT:
 		if (h->size >= sizeof(*t) && t->pid == t->tid)
@@ -237,9 +240,16 @@ void mmap_watch_consume(struct mmap_watch *w)
 		return;
 	w->len = 0;
 	w->npend = 0;
+	/*
+	 * Every ring's head first, then the records up to them: a child's
+	 * mmap seen on one CPU's ring then has its fork (written before the
+	 * child ran) seen too, on another's, in this batch and not the next.
+	 */
+	for (int i = 0; i < w->nrings; i++)
+		w->heads[i] = __atomic_load_n(&w->rings[i].meta->data_head, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < w->nrings; i++) {
 		struct mmap_ring *r = &w->rings[i];
-		__u64 head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+		__u64 head = w->heads[i];
 		__u64 tail = r->meta->data_tail;
 
 		while (tail < head) {
@@ -281,6 +291,7 @@ void mmap_watch_close(struct mmap_watch *w)
 		close(w->rings[i].fd);
 	}
 	free(w->rings);
+	free(w->heads);
 	free(w->buf);
 	free(w->pend);
 	free(w);

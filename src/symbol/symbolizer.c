@@ -366,9 +366,9 @@ void symbolizer_note_mapping(struct symbolizer *sz, uint32_t pid, uint64_t start
 	sz->stats.mappings++;
 }
 
-void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid)
+void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid, uint32_t life)
 {
-	timeline_fork(sz->tl, ppid, pid);
+	timeline_fork(sz->tl, ppid, pid, life);
 }
 
 void symbolizer_note_exec(struct symbolizer *sz, uint32_t pid)
@@ -532,14 +532,14 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 			sz->stats.procs++;
 		p->refreshed = true;
 	}
-	m = timeline_find(sz->tl, l->pid, addr, &ambiguous);
+	m = timeline_find(sz->tl, l->pid, l->life, addr, &ambiguous);
 	/* a broken frame-pointer chain yields garbage above user space: no
 	 * maps read will find it (47-bit user space, as on x86-64 and arm64) */
 	if (!m && !p->refreshed && addr < (1ULL << 47)) {
 		/* mapped after we last looked (dlopen), if it is still alive */
 		p->refreshed = true;
 		proc_read(sz, p);
-		m = timeline_find(sz->tl, l->pid, addr, &ambiguous);
+		m = timeline_find(sz->tl, l->pid, l->life, addr, &ambiguous);
 	}
 	/* JIT code mapped after the last look, and no record of it: the
 	 * runtime's perf map may still know it */

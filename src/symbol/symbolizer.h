@@ -62,8 +62,9 @@ void symbolizer_note_mapping(struct symbolizer *sz, uint32_t pid, uint64_t start
 			     uint64_t len, uint64_t offset, uint64_t dev, uint64_t ino,
 			     const char *path);
 
-/* PERF_RECORD_FORK: pid is a new process, with ppid's mappings for now. */
-void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid);
+/* PERF_RECORD_FORK: pid is a new process, with ppid's mappings for now;
+ * life: LIFE_TAG of the record's time (CLOCK_MONOTONIC). */
+void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid, uint32_t life);
 /* PERF_RECORD_COMM with the exec flag: pid runs a new program. */
 void symbolizer_note_exec(struct symbolizer *sz, uint32_t pid);
 /* PERF_RECORD_EXIT of a process (not a thread). */

@@ -10,6 +10,7 @@
 struct tl_gen {
 	struct proc_map *maps;	/* sorted by start, none overlapping */
 	size_t n;
+	uint32_t life;		/* a fork began it: LIFE_TAG of its time; else 0 */
 };
 
 struct tl_proc {
@@ -140,7 +141,7 @@ static struct proc_map *copy_maps(const struct proc_map *maps, size_t n)
 	return c;
 }
 
-void timeline_fork(struct timeline *t, uint32_t ppid, uint32_t pid)
+void timeline_fork(struct timeline *t, uint32_t ppid, uint32_t pid, uint32_t life)
 {
 	struct tl_proc *parent, *p = get(t, pid);
 	const struct tl_gen *pg;
@@ -152,6 +153,7 @@ void timeline_fork(struct timeline *t, uint32_t ppid, uint32_t pid)
 	p->exited = false;
 	parent = find(t, ppid);		/* get() may have moved it */
 	g = new_gen(p);
+	g->life = life;
 	pg = parent && parent->ngens ? &parent->gens[parent->ngens - 1] : NULL;
 	if (pg && pg->n && make_room(t, pg->n)) {
 		g->maps = copy_maps(pg->maps, pg->n);
@@ -164,8 +166,8 @@ void timeline_exec(struct timeline *t, uint32_t pid)
 {
 	struct tl_proc *p = get(t, pid);
 
-	/* an empty generation (forked, nothing seen since) serves as it is */
-	if (!p->ngens || p->gens[p->ngens - 1].n)
+	/* an empty generation (nothing seen since the last exec) serves as it is */
+	if (!p->ngens || p->gens[p->ngens - 1].n || p->gens[p->ngens - 1].life)
 		new_gen(p);
 }
 
@@ -255,14 +257,55 @@ static bool same_place(const struct proc_map *a, const struct proc_map *b, uint6
 	       addr - a->start + a->offset == addr - b->start + b->offset;
 }
 
-const struct proc_map *timeline_find(const struct timeline *t, uint32_t pid, uint64_t addr,
-				     bool *ambiguous)
+/* A fork record comes right after the start time is taken: allow for a
+ * preempted fork, in LIFE_TAG units (~1 µs). */
+#define LIFE_SLACK	(100 * 1000)
+
+/*
+ * The generations [*lo, *hi) of the lifetime whose start time has tag
+ * life: the one begun by the first fork stamped at or just after it; for
+ * a process older than every fork seen, the generations before the first.
+ * Unknown (no tag, or no such fork: a record lost): all of them.
+ */
+static void lifetime(const struct tl_proc *p, uint32_t life, size_t *lo, size_t *hi)
+{
+	size_t first = p->ngens;
+
+	*lo = 0;
+	*hi = p->ngens;
+	if (!life)
+		return;
+	for (size_t i = 0; i < p->ngens; i++) {
+		int32_t d;
+
+		if (!p->gens[i].life)
+			continue;
+		if (first == p->ngens)
+			first = i;
+		d = (int32_t)(p->gens[i].life - life);
+		if (d >= 0 && d <= LIFE_SLACK) {
+			*lo = i;
+			for (*hi = i + 1; *hi < p->ngens && !p->gens[*hi].life; ++*hi)
+				;
+			return;
+		}
+	}
+	/* started long before the first fork seen: the run's first tenant */
+	if (first < p->ngens && (int32_t)(p->gens[first].life - life) > LIFE_SLACK)
+		*hi = first;
+}
+
+const struct proc_map *timeline_find(const struct timeline *t, uint32_t pid, uint32_t life,
+				     uint64_t addr, bool *ambiguous)
 {
 	const struct tl_proc *p = find(t, pid);
 	const struct proc_map *found = NULL;
+	size_t lo = 0, hi = 0;
 
 	*ambiguous = false;
-	for (size_t i = p ? p->ngens : 0; i-- > 0;) {
+	if (p)
+		lifetime(p, life, &lo, &hi);
+	for (size_t i = hi; i-- > lo;) {
 		const struct tl_gen *g = &p->gens[i];
 		const struct proc_map *m = proc_maps_find(g->maps, g->n, addr);
 

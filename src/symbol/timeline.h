@@ -6,10 +6,11 @@
  * before anyone reads /proc is still known by what it mapped.
  *
  * Each pid holds generations: a fork (a new lifetime of the pid, when a
- * pid is reused) or an exec starts one.  Samples carry only the pid, so an
- * address is looked up in every generation of its pid; when two
- * generations map it to different places in different files, it is
- * ambiguous and named by nobody rather than by the wrong process.
+ * pid is reused) or an exec starts one.  A sample that carries its
+ * process's start time is looked up in that lifetime's generations only;
+ * one that does not, in all of them.  When two generations searched map
+ * an address to different places in different files, it is ambiguous and
+ * named by nobody rather than by the wrong process.
  */
 #ifndef PROFILER_TIMELINE_H
 #define PROFILER_TIMELINE_H
@@ -34,8 +35,11 @@ struct timeline_stats {
 struct timeline *timeline_new(size_t max_maps);
 void timeline_free(struct timeline *t);
 
-/* pid starts a new lifetime, a child of ppid with ppid's current mappings. */
-void timeline_fork(struct timeline *t, uint32_t ppid, uint32_t pid);
+/*
+ * pid starts a new lifetime, a child of ppid with ppid's current mappings;
+ * life: LIFE_TAG (include/common.h) of the fork record's time, 0 unknown.
+ */
+void timeline_fork(struct timeline *t, uint32_t ppid, uint32_t pid, uint32_t life);
 /* pid exec'd: a new generation, with no mappings yet. */
 void timeline_exec(struct timeline *t, uint32_t pid);
 /* pid exited: its mappings may go when the bound is reached. */
@@ -48,12 +52,13 @@ void timeline_add(struct timeline *t, uint32_t pid, struct proc_map *maps, size_
 /* Has pid any mappings at all? */
 bool timeline_known(const struct timeline *t, uint32_t pid);
 /*
- * The mapping of addr in pid, newest generation first; NULL when none
- * maps it.  *ambiguous: another generation maps addr to another file or
- * offset (the answer is then not to be trusted).
+ * The mapping of addr in the lifetime life (LIFE_TAG of the process's start
+ * time; 0: any) of pid, newest generation first; NULL when none maps it.
+ * *ambiguous: another generation maps addr to another file or offset (the
+ * answer is then not to be trusted).
  */
-const struct proc_map *timeline_find(const struct timeline *t, uint32_t pid, uint64_t addr,
-				     bool *ambiguous);
+const struct proc_map *timeline_find(const struct timeline *t, uint32_t pid, uint32_t life,
+				     uint64_t addr, bool *ambiguous);
 /* pid's current generation, sorted by start; NULL when none. */
 const struct proc_map *timeline_current(const struct timeline *t, uint32_t pid, size_t *n);
 void timeline_get_stats(const struct timeline *t, struct timeline_stats *st);

@@ -91,7 +91,7 @@ check_short() {	# FILE [START_TOO]
 	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not any("hotInner" in f["name"] and f["kind"] == "jit" for f in d["frames"]))' "$TMP/out.json"
 }
 
-@test "names: a reused pid is never named with the other process's files" {
+@test "names: a reused pid is named with each process's own files" {
 	# reuse_a and reuse_b are laid out alike; without randomization both
 	# put their work function at the same address, under the same pid
 	run --separate-stderr "$PROFILER" cpu -F $F -v -o "$TMP/out.folded" -- \
@@ -106,4 +106,13 @@ check_short() {	# FILE [START_TOO]
 	[ "$a" -gt 50 ] && [ "$b" -gt 50 ]
 	! grep -E '^reuse_a;.*reuse_b_work' "$TMP/out.folded"
 	! grep -E '^reuse_b;.*reuse_a_work' "$TMP/out.folded"
+	# and each is named with its own, through its lifetime's mappings (the
+	# sample's start time against the fork record's): 200 ms of CPU in
+	# each work function, e = 200 samples expected; >= 90%, less 3 sigma
+	for w in a b; do
+		named=$(folded_sum "$TMP/out.folded" "^reuse_$w;.*;main;reuse_${w}_work")
+		echo "reuse_$w: $named named reuse_${w}_work"
+		awk -v a="$named" -v e=$((200 * F / 1000)) \
+			'BEGIN { exit !(a >= 0.9 * e - 3 * sqrt(e * 0.9 * 0.1)) }'
+	done
 }

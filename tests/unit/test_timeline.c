@@ -29,8 +29,8 @@ static void test_fork_exec(void **state)
 
 	timeline_add(t, 10, one_map(0x1000, 0x2000, 1, "/bin/sh"), 1);
 	/* a child starts with its parent's mappings */
-	timeline_fork(t, 10, 11);
-	m = timeline_find(t, 11, 0x1800, &amb);
+	timeline_fork(t, 10, 11, 0);
+	m = timeline_find(t, 11, 0, 0x1800, &amb);
 	assert_non_null(m);
 	assert_false(amb);
 	assert_int_equal(m->ino, 1);
@@ -40,13 +40,13 @@ static void test_fork_exec(void **state)
 	assert_null(timeline_current(t, 11, &n));
 	assert_int_equal(n, 0);
 	timeline_add(t, 11, one_map(0x5000, 0x6000, 2, "/bin/true"), 1);
-	assert_int_equal(timeline_find(t, 11, 0x5800, &amb)->ino, 2);
+	assert_int_equal(timeline_find(t, 11, 0, 0x5800, &amb)->ino, 2);
 	assert_false(amb);
-	assert_int_equal(timeline_find(t, 11, 0x1800, &amb)->ino, 1);
+	assert_int_equal(timeline_find(t, 11, 0, 0x1800, &amb)->ino, 1);
 	assert_non_null(timeline_current(t, 11, &n));
 	assert_int_equal(n, 1);
 	/* the parent is untouched */
-	assert_null(timeline_find(t, 10, 0x5800, &amb));
+	assert_null(timeline_find(t, 10, 0, 0x5800, &amb));
 	timeline_free(t);
 }
 
@@ -60,15 +60,15 @@ static void test_reuse_is_ambiguous(void **state)
 	timeline_add(t, 20, one_map(0x1000, 0x3000, 1, "/bin/a"), 1);
 	timeline_exit(t, 20);
 	/* pid 20 again: another program where the first had its own */
-	timeline_fork(t, 1, 20);
+	timeline_fork(t, 1, 20, 0);
 	timeline_add(t, 20, one_map(0x2000, 0x4000, 2, "/bin/b"), 1);
-	m = timeline_find(t, 20, 0x2800, &amb);
+	m = timeline_find(t, 20, 0, 0x2800, &amb);
 	assert_non_null(m);
 	assert_true(amb);		/* a's or b's: nobody's */
-	m = timeline_find(t, 20, 0x1800, &amb);
+	m = timeline_find(t, 20, 0, 0x1800, &amb);
 	assert_int_equal(m->ino, 1);	/* only a ever mapped it */
 	assert_false(amb);
-	m = timeline_find(t, 20, 0x3800, &amb);
+	m = timeline_find(t, 20, 0, 0x3800, &amb);
 	assert_int_equal(m->ino, 2);
 	assert_false(amb);
 	timeline_get_stats(t, &st);
@@ -83,9 +83,9 @@ static void test_same_file_same_place(void **state)
 
 	/* two lifetimes of one binary at one address: no doubt */
 	timeline_add(t, 30, one_map(0x1000, 0x2000, 5, "/bin/x"), 1);
-	timeline_fork(t, 1, 30);
+	timeline_fork(t, 1, 30, 0);
 	timeline_add(t, 30, one_map(0x1000, 0x2000, 5, "/bin/x"), 1);
-	assert_non_null(timeline_find(t, 30, 0x1800, &amb));
+	assert_non_null(timeline_find(t, 30, 0, 0x1800, &amb));
 	assert_false(amb);
 	timeline_free(t);
 }
@@ -99,9 +99,37 @@ static void test_dlclose_keeps_old(void **state)
 	timeline_add(t, 40, one_map(0x3000, 0x4000, 2, "/lib/b.so"), 1);
 	/* a new library where a.so was: it takes the place, b.so stays */
 	timeline_add(t, 40, one_map(0x1000, 0x1800, 3, "/lib/c.so"), 1);
-	assert_int_equal(timeline_find(t, 40, 0x1100, &amb)->ino, 3);
-	assert_null(timeline_find(t, 40, 0x1900, &amb));
-	assert_int_equal(timeline_find(t, 40, 0x3100, &amb)->ino, 2);
+	assert_int_equal(timeline_find(t, 40, 0, 0x1100, &amb)->ino, 3);
+	assert_null(timeline_find(t, 40, 0, 0x1900, &amb));
+	assert_int_equal(timeline_find(t, 40, 0, 0x3100, &amb)->ino, 2);
+	timeline_free(t);
+}
+
+static void test_lifetimes_by_start_time(void **state)
+{
+	struct timeline *t = timeline_new(0);
+	bool amb;
+
+	/* a process from before the run, then two lifetimes forked at 5000
+	 * and 900000 (tags), all with their code at 0x2000 */
+	timeline_add(t, 50, one_map(0x2000, 0x3000, 1, "/bin/old"), 1);
+	timeline_fork(t, 1, 50, 5000);
+	timeline_exec(t, 50);
+	timeline_add(t, 50, one_map(0x2000, 0x3000, 2, "/bin/a"), 1);
+	timeline_fork(t, 1, 50, 900000);
+	timeline_exec(t, 50);
+	timeline_add(t, 50, one_map(0x2000, 0x3000, 3, "/bin/b"), 1);
+	/* started just before each fork record: that lifetime, no doubt */
+	assert_int_equal(timeline_find(t, 50, 4990, 0x2800, &amb)->ino, 2);
+	assert_false(amb);
+	assert_int_equal(timeline_find(t, 50, 899000, 0x2800, &amb)->ino, 3);
+	assert_false(amb);
+	/* started long before the first fork: the first tenant */
+	assert_int_equal(timeline_find(t, 50, 4000000000U, 0x2800, &amb)->ino, 1);
+	assert_false(amb);
+	/* unknown: any of the three, so nobody's */
+	timeline_find(t, 50, 0, 0x2800, &amb);
+	assert_true(amb);
 	timeline_free(t);
 }
 
@@ -116,13 +144,13 @@ static void test_bound(void **state)
 	timeline_add(t, 3, one_map(0x1000, 0x2000, 3, "/c"), 1);
 	/* full, and nobody exited: refused */
 	timeline_add(t, 4, one_map(0x1000, 0x2000, 4, "/d"), 1);
-	assert_null(timeline_find(t, 4, 0x1000, &amb));
+	assert_null(timeline_find(t, 4, 0, 0x1000, &amb));
 	/* 2 exited: it goes to make room */
 	timeline_exit(t, 2);
 	timeline_add(t, 4, one_map(0x1000, 0x2000, 4, "/d"), 1);
-	assert_non_null(timeline_find(t, 4, 0x1000, &amb));
-	assert_null(timeline_find(t, 2, 0x1000, &amb));
-	assert_non_null(timeline_find(t, 1, 0x1000, &amb));
+	assert_non_null(timeline_find(t, 4, 0, 0x1000, &amb));
+	assert_null(timeline_find(t, 2, 0, 0x1000, &amb));
+	assert_non_null(timeline_find(t, 1, 0, 0x1000, &amb));
 	timeline_get_stats(t, &st);
 	assert_int_equal(st.dropped, 1);
 	assert_int_equal(st.refused, 1);
@@ -137,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_is_ambiguous),
 		cmocka_unit_test(test_same_file_same_place),
 		cmocka_unit_test(test_dlclose_keeps_old),
+		cmocka_unit_test(test_lifetimes_by_start_time),
 		cmocka_unit_test(test_bound),
 	};
 
