@@ -78,8 +78,14 @@ check_short() {	# FILE [START_TOO]
 
 @test "names: node's JIT frames are named from its perf map (--perf-basic-prof)" {
 	command -v node >/dev/null || { [ "${CI:-}" = true ] && false; skip "nodejs is not installed"; }
-	run --separate-stderr "$PROFILER" cpu -F $F -f json -o "$TMP/out.json" -- \
-		node --perf-basic-prof tests/workloads/js/hot.js 1500
+	# node writes isolate-*-v8.log files where it runs: in $TMP
+	local js prof
+	js=$(realpath tests/workloads/js/hot.js)
+	prof=$(realpath "$PROFILER")
+	cd "$TMP"
+	run --separate-stderr "$prof" cpu -F $F -f json -o "$TMP/out.json" -- \
+		node --perf-basic-prof "$js" 1500
+	cd - >/dev/null
 	echo "$stderr" | grep -v '^libbpf'
 	[ "$status" -eq 0 ]
 	NODEPID=$(python3 -c 'import json, sys; print(next(s["pid"] for s in json.load(open(sys.argv[1]))["stacks"] if s["comm"] == "node"))' "$TMP/out.json")
