@@ -90,9 +90,9 @@ struct symbolizer *symbolizer_new(void)
 {
 	struct symbolizer *sz = xcalloc(1, sizeof(*sz));
 
-	/* some 100 bytes each: 256 MiB at most, hundreds of thousands of
-	 * processes; the exited go first */
-	sz->tl = timeline_new(1 << 21);
+	/* some 100 bytes each: 100 MiB at most, some 70,000 processes of 15
+	 * mappings; the exited go first */
+	sz->tl = timeline_new(1 << 20);
 	return sz;
 }
 
