@@ -175,15 +175,6 @@ static void unwind_on_map(void *ctx, uint32_t pid)
  * child, above all): their tables from the mappings their records gave,
  * before their first sample, when their binaries have rows already.
  */
-static void unwind_new(struct session *ss);
-
-void session_catch_up(struct session *ss)
-{
-	mmap_watch_consume(ss->mw);
-	if (ss->unw)
-		unwind_new(ss);
-}
-
 static void unwind_new(struct session *ss)
 {
 	uint32_t *pids;
@@ -195,6 +186,12 @@ static void unwind_new(struct session *ss)
 
 		unwinder_set_maps(ss->unw, pids[i], maps, nmaps);
 	}
+}
+
+void session_catch_up(struct session *ss)
+{
+	mmap_watch_consume(ss->mw);
+	unwind_new(ss);
 }
 
 static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int nouts,

@@ -43,6 +43,8 @@ struct unwinder {
 	size_t ndirty, dirty_cap;
 	uint32_t *fresh;		/* processes without tables that mapped code */
 	size_t nfresh, fresh_cap;
+	uint32_t *early;		/* tables written for them from their records */
+	size_t nearly, early_cap;
 
 	struct unw_file vdso;		/* the kernel's vDSO, the same in every process */
 	bool vdso_tried;
@@ -103,6 +105,7 @@ void unwinder_free(struct unwinder *u)
 	idxmap_free(&u->pid_index);
 	free(u->dirty);
 	free(u->fresh);
+	free(u->early);
 	free(u);
 }
 
@@ -255,6 +258,22 @@ static size_t prune_exited(struct unwinder *u)
 }
 
 /*
+ * Make room for a sampled process: the entries written early from mmap
+ * records for processes that were never announced (most never are).
+ * Returns how many went.
+ */
+static size_t drop_early(struct unwinder *u)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < u->nearly; i++)
+		if (!known_pid(u, u->early[i]) && !bpf_map_delete_elem(u->procs_fd, &u->early[i]))
+			n++;
+	u->nearly = 0;
+	return n;
+}
+
+/*
  * Write pid's mappings with tables into unw_procs.  make: compile the
  * tables of binaries not seen yet; else a mapping of one (a binary no
  * sampled process ran) leaves everything as it was: -ENOENT.
@@ -308,8 +327,16 @@ add:
 	}
 	if (!up->nr) {
 		bpf_map_delete_elem(u->procs_fd, &pid);
+	} else if (!make) {
+		/* early tables never crowd out those of sampled processes */
+		if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY)) {
+			err = -errno;
+		} else {
+			GROW(u->early, u->early_cap, u->nearly + 1);
+			u->early[u->nearly++] = pid;
+		}
 	} else if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY) &&
-		   (errno != E2BIG || !prune_exited(u) ||
+		   (errno != E2BIG || !(prune_exited(u) + drop_early(u)) ||
 		    bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY))) {
 		err = -errno;
 		u->st.procs_full++;
