@@ -36,6 +36,11 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 
 	key.pid = tgid;
+	if (tgid) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		key.life = LIFE_TAG(BPF_CORE_READ(task, group_leader, start_time));
+	}
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	if (user_stacks && !task_is_kthread())
 		key.user_stack = stack_capture(ctx, 1);

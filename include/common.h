@@ -45,6 +45,15 @@ enum drop_reason {
 	DROP_MAX,
 };
 
+/*
+ * A process's start time (CLOCK_MONOTONIC ns, task->start_time of its
+ * leader) cut to 32 bits of ~µs: a pid used twice in one profile belongs to
+ * two processes with different tags, and the fork record (PERF_RECORD_FORK,
+ * stamped on the same clock just after) of each tells its mappings apart.
+ * Wraps after 73 minutes; 0 means "not taken".
+ */
+#define LIFE_TAG(ns)		((__u32)((ns) >> 10) | 1)
+
 struct stack_frames {
 	__u64 ips[MAX_STACK_DEPTH];
 };

@@ -224,7 +224,9 @@ static int cpu_collect(struct session *ss, struct profile *p)
 		uint32_t n = 0;
 
 		session_add_stack(p, &sm, key->kern_stack, FRAME_KERNEL, key->pid, true, ids, &n);
+		profile_set_life(p, key->life);
 		session_add_stack(p, &sm, key->user_stack, FRAME_USER, key->pid, true, ids, &n);
+		profile_set_life(p, 0);
 		key->comm[TASK_COMM_LEN - 1] = '\0';
 		profile_add_sample(p, ids, n, key->pid, 0, key->comm,
 				   (int64_t[]){ (int64_t)counts[i], (int64_t)counts[i] * period });

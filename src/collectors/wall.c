@@ -104,7 +104,11 @@ static void merge(struct profile *dst, const struct profile *src, int from, int 
 
 		for (uint32_t i = 0; i < smp->nframes && n < ARRAY_SIZE(ids); i++) {
 			const struct location *l = &src->locs[fr[i]];
-			uint32_t id = profile_location(dst, l->kind, l->pid, l->addr, l->is_return);
+			uint32_t id;
+
+			profile_set_life(dst, l->life);
+			id = profile_location(dst, l->kind, l->pid, l->addr, l->is_return);
+			profile_set_life(dst, 0);
 
 			/* markers ([lost user stack]) are named by the collector already */
 			if (l->name && !dst->locs[id].name) {

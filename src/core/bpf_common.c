@@ -209,6 +209,7 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 		ss->first_event_ns = now_ns();
 	if (size < sizeof(*e))
 		return 0;
+	session_catch_up(ss);
 	symbolizer_note_process(ss->sym, e->pid);
 	/* new, or exec'd: either way its tables are made from its maps now */
 	if (ss->unw)

@@ -5,18 +5,28 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "core/mmap_watch.h"
 #include "symbol/symbolizer.h"
 #include "util/util.h"
 
-#define RING_PAGES 16	/* a power of two: 64 KiB per CPU */
+/* A power of two: 256 KiB per CPU, some two seconds of records under a
+ * churn of 100 processes a second while the loop makes a large table */
+#define RING_PAGES 64
 
 struct mmap_ring {
 	int fd;
 	struct perf_event_mmap_page *meta;
 	unsigned char *data;
+};
+
+/* A record copied out of its ring, to be handled in time order. */
+struct pending {
+	uint64_t time;
+	size_t off;		/* into mmap_watch.buf */
 };
 
 struct mmap_watch {
@@ -26,6 +36,37 @@ struct mmap_watch {
 	struct symbolizer *sz;
 	void (*on_map)(void *ctx, uint32_t pid);
 	void *on_map_ctx;
+	/* one consume's records of every CPU, to be put in time order */
+	unsigned char *buf;
+	size_t len, cap;
+	struct pending *pend;
+	size_t npend, pend_cap;
+	uint64_t lost;		/* records the kernel could not write */
+	__u64 *heads;		/* each ring's head when a consume began */
+};
+
+/* The sample_id every record ends with (sample_id_all): TID, then TIME. */
+struct sample_id {
+	__u32 pid, tid;
+	__u64 time;
+};
+
+/* PERF_RECORD_FORK and PERF_RECORD_EXIT */
+struct task_record {
+	struct perf_event_header header;
+	__u32 pid, ppid, tid, ptid;
+	__u64 time;
+};
+
+struct comm_record {
+	struct perf_event_header header;
+	__u32 pid, tid;
+	char comm[];
+};
+
+struct lost_record {
+	struct perf_event_header header;
+	__u64 id, lost;
 };
 
 /* PERF_RECORD_MMAP2 without build-ids, as include/uapi/linux/perf_event.h lays it out */
@@ -47,6 +88,16 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 		.size = sizeof(attr),
 		.mmap = 1,		/* executable mappings only: no mmap_data */
 		.mmap2 = 1,
+		/* lifetimes: a fork starts one (a pid may be reused), an exec
+		 * starts a new generation, an exit lets it go */
+		.task = 1,
+		.comm = 1,
+		.comm_exec = 1,
+		/* every record stamped, so the CPUs' rings can be merged in order */
+		.sample_id_all = 1,
+		.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME,
+		.use_clockid = 1,
+		.clockid = CLOCK_MONOTONIC,
 		.watermark = 1,
 		.wakeup_watermark = 1,	/* wake the poll for every record */
 	};
@@ -56,6 +107,7 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 	w->sz = sz;
 	w->size = RING_PAGES * page;
 	w->rings = xcalloc(ncpus, sizeof(*w->rings));
+	w->heads = xcalloc(ncpus, sizeof(*w->heads));
 	for (int i = 0; i < ncpus; i++) {
 		struct mmap_ring *r = &w->rings[w->nrings];
 		void *m;
@@ -99,14 +151,16 @@ int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max)
 	return n;
 }
 
-static void handle(struct mmap_watch *w, const struct perf_event_header *h)
+static void handle_mmap(struct mmap_watch *w, const struct perf_event_header *h)
 {
 	const struct mmap2_record *r = (const void *)h;
+	size_t room = h->size - sizeof(*r) - sizeof(struct sample_id);
 
-	if (h->type != PERF_RECORD_MMAP2 || h->size < sizeof(*r) + 1)
+	if (h->size < sizeof(*r) + sizeof(struct sample_id) + 1 ||
+	    !memchr(r->filename, '\0', room))
 		return;
-	/* files only: "//anon", "[vdso]" and the like carry no inode */
-	if (!r->ino || r->filename[0] != '/')
+	/* the kernel's own: nothing a process maps */
+	if (r->pid == (__u32)-1)
 		return;
 	symbolizer_note_mapping(w->sz, r->pid, r->addr, r->len, r->pgoff,
 				((uint64_t)r->maj << 32) | r->min, r->ino, r->filename);
@@ -114,38 +168,116 @@ static void handle(struct mmap_watch *w, const struct perf_event_header *h)
 		w->on_map(w->on_map_ctx, r->pid);
 }
 
+static void handle(struct mmap_watch *w, const struct perf_event_header *h)
+{
+	const struct task_record *t = (const void *)h;
+	const struct comm_record *c = (const void *)h;
+	const struct lost_record *l = (const void *)h;
+
+	switch (h->type) {
+	case PERF_RECORD_MMAP2:
+		handle_mmap(w, h);
+		break;
+	case PERF_RECORD_FORK:
+		/* a new process, not a thread of the same one */
+		if (h->size >= sizeof(*t) && t->pid != t->ppid)
+			symbolizer_note_fork(w->sz, t->ppid, t->pid, LIFE_TAG(t->time));
+		break;
+	case PERF_RECORD_EXIT:
+		if (h->size >= sizeof(*t) && t->pid == t->tid)
+			symbolizer_note_exit(w->sz, t->pid);
+		break;
+	case PERF_RECORD_COMM:
+		if (h->size >= sizeof(*c) && (h->misc & PERF_RECORD_MISC_COMM_EXEC))
+			symbolizer_note_exec(w->sz, c->pid);
+		break;
+	case PERF_RECORD_LOST:
+		if (h->size >= sizeof(*l))
+			w->lost += l->lost;
+		break;
+	}
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	/* same time: the order they were read in (one CPU's order) */
+	return (x->off > y->off) - (x->off < y->off);
+}
+
+/* Copy a record out of its ring (it may wrap around the end) to handle later. */
+static void stash(struct mmap_watch *w, const struct mmap_ring *r, size_t off, size_t size)
+{
+	size_t first = MIN(size, w->size - off);
+	struct pending *p;
+	const struct sample_id *id;
+
+	GROW(w->buf, w->cap, w->len + size);
+	memcpy(w->buf + w->len, r->data + off, first);
+	memcpy(w->buf + w->len + first, r->data, size - first);
+	GROW(w->pend, w->pend_cap, w->npend + 1);
+	p = &w->pend[w->npend++];
+	p->off = w->len;
+	p->time = 0;
+	if (size >= sizeof(struct perf_event_header) + sizeof(*id)) {
+		id = (const void *)(w->buf + w->len + size - sizeof(*id));
+		p->time = id->time;
+	}
+	w->len += size;
+}
+
+/*
+ * Hand every pending record to the symbolizer, all CPUs' merged in time
+ * order: a child's fork may be on one CPU's ring and its exec and mmaps on
+ * another's.
+ */
 void mmap_watch_consume(struct mmap_watch *w)
 {
-	unsigned char buf[4096 + 256];
-
-	for (int i = 0; w && i < w->nrings; i++) {
+	if (!w)
+		return;
+	w->len = 0;
+	w->npend = 0;
+	/*
+	 * Every ring's head first, then the records up to them: a child's
+	 * mmap seen on one CPU's ring then has its fork (written before the
+	 * child ran) seen too, on another's, in this batch and not the next.
+	 */
+	for (int i = 0; i < w->nrings; i++)
+		w->heads[i] = __atomic_load_n(&w->rings[i].meta->data_head, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < w->nrings; i++) {
 		struct mmap_ring *r = &w->rings[i];
-		__u64 head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+		__u64 head = w->heads[i];
 		__u64 tail = r->meta->data_tail;
 
 		while (tail < head) {
 			size_t off = tail & (w->size - 1);
-			const struct perf_event_header *h = (const void *)(r->data + off);
-			size_t size = h->size;
+			size_t size;
+			struct perf_event_header h;
 
-			if (!size)
+			/* the header itself may wrap: copy it out in two */
+			memcpy(&h, r->data + off, MIN(sizeof(h), w->size - off));
+			if (w->size - off < sizeof(h))
+				memcpy((char *)&h + (w->size - off), r->data,
+				       sizeof(h) - (w->size - off));
+			size = h.size;
+			if (size < sizeof(h))
 				break;
-			if (off + size > w->size) {
-				/* the record wraps around the end of the ring */
-				size_t first = w->size - off;
-
-				if (size > sizeof(buf))
-					goto next;
-				memcpy(buf, r->data + off, first);
-				memcpy(buf + first, r->data, size - first);
-				h = (const void *)buf;
-			}
-			handle(w, h);
-next:
+			stash(w, r, off, size);
 			tail += size;
 		}
 		__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
 	}
+	qsort(w->pend, w->npend, sizeof(*w->pend), cmp_pending);
+	for (size_t i = 0; i < w->npend; i++)
+		handle(w, (const void *)(w->buf + w->pend[i].off));
+}
+
+uint64_t mmap_watch_lost(const struct mmap_watch *w)
+{
+	return w ? w->lost : 0;
 }
 
 void mmap_watch_close(struct mmap_watch *w)
@@ -159,5 +291,8 @@ void mmap_watch_close(struct mmap_watch *w)
 		close(w->rings[i].fd);
 	}
 	free(w->rings);
+	free(w->heads);
+	free(w->buf);
+	free(w->pend);
 	free(w);
 }

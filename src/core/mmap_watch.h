@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Executable mappings as the kernel makes them, the way perf tracks them:
- * a dummy software perf event per CPU with PERF_RECORD_MMAP2 records.
- * A library a process maps after its mappings were read (dlopen) reaches
- * the symbolizer while the process lives, so it is named even when the
- * process exits before the profile is written.
+ * a dummy software perf event per CPU with PERF_RECORD_MMAP2, FORK, COMM
+ * (exec) and EXIT records, for every process on the machine.  The
+ * symbolizer keeps them as a timeline of each process's mappings, so a
+ * process that exits before anyone reads its /proc/PID/maps, or a library
+ * mapped after they were read, is still named.
  */
 #ifndef PROFILER_MMAP_WATCH_H
 #define PROFILER_MMAP_WATCH_H
@@ -21,8 +22,10 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 void mmap_watch_on_map(struct mmap_watch *w, void (*fn)(void *ctx, uint32_t pid), void *ctx);
 /* Fill up to max pollfds; returns how many. */
 int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max);
-/* Hand every pending record to the symbolizer. */
+/* Hand every pending record to the symbolizer, in time order. */
 void mmap_watch_consume(struct mmap_watch *w);
+/* Records the kernel dropped (a ring was full): processes named less. */
+uint64_t mmap_watch_lost(const struct mmap_watch *w);
 void mmap_watch_close(struct mmap_watch *w);
 
 #endif /* PROFILER_MMAP_WATCH_H */

@@ -101,7 +101,12 @@ static bool loc_eq(const void *ctx, uint32_t idx)
 	const struct location *a = &c->p->locs[idx], *b = c->l;
 
 	return a->addr == b->addr && a->pid == b->pid && a->kind == b->kind &&
-	       a->is_return == b->is_return && a->ra_slot == b->ra_slot;
+	       a->is_return == b->is_return && a->ra_slot == b->ra_slot && a->life == b->life;
+}
+
+void profile_set_life(struct profile *p, uint32_t life)
+{
+	p->life = life;
 }
 
 uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
@@ -110,6 +115,7 @@ uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t
 	struct location l = {
 		.addr = addr,
 		.pid = kind == FRAME_KERNEL ? 0 : pid,
+		.life = kind == FRAME_KERNEL ? 0 : p->life,
 		.kind = kind,
 		.is_return = is_return,
 		.ra_slot = slot,
@@ -119,7 +125,8 @@ uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t
 	int64_t i;
 
 	h = hash_u64(addr ^ ((uint64_t)l.pid << 32) ^ ((uint64_t)kind << 60) ^
-		     ((uint64_t)is_return << 62) ^ ((uint64_t)slot << 52));
+		     ((uint64_t)is_return << 62) ^ ((uint64_t)slot << 52) ^
+		     ((uint64_t)l.life * 0x9e3779b97f4a7c15ULL));
 	i = idxmap_find(&p->loc_index, h, loc_eq, &c);
 	if (i >= 0)
 		return i;

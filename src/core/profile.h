@@ -44,6 +44,7 @@ struct sample_type {
 struct location {
 	uint64_t addr;		/* as captured: a user or kernel virtual address */
 	uint32_t pid;		/* the address space of a user frame; 0 for kernel */
+	uint32_t life;		/* which lifetime of pid (LIFE_TAG), 0: unknown */
 	uint8_t kind;		/* enum frame_kind */
 	bool is_return;		/* addr is a return address: look up addr - 1 */
 	uint8_t ra_slot;	/* 0: a frame the unwinder found; k + 1: a return
@@ -130,6 +131,7 @@ struct profile {
 	struct location *locs;
 	size_t nlocs, locs_cap;
 	struct idxmap loc_index;
+	uint32_t life;		/* profile_set_life: for the locations made next */
 
 	char **strings;
 	size_t nstrings, strings_cap;
@@ -157,6 +159,13 @@ int profile_add_type(struct profile *p, const char *name, const char *unit);
 int profile_find_type(const struct profile *p, const char *name);
 
 const char *profile_intern(struct profile *p, const char *s);
+
+/*
+ * The lifetime (LIFE_TAG) of the process whose user stacks are added next,
+ * 0 when the collector does not know it: locations of one pid in two
+ * lifetimes are two locations, each named from its own mappings.
+ */
+void profile_set_life(struct profile *p, uint32_t life);
 
 /* The id of the location for (kind, pid, addr), created on first use. */
 uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,

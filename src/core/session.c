@@ -137,13 +137,17 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 		symbolizer_get_stats(ss->sym, &st);
 		pr_debug("symbolized %zu locations in %.1f ms: %llu named, %llu unnamed, "
 			 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
-			 "%llu JIT maps, %llu lines, %llu inlined, %llu mappings from mmap records; "
+			 "%llu JIT maps, %llu lines, %llu inlined, %llu mappings from mmap records "
+			 "(%llu processes, %llu pids reused, %llu forgotten, %llu records lost); "
 			 "kernel symbols from %s", p->nlocs, st.ns / 1e6,
 			 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
 			 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
 			 (unsigned long long)st.debug_files, (unsigned long long)st.symbols,
 			 (unsigned long long)st.jit_maps, (unsigned long long)st.lines,
 			 (unsigned long long)st.inlined, (unsigned long long)st.mappings,
+			 (unsigned long long)st.timeline_procs, (unsigned long long)st.timeline_reused,
+			 (unsigned long long)st.timeline_dropped,
+			 (unsigned long long)mmap_watch_lost(ss->mw),
 			 st.kallsyms_cached ? "the cache" : "/proc/kallsyms");
 	}
 	return write_outputs(ss, p, outs, nouts) ? -1 : 0;
@@ -158,6 +162,36 @@ static void report_interval(struct session *ss, struct output *outs, int nouts,
 	report(ss, outs, nouts, *from_ns, &p);
 	profile_free(p);
 	*from_ns = now_ns();
+}
+
+static void unwind_on_map(void *ctx, uint32_t pid)
+{
+	unwinder_mark(ctx, pid);
+	unwinder_mark_new(ctx, pid);
+}
+
+/*
+ * Processes without tables that mapped code since the last look (an exec'd
+ * child, above all): their tables from the mappings their records gave,
+ * before their first sample, when their binaries have rows already.
+ */
+static void unwind_new(struct session *ss)
+{
+	uint32_t *pids;
+	size_t n = unwinder_take_new(ss->unw, &pids);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t nmaps;
+		const struct proc_map *maps = symbolizer_current_maps(ss->sym, pids[i], &nmaps);
+
+		unwinder_set_maps(ss->unw, pids[i], maps, nmaps);
+	}
+}
+
+void session_catch_up(struct session *ss)
+{
+	mmap_watch_consume(ss->mw);
+	unwind_new(ss);
 }
 
 static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int nouts,
@@ -203,6 +237,7 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			ring_buffer__consume(ss->rb);
 		/* tables of processes that mapped more code (dlopen) */
 		unwinder_flush(ss->unw);
+		unwind_new(ss);
 		entry_hold_check(ss->hold, ss->unw);
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
@@ -229,11 +264,6 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			}
 		}
 	}
-}
-
-static void unwind_on_map(void *ctx, uint32_t pid)
-{
-	unwinder_mark(ctx, pid);
 }
 
 static void end_child(struct session *ss)

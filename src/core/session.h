@@ -96,6 +96,12 @@ int bpf_explain(const char *what, int err);
 int session_fill_targets(struct session *ss, struct bpf_map *targets);
 /* Watch the proc_events ring buffer: each new process gets its mappings read. */
 int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
+/*
+ * Handle the mmap records that came meanwhile, and the early unwind tables
+ * they allow: between two announcements, whose table making (a large
+ * library: tenths of a second) would leave short processes waiting.
+ */
+void session_catch_up(struct session *ss);
 /* All of the above plus the fork-following and exec programs of
  * bpf/targets.bpf.h; links land in the skeleton.  Explains its errors. */
 int session_attach_targets(struct session *ss, struct bpf_map *targets,

@@ -76,8 +76,10 @@ void stats_print(struct session *ss, int stats_fd)
 		struct unwinder_stats us;
 
 		unwinder_get_stats(ss->unw, &us);
-		fprintf(stderr, "  unwind tables: %llu processes, %llu binaries, %s of %s rows, "
-			"%.1f ms", (unsigned long long)us.procs, (unsigned long long)us.files,
+		fprintf(stderr, "  unwind tables: %llu processes (%llu more from mmap records "
+			"before their first sample), %llu binaries, %s of %s rows, "
+			"%.1f ms", (unsigned long long)us.procs, (unsigned long long)us.early,
+			(unsigned long long)us.files,
 			fmt_count(b1, sizeof(b1), us.rows), fmt_count(b2, sizeof(b2), us.cap),
 			us.ns / 1e6);
 		if (us.full || us.procs_full)

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <elf.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <linux/memfd.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <linux/types.h>
@@ -37,6 +41,13 @@ struct unwinder {
 	struct idxmap pid_index;
 	uint32_t *dirty;		/* of those, the ones to remake */
 	size_t ndirty, dirty_cap;
+	uint32_t *fresh;		/* processes without tables that mapped code */
+	size_t nfresh, fresh_cap;
+	uint32_t *early;		/* tables written for them from their records */
+	size_t nearly, early_cap;
+
+	struct unw_file vdso;		/* the kernel's vDSO, the same in every process */
+	bool vdso_tried;
 
 	uint32_t self;
 	struct unwinder_stats st;
@@ -87,11 +98,14 @@ void unwinder_free(struct unwinder *u)
 	close(u->procs_fd);
 	for (size_t i = 0; i < u->nfiles; i++)
 		free(u->files[i].segs);
+	free(u->vdso.segs);
 	free(u->files);
 	idxmap_free(&u->file_index);
 	free(u->pids);
 	idxmap_free(&u->pid_index);
 	free(u->dirty);
+	free(u->fresh);
+	free(u->early);
 	free(u);
 }
 
@@ -107,8 +121,13 @@ static bool file_eq(const void *ctx, uint32_t idx)
 	return k->u->files[idx].dev == k->dev && k->u->files[idx].ino == k->ino;
 }
 
-/* The binary behind m, its rows copied into the array on first sight. */
-static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const struct proc_map *m)
+static void take_rows(struct unwinder *u, struct unw_file *f, struct unwind_table *t,
+		      const char *path);
+
+/* The binary behind m, its rows copied into the array on first sight;
+ * NULL for one not seen yet when !make. */
+static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const struct proc_map *m,
+				     bool make)
 {
 	struct file_key k = { u, m->dev, m->ino };
 	uint64_t h = hash_u64(m->dev * 0x9e3779b97f4a7c15ULL ^ m->ino);
@@ -119,6 +138,8 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 
 	if (i >= 0)
 		return &u->files[i];
+	if (!make)
+		return NULL;
 	GROW(u->files, u->files_cap, u->nfiles + 1);
 	f = &u->files[u->nfiles];
 	memset(f, 0, sizeof(*f));
@@ -135,10 +156,52 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 		pr_debug("no unwind table for %s: %s", m->path, strerror(errno));
 		return f;
 	}
+	take_rows(u, f, t, m->path);
+	return f;
+}
+
+/*
+ * The vDSO's table, from our own copy of it: clock_gettime with a CPU-time
+ * clock enters the kernel from there, and without its rows such a sample
+ * would be walked by frame pointers from the start (and stop in libc).
+ */
+static const struct unw_file *vdso_file(struct unwinder *u)
+{
+	const unsigned char *img = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
+	struct unwind_table *t = NULL;
+	const Elf64_Ehdr *eh;
+	size_t size;
+	int fd;
+
+	if (u->vdso_tried)
+		return &u->vdso;
+	u->vdso_tried = true;
+	if (!img || memcmp(img, ELFMAG, SELFMAG) || img[EI_CLASS] != ELFCLASS64)
+		return &u->vdso;
+	eh = (const Elf64_Ehdr *)img;
+	size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	/* libdw reads files: give it the image as one */
+	/* (the syscall: sys/mman.h's MAP_FILE would clash with ours) */
+	fd = syscall(SYS_memfd_create, "vdso", MFD_CLOEXEC);
+	if (fd >= 0 && write(fd, img, size) == (ssize_t)size)
+		t = unwind_table_from_fd(fd);
+	if (fd >= 0)
+		close(fd);
+	if (t)
+		take_rows(u, &u->vdso, t, "[vdso]");
+	else
+		pr_debug("no unwind table for the vDSO: %s", strerror(errno));
+	return &u->vdso;
+}
+
+/* Copy t's rows into the array for f, if they fit; frees t. */
+static void take_rows(struct unwinder *u, struct unw_file *f, struct unwind_table *t,
+		      const char *path)
+{
 	if (t->n > u->cap - u->used || t->n >= (1U << UNWIND_ROW_SEARCH)) {
 		/* counted, and said at the end: its frames fall back to frame pointers */
 		u->st.full++;
-		pr_debug("no room for the %zu unwind rows of %s", t->n, m->path);
+		pr_debug("no room for the %zu unwind rows of %s", t->n, path);
 	} else {
 		memcpy(u->rows + u->used, t->rows, t->n * sizeof(*t->rows));
 		f->row_start = u->used;
@@ -152,7 +215,6 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 		t->segs = NULL;
 	}
 	unwind_table_free(t);
-	return f;
 }
 
 static bool pid_eq(const void *ctx, uint32_t idx)
@@ -195,9 +257,96 @@ static size_t prune_exited(struct unwinder *u)
 	return n;
 }
 
-int unwinder_add(struct unwinder *u, uint32_t pid)
+/*
+ * Make room for a sampled process: the entries written early from mmap
+ * records for processes that were never announced (most never are).
+ * Returns how many went.
+ */
+static size_t drop_early(struct unwinder *u)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < u->nearly; i++)
+		if (!known_pid(u, u->early[i]) && !bpf_map_delete_elem(u->procs_fd, &u->early[i]))
+			n++;
+	u->nearly = 0;
+	return n;
+}
+
+/*
+ * Write pid's mappings with tables into unw_procs.  make: compile the
+ * tables of binaries not seen yet; else a mapping of one (a binary no
+ * sampled process ran) leaves everything as it was: -ENOENT.
+ */
+static int write_proc(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n,
+		      bool make)
 {
 	struct unwind_proc *up;
+	int err = 0;
+
+	/* 2 KiB: too big for the stack of a function that calls libdw */
+	up = xcalloc(1, sizeof(*up));
+	for (size_t i = 0; i < n && up->nr < UNWIND_MAX_MAPS; i++) {
+		struct unwind_map *um = &up->maps[up->nr];
+		const struct unw_file *f;
+		uint64_t bias;
+
+		if (maps[i].kind == MAP_VDSO) {
+			f = vdso_file(u);
+			/* linked at its ELF addresses from offset 0 */
+			if (!f->row_count ||
+			    !elf_segs_map_bias(f->segs, f->nsegs, maps[i].start, 0, &bias))
+				continue;
+			goto add;
+		}
+		if (maps[i].kind != MAP_FILE)
+			continue;
+		f = file_for_map(u, pid, &maps[i], make);
+		if (!f) {
+			free(up);
+			return -ENOENT;
+		}
+		if (!f->row_count)
+			continue;
+		if (!elf_segs_map_bias(f->segs, f->nsegs, maps[i].start, maps[i].offset, &bias))
+			continue;
+add:
+		um->bias = bias;
+		um->start = maps[i].start;
+		um->end = maps[i].end;
+		um->row_start = f->row_start;
+		um->row_count = f->row_count;
+		up->nr++;	/* maps come sorted by start */
+	}
+	/* from records only: it stays "new", so its next mapping comes the
+	 * same way, not through a read of /proc */
+	if (make && !known_pid(u, pid)) {
+		GROW(u->pids, u->pids_cap, u->npids + 1);
+		u->pids[u->npids] = pid;
+		idxmap_insert(&u->pid_index, hash_u64(pid), u->npids++);
+	}
+	if (!up->nr) {
+		bpf_map_delete_elem(u->procs_fd, &pid);
+	} else if (!make) {
+		/* early tables never crowd out those of sampled processes */
+		if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY)) {
+			err = -errno;
+		} else {
+			GROW(u->early, u->early_cap, u->nearly + 1);
+			u->early[u->nearly++] = pid;
+		}
+	} else if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY) &&
+		   (errno != E2BIG || !(prune_exited(u) + drop_early(u)) ||
+		    bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY))) {
+		err = -errno;
+		u->st.procs_full++;
+	}
+	free(up);
+	return err;
+}
+
+int unwinder_add(struct unwinder *u, uint32_t pid)
+{
 	struct proc_map *maps;
 	uint64_t t0 = now_ns();
 	size_t n;
@@ -208,44 +357,45 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 	err = proc_maps_read(pid, &maps, &n);
 	if (err)
 		return err;
-	if (!known_pid(u, pid)) {
-		GROW(u->pids, u->pids_cap, u->npids + 1);
-		u->pids[u->npids] = pid;
-		idxmap_insert(&u->pid_index, hash_u64(pid), u->npids++);
-	}
-	/* 2 KiB: too big for the stack of a function that calls libdw */
-	up = xcalloc(1, sizeof(*up));
-	for (size_t i = 0; i < n && up->nr < UNWIND_MAX_MAPS; i++) {
-		struct unwind_map *um = &up->maps[up->nr];
-		const struct unw_file *f;
-		uint64_t bias;
-
-		if (maps[i].kind != MAP_FILE)
-			continue;
-		f = file_for_map(u, pid, &maps[i]);
-		if (!f->row_count)
-			continue;
-		if (!elf_segs_map_bias(f->segs, f->nsegs, maps[i].start, maps[i].offset, &bias))
-			continue;
-		um->bias = bias;
-		um->start = maps[i].start;
-		um->end = maps[i].end;
-		um->row_start = f->row_start;
-		um->row_count = f->row_count;
-		up->nr++;	/* maps come sorted by start */
-	}
+	err = write_proc(u, pid, maps, n, true);
 	proc_maps_free(maps, n);
-	if (!up->nr) {
-		bpf_map_delete_elem(u->procs_fd, &pid);
-	} else if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY) &&
-		   (errno != E2BIG || !prune_exited(u) ||
-		    bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY))) {
-		err = -errno;
-		u->st.procs_full++;
-	}
-	free(up);
 	u->st.ns += now_ns() - t0;
 	return err;
+}
+
+int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n)
+{
+	uint64_t t0 = now_ns();
+	int err;
+
+	if (!u || pid == u->self || pid == 0 || !n)
+		return 0;
+	err = write_proc(u, pid, maps, n, false);
+	if (!err)
+		u->st.early++;
+	u->st.ns += now_ns() - t0;
+	return err;
+}
+
+void unwinder_mark_new(struct unwinder *u, uint32_t pid)
+{
+	if (!u || known_pid(u, pid))
+		return;
+	for (size_t i = 0; i < u->nfresh; i++)
+		if (u->fresh[i] == pid)
+			return;
+	GROW(u->fresh, u->fresh_cap, u->nfresh + 1);
+	u->fresh[u->nfresh++] = pid;
+}
+
+size_t unwinder_take_new(struct unwinder *u, uint32_t **pids)
+{
+	size_t n = u ? u->nfresh : 0;
+
+	*pids = u ? u->fresh : NULL;
+	if (u)
+		u->nfresh = 0;
+	return n;
 }
 
 void unwinder_mark(struct unwinder *u, uint32_t pid)

@@ -9,6 +9,7 @@
 #ifndef PROFILER_UNWIND_H_USER
 #define PROFILER_UNWIND_H_USER
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct unwinder;
@@ -19,6 +20,7 @@ struct unwinder_stats {
 	uint64_t rows, cap;	/* rows used, rows the array holds */
 	uint64_t full;		/* binaries that did not fit: frame pointers for them */
 	uint64_t procs_full;	/* processes the unw_procs map had no room for */
+	uint64_t early;		/* tables written from mmap records, before any sample */
 	uint64_t ns;		/* time spent making tables */
 };
 
@@ -37,6 +39,21 @@ int unwinder_add(struct unwinder *u, uint32_t pid);
  * if it has tables at all. */
 void unwinder_mark(struct unwinder *u, uint32_t pid);
 void unwinder_flush(struct unwinder *u);
+/*
+ * A process without tables mapped code (an exec, a fork of one that had
+ * none): remember it; unwinder_take_new hands the list over (it stays
+ * the unwinder's) and empties it.
+ */
+void unwinder_mark_new(struct unwinder *u, uint32_t pid);
+size_t unwinder_take_new(struct unwinder *u, uint32_t **pids);
+/*
+ * pid's tables from mappings known without reading /proc (its mmap
+ * records), only if every binary among them has been met already (its
+ * rows are in the array): so a process is unwound from its first sample
+ * and a process nobody samples costs no table making.  -ENOENT otherwise.
+ */
+struct proc_map;
+int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
 void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st);
 
 #endif /* PROFILER_UNWIND_H_USER */

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <elf.h>
 
@@ -18,6 +20,7 @@
 #include "symbol/perf_map.h"
 #include "symbol/proc_maps.h"
 #include "symbol/srcline.h"
+#include "symbol/timeline.h"
 #include "symbol/demangle.h"
 #include "symbol/symbolizer.h"
 #include "util/idxmap.h"
@@ -42,15 +45,14 @@ struct inline_chain {
 	uint32_t first, n;	/* into symbolizer.chain_ids */
 };
 
+/* A process as the symbolizer met it; its mappings are in the timeline. */
 struct sym_proc {
 	uint32_t pid;
-	struct proc_map *maps;
-	size_t nmaps;
 	bool refreshed;		/* re-read during resolve already */
 	uid_t uid;		/* its user, who alone may write its perf map */
 	bool uid_known;
 	struct elf_syms *jit;	/* /tmp/perf-PID.map, read on first JIT frame */
-	bool jit_tried;
+	uint32_t jit_pass;	/* the symbolizer_resolve call that last read it */
 };
 
 struct symbolizer {
@@ -71,7 +73,9 @@ struct symbolizer {
 	struct sym_proc *procs;
 	size_t nprocs, procs_cap;
 	struct idxmap proc_index;
+	struct timeline *tl;
 
+	uint32_t pass;		/* symbolizer_resolve calls so far */
 	bool lines;
 	bool need_cfi;		/* the profile has return-address candidates */
 	struct inline_chain *chains;	/* one per location of the profile */
@@ -84,7 +88,12 @@ struct symbolizer {
 
 struct symbolizer *symbolizer_new(void)
 {
-	return xcalloc(1, sizeof(struct symbolizer));
+	struct symbolizer *sz = xcalloc(1, sizeof(*sz));
+
+	/* some 100 bytes each: 100 MiB at most, some 70,000 processes of 15
+	 * mappings; the exited go first */
+	sz->tl = timeline_new(1 << 20);
+	return sz;
 }
 
 static void preload_join(struct symbolizer *sz)
@@ -110,10 +119,9 @@ void symbolizer_free(struct symbolizer *sz)
 		free(sz->files[i].path);
 		elf_syms_free(sz->files[i].es);
 	}
-	for (size_t i = 0; i < sz->nprocs; i++) {
-		proc_maps_free(sz->procs[i].maps, sz->procs[i].nmaps);
+	for (size_t i = 0; i < sz->nprocs; i++)
 		elf_syms_free(sz->procs[i].jit);
-	}
+	timeline_free(sz->tl);
 	free(sz->files);
 	free(sz->procs);
 	idxmap_free(&sz->file_index);
@@ -146,7 +154,13 @@ void symbolizer_set_lines(struct symbolizer *sz, bool on)
 
 void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *st)
 {
+	struct timeline_stats ts;
+
 	*st = sz->stats;
+	timeline_get_stats(sz->tl, &ts);
+	st->timeline_procs = ts.procs;
+	st->timeline_reused = ts.reused;
+	st->timeline_dropped = ts.dropped + (ts.refused ? 1 : 0);
 }
 
 /* ---- files ------------------------------------------------------------- */
@@ -163,6 +177,35 @@ static bool file_eq(const void *ctx, uint32_t idx)
 	return k->sz->files[idx].dev == k->dev && k->sz->files[idx].ino == k->ino;
 }
 
+/*
+ * The file behind m.  While pid lives, /proc/PID/map_files reaches the very
+ * inode it mapped.  A process known only from its mmap records may be gone:
+ * then the path is all there is, and the file found there is trusted only
+ * if it is still the one mapped (device and inode as recorded); otherwise
+ * its frames stay unnamed and *path says it was replaced.
+ */
+static int open_mapped(uint32_t pid, const struct proc_map *m, char **path)
+{
+	bool alive = !kill((pid_t)pid, 0) || errno != ESRCH;
+	int fd = proc_map_open(pid, m);
+	struct stat st;
+	char *p;
+
+	if (fd < 0 || alive)
+		return fd;
+	if (!fstat(fd, &st) && ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) == m->dev &&
+	    st.st_ino == m->ino)
+		return fd;
+	close(fd);
+	pr_debug("%s of exited pid %u was replaced since it was mapped: unnamed", m->path, pid);
+	p = xmalloc(strlen(*path) + 12);
+	sprintf(p, "%s (replaced)", *path);
+	free(*path);
+	*path = p;
+	errno = ESTALE;
+	return -1;
+}
+
 static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct proc_map *m)
 {
 	struct file_key k = { sz, m->dev, m->ino };
@@ -177,7 +220,7 @@ static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct pr
 	f->dev = m->dev;
 	f->ino = m->ino;
 	f->path = xstrdup(m->path);
-	f->fd = proc_map_open(pid, m);
+	f->fd = open_mapped(pid, m, &f->path);
 	f->dwfd = -1;
 	f->sl = NULL;
 	f->build_id[0] = '\0';
@@ -257,41 +300,22 @@ static struct sym_proc *find_proc(struct symbolizer *sz, uint32_t pid)
 	return i >= 0 ? &sz->procs[i] : NULL;
 }
 
-static int cmp_map(const void *a, const void *b)
+/* Who may write its perf map: /proc/PID belongs to its effective user. */
+static void note_uid(struct sym_proc *p)
 {
-	const struct proc_map *x = a, *y = b;
+	char dir[32];
+	struct stat st;
 
-	return (x->start > y->start) - (x->start < y->start);
-}
-
-/* Read the mappings again; keep the old ones the new ones do not cover, so
- * that addresses sampled before an exec or a dlclose still resolve. */
-/* Put new mappings (files opened) in place of what they overlap; keep the
- * old ones they do not cover, so that addresses sampled before an exec or
- * a dlclose still resolve.  Takes maps. */
-static void merge_maps(struct sym_proc *p, struct proc_map *maps, size_t n)
-{
-	size_t keep = 0;
-
-	for (size_t i = 0; i < p->nmaps; i++) {
-		struct proc_map *o = &p->maps[i];
-		bool overlap = false;
-
-		for (size_t j = 0; j < n && !overlap; j++)
-			overlap = o->start < maps[j].end && maps[j].start < o->end;
-		if (overlap) {
-			free(o->path);
-			continue;
-		}
-		maps = xrealloc(maps, (n + keep + 1) * sizeof(*maps));
-		maps[n + keep++] = *o;
+	if (p->uid_known)
+		return;
+	snprintf(dir, sizeof(dir), "/proc/%u", p->pid);
+	if (!stat(dir, &st)) {
+		p->uid = st.st_uid;
+		p->uid_known = true;
 	}
-	free(p->maps);
-	n += keep;
-	qsort(maps, n, sizeof(*maps), cmp_map);
-	p->maps = maps;
-	p->nmaps = n;
 }
+
+static struct sym_proc *add_proc(struct symbolizer *sz, uint32_t pid);
 
 static int proc_read(struct symbolizer *sz, struct sym_proc *p)
 {
@@ -302,21 +326,11 @@ static int proc_read(struct symbolizer *sz, struct sym_proc *p)
 	err = proc_maps_read(p->pid, &maps, &n);
 	if (err)
 		return err;
-	if (!p->uid_known) {
-		char dir[32];
-		struct stat st;
-
-		/* /proc/PID belongs to the process's effective user */
-		snprintf(dir, sizeof(dir), "/proc/%u", p->pid);
-		if (!stat(dir, &st)) {
-			p->uid = st.st_uid;
-			p->uid_known = true;
-		}
-	}
+	note_uid(p);
 	for (size_t i = 0; i < n; i++)
 		if (maps[i].kind == MAP_FILE)
 			maps[i].file = file_for_map(sz, p->pid, &maps[i]);
-	merge_maps(p, maps, n);
+	timeline_add(sz->tl, p->pid, maps, n);
 	return 0;
 }
 
@@ -324,22 +338,53 @@ void symbolizer_note_mapping(struct symbolizer *sz, uint32_t pid, uint64_t start
 			     uint64_t len, uint64_t offset, uint64_t dev, uint64_t ino,
 			     const char *path)
 {
-	struct sym_proc *p = find_proc(sz, pid);
-	struct proc_map *m;
+	struct proc_map *m = xcalloc(1, sizeof(*m));
 
-	if (!p || !p->nmaps)
-		return;
-	m = xcalloc(1, sizeof(*m));
 	m->start = start;
 	m->end = start + len;
 	m->offset = offset;
 	m->dev = dev;
 	m->ino = ino;
-	m->kind = MAP_FILE;
 	m->path = xstrdup(path);
-	m->file = file_for_map(sz, pid, m);
-	merge_maps(p, m, 1);
+	m->file = -1;
+	if (ino && path[0] == '/') {
+		m->kind = MAP_FILE;
+		m->file = file_for_map(sz, pid, m);
+	} else if (!strcmp(path, "[vdso]")) {
+		m->kind = MAP_VDSO;
+	} else if (path[0] == '[' && strcmp(path, "[anon]")) {
+		m->kind = MAP_OTHER;
+	} else {
+		struct sym_proc *p = find_proc(sz, pid);
+
+		m->kind = MAP_ANON;	/* "//anon", memfd and the like: JIT code */
+		/* its perf map's owner is checked against this at the end,
+		 * when the process may be gone */
+		note_uid(p ? p : add_proc(sz, pid));
+	}
+	timeline_add(sz->tl, pid, m, 1);
 	sz->stats.mappings++;
+}
+
+void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid, uint32_t life)
+{
+	timeline_fork(sz->tl, ppid, pid, life);
+}
+
+void symbolizer_note_exec(struct symbolizer *sz, uint32_t pid)
+{
+	timeline_exec(sz->tl, pid);
+}
+
+void symbolizer_note_exit(struct symbolizer *sz, uint32_t pid)
+{
+	timeline_exit(sz->tl, pid);
+}
+
+const struct proc_map *symbolizer_current_maps(const struct symbolizer *sz, uint32_t pid,
+					       size_t *n)
+{
+	return timeline_current(sz->tl, pid, n);
 }
 
 static struct sym_proc *add_proc(struct symbolizer *sz, uint32_t pid)
@@ -441,16 +486,24 @@ static bool name_jit(struct symbolizer *sz, struct profile *prof, struct sym_pro
 	const struct elf_sym *sym;
 	char buf[64];
 
-	if (!p->jit_tried) {
-		p->jit_tried = true;
-		if (p->uid_known)
-			p->jit = perf_map_read(p->pid, p->uid);
-		if (p->jit)
-			sz->stats.jit_maps++;
+	uint64_t look = l->is_return ? l->addr - 1 : l->addr;
+
+	sym = p->jit ? elf_syms_lookup(p->jit, look) : NULL;
+	/* the runtime appends to its map as it compiles: not found, read it
+	 * again, once per resolve (after the process exited, too: the file
+	 * stays; its owner is checked against the uid seen while it lived) */
+	if (!sym && p->jit_pass != sz->pass && p->uid_known) {
+		struct elf_syms *again = perf_map_read(p->pid, p->uid);
+
+		p->jit_pass = sz->pass;
+		if (again) {
+			if (!p->jit)
+				sz->stats.jit_maps++;
+			elf_syms_free(p->jit);
+			p->jit = again;
+			sym = elf_syms_lookup(p->jit, look);
+		}
 	}
-	if (!p->jit)
-		return false;
-	sym = elf_syms_lookup(p->jit, l->is_return ? l->addr - 1 : l->addr);
 	if (!sym)
 		return false;
 	snprintf(buf, sizeof(buf), "/tmp/perf-%u.map", p->pid);
@@ -471,6 +524,7 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 	const struct elf_sym *sym;
 	const char *module;
 	char buf[PATH_MAX + 64];
+	bool known, ambiguous;
 
 	if (!p) {
 		p = add_proc(sz, l->pid);
@@ -478,21 +532,29 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 			sz->stats.procs++;
 		p->refreshed = true;
 	}
-	m = proc_maps_find(p->maps, p->nmaps, addr);
+	m = timeline_find(sz->tl, l->pid, l->life, addr, &ambiguous);
 	/* a broken frame-pointer chain yields garbage above user space: no
 	 * maps read will find it (47-bit user space, as on x86-64 and arm64) */
 	if (!m && !p->refreshed && addr < (1ULL << 47)) {
 		/* mapped after we last looked (dlopen), if it is still alive */
 		p->refreshed = true;
 		proc_read(sz, p);
-		m = proc_maps_find(p->maps, p->nmaps, addr);
+		m = timeline_find(sz->tl, l->pid, l->life, addr, &ambiguous);
 	}
-	if (!m) {
+	/* JIT code mapped after the last look, and no record of it: the
+	 * runtime's perf map may still know it */
+	if (!m && addr < (1ULL << 47) && name_jit(sz, prof, p, l))
+		return;
+	known = timeline_known(sz->tl, l->pid);
+	if (!m || ambiguous) {
 		/* with mappings known, a return address outside them is no code:
 		 * the walk went astray (the interrupted address itself is real,
 		 * only its mapping unknown) */
-		l->bogus = p->nmaps > 0 && l->is_return;
-		if (p->nmaps)
+		l->bogus = known && l->is_return && !m;
+		if (ambiguous)	/* two lifetimes of the pid mapped it differently */
+			snprintf(buf, sizeof(buf), "[pid %u reused]+0x%llx", l->pid,
+				 (unsigned long long)addr);
+		else if (known)
 			snprintf(buf, sizeof(buf), "[unmapped]+0x%llx", (unsigned long long)addr);
 		else	/* exited before we could read its mappings */
 			snprintf(buf, sizeof(buf), "[pid %u exited]+0x%llx", l->pid,
@@ -647,6 +709,8 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 {
 	uint64_t t0 = now_ns();
 	size_t nlocs = p->nlocs;
+
+	sz->pass++;
 
 	if (sz->lines) {
 		GROW(sz->chains, sz->chains_cap, nlocs + 1);

@@ -9,6 +9,7 @@
 #define PROFILER_SYMBOLIZER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/profile.h"
@@ -18,6 +19,9 @@ struct symbolizer;
 struct symbolizer_stats {
 	uint64_t procs;		/* processes whose mappings were read */
 	uint64_t mappings;	/* mappings learnt from mmap records */
+	uint64_t timeline_procs;	/* processes known from their records */
+	uint64_t timeline_reused;	/* pids that began a second lifetime */
+	uint64_t timeline_dropped;	/* exited processes forgotten (the bound) */
 	bool kallsyms_cached;	/* kernel symbols came from the /run cache */
 	uint64_t files;		/* distinct binaries opened */
 	uint64_t files_loaded;	/* binaries whose symbols were read */
@@ -49,13 +53,26 @@ void symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
 void symbolizer_preload(struct symbolizer *sz);
 
 /*
- * A file mapped executable by pid just now (PERF_RECORD_MMAP2): added to
- * the process's mappings and opened while the process lives.  Ignored
- * for processes not seen yet: their mappings are read when they are.
+ * A file (or anonymous memory) mapped executable by pid just now
+ * (PERF_RECORD_MMAP2), for any process on the machine: added to its
+ * current generation; a file not met before is opened at once, while the
+ * process may still live.
  */
 void symbolizer_note_mapping(struct symbolizer *sz, uint32_t pid, uint64_t start,
 			     uint64_t len, uint64_t offset, uint64_t dev, uint64_t ino,
 			     const char *path);
+
+/* PERF_RECORD_FORK: pid is a new process, with ppid's mappings for now;
+ * life: LIFE_TAG of the record's time (CLOCK_MONOTONIC). */
+void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid, uint32_t life);
+/* PERF_RECORD_COMM with the exec flag: pid runs a new program. */
+void symbolizer_note_exec(struct symbolizer *sz, uint32_t pid);
+/* PERF_RECORD_EXIT of a process (not a thread). */
+void symbolizer_note_exit(struct symbolizer *sz, uint32_t pid);
+/* What pid maps now, as the records and /proc said (for the unwinder). */
+struct proc_map;
+const struct proc_map *symbolizer_current_maps(const struct symbolizer *sz, uint32_t pid,
+					       size_t *n);
 
 /* Give every location of p a name. */
 int symbolizer_resolve(struct symbolizer *sz, struct profile *p);

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbol/timeline.h"
+#include "util/idxmap.h"
+#include "util/util.h"
+
+/* What one program of one process mapped: from a fork or an exec on. */
+struct tl_gen {
+	struct proc_map *maps;	/* sorted by start, none overlapping */
+	size_t n;
+	uint32_t life;		/* a fork began it: LIFE_TAG of its time; else 0 */
+};
+
+struct tl_proc {
+	uint32_t pid;
+	bool exited;
+	struct tl_gen *gens;	/* oldest first */
+	size_t ngens;
+};
+
+struct timeline {
+	struct tl_proc *procs;
+	size_t nprocs, procs_cap;
+	struct idxmap index;
+	/* exited processes in the order they exited: the first to forget */
+	uint32_t *exits;
+	size_t exit_head, nexits, exits_cap;
+	size_t max_maps;
+	struct timeline_stats st;
+};
+
+struct timeline *timeline_new(size_t max_maps)
+{
+	struct timeline *t = xcalloc(1, sizeof(*t));
+
+	t->max_maps = max_maps;
+	return t;
+}
+
+static void gen_clear(struct timeline *t, struct tl_gen *g)
+{
+	t->st.maps -= g->n;
+	proc_maps_free(g->maps, g->n);
+	g->maps = NULL;
+	g->n = 0;
+}
+
+static void proc_clear(struct timeline *t, struct tl_proc *p)
+{
+	for (size_t i = 0; i < p->ngens; i++)
+		gen_clear(t, &p->gens[i]);
+	free(p->gens);
+	p->gens = NULL;
+	p->ngens = 0;
+}
+
+void timeline_free(struct timeline *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nprocs; i++)
+		proc_clear(t, &t->procs[i]);
+	free(t->procs);
+	free(t->exits);
+	idxmap_free(&t->index);
+	free(t);
+}
+
+struct pid_key {
+	const struct timeline *t;
+	uint32_t pid;
+};
+
+static bool pid_eq(const void *ctx, uint32_t idx)
+{
+	const struct pid_key *k = ctx;
+
+	return k->t->procs[idx].pid == k->pid;
+}
+
+static struct tl_proc *find(const struct timeline *t, uint32_t pid)
+{
+	struct pid_key k = { t, pid };
+	int64_t i = idxmap_find(&t->index, hash_u64(pid), pid_eq, &k);
+
+	return i >= 0 ? &t->procs[i] : NULL;
+}
+
+static struct tl_proc *get(struct timeline *t, uint32_t pid)
+{
+	struct tl_proc *p = find(t, pid);
+
+	if (p)
+		return p;
+	GROW(t->procs, t->procs_cap, t->nprocs + 1);
+	p = &t->procs[t->nprocs];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	idxmap_insert(&t->index, hash_u64(pid), t->nprocs++);
+	t->st.procs++;
+	return p;
+}
+
+static struct tl_gen *new_gen(struct tl_proc *p)
+{
+	p->gens = xrealloc(p->gens, (p->ngens + 1) * sizeof(*p->gens));
+	memset(&p->gens[p->ngens], 0, sizeof(*p->gens));
+	return &p->gens[p->ngens++];
+}
+
+/*
+ * Make room for n more mappings: forget processes that exited, the
+ * longest gone first.  false when that is not enough.
+ */
+static bool make_room(struct timeline *t, size_t n)
+{
+	while (t->max_maps && t->st.maps + n > t->max_maps) {
+		struct tl_proc *p;
+
+		if (t->exit_head == t->nexits)
+			return false;
+		p = find(t, t->exits[t->exit_head++]);
+		if (p && p->exited && p->ngens) {
+			proc_clear(t, p);
+			t->st.dropped++;
+		}
+	}
+	return true;
+}
+
+static struct proc_map *copy_maps(const struct proc_map *maps, size_t n)
+{
+	struct proc_map *c = n ? xmalloc(n * sizeof(*c)) : NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		c[i] = maps[i];
+		c[i].path = xstrdup(maps[i].path);
+	}
+	return c;
+}
+
+void timeline_fork(struct timeline *t, uint32_t ppid, uint32_t pid, uint32_t life)
+{
+	struct tl_proc *parent, *p = get(t, pid);
+	const struct tl_gen *pg;
+	struct tl_gen *g;
+
+	/* a pid seen before, now a new process: the pid was reused */
+	if (p->ngens)
+		t->st.reused++;
+	p->exited = false;
+	parent = find(t, ppid);		/* get() may have moved it */
+	g = new_gen(p);
+	g->life = life;
+	pg = parent && parent->ngens ? &parent->gens[parent->ngens - 1] : NULL;
+	if (pg && pg->n && make_room(t, pg->n)) {
+		g->maps = copy_maps(pg->maps, pg->n);
+		g->n = pg->n;
+		t->st.maps += g->n;
+	}
+}
+
+void timeline_exec(struct timeline *t, uint32_t pid)
+{
+	struct tl_proc *p = get(t, pid);
+
+	/* an empty generation (nothing seen since the last exec) serves as it is */
+	if (!p->ngens || p->gens[p->ngens - 1].n || p->gens[p->ngens - 1].life)
+		new_gen(p);
+}
+
+void timeline_exit(struct timeline *t, uint32_t pid)
+{
+	struct tl_proc *p = find(t, pid);
+
+	if (!p || p->exited)
+		return;
+	p->exited = true;
+	if (t->exit_head > 4096 && t->exit_head * 2 > t->nexits) {
+		/* the forgotten half: shift it out */
+		memmove(t->exits, t->exits + t->exit_head,
+			(t->nexits - t->exit_head) * sizeof(*t->exits));
+		t->nexits -= t->exit_head;
+		t->exit_head = 0;
+	}
+	GROW(t->exits, t->exits_cap, t->nexits + 1);
+	t->exits[t->nexits++] = pid;
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct proc_map *x = a, *y = b;
+
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+void timeline_add(struct timeline *t, uint32_t pid, struct proc_map *maps, size_t n)
+{
+	struct tl_proc *p = get(t, pid);
+	struct tl_gen *g;
+	struct proc_map *out;
+	size_t keep = 0;
+
+	if (!n) {
+		free(maps);
+		return;
+	}
+	if (!make_room(t, n)) {
+		t->st.refused += n;
+		proc_maps_free(maps, n);
+		return;
+	}
+	g = p->ngens ? &p->gens[p->ngens - 1] : new_gen(p);
+	out = xmalloc((g->n + n) * sizeof(*out));
+	/* the old ones the new ones do not cover stay: a dlclose'd library
+	 * still names what was sampled in it */
+	for (size_t i = 0; i < g->n; i++) {
+		struct proc_map *o = &g->maps[i];
+		bool overlap = false;
+
+		for (size_t j = 0; j < n && !overlap; j++)
+			overlap = o->start < maps[j].end && maps[j].start < o->end;
+		if (overlap)
+			free(o->path);
+		else
+			out[keep++] = *o;
+	}
+	memcpy(out + keep, maps, n * sizeof(*maps));
+	free(maps);
+	t->st.maps += keep + n - g->n;
+	free(g->maps);
+	g->maps = out;
+	g->n = keep + n;
+	qsort(g->maps, g->n, sizeof(*g->maps), cmp_start);
+}
+
+bool timeline_known(const struct timeline *t, uint32_t pid)
+{
+	const struct tl_proc *p = find(t, pid);
+
+	for (size_t i = 0; p && i < p->ngens; i++)
+		if (p->gens[i].n)
+			return true;
+	return false;
+}
+
+/* Do a and b put addr at the same place of the same thing? */
+static bool same_place(const struct proc_map *a, const struct proc_map *b, uint64_t addr)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind != MAP_FILE)
+		return true;
+	return a->dev == b->dev && a->ino == b->ino &&
+	       addr - a->start + a->offset == addr - b->start + b->offset;
+}
+
+/* A fork record comes right after the start time is taken: allow for a
+ * preempted fork, in LIFE_TAG units (~1 µs). */
+#define LIFE_SLACK	(100 * 1000)
+
+/*
+ * The generations [*lo, *hi) of the lifetime whose start time has tag
+ * life: the one begun by the first fork stamped at or just after it; for
+ * a process older than every fork seen, the generations before the first.
+ * Unknown (no tag, or no such fork: a record lost): all of them.
+ */
+static void lifetime(const struct tl_proc *p, uint32_t life, size_t *lo, size_t *hi)
+{
+	size_t first = p->ngens;
+
+	*lo = 0;
+	*hi = p->ngens;
+	if (!life)
+		return;
+	for (size_t i = 0; i < p->ngens; i++) {
+		int32_t d;
+
+		if (!p->gens[i].life)
+			continue;
+		if (first == p->ngens)
+			first = i;
+		d = (int32_t)(p->gens[i].life - life);
+		if (d >= 0 && d <= LIFE_SLACK) {
+			*lo = i;
+			for (*hi = i + 1; *hi < p->ngens && !p->gens[*hi].life; ++*hi)
+				;
+			return;
+		}
+	}
+	/* started long before the first fork seen: the run's first tenant */
+	if (first < p->ngens && (int32_t)(p->gens[first].life - life) > LIFE_SLACK)
+		*hi = first;
+}
+
+const struct proc_map *timeline_find(const struct timeline *t, uint32_t pid, uint32_t life,
+				     uint64_t addr, bool *ambiguous)
+{
+	const struct tl_proc *p = find(t, pid);
+	const struct proc_map *found = NULL;
+	size_t lo = 0, hi = 0;
+
+	*ambiguous = false;
+	if (p)
+		lifetime(p, life, &lo, &hi);
+	for (size_t i = hi; i-- > lo;) {
+		const struct tl_gen *g = &p->gens[i];
+		const struct proc_map *m = proc_maps_find(g->maps, g->n, addr);
+
+		if (!m)
+			continue;
+		if (!found)
+			found = m;
+		else if (!same_place(found, m, addr))
+			*ambiguous = true;
+	}
+	return found;
+}
+
+const struct proc_map *timeline_current(const struct timeline *t, uint32_t pid, size_t *n)
+{
+	const struct tl_proc *p = find(t, pid);
+
+	if (!p || !p->ngens) {
+		*n = 0;
+		return NULL;
+	}
+	*n = p->gens[p->ngens - 1].n;
+	return p->gens[p->ngens - 1].maps;
+}
+
+void timeline_get_stats(const struct timeline *t, struct timeline_stats *st)
+{
+	*st = t->st;
+}

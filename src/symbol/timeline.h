@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The executable mappings of every process, over time: what
+ * PERF_RECORD_FORK, PERF_RECORD_COMM (exec) and PERF_RECORD_MMAP2 said,
+ * and what /proc/PID/maps said when it was read.  A process that exits
+ * before anyone reads /proc is still known by what it mapped.
+ *
+ * Each pid holds generations: a fork (a new lifetime of the pid, when a
+ * pid is reused) or an exec starts one.  A sample that carries its
+ * process's start time is looked up in that lifetime's generations only;
+ * one that does not, in all of them.  When two generations searched map
+ * an address to different places in different files, it is ambiguous and
+ * named by nobody rather than by the wrong process.
+ */
+#ifndef PROFILER_TIMELINE_H
+#define PROFILER_TIMELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "symbol/proc_maps.h"
+
+struct timeline;
+
+struct timeline_stats {
+	uint64_t procs;		/* pids with mappings */
+	uint64_t maps;		/* mappings held now */
+	uint64_t reused;	/* pids that began a second lifetime */
+	uint64_t dropped;	/* exited processes forgotten to stay under the bound */
+	uint64_t refused;	/* mappings not kept: the bound, and nothing exited to drop */
+};
+
+/* Hold at most max_maps mappings in all (0: no bound). */
+struct timeline *timeline_new(size_t max_maps);
+void timeline_free(struct timeline *t);
+
+/*
+ * pid starts a new lifetime, a child of ppid with ppid's current mappings;
+ * life: LIFE_TAG (include/common.h) of the fork record's time, 0 unknown.
+ */
+void timeline_fork(struct timeline *t, uint32_t ppid, uint32_t pid, uint32_t life);
+/* pid exec'd: a new generation, with no mappings yet. */
+void timeline_exec(struct timeline *t, uint32_t pid);
+/* pid exited: its mappings may go when the bound is reached. */
+void timeline_exit(struct timeline *t, uint32_t pid);
+/*
+ * Put maps (n, sorted or not) into pid's current generation in place of
+ * what they overlap; takes maps.  A pid not seen yet starts one.
+ */
+void timeline_add(struct timeline *t, uint32_t pid, struct proc_map *maps, size_t n);
+/* Has pid any mappings at all? */
+bool timeline_known(const struct timeline *t, uint32_t pid);
+/*
+ * The mapping of addr in the lifetime life (LIFE_TAG of the process's start
+ * time; 0: any) of pid, newest generation first; NULL when none maps it.
+ * *ambiguous: another generation maps addr to another file or offset (the
+ * answer is then not to be trusted).
+ */
+const struct proc_map *timeline_find(const struct timeline *t, uint32_t pid, uint32_t life,
+				     uint64_t addr, bool *ambiguous);
+/* pid's current generation, sorted by start; NULL when none. */
+const struct proc_map *timeline_current(const struct timeline *t, uint32_t pid, size_t *n);
+void timeline_get_stats(const struct timeline *t, struct timeline_stats *st);
+
+#endif /* PROFILER_TIMELINE_H */
