@@ -135,7 +135,7 @@ static __always_inline void park_thread(struct scratch *sc, struct task_struct *
 	if (mode == BLOCKED_MODE_OFFCPU) {
 		sc->os.ts = r->now_ns;
 		sc->os.key.pid = r->pid;
-		sc->os.key.pad = 0;
+		sc->os.key.life = 0;	/* offcpu keys carry no lifetime tag */
 		__builtin_memcpy(sc->os.key.comm, r->comm, sizeof(r->comm));
 		sc->os.key.user_stack = r->user_stack;
 		sc->os.key.kern_stack = r->kern_stack;
