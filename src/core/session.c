@@ -332,7 +332,7 @@ int session_run(const struct collector *col, struct settings *set)
 	struct profile *p = NULL;
 	sigset_t mask, oldmask;
 	int nouts = 0, sigfd = -1, stats_fd = -1, err, rc = 1;
-	uint64_t from_ns;
+	uint64_t from_ns, stop_begin_ns;
 
 	ss.launch_ns = now_ns();
 	bpf_setup_logging(set->verbose);
@@ -396,10 +396,10 @@ int session_run(const struct collector *col, struct settings *set)
 
 	from_ns = ss.start_ns;
 	wait_for_end(&ss, sigfd, outs, nouts, &from_ns);
-	ss.stop_ns = now_ns();
+	stop_begin_ns = now_ns();
 	col->stop(&ss);
-	pr_debug("%s: stopped in %.1f ms", col->name, (now_ns() - ss.stop_ns) / 1e6);
 	ss.stop_ns = now_ns();
+	pr_debug("%s: stopped in %.1f ms", col->name, (ss.stop_ns - stop_begin_ns) / 1e6);
 	mmap_watch_consume(ss.mw);
 	if (ss.rb)
 		ring_buffer__consume(ss.rb);
