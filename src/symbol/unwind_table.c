@@ -197,18 +197,15 @@ static int read_segments(Elf *elf, struct unwind_table *t)
 	return t->nsegs ? 0 : -ENOEXEC;
 }
 
-struct unwind_table *unwind_table_from_fd(int fd)
+static struct unwind_table *from_elf(Elf *elf)
 {
 	struct unwind_table *t = NULL;
 	uint64_t *starts = NULL;
 	size_t nstarts = 0;
 	Dwarf_CFI *cfi = NULL;
 	GElf_Ehdr eh;
-	Elf *elf;
 	int err = -ENOEXEC;
 
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf)
 		goto out;
 	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
@@ -247,6 +244,18 @@ out:
 		return NULL;
 	}
 	return t;
+}
+
+struct unwind_table *unwind_table_from_fd(int fd)
+{
+	elf_version(EV_CURRENT);
+	return from_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL));
+}
+
+struct unwind_table *unwind_table_from_mem(const void *image, size_t size)
+{
+	elf_version(EV_CURRENT);
+	return from_elf(elf_memory((char *)image, size));
 }
 
 void unwind_table_free(struct unwind_table *t)

@@ -28,6 +28,8 @@ struct unwind_table {
  * .eh_frame_hdr (ENOENT), addresses beyond 32 bits (ERANGE).
  */
 struct unwind_table *unwind_table_from_fd(int fd);
+/* The same for an ELF image in memory (tests, fuzzing). */
+struct unwind_table *unwind_table_from_mem(const void *image, size_t size);
 void unwind_table_free(struct unwind_table *t);
 /* The load bias of a mapping at start of the file at offset: runtime = vaddr + bias.
  * -ENOENT when no segment holds offset. */
