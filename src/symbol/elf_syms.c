@@ -160,6 +160,9 @@ struct elf_syms *elf_syms_new(void)
 
 void elf_syms_add(struct elf_syms *es, uint64_t addr, uint64_t size, const char *name)
 {
+	/* an end past 2^64 (a hostile perf map) would wrap below the start */
+	if (size > UINT64_MAX - addr)
+		size = UINT64_MAX - addr;
 	GROW(es->syms, es->cap, es->n + 1);
 	es->syms[es->n].addr = addr;
 	es->syms[es->n].size = size;

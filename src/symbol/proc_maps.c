@@ -18,13 +18,17 @@ int proc_maps_parse(const char *text, struct proc_map **out, size_t *n)
 
 	while (line && *line) {
 		const char *next = strchr(line, '\n');
+		size_t len = next ? (size_t)(next - line) : strlen(line);
 		unsigned long long start, end, off, ino;
 		unsigned int major, minor;
-		char perms[5];
+		char perms[5] = "";
 		int pos = 0;
 
 		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, perms,
-			   &off, &major, &minor, &ino, &pos) >= 7 && pos > 0 && perms[2] == 'x') {
+			   &off, &major, &minor, &ino, &pos) >= 7 && pos > 0 && (size_t)pos <= len &&
+		    perms[2] == 'x') {
+			/* (sscanf skips newlines as blanks: a field missing from
+			 * this line would be taken from the next) */
 			const char *path = line + pos;
 			size_t plen;
 			struct proc_map *m;
