@@ -12,6 +12,7 @@
 #include "symbol/proc_maps.h"
 #include "symbol/unwind_table.h"
 #include "util/idxmap.h"
+#include "util/file_limits.h"
 #include "util/util.h"
 
 /* A binary, by (device, inode): its rows' place in the array, once. */
@@ -135,6 +136,13 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 		pr_debug("no unwind table for %s: %s", m->path, strerror(errno));
 		return f;
 	}
+	if (t->too_many_rows)
+		pr_warn("%s: more than the limit of %u unwind rows for one binary: "
+			"the code past them is unwound by frame pointers", m->path, LIMIT_UNWIND_ROWS);
+	if (t->too_slow)
+		pr_warn("%s: its .eh_frame took more than the limit of %u ms: "
+			"the code past the rows made is unwound by frame pointers", m->path,
+			LIMIT_UNWIND_MS);
 	if (t->n > u->cap - u->used || t->n >= (1U << UNWIND_ROW_SEARCH)) {
 		/* counted, and said at the end: its frames fall back to frame pointers */
 		u->st.full++;

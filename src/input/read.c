@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "input/input.h"
+#include "util/file_limits.h"
 #include "util/util.h"
 
 static char *slurp(const char *path, size_t *len)
@@ -46,6 +47,9 @@ static uint8_t *gunzip(const uint8_t *data, size_t len, size_t *out_len)
 	z.next_in = (uint8_t *)data;
 	z.avail_in = len;
 	do {
+		/* a gzip bomb: stop (zr stays Z_OK, not Z_STREAM_END) */
+		if (z.total_out > LIMIT_GUNZIP_BYTES)
+			break;
 		GROW(out, cap, z.total_out + 65536);
 		z.next_out = out + z.total_out;
 		z.avail_out = cap - z.total_out;
@@ -81,7 +85,8 @@ struct profile *profile_parse(const char *data, size_t len, const char *name)
 	if (len >= 2 && (uint8_t)data[0] == 0x1f && (uint8_t)data[1] == 0x8b) {
 		raw = gunzip((const uint8_t *)data, len, &raw_len);
 		if (!raw)
-			pr_err("%s: damaged gzip data: was the file cut short?", name);
+			pr_err("%s: damaged gzip data, or more than %llu GiB uncompressed: was the file cut short?",
+			       name, (unsigned long long)(LIMIT_GUNZIP_BYTES >> 30));
 		else
 			p = read_pprof(raw, raw_len, name);
 		free(raw);

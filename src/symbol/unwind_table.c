@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "symbol/unwind_table.h"
+#include "util/file_limits.h"
 #include "util/util.h"
 
 /* DWARF register numbers of x86-64 */
@@ -111,12 +112,14 @@ static void frame_row(struct unwind_table *t, uint64_t pc, Dwarf_Frame *f)
 	add_row(t, pc, cfa, cfa_off, fp_off);
 }
 
-/* Every row of the FDE that starts at start, up to limit (the next FDE). */
-static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uint64_t limit)
+/* Every row of the FDE that starts at start, up to limit (the next FDE),
+ * while the table has fewer than max_rows; one more may close it. */
+static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uint64_t limit,
+		     size_t max_rows)
 {
 	uint64_t pc = start;
 
-	while (pc < limit) {
+	while (pc < limit && t->n < max_rows) {
 		Dwarf_Frame *f = NULL;
 		Dwarf_Addr lo, hi;
 		bool signal;
@@ -131,6 +134,8 @@ static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uin
 		free(f);
 		pc = hi;
 	}
+	if (pc < limit && t->n >= max_rows)
+		t->too_many_rows = true;
 	/* code between this FDE and the next has no rule */
 	if (pc < limit && pc > start)
 		add_row(t, pc, UNW_UNKNOWN, 0, 0);
@@ -197,8 +202,9 @@ static int read_segments(Elf *elf, struct unwind_table *t)
 	return t->nsegs ? 0 : -ENOEXEC;
 }
 
-static struct unwind_table *from_elf(Elf *elf)
+static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 {
+	uint64_t deadline = now_ns() + max_ms * 1000000ULL;
 	struct unwind_table *t = NULL;
 	uint64_t *starts = NULL;
 	size_t nstarts = 0;
@@ -229,7 +235,16 @@ static struct unwind_table *from_elf(Elf *elf)
 		}
 		if (i && starts[i] < starts[i - 1])
 			continue;	/* unsorted: not a table we can trust */
-		walk_fde(t, cfi, starts[i], i + 1 < nstarts ? starts[i + 1] : UINT32_MAX);
+		/* a hostile .eh_frame: stop where the budget ends, and say that
+		 * the code past the last row has no rule (one row is kept for it) */
+		t->too_many_rows = t->too_many_rows || t->n + 1 >= max_rows;
+		t->too_slow = !(i & 63) && now_ns() > deadline;
+		if (t->too_many_rows || t->too_slow) {
+			add_row(t, starts[i], UNW_UNKNOWN, 0, 0);
+			break;
+		}
+		walk_fde(t, cfi, starts[i], i + 1 < nstarts ? starts[i + 1] : UINT32_MAX,
+			 max_rows - 2);
 	}
 	err = t->n ? 0 : -ENOENT;
 out:
@@ -249,13 +264,20 @@ out:
 struct unwind_table *unwind_table_from_fd(int fd)
 {
 	elf_version(EV_CURRENT);
-	return from_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL));
+	return from_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL), LIMIT_UNWIND_ROWS, LIMIT_UNWIND_MS);
 }
 
 struct unwind_table *unwind_table_from_mem(const void *image, size_t size)
 {
 	elf_version(EV_CURRENT);
-	return from_elf(elf_memory((char *)image, size));
+	return unwind_table_from_mem_max(image, size, LIMIT_UNWIND_ROWS, LIMIT_UNWIND_MS);
+}
+
+struct unwind_table *unwind_table_from_mem_max(const void *image, size_t size, size_t max_rows,
+					       uint64_t max_ms)
+{
+	elf_version(EV_CURRENT);
+	return from_elf(elf_memory((char *)image, size), max_rows < 3 ? 3 : max_rows, max_ms);
 }
 
 void unwind_table_free(struct unwind_table *t)

@@ -8,7 +8,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_text(data, size);
-	struct elf_syms *es = perf_map_parse(text);
+	struct elf_syms *es = perf_map_parse(text, 1000);
 
 	for (size_t i = 0; i < es->n; i++) {
 		const struct elf_sym *s = elf_syms_lookup(es, es->syms[i].addr);
