@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		es->debuglink_crc = crc32(0, data + 1, size - 1) ^ (data[0] & 2 ? 1 : 0);
 	}
 	snprintf(root, sizeof(root), "%s/debug-root", work_dir());
-	debuginfo_add_symbols(root, data[0] & 1 ? bin : "/nonexistent/bin", es);
+	debuginfo_add_symbols(root, NULL, data[0] & 1 ? bin : "/nonexistent/bin", es);
 	for (size_t i = 0; i < es->n; i++)
 		elf_syms_name(es, &es->syms[i]);
 	elf_syms_free(es);
