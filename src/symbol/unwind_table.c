@@ -6,6 +6,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "symbol/unwind_table.h"
 #include "util/file_limits.h"
@@ -21,6 +22,15 @@
 #define PE_SDATA4	0x0b
 #define PE_DATAREL	0x30
 #define PE_OMIT		0xff
+
+/* CPU time of this thread: the time per step, whatever else runs */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static void add_row(struct unwind_table *t, uint64_t pc, int cfa, int cfa_off, int fp_off)
 {
@@ -113,9 +123,10 @@ static void frame_row(struct unwind_table *t, uint64_t pc, Dwarf_Frame *f)
 }
 
 /* Every row of the FDE that starts at start, up to limit (the next FDE),
- * while the table has fewer than max_rows; one more may close it. */
+ * while the table has fewer than max_rows and the deadline has not passed;
+ * one more may close it. */
 static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uint64_t limit,
-		     size_t max_rows)
+		     size_t max_rows, uint64_t deadline)
 {
 	uint64_t pc = start;
 
@@ -124,7 +135,25 @@ static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uin
 		Dwarf_Addr lo, hi;
 		bool signal;
 
-		if (dwarf_cfi_addrframe(cfi, pc, &f) != 0)
+		uint64_t cpu = thread_cpu_ns();
+		int r;
+
+		/* rows that change nothing are not kept, so the row limit alone
+		 * does not bound a hostile FDE of a million one-byte steps */
+		if (now_ns() > deadline) {
+			t->too_slow = true;
+			break;
+		}
+		r = dwarf_cfi_addrframe(cfi, pc, &f);
+		/* one step costs microseconds; a CFI naming a register in the
+		 * millions makes libdw build and copy a frame state that large
+		 * (the fuzzer's find): a step of CPU milliseconds ends the table */
+		if (thread_cpu_ns() - cpu > LIMIT_UNWIND_STEP_NS) {
+			t->too_slow = true;
+			free(f);
+			break;
+		}
+		if (r != 0)
 			break;		/* past the FDE's end */
 		if (dwarf_frame_info(f, &lo, &hi, &signal) < 0 || hi <= pc) {
 			free(f);
@@ -238,13 +267,13 @@ static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 		/* a hostile .eh_frame: stop where the budget ends, and say that
 		 * the code past the last row has no rule (one row is kept for it) */
 		t->too_many_rows = t->too_many_rows || t->n + 1 >= max_rows;
-		t->too_slow = !(i & 63) && now_ns() > deadline;
+		t->too_slow = t->too_slow || (!(i & 63) && now_ns() > deadline);
 		if (t->too_many_rows || t->too_slow) {
 			add_row(t, starts[i], UNW_UNKNOWN, 0, 0);
 			break;
 		}
 		walk_fde(t, cfi, starts[i], i + 1 < nstarts ? starts[i + 1] : UINT32_MAX,
-			 max_rows - 2);
+			 max_rows - 2, deadline);
 	}
 	err = t->n ? 0 : -ENOENT;
 out:

@@ -167,6 +167,27 @@ static void test_unwind_time(void **state)
 	munmap(img, size);
 }
 
+/*
+ * The fuzzer's find: an .eh_frame whose CFI names a register in the
+ * millions, so that each libdw lookup builds and copies a frame state that
+ * large.  The first such step ends the table, marked too slow.
+ */
+static void test_unwind_costly_step(void **state)
+{
+	const char *path = "tests/fuzz/regressions/unwind_table/slow-fde-steps";
+	size_t size;
+	char *img = read_file(path, &size);
+	struct unwind_table *t;
+
+	assert_non_null(img);
+	t = unwind_table_from_mem(img, size);
+	assert_non_null(t);
+	assert_true(t->too_slow);
+	assert_int_equal(t->rows[t->n - 1].cfa, UNW_UNKNOWN);
+	unwind_table_free(t);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_dwarf_size),
 		cmocka_unit_test(test_unwind_rows),
 		cmocka_unit_test(test_unwind_time),
+		cmocka_unit_test(test_unwind_costly_step),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
