@@ -23,13 +23,38 @@
 #define PE_DATAREL	0x30
 #define PE_OMIT		0xff
 
-/* CPU time of this thread: the time per step, whatever else runs */
+/* CPU time of this thread: the time per step, whatever else runs (a
+ * system call, some microseconds: read once per group of steps) */
 static uint64_t thread_cpu_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* What one binary may still cost */
+struct budget {
+	uint64_t deadline;	/* CLOCK_MONOTONIC */
+	uint64_t cpu_mark;	/* thread CPU time at the start of this group */
+	size_t steps;
+};
+
+#define STEP_GROUP	16
+
+/* False once the binary has cost too much: past its deadline, or a group
+ * of steps took more CPU than LIMIT_UNWIND_STEP_NS each. */
+static bool within(struct budget *b)
+{
+	uint64_t cpu;
+
+	if (++b->steps % STEP_GROUP)
+		return true;
+	cpu = thread_cpu_ns();
+	if (now_ns() > b->deadline || cpu - b->cpu_mark > STEP_GROUP * LIMIT_UNWIND_STEP_NS)
+		return false;
+	b->cpu_mark = cpu;
+	return true;
 }
 
 static void add_row(struct unwind_table *t, uint64_t pc, int cfa, int cfa_off, int fp_off)
@@ -126,7 +151,7 @@ static void frame_row(struct unwind_table *t, uint64_t pc, Dwarf_Frame *f)
  * while the table has fewer than max_rows and the deadline has not passed;
  * one more may close it. */
 static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uint64_t limit,
-		     size_t max_rows, uint64_t deadline)
+		     size_t max_rows, struct budget *b)
 {
 	uint64_t pc = start;
 
@@ -135,25 +160,16 @@ static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uin
 		Dwarf_Addr lo, hi;
 		bool signal;
 
-		uint64_t cpu = thread_cpu_ns();
-		int r;
-
 		/* rows that change nothing are not kept, so the row limit alone
-		 * does not bound a hostile FDE of a million one-byte steps */
-		if (now_ns() > deadline) {
+		 * does not bound a hostile FDE of a million one-byte steps; and
+		 * one step costs microseconds, but a CFI naming a register in
+		 * the millions makes libdw build and copy a frame state that
+		 * large (the fuzzer's find): milliseconds of CPU a step */
+		if (!within(b)) {
 			t->too_slow = true;
 			break;
 		}
-		r = dwarf_cfi_addrframe(cfi, pc, &f);
-		/* one step costs microseconds; a CFI naming a register in the
-		 * millions makes libdw build and copy a frame state that large
-		 * (the fuzzer's find): a step of CPU milliseconds ends the table */
-		if (thread_cpu_ns() - cpu > LIMIT_UNWIND_STEP_NS) {
-			t->too_slow = true;
-			free(f);
-			break;
-		}
-		if (r != 0)
+		if (dwarf_cfi_addrframe(cfi, pc, &f) != 0)
 			break;		/* past the FDE's end */
 		if (dwarf_frame_info(f, &lo, &hi, &signal) < 0 || hi <= pc) {
 			free(f);
@@ -234,6 +250,7 @@ static int read_segments(Elf *elf, struct unwind_table *t)
 static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 {
 	uint64_t deadline = now_ns() + max_ms * 1000000ULL;
+	struct budget b = { deadline, thread_cpu_ns(), 0 };
 	struct unwind_table *t = NULL;
 	uint64_t *starts = NULL;
 	size_t nstarts = 0;
@@ -273,7 +290,7 @@ static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 			break;
 		}
 		walk_fde(t, cfi, starts[i], i + 1 < nstarts ? starts[i + 1] : UINT32_MAX,
-			 max_rows - 2, deadline);
+			 max_rows - 2, &b);
 	}
 	err = t->n ? 0 : -ENOENT;
 out:

@@ -26,9 +26,10 @@
 /* Unwind rows of one binary: what the BPF binary search can reach */
 #define LIMIT_UNWIND_ROWS	((1u << UNWIND_ROW_SEARCH) - 1)
 /* Time to compile one binary's .eh_frame into rows, in milliseconds, and
- * CPU time of one step (one lookup in libdw: microseconds in real files) */
+ * CPU time of one step on average over a few (one lookup in libdw:
+ * microseconds in real files) */
 #define LIMIT_UNWIND_MS		5000
-#define LIMIT_UNWIND_STEP_NS	(20 * 1000000ULL)
+#define LIMIT_UNWIND_STEP_NS	(5 * 1000000ULL)
 /* A saved profile decompressed (gzip), and MiniDebugInfo decompressed (xz) */
 #define LIMIT_GUNZIP_BYTES	(4ull << 30)
 #define LIMIT_XZ_BYTES		(512u << 20)
