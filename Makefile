@@ -3,6 +3,7 @@
 #   make              build build/profiler
 #   make demo         install what is missing, build, profile a demo program
 #   make test         install what is missing, build, run every test
+#   make fuzz         run each libFuzzer target FUZZ_SECONDS (default 60) seconds
 #   make bench        benchmarks against perf and bpftrace (docs/performance.md)
 #   make soak         10 minutes system-wide under process churn, plain and ASan
 #                     (SOAK_SECONDS, SOAK_VARIANTS; figures into docs/performance.md)
@@ -46,8 +47,8 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-Ivmlinux/$(ARCH) -Wall -Werror -Wno-unused-function
 
-.PHONY: all clean install demo test test-unit test-integration test-kernels bench soak deps \
-	vmlinux check-tools
+.PHONY: all clean install demo test test-unit test-integration test-kernels bench soak fuzz \
+	deps vmlinux check-tools
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/profiler
@@ -171,14 +172,41 @@ $(BUILD)/fixtures/sym-minidebug: $(BUILD)/fixtures/sym-pie
 	objcopy --add-section .gnu_debugdata=$@.mini.xz $@.tmp $@
 	rm -f $@.tmp $@.full $@.mini $@.mini.xz
 
+# ---- fuzzing ------------------------------------------------------------
+# libFuzzer targets (tests/fuzz/fuzz_TARGET.c), each calling a parser of
+# files that users or containers control.  The parsers are built with clang
+# for coverage, with ASan and UBSan; seeds in tests/fuzz/corpus/TARGET/,
+# inputs that once failed in tests/fuzz/regressions/TARGET/.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_OBJ := $(BUILD)/fuzz/obj
+FUZZ_LIB_OBJS := $(patsubst src/%.c,$(FUZZ_OBJ)/%.o,$(LIB_SRCS))
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	$(shell $(PKG_CONFIG) --cflags libbpf libelf 2>/dev/null)
+FUZZ_SECONDS ?= 60
+
+$(FUZZ_OBJ)/%.o: src/%.c $(SKELS) Makefile
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	@echo "  LINK $@"
+	@$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -Itests/fuzz $< $(FUZZ_LIB_OBJS) $(LIBS) -o $@
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@scripts/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
+
 deps:
 	@scripts/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/asan/profiler $(UNIT_BINS) $(WORKLOADS) $(FIXTURES)
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/profiler $(UNIT_BINS) $(WORKLOADS) $(FIXTURES) $(FUZZ_BINS)
 	@scripts/run-tests.sh $(BUILD)
 
-test-unit: $(UNIT_BINS) $(FIXTURES)
+test-unit: $(UNIT_BINS) $(FIXTURES) $(FUZZ_BINS)
 	@scripts/run-tests.sh $(BUILD) unit
 
 test-integration: all $(BUILD)/asan/profiler $(WORKLOADS)

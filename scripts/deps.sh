@@ -23,6 +23,19 @@ done
 if ! command -v bpftool >/dev/null 2>&1 && [ ! -x /usr/sbin/bpftool ]; then
 	missing+=(bpftool)
 fi
+# libFuzzer (make fuzz, and the short pass in make test): clang's runtime
+# libraries, a package of their own named for clang's major version
+# (libclang-rt-14-dev on Debian 12), only recommended by clang.
+fuzzer_rt() {
+	command -v clang >/dev/null 2>&1 || return 1
+	ls "$(clang -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1
+}
+rt_pkg() {
+	echo "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+}
+if command -v clang >/dev/null 2>&1 && ! fuzzer_rt; then
+	missing+=("$(rt_pkg)")
+fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -57,4 +70,11 @@ if ! $sudo apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${mi
 			exit 1
 		}
 	fi
+fi
+# clang was missing, so its runtime could not be named before
+if ! fuzzer_rt; then
+	$sudo apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "$(rt_pkg)" >/dev/null || {
+		echo "deps: cannot install $(rt_pkg) (libFuzzer): install clang's runtime libraries" >&2
+		exit 1
+	}
 fi

@@ -35,6 +35,24 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	done
 fi
 
+# The libFuzzer targets: the committed seeds and regression inputs, then a
+# few seconds of mutation each; one test per target.
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	if ls "$build"/fuzz/fuzz_* >/dev/null 2>&1; then
+		out=$(scripts/fuzz.sh "$build" --short)
+		echo "$out"
+		p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p')
+		f=$(echo "$out" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p')
+		passed=$((passed + ${p:-0}))
+		failed=$((failed + ${f:-1}))
+		while IFS= read -r l; do failures+=("$l"); done < <(echo "$out" | grep 'FAILED (exit')
+	elif [ "${CI:-}" = true ]; then
+		echo "the fuzz targets are not built ($build/fuzz/): make test builds them" >&2
+		failed=$((failed + 1))
+		failures+=("fuzz (not built)")
+	fi
+fi
+
 if [ "$what" = all ] || [ "$what" = integration ]; then
 	if [ "$(id -u)" != 0 ]; then
 		if [ "${CI:-}" = true ]; then

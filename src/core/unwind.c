@@ -16,6 +16,7 @@
 #include "symbol/proc_maps.h"
 #include "symbol/unwind_table.h"
 #include "util/idxmap.h"
+#include "util/file_limits.h"
 #include "util/util.h"
 
 /* A binary, by (device, inode): its rows' place in the array, once. */
@@ -198,6 +199,13 @@ static const struct unw_file *vdso_file(struct unwinder *u)
 static void take_rows(struct unwinder *u, struct unw_file *f, struct unwind_table *t,
 		      const char *path)
 {
+	if (t->too_many_rows)
+		pr_warn("%s: more than the limit of %u unwind rows for one binary: "
+			"the code past them is unwound by frame pointers", path, LIMIT_UNWIND_ROWS);
+	if (t->too_slow)
+		pr_warn("%s: its .eh_frame took more than the limit of %u ms: "
+			"the code past the rows made is unwound by frame pointers", path,
+			LIMIT_UNWIND_MS);
 	if (t->n > u->cap - u->used || t->n >= (1U << UNWIND_ROW_SEARCH)) {
 		/* counted, and said at the end: its frames fall back to frame pointers */
 		u->st.full++;

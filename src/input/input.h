@@ -16,6 +16,9 @@
 /* Read a file of either format, told apart by content.  NULL after a
  * one-line message naming the file and what is wrong with it. */
 struct profile *profile_read(const char *path);
+/* The same on a whole file in memory (gzip told apart too); name is for
+ * messages. */
+struct profile *profile_parse(const char *data, size_t len, const char *name);
 
 /* The readers, on the whole file in memory; name is for messages. */
 struct profile *read_folded(const char *data, size_t len, const char *name);

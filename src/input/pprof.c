@@ -299,6 +299,11 @@ struct profile *read_pprof(const uint8_t *data, size_t len, const char *name)
 	}
 	/* then the tables samples refer to, then the rest */
 	for (int pass = 0; pass < 3; pass++) {
+		/* samples are read against the types: none, nothing to read them by */
+		if (pass == 2 && !p->ntypes) {
+			pr_err("%s: a pprof profile without sample types: nothing to show", name);
+			goto fail;
+		}
 		r = top;
 		while (pb_next(&r, &field, &wire)) {
 			if (wire != PB_LEN) {
@@ -347,10 +352,6 @@ struct profile *read_pprof(const uint8_t *data, size_t len, const char *name)
 				p->period_type.unit = profile_intern(p, str(&pp, u));
 			}
 		}
-	}
-	if (!p->ntypes) {
-		pr_err("%s: a pprof profile without sample types: nothing to show", name);
-		goto fail;
 	}
 	p->default_type = p->ntypes - 1;	/* pprof's rule without default_sample_type */
 	if (default_type) {

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "input/input.h"
+#include "util/file_limits.h"
 #include "util/util.h"
 
 static char *slurp(const char *path, size_t *len)
@@ -46,6 +47,9 @@ static uint8_t *gunzip(const uint8_t *data, size_t len, size_t *out_len)
 	z.next_in = (uint8_t *)data;
 	z.avail_in = len;
 	do {
+		/* a gzip bomb: stop (zr stays Z_OK, not Z_STREAM_END) */
+		if (z.total_out > LIMIT_GUNZIP_BYTES)
+			break;
 		GROW(out, cap, z.total_out + 65536);
 		z.next_out = out + z.total_out;
 		z.avail_out = cap - z.total_out;
@@ -72,31 +76,41 @@ static bool is_text(const char *data, size_t len)
 	return true;
 }
 
-struct profile *profile_read(const char *path)
+struct profile *profile_parse(const char *data, size_t len, const char *name)
 {
 	struct profile *p = NULL;
-	size_t len = 0, raw_len;
-	char *data = slurp(path, &len);
+	size_t raw_len;
 	uint8_t *raw;
+
+	if (len >= 2 && (uint8_t)data[0] == 0x1f && (uint8_t)data[1] == 0x8b) {
+		raw = gunzip((const uint8_t *)data, len, &raw_len);
+		if (!raw)
+			pr_err("%s: damaged gzip data, or more than %llu GiB uncompressed: was the file cut short?",
+			       name, (unsigned long long)(LIMIT_GUNZIP_BYTES >> 30));
+		else
+			p = read_pprof(raw, raw_len, name);
+		free(raw);
+	} else if (!len) {
+		pr_err("%s is empty: give a profile written with -o (folded or pprof)", name);
+	} else if (is_text(data, len)) {
+		p = read_folded(data, len, name);
+	} else {
+		p = read_pprof((const uint8_t *)data, len, name);
+	}
+	return p;
+}
+
+struct profile *profile_read(const char *path)
+{
+	struct profile *p;
+	size_t len = 0;
+	char *data = slurp(path, &len);
 
 	if (!data) {
 		pr_err("cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (len >= 2 && (uint8_t)data[0] == 0x1f && (uint8_t)data[1] == 0x8b) {
-		raw = gunzip((const uint8_t *)data, len, &raw_len);
-		if (!raw)
-			pr_err("%s: damaged gzip data: was the file cut short?", path);
-		else
-			p = read_pprof(raw, raw_len, path);
-		free(raw);
-	} else if (!len) {
-		pr_err("%s is empty: give a profile written with -o (folded or pprof)", path);
-	} else if (is_text(data, len)) {
-		p = read_folded(data, len, path);
-	} else {
-		p = read_pprof((const uint8_t *)data, len, path);
-	}
+	p = profile_parse(data, len, path);
 	free(data);
 	return p;
 }

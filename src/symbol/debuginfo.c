@@ -12,6 +12,8 @@
 #include <zlib.h>
 
 #include "symbol/debuginfo.h"
+#include "util/file_limits.h"
+#include "util/root_open.h"
 #include "util/util.h"
 
 /* .gnu_debuglink's CRC is the common CRC32 (zlib's) of the whole file. */
@@ -46,8 +48,10 @@ static int open_build_id(const char *root, const struct elf_syms *es)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-/* gdb's order: next to the binary, in its .debug/, under the debug root. */
-static int open_debuglink(const char *root, const char *bin, const struct elf_syms *es)
+/* gdb's order: next to the binary, in its .debug/ (both in the target's
+ * root: a container's symlinks stay inside it), under the debug root. */
+static int open_debuglink(const char *root, const char *target_root, const char *bin,
+			  const struct elf_syms *es)
 {
 	char dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 16];
 	size_t len;
@@ -68,7 +72,8 @@ static int open_debuglink(const char *root, const char *bin, const struct elf_sy
 			 i == 1 ? "/.debug" : "", es->debuglink);
 		if (!strcmp(path, bin))
 			continue;	/* the binary names itself */
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = i == 2 || !target_root ? open(path, O_RDONLY | O_CLOEXEC) :
+					      root_open(target_root, path, O_RDONLY);
 		if (fd < 0)
 			continue;
 		if (crc_matches(fd, es->debuglink_crc))
@@ -79,7 +84,8 @@ static int open_debuglink(const char *root, const char *bin, const struct elf_sy
 	return -1;
 }
 
-int debuginfo_open(const char *root, const char *path, const struct elf_syms *es)
+int debuginfo_open(const char *root, const char *target_root, const char *path,
+		   const struct elf_syms *es)
 {
 	int fd;
 
@@ -87,7 +93,7 @@ int debuginfo_open(const char *root, const char *path, const struct elf_syms *es
 		root = DEBUGINFO_ROOT;
 	fd = open_build_id(root, es);
 	if (fd < 0)
-		fd = open_debuglink(root, path, es);
+		fd = open_debuglink(root, target_root, path, es);
 	return fd;
 }
 
@@ -110,6 +116,8 @@ static void *xz_decode(const void *in, size_t in_len, size_t *out_len)
 	while ((r = lzma_code(&s, LZMA_FINISH)) == LZMA_OK) {
 		size_t done = s.next_out - out;
 
+		if (cap >= LIMIT_XZ_BYTES)
+			break;	/* an xz bomb: r is not LZMA_STREAM_END */
 		cap *= 2;
 		out = xrealloc(out, cap);
 		s.next_out = out + done;
@@ -124,7 +132,8 @@ static void *xz_decode(const void *in, size_t in_len, size_t *out_len)
 	return out;
 }
 
-size_t debuginfo_add_symbols(const char *root, const char *path, struct elf_syms *es)
+size_t debuginfo_add_symbols(const char *root, const char *target_root, const char *path,
+			     struct elf_syms *es)
 {
 	struct elf_syms *dbg = NULL;
 	size_t before = es->n;
@@ -132,7 +141,7 @@ size_t debuginfo_add_symbols(const char *root, const char *path, struct elf_syms
 	if (es->has_symtab)
 		return 0;
 	/* a whole debug file says more than MiniDebugInfo's few symbols */
-	int fd = debuginfo_open(root, path, es);
+	int fd = debuginfo_open(root, target_root, path, es);
 
 	if (fd >= 0) {
 		dbg = elf_syms_from_fd(fd);
@@ -147,7 +156,8 @@ size_t debuginfo_add_symbols(const char *root, const char *path, struct elf_syms
 			free(img);
 		}
 		if (!dbg)
-			pr_debug("%s: cannot read its MiniDebugInfo", path);
+			pr_debug("%s: cannot read its MiniDebugInfo (damaged, or more than %u MiB)",
+				 path, LIMIT_XZ_BYTES >> 20);
 	}
 	if (!dbg)
 		return 0;

@@ -122,7 +122,8 @@ static size_t name_stubs(struct elf_syms *es, const struct got_slots *gs,
 			s = slot_find(gs, sh->sh_addr + off + k + 6 + (int64_t)disp);
 			if (s) {
 				snprintf(name, sizeof(name), "%s@plt", s->name);
-				elf_syms_add(es, sh->sh_addr + off, ent, name);
+				if (!elf_syms_add(es, sh->sh_addr + off, ent, name))
+					return added;	/* full */
 				/* a real symbol at the same address wins */
 				es->syms[es->n - 1].rank = UINT8_MAX - 1;
 				added++;

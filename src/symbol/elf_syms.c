@@ -8,6 +8,7 @@
 #include "symbol/demangle.h"
 #include "symbol/elf_plt.h"
 #include "symbol/elf_syms.h"
+#include "util/file_limits.h"
 #include "util/util.h"
 
 static uint32_t add_name(struct elf_syms *es, const char *name)
@@ -49,6 +50,16 @@ static bool code_label(Elf *elf, const GElf_Sym *sym)
 	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_EXECINSTR);
 }
 
+/* Room for one more symbol: a hostile file's millions are cut at
+ * max_syms, and the caller says so. */
+static bool room(struct elf_syms *es)
+{
+	if (es->n < es->max_syms)
+		return true;
+	es->truncated = true;
+	return false;
+}
+
 static void read_symtab(struct elf_syms *es, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
@@ -74,6 +85,8 @@ static void read_symtab(struct elf_syms *es, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !*name || (label && name[0] == '.'))
 			continue;
+		if (!room(es))
+			return;
 		GROW(es->syms, es->cap, es->n + 1);
 		es->syms[es->n].addr = sym.st_value;
 		/* a label reaches to the next symbol; a function at its address wins */
@@ -155,17 +168,26 @@ static void sort_syms(struct elf_syms *es)
 
 struct elf_syms *elf_syms_new(void)
 {
-	return xcalloc(1, sizeof(struct elf_syms));
+	struct elf_syms *es = xcalloc(1, sizeof(*es));
+
+	es->max_syms = LIMIT_SYMS;
+	return es;
 }
 
-void elf_syms_add(struct elf_syms *es, uint64_t addr, uint64_t size, const char *name)
+bool elf_syms_add(struct elf_syms *es, uint64_t addr, uint64_t size, const char *name)
 {
+	/* an end past 2^64 (a hostile perf map) would wrap below the start */
+	if (size > UINT64_MAX - addr)
+		size = UINT64_MAX - addr;
+	if (!room(es))
+		return false;
 	GROW(es->syms, es->cap, es->n + 1);
 	es->syms[es->n].addr = addr;
 	es->syms[es->n].size = size;
 	es->syms[es->n].rank = 0;
 	es->syms[es->n].name = add_name(es, name);
 	es->n++;
+	return true;
 }
 
 void elf_syms_finish(struct elf_syms *es)
@@ -178,13 +200,14 @@ void elf_syms_merge(struct elf_syms *es, const struct elf_syms *from)
 	for (size_t i = 0; i < es->n; i++)
 		free(es->demangled[i]);
 	GROW(es->syms, es->cap, es->n + from->n);
-	for (size_t i = 0; i < from->n; i++) {
+	for (size_t i = 0; i < from->n && room(es); i++) {
 		struct elf_sym s = from->syms[i];
 
 		s.name = add_name(es, from->names + s.name);
 		es->syms[es->n++] = s;
 	}
 	es->has_symtab = es->has_symtab || from->has_symtab;
+	es->truncated = es->truncated || from->truncated;
 	sort_syms(es);
 }
 
@@ -200,7 +223,7 @@ static struct elf_syms *read_elf(Elf *elf)
 		errno = ENOEXEC;
 		return NULL;
 	}
-	es = xcalloc(1, sizeof(*es));
+	es = elf_syms_new();
 	es->is_dyn = eh.e_type == ET_DYN;
 
 	elf_getshdrstrndx(elf, &shstrndx);
@@ -275,7 +298,8 @@ void elf_syms_free(struct elf_syms *es)
 {
 	if (!es)
 		return;
-	for (size_t i = 0; i < es->n; i++)
+	/* (a table freed before elf_syms_finish has no names demangled) */
+	for (size_t i = 0; es->demangled && i < es->n; i++)
 		free(es->demangled[i]);
 	free(es->demangled);
 	free(es->syms);

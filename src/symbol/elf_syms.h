@@ -37,6 +37,8 @@ struct elf_syms {
 	void *debugdata;	/* .gnu_debugdata (MiniDebugInfo, xz), copied */
 	size_t debugdata_len;
 	bool is_dyn;		/* ET_DYN: PIE or shared library */
+	size_t max_syms;	/* kept at most (LIMIT_SYMS); more are dropped */
+	bool truncated;		/* some were: the file had more than max_syms */
 };
 
 /* Read the file open at fd (not closed).  NULL with errno set on failure. */
@@ -46,7 +48,8 @@ struct elf_syms *elf_syms_from_mem(const void *image, size_t size);
 void elf_syms_free(struct elf_syms *es);
 /* Build a table by hand (perf maps): add symbols, then sort once. */
 struct elf_syms *elf_syms_new(void);
-void elf_syms_add(struct elf_syms *es, uint64_t addr, uint64_t size, const char *name);
+/* false when the table is full (max_syms: truncated is set) */
+bool elf_syms_add(struct elf_syms *es, uint64_t addr, uint64_t size, const char *name);
 void elf_syms_finish(struct elf_syms *es);
 
 /* Add the symbols of from (a debug file of the same binary: same

@@ -71,7 +71,8 @@ struct ksyms *ksyms_parse(char *text)
 			.module = mod ? last_mod_off : KSYM_NO_MODULE,
 		};
 	}
-	qsort_r(ks->own_syms, ks->n, sizeof(*ks->own_syms), cmp_ksym, text);
+	if (ks->n)	/* qsort's array may not be NULL, even empty */
+		qsort_r(ks->own_syms, ks->n, sizeof(*ks->own_syms), cmp_ksym, text);
 	/* one symbol per address: the first after sorting is the preferred one */
 	for (size_t i = 0; i < ks->n; i++)
 		if (j == 0 || ks->own_syms[j - 1].addr != ks->own_syms[i].addr)

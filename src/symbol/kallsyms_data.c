@@ -37,7 +37,8 @@ struct ksyms_data *ksyms_data_parse(char *text)
 		GROW(kd->syms, cap, kd->n + 1);
 		kd->syms[kd->n++] = (struct ksym_data){ addr, name };
 	}
-	qsort(kd->syms, kd->n, sizeof(*kd->syms), cmp_kd);
+	if (kd->n)	/* qsort's array may not be NULL, even empty */
+		qsort(kd->syms, kd->n, sizeof(*kd->syms), cmp_kd);
 	return kd;
 }
 

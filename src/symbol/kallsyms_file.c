@@ -174,38 +174,20 @@ static bool table_valid(const struct ksyms *ks, size_t strs_size)
 	return true;
 }
 
-struct ksyms *ksyms_file_map(const char *path, const struct ksyms_file_key *key)
+struct ksyms *ksyms_file_from_map(void *map, size_t size, const struct ksyms_file_key *key)
 {
-	const struct ksyms_file_hdr *h;
+	const struct ksyms_file_hdr *h = map;
 	struct ksyms *ks;
-	struct stat st;
 	const char *p;
-	void *map;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	/* only a file root wrote and nobody else may change */
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) ||
-	    (size_t)st.st_size <= sizeof(*h)) {
-		close(fd);
-		errno = EPERM;
-		return NULL;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return NULL;
-	h = map;
-	if (!header_valid(h, (size_t)st.st_size, key)) {
-		munmap(map, (size_t)st.st_size);
+	if (size <= sizeof(*h) || !header_valid(h, size, key)) {
+		munmap(map, size);
 		errno = EINVAL;
 		return NULL;
 	}
 	ks = xcalloc(1, sizeof(*ks));
 	ks->map = map;
-	ks->map_size = (size_t)st.st_size;
+	ks->map_size = size;
 	p = (const char *)map + sizeof(*h);
 	ks->syms = (const struct ksym_entry *)p;
 	ks->n = h->nsyms;
@@ -223,4 +205,27 @@ struct ksyms *ksyms_file_map(const char *path, const struct ksyms_file_key *key)
 		return NULL;
 	}
 	return ks;
+}
+
+struct ksyms *ksyms_file_map(const char *path, const struct ksyms_file_key *key)
+{
+	struct stat st;
+	void *map;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	/* only a file root wrote and nobody else may change */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) ||
+	    (size_t)st.st_size <= sizeof(struct ksyms_file_hdr)) {
+		close(fd);
+		errno = EPERM;
+		return NULL;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return NULL;
+	return ksyms_file_from_map(map, (size_t)st.st_size, key);
 }

@@ -66,5 +66,8 @@ int ksyms_file_write(const char *path, const struct ksyms *ks, const struct ksym
  * The table has from_cache set, with the ranges it answers for.
  */
 struct ksyms *ksyms_file_map(const char *path, const struct ksyms_file_key *key);
+/* The checks of ksyms_file_map on a file already mapped (size bytes at
+ * map, from mmap): the table owns map, or it is unmapped on failure. */
+struct ksyms *ksyms_file_from_map(void *map, size_t size, const struct ksyms_file_key *key);
 
 #endif /* PROFILER_KALLSYMS_FILE_H */

@@ -8,14 +8,17 @@
 #include <unistd.h>
 
 #include "symbol/perf_map.h"
+#include "util/file_limits.h"
+#include "util/root_open.h"
 #include "util/util.h"
 
-struct elf_syms *perf_map_parse(const char *text)
+struct elf_syms *perf_map_parse(const char *text, size_t max_lines)
 {
 	struct elf_syms *es = elf_syms_new();
 	const char *line = text;
 
-	while (line && *line) {
+	es->max_syms = max_lines;
+	while (line && *line && !es->truncated) {
 		const char *next = strchr(line, '\n');
 		size_t len = next ? (size_t)(next - line) : strlen(line);
 		unsigned long long start, size;
@@ -33,8 +36,8 @@ struct elf_syms *perf_map_parse(const char *text)
 			name[nlen] = '\0';
 			if (nlen && name[nlen - 1] == '\r')
 				name[nlen - 1] = '\0';
-			if (name[0])
-				elf_syms_add(es, start, size, name);
+			if (name[0] && !elf_syms_add(es, start, size, name))
+				break;
 		}
 		line = next ? next + 1 : NULL;
 	}
@@ -66,17 +69,21 @@ static uint32_t ns_pid(uint32_t pid)
 
 struct elf_syms *perf_map_read(uint32_t pid, uid_t uid)
 {
-	char path[96], self[64], *text;
+	char path[96], root[64], *text, *end;
 	struct elf_syms *es;
 	struct stat st;
+	bool cut;
 	int fd;
 
 	snprintf(path, sizeof(path), "/tmp/perf-%u.map", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
-		/* in a container: its own /tmp, under the pid it knows itself by */
-		snprintf(path, sizeof(path), "/proc/%u/root/tmp/perf-%u.map", pid, ns_pid(pid));
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		/* in a container: its own /tmp, under the pid it knows itself by,
+		 * resolved in its root (its /tmp may be a symlink: not out of it) */
+		snprintf(root, sizeof(root), "/proc/%u/root", pid);
+		snprintf(path, sizeof(path), "/tmp/perf-%u.map", ns_pid(pid));
+		fd = root_open(root, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+		snprintf(path, sizeof(path), "%s/tmp/perf-%u.map", root, ns_pid(pid));
 	}
 	if (fd < 0)
 		return NULL;
@@ -86,13 +93,23 @@ struct elf_syms *perf_map_read(uint32_t pid, uid_t uid)
 		close(fd);
 		return NULL;
 	}
-	/* the very file checked, not whatever the name points to now */
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	text = read_file(self, NULL);
+	/* the very file checked; a JIT that never stops writing is read up
+	 * to the limit, to the last whole line */
+	text = read_fd(fd, LIMIT_PERF_MAP_BYTES, NULL, &cut);
 	close(fd);
 	if (!text)
 		return NULL;
-	es = perf_map_parse(text);
+	if (cut) {
+		pr_warn("%s: larger than the limit of %u MiB for a perf map: only its start is read",
+			path, LIMIT_PERF_MAP_BYTES >> 20);
+		end = strrchr(text, '\n');
+		if (end)
+			end[1] = '\0';
+	}
+	es = perf_map_parse(text, LIMIT_PERF_MAP_LINES);
+	if (es->truncated)
+		pr_warn("%s: more than the limit of %u symbols for a perf map: the rest are unnamed",
+			path, LIMIT_PERF_MAP_LINES);
 	free(text);
 	return es;
 }

@@ -12,8 +12,9 @@
 
 #include "symbol/elf_syms.h"
 
-/* Parse perf map text into a symbol table; malformed lines are skipped. */
-struct elf_syms *perf_map_parse(const char *text);
+/* Parse perf map text into a symbol table; malformed lines are skipped.
+ * At most max_lines symbols (LIMIT_PERF_MAP_LINES): past them truncated. */
+struct elf_syms *perf_map_parse(const char *text, size_t max_lines);
 
 /*
  * Read the map of pid, whose user is uid.  As perf does, the file is

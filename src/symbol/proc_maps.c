@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "symbol/proc_maps.h"
+#include "util/root_open.h"
 #include "util/util.h"
 
 int proc_maps_parse(const char *text, struct proc_map **out, size_t *n)
@@ -18,13 +19,17 @@ int proc_maps_parse(const char *text, struct proc_map **out, size_t *n)
 
 	while (line && *line) {
 		const char *next = strchr(line, '\n');
+		size_t len = next ? (size_t)(next - line) : strlen(line);
 		unsigned long long start, end, off, ino;
 		unsigned int major, minor;
-		char perms[5];
+		char perms[5] = "";
 		int pos = 0;
 
 		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, perms,
-			   &off, &major, &minor, &ino, &pos) >= 7 && pos > 0 && perms[2] == 'x') {
+			   &off, &major, &minor, &ino, &pos) >= 7 && pos > 0 && (size_t)pos <= len &&
+		    perms[2] == 'x') {
+			/* (sscanf skips newlines as blanks: a field missing from
+			 * this line would be taken from the next) */
 			const char *path = line + pos;
 			size_t plen;
 			struct proc_map *m;
@@ -97,12 +102,14 @@ const struct proc_map *proc_maps_find(const struct proc_map *maps, size_t n, uin
 /*
  * Open the file behind a mapping of a live process.  map_files reaches the
  * very inode mapped, even when deleted, replaced or inside another mount
- * namespace; /proc/PID/root/PATH covers containers where map_files is not
- * readable; the plain path is the last resort.
+ * namespace; PATH inside /proc/PID/root covers containers where map_files
+ * is not readable, resolved in that root (a container's symlink cannot
+ * lead out of it); the plain path is the last resort, only once the
+ * process is gone.
  */
 int proc_map_open(uint32_t pid, const struct proc_map *m)
 {
-	char path[PATH_MAX + 64], clean[PATH_MAX];
+	char path[PATH_MAX + 64], clean[PATH_MAX], root[64];
 	size_t len;
 	int fd;
 
@@ -115,9 +122,9 @@ int proc_map_open(uint32_t pid, const struct proc_map *m)
 	len = strlen(clean);
 	if (len > 10 && !strcmp(clean + len - 10, " (deleted)"))
 		clean[len - 10] = '\0';
-	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, clean);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
+	snprintf(root, sizeof(root), "/proc/%u/root", pid);
+	fd = root_open(root, clean, O_RDONLY);
+	if (fd >= 0 || access(root, F_OK) == 0)
 		return fd;
 	return open(clean, O_RDONLY | O_CLOEXEC);
 }

@@ -1,26 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "symbol/srcline.h"
+#include "util/file_limits.h"
 #include "util/util.h"
 
 struct srcline {
 	Dwarf *dw;
 };
 
-struct srcline *srcline_open(int fd)
+/* Bytes of DWARF (.debug_* and .zdebug_* sections) in the file at fd */
+static uint64_t dwarf_bytes(int fd)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	uint64_t total = 0;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (!elf)
+		return 0;
+	if (!elf_getshdrstrndx(elf, &shstrndx))
+		while ((scn = elf_nextscn(elf, scn))) {
+			const char *name;
+
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+				continue;
+			name = elf_strptr(elf, shstrndx, sh.sh_name);
+			if (name && (!strncmp(name, ".debug_", 7) || !strncmp(name, ".zdebug_", 8)))
+				total += sh.sh_size;
+		}
+	elf_end(elf);
+	return total;
+}
+
+struct srcline *srcline_open_max(int fd, uint64_t max_bytes)
 {
 	struct srcline *sl;
-	Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
+	Dwarf *dw;
 
-	if (!dw)
+	elf_version(EV_CURRENT);
+	/* libdw reads all of it at the first lookup: refuse what is too much */
+	if (dwarf_bytes(fd) > max_bytes) {
+		errno = EFBIG;
 		return NULL;
+	}
+	dw = dwarf_begin(fd, DWARF_C_READ);
+	if (!dw) {
+		errno = ENODATA;
+		return NULL;
+	}
 	sl = xcalloc(1, sizeof(*sl));
 	sl->dw = dw;
 	return sl;
+}
+
+struct srcline *srcline_open(int fd)
+{
+	return srcline_open_max(fd, LIMIT_DWARF_BYTES);
 }
 
 void srcline_close(struct srcline *sl)

@@ -18,6 +18,9 @@ struct srcline;
 
 /* DWARF of the ELF file open at fd (kept open by the caller); NULL when it has none. */
 struct srcline *srcline_open(int fd);
+/* The same with a bound on the DWARF's size (srcline_open: LIMIT_DWARF_BYTES):
+ * NULL with errno EFBIG past it. */
+struct srcline *srcline_open_max(int fd, uint64_t max_bytes);
 void srcline_close(struct srcline *sl);
 
 /*

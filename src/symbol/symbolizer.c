@@ -24,6 +24,7 @@
 #include "symbol/demangle.h"
 #include "symbol/symbolizer.h"
 #include "util/idxmap.h"
+#include "util/file_limits.h"
 #include "util/util.h"
 
 enum { FILE_UNREAD, FILE_LOADED, FILE_FAILED };
@@ -31,6 +32,7 @@ enum { FILE_UNREAD, FILE_LOADED, FILE_FAILED };
 struct sym_file {
 	uint64_t dev, ino;
 	char *path;		/* as the first process to map it named it */
+	uint32_t pid;		/* that process: its root holds the debug files */
 	int fd;			/* opened while a process had it mapped; -1 once read */
 	int state;
 	struct elf_syms *es;
@@ -220,6 +222,7 @@ static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct pr
 	f->dev = m->dev;
 	f->ino = m->ino;
 	f->path = xstrdup(m->path);
+	f->pid = pid;
 	f->fd = open_mapped(pid, m, &f->path);
 	f->dwfd = -1;
 	f->sl = NULL;
@@ -232,9 +235,24 @@ static int32_t file_for_map(struct symbolizer *sz, uint32_t pid, const struct pr
 	return sz->nfiles++;
 }
 
+static void dwarf_too_big(const char *path)
+{
+	pr_warn("%s: more DWARF than the limit of %llu MiB for --lines: its frames get no lines",
+		path, (unsigned long long)(LIMIT_DWARF_BYTES >> 20));
+}
+
+/* The root directory of the process that mapped f, for the files beside
+ * it; NULL once the process is gone (its files then named as the host's). */
+static const char *file_root(const struct sym_file *f, char *buf, size_t size)
+{
+	snprintf(buf, size, "/proc/%u/root", f->pid);
+	return access(buf, F_OK) ? NULL : buf;
+}
+
 /* DWARF in the binary itself, else in its separate debug file. */
 static void open_dwarf(struct symbolizer *sz, struct sym_file *f)
 {
+	char root[64];
 	int dfd;
 
 	f->sl = srcline_open(f->fd);
@@ -242,26 +260,39 @@ static void open_dwarf(struct symbolizer *sz, struct sym_file *f)
 		f->dwfd = f->fd;
 		return;
 	}
-	dfd = debuginfo_open(sz->debug_root, f->path, f->es);
+	if (errno == EFBIG) {
+		dwarf_too_big(f->path);
+		return;
+	}
+	dfd = debuginfo_open(sz->debug_root, file_root(f, root, sizeof(root)), f->path, f->es);
 	if (dfd < 0)
 		return;
 	f->sl = srcline_open(dfd);
-	if (f->sl)
+	if (f->sl) {
 		f->dwfd = dfd;
-	else
+	} else {
+		if (errno == EFBIG)
+			dwarf_too_big(f->path);
 		close(dfd);
+	}
 }
 
 static struct elf_syms *file_syms(struct symbolizer *sz, struct sym_file *f)
 {
+	char root[64];
+
 	if (f->state == FILE_UNREAD) {
 		f->es = elf_syms_from_fd(f->fd);
 		f->state = f->es ? FILE_LOADED : FILE_FAILED;
 		if (f->es) {
 			for (size_t i = 0; i < f->es->build_id_len; i++)
 				sprintf(f->build_id + 2 * i, "%02x", f->es->build_id[i]);
-			if (debuginfo_add_symbols(sz->debug_root, f->path, f->es))
+			if (debuginfo_add_symbols(sz->debug_root, file_root(f, root, sizeof(root)),
+						  f->path, f->es))
 				sz->stats.debug_files++;
+			if (f->es->truncated)
+				pr_warn("%s: more than the limit of %zu symbols in one file: the rest are unnamed",
+					f->path, f->es->max_syms);
 			if (sz->lines)
 				open_dwarf(sz, f);
 			if (sz->need_cfi)

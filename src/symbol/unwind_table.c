@@ -6,8 +6,10 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "symbol/unwind_table.h"
+#include "util/file_limits.h"
 #include "util/util.h"
 
 /* DWARF register numbers of x86-64 */
@@ -20,6 +22,40 @@
 #define PE_SDATA4	0x0b
 #define PE_DATAREL	0x30
 #define PE_OMIT		0xff
+
+/* CPU time of this thread: the time per step, whatever else runs (a
+ * system call, some microseconds: read once per group of steps) */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* What one binary may still cost */
+struct budget {
+	uint64_t deadline;	/* CLOCK_MONOTONIC */
+	uint64_t cpu_mark;	/* thread CPU time at the start of this group */
+	size_t steps;
+};
+
+#define STEP_GROUP	16
+
+/* False once the binary has cost too much: past its deadline, or a group
+ * of steps took more CPU than LIMIT_UNWIND_STEP_NS each. */
+static bool within(struct budget *b)
+{
+	uint64_t cpu;
+
+	if (++b->steps % STEP_GROUP)
+		return true;
+	cpu = thread_cpu_ns();
+	if (now_ns() > b->deadline || cpu - b->cpu_mark > STEP_GROUP * LIMIT_UNWIND_STEP_NS)
+		return false;
+	b->cpu_mark = cpu;
+	return true;
+}
 
 static void add_row(struct unwind_table *t, uint64_t pc, int cfa, int cfa_off, int fp_off)
 {
@@ -111,16 +147,28 @@ static void frame_row(struct unwind_table *t, uint64_t pc, Dwarf_Frame *f)
 	add_row(t, pc, cfa, cfa_off, fp_off);
 }
 
-/* Every row of the FDE that starts at start, up to limit (the next FDE). */
-static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uint64_t limit)
+/* Every row of the FDE that starts at start, up to limit (the next FDE),
+ * while the table has fewer than max_rows and the deadline has not passed;
+ * one more may close it. */
+static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uint64_t limit,
+		     size_t max_rows, struct budget *b)
 {
 	uint64_t pc = start;
 
-	while (pc < limit) {
+	while (pc < limit && t->n < max_rows) {
 		Dwarf_Frame *f = NULL;
 		Dwarf_Addr lo, hi;
 		bool signal;
 
+		/* rows that change nothing are not kept, so the row limit alone
+		 * does not bound a hostile FDE of a million one-byte steps; and
+		 * one step costs microseconds, but a CFI naming a register in
+		 * the millions makes libdw build and copy a frame state that
+		 * large (the fuzzer's find): milliseconds of CPU a step */
+		if (!within(b)) {
+			t->too_slow = true;
+			break;
+		}
 		if (dwarf_cfi_addrframe(cfi, pc, &f) != 0)
 			break;		/* past the FDE's end */
 		if (dwarf_frame_info(f, &lo, &hi, &signal) < 0 || hi <= pc) {
@@ -131,6 +179,8 @@ static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uin
 		free(f);
 		pc = hi;
 	}
+	if (pc < limit && t->n >= max_rows)
+		t->too_many_rows = true;
 	/* code between this FDE and the next has no rule */
 	if (pc < limit && pc > start)
 		add_row(t, pc, UNW_UNKNOWN, 0, 0);
@@ -197,18 +247,17 @@ static int read_segments(Elf *elf, struct unwind_table *t)
 	return t->nsegs ? 0 : -ENOEXEC;
 }
 
-struct unwind_table *unwind_table_from_fd(int fd)
+static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 {
+	uint64_t deadline = now_ns() + max_ms * 1000000ULL;
+	struct budget b = { deadline, thread_cpu_ns(), 0 };
 	struct unwind_table *t = NULL;
 	uint64_t *starts = NULL;
 	size_t nstarts = 0;
 	Dwarf_CFI *cfi = NULL;
 	GElf_Ehdr eh;
-	Elf *elf;
 	int err = -ENOEXEC;
 
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf)
 		goto out;
 	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
@@ -232,7 +281,16 @@ struct unwind_table *unwind_table_from_fd(int fd)
 		}
 		if (i && starts[i] < starts[i - 1])
 			continue;	/* unsorted: not a table we can trust */
-		walk_fde(t, cfi, starts[i], i + 1 < nstarts ? starts[i + 1] : UINT32_MAX);
+		/* a hostile .eh_frame: stop where the budget ends, and say that
+		 * the code past the last row has no rule (one row is kept for it) */
+		t->too_many_rows = t->too_many_rows || t->n + 1 >= max_rows;
+		t->too_slow = t->too_slow || (!(i & 63) && now_ns() > deadline);
+		if (t->too_many_rows || t->too_slow) {
+			add_row(t, starts[i], UNW_UNKNOWN, 0, 0);
+			break;
+		}
+		walk_fde(t, cfi, starts[i], i + 1 < nstarts ? starts[i + 1] : UINT32_MAX,
+			 max_rows - 2, &b);
 	}
 	err = t->n ? 0 : -ENOENT;
 out:
@@ -247,6 +305,25 @@ out:
 		return NULL;
 	}
 	return t;
+}
+
+struct unwind_table *unwind_table_from_fd(int fd)
+{
+	elf_version(EV_CURRENT);
+	return from_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL), LIMIT_UNWIND_ROWS, LIMIT_UNWIND_MS);
+}
+
+struct unwind_table *unwind_table_from_mem(const void *image, size_t size)
+{
+	elf_version(EV_CURRENT);
+	return unwind_table_from_mem_max(image, size, LIMIT_UNWIND_ROWS, LIMIT_UNWIND_MS);
+}
+
+struct unwind_table *unwind_table_from_mem_max(const void *image, size_t size, size_t max_rows,
+					       uint64_t max_ms)
+{
+	elf_version(EV_CURRENT);
+	return from_elf(elf_memory((char *)image, size), max_rows < 3 ? 3 : max_rows, max_ms);
 }
 
 void unwind_table_free(struct unwind_table *t)

@@ -8,6 +8,7 @@
 #ifndef PROFILER_UNWIND_TABLE_H
 #define PROFILER_UNWIND_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -20,6 +21,9 @@ struct unwind_table {
 	size_t n, cap;
 	struct elf_seg *segs;		/* PT_LOAD, for each mapping's load bias */
 	size_t nsegs;
+	/* a limit was reached (LIMIT_UNWIND_ROWS, LIMIT_UNWIND_MS): the rows
+	 * end there, the code past them has no rule */
+	bool too_many_rows, too_slow;
 };
 
 /*
@@ -28,6 +32,11 @@ struct unwind_table {
  * .eh_frame_hdr (ENOENT), addresses beyond 32 bits (ERANGE).
  */
 struct unwind_table *unwind_table_from_fd(int fd);
+/* The same for an ELF image in memory (tests, fuzzing). */
+struct unwind_table *unwind_table_from_mem(const void *image, size_t size);
+/* The same with its own limits: at most max_rows rows, max_ms to make them. */
+struct unwind_table *unwind_table_from_mem_max(const void *image, size_t size, size_t max_rows,
+					       uint64_t max_ms);
 void unwind_table_free(struct unwind_table *t);
 /* The load bias of a mapping at start of the file at offset: runtime = vaddr + bias.
  * -ENOENT when no segment holds offset. */

@@ -239,31 +239,42 @@ uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 	return hash_u64(h);
 }
 
-char *read_file(const char *path, size_t *lenp)
+char *read_fd(int fd, size_t max, size_t *lenp, bool *cut)
 {
 	size_t len = 0, cap = 4096;
-	char *buf;
-	int fd;
+	char *buf = xmalloc(cap);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	buf = xmalloc(cap);
+	if (cut)
+		*cut = false;
 	for (;;) {
+		size_t want;
 		ssize_t r;
 
 		if (cap - len < 2) {
 			cap *= 2;
 			buf = xrealloc(buf, cap);
 		}
-		r = read(fd, buf + len, cap - len - 1);
+		want = cap - len - 1;
+		if (len == max) {
+			char c;
+
+			/* one byte more says whether the file went on */
+			r = read(fd, &c, 1);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r > 0 && cut)
+				*cut = true;
+			break;
+		}
+		if (want > max - len)
+			want = max - len;
+		r = read(fd, buf + len, want);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			int err = errno;
 
 			free(buf);
-			close(fd);
 			errno = err;
 			return NULL;
 		}
@@ -271,10 +282,24 @@ char *read_file(const char *path, size_t *lenp)
 			break;
 		len += r;
 	}
-	close(fd);
 	buf[len] = '\0';
 	if (lenp)
 		*lenp = len;
+	return buf;
+}
+
+char *read_file(const char *path, size_t *lenp)
+{
+	char *buf;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = read_fd(fd, SIZE_MAX, lenp, NULL);
+	err = errno;
+	close(fd);
+	errno = err;
 	return buf;
 }
 

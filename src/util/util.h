@@ -45,6 +45,9 @@ uint64_t hash_u64(uint64_t x);
 
 /* Read a whole (small, /proc or /sys) file; NUL-terminated; caller frees. */
 char *read_file(const char *path, size_t *len);
+/* At most max bytes of fd, NUL-terminated; *cut (if given) says whether
+ * the file had more.  NULL with errno set on a read error. */
+char *read_fd(int fd, size_t max, size_t *len, bool *cut);
 
 /*
  * Map len bytes of fd shared, readable and writable (a BPF_F_MMAPABLE

@@ -41,7 +41,7 @@ static bool names_local(const char *name, const char *root, size_t *added)
 	close(fd);
 	assert_non_null(es);
 	assert_false(es->has_symtab);
-	*added = debuginfo_add_symbols(root, path, es);
+	*added = debuginfo_add_symbols(root, NULL, path, es);
 	s = elf_syms_lookup(es, local_addr());
 	ok = s && !strcmp(elf_syms_name(es, s), "fixture_local");
 	elf_syms_free(es);
@@ -93,6 +93,53 @@ static void test_minidebuginfo(void **state)
 	assert_true(names_local("sym-minidebug", nowhere, &added));
 }
 
+/*
+ * A process in a container: its binary /app/sym-debuglink, the debug file
+ * beside it in its own root.  A symlink there to a debug file outside the
+ * root (the host's copy) is not followed out of it.
+ */
+static void test_debuglink_in_target_root(void **state)
+{
+	char top[] = "/tmp/profiler-dbgroot-XXXXXX", cmd[1024], root[64], bin[512];
+	struct elf_syms *es;
+	const struct elf_sym *s;
+	int fd;
+
+	assert_non_null(mkdtemp(top));
+	snprintf(root, sizeof(root), "%s/root", top);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/app && cp %s/fixtures/sym-debuglink %s/app/ && "
+		 "cp %s/fixtures/sym-debuglink.debug %s/", root, build_dir(), root, build_dir(), top);
+	assert_int_equal(system(cmd), 0);
+	snprintf(bin, sizeof(bin), "%s/app/sym-debuglink", root);
+	fd = open(bin, O_RDONLY);
+	assert_true(fd >= 0);
+	es = elf_syms_from_fd(fd);
+	close(fd);
+	assert_non_null(es);
+
+	/* outside the root only, through a symlink inside it: not found */
+	snprintf(cmd, sizeof(cmd), "ln -s %s/sym-debuglink.debug %s/app/sym-debuglink.debug",
+		 top, root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(debuginfo_add_symbols(nowhere, root, "/app/sym-debuglink", es), 0);
+	/* the same file as the host sees it: the link is followed */
+	snprintf(bin, sizeof(bin), "%s/app/sym-debuglink", root);
+	fd = debuginfo_open(nowhere, NULL, bin, es);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* inside the root: found, and it names the local function */
+	snprintf(cmd, sizeof(cmd), "rm %s/app/sym-debuglink.debug && cp %s/sym-debuglink.debug %s/app/",
+		 root, top, root);
+	assert_int_equal(system(cmd), 0);
+	assert_true(debuginfo_add_symbols(nowhere, root, "/app/sym-debuglink", es) > 0);
+	s = elf_syms_lookup(es, local_addr());
+	assert_true(s && !strcmp(elf_syms_name(es, s), "fixture_local"));
+	elf_syms_free(es);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_no_debug_info(void **state)
 {
 	size_t added;
@@ -110,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_bad_crc_ignored),
 		cmocka_unit_test(test_minidebuginfo),
 		cmocka_unit_test(test_no_debug_info),
+		cmocka_unit_test(test_debuglink_in_target_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

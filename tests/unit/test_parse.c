@@ -117,6 +117,23 @@ static void test_proc_maps(void **state)
 	proc_maps_free(m, n);
 }
 
+/* A line that ends before its inode must not borrow the next line's (the
+ * fuzzer's find: the path's length went negative) */
+static void test_proc_maps_short_line(void **state)
+{
+	const char *text =
+		"55d0c0a00000-55d0c0a01000 r-xp 00001000 08:01\n"
+		"1311 /usr/bin/app\n"
+		"7f0000000000-7f0000001000 r-xp 00000000 08:01 7 /lib/x.so\n";
+	struct proc_map *m;
+	size_t n;
+
+	assert_int_equal(proc_maps_parse(text, &m, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].path, "/lib/x.so");
+	proc_maps_free(m, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_fmt_count),
 		cmocka_unit_test(test_proc_maps),
+		cmocka_unit_test(test_proc_maps_short_line),
 		cmocka_unit_test(test_command_path),
 	};
 
