@@ -96,7 +96,10 @@ hist_sum() {	# FILE REGEX
 	echo "rows=$rows"
 	[ "$rows" -ge 100 ]
 	grep -q "^$DISK write, queued (insert to issue)" "$TMP/out.txt"
-	run "$PROFILER" io -i 0.5 -d 1.6 -f report -o "$TMP/int.txt"
+	# reports at 0.5, 1, 1.5 ... s and the last at the end; a late report
+	# is caught up on, not dropped: >= 3 needs only the first to be done
+	# within 2 s, however loaded the machine
+	run "$PROFILER" io -i 0.5 -d 2.6 -f report -o "$TMP/int.txt"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^Profile:' "$TMP/int.txt")" -ge 3 ]
 }
