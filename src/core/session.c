@@ -114,11 +114,12 @@ static bool targets_gone(const struct settings *s)
 	return alive == 0;
 }
 
-static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts);
+static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts,
+			 bool last);
 
 /* Collect, symbolize and write what came since from_ns; *pp gets the profile. */
 static int report(struct session *ss, struct output *outs, int nouts, uint64_t from_ns,
-		  struct profile **pp)
+		  bool last, struct profile **pp)
 {
 	struct profile *p = profile_new();
 	struct timespec rt;
@@ -146,7 +147,7 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 			 (unsigned long long)st.inlined, (unsigned long long)st.mappings,
 			 st.kallsyms_cached ? "the cache" : "/proc/kallsyms");
 	}
-	return write_outputs(ss, p, outs, nouts) ? -1 : 0;
+	return write_outputs(ss, p, outs, nouts, last) ? -1 : 0;
 }
 
 /* -i: one report per interval while waiting; the last, partial one comes at the end. */
@@ -155,7 +156,7 @@ static void report_interval(struct session *ss, struct output *outs, int nouts,
 {
 	struct profile *p = NULL;
 
-	report(ss, outs, nouts, *from_ns, &p);
+	report(ss, outs, nouts, *from_ns, false, &p);
 	profile_free(p);
 	*from_ns = now_ns();
 }
@@ -254,12 +255,13 @@ static void end_child(struct session *ss)
 	ss->child_exited = true;
 }
 
-static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts)
+static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts,
+			 bool last)
 {
 	struct write_opts wo;
 
 	write_opts_init(&wo, ss->set, p);
-	return outputs_write(p, &wo, outs, nouts);
+	return outputs_write(p, &wo, outs, nouts, last);
 }
 
 static void print_summary(struct session *ss, struct profile *p)
@@ -371,7 +373,7 @@ int session_run(const struct collector *col, struct settings *set)
 		ring_buffer__consume(ss.rb);
 	if (ss.first_event_ns)
 		pr_debug("first sample %.1f ms after launch", (ss.first_event_ns - ss.launch_ns) / 1e6);
-	if (report(&ss, outs, nouts, from_ns, &p))
+	if (report(&ss, outs, nouts, from_ns, true, &p))
 		goto out;
 	print_summary(&ss, p);
 	if (set->stats)
@@ -394,7 +396,7 @@ out:
 	unwinder_free(ss.unw);
 	symbolizer_free(ss.sym);
 	profile_free(p);
-	outputs_close(outs, nouts, rc);	/* a failed run leaves no empty file */
+	outputs_close(outs, nouts);	/* a failed run leaves the old files as they were */
 	if (sigfd >= 0)
 		close(sigfd);
 	if (stats_fd >= 0)
