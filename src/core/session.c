@@ -131,6 +131,8 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 	p->duration_ns = (ss->stop_ns ? ss->stop_ns : now) - from_ns;
 	if (ss->col->collect(ss, p))
 		return -1;
+	profile_add_loss(p, "mapping records lost (ring buffer full)", mmap_watch_take_lost(ss->mw),
+			 "libraries mapped then are named only if their process was still alive");
 	symbolizer_resolve(ss->sym, p);
 	if (ss->set->verbose) {
 		struct symbolizer_stats st;
@@ -187,7 +189,15 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 		if (next_report) {
 			if (now >= next_report) {
 				report_interval(ss, outs, nouts, from_ns);
-				next_report += ss->interval_ns;
+				/*
+				 * Late (a loaded machine, the first symbolization
+				 * waiting for the kernel's symbols): the next report
+				 * comes at the next boundary, not at once with an
+				 * interval of nothing and rates divided by zero.
+				 */
+				do
+					next_report += ss->interval_ns;
+				while (next_report <= now_ns());
 				continue;
 			}
 			timeout = MIN(timeout, (int)((next_report - now + 999999) / 1000000));
