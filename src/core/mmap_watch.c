@@ -26,6 +26,13 @@ struct mmap_watch {
 	struct symbolizer *sz;
 	void (*on_map)(void *ctx, uint32_t pid);
 	void *on_map_ctx;
+	uint64_t lost;		/* records dropped by the kernel, not yet taken */
+};
+
+/* PERF_RECORD_LOST: how many records a full ring dropped */
+struct lost_record {
+	struct perf_event_header header;
+	__u64 id, lost;
 };
 
 /* PERF_RECORD_MMAP2 without build-ids, as include/uapi/linux/perf_event.h lays it out */
@@ -103,6 +110,10 @@ static void handle(struct mmap_watch *w, const struct perf_event_header *h)
 {
 	const struct mmap2_record *r = (const void *)h;
 
+	if (h->type == PERF_RECORD_LOST && h->size >= sizeof(struct lost_record)) {
+		w->lost += ((const struct lost_record *)h)->lost;
+		return;
+	}
 	if (h->type != PERF_RECORD_MMAP2 || h->size < sizeof(*r) + 1)
 		return;
 	/* files only: "//anon", "[vdso]" and the like carry no inode */
@@ -112,6 +123,15 @@ static void handle(struct mmap_watch *w, const struct perf_event_header *h)
 				((uint64_t)r->maj << 32) | r->min, r->ino, r->filename);
 	if (w->on_map)
 		w->on_map(w->on_map_ctx, r->pid);
+}
+
+uint64_t mmap_watch_take_lost(struct mmap_watch *w)
+{
+	uint64_t n = w ? w->lost : 0;
+
+	if (w)
+		w->lost = 0;
+	return n;
 }
 
 void mmap_watch_consume(struct mmap_watch *w)

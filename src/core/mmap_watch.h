@@ -23,6 +23,11 @@ void mmap_watch_on_map(struct mmap_watch *w, void (*fn)(void *ctx, uint32_t pid)
 int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max);
 /* Hand every pending record to the symbolizer. */
 void mmap_watch_consume(struct mmap_watch *w);
+/*
+ * Records the kernel dropped because a ring was full (PERF_RECORD_LOST)
+ * and not yet taken: each call returns the count since the last.
+ */
+uint64_t mmap_watch_take_lost(struct mmap_watch *w);
 void mmap_watch_close(struct mmap_watch *w);
 
 #endif /* PROFILER_MMAP_WATCH_H */

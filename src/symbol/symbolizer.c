@@ -51,6 +51,7 @@ struct sym_proc {
 	bool uid_known;
 	struct elf_syms *jit;	/* /tmp/perf-PID.map, read on first JIT frame */
 	bool jit_tried;
+	bool gone_counted;	/* counted among the processes exited unread */
 };
 
 struct symbolizer {
@@ -80,6 +81,7 @@ struct symbolizer {
 	size_t nchain_ids, chain_ids_cap;
 
 	struct symbolizer_stats stats;
+	uint64_t gone_new;	/* processes exited unread, not yet in a profile's losses */
 };
 
 struct symbolizer *symbolizer_new(void)
@@ -494,9 +496,15 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		l->bogus = p->nmaps > 0 && l->is_return;
 		if (p->nmaps)
 			snprintf(buf, sizeof(buf), "[unmapped]+0x%llx", (unsigned long long)addr);
-		else	/* exited before we could read its mappings */
+		else {	/* exited before we could read its mappings */
 			snprintf(buf, sizeof(buf), "[pid %u exited]+0x%llx", l->pid,
 				 (unsigned long long)addr);
+			if (!p->gone_counted) {
+				p->gone_counted = true;
+				sz->gone_new++;
+				sz->stats.procs_gone++;
+			}
+		}
 		l->name = profile_intern(prof, buf);
 		l->module = profile_intern(prof, "[unknown]");
 		sz->stats.unnamed++;
@@ -665,6 +673,11 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 		else
 			name_user(sz, p, l);
 	}
+	/* said in the profile, not only in frame names: a loss like any other */
+	if (sz->gone_new)
+		profile_add_loss(p, "processes exited before their mappings were read", sz->gone_new,
+				 "their user frames are unnamed: [pid N exited]+0xADDR");
+	sz->gone_new = 0;
 	profile_check_leaf_candidates(p);
 	profile_prune_bogus(p);
 	if (sz->lines && sz->nchain_ids)

@@ -17,6 +17,7 @@ struct symbolizer;
 
 struct symbolizer_stats {
 	uint64_t procs;		/* processes whose mappings were read */
+	uint64_t procs_gone;	/* processes that exited before they could be */
 	uint64_t mappings;	/* mappings learnt from mmap records */
 	bool kallsyms_cached;	/* kernel symbols came from the /run cache */
 	uint64_t files;		/* distinct binaries opened */
