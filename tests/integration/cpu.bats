@@ -293,14 +293,15 @@ main_share() {	# FILE
 
 @test "cpu: -- CMD that execs itself again, or is a script, is never left stopped" {
 	# the same file exec'd again by the same pid hits the entry probe again
-	run timeout 60 "$PROFILER" cpu -o "$TMP/re.folded" -- /bin/sh -c \
+	# 0.5 CPU seconds at 999 Hz: hundreds of samples however loaded the machine
+	run timeout 60 "$PROFILER" cpu -F 999 -o "$TMP/re.folded" -- /bin/sh -c \
 		"exec /bin/sh -c 'exec $W/qsort_slow 0.5'"
 	[ "$status" -eq 0 ]
 	[ "$(folded_sum "$TMP/re.folded" 'slow_compare$')" -gt 10 ]
 	# a script has no ELF entry point: it runs unheld
 	printf '#!/bin/sh\nexec %s 0.5\n' "$W/qsort_slow" > "$TMP/script.sh"
 	chmod +x "$TMP/script.sh"
-	run --separate-stderr timeout 60 "$PROFILER" cpu -v -o "$TMP/sc.folded" -- "$TMP/script.sh"
+	run --separate-stderr timeout 60 "$PROFILER" cpu -v -F 999 -o "$TMP/sc.folded" -- "$TMP/script.sh"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"no ELF entry point"* ]]
 	[ "$(folded_sum "$TMP/sc.folded" 'slow_compare$')" -gt 10 ]
