@@ -153,13 +153,24 @@ int afile_open(struct atomic_file *a, const char *path)
 	copy = xstrdup(a->target);
 	a->dir = xstrdup(dirname(copy));
 	free(copy);
-	if (a->direct)
-		a->fd = open(a->target, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	else
+	if (!a->direct) {
 		a->fd = create_temp(a, &a->tmp);
-	if (a->fd < 0) {
-		err = a->direct ? -errno : a->fd;
-		goto fail;
+		/* a file of ours in a directory that is not: as fopen() would */
+		if (a->fd == -EACCES && a->keep_owner) {
+			pr_warn("%s: no temporary file in %s (%s): writing the file in place, "
+				"so a failed run leaves it incomplete", path, a->dir, strerror(EACCES));
+			a->direct = true;
+		} else if (a->fd < 0) {
+			err = a->fd;
+			goto fail;
+		}
+	}
+	if (a->direct) {
+		a->fd = open(a->target, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (a->fd < 0) {
+			err = -errno;
+			goto fail;
+		}
 	}
 	a->f = fopencookie(a, "w", (cookie_io_functions_t){ .write = cookie_write });
 	if (!a->f) {
