@@ -45,11 +45,17 @@ teardown() { teardown_common; }
 }
 
 @test "cpu: system-wide mode finds the workload under its comm" {
-	"$W/burn31" 6 2>/dev/null &
+	"$W/burn31" 600 2>/dev/null &
 	BGPID=$!
-	# 999 Hz: over 100 samples even when the workload gets 5% of a CPU
-	run "$PROFILER" cpu -a -F 999 -d 2 -o "$TMP/out.folded"
-	[ "$status" -eq 0 ]
+	"$PROFILER" cpu -a -v -F 999 -d 300 -o "$TMP/out.folded" 2>"$TMP/err" &
+	prof=$!
+	for i in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.1; done
+	grep -q collecting "$TMP/err"
+	# 0.5 s of the workload's CPU time at 999 Hz: about 500 samples, however
+	# long a loaded machine takes to give it that
+	wait_cpu "$BGPID" 0.5
+	kill -INT "$prof"
+	wait "$prof"
 	n=$(folded_sum "$TMP/out.folded" '^burn31;.*;main;spin_(three|one)$')
 	echo "burn31 samples: $n"
 	[ "$n" -gt 100 ]
@@ -79,9 +85,14 @@ teardown() { teardown_common; }
 	for i in $(seq 300); do [ -s "$TMP/tids" ] && break; sleep 0.1; done
 	tid_a=$(sed -n 's/.*tid_a=\([0-9]*\).*/\1/p' "$TMP/tids")
 	[ -n "$tid_a" ]
-	run "$PROFILER" cpu -t "$tid_a" -d 2 -o "$TMP/out.folded"
-	[ "$status" -eq 0 ]
-	# a loaded machine gives the thread less than a CPU: any share will do
+	"$PROFILER" cpu -v -F 999 -t "$tid_a" -d 300 -o "$TMP/out.folded" 2>"$TMP/err" &
+	prof=$!
+	for i in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.1; done
+	grep -q collecting "$TMP/err"
+	# 0.3 s of the thread's CPU time: about 300 samples at 999 Hz
+	wait_cpu "$BGPID" 0.3 "$tid_a"
+	kill -INT "$prof"
+	wait "$prof"
 	[ "$(folded_sum "$TMP/out.folded" 'work_in_a')" -gt 10 ]
 	[ "$(folded_sum "$TMP/out.folded" 'work_in_b')" -eq 0 ]
 }
@@ -137,11 +148,11 @@ teardown() { teardown_common; }
 	# interrupt it sampling, not still loading (Ctrl-C would then kill it)
 	for i in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.1; done
 	grep -q collecting "$TMP/err"
-	sleep 1
+	# 0.5 s of its CPU time: about 375 spin_three samples at 999 Hz
+	wait_cpu "$BGPID" 0.5
 	kill -INT "$prof"
 	wait "$prof"
 	grep -q interrupted "$TMP/err"
-	# 999 Hz: over 50 samples even when the workload gets 10% of a CPU
 	[ "$(folded_sum "$TMP/out.folded" 'spin_three')" -gt 50 ]
 }
 

@@ -68,3 +68,20 @@ count_ok() {	# K L
 		printf "count: %d, expected %.1f +- %.1f\n", k, l, t
 		exit !(l > 0 && d <= t) }'
 }
+
+# Wait until process PID has used SECS more CPU seconds (utime + stime of
+# /proc/PID/stat), for at most 300 s: a fixed sleep gives a loaded
+# machine's workload fewer samples, this gives it as many.
+wait_cpu() {	# PID SECS [TID]
+	local stat=/proc/$1/stat hz start now
+	[ -n "${3:-}" ] && stat=/proc/$1/task/$3/stat
+	hz=$(getconf CLK_TCK)
+	cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$stat"; }
+	start=$(cpu_ticks) || return 1
+	for i in $(seq 3000); do
+		now=$(cpu_ticks) || return 1
+		awk -v a="$start" -v b="$now" -v h="$hz" -v s="$2" 'BEGIN { exit !((b - a) / h >= s) }' && return 0
+		sleep 0.1
+	done
+	return 1
+}
