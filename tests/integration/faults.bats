@@ -38,8 +38,8 @@ stop_profiler() {
 @test "faults: a target killed with SIGKILL mid-run: the run ends with its data, named" {
 	"$W/burn31" 60 2>/dev/null &
 	BGPID=$!
-	start_profiler cpu -v -F 999 -p "$BGPID" -d 60 -o "$TMP/out.folded" -o "$TMP/out.txt"
-	sleep 1
+	start_profiler cpu -v -F 999 -p "$BGPID" -d 600 -o "$TMP/out.folded" -o "$TMP/out.txt"
+	wait_cpu "$BGPID" 0.3
 	kill -KILL "$BGPID"
 	wait "$BGPID" 2>/dev/null || true
 	BGPID=
@@ -61,7 +61,8 @@ stop_profiler() {
 	# overflow that CPU's 64 KiB ring, and when it goes on their /proc
 	# entries are gone
 	cp "$W/burn31" "$TMP/stormburn"
-	start_profiler cpu -v -a -F 999 -d 120 -o "$TMP/out.folded" -o "$TMP/out.txt"
+	# -d 600: the duration must not end the run while the storm goes on
+	start_profiler cpu -v -a -F 999 -d 600 -o "$TMP/out.folded" -o "$TMP/out.txt"
 	kill -STOP "$PROF"
 	taskset -c 0 sh -c "for i in \$(seq 250); do '$TMP/stormburn' 0.003 2>/dev/null; done"
 	kill -CONT "$PROF"
@@ -111,13 +112,14 @@ stop_profiler() {
 		[ "$(cat /proc/$BGPID/comm /proc/$REPPID/comm 2>/dev/null)" = "$(printf 'delburn\nrepburn')" ] && break
 		sleep 0.1
 	done
-	start_profiler cpu -v -F 999 -p "$REPPID,$BGPID" -d 120 -o "$TMP/out.folded" -o "$TMP/out.txt"
-	sleep 0.5
+	start_profiler cpu -v -F 999 -p "$REPPID,$BGPID" -d 600 -o "$TMP/out.folded" -o "$TMP/out.txt"
+	wait_cpu "$REPPID" 0.2
 	# an upgrade mid-run: another binary renamed over the running one
 	cp "$W/threads" "$TMP/repburn.new"
 	mv "$TMP/repburn.new" "$TMP/repburn"
 	rm "$TMP/delburn"
-	sleep 0.5
+	wait_cpu "$REPPID" 0.2
+	wait_cpu "$BGPID" 0.2
 	stop_profiler
 	[ "$status" -eq 0 ]
 	grep -q '^repburn;.*;main;spin_three ' "$TMP/out.folded"
