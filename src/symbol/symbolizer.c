@@ -544,6 +544,16 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 			add_lines(sz, prof, l - prof->locs, sz->files[m->file].sl, look);
 		return;
 	}
+	/*
+	 * The kernel's page where a uprobe runs the probed instruction out of
+	 * line (-- COMMAND's entry-point hold puts one on _start): a sample
+	 * pending from the probe's handling may land on it.
+	 */
+	if (m->kind == MAP_OTHER && !strcmp(m->path, "[uprobes]")) {
+		l->name = profile_intern(prof, "[uprobe: probed instruction]");
+		sz->stats.resolved++;
+		return;
+	}
 	snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(module), (unsigned long long)vaddr);
 	l->name = profile_intern(prof, buf);
 	sz->stats.unnamed++;
