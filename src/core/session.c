@@ -123,7 +123,7 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 {
 	struct profile *p = profile_new();
 	struct timespec rt;
-	uint64_t now = now_ns();
+	uint64_t now = now_ns(), mlost;
 
 	*pp = p;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -131,8 +131,17 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 	p->duration_ns = (ss->stop_ns ? ss->stop_ns : now) - from_ns;
 	if (ss->col->collect(ss, p))
 		return -1;
-	profile_add_loss(p, "mapping records lost (ring buffer full)", mmap_watch_take_lost(ss->mw),
-			 "libraries mapped then are named only if their process was still alive");
+	mlost = mmap_watch_take_lost(ss->mw);
+	/*
+	 * The records are the whole system's: with targets, nearly all are
+	 * other processes' (a busy machine filled the ring in a run of one
+	 * command), and a live target's mappings are read again on a miss.
+	 */
+	if (ss->filter_pids || ss->filter_tids)
+		pr_debug("%llu mapping records lost (ring buffer full)", (unsigned long long)mlost);
+	else
+		profile_add_loss(p, "mapping records lost (ring buffer full)", mlost,
+				 "libraries mapped then are named only if their process was still alive");
 	symbolizer_resolve(ss->sym, p);
 	if (ss->set->verbose) {
 		struct symbolizer_stats st;
