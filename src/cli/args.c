@@ -82,7 +82,8 @@ void args_usage(const struct collector *col, FILE *f)
 		"  -o, --output FILE         write to FILE instead of standard output; the\n"
 		"                            format follows the name (.folded, .txt, .svg,\n"
 		"                            .pb.gz, .json) unless -f says otherwise; may be\n"
-		"                            repeated; '-' is stdout\n"
+		"                            repeated; '-' is stdout.  Replaced only once\n"
+		"                            complete: a killed run leaves the old file\n"
 		"      --lines               source file:line of each frame and inlined functions\n"
 		"                            as frames of their own, from DWARF (the binary's or\n"
 		"                            its debug file's); slower, so off by default\n"
@@ -227,7 +228,8 @@ void args_tool_usage(const char *synopsis, const char *summary, const char *form
 		"  -f, --format FMT          %s (default report)\n"
 		"  -o, --output FILE         write to FILE instead of standard output; the\n"
 		"                            format follows the name unless -f says otherwise;\n"
-		"                            may be repeated; '-' is stdout\n"
+		"                            may be repeated; '-' is stdout.  Replaced only once\n"
+		"                            complete: a failed run leaves the old file\n"
 		OUTPUT_USAGE,
 		synopsis, summary, formats ? formats : writer_names());
 }

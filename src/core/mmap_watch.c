@@ -42,6 +42,7 @@ struct mmap_watch {
 	struct pending *pend;
 	size_t npend, pend_cap;
 	uint64_t lost;		/* records the kernel could not write */
+	uint64_t lost_taken;	/* of those, what mmap_watch_take_lost handed over */
 	__u64 *heads;		/* each ring's head when a consume began */
 };
 
@@ -278,6 +279,17 @@ void mmap_watch_consume(struct mmap_watch *w)
 uint64_t mmap_watch_lost(const struct mmap_watch *w)
 {
 	return w ? w->lost : 0;
+}
+
+uint64_t mmap_watch_take_lost(struct mmap_watch *w)
+{
+	uint64_t n;
+
+	if (!w)
+		return 0;
+	n = w->lost - w->lost_taken;
+	w->lost_taken = w->lost;
+	return n;
 }
 
 void mmap_watch_close(struct mmap_watch *w)

@@ -26,6 +26,11 @@ int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max);
 void mmap_watch_consume(struct mmap_watch *w);
 /* Records the kernel dropped (a ring was full): processes named less. */
 uint64_t mmap_watch_lost(const struct mmap_watch *w);
+/*
+ * Records the kernel dropped because a ring was full (PERF_RECORD_LOST)
+ * and not yet taken: each call returns the count since the last.
+ */
+uint64_t mmap_watch_take_lost(struct mmap_watch *w);
 void mmap_watch_close(struct mmap_watch *w);
 
 #endif /* PROFILER_MMAP_WATCH_H */

@@ -114,15 +114,16 @@ static bool targets_gone(const struct settings *s)
 	return alive == 0;
 }
 
-static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts);
+static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts,
+			 bool last);
 
 /* Collect, symbolize and write what came since from_ns; *pp gets the profile. */
 static int report(struct session *ss, struct output *outs, int nouts, uint64_t from_ns,
-		  struct profile **pp)
+		  bool last, struct profile **pp)
 {
 	struct profile *p = profile_new();
 	struct timespec rt;
-	uint64_t now = now_ns();
+	uint64_t now = now_ns(), mlost;
 
 	*pp = p;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -130,6 +131,17 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 	p->duration_ns = (ss->stop_ns ? ss->stop_ns : now) - from_ns;
 	if (ss->col->collect(ss, p))
 		return -1;
+	mlost = mmap_watch_take_lost(ss->mw);
+	/*
+	 * The records are the whole system's: with targets, nearly all are
+	 * other processes' (a busy machine filled the ring in a run of one
+	 * command), and a live target's mappings are read again on a miss.
+	 */
+	if (ss->filter_pids || ss->filter_tids)
+		pr_debug("%llu mapping records lost (ring buffer full)", (unsigned long long)mlost);
+	else
+		profile_add_loss(p, "mapping records lost (ring buffer full)", mlost,
+				 "libraries mapped then are named only if their process was still alive");
 	symbolizer_resolve(ss->sym, p);
 	if (ss->set->verbose) {
 		struct symbolizer_stats st;
@@ -150,7 +162,7 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 			 (unsigned long long)mmap_watch_lost(ss->mw),
 			 st.kallsyms_cached ? "the cache" : "/proc/kallsyms");
 	}
-	return write_outputs(ss, p, outs, nouts) ? -1 : 0;
+	return write_outputs(ss, p, outs, nouts, last) ? -1 : 0;
 }
 
 /* -i: one report per interval while waiting; the last, partial one comes at the end. */
@@ -159,7 +171,7 @@ static void report_interval(struct session *ss, struct output *outs, int nouts,
 {
 	struct profile *p = NULL;
 
-	report(ss, outs, nouts, *from_ns, &p);
+	report(ss, outs, nouts, *from_ns, false, &p);
 	profile_free(p);
 	*from_ns = now_ns();
 }
@@ -220,7 +232,15 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 		if (next_report) {
 			if (now >= next_report) {
 				report_interval(ss, outs, nouts, from_ns);
-				next_report += ss->interval_ns;
+				/*
+				 * Late (a loaded machine, the first symbolization
+				 * waiting for the kernel's symbols): the next report
+				 * comes at the next boundary, not at once with an
+				 * interval of nothing and rates divided by zero.
+				 */
+				do
+					next_report += ss->interval_ns;
+				while (next_report <= now_ns());
 				continue;
 			}
 			timeout = MIN(timeout, (int)((next_report - now + 999999) / 1000000));
@@ -284,12 +304,13 @@ static void end_child(struct session *ss)
 	ss->child_exited = true;
 }
 
-static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts)
+static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts,
+			 bool last)
 {
 	struct write_opts wo;
 
 	write_opts_init(&wo, ss->set, p);
-	return outputs_write(p, &wo, outs, nouts);
+	return outputs_write(p, &wo, outs, nouts, last);
 }
 
 static void print_summary(struct session *ss, struct profile *p)
@@ -405,7 +426,7 @@ int session_run(const struct collector *col, struct settings *set)
 		ring_buffer__consume(ss.rb);
 	if (ss.first_event_ns)
 		pr_debug("first sample %.1f ms after launch", (ss.first_event_ns - ss.launch_ns) / 1e6);
-	if (report(&ss, outs, nouts, from_ns, &p))
+	if (report(&ss, outs, nouts, from_ns, true, &p))
 		goto out;
 	print_summary(&ss, p);
 	if (set->stats)
@@ -428,7 +449,7 @@ out:
 	unwinder_free(ss.unw);
 	symbolizer_free(ss.sym);
 	profile_free(p);
-	outputs_close(outs, nouts, rc);	/* a failed run leaves no empty file */
+	outputs_close(outs, nouts);	/* a failed run leaves the old files as they were */
 	if (sigfd >= 0)
 		close(sigfd);
 	if (stats_fd >= 0)

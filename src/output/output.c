@@ -72,7 +72,7 @@ int outputs_open(const struct settings *s, const char *default_fmt, struct outpu
 	int n = 0;
 
 	if (!s->noutputs) {
-		outs[0] = (struct output){ NULL, writer_find(fmt), stdout };
+		outs[0] = (struct output){ .w = writer_find(fmt), .f = stdout };
 		*nouts = 1;
 		return 0;
 	}
@@ -86,16 +86,18 @@ int outputs_open(const struct settings *s, const char *default_fmt, struct outpu
 			w = writer_for_path(path);
 		if (!w)
 			w = writer_find(fmt);
-		outs[n] = (struct output){ path, w, stdout };
+		outs[n] = (struct output){ .path = path, .w = w, .f = stdout };
 		if (strcmp(path, "-")) {
-			outs[n].f = fopen(path, "w");
-			if (!outs[n].f) {
-				int err = -errno;
+			int err = afile_open(&outs[n].af, path);
 
-				pr_err("cannot write %s: %s", path, strerror(errno));
+			if (err) {
+				pr_err("cannot write %s: %s", path, afile_strerror(err));
 				*nouts = n;
 				return err;
 			}
+			outs[n].f = outs[n].af.f;
+		} else {
+			outs[n].path = NULL;
 		}
 		n++;
 	}
@@ -104,33 +106,37 @@ int outputs_open(const struct settings *s, const char *default_fmt, struct outpu
 }
 
 int outputs_write(const struct profile *p, const struct write_opts *o, struct output *outs,
-		  int nouts)
+		  int nouts, bool last)
 {
 	int err = 0;
 
 	for (int i = 0; i < nouts; i++) {
 		int e = outs[i].w->write(p, o, outs[i].f);
 
-		if (!e && fflush(outs[i].f))
-			e = -errno;
+		if (!outs[i].path) {
+			if (!e && fflush(outs[i].f))
+				e = -errno;
+		} else {
+			/* the writers see EIO from ferror(); the file knows the cause */
+			int pe = afile_publish(&outs[i].af, last);
+
+			if (pe || outs[i].af.err)
+				e = pe ? pe : outs[i].af.err;
+		}
 		if (e) {
 			pr_err("writing %s: %s", outs[i].path ? outs[i].path : "standard output",
-			       strerror(-e));
+			       afile_strerror(e));
 			err = e;
 		}
 	}
 	return err;
 }
 
-void outputs_close(struct output *outs, int nouts, bool failed)
+void outputs_close(struct output *outs, int nouts)
 {
-	for (int i = 0; i < nouts; i++) {
-		if (outs[i].f && outs[i].f != stdout) {
-			fclose(outs[i].f);
-			if (failed)
-				unlink(outs[i].path);
-		}
-	}
+	for (int i = 0; i < nouts; i++)
+		if (outs[i].path)
+			afile_close(&outs[i].af);
 }
 
 const char *fmt_value(char *buf, size_t size, const char *unit, double v)

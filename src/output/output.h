@@ -10,6 +10,7 @@
 
 #include "cli/settings.h"
 #include "core/profile.h"
+#include "output/atomic_file.h"
 
 struct write_opts {
 	int type;		/* which sample type to weigh by */
@@ -59,18 +60,26 @@ void write_opts_init(struct write_opts *o, const struct settings *s, const struc
 /*
  * The -o files of a run (or standard output), with the writer each gets:
  * -f, else the file name's ending, else default_fmt.  Opened before a
- * profile is taken, so that a bad path fails at once.
+ * profile is taken, so that a bad path fails at once; an existing file is
+ * not touched until its replacement is complete (atomic_file.h).
  */
 struct output {
 	const char *path;	/* NULL: stdout */
 	const struct writer *w;
 	FILE *f;
+	struct atomic_file af;	/* path's, when it is not "-" */
 };
 int outputs_open(const struct settings *s, const char *default_fmt, struct output *outs,
 		 int *nouts);
+/*
+ * Write p to every output.  last: the files are complete and replace
+ * their targets; else (-i) what is written so far is published and the
+ * next report is appended.  An error is reported on stderr, naming the
+ * file and its cause.
+ */
 int outputs_write(const struct profile *p, const struct write_opts *o, struct output *outs,
-		  int nouts);
-/* Close them; failed: remove the files, leaving no empty file behind. */
-void outputs_close(struct output *outs, int nouts, bool failed);
+		  int nouts, bool last);
+/* Close them; a file not completely written leaves its target as it was. */
+void outputs_close(struct output *outs, int nouts);
 
 #endif /* PROFILER_OUTPUT_H */

@@ -55,6 +55,7 @@ struct sym_proc {
 	bool uid_known;
 	struct elf_syms *jit;	/* /tmp/perf-PID.map, read on first JIT frame */
 	uint32_t jit_pass;	/* the symbolizer_resolve call that last read it */
+	bool gone_counted;	/* counted among the processes exited unread */
 };
 
 struct symbolizer {
@@ -86,6 +87,7 @@ struct symbolizer {
 	size_t nchain_ids, chain_ids_cap;
 
 	struct symbolizer_stats stats;
+	uint64_t gone_new;	/* processes exited unread, not yet in a profile's losses */
 };
 
 struct symbolizer *symbolizer_new(void)
@@ -587,9 +589,15 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 				 (unsigned long long)addr);
 		else if (known)
 			snprintf(buf, sizeof(buf), "[unmapped]+0x%llx", (unsigned long long)addr);
-		else	/* exited before we could read its mappings */
+		else {	/* exited before we could read its mappings */
 			snprintf(buf, sizeof(buf), "[pid %u exited]+0x%llx", l->pid,
 				 (unsigned long long)addr);
+			if (!p->gone_counted) {
+				p->gone_counted = true;
+				sz->gone_new++;
+				sz->stats.procs_gone++;
+			}
+		}
 		l->name = profile_intern(prof, buf);
 		l->module = profile_intern(prof, "[unknown]");
 		sz->stats.unnamed++;
@@ -627,6 +635,16 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		sz->stats.resolved++;
 		if (sz->lines && m->kind == MAP_FILE && sz->files[m->file].sl)
 			add_lines(sz, prof, l - prof->locs, sz->files[m->file].sl, look);
+		return;
+	}
+	/*
+	 * The kernel's page where a uprobe runs the probed instruction out of
+	 * line (-- COMMAND's entry-point hold puts one on _start): a sample
+	 * pending from the probe's handling may land on it.
+	 */
+	if (m->kind == MAP_OTHER && !strcmp(m->path, "[uprobes]")) {
+		l->name = profile_intern(prof, "[uprobe: probed instruction]");
+		sz->stats.resolved++;
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(module), (unsigned long long)vaddr);
@@ -760,6 +778,11 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 		else
 			name_user(sz, p, l);
 	}
+	/* said in the profile, not only in frame names: a loss like any other */
+	if (sz->gone_new)
+		profile_add_loss(p, "processes exited before their mappings were read", sz->gone_new,
+				 "their user frames are unnamed: [pid N exited]+0xADDR");
+	sz->gone_new = 0;
 	profile_check_leaf_candidates(p);
 	profile_prune_bogus(p);
 	if (sz->lines && sz->nchain_ids)

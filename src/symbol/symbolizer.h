@@ -18,6 +18,7 @@ struct symbolizer;
 
 struct symbolizer_stats {
 	uint64_t procs;		/* processes whose mappings were read */
+	uint64_t procs_gone;	/* processes that exited before they could be */
 	uint64_t mappings;	/* mappings learnt from mmap records */
 	uint64_t timeline_procs;	/* processes known from their records */
 	uint64_t timeline_reused;	/* pids that began a second lifetime */

@@ -27,7 +27,7 @@ int tool_write(const struct profile *p, struct settings *s, bool diff)
 		return 2;
 	}
 	if (outputs_open(s, "report", outs, &nouts)) {
-		outputs_close(outs, nouts, true);
+		outputs_close(outs, nouts);
 		return 1;
 	}
 	write_opts_init(&wo, s, p);
@@ -49,12 +49,12 @@ int tool_write(const struct profile *p, struct settings *s, bool diff)
 			if (outs[i].w->exts) {
 				pr_err("profiler diff writes folded, svg or report, not %s",
 				       outs[i].w->name);
-				outputs_close(outs, nouts, true);
+				outputs_close(outs, nouts);
 				return 2;
 			}
 	}
-	err = outputs_write(p, &wo, outs, nouts);
-	outputs_close(outs, nouts, err);
+	err = outputs_write(p, &wo, outs, nouts, true);
+	outputs_close(outs, nouts);
 	return err ? 1 : 0;
 }
 

@@ -82,8 +82,8 @@ site() {	# FILE FUNCTION
 	[ "$status" -eq 0 ]
 	n=$(site "$TMP/out.folded" churn_site)
 	echo "churn_site allocations, scaled: $n"
-	# binomial(100000, 0.1) x 10: 5% is over 5 standard deviations
-	within "$n" 100000 5000
+	# each allocation is tracked with probability 1/10, scaled by 10
+	binomial_ok $((n / 10)) 100000 0.1
 	grep -q 'sampled: 1 in 10 allocations tracked, values scaled by 10' "$TMP/out.txt"
 }
 

@@ -100,14 +100,17 @@ libc_debug_installed() {
 
 @test "symbols: a process that ran 0.5 s and exited during a system-wide profile is named" {
 	cp "$W/burn31" "$TMP/shortburn"
-	"$PROFILER" cpu -a -d 5 -v -o "$TMP/out.folded" 2>"$TMP/err" &
+	"$PROFILER" cpu -a -d 120 -v -o "$TMP/out.folded" 2>"$TMP/err" &
 	prof=$!
 	# start the short process once sampling runs, however loaded the machine
 	for i in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.05; done
 	grep -q collecting "$TMP/err"
 	"$TMP/shortburn" 0.5 2>/dev/null
-	# it exited while the profile still ran: long before symbolization
+	# it exited while the profile still ran (ended by Ctrl-C, not by a
+	# duration a loaded machine could outlast): long before symbolization
+	sleep 0.5
 	kill -0 "$prof"
+	kill -INT "$prof"
 	wait "$prof"
 	grep '^shortburn;' "$TMP/out.folded"
 	[ "$(folded_sum "$TMP/out.folded" '^shortburn;.*;main;spin_(three|one)$')" -gt 10 ]

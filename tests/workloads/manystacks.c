@@ -3,9 +3,11 @@
  * Thousands of unique stacks, for the symbolization benchmark: 16
  * functions call each other in a pseudo-random order to a depth of 8,
  * so nearly every sample has a stack of its own.
- * Usage: manystacks SECONDS
+ * Usage: manystacks SECONDS [cpu]   (cpu: SECONDS of CPU time, not of the
+ * clock, so that a loaded machine still gives as many samples)
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static volatile unsigned long sink;
@@ -37,19 +39,21 @@ F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11) F(12) F(13) F(14) 
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 5;
+	clockid_t clock = argc > 2 && !strcmp(argv[2], "cpu") ? CLOCK_PROCESS_CPUTIME_ID :
+			  CLOCK_MONOTONIC;
 	step_fn fns[16] = { f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15 };
 	struct timespec ts, start;
 	unsigned long seed = 88172645463325252UL;
 
 	for (int i = 0; i < 16; i++)
 		table[i] = fns[i];
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	clock_gettime(clock, &start);
 	do {
 		seed ^= seed << 13;
 		seed ^= seed >> 7;
 		seed ^= seed << 17;
 		step(8, seed);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
+		clock_gettime(clock, &ts);
 	} while (ts.tv_sec - start.tv_sec + (ts.tv_nsec - start.tv_nsec) / 1e9 < secs);
 	return 0;
 }

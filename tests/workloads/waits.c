@@ -4,8 +4,9 @@
  * at a time in sleep_in_a(); thread "reader" blocks reading a pipe in
  * read_in_b(), fed every 20 ms by the main thread; with "burn", thread
  * "burner" computes in burn_in_c().  At exit it prints, on stderr, the
- * time each thread measured itself blocked and the seconds it lived:
- *   sleep_ns=N read_ns=N burn_secs=S
+ * time each thread measured itself blocked, the seconds the burner lived
+ * and the CPU seconds it used:
+ *   sleep_ns=N read_ns=N burn_secs=S burn_cpu=S
  * The system calls are made inline, so that the blocked frame is the
  * measured function itself: libc has no frame pointers, and unwinding
  * through it would skip its caller.
@@ -25,7 +26,7 @@ static volatile int done;
 static double secs;
 static int pipefd[2];
 static long long sleep_ns, read_ns;
-static double burn_secs;
+static double burn_secs, burn_cpu;
 
 static long long now(void)
 {
@@ -104,11 +105,14 @@ static void *reader(void *arg)
 static void *burner(void *arg)
 {
 	long long t0 = now(), end = t0 + (long long)(secs * 1e9);
+	struct timespec cpu;
 
 	pthread_setname_np(pthread_self(), "burner");
 	while (now() < end)
 		burn_in_c();
 	burn_secs = (now() - t0) / 1e9;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	burn_cpu = cpu.tv_sec + cpu.tv_nsec / 1e9;
 	return arg;
 }
 
@@ -144,6 +148,7 @@ int main(int argc, char **argv)
 	pthread_join(b, NULL);
 	if (burn)
 		pthread_join(c, NULL);
-	fprintf(stderr, "sleep_ns=%lld read_ns=%lld burn_secs=%.3f\n", sleep_ns, read_ns, burn_secs);
+	fprintf(stderr, "sleep_ns=%lld read_ns=%lld burn_secs=%.3f burn_cpu=%.4f\n", sleep_ns, read_ns,
+		burn_secs, burn_cpu);
 	return 0;
 }
