@@ -292,19 +292,6 @@ static void scan_pid(struct blocked *b, uint32_t pid, uint32_t only_tid, bool pa
 	symbolizer_note_process(b->ss->sym, pid);
 }
 
-static uint32_t proc_tgid(uint32_t tid)
-{
-	char path[64], *text, *p;
-	uint32_t tgid = 0;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", tid);
-	text = read_file(path, NULL);
-	if (text && (p = strstr(text, "\nTgid:")))
-		tgid = strtoul(p + 6, NULL, 10);
-	free(text);
-	return tgid;
-}
-
 static void scan_proc(struct blocked *b, bool park, struct blocked_list *out)
 {
 	const struct settings *s = b->ss->set;

@@ -67,20 +67,6 @@ static bool cfi_unwind_possible(struct session *ss)
 	return true;
 }
 
-/* The process a thread belongs to, from /proc/TID/status; 0 if gone. */
-static uint32_t tgid_of(uint32_t tid)
-{
-	char path[64], *text, *p;
-	uint32_t tgid = 0;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", tid);
-	text = read_file(path, NULL);
-	if (text && (p = strstr(text, "\nTgid:")))
-		tgid = strtoul(p + 6, NULL, 10);
-	free(text);
-	return tgid;
-}
-
 /* The maps, and the tables of the targets named on the command line. */
 static struct unwinder *unwind_start(struct session *ss)
 {
@@ -104,7 +90,7 @@ static struct unwinder *unwind_start(struct session *ss)
 	for (int i = 0; i < s->npids; i++)
 		unwinder_add(u, s->pids[i]);
 	for (int i = 0; i < s->ntids; i++)
-		unwinder_add(u, tgid_of(s->tids[i]));
+		unwinder_add(u, proc_tgid(s->tids[i]));
 	return u;
 }
 

@@ -303,6 +303,19 @@ char *read_file(const char *path, size_t *lenp)
 	return buf;
 }
 
+uint32_t proc_tgid(uint32_t tid)
+{
+	char path[64], *text, *p;
+	uint32_t tgid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	text = read_file(path, NULL);
+	if (text && (p = strstr(text, "\nTgid:")))
+		tgid = strtoul(p + 6, NULL, 10);
+	free(text);
+	return tgid;
+}
+
 const char *fmt_count(char *buf, size_t size, uint64_t n)
 {
 	char tmp[32];

@@ -43,6 +43,8 @@ uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 uint64_t hash_u64(uint64_t x);
 
+/* The process a thread belongs to, from /proc/TID/status; 0 if gone. */
+uint32_t proc_tgid(uint32_t tid);
 /* Read a whole (small, /proc or /sys) file; NUL-terminated; caller frees. */
 char *read_file(const char *path, size_t *len);
 /* At most max bytes of fd, NUL-terminated; *cut (if given) says whether

@@ -49,8 +49,7 @@ teardown() { teardown_common; }
 	BGPID=$!
 	"$PROFILER" cpu -a -v -F 999 -d 300 -o "$TMP/out.folded" 2>"$TMP/err" &
 	prof=$!
-	for i in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.1; done
-	grep -q collecting "$TMP/err"
+	wait_collecting "$TMP/err"
 	# 0.5 s of the workload's CPU time at 999 Hz: about 500 samples, however
 	# long a loaded machine takes to give it that
 	wait_cpu "$BGPID" 0.5
@@ -87,8 +86,7 @@ teardown() { teardown_common; }
 	[ -n "$tid_a" ]
 	"$PROFILER" cpu -v -F 999 -t "$tid_a" -d 300 -o "$TMP/out.folded" 2>"$TMP/err" &
 	prof=$!
-	for i in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.1; done
-	grep -q collecting "$TMP/err"
+	wait_collecting "$TMP/err"
 	# 0.3 s of the thread's CPU time: about 300 samples at 999 Hz
 	wait_cpu "$BGPID" 0.3 "$tid_a"
 	kill -INT "$prof"
@@ -146,8 +144,7 @@ teardown() { teardown_common; }
 	"$PROFILER" cpu -v -F 999 -p "$BGPID" -o "$TMP/out.folded" 2>"$TMP/err" &
 	prof=$!
 	# interrupt it sampling, not still loading (Ctrl-C would then kill it)
-	for i in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.1; done
-	grep -q collecting "$TMP/err"
+	wait_collecting "$TMP/err"
 	# 0.5 s of its CPU time: about 375 spin_three samples at 999 Hz
 	wait_cpu "$BGPID" 0.5
 	kill -INT "$prof"

@@ -85,3 +85,10 @@ wait_cpu() {	# PID SECS [TID]
 	done
 	return 1
 }
+
+# Wait (up to 60 s) until a profiler run started with -v in the background
+# says it is collecting: interrupting it earlier would stop it loading.
+wait_collecting() {	# STDERR_FILE
+	for i in $(seq 600); do grep -q collecting "$1" && return 0; sleep 0.1; done
+	grep -q collecting "$1"
+}

@@ -65,8 +65,7 @@ site() {	# FILE FUNCTION
 		2>"$TMP/err" &
 	prof=$!
 	# the probes must be in place before it allocates
-	for _ in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.1; done
-	grep -q collecting "$TMP/err"
+	wait_collecting "$TMP/err"
 	echo go > "$TMP/gate"
 	wait "$prof"
 	cat "$TMP/err" "$TMP/out.folded"

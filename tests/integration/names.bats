@@ -66,8 +66,7 @@ check_short() {	# FILE [START_TOO]
 	make_loop
 	"$PROFILER" cpu -a -F $F -v --max-stacks 400000 -o "$TMP/out.folded" 2>"$TMP/err" &
 	PROF=$!
-	for _ in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.05; done
-	grep -q collecting "$TMP/err"
+	wait_collecting "$TMP/err"
 	sh "$TMP/loop.sh"
 	kill -INT "$PROF"
 	wait "$PROF"

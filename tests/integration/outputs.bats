@@ -23,8 +23,7 @@ teardown() {
 	"$PROFILER" cpu -v -F 999 -p "$BGPID" -d 60 -o "$TMP/o/out.pb.gz" -o "$TMP/o/out.folded" \
 		2>"$TMP/err" &
 	prof=$!
-	for i in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.1; done
-	grep -q collecting "$TMP/err"
+	wait_collecting "$TMP/err"
 	# profiling, the files open: not touched yet
 	[ "$(stat -c '%i %Y' "$TMP/o/out.pb.gz" "$TMP/o/out.folded")" = "$inodes" ]
 	sleep 0.5

@@ -103,8 +103,7 @@ libc_debug_installed() {
 	"$PROFILER" cpu -a -d 120 -v -o "$TMP/out.folded" 2>"$TMP/err" &
 	prof=$!
 	# start the short process once sampling runs, however loaded the machine
-	for i in $(seq 600); do grep -q collecting "$TMP/err" && break; sleep 0.05; done
-	grep -q collecting "$TMP/err"
+	wait_collecting "$TMP/err"
 	"$TMP/shortburn" 0.5 2>/dev/null
 	# it exited while the profile still ran (ended by Ctrl-C, not by a
 	# duration a loaded machine could outlast): long before symbolization
