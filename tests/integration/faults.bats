@@ -56,15 +56,15 @@ stop_profiler() {
 }
 
 @test "faults: processes gone before the profiler reads them, mapping records lost: counted and said" {
-	# the profiler stopped (as if starved of CPU) while 250 short processes
+	# the profiler stopped (as if starved of CPU) while 1000 short processes
 	# run and exit on one CPU: their mapping records (about 500 bytes each)
-	# overflow that CPU's 64 KiB ring, and when it goes on their /proc
+	# overflow that CPU's 256 KiB ring, and when it goes on their /proc
 	# entries are gone
 	cp "$W/burn31" "$TMP/stormburn"
 	# -d 600: the duration must not end the run while the storm goes on
 	start_profiler cpu -v -a -F 999 -d 600 -o "$TMP/out.folded" -o "$TMP/out.txt"
 	kill -STOP "$PROF"
-	taskset -c 0 sh -c "for i in \$(seq 250); do '$TMP/stormburn' 0.003 2>/dev/null; done"
+	taskset -c 0 sh -c "for i in \$(seq 1000); do '$TMP/stormburn' 0.003 2>/dev/null; done"
 	kill -CONT "$PROF"
 	# the kernel writes its count of lost records before the next record
 	# that fits: programs on that CPU until the profiler (busy with the
