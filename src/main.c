@@ -5,7 +5,7 @@
 
 #include "cli/args.h"
 #include "collectors/collector.h"
-#include "core/session.h"
+#include "session/session.h"
 #include "tools/tool.h"
 #include "util/util.h"
 

@@ -10,7 +10,7 @@
 #include <getopt.h>
 
 #include "cli/settings.h"
-#include "core/profile.h"
+#include "model/profile.h"
 
 struct session;
 

@@ -14,8 +14,8 @@
 #include "cpu.skel.h"
 #include "cli/args.h"
 #include "collectors/collector.h"
-#include "core/preflight.h"
-#include "core/session.h"
+#include "runtime/preflight.h"
+#include "session/session.h"
 #include "util/util.h"
 
 #define DEFAULT_FREQ 99

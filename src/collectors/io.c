@@ -18,7 +18,7 @@
 #include "io.skel.h"
 #include "collectors/collector.h"
 #include "collectors/disks.h"
-#include "core/session.h"
+#include "session/session.h"
 #include "util/util.h"
 
 /* Forces the raw_tp programs, for kernels (and tests) without tp_btf. */

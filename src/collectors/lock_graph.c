@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "collectors/lock_graph.h"
-#include "core/profile.h"
+#include "model/profile.h"
 #include "util/util.h"
 
 void lock_graph_add(struct lock_graph *g, const struct lock_edge *e)

@@ -27,9 +27,9 @@
 #include "mem.skel.h"
 #include "collectors/collector.h"
 #include "collectors/mem_lib.h"
-#include "core/entry_hold.h"
-#include "core/session.h"
-#include "core/unwind.h"
+#include "runtime/entry_hold.h"
+#include "session/session.h"
+#include "runtime/unwind.h"
 #include "util/idxmap.h"
 #include "util/util.h"
 

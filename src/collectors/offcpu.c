@@ -18,8 +18,8 @@
 #include "offcpu.skel.h"
 #include "cli/args.h"
 #include "collectors/collector.h"
-#include "core/blocked_threads.h"
-#include "core/session.h"
+#include "runtime/blocked_threads.h"
+#include "session/session.h"
 #include "util/util.h"
 
 #define MAX_BLOCK_US (1ULL << 40)	/* 12 days: beyond that, a typo */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/profile.h"
+#include "model/profile.h"
 
 /* Read a file of either format, told apart by content.  NULL after a
  * one-line message naming the file and what is wrong with it. */

@@ -11,7 +11,7 @@
 #ifndef PROFILER_FLAME_H
 #define PROFILER_FLAME_H
 
-#include "core/profile.h"
+#include "model/profile.h"
 
 #define FLAME_PROCESS 0xff	/* kind of the process-name nodes */
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "cli/settings.h"
-#include "core/profile.h"
+#include "model/profile.h"
 #include "output/atomic_file.h"
 
 struct write_opts {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/histogram.h"
+#include "model/histogram.h"
 #include "output/output.h"
 #include "util/idxmap.h"
 #include "util/util.h"

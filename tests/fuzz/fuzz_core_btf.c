@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "core/core_btf.h"
+#include "runtime/core_btf.h"
 
 static struct btf *vmlinux;
 

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "core/profile.h"
+#include "model/profile.h"
 #include "symbol/cfi.h"
 
 static uint64_t nm_addr(const char *file, const char *name)

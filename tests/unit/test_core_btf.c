@@ -11,7 +11,7 @@
 
 #include "testutil.h"
 #include "cpu.skel.h"
-#include "core/core_btf.h"
+#include "runtime/core_btf.h"
 
 static struct btf *vmlinux_or_skip(void)
 {

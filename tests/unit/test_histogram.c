@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Log2 bucket bounds, percentile interpolation, and the report's histograms and tables. */
 #include "testutil.h"
-#include "core/histogram.h"
-#include "core/profile.h"
+#include "model/histogram.h"
+#include "model/profile.h"
 #include "output/output.h"
 
 static void test_buckets(void **state)

@@ -2,7 +2,7 @@
 /* Deadlocks from waiters and owners: each cycle once, nothing else. */
 #include "testutil.h"
 #include "collectors/lock_graph.h"
-#include "core/profile.h"
+#include "model/profile.h"
 
 static void edge(struct lock_graph *g, uint32_t tid, uint32_t owner, const char *comm,
 		 const char *lock)

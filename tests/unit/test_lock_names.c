@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "core/profile.h"
+#include "model/profile.h"
 #include "output/output.h"
 #include "symbol/elf_objects.h"
 #include "symbol/kallsyms_data.h"

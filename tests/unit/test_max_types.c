@@ -9,7 +9,7 @@
 
 #include "testutil.h"
 #include "write_helper.h"
-#include "core/profile.h"
+#include "model/profile.h"
 #include "input/input.h"
 #include "output/flame.h"
 #include "output/output.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The profile model: location dedup, interning, pruning of bogus frames. */
 #include "testutil.h"
-#include "core/profile.h"
+#include "model/profile.h"
 
 static void test_locations_dedup(void **state)
 {

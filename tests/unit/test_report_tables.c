@@ -2,7 +2,7 @@
 /* Tables a profile asks the report for, and types merged by maximum. */
 #include "testutil.h"
 #include "write_helper.h"
-#include "core/profile.h"
+#include "model/profile.h"
 #include "output/output.h"
 
 enum { ALLOC_N, ALLOC_B, INUSE_N, INUSE_B, AGE };

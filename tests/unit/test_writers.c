@@ -2,7 +2,7 @@
 /* The folded writer's format rules and the report's arithmetic. */
 #include "testutil.h"
 #include "write_helper.h"
-#include "core/profile.h"
+#include "model/profile.h"
 #include "output/output.h"
 
 static uint32_t loc(struct profile *p, enum frame_kind kind, uint64_t addr, const char *name)

@@ -10,9 +10,9 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
-#include "core/core_btf.h"
-#include "core/session.h"
-#include "core/unwind.h"
+#include "runtime/core_btf.h"
+#include "session/session.h"
+#include "runtime/unwind.h"
 #include "symbol/kallsyms_cache.h"
 #include "util/idxmap.h"
 #include "util/util.h"

@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <linux/types.h>
 
-#include "core/unwind.h"
+#include "runtime/unwind.h"
 #include "symbol/elf_segs.h"
 #include "symbol/proc_maps.h"
 #include "symbol/unwind_table.h"

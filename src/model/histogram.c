@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "core/histogram.h"
+#include "model/histogram.h"
 
 int hist_bucket(int64_t scale, int64_t v)
 {

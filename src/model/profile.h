@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/histogram.h"
+#include "model/histogram.h"
 #include "util/idxmap.h"
 
 #define PROFILE_MAX_TYPES 8

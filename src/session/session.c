@@ -17,12 +17,12 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
-#include "core/entry_hold.h"
-#include "core/mmap_watch.h"
-#include "core/preflight.h"
-#include "core/session.h"
-#include "core/stats.h"
-#include "core/unwind.h"
+#include "runtime/entry_hold.h"
+#include "runtime/mmap_watch.h"
+#include "runtime/preflight.h"
+#include "session/session.h"
+#include "runtime/stats.h"
+#include "runtime/unwind.h"
 #include "output/output.h"
 #include "util/util.h"
 

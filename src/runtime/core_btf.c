@@ -13,7 +13,7 @@
 #include <linux/bpf.h>
 #include <bpf/btf.h>
 
-#include "core/core_btf.h"
+#include "runtime/core_btf.h"
 #include "util/util.h"
 
 #define CORE_BTF_PREFIX	"btf.v1-"

@@ -18,8 +18,8 @@
 #include "lock.h"
 #include "offcpu.h"
 #include "blocked.skel.h"
-#include "core/blocked_threads.h"
-#include "core/session.h"
+#include "runtime/blocked_threads.h"
+#include "session/session.h"
 #include "output/output.h"
 #include "util/util.h"
 

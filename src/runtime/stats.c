@@ -6,9 +6,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "core/session.h"
-#include "core/stats.h"
-#include "core/unwind.h"
+#include "session/session.h"
+#include "runtime/stats.h"
+#include "runtime/unwind.h"
 #include "util/util.h"
 
 int stats_enable(void)

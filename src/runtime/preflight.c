@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/preflight.h"
+#include "runtime/preflight.h"
 #include "util/util.h"
 
 #ifndef CAP_PERFMON

@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
-#include "core/entry_hold.h"
-#include "core/unwind.h"
+#include "runtime/entry_hold.h"
+#include "runtime/unwind.h"
 #include "symbol/elf_segs.h"
 #include "util/util.h"
 #include "entry.skel.h"

@@ -5,7 +5,7 @@
 #include <linux/types.h>
 
 #include "common.h"
-#include "core/profile.h"
+#include "model/profile.h"
 #include "util/util.h"
 
 struct profile *profile_new(void)

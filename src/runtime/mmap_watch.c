@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "core/mmap_watch.h"
+#include "runtime/mmap_watch.h"
 #include "symbol/symbolizer.h"
 #include "util/util.h"
 
