@@ -5,7 +5,7 @@
 
 #include "cli/args.h"
 #include "collectors/collector.h"
-#include "session/session.h"
+#include "cli/frontends.h"
 #include "tools/tool.h"
 #include "util/util.h"
 
@@ -23,6 +23,13 @@ static const struct collector *const collectors[] = {
 	&mem_collector,
 };
 
+/* Front-ends running several collectors in one session. */
+static const struct tool record_frontend = {
+	.name = "record",
+	.summary = "every collector at once: a combined report, pprof files, flame graphs",
+	.run = record_main,
+};
+
 /* Tools read saved profiles instead of collecting: one line each. */
 static const struct tool *const tools[] = {
 	&report_tool,
@@ -37,6 +44,7 @@ static void usage(FILE *f)
 		"Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(collectors); i++)
 		fprintf(f, "  %-8s %s\n", collectors[i]->name, collectors[i]->summary);
+	fprintf(f, "  %-8s %s\n", record_frontend.name, record_frontend.summary);
 	fprintf(f, "\nTools, for saved profiles:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		fprintf(f, "  %-8s %s\n", tools[i]->name, tools[i]->summary);
@@ -47,6 +55,7 @@ static void usage(FILE *f)
 		"  profiler cpu -o run.folded -- ./myprog args  a command, from start to exit\n"
 		"  profiler lock -p 1234 -d 10                  which locks its threads wait on\n"
 		"  profiler mem -p 1234 -d 60                   what a process allocates and keeps\n"
+		"  profiler record -p 1234 -d 30 -o run/        every collector: report, pprof, svg\n"
 		"  profiler cpu -d 30 -o cpu.svg -o cpu.pb.gz   a flame graph and a pprof file\n"
 		"  profiler report cpu.pb.gz -f svg -o cpu.svg  re-render a saved profile\n"
 		"  profiler diff before.pb.gz after.pb.gz -f svg -o diff.svg\n\n"
@@ -72,6 +81,8 @@ int main(int argc, char **argv)
 		printf("profiler %s\n", PROFILER_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], record_frontend.name))
+		return record_frontend.run(argc - 1, argv + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		if (!strcmp(argv[1], tools[i]->name))
 			return tools[i]->run(argc - 1, argv + 1);
@@ -87,7 +98,7 @@ int main(int argc, char **argv)
 		settings_free(&set);
 		return err > 0 ? 0 : 2;
 	}
-	rc = session_run(col, &set);
+	rc = oneshot_run(col, &set);
 	settings_free(&set);
 	return rc;
 }

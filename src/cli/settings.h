@@ -65,6 +65,9 @@ struct settings {
 	unsigned int mem_sample_every;	/* track 1 in N */
 	unsigned int mem_max_live;	/* live allocations the kernel can hold */
 	bool mem_max_live_set;		/* given with --max-live */
+	/* profiler record */
+	unsigned int record_what;	/* --what: bit i for the record front-end's collector i */
+	double window;			/* --window SECS; 0: one window, the whole run */
 };
 
 #endif /* PROFILER_SETTINGS_H */

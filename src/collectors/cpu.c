@@ -14,8 +14,9 @@
 #include "cpu.skel.h"
 #include "cli/args.h"
 #include "collectors/collector.h"
+#include "runtime/deltas.h"
 #include "runtime/preflight.h"
-#include "session/session.h"
+#include "runtime/runtime.h"
 #include "util/util.h"
 
 #define DEFAULT_FREQ 99
@@ -24,6 +25,7 @@ struct cpu_state {
 	struct cpu_bpf *skel;
 	struct bpf_link **links;	/* one per session CPU */
 	int nlinks;
+	struct deltas *windows;		/* counts handed over so far, per key */
 };
 
 static const struct option cpu_longopts[] = {
@@ -219,9 +221,15 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
 	nkeys = map_read_all(counts_fd, sizeof(*keys), sizeof(*counts), (void **)&keys,
 			     (void **)&counts);
+	if (!st->windows)
+		st->windows = deltas_new(sizeof(*keys), 1);
 	for (long i = 0; i < nkeys; i++) {
 		struct cpu_key *key = &keys[i];
 		uint32_t n = 0;
+
+		/* only what came since the last collect (session windows, -i) */
+		if (!deltas_take(st->windows, key, &counts[i], ss->whole_run))
+			continue;
 
 		session_add_stack(p, &sm, key->kern_stack, FRAME_KERNEL, key->pid, true, ids, &n);
 		profile_set_life(p, key->life);
@@ -248,6 +256,7 @@ static void cpu_destroy(struct session *ss)
 		return;
 	cpu_stop(ss);
 	free(st->links);
+	deltas_free(st->windows);
 	cpu_bpf__destroy(st->skel);
 	free(st);
 	ss->priv = NULL;

@@ -18,7 +18,8 @@
 #include "io.skel.h"
 #include "collectors/collector.h"
 #include "collectors/disks.h"
-#include "session/session.h"
+#include "runtime/deltas.h"
+#include "runtime/runtime.h"
 #include "util/util.h"
 
 /* Forces the raw_tp programs, for kernels (and tests) without tp_btf. */
@@ -41,6 +42,8 @@ struct io_state {
 	struct io_slow_event *slow;	/* since the last collect */
 	size_t nslow, slow_cap;
 	uint64_t lost_before[IO_DROP_MAX];
+	struct deltas *hist_windows;	/* handed over so far, per histogram */
+	struct deltas *attr_windows;	/* ... per submitter and stack */
 	int64_t mono_to_real;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 };
 
@@ -253,12 +256,8 @@ static int cmp_hist(const void *a, const void *b)
 	return x->key.kind - y->key.kind;
 }
 
-/*
- * Read every key first, then take each out with lookup-and-delete: the
- * next interval starts from zero, and an entry created meanwhile waits
- * for the next read.
- */
-static size_t drain_keys(int fd, size_t key_size, void **keys)
+/* Every key of a map; the values are read one by one after. */
+static size_t map_keys(int fd, size_t key_size, void **keys)
 {
 	size_t n = 0, cap = 0;
 	char prev[64], next[64];
@@ -275,17 +274,33 @@ static size_t drain_keys(int fd, size_t key_size, void **keys)
 	return n;
 }
 
-static void collect_hists(struct io_state *st, struct profile *p)
+static void collect_hists(struct io_state *st, struct profile *p, bool whole)
 {
 	int fd = bpf_map__fd(st->skel->maps.hists);
 	struct hist_entry *e = NULL;
 	struct io_hist_key *keys;
-	size_t nkeys = drain_keys(fd, sizeof(*keys), (void **)&keys), n = 0;
+	size_t nkeys = map_keys(fd, sizeof(*keys), (void **)&keys), n = 0;
 
+	/*
+	 * Read, not deleted: what came since the last collect is the growth
+	 * of each counter (deltas.h).  A deleted entry loses the additions a
+	 * program makes through a pointer it looked up before the delete.
+	 * The longest request of a window is known only when it is the
+	 * run's longest so far (else 0).
+	 */
+	if (!st->hist_windows)
+		st->hist_windows = deltas_new(sizeof(*keys), sizeof(struct io_hist) / sizeof(__u64));
 	e = xcalloc(nkeys ? nkeys : 1, sizeof(*e));
 	for (size_t i = 0; i < nkeys; i++) {
-		if (bpf_map_lookup_and_delete_elem(fd, &keys[i], &e[n].val))
+		uint64_t max_ns;
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &e[n].val))
 			continue;
+		max_ns = e[n].val.max_ns;
+		if (!deltas_take(st->hist_windows, &keys[i], (uint64_t *)&e[n].val, whole))
+			continue;
+		if (!whole)
+			e[n].val.max_ns = e[n].val.max_ns ? max_ns : 0;
 		e[n].key = keys[i];
 		disk_name(keys[i].dev, e[n].disk, sizeof(e[n].disk));
 		n++;
@@ -312,11 +327,11 @@ static void collect_hists(struct io_state *st, struct profile *p)
 	free(e);
 }
 
-static void collect_attr(struct io_state *st, struct profile *p)
+static void collect_attr(struct io_state *st, struct profile *p, bool whole)
 {
 	int fd = bpf_map__fd(st->skel->maps.attr);
 	struct io_attr_key *keys;
-	size_t nkeys = drain_keys(fd, sizeof(*keys), (void **)&keys);
+	size_t nkeys = map_keys(fd, sizeof(*keys), (void **)&keys);
 	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
 	struct stack_maps sm;
 
@@ -326,7 +341,11 @@ static void collect_attr(struct io_state *st, struct profile *p)
 		struct io_attr_val v;
 		uint32_t n = 0;
 
-		if (bpf_map_lookup_and_delete_elem(fd, k, &v))
+		if (bpf_map_lookup_elem(fd, k, &v))
+			continue;
+		if (!st->attr_windows)
+			st->attr_windows = deltas_new(sizeof(*k), 3);
+		if (!deltas_take(st->attr_windows, k, (uint64_t *)&v, whole))
 			continue;
 		session_add_stack(p, &sm, k->kern_stack, FRAME_KERNEL, k->pid, false, ids, &n);
 		session_add_stack(p, &sm, k->user_stack, FRAME_USER, k->pid, false, ids, &n);
@@ -374,7 +393,7 @@ static void collect_slow(struct session *ss, struct io_state *st, struct profile
 	st->nslow = 0;
 }
 
-static void collect_losses(struct io_state *st, struct profile *p)
+static void collect_losses(struct io_state *st, struct profile *p, bool whole)
 {
 	static const char *const what[IO_DROP_MAX][2] = {
 		[IO_DROP_REQS_FULL] = { "requests not timed (in-flight map full)",
@@ -395,8 +414,9 @@ static void collect_losses(struct io_state *st, struct profile *p)
 		for (int c = 0; c < ncpu; c++)
 			sum += vals[c];
 		/* per interval: what was lost since the last report */
-		profile_add_loss(p, what[r][0], sum - st->lost_before[r], what[r][1]);
-		st->lost_before[r] = sum;
+		profile_add_loss(p, what[r][0], whole ? sum : sum - st->lost_before[r], what[r][1]);
+		if (!whole)
+			st->lost_before[r] = sum;
 	}
 	free(vals);
 }
@@ -418,11 +438,11 @@ static int io_collect(struct session *ss, struct profile *p)
 
 	if (ss->rb)
 		ring_buffer__consume(ss->rb);
-	collect_hists(st, p);
-	collect_attr(st, p);
+	collect_hists(st, p, ss->whole_run);
+	collect_attr(st, p, ss->whole_run);
 	if (s->slow_ms > 0)
 		collect_slow(ss, st, p);
-	collect_losses(st, p);
+	collect_losses(st, p, ss->whole_run);
 	session_read_drops(ss, st->skel->maps.drops, p, "-d (shorter)");
 	return 0;
 }
@@ -435,6 +455,8 @@ static void io_destroy(struct session *ss)
 		return;
 	io_unload(st);
 	free(st->slow);
+	deltas_free(st->hist_windows);
+	deltas_free(st->attr_windows);
 	free(st);
 	ss->priv = NULL;
 }

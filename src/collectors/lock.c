@@ -19,8 +19,9 @@
 #include "cli/args.h"
 #include "collectors/collector.h"
 #include "collectors/lock_graph.h"
+#include "runtime/deltas.h"
 #include "runtime/blocked_threads.h"
-#include "session/session.h"
+#include "runtime/runtime.h"
 #include "symbol/elf_objects.h"
 #include "symbol/kallsyms_data.h"
 #include "util/idxmap.h"
@@ -47,6 +48,7 @@ struct lock_state {
 	struct blocked *blocked;	/* threads in a futex wait at the start and the end */
 	bool ended;			/* the end's look was taken */
 	uint64_t stop_ns;
+	struct deltas *windows;		/* counts handed over so far, per key */
 };
 
 static const struct option lock_longopts[] = {
@@ -318,7 +320,7 @@ static void waits_add(int fd, const struct lock_key *key, uint64_t delta)
  * the start): their time so far counts, with the stack the end's look took,
  * and each on a mutex with a known owner is an edge of the wait graph.
  */
-static void add_pending(struct lock_state *st, struct lock_graph *g)
+static void add_pending(struct lock_state *st, struct lock_graph *g, bool whole)
 {
 	int uw_fd = bpf_map__fd(st->skel->maps.uwaits);
 	int waits_fd = bpf_map__fd(st->skel->maps.waits);
@@ -341,7 +343,9 @@ static void add_pending(struct lock_state *st, struct lock_graph *g)
 		key.tid = tid;
 		key.user_stack = t->rec.user_stack;
 		memcpy(key.comm, t->rec.comm, sizeof(key.comm));
-		waits_add(waits_fd, &key, st->stop_ns - w.ts);
+		/* once: the whole run's collect after the last window reads it */
+		if (!whole)
+			waits_add(waits_fd, &key, st->stop_ns - w.ts);
 		futex_remember(st, key.pid, key.addr);
 		check_owner(&key);
 		if (key.owner) {
@@ -434,11 +438,12 @@ static int lock_collect(struct session *ss, struct profile *p)
 		 s->lock_kernel ? "" : "futex waits");
 	p->event = profile_intern(p, label);
 	if (!s->lock_kernel)
-		add_pending(st, &graph);
+		add_pending(st, &graph, ss->whole_run);
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct lock_stat v;
+		uint64_t max_ns;
 		uint32_t n = 0;
 
 		cur = next;
@@ -446,6 +451,15 @@ static int lock_collect(struct session *ss, struct profile *p)
 		key = cur;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
+		/* only what came since the last collect; a window's longest wait
+		 * is known only when it is the run's longest so far (else 0) */
+		if (!st->windows)
+			st->windows = deltas_new(sizeof(cur), 3);
+		max_ns = v.max_ns;
+		if (!deltas_take(st->windows, &cur, (uint64_t *)&v, ss->whole_run))
+			continue;
+		if (!ss->whole_run)
+			v.max_ns = v.max_ns ? max_ns : 0;
 		key.comm[TASK_COMM_LEN - 1] = '\0';
 		key.owner_comm[TASK_COMM_LEN - 1] = '\0';
 		check_owner(&key);
@@ -488,6 +502,7 @@ static void lock_destroy(struct session *ss)
 		return;
 	lock_stop(ss);
 	blocked_close(st->blocked);
+	deltas_free(st->windows);
 	lock_bpf__destroy(st->skel);
 	for (size_t i = 0; i < st->nnames; i++)
 		free(st->names[i].name);

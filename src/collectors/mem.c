@@ -27,8 +27,9 @@
 #include "mem.skel.h"
 #include "collectors/collector.h"
 #include "collectors/mem_lib.h"
+#include "runtime/deltas.h"
 #include "runtime/entry_hold.h"
-#include "session/session.h"
+#include "runtime/runtime.h"
 #include "runtime/unwind.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -56,6 +57,7 @@ struct mem_state {
 	size_t nprobed, probed_cap;
 	bool stopping;		/* held processes are let go, not probed */
 	uint64_t unfollowed;	/* children user space failed to probe */
+	struct deltas *windows;	/* allocations handed over so far, per site */
 };
 
 /* One row of the result: a site in one process. */
@@ -585,7 +587,9 @@ static struct site *site_get(struct site_table *t, uint32_t pid, uint64_t stack)
 	return &t->v[t->n++];
 }
 
-static void read_sites(int fd, struct site_table *t)
+/* Allocations since the last collect (whole: since the start); what is
+ * outstanding (read_live) is state, as it is at the window's end. */
+static void read_sites(int fd, struct site_table *t, struct deltas *windows, bool whole)
 {
 	struct mem_site key, next, *prev = NULL;
 	struct mem_totals v;
@@ -594,6 +598,8 @@ static void read_sites(int fd, struct site_table *t)
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		if (!deltas_take(windows, &key, (uint64_t *)&v, whole))
 			continue;
 		struct site *s = site_get(t, key.pid, key.stack);
 
@@ -702,6 +708,8 @@ static int mem_collect(struct session *ss, struct profile *p)
 	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
 	int64_t scale = st->mode == MODE_FAULTS ? 1 : ss->set->mem_sample_every;
 	int64_t period = ss->set->mem_sample_every;
+	/* ages at the window's end: the stop, or now for a window before it */
+	uint64_t end = ss->stop_ns ? ss->stop_ns : now_ns();
 
 	describe(ss, st, p);
 	if (st->mode == MODE_FAULTS) {
@@ -724,7 +732,9 @@ static int mem_collect(struct session *ss, struct profile *p)
 		profile_add_stack_table(p, "Top sites by allocated bytes", 1, 0, -1);
 	}
 
-	read_sites(bpf_map__fd(st->skel->maps.sites), &t);
+	if (!st->windows)
+		st->windows = deltas_new(sizeof(struct mem_site), 2);
+	read_sites(bpf_map__fd(st->skel->maps.sites), &t, st->windows, ss->whole_run);
 	if (st->mode != MODE_FAULTS) {
 		size_t ncuts = 0;
 		struct mem_cut *cuts = read_cuts(bpf_map__fd(st->skel->maps.unmaps), &ncuts);
@@ -750,8 +760,8 @@ static int mem_collect(struct session *ss, struct profile *p)
 						(int64_t)s->alloc_bytes * scale,
 						(int64_t)s->inuse_count * scale,
 						(int64_t)s->inuse_bytes * scale,
-						s->oldest_ts && ss->stop_ns > s->oldest_ts ?
-							(int64_t)(ss->stop_ns - s->oldest_ts) : 0 });
+						s->oldest_ts && end > s->oldest_ts ?
+							(int64_t)(end - s->oldest_ts) : 0 });
 	}
 	free(t.v);
 	idxmap_free(&t.index);
@@ -776,6 +786,7 @@ static void mem_destroy(struct session *ss)
 	mem_stop(ss);
 	free(st->links);
 	free(st->probed);
+	deltas_free(st->windows);
 	mem_bpf__destroy(st->skel);
 	free(st);
 	ss->priv = NULL;

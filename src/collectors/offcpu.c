@@ -19,7 +19,8 @@
 #include "cli/args.h"
 #include "collectors/collector.h"
 #include "runtime/blocked_threads.h"
-#include "session/session.h"
+#include "runtime/deltas.h"
+#include "runtime/runtime.h"
 #include "util/util.h"
 
 #define MAX_BLOCK_US (1ULL << 40)	/* 12 days: beyond that, a typo */
@@ -29,6 +30,7 @@ struct offcpu_state {
 	bool raw_tp;		/* attached through the fallback */
 	uint64_t stop_ns;	/* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
 	struct blocked *blocked;	/* threads off the CPU at the start and the end */
+	struct deltas *windows;		/* counts handed over so far, per key */
 };
 
 enum { OPT_STATE = 1101, OPT_MIN_BLOCK, OPT_MAX_BLOCK, OPT_MAX_STACKS };
@@ -224,7 +226,10 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
 	char event[128];
 
-	add_pending(ss->set, st);
+	/* once, into the counts: the whole run's collect after the last
+	 * window reads them as they are */
+	if (!ss->whole_run)
+		add_pending(ss->set, st);
 	profile_add_type(p, "offcpu", "nanoseconds");
 	profile_add_type(p, "switches", "count");
 	p->default_type = 0;
@@ -241,6 +246,12 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(counts_fd, &key, &v))
+			continue;
+		/* only what came since the last collect: a wait counts in the
+		 * window where it ends (or, still going on, in the last) */
+		if (!st->windows)
+			st->windows = deltas_new(sizeof(key), 2);
+		if (!deltas_take(st->windows, &key, (uint64_t *)&v, ss->whole_run))
 			continue;
 		/* no stack entry is an interrupted instruction: all are return addresses */
 		session_add_stack(p, &sm, key.kern_stack, FRAME_KERNEL, key.pid, false, ids, &n);
@@ -262,6 +273,7 @@ static void offcpu_destroy(struct session *ss)
 	if (!st)
 		return;
 	blocked_close(st->blocked);
+	deltas_free(st->windows);
 	offcpu_bpf__destroy(st->skel);
 	free(st);
 	ss->priv = NULL;

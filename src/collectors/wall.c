@@ -18,7 +18,7 @@
 
 #include "common.h"
 #include "collectors/collector.h"
-#include "session/session.h"
+#include "runtime/runtime.h"
 #include "util/util.h"
 
 static const struct collector *const parts[] = { &cpu_collector, &offcpu_collector };

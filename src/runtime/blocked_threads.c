@@ -19,7 +19,7 @@
 #include "offcpu.h"
 #include "blocked.skel.h"
 #include "runtime/blocked_threads.h"
-#include "session/session.h"
+#include "runtime/runtime.h"
 #include "output/output.h"
 #include "util/util.h"
 

@@ -11,7 +11,8 @@
 
 #include "common.h"
 #include "runtime/core_btf.h"
-#include "session/session.h"
+#include "runtime/deltas.h"
+#include "runtime/runtime.h"
 #include "runtime/unwind.h"
 #include "symbol/kallsyms_cache.h"
 #include "util/idxmap.h"
@@ -34,6 +35,7 @@ void bpf_setup_logging(int verbose)
 
 bool session_leaf_fix(struct session *ss)
 {
+	ss = ss->rt;
 	if (!ss->leaf_fix) {
 		bool ok = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_find_vma, NULL) > 0 &&
 			  libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_task_pt_regs, NULL) > 0;
@@ -96,9 +98,14 @@ static struct unwinder *unwind_start(struct session *ss)
 
 bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf_map *procs)
 {
-	if (!ss->cfi_unwind)
-		ss->cfi_unwind = cfi_unwind_possible(ss) && (ss->unw = unwind_start(ss)) ? 1 : -1;
-	if (ss->cfi_unwind < 0)
+	/* one unwinder for the run: every collector's objects read its tables */
+	struct session *rt = ss->rt;
+
+	if (!rt->cfi_unwind)
+		rt->cfi_unwind = cfi_unwind_possible(rt) && (rt->unw = unwind_start(rt)) ? 1 : -1;
+	ss->cfi_unwind = rt->cfi_unwind;
+	ss->unw = rt->unw;
+	if (rt->cfi_unwind < 0)
 		return false;
 	/* every object of the session (wall has two) reads the same tables */
 	if (bpf_map__reuse_fd(rows, unwinder_rows_fd(ss->unw)) ||
@@ -121,6 +128,7 @@ const char *session_core_btf(struct session *ss, const void *elf, size_t size)
 
 void session_add_object(struct session *ss, struct bpf_object *obj)
 {
+	ss = ss->rt;
 	if (ss->nobjs < (int)ARRAY_SIZE(ss->objs))
 		ss->objs[ss->nobjs++] = obj;
 }
@@ -186,32 +194,6 @@ int session_fill_targets(struct session *ss, struct bpf_map *targets)
 	return 0;
 }
 
-static int on_proc_event(void *ctx, void *data, size_t size)
-{
-	struct session *ss = ctx;
-	const struct proc_note *e = data;
-
-	if (!ss->first_event_ns)
-		ss->first_event_ns = now_ns();
-	if (size < sizeof(*e))
-		return 0;
-	session_catch_up(ss);
-	symbolizer_note_process(ss->sym, e->pid);
-	/* new, or exec'd: either way its tables are made from its maps now */
-	if (ss->unw)
-		unwinder_add(ss->unw, e->pid);
-	return 0;
-}
-
-int session_watch_procs(struct session *ss, struct bpf_map *proc_events)
-{
-	/* a collector made of two BPF objects (wall) watches both */
-	if (ss->rb)
-		return ring_buffer__add(ss->rb, bpf_map__fd(proc_events), on_proc_event, ss);
-	ss->rb = ring_buffer__new(bpf_map__fd(proc_events), on_proc_event, ss, NULL);
-	return ss->rb ? 0 : -errno;
-}
-
 static const struct {
 	const char *what;
 	const char *hint;
@@ -241,7 +223,11 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
 	if (ncpu <= 0)
 		return;
 	vals = xcalloc(ncpu, sizeof(*vals));
+	if (!ss->rt->drops)
+		ss->rt->drops = deltas_new(2 * sizeof(__u32), 1);
 	for (__u32 r = 0; r < DROP_MAX; r++) {
+		/* by map and reason: a window counts the losses it saw */
+		__u32 key[2] = { (__u32)bpf_map__fd(drops), r };
 		__u64 sum = 0;
 		char hint[256];
 
@@ -249,11 +235,11 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
 			continue;
 		for (int c = 0; c < ncpu; c++)
 			sum += vals[c];
+		deltas_take(ss->rt->drops, key, (uint64_t *)&sum, ss->whole_run);
 		snprintf(hint, sizeof(hint), drop_text[r].hint, map_size_option);
 		profile_add_loss(p, drop_text[r].what, sum, hint);
 	}
 	free(vals);
-	(void)ss;
 }
 
 /* Hand every entry of a hash map to cb, a batch at a time (4096 entries

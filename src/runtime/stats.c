@@ -6,7 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "session/session.h"
+#include "runtime/runtime.h"
 #include "runtime/stats.h"
 #include "runtime/unwind.h"
 #include "util/util.h"

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The run of one subcommand: check, start the command, let the collector
- * attach, wait for the end (duration, Ctrl-C, targets gone), collect,
- * symbolize and write.  Whatever ends the wait, what was collected is
- * written.
+ * The run of a session: check, start the command, let every collector
+ * attach, wait for the end (duration, Ctrl-C, targets gone) while cutting
+ * windows, stop, and hand the last window (and the whole run) to the
+ * front-end's sink.  Whatever ends the wait, what was collected reaches it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +17,28 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "output/output.h"	/* fmt_value: units for the summary line */
+#include "runtime/deltas.h"
 #include "runtime/entry_hold.h"
 #include "runtime/mmap_watch.h"
 #include "runtime/preflight.h"
-#include "session/session.h"
+#include "runtime/runtime.h"
 #include "runtime/stats.h"
 #include "runtime/unwind.h"
-#include "output/output.h"
+#include "session/session.h"
 #include "util/util.h"
+
+/* The run: its shared runtime context, and one struct per collector. */
+struct run {
+	struct session rt;
+	struct session cols[SESSION_MAX_COLLECTORS];
+	int ncols;
+	const struct session_opts *o;
+	const struct session_sink *sink;
+	uint64_t window_ns;
+	uint64_t from_ns;	/* the current window's start */
+	int index;		/* the current window's */
+};
 
 static int check_targets(const struct settings *s)
 {
@@ -114,66 +128,108 @@ static bool targets_gone(const struct settings *s)
 	return alive == 0;
 }
 
-static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts,
-			 bool last);
-
-/* Collect, symbolize and write what came since from_ns; *pp gets the profile. */
-static int report(struct session *ss, struct output *outs, int nouts, uint64_t from_ns,
-		  bool last, struct profile **pp)
+/* The shared scalars, as every collector's struct sees them. */
+static void share(struct run *r)
 {
-	struct profile *p = profile_new();
-	struct timespec rt;
-	uint64_t now = now_ns(), mlost;
+	for (int i = 0; i < r->ncols; i++) {
+		struct session *c = &r->cols[i];
 
-	*pp = p;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec - (now - from_ns);
-	p->duration_ns = (ss->stop_ns ? ss->stop_ns : now) - from_ns;
-	if (ss->col->collect(ss, p))
-		return -1;
-	mlost = mmap_watch_take_lost(ss->mw);
-	/*
-	 * The records are the whole system's: with targets, nearly all are
-	 * other processes' (a busy machine filled the ring in a run of one
-	 * command), and a live target's mappings are read again on a miss.
-	 */
-	if (ss->filter_pids || ss->filter_tids)
-		pr_debug("%llu mapping records lost (ring buffer full)", (unsigned long long)mlost);
-	else
-		profile_add_loss(p, "mapping records lost (ring buffer full)", mlost,
-				 "libraries mapped then are named only if their process was still alive");
-	symbolizer_resolve(ss->sym, p);
-	if (ss->set->verbose) {
-		struct symbolizer_stats st;
-
-		symbolizer_get_stats(ss->sym, &st);
-		pr_debug("symbolized %zu locations in %.1f ms: %llu named, %llu unnamed, "
-			 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
-			 "%llu JIT maps, %llu lines, %llu inlined, %llu mappings from mmap records "
-			 "(%llu processes, %llu pids reused, %llu forgotten, %llu records lost); "
-			 "kernel symbols from %s", p->nlocs, st.ns / 1e6,
-			 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
-			 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
-			 (unsigned long long)st.debug_files, (unsigned long long)st.symbols,
-			 (unsigned long long)st.jit_maps, (unsigned long long)st.lines,
-			 (unsigned long long)st.inlined, (unsigned long long)st.mappings,
-			 (unsigned long long)st.timeline_procs, (unsigned long long)st.timeline_reused,
-			 (unsigned long long)st.timeline_dropped,
-			 (unsigned long long)mmap_watch_lost(ss->mw),
-			 st.kallsyms_cached ? "the cache" : "/proc/kallsyms");
+		c->sym = r->rt.sym;
+		c->rb = r->rt.rb;
+		c->mw = r->rt.mw;
+		c->unw = r->rt.unw;
+		c->child = r->rt.child;
+		c->child_exited = r->rt.child_exited;
+		c->child_status = r->rt.child_status;
+		c->launch_ns = r->rt.launch_ns;
+		c->start_ns = r->rt.start_ns;
+		c->stop_ns = r->rt.stop_ns;
+		c->stop_reason = r->rt.stop_reason;
 	}
-	return write_outputs(ss, p, outs, nouts, last) ? -1 : 0;
 }
 
-/* -i: one report per interval while waiting; the last, partial one comes at the end. */
-static void report_interval(struct session *ss, struct output *outs, int nouts,
-			    uint64_t *from_ns)
+static void log_symbolizer(struct session *rt, const struct profile *p)
 {
-	struct profile *p = NULL;
+	struct symbolizer_stats st;
 
-	report(ss, outs, nouts, *from_ns, false, &p);
-	profile_free(p);
-	*from_ns = now_ns();
+	symbolizer_get_stats(rt->sym, &st);
+	pr_debug("symbolized %zu locations in %.1f ms: %llu named, %llu unnamed, "
+		 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
+		 "%llu JIT maps, %llu lines, %llu inlined, %llu mappings from mmap records "
+		 "(%llu processes, %llu pids reused, %llu forgotten, %llu records lost); "
+		 "kernel symbols from %s", p->nlocs, st.ns / 1e6,
+		 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
+		 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
+		 (unsigned long long)st.debug_files, (unsigned long long)st.symbols,
+		 (unsigned long long)st.jit_maps, (unsigned long long)st.lines,
+		 (unsigned long long)st.inlined, (unsigned long long)st.mappings,
+		 (unsigned long long)st.timeline_procs, (unsigned long long)st.timeline_reused,
+		 (unsigned long long)st.timeline_dropped,
+		 (unsigned long long)mmap_watch_lost(rt->mw),
+		 st.kallsyms_cached ? "the cache" : "/proc/kallsyms");
+}
+
+/*
+ * Collect every collector's window (whole: the whole run), symbolize and
+ * hand them to the sink.  The collectors are read one after another: each
+ * one's windows tile its own run exactly, at boundaries a few
+ * milliseconds apart from the others'.  last_out, when given, keeps the
+ * profiles for the summary; else they are freed.
+ */
+static int cut_window(struct run *r, bool last, bool whole, struct profile **last_out)
+{
+	struct profile *ps[SESSION_MAX_COLLECTORS] = {};
+	/* the only window of a run is its whole */
+	struct session_window w = { .index = r->index, .last = last,
+				    .whole = whole || (last && !r->index && r->o->whole_run),
+				    .from_ns = whole ? r->rt.start_ns : r->from_ns };
+	struct timespec rt;
+	uint64_t now = now_ns(), mlost;
+	int err = 0;
+
+	w.to_ns = r->rt.stop_ns ? r->rt.stop_ns : now;
+	w.run_start_ns = r->rt.start_ns;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	/* the records are the whole system's, lost since the last window */
+	mlost = whole ? mmap_watch_lost(r->rt.mw) : mmap_watch_take_lost(r->rt.mw);
+	for (int i = 0; i < r->ncols && !err; i++) {
+		struct session *c = &r->cols[i];
+		struct profile *p = ps[i] = profile_new();
+
+		p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec - (now - w.from_ns);
+		p->duration_ns = w.to_ns - w.from_ns;
+		c->whole_run = whole;
+		err = c->col->collect(c, p);
+		c->whole_run = false;
+		/*
+		 * With targets, nearly all records are other processes' (a busy
+		 * machine filled the ring in a run of one command), and a live
+		 * target's mappings are read again on a miss.
+		 */
+		if (r->rt.filter_pids || r->rt.filter_tids)
+			pr_debug("%llu mapping records lost (ring buffer full)", (unsigned long long)mlost);
+		else
+			profile_add_loss(p, "mapping records lost (ring buffer full)", mlost,
+					 "libraries mapped then are named only if their process was still alive");
+		symbolizer_resolve(r->rt.sym, p);
+		if (r->rt.set->verbose)
+			log_symbolizer(&r->rt, p);
+	}
+	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,
+		 whole ? " (whole run)" : "", (now_ns() - now) / 1e6);
+	if (!err)
+		err = r->sink->window(r->sink->ctx, ps, r->ncols, &w);
+	for (int i = 0; i < r->ncols; i++) {
+		if (last_out && !err)
+			last_out[i] = ps[i];
+		else
+			profile_free(ps[i]);
+	}
+	if (!whole) {
+		r->from_ns = now_ns();
+		r->index++;
+	}
+	return err ? -1 : 0;
 }
 
 static void unwind_on_map(void *ctx, uint32_t pid)
@@ -182,36 +238,12 @@ static void unwind_on_map(void *ctx, uint32_t pid)
 	unwinder_mark_new(ctx, pid);
 }
 
-/*
- * Processes without tables that mapped code since the last look (an exec'd
- * child, above all): their tables from the mappings their records gave,
- * before their first sample, when their binaries have rows already.
- */
-static void unwind_new(struct session *ss)
+static void wait_for_end(struct run *r, int sigfd)
 {
-	uint32_t *pids;
-	size_t n = unwinder_take_new(ss->unw, &pids);
-
-	for (size_t i = 0; i < n; i++) {
-		size_t nmaps;
-		const struct proc_map *maps = symbolizer_current_maps(ss->sym, pids[i], &nmaps);
-
-		unwinder_set_maps(ss->unw, pids[i], maps, nmaps);
-	}
-}
-
-void session_catch_up(struct session *ss)
-{
-	mmap_watch_consume(ss->mw);
-	unwind_new(ss);
-}
-
-static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int nouts,
-			 uint64_t *from_ns)
-{
+	struct session *ss = &r->rt;
 	const struct settings *s = ss->set;
 	uint64_t deadline = s->duration > 0 ? ss->start_ns + (uint64_t)(s->duration * 1e9) : 0;
-	uint64_t next_check = 0, next_report = ss->interval_ns ? ss->start_ns + ss->interval_ns : 0;
+	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 
 	for (;;) {
 		struct pollfd fds[2 + 64] = {
@@ -229,21 +261,21 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			}
 			timeout = MIN(timeout, (int)((deadline - now + 999999) / 1000000));
 		}
-		if (next_report) {
-			if (now >= next_report) {
-				report_interval(ss, outs, nouts, from_ns);
+		if (next_window) {
+			if (now >= next_window) {
+				cut_window(r, false, false, NULL);
 				/*
 				 * Late (a loaded machine, the first symbolization
-				 * waiting for the kernel's symbols): the next report
-				 * comes at the next boundary, not at once with an
+				 * waiting for the kernel's symbols): the next window
+				 * ends at the next boundary, not at once with an
 				 * interval of nothing and rates divided by zero.
 				 */
 				do
-					next_report += ss->interval_ns;
-				while (next_report <= now_ns());
+					next_window += r->window_ns;
+				while (next_window <= now_ns());
 				continue;
 			}
-			timeout = MIN(timeout, (int)((next_report - now + 999999) / 1000000));
+			timeout = MIN(timeout, (int)((next_window - now + 999999) / 1000000));
 		}
 		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
 			return;
@@ -257,7 +289,7 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 			ring_buffer__consume(ss->rb);
 		/* tables of processes that mapped more code (dlopen) */
 		unwinder_flush(ss->unw);
-		unwind_new(ss);
+		session_catch_up(ss);
 		entry_hold_check(ss->hold, ss->unw);
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
@@ -304,58 +336,97 @@ static void end_child(struct session *ss)
 	ss->child_exited = true;
 }
 
-static int write_outputs(struct session *ss, struct profile *p, struct output *outs, int nouts,
-			 bool last)
-{
-	struct write_opts wo;
-
-	write_opts_init(&wo, ss->set, p);
-	return outputs_write(p, &wo, outs, nouts, last);
-}
-
-static void print_summary(struct session *ss, struct profile *p)
+/* Losses and one line per collector on stderr. */
+static void print_summary(struct session *rt, const struct session *ss, struct profile *p)
 {
 	const struct sample_type *t = &p->types[p->default_type];
 	int64_t total = profile_total(p, p->default_type);
 	char b1[64], b2[64];
+
 	for (size_t i = 0; i < p->nlosses; i++)
-		pr_warn("%s %s: %s", fmt_count(b1, sizeof(b1), p->losses[i].count),
-			p->losses[i].what, p->losses[i].hint ? p->losses[i].hint : "");
-	if (ss->unw) {
+		if (p->losses[i].count)
+			pr_warn("%s%s%s %s: %s", rt == ss ? "" : ss->col->name, rt == ss ? "" : ": ",
+				fmt_count(b1, sizeof(b1), p->losses[i].count), p->losses[i].what,
+				p->losses[i].hint ? p->losses[i].hint : "");
+	if (rt->set->quiet)
+		return;
+	fprintf(stderr, "profiler %s: %s %s, %s stacks, %.2f s (%s)\n", ss->col->name,
+		fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : t->name,
+		fmt_count(b2, sizeof(b2), p->nsamples), p->duration_ns / 1e9,
+		rt->stop_reason ? rt->stop_reason : "stopped");
+	if (!total && ss->col->no_samples)
+		fprintf(stderr, "profiler %s: no samples: %s\n", ss->col->name, ss->col->no_samples);
+	else if (!total)
+		fprintf(stderr, "profiler %s: no samples: was the target running%s?\n", ss->col->name,
+			rt->set->npids || rt->set->ntids || rt->set->cmd ? " on a CPU" : "");
+}
+
+static void print_end(struct run *r, struct profile **ps)
+{
+	struct session *rt = &r->rt;
+
+	for (int i = 0; i < r->ncols; i++)
+		print_summary(r->ncols == 1 ? &r->cols[0] : rt, &r->cols[i], ps[i]);
+	if (rt->unw) {
 		struct unwinder_stats us;
 
-		unwinder_get_stats(ss->unw, &us);
+		unwinder_get_stats(rt->unw, &us);
 		if (us.full || us.procs_full)
 			pr_warn("unwind tables full: %llu binaries and %llu processes have none, and "
 				"their callers are found by frame pointers only (see --stats)",
 				(unsigned long long)us.full, (unsigned long long)us.procs_full);
 	}
-	if (ss->set->quiet)
-		return;
-	fprintf(stderr, "profiler %s: %s %s, %s stacks, %.2f s (%s)\n", ss->col->name,
-		fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : t->name,
-		fmt_count(b2, sizeof(b2), p->nsamples), p->duration_ns / 1e9,
-		ss->stop_reason ? ss->stop_reason : "stopped");
-	if (!total && ss->col->no_samples)
-		fprintf(stderr, "profiler %s: no samples: %s\n", ss->col->name, ss->col->no_samples);
-	else if (!total)
-		fprintf(stderr, "profiler %s: no samples: was the target running%s?\n", ss->col->name,
-			ss->set->npids || ss->set->ntids || ss->set->cmd ? " on a CPU" : "");
-	if (ss->child_exited && WIFEXITED(ss->child_status) && WEXITSTATUS(ss->child_status))
-		fprintf(stderr, "profiler %s: the command exited with status %d\n", ss->col->name,
-			WEXITSTATUS(ss->child_status));
+	if (!rt->set->quiet && rt->child_exited && WIFEXITED(rt->child_status) &&
+	    WEXITSTATUS(rt->child_status))
+		fprintf(stderr, "profiler %s: the command exited with status %d\n",
+			r->ncols == 1 ? r->cols[0].col->name : "record", WEXITSTATUS(rt->child_status));
 }
 
-int session_run(const struct collector *col, struct settings *set)
+/* Start each collector with its own struct; the helpers fill the shared one. */
+static int start_collectors(struct run *r)
 {
-	struct session ss = { .set = set, .col = col, .child_go = -1, .child_err = -1, .btf_fd = -1 };
-	struct output outs[MAX_OUTPUTS + 1];
-	struct profile *p = NULL;
-	sigset_t mask, oldmask;
-	int nouts = 0, sigfd = -1, stats_fd = -1, err, rc = 1;
-	uint64_t from_ns, stop_begin_ns;
+	for (int i = 0; i < r->ncols; i++) {
+		struct session *c = &r->cols[i];
+		int err;
 
-	ss.launch_ns = now_ns();
+		share(r);
+		err = c->col->start(c);
+		/* the shared context learns what the collectors made */
+		r->rt.no_entry_hold |= c->no_entry_hold;
+		if (c->interval_ns && (!r->window_ns || c->interval_ns < r->window_ns) &&
+		    !r->o->window_ns)
+			r->window_ns = c->interval_ns;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int session_run(const struct collector *const *cols, int ncols, struct settings *set,
+		const struct session_opts *o, const struct session_sink *sink)
+{
+	struct run *r = xcalloc(1, sizeof(*r));
+	struct session *ss = &r->rt;
+	struct profile *last[SESSION_MAX_COLLECTORS] = {};
+	sigset_t mask, oldmask;
+	int sigfd = -1, stats_fd = -1, err, rc = 1, started = 0;
+	uint64_t stop_begin_ns;
+
+	if (ncols < 1 || ncols > SESSION_MAX_COLLECTORS) {
+		pr_err("a session runs 1 to %d collectors, not %d", SESSION_MAX_COLLECTORS, ncols);
+		free(r);
+		return 1;
+	}
+	*ss = (struct session){ .rt = ss, .set = set, .col = cols[0], .child_go = -1,
+				.child_err = -1, .btf_fd = -1 };
+	r->ncols = ncols;
+	r->o = o;
+	r->sink = sink;
+	r->window_ns = o->window_ns;
+	for (int i = 0; i < ncols; i++)
+		r->cols[i] = (struct session){ .rt = ss, .set = set, .col = cols[i], .btf_fd = -1,
+					       .child_go = -1, .child_err = -1 };
+	ss->launch_ns = now_ns();
 	bpf_setup_logging(set->verbose);
 	raise_fd_limit();
 	err = check_privileges();
@@ -364,21 +435,25 @@ int session_run(const struct collector *col, struct settings *set)
 	if (!err)
 		err = check_targets(set);
 	if (err)
-		return 1;
+		goto out;
 	if (set->cpus) {
-		ss.cpus = set->cpus;
-		ss.ncpus = set->ncpus;
-	} else if ((err = online_cpus(&ss.cpus, &ss.ncpus))) {
+		ss->cpus = set->cpus;
+		ss->ncpus = set->ncpus;
+	} else if ((err = online_cpus(&ss->cpus, &ss->ncpus))) {
 		pr_err("cannot read the online CPUs from /sys/devices/system/cpu/online: %s",
 		       strerror(-err));
-		return 1;
-	}
-	ss.filter_pids = set->npids > 0 || set->cmd;
-	ss.filter_tids = set->ntids > 0;
-	ss.follow_forks = set->cmd != NULL;
-
-	if (outputs_open(set, col->default_format, outs, &nouts))
 		goto out;
+	}
+	ss->filter_pids = set->npids > 0 || set->cmd;
+	ss->filter_tids = set->ntids > 0;
+	ss->follow_forks = set->cmd != NULL;
+	for (int i = 0; i < ncols; i++) {
+		r->cols[i].cpus = ss->cpus;
+		r->cols[i].ncpus = ss->ncpus;
+		r->cols[i].filter_pids = ss->filter_pids;
+		r->cols[i].filter_tids = ss->filter_tids;
+		r->cols[i].follow_forks = ss->follow_forks;
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -391,70 +466,87 @@ int session_run(const struct collector *col, struct settings *set)
 		pr_err("signalfd: %s", strerror(errno));
 		goto out;
 	}
-	if (set->cmd && (err = spawn_child(&ss, &oldmask))) {
+	if (set->cmd && (err = spawn_child(ss, &oldmask))) {
 		pr_err("cannot start '%s': %s", set->cmd[0], strerror(-err));
 		goto out;
 	}
 
-	ss.sym = symbolizer_new();
-	symbolizer_set_lines(ss.sym, set->lines);
+	ss->sym = symbolizer_new();
+	symbolizer_set_lines(ss->sym, set->lines);
 	if (set->stats)
 		stats_fd = stats_enable();
-	if (col->start(&ss))
+	started = ncols;
+	if (start_collectors(r))
 		goto out;
-	ss.mw = mmap_watch_open(ss.cpus, ss.ncpus, ss.sym);
-	if (ss.unw)
-		mmap_watch_on_map(ss.mw, unwind_on_map, ss.unw);
-	symbolizer_preload(ss.sym);
-	ss.start_ns = now_ns();
+	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym);
+	if (ss->unw)
+		mmap_watch_on_map(ss->mw, unwind_on_map, ss->unw);
+	symbolizer_preload(ss->sym);
+	ss->start_ns = now_ns();
 	/* stopped again at its entry point, for its unwind tables */
-	if (ss.child && ss.unw && !ss.no_entry_hold)
-		ss.hold = entry_hold_arm(set->cmd[0], ss.child);
-	if (ss.child && release_child(&ss))
+	if (ss->child && ss->unw && !ss->no_entry_hold)
+		ss->hold = entry_hold_arm(set->cmd[0], ss->child);
+	if (ss->child && release_child(ss))
 		goto out;
-	pr_debug("%s: loaded and attached in %.1f ms; collecting", col->name,
-		 (ss.start_ns - ss.launch_ns) / 1e6);
+	share(r);
+	pr_debug("%s: loaded and attached in %.1f ms; collecting", ncols == 1 ? cols[0]->name :
+		 "record", (ss->start_ns - ss->launch_ns) / 1e6);
 
-	from_ns = ss.start_ns;
-	wait_for_end(&ss, sigfd, outs, nouts, &from_ns);
+	r->from_ns = ss->start_ns;
+	wait_for_end(r, sigfd);
+	share(r);
 	stop_begin_ns = now_ns();
-	col->stop(&ss);
-	ss.stop_ns = now_ns();
-	pr_debug("%s: stopped in %.1f ms", col->name, (ss.stop_ns - stop_begin_ns) / 1e6);
-	mmap_watch_consume(ss.mw);
-	if (ss.rb)
-		ring_buffer__consume(ss.rb);
-	if (ss.first_event_ns)
-		pr_debug("first sample %.1f ms after launch", (ss.first_event_ns - ss.launch_ns) / 1e6);
-	if (report(&ss, outs, nouts, from_ns, true, &p))
+	for (int i = 0; i < ncols; i++)
+		cols[i]->stop(&r->cols[i]);
+	ss->stop_ns = now_ns();
+	share(r);
+	pr_debug("stopped in %.1f ms", (ss->stop_ns - stop_begin_ns) / 1e6);
+	mmap_watch_consume(ss->mw);
+	if (ss->rb)
+		ring_buffer__consume(ss->rb);
+	if (ss->first_event_ns)
+		pr_debug("first sample %.1f ms after launch", (ss->first_event_ns - ss->launch_ns) / 1e6);
+	if (o->whole_run && r->index > 0) {
+		if (cut_window(r, true, false, NULL) || cut_window(r, true, true, last))
+			goto out;
+	} else if (cut_window(r, true, false, last)) {
 		goto out;
-	print_summary(&ss, p);
+	}
+	print_end(r, last);
 	if (set->stats)
-		stats_print(&ss, stats_fd);
+		stats_print(ss, stats_fd);
+	if (set->stats && set->verbose)
+		pr_debug("windows: %d cut, %zu loss counters remembered", r->index,
+			 deltas_size(ss->drops));
 	rc = 0;
 out:
-	entry_hold_close(ss.hold);
-	end_child(&ss);
-	if (ss.child_go >= 0)
-		close(ss.child_go);	/* an unreleased child reads EOF and exits */
-	if (ss.child_err >= 0)
-		close(ss.child_err);
-	if (ss.child && !ss.child_exited)
-		waitpid(ss.child, NULL, 0);
-	col->destroy(&ss);
-	if (ss.btf_fd >= 0)
-		close(ss.btf_fd);
-	ring_buffer__free(ss.rb);
-	mmap_watch_close(ss.mw);
-	unwinder_free(ss.unw);
-	symbolizer_free(ss.sym);
-	profile_free(p);
-	outputs_close(outs, nouts);	/* a failed run leaves the old files as they were */
+	entry_hold_close(ss->hold);
+	end_child(ss);
+	if (ss->child_go >= 0)
+		close(ss->child_go);	/* an unreleased child reads EOF and exits */
+	if (ss->child_err >= 0)
+		close(ss->child_err);
+	if (ss->child && !ss->child_exited)
+		waitpid(ss->child, NULL, 0);
+	for (int i = 0; i < started; i++) {
+		share(r);
+		cols[i]->destroy(&r->cols[i]);
+		if (r->cols[i].btf_fd >= 0)
+			close(r->cols[i].btf_fd);
+	}
+	ring_buffer__free(ss->rb);
+	mmap_watch_close(ss->mw);
+	unwinder_free(ss->unw);
+	symbolizer_free(ss->sym);
+	deltas_free(ss->drops);
+	for (int i = 0; i < ncols; i++)
+		profile_free(last[i]);
 	if (sigfd >= 0)
 		close(sigfd);
 	if (stats_fd >= 0)
 		close(stats_fd);
-	if (ss.cpus != set->cpus)
-		free(ss.cpus);
+	if (ss->cpus != set->cpus)
+		free(ss->cpus);
+	free(r);
 	return rc;
 }

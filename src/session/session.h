@@ -1,139 +1,56 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One profiling run: targets, the command to start, the wait, and the way
- * from a collector's data to the writers.  Collectors use the helpers here
- * for what every BPF collector shares: target maps, the new-process ring
- * buffer, stacks, loss counters and perf events.
+ * A session runs a set of collectors over one target, from one start to
+ * one stop, and cuts what they collect into windows: every window_ns (or a
+ * collector's own interval, io -i), and once at the end.  Each window's
+ * profiles, symbolized, go to the front-end's sink; the session knows no
+ * format.  One-shot subcommands and `profiler record` are front-ends over
+ * it.
  */
 #ifndef PROFILER_SESSION_H
 #define PROFILER_SESSION_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "cli/settings.h"
 #include "collectors/collector.h"
-#include "symbol/symbolizer.h"
+#include "model/profile.h"
 
-struct bpf_map;
-struct bpf_program;
-struct bpf_link;
-struct ring_buffer;
-struct perf_event_attr;
+#define SESSION_MAX_COLLECTORS 8
 
-struct session {
-	struct settings *set;
-	const struct collector *col;
-	void *priv;			/* the collector's own state */
-	struct bpf_object *objs[4];	/* the collector's BPF objects, for --stats */
-	int nobjs;
-	struct symbolizer *sym;
-	struct ring_buffer *rb;		/* new-process announcements */
-	struct mmap_watch *mw;		/* mappings made while profiling */
+struct session_window {
+	int index;		/* 0, 1, ... in order; the whole run repeats the last's */
+	bool last;		/* nothing is collected after this one */
+	bool whole;		/* from the start to the stop, not one window */
+	uint64_t from_ns, to_ns;	/* CLOCK_MONOTONIC */
+	uint64_t run_start_ns;		/* when collecting began */
+};
 
-	/* derived from the settings for the BPF side */
-	bool filter_pids;		/* targets map holds processes */
-	bool filter_tids;		/* targets map holds threads */
-	bool follow_forks;		/* children of targets join them */
-	int leaf_fix;			/* 0 unknown, 1 on, -1 off: see session_leaf_fix */
-	int cfi_unwind;			/* 0 unknown, 1 on, -1 off: see session_unwind_prepare */
-	struct unwinder *unw;		/* its tables, shared by the session's BPF objects */
-	int btf_fd;			/* session_core_btf's, or -1 */
-	char btf_path[32];
-
-	pid_t child;			/* -- CMD, or 0 */
-	int child_go;			/* write end: releases the child */
-	int child_err;			/* read end: errno of a failed exec */
-	int child_status;
-	bool child_exited;
-	struct entry_hold *hold;	/* the child stopped at its entry point, or NULL */
-	bool no_entry_hold;		/* set by a collector that would see the stop */
-
-	int *cpus;			/* CPUs to open per-CPU events on */
-	int ncpus;
-	uint64_t launch_ns;		/* session_run entered */
-	uint64_t first_event_ns;	/* first new-process announcement: first sample */
-	uint64_t start_ns, stop_ns;
-	const char *stop_reason;
+struct session_sink {
+	void *ctx;
 	/*
-	 * Set by a collector's start() to get one report per interval: the
-	 * session then calls collect() every interval_ns, and collect() must
-	 * hand over only what came since its last call.
+	 * A window's profiles, profiles[i] from the session's collector i,
+	 * symbolized; they are freed when this returns.  Non-zero: the run
+	 * failed (the sink said why).
 	 */
-	uint64_t interval_ns;
+	int (*window)(void *ctx, struct profile *const *profiles, int n,
+		      const struct session_window *w);
 };
 
-/* Run one subcommand to the end: returns the process exit code. */
-int session_run(const struct collector *col, struct settings *set);
-
-/* ---- helpers for collectors ---- */
-
-/* Route libbpf's messages to -v. */
-void bpf_setup_logging(int verbose);
-/* Whether stack_capture may recover frameless callers (bpf/stacks.bpf.h):
- * not with --no-leaf-fix, nor on kernels without bpf_find_vma (5.17) and
- * bpf_task_pt_regs (5.15), whose verifier would refuse the program. */
-bool session_leaf_fix(struct session *ss);
-/*
- * Before load: whether the object's stack_capture may unwind user stacks
- * with .eh_frame tables (bpf/unwind.bpf.h), for its rodata cfi_unwind:
- * not with --unwind fp, nor without bpf_loop (5.17; PROFILER_NO_BPF_LOOP=1
- * acts as if absent), nor off x86-64.  Points rows and procs at the
- * session's maps, made on the first call with the tables of the -p/-t
- * targets; other processes get theirs when first announced.
- */
-bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf_map *procs);
-/* btf_custom_path for opening the BPF object elf/size: the kernel types its
- * CO-RE relocations need (core/core_btf.h), or NULL for all of the kernel's.
- * One object per session. */
-const char *session_core_btf(struct session *ss, const void *elf, size_t size);
-/* Count a loaded BPF object in --stats. */
-void session_add_object(struct session *ss, struct bpf_object *obj);
-/* Turn a failed load/attach into a one-line message that names the fix. */
-int bpf_explain(const char *what, int err);
-/* Put the target pids/tids (and the -- CMD child) into a targets map. */
-int session_fill_targets(struct session *ss, struct bpf_map *targets);
-/* Watch the proc_events ring buffer: each new process gets its mappings read. */
-int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
-/*
- * Handle the mmap records that came meanwhile, and the early unwind tables
- * they allow: between two announcements, whose table making (a large
- * library: tenths of a second) would leave short processes waiting.
- */
-void session_catch_up(struct session *ss);
-/* All of the above plus the fork-following and exec programs of
- * bpf/targets.bpf.h; links land in the skeleton.  Explains its errors. */
-int session_attach_targets(struct session *ss, struct bpf_map *targets,
-			   struct bpf_map *proc_events, struct bpf_program *fork,
-			   struct bpf_link **fork_link, struct bpf_program *exec,
-			   struct bpf_link **exec_link);
-/* Sum the per-CPU loss counters into the profile, with hints. */
-void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
-			const char *map_size_option);
-/* Every entry of a BPF hash map, read in batches (one element at a time
- * where the kernel has no batch operations).  Returns how many, or -errno;
- * *keys and *vals are malloc'd. */
-long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals);
-
-/* The two maps of bpf/stacks.bpf.h, read whole on first use. */
-struct stack_maps {
-	int fd;
-	int spill_fd;
-	struct stack_cache *cache;
+struct session_opts {
+	uint64_t window_ns;	/* 0: a collector's own interval, else one window */
+	/* After the last window, the whole run once more (sink gets whole). */
+	bool whole_run;
 };
-void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
-void stack_maps_release(struct stack_maps *sm);
-/* Frames of a stack id; 0 frames when not found. */
-uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
-/* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */
-void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t id,
-		       enum frame_kind kind, uint32_t pid, bool first_is_ip, uint32_t *ids,
-		       uint32_t *n);
-/* Open attr on every session CPU and attach prog: links[ncpus], NULL where skipped. */
-int session_attach_perf(struct session *ss, struct perf_event_attr *attr,
-			struct bpf_program *prog, struct bpf_link **links);
-/* A power of two between lo and hi, at least want. */
-uint32_t map_size(uint64_t want, uint32_t lo, uint32_t hi);
+
+/*
+ * Check, start -- COMMAND, let every collector attach, wait for the end
+ * (duration, signal, targets gone), cutting windows meanwhile, and stop.
+ * Whatever ends the wait, what was collected reaches the sink.  Returns
+ * the process exit code.
+ */
+int session_run(const struct collector *const *cols, int ncols, struct settings *set,
+		const struct session_opts *o, const struct session_sink *sink);
 
 #endif /* PROFILER_SESSION_H */

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Front-ends over the session: how main.c runs a subcommand. */
+#ifndef PROFILER_FRONTENDS_H
+#define PROFILER_FRONTENDS_H
+
+#include "cli/settings.h"
+#include "collectors/collector.h"
+
+/* profiler COLLECTOR: one collector, its profile to -o or stdout.  The exit code. */
+int oneshot_run(const struct collector *col, struct settings *set);
+/* profiler record: argv[0] is "record".  The exit code. */
+int record_main(int argc, char **argv);
+
+#endif /* PROFILER_FRONTENDS_H */

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profiler record: every collector that makes sense for the target in one
+ * session, one start and one stop.  Without -o the combined report goes
+ * to standard output; with -o DIR, DIR/report.txt, one pprof file and one
+ * flame graph per collector.  --window SECS cuts the run into windows as
+ * well: each is reported (DIR/window-NNN/ with -o) and the whole run last.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "cli/frontends.h"
+#include "output/output.h"
+#include "session/record_report.h"
+#include "session/session.h"
+#include "util/util.h"
+
+/* The collectors record runs, in the order of its report. */
+static const struct collector *const record_cols[] = {
+	&cpu_collector, &offcpu_collector, &mem_collector, &lock_collector, &io_collector,
+};
+#define NCOLS ((int)ARRAY_SIZE(record_cols))
+
+/* collector i's long option j is --NAME-OPTION, numbered OPT_COL + 256 * i + j */
+enum { OPT_WHAT = 3001, OPT_WINDOW, OPT_COL = 4096 };
+
+static int parse_what(struct settings *s, const char *arg)
+{
+	unsigned int mask = 0;
+	const char *p = arg;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		int i;
+
+		for (i = 0; i < NCOLS; i++)
+			if (strlen(record_cols[i]->name) == len &&
+			    !strncmp(p, record_cols[i]->name, len))
+				break;
+		if (i == NCOLS) {
+			pr_err("unknown collector '%.*s' in --what '%s': choose from "
+			       "cpu,offcpu,mem,lock,io", (int)len, p, arg);
+			return -EINVAL;
+		}
+		mask |= 1u << i;
+		p += len;
+		p += *p == ',';
+	}
+	if (!mask) {
+		pr_err("empty --what: name collectors, for example --what cpu,offcpu");
+		return -EINVAL;
+	}
+	s->record_what = mask;
+	return 0;
+}
+
+static int record_parse(struct settings *s, int opt, const char *arg)
+{
+	if (opt == 'F')
+		return cpu_collector.parse(s, opt, arg);
+	if (opt == OPT_WHAT)
+		return parse_what(s, arg);
+	if (opt == OPT_WINDOW) {
+		if (parse_seconds(arg, &s->window) || s->window < 0.1) {
+			pr_err("invalid --window '%s': give seconds, at least 0.1, for example "
+			       "--window 5", arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (opt >= OPT_COL) {
+		int i = (opt - OPT_COL) / 256, j = (opt - OPT_COL) % 256;
+
+		if (i < NCOLS && record_cols[i]->parse)
+			return record_cols[i]->parse(s, record_cols[i]->longopts[j].val, arg);
+	}
+	return -EINVAL;
+}
+
+static int record_validate(struct settings *s)
+{
+	if (s->format) {
+		pr_err("profiler record takes no -f: it writes a report, and with -o DIR "
+		       "pprof files and flame graphs");
+		return -EINVAL;
+	}
+	if (s->noutputs > 1 || (s->noutputs == 1 && !strcmp(s->outputs[0], "-"))) {
+		pr_err("profiler record takes one -o DIR (a directory), not %s",
+		       s->noutputs > 1 ? "several" : "'-': leave -o out for stdout");
+		return -EINVAL;
+	}
+	/* mem traces every process's libc system-wide, and follows processes, not threads */
+	if (!s->record_what)
+		s->record_what = ((1u << NCOLS) - 1) &
+				 ~(s->system_wide || s->ntids ? 1u << 2 : 0);
+	for (int i = 0; i < NCOLS; i++) {
+		int err;
+
+		if (!(s->record_what & 1u << i) || !record_cols[i]->validate)
+			continue;
+		err = record_cols[i]->validate(s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* --NAME-OPTION for every collector's long option; *names holds the strings. */
+static struct option *prefixed_options(char **names)
+{
+	size_t n = 0, len = 0;
+	struct option *o;
+	char *at;
+
+	for (int i = 0; i < NCOLS; i++)
+		for (const struct option *p = record_cols[i]->longopts; p && p->name; p++) {
+			n++;
+			len += strlen(record_cols[i]->name) + strlen(p->name) + 2;
+		}
+	o = xcalloc(n + 3, sizeof(*o));
+	at = *names = xmalloc(len + 1);
+	o[0] = (struct option){ "what", required_argument, NULL, OPT_WHAT };
+	o[1] = (struct option){ "window", required_argument, NULL, OPT_WINDOW };
+	n = 2;
+	for (int i = 0; i < NCOLS; i++) {
+		int j = 0;
+
+		for (const struct option *p = record_cols[i]->longopts; p && p->name; p++, j++) {
+			if (!strcmp(p->name, "interval"))
+				continue;	/* io -i: --window cuts every collector */
+			o[n++] = (struct option){ at, p->has_arg, NULL, OPT_COL + 256 * i + j };
+			at += sprintf(at, "%s-%s", record_cols[i]->name, p->name) + 1;
+		}
+	}
+	return o;
+}
+
+struct record {
+	const struct settings *set;
+	const char *dir;	/* -o DIR, or NULL for stdout */
+	const char *names[SESSION_MAX_COLLECTORS];
+	int failed;
+};
+
+/* One file of DIR, written whole or not at all. */
+static int write_file(const char *path, const struct profile *p, const char *format,
+		      const struct settings *s, struct profile *const *all, const char *const *names,
+		      int n)
+{
+	struct atomic_file af;
+	struct write_opts wo;
+	int err = afile_open(&af, path);
+
+	if (err) {
+		pr_err("cannot write %s: %s", path, afile_strerror(err));
+		return err;
+	}
+	if (p) {
+		write_opts_init(&wo, s, p);
+		err = writer_find(format)->write(p, &wo, af.f);
+	} else {
+		err = record_write_report(af.f, all, names, n, s);
+	}
+	if (!err)
+		err = afile_publish(&af, true);
+	if (err)
+		pr_err("cannot write %s: %s", path, afile_strerror(err < 0 ? err : -EIO));
+	afile_close(&af);
+	return err;
+}
+
+static int record_window(void *ctx, struct profile *const *profiles, int n,
+			 const struct session_window *w)
+{
+	struct record *r = ctx;
+	char dir[4096], path[4200];
+	int err = 0;
+
+	if (!r->dir) {
+		if (!w->whole)
+			printf("==== Window %d: %.3f s to %.3f s ====\n", w->index + 1,
+			       (w->from_ns - w->run_start_ns) / 1e9, (w->to_ns - w->run_start_ns) / 1e9);
+		else if (r->set->window > 0)
+			printf("==== Whole run ====\n");
+		err = record_write_report(stdout, profiles, r->names, n, r->set);
+		fflush(stdout);
+		return err;
+	}
+	if (w->whole)
+		snprintf(dir, sizeof(dir), "%s", r->dir);
+	else
+		snprintf(dir, sizeof(dir), "%s/window-%03d", r->dir, w->index + 1);
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		pr_err("cannot make %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/report.txt", dir);
+	err = write_file(path, NULL, NULL, r->set, profiles, r->names, n);
+	for (int i = 0; i < n && !err; i++) {
+		snprintf(path, sizeof(path), "%s/%s.pb.gz", dir, r->names[i]);
+		err = write_file(path, profiles[i], "pprof", r->set, NULL, NULL, 0);
+		/* flame graphs of the whole run: a window's are a pprof away */
+		if (!err && w->whole) {
+			snprintf(path, sizeof(path), "%s/%s.svg", dir, r->names[i]);
+			err = write_file(path, profiles[i], "svg", r->set, NULL, NULL, 0);
+		}
+	}
+	return err;
+}
+
+static void record_usage_text(char *buf, size_t size)
+{
+	int at = snprintf(buf, size,
+		"      --what LIST        the collectors, from cpu,offcpu,mem,lock,io (default:\n"
+		"                         all; without mem for -a and -t)\n"
+		"      --window SECS      also cut the run into windows of SECS: each is\n"
+		"                         reported, exactly what happened in it, and the whole\n"
+		"                         run last (with -o: DIR/window-NNN/)\n"
+		"  -o DIR                 write DIR/report.txt, DIR/NAME.pb.gz and DIR/NAME.svg\n"
+		"                         per collector instead of the report on stdout\n"
+		"  -F HZ                  cpu: samples per second (default 99)\n"
+		"Each collector's own options, as --NAME-OPTION (see profiler NAME --help):\n");
+
+	for (int i = 0; i < NCOLS && at < (int)size; i++) {
+		at += snprintf(buf + at, size - at, " ");
+		for (const struct option *p = record_cols[i]->longopts; p && p->name; p++) {
+			if (!strcmp(p->name, "raw-tp") || !strcmp(p->name, "interval"))
+				continue;	/* hidden; --window instead */
+			at += snprintf(buf + at, size - at, " --%s-%s%s", record_cols[i]->name,
+				       p->name, p->has_arg ? " X" : "");
+		}
+		at += snprintf(buf + at, size - at, "\n");
+	}
+}
+
+int record_main(int argc, char **argv)
+{
+	struct settings set = {};
+	char usage[4096], *names = NULL;
+	struct option *longopts = prefixed_options(&names);
+	struct collector rec = {
+		.name = "record",
+		.summary = "every collector at once, one start and one stop: a combined report, "
+			   "pprof files and flame graphs",
+		.usage = usage,
+		.default_format = "report",
+		.value_names = "",
+		.shortopts = "F:",
+		.longopts = longopts,
+		.parse = record_parse,
+		.validate = record_validate,
+	};
+	const struct collector *cols[SESSION_MAX_COLLECTORS];
+	struct record r = { .set = &set };
+	struct session_sink sink = { .ctx = &r, .window = record_window };
+	struct session_opts o = {};
+	int n = 0, err, rc = 2;
+
+	record_usage_text(usage, sizeof(usage));
+	err = args_parse(&rec, argc, argv, &set);
+	if (err) {
+		rc = err > 0 ? 0 : 2;
+		goto out;
+	}
+	for (int i = 0; i < NCOLS; i++)
+		if (set.record_what & 1u << i) {
+			cols[n] = record_cols[i];
+			r.names[n++] = record_cols[i]->name;
+		}
+	if (set.noutputs) {
+		r.dir = set.outputs[0];
+		/* before profiling: a directory that cannot be written fails at once */
+		if (mkdir(r.dir, 0777) && errno != EEXIST) {
+			pr_err("cannot make the output directory %s: %s", r.dir, strerror(errno));
+			goto out;
+		}
+		if (access(r.dir, W_OK | X_OK)) {
+			pr_err("cannot write into %s: %s (give -o a directory you can write)", r.dir,
+			       strerror(errno));
+			goto out;
+		}
+	}
+	o.window_ns = (uint64_t)(set.window * 1e9);
+	o.whole_run = true;
+	rc = session_run(cols, n, &set, &o, &sink);
+out:
+	settings_free(&set);
+	free(longopts);
+	free(names);
+	return rc;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel runtime collectors build on: what every BPF collector shares
+ * on the user side (target maps, the new-process ring buffer, stacks, loss
+ * counters, perf events, the unwind tables and the cut BTF), and the
+ * context of a run they see.  Collectors include this, never the session
+ * that runs them.
+ */
+#ifndef PROFILER_RUNTIME_H
+#define PROFILER_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cli/settings.h"
+#include "model/profile.h"
+#include "symbol/symbolizer.h"
+
+struct collector;
+struct deltas;
+struct bpf_map;
+struct bpf_program;
+struct bpf_link;
+struct ring_buffer;
+struct perf_event_attr;
+
+/*
+ * What a collector sees of a run.  Each collector of a session has its own
+ * (its col, priv, cut BTF and interval); everything else is the run's one
+ * runtime context, rt, shared by all of them: the targets, the -- CMD
+ * child, the symbolizer, the new-process ring, the unwinder and the
+ * mapping watcher.  The session copies the shared scalars into each
+ * collector's struct; the helpers below keep what they make in rt.
+ */
+struct session {
+	struct session *rt;		/* the run's shared context (itself for the shared one) */
+	struct settings *set;
+	const struct collector *col;
+	void *priv;			/* the collector's own state */
+	struct bpf_object *objs[16];	/* the run's BPF objects, for --stats (rt's) */
+	int nobjs;
+	struct deltas *drops;		/* loss counters cut into windows (rt's) */
+	struct symbolizer *sym;
+	struct ring_buffer *rb;		/* new-process announcements */
+	struct mmap_watch *mw;		/* mappings made while profiling */
+
+	/* derived from the settings for the BPF side */
+	bool filter_pids;		/* targets map holds processes */
+	bool filter_tids;		/* targets map holds threads */
+	bool follow_forks;		/* children of targets join them */
+	int leaf_fix;			/* 0 unknown, 1 on, -1 off: see session_leaf_fix */
+	int cfi_unwind;			/* 0 unknown, 1 on, -1 off: see session_unwind_prepare */
+	struct unwinder *unw;		/* its tables, shared by the session's BPF objects */
+	int btf_fd;			/* session_core_btf's, or -1 */
+	char btf_path[32];
+
+	pid_t child;			/* -- CMD, or 0 */
+	int child_go;			/* write end: releases the child */
+	int child_err;			/* read end: errno of a failed exec */
+	int child_status;
+	bool child_exited;
+	struct entry_hold *hold;	/* the child stopped at its entry point, or NULL */
+	bool no_entry_hold;		/* set by a collector that would see the stop */
+
+	int *cpus;			/* CPUs to open per-CPU events on */
+	int ncpus;
+	uint64_t launch_ns;		/* session_run entered */
+	uint64_t first_event_ns;	/* first new-process announcement: first sample */
+	uint64_t start_ns, stop_ns;
+	const char *stop_reason;
+	/*
+	 * Set by a collector's start() to get one report per interval: the
+	 * session then calls collect() every interval_ns, and collect() must
+	 * hand over only what came since its last call.
+	 */
+	uint64_t interval_ns;
+	/*
+	 * Set by the session for one more collect() after the last window:
+	 * hand over everything since the start (the whole run), without
+	 * moving the window.
+	 */
+	bool whole_run;
+};
+
+/* Route libbpf's messages to -v. */
+void bpf_setup_logging(int verbose);
+/* Whether stack_capture may recover frameless callers (bpf/stacks.bpf.h):
+ * not with --no-leaf-fix, nor on kernels without bpf_find_vma (5.17) and
+ * bpf_task_pt_regs (5.15), whose verifier would refuse the program. */
+bool session_leaf_fix(struct session *ss);
+/*
+ * Before load: whether the object's stack_capture may unwind user stacks
+ * with .eh_frame tables (bpf/unwind.bpf.h), for its rodata cfi_unwind:
+ * not with --unwind fp, nor without bpf_loop (5.17; PROFILER_NO_BPF_LOOP=1
+ * acts as if absent), nor off x86-64.  Points rows and procs at the
+ * session's maps, made on the first call with the tables of the -p/-t
+ * targets; other processes get theirs when first announced.
+ */
+bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf_map *procs);
+/* btf_custom_path for opening the BPF object elf/size: the kernel types its
+ * CO-RE relocations need (core/core_btf.h), or NULL for all of the kernel's.
+ * One object per session. */
+const char *session_core_btf(struct session *ss, const void *elf, size_t size);
+/* Count a loaded BPF object in --stats. */
+void session_add_object(struct session *ss, struct bpf_object *obj);
+/* Turn a failed load/attach into a one-line message that names the fix. */
+int bpf_explain(const char *what, int err);
+/* Put the target pids/tids (and the -- CMD child) into a targets map. */
+int session_fill_targets(struct session *ss, struct bpf_map *targets);
+/* Watch the proc_events ring buffer: each new process gets its mappings read. */
+int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
+/*
+ * Handle the mmap records that came meanwhile, and the early unwind tables
+ * they allow: between two announcements, whose table making (a large
+ * library: tenths of a second) would leave short processes waiting.
+ */
+void session_catch_up(struct session *ss);
+/* All of the above plus the fork-following and exec programs of
+ * bpf/targets.bpf.h; links land in the skeleton.  Explains its errors. */
+int session_attach_targets(struct session *ss, struct bpf_map *targets,
+			   struct bpf_map *proc_events, struct bpf_program *fork,
+			   struct bpf_link **fork_link, struct bpf_program *exec,
+			   struct bpf_link **exec_link);
+/* Sum the per-CPU loss counters into the profile, with hints. */
+void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
+			const char *map_size_option);
+/* Every entry of a BPF hash map, read in batches (one element at a time
+ * where the kernel has no batch operations).  Returns how many, or -errno;
+ * *keys and *vals are malloc'd. */
+long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals);
+
+/* The two maps of bpf/stacks.bpf.h, read whole on first use. */
+struct stack_maps {
+	int fd;
+	int spill_fd;
+	struct stack_cache *cache;
+};
+void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
+void stack_maps_release(struct stack_maps *sm);
+/* Frames of a stack id; 0 frames when not found. */
+uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
+/* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */
+void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t id,
+		       enum frame_kind kind, uint32_t pid, bool first_is_ip, uint32_t *ids,
+		       uint32_t *n);
+/* Open attr on every session CPU and attach prog: links[ncpus], NULL where skipped. */
+int session_attach_perf(struct session *ss, struct perf_event_attr *attr,
+			struct bpf_program *prog, struct bpf_link **links);
+/* A power of two between lo and hi, at least want. */
+uint32_t map_size(uint64_t want, uint32_t lo, uint32_t hi);
+
+#endif /* PROFILER_RUNTIME_H */
