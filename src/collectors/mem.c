@@ -599,8 +599,8 @@ static void read_sites(int fd, struct site_table *t, struct deltas *windows, boo
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		if (!deltas_take(windows, &key, (uint64_t *)&v, whole))
-			continue;
+		/* a site with nothing new keeps its name for what it still holds */
+		deltas_take(windows, &key, (uint64_t *)&v, whole);
 		struct site *s = site_get(t, key.pid, key.stack);
 
 		/* the same stack under two names (exec, prctl): the first name stays */
@@ -747,6 +747,9 @@ static int mem_collect(struct session *ss, struct profile *p)
 	for (size_t i = 0; i < t.n; i++) {
 		const struct site *s = &t.v[i];
 		uint32_t n = 0;
+
+		if (!s->alloc_count && !s->inuse_count)
+			continue;	/* nothing in this window */
 
 		session_add_stack(p, &sm, s->stack, st->mode == MODE_KERNEL ? FRAME_KERNEL : FRAME_USER,
 				  s->pid, true, ids, &n);
