@@ -5,13 +5,84 @@
  * run), and the mapping records handled in between.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <bpf/libbpf.h>
 
 #include "common.h"
 #include "runtime/mmap_watch.h"
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
+#include "util/idxmap.h"
 #include "util/util.h"
+
+#define MAX_NOTERS 16	/* collectors of a run, as struct session's index */
+
+/*
+ * Every collector's BPF object announces a process on its own (its own
+ * procs_seen): with five collectors, five notes of one process, and again
+ * after each exec.  The n-th note of a pid is handled once, from whichever
+ * collector brings it first.
+ */
+struct announced {
+	uint32_t *pids;
+	uint8_t (*notes)[MAX_NOTERS];	/* notes per collector */
+	uint8_t *handled;
+	size_t n, cap;
+	struct idxmap index;
+	uint32_t sought;
+};
+
+static bool pid_eq(const void *ctx, uint32_t idx)
+{
+	const struct announced *a = ctx;
+
+	return a->pids[idx] == a->sought;
+}
+
+/* Whether this note of pid from collector k is news. */
+static bool announce_new(struct session *rt, int k, uint32_t pid)
+{
+	struct announced *a = rt->announced;
+	int64_t i;
+
+	if (k < 0 || k >= MAX_NOTERS)
+		return true;
+	if (!a)
+		a = rt->announced = xcalloc(1, sizeof(*a));
+	a->sought = pid;
+	i = idxmap_find(&a->index, hash_u64(pid), pid_eq, a);
+	if (i < 0) {
+		if (a->n == a->cap) {
+			a->cap = a->cap ? 2 * a->cap : 256;
+			a->pids = xrealloc(a->pids, a->cap * sizeof(*a->pids));
+			a->notes = xrealloc(a->notes, a->cap * sizeof(*a->notes));
+			a->handled = xrealloc(a->handled, a->cap * sizeof(*a->handled));
+		}
+		i = a->n++;
+		a->pids[i] = pid;
+		memset(a->notes[i], 0, sizeof(a->notes[i]));
+		a->handled[i] = 0;
+		idxmap_insert(&a->index, hash_u64(pid), i);
+	}
+	if (a->notes[i][k] < UINT8_MAX)
+		a->notes[i][k]++;
+	if (a->notes[i][k] <= a->handled[i])
+		return false;
+	a->handled[i] = a->notes[i][k];
+	return true;
+}
+
+void announced_free(struct announced *a)
+{
+	if (!a)
+		return;
+	free(a->pids);
+	free(a->notes);
+	free(a->handled);
+	idxmap_free(&a->index);
+	free(a);
+}
 
 /*
  * Processes without tables that mapped code since the last look (an exec'd
@@ -44,7 +115,7 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 
 	if (!ss->first_event_ns)
 		ss->first_event_ns = now_ns();
-	if (size < sizeof(*e))
+	if (size < sizeof(*e) || !announce_new(ss, ((struct session *)ctx)->index, e->pid))
 		return 0;
 	session_catch_up(ss);
 	symbolizer_note_process(ss->sym, e->pid);

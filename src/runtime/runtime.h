@@ -17,6 +17,7 @@
 #include "model/profile.h"
 #include "symbol/symbolizer.h"
 
+struct announced;
 struct collector;
 struct deltas;
 struct bpf_map;
@@ -41,6 +42,8 @@ struct session {
 	struct bpf_object *objs[16];	/* the run's BPF objects, for --stats (rt's) */
 	int nobjs;
 	struct deltas *drops;		/* loss counters cut into windows (rt's) */
+	struct announced *announced;	/* notes of new processes per collector (rt's) */
+	int index;			/* the collector's place in the run, 0.. */
 	struct symbolizer *sym;
 	struct ring_buffer *rb;		/* new-process announcements */
 	struct mmap_watch *mw;		/* mappings made while profiling */
@@ -116,6 +119,8 @@ int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
  * library: tenths of a second) would leave short processes waiting.
  */
 void session_catch_up(struct session *ss);
+/* Free the run's record of announcements (rt's). */
+void announced_free(struct announced *a);
 /* All of the above plus the fork-following and exec programs of
  * bpf/targets.bpf.h; links land in the skeleton.  Explains its errors. */
 int session_attach_targets(struct session *ss, struct bpf_map *targets,

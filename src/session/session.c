@@ -425,7 +425,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	r->window_ns = o->window_ns;
 	for (int i = 0; i < ncols; i++)
 		r->cols[i] = (struct session){ .rt = ss, .set = set, .col = cols[i], .btf_fd = -1,
-					       .child_go = -1, .child_err = -1 };
+					       .child_go = -1, .child_err = -1, .index = i };
 	ss->launch_ns = now_ns();
 	bpf_setup_logging(set->verbose);
 	raise_fd_limit();
@@ -539,6 +539,7 @@ out:
 	unwinder_free(ss->unw);
 	symbolizer_free(ss->sym);
 	deltas_free(ss->drops);
+	announced_free(ss->announced);
 	for (int i = 0; i < ncols; i++)
 		profile_free(last[i]);
 	if (sigfd >= 0)
