@@ -13,6 +13,23 @@ setup_common() {
 	TMP=$(mktemp -d)
 }
 
+# A loop device over a 16 MiB file of $TMP: LOOP=/dev/loopN, DISK=loopN.
+loop_setup() {
+	truncate -s 16M "$TMP/disk.img"
+	# another losetup -f at the same moment may take the same free device
+	for i in 1 2 3 4 5; do
+		LOOP=$(losetup -f --show "$TMP/disk.img") && break
+		sleep 0.$((RANDOM % 10))
+	done
+	[ -n "$LOOP" ]
+	DISK=${LOOP#/dev/}
+}
+
+loop_teardown() {
+	[ -n "${LOOP:-}" ] && losetup -d "$LOOP"
+	LOOP=
+}
+
 teardown_common() {
 	[ -n "${BGPID:-}" ] && kill "$BGPID" 2>/dev/null && wait "$BGPID" 2>/dev/null
 	BGPID=

@@ -11,19 +11,12 @@ N=100
 
 setup() {
 	setup_common
-	truncate -s 16M "$TMP/disk.img"
-	# another losetup -f at the same moment may take the same free device
-	for i in 1 2 3 4 5; do
-		LOOP=$(losetup -f --show "$TMP/disk.img") && break
-		sleep 0.$((RANDOM % 10))
-	done
-	[ -n "$LOOP" ]
-	DISK=${LOOP#/dev/}
+	loop_setup
 	WORK="$W/dio $LOOP $N && $W/lockfight 5000 && $W/mem_sites && $W/burn31 1"
 }
 
 teardown() {
-	[ -n "${LOOP:-}" ] && losetup -d "$LOOP"
+	loop_teardown
 	teardown_common
 }
 
