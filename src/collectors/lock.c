@@ -487,7 +487,8 @@ static int lock_collect(struct session *ss, struct profile *p)
 						(int64_t)v.max_ns });
 	}
 	stack_maps_release(&sm);
-	lock_graph_report(&graph, p, s->quiet);
+	/* said once on stderr: the whole run repeats the last window's */
+	lock_graph_report(&graph, p, s->quiet || ss->whole_run);
 	lock_graph_free(&graph);
 	blocked_add_table(st->blocked, p);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");

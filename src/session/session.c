@@ -354,6 +354,8 @@ static void print_summary(struct session *rt, const struct session *ss, struct p
 		fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : t->name,
 		fmt_count(b2, sizeof(b2), p->nsamples), p->duration_ns / 1e9,
 		rt->stop_reason ? rt->stop_reason : "stopped");
+	if (rt != ss)
+		return;		/* several collectors: one finding nothing is no news */
 	if (!total && ss->col->no_samples)
 		fprintf(stderr, "profiler %s: no samples: %s\n", ss->col->name, ss->col->no_samples);
 	else if (!total)
