@@ -26,6 +26,7 @@ struct write_opts {
 	 * report lists what grew and shrank.
 	 */
 	bool diff;
+	bool no_advice;		/* report: no Recommendations section */
 };
 
 struct writer {
