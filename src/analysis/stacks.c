@@ -213,6 +213,10 @@ const struct location *wait_frame(const struct profile *p, size_t sample)
 		if (strstr(l->name, "schedule") || starts(l->name, "__switch_to") ||
 		    !strcmp(l->name, "finish_task_switch") || !strcmp(l->name, "wait_woken"))
 			continue;
+		/* the tracepoint's own frames, where a stack keeps them */
+		if (starts(l->name, "__traceiter_") || starts(l->name, "__bpf_trace_") ||
+		    starts(l->name, "bpf_trace_run"))
+			continue;
 		return l;
 	}
 	return leaf_frame(p, sample);
