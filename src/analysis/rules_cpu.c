@@ -28,12 +28,14 @@ static int64_t samples_of(const struct cpu *c, int64_t v)
 static const char *cpu_figure(const struct cpu *c, int64_t v, char *buf, size_t size)
 {
 	int64_t n = samples_of(c, v);
+	char b1[32], b2[32];
 
 	if (n < 0)
 		snprintf(buf, size, "%.3f s of %.3f s CPU", v / 1e9, c->total / 1e9);
 	else
-		snprintf(buf, size, "%lld of %lld samples (%.3f s of %.3f s CPU)", (long long)n,
-			 (long long)c->nsamples, v / 1e9, c->total / 1e9);
+		snprintf(buf, size, "%s of %s samples (%.3f s of %.3f s CPU)",
+			 fmt_count(b1, sizeof(b1), n), fmt_count(b2, sizeof(b2), c->nsamples),
+			 v / 1e9, c->total / 1e9);
 	return buf;
 }
 

@@ -96,9 +96,9 @@ void rule_locks(const struct profile *p, struct advice *a)
 			own_path(p, r->sample, ob, sizeof(ob));
 		title = strf("%s: %.3f s spent waiting for it, %.1f%% of the %.2f s run", name,
 			     r->v[0] / 1e9, 100 * share, secs);
-		ev = strf("%lld contentions by %zu waiting thread%s, %.2f ms on average, the longest "
+		ev = strf("%s contentions by %zu waiting thread%s, %.2f ms on average, the longest "
 			  "%.2f ms; threshold %.0f%% of the run with at least %d contentions; "
-			  "the heaviest waits come from %s", (long long)r->v[1], nwait,
+			  "the heaviest waits come from %s", fmt_count(kb, sizeof(kb), r->v[1]), nwait,
 			  nwait == 1 ? "" : "s", r->v[1] ? r->v[0] / 1e6 / r->v[1] : 0, r->v[2] / 1e6,
 			  100 * LOCK_WALL_SHARE, LOCK_MIN_CONTENTIONS, own ? ob : "the kernel");
 		if (strstr(name, "(futex)"))	/* the program's own lock */

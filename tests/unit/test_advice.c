@@ -113,7 +113,7 @@ static void test_cpu_self(void **state)
 	assert_non_null(f);
 	assert_true(says(f, "hot [app]"));
 	assert_true(says(f, "20.1%"));
-	assert_true(says(f, "201 of 1000 samples"));
+	assert_true(says(f, "201 of 1,000 samples"));
 	assert_true(says(f, "main [app]"));
 	assert_null(find(&a, "cpu-path"));	/* main is the whole program */
 	advice_free(&a);
