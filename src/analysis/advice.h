@@ -35,13 +35,14 @@ struct advice {
 };
 
 /*
- * Every rule over every profile of one run (n of them, any collectors),
+ * Every rule over every profile of one run (n of them, any collectors;
+ * only read, never changed),
  * findings ranked by impact: figure / threshold, largest first, warnings
  * about the profiles after the findings.  Returns the number of findings
  * and warnings, or -EINVAL for a bad argument.  out is reset first; free
  * it with advice_free() even when nothing was found.
  */
-int advice_run(const struct profile *const *profiles, int n, struct advice *out);
+int advice_run(struct profile *const *profiles, int n, struct advice *out);
 
 /* The "Recommendations" section: findings first, then warnings. */
 void advice_write(FILE *f, const struct advice *a);

@@ -129,7 +129,8 @@ bool stack_has(const struct profile *p, size_t sample, const char *needle);
 /*
  * What a kernel sample is doing, from its kernel frames: "page faults",
  * "interrupts", a system call's name ("read"), "kernel threads" (no user
- * frames) or "kernel" when none applies.  buf holds a system call's name.
+ * frames) or "other kernel work" when none applies.  buf holds a system
+ * call's name.
  */
 const char *kernel_cause(const struct profile *p, size_t sample, char *buf, size_t size);
 /* Where a blocked stack waits: the first kernel frame past the

@@ -212,7 +212,7 @@ static void kernel_rule(const struct cpu *c, struct advice *a)
 	struct cause *cs = NULL;
 	size_t n = 0, cap = 0;
 	int64_t kern = 0;
-	char buf[64], lb[512], nb[128], list[3][96], *next;
+	char buf[64], lb[512], kb[512], nb[128], list[3][96], *next;
 	const struct location *own;
 	double share;
 
@@ -266,9 +266,15 @@ static void kernel_rule(const struct cpu *c, struct advice *a)
 	else if (!strcmp(cs[0].name, "interrupts"))
 		next = strf("the kernel is handling interrupts on these CPUs, not the program's "
 			    "calls: /proc/interrupts shows which device; move its IRQs to other CPUs");
-	else if (!strcmp(cs[0].name, "kernel threads") || !strcmp(cs[0].name, "kernel"))
-		next = strf("the time is in %s, not behind a system call: profile system-wide "
-			    "(-a) to see which kernel work it is", cs[0].name);
+	else if (!strcmp(cs[0].name, "kernel threads"))
+		next = strf("kernel threads take it, not a program's calls: its heaviest stack "
+			    "ends in %s; see what queues that work (writeback, RCU, network)",
+			    frame_label(lb, sizeof(lb), leaf_frame(p, cs[0].sample)));
+	else if (!strcmp(cs[0].name, "other kernel work"))
+		next = strf("it is behind no one system call: its heaviest stack ends in %s%s%s; "
+			    "the flame graph (-f svg) shows the kernel frames above it",
+			    frame_label(kb, sizeof(kb), leaf_frame(p, cs[0].sample)),
+			    own ? ", for " : "", own ? frame_label(lb, sizeof(lb), own) : "");
 	else
 		next = strf("make fewer %s calls%s%s: bigger buffers, batching, or keeping "
 			    "the answer instead of asking again", cs[0].name,

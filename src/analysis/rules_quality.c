@@ -42,11 +42,13 @@ static void losses(const struct profile *p, struct advice *a)
 					fmt_count(b1, sizeof(b1), p->losses[i].count),
 					p->losses[i].what);
 	advice_add(a, "quality-lost", true, ct >= 0 ? share : 1, ct >= 0 ? QUALITY_LOST_SHARE : 1,
-		   strf("%s events lost%s: the figures above are low by that much",
+		   strf("the profile lost or cut %s events%s: figures above may be low by as much",
 			fmt_count(b1, sizeof(b1), lost), pct),
-		   strf("%s (threshold %.0f%% of the %s %s)", list, 100 * QUALITY_LOST_SHARE,
-			fmt_count(b2, sizeof(b2), (uint64_t)events),
-			ct >= 0 ? p->types[ct].name : "events"),
+		   ct >= 0 ? strf("%s (threshold %.0f%% of the %s %s)", list,
+				  100 * QUALITY_LOST_SHARE, fmt_count(b2, sizeof(b2), (uint64_t)events),
+				  p->types[ct].name)
+			   : strf("%s (threshold: any, as the profile counts no events to compare "
+				  "with)", list),
 		   strf("%s", p->losses[worst].hint ? p->losses[worst].hint
 			: "profile for less time, or fewer processes (-p instead of -a)"));
 }

@@ -196,7 +196,7 @@ const char *kernel_cause(const struct profile *p, size_t sample, char *buf, size
 			return buf;
 		}
 	}
-	return user ? "kernel" : "kernel threads";
+	return user ? "other kernel work" : "kernel threads";
 }
 
 const struct location *wait_frame(const struct profile *p, size_t sample)
