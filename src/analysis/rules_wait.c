@@ -11,7 +11,11 @@
 #include "analysis/rules.h"
 #include "util/util.h"
 
-/* The sample's lock frame, wherever --by put it; NULL for none. */
+/*
+ * The sample's lock frame, wherever --by put it; NULL for none.  By its
+ * module and name ("lock:NAME (TYPE)" in module "lock"), not only its
+ * kind: a pprof file keeps those but not the kind.
+ */
 static const struct location *lock_frame(const struct profile *p, size_t s)
 {
 	const struct sample *smp = &p->samples[s];
@@ -19,7 +23,8 @@ static const struct location *lock_frame(const struct profile *p, size_t s)
 	for (uint32_t i = 0; i < smp->nframes; i++) {
 		const struct location *l = &p->locs[p->frames[smp->first + i]];
 
-		if (l->kind == FRAME_GROUP && l->module && !strcmp(l->module, "lock"))
+		if (l->module && !strcmp(l->module, "lock") && l->name &&
+		    !strncmp(l->name, "lock:", 5))
 			return l;
 	}
 	return NULL;

@@ -79,7 +79,7 @@ finding() {	# FILE RULE [CULPRIT]
 }
 
 @test "advice: lock names the contended lock with the lock table's figures" {
-	run "$PROFILER" lock --user -o "$TMP/out.txt" -- "$W/lockfight" 20000
+	run "$PROFILER" lock --user -o "$TMP/out.txt" -o "$TMP/out.pb.gz" -- "$W/lockfight" 20000
 	[ "$status" -eq 0 ]
 	cat "$TMP/out.txt"
 	f=$(finding "$TMP/out.txt" lock-contended)
@@ -92,6 +92,11 @@ finding() {	# FILE RULE [CULPRIT]
 	# contentions as the lock table counts them
 	n=$(echo "$f" | sed -n 's/.*evidence: \([0-9,]*\) contentions.*/\1/p')
 	grep -E "^ +$n +[0-9.]+ [mun]?s .* lock:big_lock \(futex\)$" "$TMP/out.txt"
+	# the rules read the profile, not the collector: the saved pprof file
+	# gets the same Recommendations
+	"$PROFILER" report "$TMP/out.pb.gz" > "$TMP/again.txt"
+	diff <(sed -n '/^Recommendations/,$p' "$TMP/out.txt") \
+		<(sed -n '/^Recommendations/,$p' "$TMP/again.txt")
 }
 
 @test "advice: io names the fsync path with the share of latency its stacks hold" {
