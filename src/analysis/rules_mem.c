@@ -24,15 +24,7 @@ struct mem {
 
 static const char *bytes(char *buf, size_t size, double v)
 {
-	if (v >= 1024.0 * 1024 * 1024)
-		snprintf(buf, size, "%.1f GiB", v / (1024.0 * 1024 * 1024));
-	else if (v >= 1024.0 * 1024)
-		snprintf(buf, size, "%.1f MiB", v / (1024.0 * 1024));
-	else if (v >= 1024.0)
-		snprintf(buf, size, "%.1f KiB", v / 1024.0);
-	else
-		snprintf(buf, size, "%.0f B", v);
-	return buf;
+	return fmt_value(buf, size, "bytes", v);
 }
 
 /* The oldest outstanding object of a site: the largest inuse_age of its stacks. */

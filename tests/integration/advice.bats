@@ -10,19 +10,8 @@ load helpers
 setup() { setup_common; }
 
 teardown() {
-	[ -n "${LOOP:-}" ] && losetup -d "$LOOP"
-	LOOP=
+	loop_detach
 	teardown_common
-}
-
-# A loop device of its own (another losetup -f may take the same one at once).
-make_loop() {
-	truncate -s 16M "$TMP/disk.img"
-	for i in 1 2 3 4 5; do
-		LOOP=$(losetup -f --show "$TMP/disk.img") && break
-		sleep 0.$((RANDOM % 10))
-	done
-	[ -n "$LOOP" ]
 }
 
 # The finding of a rule (about CULPRIT) in a report: its three lines.
@@ -100,8 +89,8 @@ finding() {	# FILE RULE [CULPRIT]
 }
 
 @test "advice: io names the fsync path with the share of latency its stacks hold" {
-	make_loop
-	run "$PROFILER" io --disk "${LOOP#/dev/}" --value latency -o "$TMP/out.folded" \
+	loop_attach
+	run "$PROFILER" io --disk "$DISK" --value latency -o "$TMP/out.folded" \
 		-o "$TMP/out.txt" -- "$W/fsyncer" "$LOOP" 200
 	[ "$status" -eq 0 ]
 	cat "$TMP/out.txt"
@@ -136,7 +125,7 @@ finding() {	# FILE RULE [CULPRIT]
 }
 
 @test "advice: offcpu names the fsync path and the blocked thread with their times" {
-	make_loop
+	loop_attach
 	run "$PROFILER" offcpu -o "$TMP/out.folded" -o "$TMP/out.txt" -- "$W/fsyncer" "$LOOP" 200
 	[ "$status" -eq 0 ]
 	cat "$TMP/out.txt"

@@ -19,6 +19,24 @@ teardown_common() {
 	rm -rf "$TMP"
 }
 
+# A loop device of the test's own over a 16 MiB file: LOOP (/dev/loopN) and
+# DISK (loopN).  Another losetup -f at the same moment may take the same
+# free device: try again.
+loop_attach() {
+	truncate -s 16M "$TMP/disk.img"
+	for i in 1 2 3 4 5; do
+		LOOP=$(losetup -f --show "$TMP/disk.img") && break
+		sleep 0.$((RANDOM % 10))
+	done
+	[ -n "$LOOP" ]
+	DISK=${LOOP#/dev/}
+}
+
+loop_detach() {
+	[ -n "${LOOP:-}" ] && losetup -d "$LOOP"
+	LOOP=
+}
+
 # Sum of the counts of folded lines whose stack matches an awk regex.
 folded_sum() {	# FILE REGEX
 	awk -v re="$2" '{ line = $0; n = $NF; sub(/ [0-9]+$/, "", line); if (line ~ re) s += n } END { printf "%.0f\n", s }' "$1"

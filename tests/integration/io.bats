@@ -9,18 +9,11 @@ N=200
 
 setup() {
 	setup_common
-	truncate -s 16M "$TMP/disk.img"
-	# another losetup -f at the same moment may take the same free device
-	for i in 1 2 3 4 5; do
-		LOOP=$(losetup -f --show "$TMP/disk.img") && break
-		sleep 0.$((RANDOM % 10))
-	done
-	[ -n "$LOOP" ]
-	DISK=${LOOP#/dev/}
+	loop_attach
 }
 
 teardown() {
-	[ -n "${LOOP:-}" ] && losetup -d "$LOOP"
+	loop_detach
 	teardown_common
 }
 

@@ -70,6 +70,19 @@ static bool says(const struct finding *f, const char *text)
 	return f && (strstr(f->title, text) || strstr(f->evidence, text) || strstr(f->next, text));
 }
 
+/* Whether rule fires on p (then saying text, if given); frees p. */
+static bool fires(struct profile *p, const char *rule, const char *text)
+{
+	struct advice a = run_rules(p);
+	const struct finding *f = find(&a, rule);
+
+	if (f && text)
+		assert_true(says(f, text));
+	advice_free(&a);
+	profile_free(p);
+	return f != NULL;
+}
+
 /* ---- cpu ---- */
 
 static struct profile *cpu_profile(void)
@@ -307,19 +320,9 @@ static void test_alloc_rate(void **state)
 static bool leaks(int64_t an, int64_t in, int64_t size, const char *text)
 {
 	struct profile *p = mem_profile();
-	struct advice a;
-	const struct finding *f;
-	bool fired;
 
 	mem_add(p, "leaky", an, an * size, in, in * size);
-	a = run_rules(p);
-	f = find(&a, "mem-leak");
-	fired = f != NULL;
-	if (f && text)
-		assert_true(says(f, text));
-	advice_free(&a);
-	profile_free(p);
-	return fired;
+	return fires(p, "mem-leak", text);
 }
 
 static void test_leak(void **state)
@@ -342,9 +345,6 @@ static void test_leak(void **state)
 static bool faults(int64_t total, int64_t at_site, const char *text)
 {
 	struct profile *p = profile_new();
-	struct advice a;
-	const struct finding *f;
-	bool fired;
 
 	profile_add_type(p, "faults", "count");
 	p->duration_ns = SEC;
@@ -356,14 +356,7 @@ static bool faults(int64_t total, int64_t at_site, const char *text)
 		add(p, 0, "app", (struct fr[]){ U(name), U("main"), END },
 		    (int64_t[]){ (total - at_site) / 10 + (i < (total - at_site) % 10) });
 	}
-	a = run_rules(p);
-	f = find(&a, "mem-faults");
-	fired = f && says(f, "fill_buffer");
-	if (fired && text)
-		assert_true(says(f, text));
-	advice_free(&a);
-	profile_free(p);
-	return fired;
+	return fires(p, "mem-faults", text ? text : "fill_buffer");
 }
 
 static void test_faults(void **state)
@@ -381,9 +374,6 @@ static void test_faults(void **state)
 static bool lock_fires(int64_t delay, int64_t contentions, const char *text)
 {
 	struct profile *p = profile_new();
-	struct advice a;
-	const struct finding *f;
-	bool fired;
 	int maxt;
 
 	profile_add_type(p, "contentions", "count");
@@ -402,15 +392,7 @@ static bool lock_fires(int64_t delay, int64_t contentions, const char *text)
 	add(p, 200, "app", (struct fr[]){ LIBC("__futex_wait"), U("main"),
 		{ FRAME_GROUP, "lock:joined (futex)", "lock" }, END },
 	    (int64_t[]){ 1, SEC / 2, SEC / 2 });
-	a = run_rules(p);
-	f = find(&a, "lock-contended");
-	fired = f != NULL;
-	assert_false(says(f, "joined"));
-	if (f && text)
-		assert_true(says(f, text));
-	advice_free(&a);
-	profile_free(p);
-	return fired;
+	return fires(p, "lock-contended", text ? text : "big_lock");
 }
 
 static void test_lock(void **state)
@@ -437,21 +419,11 @@ static struct profile *offcpu_profile(void)
 static bool thread_fires(int64_t off, const char *text)
 {
 	struct profile *p = offcpu_profile();
-	struct advice a;
-	const struct finding *f;
-	bool fired;
 
 	add(p, 0, "sleeper", (struct fr[]){ K("__schedule"), K("schedule"), K("do_nanosleep"),
 		K("hrtimer_nanosleep"), K("__x64_sys_nanosleep"), K("do_syscall_64"),
 		LIBC("nanosleep"), U("nap"), U("main"), END }, (int64_t[]){ off, 10 });
-	a = run_rules(p);
-	f = find(&a, "offcpu-thread");
-	fired = f != NULL;
-	if (f && text)
-		assert_true(says(f, text));
-	advice_free(&a);
-	profile_free(p);
-	return fired;
+	return fires(p, "offcpu-thread", text);
 }
 
 static void test_offcpu(void **state)
@@ -467,9 +439,6 @@ static void test_offcpu(void **state)
 static bool fsync_fires(bool io, int64_t under, const char *text)
 {
 	struct profile *p = io ? profile_new() : offcpu_profile();
-	struct advice a;
-	const struct finding *f;
-	bool fired;
 	const struct fr sync[] = { K("__schedule"), K("io_schedule"), K("blkdev_issue_flush"),
 				   K("do_fsync"), K("__x64_sys_fsync"), K("do_syscall_64"),
 				   LIBC("fsync"), U("commit"), U("main"), END };
@@ -486,14 +455,7 @@ static bool fsync_fires(bool io, int64_t under, const char *text)
 	} else {
 		add(p, 0, "db", sync, (int64_t[]){ under, 10 });
 	}
-	a = run_rules(p);
-	f = find(&a, "fsync-path");
-	fired = f != NULL;
-	if (f && text)
-		assert_true(says(f, text));
-	advice_free(&a);
-	profile_free(p);
-	return fired;
+	return fires(p, "fsync-path", text);
 }
 
 static void test_fsync(void **state)
@@ -512,11 +474,8 @@ static bool io_fires(uint64_t n, int64_t each, const char *text)
 {
 	struct profile *p = profile_new();
 	static const char *const cols[] = { "TIME", "PID", "COMMAND", "DISK", "OP", "LATENCY" };
-	struct advice a;
-	const struct finding *f;
 	struct histogram *h;
 	size_t t;
-	bool fired;
 
 	profile_add_type(p, "requests", "count");
 	p->duration_ns = SEC;
@@ -530,14 +489,7 @@ static bool io_fires(uint64_t n, int64_t each, const char *text)
 						       "12.500 ms" });
 	profile_table_row(p, t, (const char *const[]){ "12:00:00.001", "43", "cp", "vdc", "write",
 						       "90.000 ms" });
-	a = run_rules(p);
-	f = find(&a, "io-latency");
-	fired = f != NULL;
-	if (f && text)
-		assert_true(says(f, text));
-	advice_free(&a);
-	profile_free(p);
-	return fired;
+	return fires(p, "io-latency", text);
 }
 
 static void test_io(void **state)
