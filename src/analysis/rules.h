@@ -158,7 +158,7 @@ struct tally {
  * representative when its own vals[0] is the largest so far. */
 struct tally_row *tally_add(struct tally *t, const void *k1, const void *k2, size_t sample,
 			    const int64_t *vals);
-/* Rows by v[col], largest first. */
+/* Rows by v[col], largest first; no tally_add after it. */
 void tally_sort(struct tally *t, int col);
 void tally_free(struct tally *t);
 

@@ -77,6 +77,7 @@ static double weigh(const struct profile *p, bool (*pred)(const struct location 
 				continue;
 			if (pred(l)) {
 				hit += v;
+				/* the row's "sample" holds a location: one of the module */
 				tally_add(&mods, l->module, NULL, p->frames[smp->first + i],
 					  (int64_t[4]){ v });
 				break;

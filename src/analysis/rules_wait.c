@@ -147,44 +147,59 @@ static char *wait_next(const char *why, const struct location *at, const char *o
 		    "shorten; a worker idle by design needs nothing", own, k);
 }
 
+/* Where thread (pid, comm) blocks the longest: a sample of it, and the time. */
+static size_t top_wait(const struct profile *p, int t, const struct sample *thread, int64_t *v)
+{
+	struct tally w = {};
+	size_t s;
+
+	for (s = 0; s < p->nsamples; s++) {
+		const struct location *at = wait_frame(p, s);
+		int64_t x = profile_value(p, s, t);
+
+		if (x > 0 && p->samples[s].pid == thread->pid && p->samples[s].comm == thread->comm)
+			tally_add(&w, at ? at->name : NULL, NULL, s, (int64_t[4]){ x });
+	}
+	tally_sort(&w, 0);
+	s = w.rows[0].sample;	/* the thread's own sample is there: never empty */
+	*v = w.rows[0].v[0];
+	tally_free(&w);
+	return s;
+}
+
 void rule_offcpu(const struct profile *p, struct advice *a)
 {
 	int t = type_index(p, "offcpu", "nanoseconds");
 	double secs = profile_secs(p);
-	struct tally threads = {}, waits = {};
+	struct tally threads = {};
 
 	if (t < 0 || secs <= 0)
 		return;
 	for (size_t s = 0; s < p->nsamples; s++) {
 		const struct sample *smp = &p->samples[s];
 		int64_t v = profile_value(p, s, t);
-		const struct location *at = wait_frame(p, s);
 
-		if (v <= 0)
-			continue;
-		tally_add(&threads, (void *)(uintptr_t)smp->pid, smp->comm, s, (int64_t[4]){ v });
-		/* the thread's waits by where they block: (pid ^ comm, frame) */
-		tally_add(&waits, (void *)((uintptr_t)smp->comm ^ smp->pid), at ? at->name : NULL, s,
-			  (int64_t[4]){ v });
+		if (v > 0)
+			tally_add(&threads, (void *)(uintptr_t)smp->pid, smp->comm, s,
+				  (int64_t[4]){ v });
 	}
 	tally_sort(&threads, 0);
-	tally_sort(&waits, 0);
 	for (size_t i = 0; i < threads.n && i < OFFCPU_MAX_THREADS; i++) {
-		const struct tally_row *r = &threads.rows[i], *top = NULL;
+		const struct tally_row *r = &threads.rows[i];
 		const struct sample *smp = &p->samples[r->sample];
 		double share = r->v[0] / 1e9 / secs;
 		const struct location *at, *own;
 		char wb[64], ob[512], ab[512], *title, *ev, *next;
 		const char *why;
+		int64_t topv;
+		size_t top;
 
 		if (share < OFFCPU_THREAD_SHARE)
 			break;
-		for (size_t k = 0; k < waits.n && !top; k++)
-			if (waits.rows[k].k1 == (void *)((uintptr_t)smp->comm ^ smp->pid))
-				top = &waits.rows[k];
-		at = wait_frame(p, top->sample);
-		own = own_frame(p, top->sample);
-		why = kernel_cause(p, top->sample, wb, sizeof(wb));
+		top = top_wait(p, t, smp, &topv);
+		at = wait_frame(p, top);
+		own = own_frame(p, top);
+		why = kernel_cause(p, top, wb, sizeof(wb));
 		if (own)
 			frame_label(ob, sizeof(ob), own);
 		else
@@ -194,13 +209,12 @@ void rule_offcpu(const struct profile *p, struct advice *a)
 		ev = strf("%.3f s off-CPU in a %.2f s run (threshold %.0f%%%s); %.3f s (%.1f%%) of "
 			  "it blocked in %s, from %s", r->v[0] / 1e9, secs, 100 * OFFCPU_THREAD_SHARE,
 			  share > 1 ? "; over 100%: several threads of this name" : "",
-			  top->v[0] / 1e9, share_pct(top->v[0], r->v[0]),
+			  topv / 1e9, share_pct(topv, r->v[0]),
 			  at ? frame_label(ab, sizeof(ab), at) : "?", ob);
 		next = wait_next(why, at, ob, smp->pid);
 		advice_add(a, "offcpu-thread", false, share, OFFCPU_THREAD_SHARE, title, ev, next);
 	}
 	tally_free(&threads);
-	tally_free(&waits);
 }
 
 /*
