@@ -23,6 +23,7 @@ enum {
 	OPT_NO_LEAF_FIX,
 	OPT_STATS,
 	OPT_UNWIND,
+	OPT_NO_ADVICE,
 };
 
 #define OUTPUT_LONGOPTS \
@@ -30,6 +31,7 @@ enum {
 	{ "output", required_argument, NULL, 'o' }, \
 	{ "value", required_argument, NULL, OPT_VALUE }, \
 	{ "top", required_argument, NULL, OPT_TOP }, \
+	{ "no-advice", no_argument, NULL, OPT_NO_ADVICE }, \
 	{ "title", required_argument, NULL, OPT_TITLE }, \
 	{ "inverted", no_argument, NULL, OPT_INVERTED }, \
 	{ "width", required_argument, NULL, OPT_WIDTH }, \
@@ -42,6 +44,7 @@ enum {
 #define OUTPUT_USAGE \
 	"      --value TYPE          sample type to weigh by (default: the first below)\n" \
 	"      --top N               rows in each table of the report (default 20)\n" \
+	"      --no-advice           report: leave out the Recommendations section\n" \
 	"      --title TEXT          svg: the graph's title\n" \
 	"      --inverted            svg: an icicle graph, roots at the top\n" \
 	"      --width PIXELS        svg: image width (default 1200)\n" \
@@ -185,6 +188,9 @@ static int parse_output_opt(struct settings *s, int opt, const char *arg, const 
 		}
 		s->top = v;
 		return 0;
+	case OPT_NO_ADVICE:
+		s->no_advice = true;
+		return 0;
 	case OPT_TITLE:
 		s->title = arg;
 		return 0;
@@ -317,6 +323,7 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 		case 'f':
 		case 'o':
 		case OPT_TOP:
+		case OPT_NO_ADVICE:
 		case OPT_TITLE:
 		case OPT_INVERTED:
 		case OPT_WIDTH:

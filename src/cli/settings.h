@@ -22,6 +22,7 @@ struct settings {
 	int noutputs;
 	const char *value;	/* --value: the sample type to weigh by */
 	int top;		/* report rows */
+	bool no_advice;		/* --no-advice: no Recommendations in the report */
 	int verbose;
 	bool quiet;
 	bool lines;		/* --lines: file:line and inlined frames from DWARF */

@@ -56,6 +56,7 @@ void write_opts_init(struct write_opts *o, const struct settings *s, const struc
 		.inverted = s->inverted,
 		.width = s->width ? s->width : 1200,
 		.minwidth = s->minwidth > 0 ? s->minwidth : 0.1,
+		.no_advice = s->no_advice,
 	};
 	if (s->value) {
 		int t = profile_find_type(p, s->value);
@@ -137,32 +138,6 @@ void outputs_close(struct output *outs, int nouts)
 	for (int i = 0; i < nouts; i++)
 		if (outs[i].path)
 			afile_close(&outs[i].af);
-}
-
-const char *fmt_value(char *buf, size_t size, const char *unit, double v)
-{
-	if (!strcmp(unit, "nanoseconds")) {
-		if (v >= 1e9)
-			snprintf(buf, size, "%.2f s", v / 1e9);
-		else if (v >= 1e6)
-			snprintf(buf, size, "%.2f ms", v / 1e6);
-		else if (v >= 1e3)
-			snprintf(buf, size, "%.1f us", v / 1e3);
-		else
-			snprintf(buf, size, "%.0f ns", v);
-	} else if (!strcmp(unit, "bytes")) {
-		if (v >= 1024.0 * 1024 * 1024)
-			snprintf(buf, size, "%.1f GiB", v / (1024.0 * 1024 * 1024));
-		else if (v >= 1024.0 * 1024)
-			snprintf(buf, size, "%.1f MiB", v / (1024.0 * 1024));
-		else if (v >= 1024.0)
-			snprintf(buf, size, "%.1f KiB", v / 1024.0);
-		else
-			snprintf(buf, size, "%.0f B", v);
-	} else {
-		fmt_count(buf, size, v < 0 ? 0 : (uint64_t)(v + 0.5));
-	}
-	return buf;
 }
 
 void fput_frame(FILE *f, const char *name)

@@ -11,6 +11,7 @@
 #include "cli/settings.h"
 #include "model/profile.h"
 #include "output/atomic_file.h"
+#include "util/util.h"	/* fmt_value, which writers share */
 
 struct write_opts {
 	int type;		/* which sample type to weigh by */
@@ -26,6 +27,7 @@ struct write_opts {
 	 * report lists what grew and shrank.
 	 */
 	bool diff;
+	bool no_advice;		/* report: no Recommendations section */
 };
 
 struct writer {
@@ -41,8 +43,6 @@ const struct writer *writer_for_path(const char *path);
 /* "folded, report" for messages and --help. */
 const char *writer_names(void);
 
-/* Shared by writers: a value in its unit, for humans ("1.25 s", "4.0 MiB", "1,234"). */
-const char *fmt_value(char *buf, size_t size, const char *unit, double v);
 /* A frame's name with ';' and newlines replaced, as folded lines need. */
 void fput_frame(FILE *f, const char *name);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/advice.h"
 #include "model/histogram.h"
 #include "output/output.h"
 #include "util/idxmap.h"
@@ -609,6 +610,8 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 	} else {
 		fprintf(f, "\nNo samples.\n");
 	}
+	if (!o->no_advice)
+		advice_section(p, f);
 	free(pids);
 	free(a.funcs);
 	free(a.stacks);

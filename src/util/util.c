@@ -331,6 +331,32 @@ const char *fmt_count(char *buf, size_t size, uint64_t n)
 	return buf;
 }
 
+const char *fmt_value(char *buf, size_t size, const char *unit, double v)
+{
+	if (!strcmp(unit, "nanoseconds")) {
+		if (v >= 1e9)
+			snprintf(buf, size, "%.2f s", v / 1e9);
+		else if (v >= 1e6)
+			snprintf(buf, size, "%.2f ms", v / 1e6);
+		else if (v >= 1e3)
+			snprintf(buf, size, "%.1f us", v / 1e3);
+		else
+			snprintf(buf, size, "%.0f ns", v);
+	} else if (!strcmp(unit, "bytes")) {
+		if (v >= 1024.0 * 1024 * 1024)
+			snprintf(buf, size, "%.1f GiB", v / (1024.0 * 1024 * 1024));
+		else if (v >= 1024.0 * 1024)
+			snprintf(buf, size, "%.1f MiB", v / (1024.0 * 1024));
+		else if (v >= 1024.0)
+			snprintf(buf, size, "%.1f KiB", v / 1024.0);
+		else
+			snprintf(buf, size, "%.0f B", v);
+	} else {
+		fmt_count(buf, size, v < 0 ? 0 : (uint64_t)(v + 0.5));
+	}
+	return buf;
+}
+
 void *map_shared_rw(int fd, size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -61,5 +61,7 @@ void unmap_shared(void *p, size_t len);
 
 /* "1,234,567" */
 const char *fmt_count(char *buf, size_t size, uint64_t n);
+/* A value in its unit, for humans ("1.25 s", "4.0 MiB", "1,234"). */
+const char *fmt_value(char *buf, size_t size, const char *unit, double v);
 
 #endif /* PROFILER_UTIL_H */
