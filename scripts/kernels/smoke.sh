@@ -111,9 +111,9 @@ lock_names() {
 	first=$(awk '/^Top by lock/ { on = 1; getline; next } on && NF == 0 { exit }
 		on { sub(/^.*  lock:/, "lock:"); print }' "$T/lock.txt" | grep -v '\[anon\]' | head -1)
 	# [(] rather than \(: busybox awk takes the escape out of a -v string
-	wait=$(folded_sum "$T/lock.folded" '^lockfight;lock:big_lock [(]futex[)];.*;update_shared_counter;')
+	wait=$(folded_sum "$T/lock.folded" '^lockfight;lock:big_lock [(]futex mutex[)];.*;update_shared_counter;')
 	echo "NOTE: first lock: $first, waited in update_shared_counter: $wait ns"
-	[ "$first" = "lock:big_lock (futex)" ] && [ "$wait" -gt 0 ]
+	[ "$first" = "lock:big_lock (futex mutex)" ] && [ "$wait" -gt 0 ]
 }
 
 # offcpu under FORCE (empty: tp_btf; 1: the raw_tp fallback), against the truth
