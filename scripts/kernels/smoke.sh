@@ -118,7 +118,7 @@ lock_names() {
 
 # offcpu under FORCE (empty: tp_btf; 1: the raw_tp fallback), against the truth
 offcpu_waits() {	# FORCE
-	PROFILER_OFFCPU_RAW_TP=$1 prof offcpu -v -o "$T/off.folded" -- "$W/waits" 2 ||
+	PROFILER_OFFCPU_RAW_TP=$1 prof offcpu -v -o "$T/off.folded" -o "$T/off.txt" -- "$W/waits" 2 ||
 		{ verbose_log offcpu -d 1; return 1; }
 	cat "$T/err"
 	how=$(sed -n 's/.*attached as \([a-z_]*\).*/\1/p' "$T/err" | head -1)
@@ -133,6 +133,9 @@ offcpu_waits() {	# FORCE
 		within "$a" "$sleep_ns" $((sleep_ns / 5)) &&
 		within "$b" "$read_ns" $((read_ns / 5)) &&
 		[ "$lost" -eq 0 ] && ! grep -q 'did not fit' "$T/err" &&
+		grep -Eq '%  read: (anon_)?pipe_read$' "$T/off.txt" &&
+		grep -Eq '%  nanosleep: do_nanosleep$' "$T/off.txt" &&
+		grep -Eq '%  read_in_b  \[waits\]  \(read\)$' "$T/off.txt" &&
 		if [ -n "$1" ]; then [ "$how" = raw_tp ]; else [ -n "$how" ]; fi
 }
 offcpu_btf() { offcpu_waits ""; }

@@ -35,8 +35,8 @@ struct wait_rows {
 
 /* The scheduler, its wrappers and the tracing that took the stack: never the reason. */
 static const char *const sched_prefixes[] = {
-	"__schedule", "schedule", "io_schedule", "finish_task_switch", "__traceiter_", "__bpf_trace_", "bpf_trace_run",
-	"bpf_prog_",
+	"__schedule", "schedule", "io_schedule", "freezable_schedule", "finish_task_switch",
+	"__traceiter_", "__bpf_trace_", "bpf_trace_run", "bpf_prog_",
 };
 
 /* Where the kernel preempts a task that was running, not waiting. */
