@@ -630,7 +630,8 @@ const struct collector lock_collector = {
 	.no_samples = "no lock was waited for: no futex wait of the targets slept and no "
 		"kernel lock they took was contended (waits begun before the run are "
 		"seen with -p/-t); a lock taken without contention costs no wait: try a "
-		"longer -d, or the other kind (--kernel, --user)",
+		"longer -d, or the other kind (--kernel, --user); waits for an event "
+		"(condition variables, joins) show with --kind all",
 	.shortopts = "KU",
 	.longopts = lock_longopts,
 	.parse = lock_parse,
