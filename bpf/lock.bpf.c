@@ -235,6 +235,30 @@ int BPF_PROG(lock_end_raw, void *lock, int ret)
 
 /* ---- futexes ----------------------------------------------------------- */
 
+/*
+ * Each new (process, futex) goes to user space to be named when its wait
+ * begins: a long wait often ends just before its process exits (a join, a
+ * condition variable signalled at the end), too late to read its maps.
+ */
+static __always_inline void futex_note(__u32 tgid, __u64 addr)
+{
+	struct futex_note note = { .addr = addr, .pid = tgid };
+	struct futex_note *e;
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&futex_seen, &note) ||
+	    bpf_map_update_elem(&futex_seen, &note, &one, BPF_NOEXIST))
+		return;
+	e = bpf_ringbuf_reserve(&lock_events, sizeof(*e), 0);
+	if (e) {
+		*e = note;
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		count_drop(DROP_PROC_EVENTS);
+		bpf_map_delete_elem(&futex_seen, &note);
+	}
+}
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(futex_enter, struct pt_regs *regs, long nr)
 {
@@ -251,10 +275,16 @@ int BPF_PROG(futex_enter, struct pt_regs *regs, long nr)
 	if (!target_match(tgid, tid))
 		return 0;
 	op = PT_REGS_PARM2_CORE_SYSCALL(regs) & FUTEX_CMD_MASK;
+	/* what the call says of its kind; user space asks the stack first */
 	switch (op) {
 	case FUTEX_WAIT:
+		if (PT_REGS_PARM3_CORE_SYSCALL(regs) == LLL_LOCK_CONTENDED)
+			w.flags = LOCK_F_LLL;
+		break;
 	case FUTEX_WAIT_BITSET:
+		break;
 	case FUTEX_WAIT_REQUEUE_PI:
+		w.flags = LOCK_F_REQUEUE;
 		break;
 	case FUTEX_LOCK_PI:
 	case FUTEX_LOCK_PI2:
@@ -275,6 +305,7 @@ int BPF_PROG(futex_enter, struct pt_regs *regs, long nr)
 		   !bpf_probe_read_user(&word, sizeof(word), (void *)(w.addr + MUTEX_OWNER_OFF))) {
 		w.owner = word;
 	}
+	futex_note(tgid, w.addr);
 	w.ts = bpf_ktime_get_ns();
 	bpf_map_update_elem(&uwaits, &tid, &w, BPF_ANY);
 	return 0;
@@ -285,12 +316,9 @@ int BPF_PROG(futex_exit, struct pt_regs *regs, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct futex_note note = {};
-	struct futex_note *e;
 	struct lock_key *key;
 	struct lock_uwait *w;
 	__u64 now;
-	__u8 one = 1;
 
 	w = bpf_map_lookup_elem(&uwaits, &tid);
 	if (!w)
@@ -310,19 +338,6 @@ int BPF_PROG(futex_exit, struct pt_regs *regs, long ret)
 	proc_announce(tgid);
 	account(key, now - w->ts);
 
-	note.addr = w->addr;
-	note.pid = tgid;
-	if (!bpf_map_lookup_elem(&futex_seen, &note) &&
-	    !bpf_map_update_elem(&futex_seen, &note, &one, BPF_NOEXIST)) {
-		e = bpf_ringbuf_reserve(&lock_events, sizeof(*e), 0);
-		if (e) {
-			*e = note;
-			bpf_ringbuf_submit(e, 0);
-		} else {
-			count_drop(DROP_PROC_EVENTS);
-			bpf_map_delete_elem(&futex_seen, &note);
-		}
-	}
 out:
 	bpf_map_delete_elem(&uwaits, &tid);
 	return 0;

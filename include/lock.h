@@ -19,6 +19,8 @@
 #define LOCK_F_MMAP	(1U << 17)	/* the waiter's own mm->mmap_lock */
 #define LOCK_F_SIGHAND	(1U << 18)	/* the waiter's own sighand->siglock */
 #define LOCK_F_PI	(1U << 19)	/* futex: FUTEX_LOCK_PI (a pthread PI mutex) */
+#define LOCK_F_LLL	(1U << 20)	/* futex: FUTEX_WAIT for the value 2, glibc's contended lock */
+#define LOCK_F_REQUEUE	(1U << 21)	/* futex: FUTEX_WAIT_REQUEUE_PI (a PI condition variable) */
 
 struct lock_key {
 	__u64 addr;		/* kernel lock address, or user futex address */

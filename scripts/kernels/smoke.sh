@@ -111,14 +111,14 @@ lock_names() {
 	first=$(awk '/^Top by lock/ { on = 1; getline; next } on && NF == 0 { exit }
 		on { sub(/^.*  lock:/, "lock:"); print }' "$T/lock.txt" | grep -v '\[anon\]' | head -1)
 	# [(] rather than \(: busybox awk takes the escape out of a -v string
-	wait=$(folded_sum "$T/lock.folded" '^lockfight;lock:big_lock [(]futex[)];.*;update_shared_counter;')
+	wait=$(folded_sum "$T/lock.folded" '^lockfight;lock:big_lock [(]futex mutex[)];.*;update_shared_counter;')
 	echo "NOTE: first lock: $first, waited in update_shared_counter: $wait ns"
-	[ "$first" = "lock:big_lock (futex)" ] && [ "$wait" -gt 0 ]
+	[ "$first" = "lock:big_lock (futex mutex)" ] && [ "$wait" -gt 0 ]
 }
 
 # offcpu under FORCE (empty: tp_btf; 1: the raw_tp fallback), against the truth
 offcpu_waits() {	# FORCE
-	PROFILER_OFFCPU_RAW_TP=$1 prof offcpu -v -o "$T/off.folded" -- "$W/waits" 2 ||
+	PROFILER_OFFCPU_RAW_TP=$1 prof offcpu -v -o "$T/off.folded" -o "$T/off.txt" -- "$W/waits" 2 ||
 		{ verbose_log offcpu -d 1; return 1; }
 	cat "$T/err"
 	how=$(sed -n 's/.*attached as \([a-z_]*\).*/\1/p' "$T/err" | head -1)
@@ -133,6 +133,9 @@ offcpu_waits() {	# FORCE
 		within "$a" "$sleep_ns" $((sleep_ns / 5)) &&
 		within "$b" "$read_ns" $((read_ns / 5)) &&
 		[ "$lost" -eq 0 ] && ! grep -q 'did not fit' "$T/err" &&
+		grep -Eq '%  read: (anon_)?pipe_read$' "$T/off.txt" &&
+		grep -Eq '%  nanosleep: do_nanosleep$' "$T/off.txt" &&
+		grep -Eq '%  read_in_b  \[waits\]  \(read\)$' "$T/off.txt" &&
 		if [ -n "$1" ]; then [ "$how" = raw_tp ]; else [ -n "$how" ]; fi
 }
 offcpu_btf() { offcpu_waits ""; }

@@ -53,6 +53,7 @@ struct settings {
 	bool lock_kernel;	/* --kernel: kernel locks only */
 	bool lock_user;		/* --user: futexes only */
 	int lock_by;		/* --by: 0 lock, 1 stack, 2 task */
+	unsigned lock_kinds;	/* --kind: WAIT_BIT()s of collectors/futex_kind.h, 0: contention */
 	bool lock_raw_tp;	/* hidden --raw-tp: attach as raw_tp, as without tp_btf */
 	/* profiler offcpu, profiler wall */
 	const char *offcpu_state;	/* --state: "blocked" or "all"; NULL: the default */

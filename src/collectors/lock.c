@@ -18,6 +18,7 @@
 #include "lock.skel.h"
 #include "cli/args.h"
 #include "collectors/collector.h"
+#include "collectors/futex_kind.h"
 #include "collectors/lock_graph.h"
 #include "runtime/deltas.h"
 #include "runtime/blocked_threads.h"
@@ -55,6 +56,7 @@ static const struct option lock_longopts[] = {
 	{ "kernel", no_argument, NULL, 'K' },
 	{ "user", no_argument, NULL, 'U' },
 	{ "by", required_argument, NULL, 1101 },
+	{ "kind", required_argument, NULL, 1104 },
 	{ "max-stacks", required_argument, NULL, 1102 },
 	{ "raw-tp", no_argument, NULL, 1103 },	/* hidden: test the fallback */
 	{ NULL, 0, NULL, 0 },
@@ -84,6 +86,8 @@ static int lock_parse(struct settings *s, int opt, const char *arg)
 	case 1103:
 		s->lock_raw_tp = true;
 		return 0;
+	case 1104:
+		return wait_kinds_parse(arg, &s->lock_kinds);
 	}
 	return -EINVAL;
 }
@@ -94,6 +98,8 @@ static int lock_validate(struct settings *s)
 		pr_err("--kernel and --user exclude each other: give one, or neither for both");
 		return -EINVAL;
 	}
+	if (!s->lock_kinds)
+		s->lock_kinds = WAIT_CONTENTION;
 	if (getenv("PROFILER_LOCK_RAW_TP"))
 		s->lock_raw_tp = true;
 	return 0;
@@ -385,19 +391,24 @@ static const char *lock_type(uint32_t f)
 	return "lock";
 }
 
-static void lock_label(struct lock_state *st, const struct lock_key *k, char *buf, size_t size)
+static void lock_label(struct lock_state *st, const struct lock_key *k, enum wait_kind kind,
+		       char *buf, size_t size)
 {
 	const char *name = NULL;
-	char nb[256];
+	char nb[256], type[64];
 
 	if (k->flags & LOCK_F_FUTEX) {
+		/* "futex mutex", "futex condvar", "futex-pi mutex": every row says its kind */
+		snprintf(type, sizeof(type), "%s %s", lock_type(k->flags), wait_kind_name(kind));
 		name = futex_name(st, k->pid, k->addr);
 		/* a name of a kind of memory, not a variable: keep the address apart */
-		if (name && name[0] == '[') {
-			snprintf(buf, size, "lock:%s 0x%llx (%s)", name, (unsigned long long)k->addr,
-				 lock_type(k->flags));
-			return;
-		}
+		if (name && name[0] == '[')
+			snprintf(buf, size, "lock:%s 0x%llx (%s)", name, (unsigned long long)k->addr, type);
+		else if (name)
+			snprintf(buf, size, "lock:%s (%s)", name, type);
+		else
+			snprintf(buf, size, "lock:0x%llx (%s)", (unsigned long long)k->addr, type);
+		return;
 	} else if (k->flags & LOCK_F_MMAP) {
 		name = "mmap_lock";
 	} else if (k->flags & LOCK_F_SIGHAND) {
@@ -415,16 +426,96 @@ static void lock_label(struct lock_state *st, const struct lock_key *k, char *bu
 			 lock_type(k->flags));
 }
 
+/*
+ * The kind of each futex wait, from its user stack: the stacks go into a
+ * profile of their own, named by the session's symbolizer (which keeps
+ * what it read for the real profile), so that a wait that is no
+ * contention can be left out before any sample is made.
+ */
+static enum wait_kind *classify(struct session *ss, const struct stack_maps *sm,
+				const struct lock_key *keys, size_t n, struct profile *p)
+{
+	enum wait_kind *kinds = xcalloc(n ? n : 1, sizeof(*kinds));
+	struct profile *tmp = profile_new();
+	size_t *sample = xcalloc(n ? n : 1, sizeof(*sample));
+	uint32_t ids[2 * MAX_STACK_DEPTH + 4];
+
+	profile_add_type(tmp, "waits", "count");
+	for (size_t i = 0; i < n; i++) {
+		uint32_t nids = 0;
+
+		if (!(keys[i].flags & LOCK_F_FUTEX))
+			continue;
+		session_add_stack(tmp, sm, keys[i].user_stack, FRAME_USER, keys[i].pid, true, ids, &nids);
+		sample[i] = profile_add_sample(tmp, ids, nids, keys[i].pid, keys[i].tid, "",
+					       (int64_t[]){ 1 });
+	}
+	symbolizer_resolve(ss->sym, tmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct sample *smp;
+
+		if (!(keys[i].flags & LOCK_F_FUTEX)) {
+			kinds[i] = WAIT_KERNEL;
+			continue;
+		}
+		smp = &tmp->samples[sample[i]];
+		kinds[i] = futex_wait_kind(tmp, profile_sample_frames(tmp, sample[i]), smp->nframes,
+					   keys[i].flags);
+	}
+	/* found while naming these stacks: the real profile's to report */
+	for (size_t i = 0; i < tmp->nlosses; i++)
+		profile_add_loss(p, tmp->losses[i].what, tmp->losses[i].count, tmp->losses[i].hint);
+	profile_free(tmp);
+	free(sample);
+	return kinds;
+}
+
+/* Every kind of wait seen, and whether this profile shows it. */
+static void kinds_table(const struct settings *s, struct profile *p, const uint64_t *waits,
+			const uint64_t *ns)
+{
+	static const char *const cols[] = { "kind", "contention", "waits", "delay", "shown" };
+	char hidden[256] = "", c1[32], c2[32];
+	uint64_t hidden_ns = 0;
+	size_t t = SIZE_MAX;
+
+	for (int k = 0; k < WAIT_NKINDS; k++) {
+		bool shown = s->lock_kinds & WAIT_BIT(k);
+
+		if (!waits[k])
+			continue;
+		if (t == SIZE_MAX)
+			t = profile_add_table(p, "Kinds of wait", 5, cols);
+		fmt_count(c1, sizeof(c1), waits[k]);
+		snprintf(c2, sizeof(c2), "%.3f ms", ns[k] / 1e6);
+		profile_table_row(p, t, (const char *const[]){
+			wait_kind_name(k), WAIT_CONTENTION & WAIT_BIT(k) ? "yes" : "no: an event",
+			c1, c2, shown ? "yes" : "no (--kind)" });
+		if (!shown) {
+			hidden_ns += ns[k];
+			snprintf(hidden + strlen(hidden), sizeof(hidden) - strlen(hidden), "%s%s",
+				 hidden[0] ? ", " : "", wait_kind_name(k));
+		}
+	}
+	if (hidden_ns && !s->quiet)
+		fprintf(stderr, "profiler lock: %.3f s of %s waits not shown: they wait for an "
+			"event, not for a lock (--kind all shows them)\n", hidden_ns / 1e9, hidden);
+}
+
 static int lock_collect(struct session *ss, struct profile *p)
 {
 	const struct settings *s = ss->set;
 	struct lock_state *st = ss->priv;
 	int fd = bpf_map__fd(st->skel->maps.waits);
-	struct lock_key key, cur, next, *prev = NULL;
+	struct lock_key *keys = NULL;
+	struct lock_stat *vals = NULL;
 	uint32_t ids[2 * MAX_STACK_DEPTH + 4];
+	uint64_t kwaits[WAIT_NKINDS] = {}, kns[WAIT_NKINDS] = {};
+	enum wait_kind *kinds;
 	struct stack_maps sm;
 	struct lock_graph graph = {};
 	char label[512], task[64];
+	long n;
 	int maxt;
 
 	profile_add_type(p, "contentions", "count");
@@ -440,53 +531,60 @@ static int lock_collect(struct session *ss, struct profile *p)
 	if (!s->lock_kernel)
 		add_pending(st, &graph, ss->whole_run);
 
+	n = map_read_all(fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
+	if (n < 0)
+		n = 0;
+	if (!st->windows)
+		st->windows = deltas_new(sizeof(*keys), 3);
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct lock_stat v;
-		uint64_t max_ns;
-		uint32_t n = 0;
+	kinds = classify(ss, &sm, keys, n, p);
+	for (long i = 0; i < n; i++) {
+		struct lock_key key = keys[i];
+		struct lock_stat v = vals[i];
+		uint64_t max_ns = v.max_ns;
+		uint32_t nids = 0;
 
-		cur = next;
-		prev = &cur;	/* key is changed below: the walk goes on from the map's own */
-		key = cur;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue;
 		/* only what came since the last collect; a window's longest wait
 		 * is known only when it is the run's longest so far (else 0) */
-		if (!st->windows)
-			st->windows = deltas_new(sizeof(cur), 3);
-		max_ns = v.max_ns;
-		if (!deltas_take(st->windows, &cur, (uint64_t *)&v, ss->whole_run))
+		if (!deltas_take(st->windows, &keys[i], (uint64_t *)&v, ss->whole_run))
 			continue;
 		if (!ss->whole_run)
 			v.max_ns = v.max_ns ? max_ns : 0;
+		kwaits[kinds[i]] += v.count;
+		kns[kinds[i]] += v.total_ns;
+		if (!(s->lock_kinds & WAIT_BIT(kinds[i])))
+			continue;
 		key.comm[TASK_COMM_LEN - 1] = '\0';
 		key.owner_comm[TASK_COMM_LEN - 1] = '\0';
 		check_owner(&key);
-		lock_label(st, &key, label, sizeof(label));
+		lock_label(st, &key, kinds[i], label, sizeof(label));
 		snprintf(task, sizeof(task), "task:%s [%u]", key.comm, key.tid);
 		/* --by stack: the lock is the leaf, so code paths group first */
 		if (s->lock_by == BY_STACK)
-			ids[n++] = profile_group_frame(p, "lock", label);
+			ids[nids++] = profile_group_frame(p, "lock", label);
 		/* kernel stacks were taken in a tracepoint: every frame is a return address */
-		session_add_stack(p, &sm, key.kern_stack, FRAME_KERNEL, key.pid, false, ids, &n);
-		session_add_stack(p, &sm, key.user_stack, FRAME_USER, key.pid, true, ids, &n);
+		session_add_stack(p, &sm, key.kern_stack, FRAME_KERNEL, key.pid, false, ids, &nids);
+		session_add_stack(p, &sm, key.user_stack, FRAME_USER, key.pid, true, ids, &nids);
 		if (s->lock_by != BY_STACK) {
 			if (key.owner) {
 				char owner[64];
 
 				snprintf(owner, sizeof(owner), "owner:%s [%u]", key.owner_comm, key.owner);
-				ids[n++] = profile_group_frame(p, "owner", owner);
+				ids[nids++] = profile_group_frame(p, "owner", owner);
 			}
-			ids[n++] = profile_group_frame(p, "lock", label);
+			ids[nids++] = profile_group_frame(p, "lock", label);
 		}
 		if (s->lock_by == BY_TASK)
-			ids[n++] = profile_group_frame(p, "task", task);
-		profile_add_sample(p, ids, n, key.pid, key.tid, key.comm,
+			ids[nids++] = profile_group_frame(p, "task", task);
+		profile_add_sample(p, ids, nids, key.pid, key.tid, key.comm,
 				   (int64_t[]){ (int64_t)v.count, (int64_t)v.total_ns,
 						(int64_t)v.max_ns });
 	}
 	stack_maps_release(&sm);
+	kinds_table(s, p, kwaits, kns);
+	free(kinds);
+	free(keys);
+	free(vals);
 	/* said once on stderr: the whole run repeats the last window's */
 	lock_graph_report(&graph, p, s->quiet || ss->whole_run);
 	lock_graph_free(&graph);
@@ -524,11 +622,17 @@ const struct collector lock_collector = {
 		"                         rwlocks, condition variables)\n"
 		"      --by lock|stack|task  group by lock (default), by waiting code path, or\n"
 		"                         by waiting thread\n"
+		"      --kind KIND[,KIND] which waits to show: contention (default: mutex, rwlock,\n"
+		"                         kernel), condvar, semaphore, barrier, join, other, all;\n"
+		"                         a futex wait's kind comes from the pthread (or Rust, Go)\n"
+		"                         function that made it, innermost first\n"
 		"      --max-stacks N     room for N (lock, stack, thread) entries in the kernel\n"
 		"Each stack ends in a frame 'lock:NAME (TYPE)': NAME is the variable (a global\n"
 		"pthread_mutex_t, a static kernel lock, mmap_lock, siglock), or [heap]/[stack]/\n"
 		"[anon] and the address; TYPE is spinlock, rwlock:R/W, rwsem:R/W, mutex, rtmutex,\n"
-		"percpu-rwsem:R/W, futex or futex-pi.  A contended kernel mutex adds\n"
+		"percpu-rwsem:R/W for kernel locks, and 'futex KIND' ('futex mutex', 'futex\n"
+		"condvar', 'futex-pi mutex', ...) for futex waits.  A table 'Kinds of wait'\n"
+		"lists every kind seen and whether it is shown.  A contended kernel mutex adds\n"
 		"'owner:COMM [TID]', the thread that held it when the wait began.\n"
 		"A futex wait on a glibc or PI mutex adds 'owner:COMM [TID]', the holder the\n"
 		"mutex names.  With -p/-t, futex waits begun before the run count from its\n"
@@ -541,7 +645,8 @@ const struct collector lock_collector = {
 	.no_samples = "no lock was waited for: no futex wait of the targets slept and no "
 		"kernel lock they took was contended (waits begun before the run are "
 		"seen with -p/-t); a lock taken without contention costs no wait: try a "
-		"longer -d, or the other kind (--kernel, --user)",
+		"longer -d, or the other kind (--kernel, --user); waits for an event "
+		"(condition variables, joins) show with --kind all",
 	.shortopts = "KU",
 	.longopts = lock_longopts,
 	.parse = lock_parse,

@@ -293,7 +293,10 @@ const struct collector offcpu_collector = {
 		"With -p/-t, threads already blocked when the run starts count too: from the\n"
 		"start to their wake, or the whole run; the report lists them (state, wait\n"
 		"channel, system call, how long blocked before).\n"
-		"Sample types (--value): offcpu (nanoseconds, default), switches (count)\n",
+		"Sample types (--value): offcpu (nanoseconds, default), switches (count)\n"
+		"The report (-f report) ranks wait reasons (the system call or event and the\n"
+		"kernel function that slept) and blocking call sites (the first frame outside\n"
+		"the C runtime) instead of self time, which is always __schedule.\n",
 	.default_format = "folded",
 	.value_names = "offcpu switches",
 	.no_samples = "no target thread was off the CPU: none blocked during the run "

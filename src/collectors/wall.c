@@ -182,6 +182,8 @@ const struct collector wall_collector = {
 		"      --max-stacks N     room for N unique stacks in the kernel, per part\n"
 		"Values are nanoseconds of wall-clock time per stack.\n"
 		"With -p/-t, threads blocked since before the run count from its start.\n"
+		"The report (-f report) ranks the off-CPU part's wait reasons and blocking\n"
+		"call sites, as offcpu's does.\n"
 		"Sample types (--value): wall (on + off CPU, default), cpu (on-CPU only),\n"
 		"offcpu (off-CPU only); all in nanoseconds\n",
 	.default_format = "folded",

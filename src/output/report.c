@@ -11,6 +11,7 @@
 #include "analysis/advice.h"
 #include "model/histogram.h"
 #include "output/output.h"
+#include "output/report_waits.h"
 #include "util/idxmap.h"
 #include "util/util.h"
 
@@ -604,7 +605,9 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 		/* the stack tables said it */
 	} else if (total > 0) {
 		print_groups(p, o, f);
-		print_funcs(&a, o, f, total, true);
+		/* off-CPU self time is all __schedule: the wait tables say why instead */
+		if (!report_waits(p, o, f) || o->type != profile_find_type(p, "offcpu"))
+			print_funcs(&a, o, f, total, true);
 		print_funcs(&a, o, f, total, false);
 		print_stacks(&a, o, f, total);
 	} else {

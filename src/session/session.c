@@ -20,6 +20,7 @@
 #include "output/output.h"	/* fmt_value: units for the summary line */
 #include "runtime/deltas.h"
 #include "runtime/entry_hold.h"
+#include "session/cmd_stdout.h"
 #include "runtime/mmap_watch.h"
 #include "runtime/preflight.h"
 #include "runtime/runtime.h"
@@ -74,6 +75,7 @@ static int spawn_child(struct session *ss, const sigset_t *oldmask)
 		int e;
 
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		cmd_stdout_apart(ss->set);
 		close(go[1]);
 		close(ex[0]);
 		if (read(go[0], &c, 1) != 1)

@@ -60,8 +60,8 @@ whole_run() {	# NAME W
 	cat "$TMP/out.txt" "$TMP/out.folded"
 	read_bounds "$TMP/out.txt" "$TMP/err"
 	# thread one waits for lock_b, which two holds, from take_second; and the reverse
-	ab=$(folded_sum "$TMP/out.folded" '^one;lock:lock_b \(futex\);owner:two \[[0-9]+\];.*;thread_one;take_second;pthread_mutex_lock;')
-	ba=$(folded_sum "$TMP/out.folded" '^two;lock:lock_a \(futex\);owner:one \[[0-9]+\];.*;thread_two;take_second;pthread_mutex_lock;')
+	ab=$(folded_sum "$TMP/out.folded" '^one;lock:lock_b \(futex mutex\);owner:two \[[0-9]+\];.*;thread_one;take_second;pthread_mutex_lock;')
+	ba=$(folded_sum "$TMP/out.folded" '^two;lock:lock_a \(futex mutex\);owner:one \[[0-9]+\];.*;thread_two;take_second;pthread_mutex_lock;')
 	whole_run "one waits for lock_b" "$ab"
 	whole_run "two waits for lock_a" "$ba"
 	# the cycle, in the report and on stderr, from whichever thread has the lower id

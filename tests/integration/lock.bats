@@ -19,16 +19,16 @@ report_locks() {	# FILE
 	cat "$TMP/out.txt"
 	# among the named locks, big_lock leads; thread-exit waits are anonymous memory
 	first=$(report_locks "$TMP/out.txt" | grep -v '\[anon\]' | head -1)
-	[[ "$first" == "lock:big_lock (futex)" ]]
+	[[ "$first" == "lock:big_lock (futex mutex)" ]]
 	# it waited, in update_shared_counter
-	wait=$(folded_sum "$TMP/out.folded" '^lockfight;lock:big_lock \(futex\);.*;update_shared_counter;')
+	wait=$(folded_sum "$TMP/out.folded" '^lockfight;lock:big_lock \(futex mutex\);.*;update_shared_counter;')
 	echo "big_lock delay in update_shared_counter: $wait ns"
 	[ "$wait" -gt 0 ]
 	# every frame between them comes from .eh_frame, libc's too: the wrapper
 	# that calls pthread_mutex_lock (which a frame-pointer walk skips) is
 	# there (the command is stopped at its entry point until its tables exist)
-	total=$(folded_sum "$TMP/out.folded" '^lockfight;lock:big_lock \(futex\);')
-	full=$(folded_sum "$TMP/out.folded" '^lockfight;lock:big_lock \(futex\);clone3;start_thread;worker;update_shared_counter;take;pthread_mutex_lock;')
+	total=$(folded_sum "$TMP/out.folded" '^lockfight;lock:big_lock \(futex mutex\);')
+	full=$(folded_sum "$TMP/out.folded" '^lockfight;lock:big_lock \(futex mutex\);clone3;start_thread;worker;update_shared_counter;take;pthread_mutex_lock;')
 	echo "big_lock delay: $total ns, with the full stack: $full ns"
 	[ "$full" -ge $((total * 98 / 100)) ]
 	# the quiet lock, taken by one thread only, is absent or under 1% of big_lock
@@ -90,7 +90,7 @@ report_locks() {	# FILE
 	run "$PROFILER" lock --user --by stack -f folded -- "$W/lockfight" 20000
 	[ "$status" -eq 0 ]
 	# the lock is the leaf: code paths first
-	echo "$output" | grep -q ';update_shared_counter;.*;lock:big_lock (futex) [0-9]*$'
+	echo "$output" | grep -q ';update_shared_counter;.*;lock:big_lock (futex mutex) [0-9]*$'
 }
 
 @test "lock: bad options are one-line errors" {
@@ -100,4 +100,39 @@ report_locks() {	# FILE
 	run "$PROFILER" lock --by thread -- true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"choose lock, stack or task"* ]]
+	run "$PROFILER" lock --kind mutex,wait -- true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid --kind 'wait'"* ]]
+}
+
+@test "lock: only the contended mutex is contention; the condition variable and the joins are waits, under their kinds" {
+	run --separate-stderr "$PROFILER" lock --user -o "$TMP/c.txt" -o "$TMP/c.folded" -- "$W/waitkinds"
+	[ "$status" -eq 0 ]
+	cat "$TMP/c.txt" "$TMP/c.folded"
+	echo "$stderr"
+	# by default: fight_lock, as a mutex, and nothing else at all
+	[ "$(report_locks "$TMP/c.txt")" = "lock:fight_lock (futex mutex)" ]
+	mutex=$(folded_sum "$TMP/c.folded" '^waitkinds;lock:fight_lock \(futex mutex\);.*;fighter;fight;pthread_mutex_lock;')
+	[ "$mutex" -gt 0 ] && [ "$mutex" -eq "$(folded_total "$TMP/c.folded")" ]
+	# the rest is counted and said to be left out, kind by kind
+	grep -Eq '^  condvar +no: an event +1 +[0-9.]+ ms +no \(--kind\)$' "$TMP/c.txt"
+	grep -Eq '^  join +no: an event +[1-4] +[0-9.]+ ms +no \(--kind\)$' "$TMP/c.txt"
+	[[ "$stderr" == *"of condvar, join waits not shown"* ]]
+
+	run --separate-stderr "$PROFILER" lock --user --kind all -o "$TMP/a.folded" -- "$W/waitkinds"
+	[ "$status" -eq 0 ]
+	cat "$TMP/a.folded"
+	# the wait for the signal, named by its variable, with its caller
+	cond=$(folded_sum "$TMP/a.folded" '^waiter;lock:go_cond\+0x[0-9a-f]+ \(futex condvar\);.*;waiter;wait_for_go;pthread_cond_wait;')
+	join=$(folded_sum "$TMP/a.folded" '^waitkinds;lock:[^;]* \(futex join\);.*;main;join_all;')
+	mutex=$(folded_sum "$TMP/a.folded" '^waitkinds;lock:fight_lock \(futex mutex\);')
+	echo "condvar $cond ns, join $join ns, mutex $mutex ns"
+	[ "$cond" -gt 0 ] && [ "$join" -gt 0 ] && [ "$mutex" -gt 0 ]
+	# every row says its kind, and nothing is left unclassified
+	[ "$((cond + join + mutex))" -eq "$(folded_total "$TMP/a.folded")" ]
+	# --kind condvar: that kind alone
+	run "$PROFILER" lock --user --kind condvar -f folded -- "$W/waitkinds"
+	[ "$status" -eq 0 ]
+	! echo "$output" | grep -q '(futex mutex)\|(futex join)'
+	echo "$output" | grep -q '^waiter;lock:go_cond+0x[0-9a-f]* (futex condvar);'
 }

@@ -154,3 +154,30 @@ check_both_waits() {
 		[[ "$output" != *"runtime error"* ]]
 	done
 }
+
+@test "offcpu: the report names each wait's reason (nanosleep, a pipe read, a futex) and the program's call site" {
+	"$PROFILER" offcpu -o "$TMP/w.txt" -o "$TMP/w.folded" -- "$W/waits" 1 2>"$TMP/err"
+	cat "$TMP/w.txt"
+	read_ns=$(measured "$TMP/err" read_ns)
+	# the wait reasons: system call and the kernel function that slept
+	# (anon_pipe_read on 6.18, pipe_read before)
+	grep -Eq '^ +[0-9.]+ [mun]?s +[0-9.]+%  read: (anon_)?pipe_read$' "$TMP/w.txt"
+	grep -Eq '^ +[0-9.]+ [mun]?s +[0-9.]+%  nanosleep: do_nanosleep$' "$TMP/w.txt"
+	# the call sites: the workload's own functions, not libc's wrappers
+	grep -Eq '^ +[0-9.]+ [mun]?s +[0-9.]+%  read_in_b  \[waits\]  \(read\)$' "$TMP/w.txt"
+	grep -Eq '^ +[0-9.]+ [mun]?s +[0-9.]+%  sleep_in_a  \[waits\]  \(nanosleep\)$' "$TMP/w.txt"
+	grep -Eq '^ +[0-9.]+ [mun]?s +[0-9.]+%  feed_pipe  \[waits\]  \(clock_nanosleep\)$' "$TMP/w.txt"
+	# no self table that could only say __schedule
+	! grep -q '^Top functions by self offcpu' "$TMP/w.txt"
+	# the read reason's share is the pipe reads' share of the folded total
+	share=$(awk '/^Top wait reasons/ { on = 1; next } on && / read: / { sub(/%/, "", $3); print $3; exit }' "$TMP/w.txt")
+	want=$(pct "$(folded_sum "$TMP/w.folded" '^reader;.*_read_\[k\]')" "$(folded_total "$TMP/w.folded")")
+	echo "read: $share% of the report, $want% of the folded stacks (truth: $read_ns ns)"
+	awk -v a="$share" -v b="$want" 'BEGIN { exit !(a - b < 0.2 && b - a < 0.2) }'
+
+	# a futex: the condition variable's and the joins' waits
+	"$PROFILER" offcpu -f report -o "$TMP/k.txt" -- "$W/waitkinds" 2>/dev/null
+	cat "$TMP/k.txt"
+	first=$(awk '/^Top wait reasons/ { getline; getline; sub(/^.*%  /, ""); print; exit }' "$TMP/k.txt")
+	[[ "$first" == "futex: futex_"* ]]
+}

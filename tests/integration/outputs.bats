@@ -107,3 +107,26 @@ teardown() {
 	[ "$(grep -c '^Profile:' "$TMP/int.txt")" -ge 2 ]
 	[ "$(ls -A "$TMP")" = int.txt ]
 }
+
+@test "outputs: -- CMD writing to stdout never lands in a profile on stdout, for every subcommand" {
+	for sub in cpu offcpu wall lock io mem; do
+		# lockfight prints "COUNTER COUNTER", which would even pass for a folded line
+		"$PROFILER" "$sub" -f folded -- "$W/lockfight" 2000 >"$TMP/$sub.folded" 2>"$TMP/$sub.err"
+		printed=$(grep -E '^[0-9]+ [0-9]+$' "$TMP/$sub.err")
+		echo "$sub: the command printed '$printed'; profile: $(wc -l <"$TMP/$sub.folded") lines"
+		[ -n "$printed" ]
+		! grep -qxF "$printed" "$TMP/$sub.folded"
+		grep -q "the command's standard output goes to standard error" "$TMP/$sub.err"
+		# every line is a stack and its value, and profiler report reads it
+		# (io may see no disk request, lock no contention, in so short a run)
+		! grep -vqE '^[^ ].* [0-9]+$' "$TMP/$sub.folded"
+		case $sub in cpu|offcpu|wall) [ -s "$TMP/$sub.folded" ] ;; esac
+		if [ -s "$TMP/$sub.folded" ]; then
+			"$PROFILER" report "$TMP/$sub.folded" >/dev/null
+		fi
+	done
+	# with -o, the command's stdout stays its own
+	run --separate-stderr "$PROFILER" cpu -q -o "$TMP/o.folded" -- "$W/lockfight" 2000
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -qE '^[0-9]+ [0-9]+$'
+}
