@@ -21,6 +21,7 @@ static const struct collector *const collectors[] = {
 	&offcpu_collector,
 	&wall_collector,
 	&mem_collector,
+	&latency_collector,
 };
 
 /* Tools read saved profiles instead of collecting: one line each. */

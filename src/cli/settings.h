@@ -15,6 +15,8 @@ struct settings {
 	int ntids;
 	bool system_wide;
 	char **cmd;		/* argv after "--" */
+	char **operands;	/* the collector's operands (before "--") */
+	int noperands;
 
 	double duration;	/* seconds; 0: until Ctrl-C or the targets exit */
 	const char *format;	/* -f; NULL: the collector's default */
@@ -65,6 +67,9 @@ struct settings {
 	unsigned int mem_sample_every;	/* track 1 in N */
 	unsigned int mem_max_live;	/* live allocations the kernel can hold */
 	bool mem_max_live_set;		/* given with --max-live */
+	/* profiler latency: operands are its SPECs; -i and --slow as io's */
+	int lat_by;			/* enum lat_by: --by caller|stack|tid|pid */
+	unsigned int lat_max_funcs;	/* --max-funcs: functions one glob may attach */
 };
 
 #endif /* PROFILER_SETTINGS_H */
