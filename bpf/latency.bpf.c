@@ -36,6 +36,12 @@ const volatile __u32 kern_func = 0;	/* the function fentry/fexit time */
 
 /* The interval user space is in: which max_ns slot of lat_hist is current. */
 __u32 gen;
+/*
+ * Set once every probe is in, cleared before the first comes out: probes
+ * attach and detach one at a time (a grace period each, ~0.1 s), and two
+ * functions must be timed over the same window to compare.
+ */
+__u32 active;
 
 struct frame {
 	__u64 ts;
@@ -134,7 +140,7 @@ static __always_inline void push(__u32 func, __u64 ret_sp)
 	struct thread_calls *t;
 	struct frame *f;
 
-	if (!target_match(id >> 32, tid))
+	if (!active || !target_match(id >> 32, tid))
 		return;
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t) {

@@ -108,7 +108,8 @@ static int latency_validate(struct settings *s)
 }
 
 /* Where FUNC and LIB:FUNC are looked for: the -p process, the command, -t's process. */
-static void target_of(struct session *ss, struct lat_target *t, char *exe, size_t size)
+static void target_of(struct session *ss, struct lat_target *t, char *exe, size_t size,
+		      char *name, size_t name_size)
 {
 	const struct settings *s = ss->set;
 	pid_t pid = s->npids ? s->pids[0] : s->ntids ? (pid_t)proc_tgid(s->tids[0]) : 0;
@@ -116,8 +117,15 @@ static void target_of(struct session *ss, struct lat_target *t, char *exe, size_
 
 	*t = (struct lat_target){ .pid = pid };
 	if (pid) {
+		ssize_t n;
+
+		/* opened by the link (a deleted program, or one in another root,
+		 * still opens), named by where it points */
 		snprintf(exe, size, "/proc/%d/exe", pid);
+		n = readlink(exe, name, name_size - 1);
+		name[n > 0 ? n : 0] = '\0';
 		t->exe = exe;
+		t->exe_name = n > 0 ? name : NULL;
 	} else if (s->cmd && (cmd = command_path(s->cmd[0]))) {
 		/* not exec'd yet: its libraries will be ours, as mem assumes */
 		snprintf(exe, size, "%s", cmd);
@@ -311,12 +319,12 @@ static int latency_start(struct session *ss)
 	struct lat_state *st = xcalloc(1, sizeof(*st));
 	const char *why = NULL;
 	struct lat_target t;
-	char exe[4096];
+	char exe[4096], exe_name[4096];
 	struct timespec mono, real;
 	int err;
 
 	ss->priv = st;
-	target_of(ss, &t, exe, sizeof(exe));
+	target_of(ss, &t, exe, sizeof(exe), exe_name, sizeof(exe_name));
 	for (int i = 0; i < s->noperands; i++)
 		if ((err = lat_spec_add(&st->funcs, s->operands[i], &t, s->lat_max_funcs)))
 			return err;
@@ -350,6 +358,7 @@ static int latency_start(struct session *ss)
 	}
 	if ((err = attach_all(ss, st)))
 		return err;
+	st->skel->bss->active = 1;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	st->mono_to_real = (real.tv_sec - mono.tv_sec) * 1000000000LL + real.tv_nsec - mono.tv_nsec;
@@ -368,6 +377,8 @@ static void latency_stop(struct session *ss)
 
 	if (!st)
 		return;
+	if (st->skel && st->skel->bss)
+		st->skel->bss->active = 0;
 	/* each waits for a grace period: about 0.1 s a probe, in series */
 	for (size_t i = 0; i < st->nlinks; i++) {
 		bpf_link__destroy(st->links[i]);

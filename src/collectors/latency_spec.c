@@ -238,7 +238,7 @@ int lat_spec_add(struct lat_funcs *fs, const char *spec, const struct lat_target
 			       "-p PID or -- COMMAND, or FILE:%s", spec, spec);
 			return -EINVAL;
 		}
-		snprintf(path, sizeof(path), "%s", t->exe);
+		snprintf(path, sizeof(path), "%s", t->exe_name ? t->exe_name : t->exe);
 		fd = open(t->exe, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			fd = -errno;

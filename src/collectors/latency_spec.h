@@ -34,6 +34,7 @@ struct lat_funcs {
 struct lat_target {
 	pid_t pid;		/* a live target: its mappings and root; 0: ours */
 	const char *exe;	/* its main program (a path that opens from here), or NULL */
+	const char *exe_name;	/* the program's own path, for messages, or NULL: exe */
 };
 
 /*
