@@ -10,9 +10,13 @@
  *   latency exit T           T threads each end (pthread_exit) inside
  *                            ends_thread(): it never returns
  *   latency sys N            N getppid system calls
+ *   latency bench N [wait]   N calls of fast(), timed: ns_per_call=X on
+ *                            stderr (for scripts/bench/latency.sh); with
+ *                            wait, starts when a line comes on stdin
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +90,21 @@ static void run_threads(int t, void *(*fn)(void *), long n)
 	free(th);
 }
 
+static void bench(long n, bool wait)
+{
+	struct timespec t0, t1;
+	char line[16];
+
+	if (wait && !fgets(line, sizeof(line), stdin))
+		exit(1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++)
+		fast(i);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "ns_per_call=%.1f\n",
+		((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / (n ? n : 1));
+}
+
 int main(int argc, char **argv)
 {
 	long a = argc > 2 ? atol(argv[2]) : 10, b = argc > 3 ? atol(argv[3]) : 10;
@@ -107,6 +126,8 @@ int main(int argc, char **argv)
 			jumper((int)i);
 	else if (!strcmp(mode, "exit"))
 		run_threads((int)a, exit_thread, 0);
+	else if (!strcmp(mode, "bench"))
+		bench(a, argc > 3 && !strcmp(argv[3], "wait"));
 	else if (!strcmp(mode, "sys"))
 		for (long i = 0; i < a; i++)
 			syscall(SYS_getppid);
