@@ -58,7 +58,7 @@ struct thread_calls {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);	/* sized by user space */
+	__uint(max_entries, 16384);	/* threads in a call at once */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct thread_calls);
@@ -191,8 +191,7 @@ static __always_inline void by_add(struct lat_by_key *k, __u64 dur)
 }
 
 /* A call of func by the current thread took dur: account for it. */
-static __always_inline void record(void *ctx, __u32 func, __u64 dur, __u64 now, __u64 caller,
-				   bool kern)
+static __always_inline void record(void *ctx, __u32 func, __u64 dur, __u64 now, __u64 caller)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct lat_by_key k = { .func = func, .pid = id >> 32 };
@@ -295,7 +294,7 @@ static __always_inline void pop(void *ctx, __u32 func, __u64 ret_sp, __u64 calle
 	dur = now - f->ts;
 	t->depth = d - 1;
 	t->overflow = 0;
-	record(ctx, func, dur, now, caller, !ret_sp);
+	record(ctx, func, dur, now, caller);
 }
 
 SEC("uprobe")

@@ -63,7 +63,7 @@ run_bcc() {
 	"$W" bench "$N" wait < "$fifo" 2>"$tmp/o" &
 	wpid=$!
 	exec 3>"$fifo"
-	env ${bcc_env[@]+"${bcc_env[@]}"} "$FUNCLATENCY" -p "$wpid" "$WABS:fast" >"$tmp/bcc" 2>&1 &
+	env PYTHONUNBUFFERED=1 ${bcc_env[@]+"${bcc_env[@]}"} "$FUNCLATENCY" -p "$wpid" "$WABS:fast" >"$tmp/bcc" 2>&1 &
 	fpid=$!
 	for i in $(seq 600); do
 		grep -q '^Tracing' "$tmp/bcc" && break
@@ -80,7 +80,8 @@ run_bcc() {
 	echo go >&3
 	exec 3>&-
 	wait "$wpid" || true
-	kill -INT "$fpid" 2>/dev/null || true
+	# SIGINT is ignored by a background job of a script: TERM (its output is not needed)
+	kill "$fpid" 2>/dev/null || true
 	wait "$fpid" 2>/dev/null || true
 	per_call "$tmp/o"
 }

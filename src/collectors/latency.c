@@ -200,18 +200,14 @@ static int kernel_method(struct lat_state *st, const char **why)
 			first = i;
 	if (!nkern)
 		return 0;
-	if (libbpf_find_vmlinux_btf_id(st->funcs.v[first].name, BPF_TRACE_FENTRY) < 0 &&
-	    access("/proc/kallsyms", R_OK) == 0) {
-		/* not a function the kernel knows by that name (BTF has them all) */
-		for (size_t i = 0; i < st->funcs.n; i++)
-			if (st->funcs.v[i].kind == LAT_KERNEL &&
-			    libbpf_find_vmlinux_btf_id(st->funcs.v[i].name, BPF_TRACE_FENTRY) < 0) {
-				pr_err("no kernel function '%s' in the kernel's BTF: check the name "
-				       "(grep -w %s /proc/kallsyms)", st->funcs.v[i].name,
-				       st->funcs.v[i].name);
-				return -ENOENT;
-			}
-	}
+	/* BTF names every kernel function fentry or a kprobe could attach to */
+	for (size_t i = 0; i < st->funcs.n; i++)
+		if (st->funcs.v[i].kind == LAT_KERNEL &&
+		    libbpf_find_vmlinux_btf_id(st->funcs.v[i].name, BPF_TRACE_FENTRY) < 0) {
+			pr_err("no kernel function '%s' in the kernel's BTF: check the name "
+			       "(grep -w %s /proc/kallsyms)", st->funcs.v[i].name, st->funcs.v[i].name);
+			return -ENOENT;
+		}
 	st->kern_first = first;
 	if (access(KPROBE_PMU, F_OK) == 0) {
 		st->kmode = LAT_KMODE_KPROBE;

@@ -15,6 +15,7 @@
 
 #include "latency.skel.h"
 #include "collectors/latency_read.h"
+#include "runtime/drop_counts.h"
 #include "session/session.h"
 #include "util/util.h"
 
@@ -239,20 +240,8 @@ static void read_losses(struct lat_state *st, struct profile *p)
 		[LAT_DROP_SLOW_FULL] = { "slow calls not listed (ring buffer full)",
 					 "raise --slow" },
 	};
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals = xcalloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
 
-	for (uint32_t r = 0; r < LAT_DROP_MAX; r++) {
-		uint64_t sum = 0;
-
-		if (bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.lat_drops), &r, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			sum += vals[c];
-		profile_add_loss(p, what[r][0], sum - st->lost_before[r], what[r][1]);
-		st->lost_before[r] = sum;
-	}
-	free(vals);
+	drop_counts_read(st->skel->maps.lat_drops, LAT_DROP_MAX, what, st->lost_before, p);
 }
 
 int latency_collect(struct session *ss, struct profile *p)
