@@ -132,3 +132,10 @@ for name in floor ours ours_pid ours_stack bpftrace funclatency; do
 	printf "%-46s %10s %10s %8s\n" "$label" "$(us "${res[$name]}")" "$add" "$x"
 done
 echo '```'
+# what our programs themselves cost, as the kernel times them (--stats)
+"$BUILD/profiler" latency fast --stats -o /dev/null -- "$W" bench "$N" 2>"$tmp/stats" || true
+enter=$(sed -n 's/^ *BPF lat_enter .*runs, \([0-9.]*\) us each.*/\1/p' "$tmp/stats")
+ret=$(sed -n 's/^ *BPF lat_return .*runs, \([0-9.]*\) us each.*/\1/p' "$tmp/stats")
+echo
+echo "profiler latency's own BPF programs, as the kernel times them (--stats): ${enter:-?} us at entry,"
+echo "${ret:-?} us at return per call; the rest of the added cost is the two traps."

@@ -71,7 +71,7 @@ static void read_hist(struct lat_state *st, uint32_t i, struct lat_hist *cpus, i
 		      uint32_t gen, struct profile *p, size_t table)
 {
 	struct lat_prev now = {}, *prev = &st->prev[i];
-	uint64_t max = 0;
+	uint64_t max = 0, count, sum;
 	struct histogram *h;
 	char name[300], title[400], calls[32], total[32], avg[32], mx[32], unret[32];
 	size_t hi;
@@ -94,18 +94,23 @@ static void read_hist(struct lat_state *st, uint32_t i, struct lat_hist *cpus, i
 		snprintf(title, sizeof(title), "%s (%s)", name, st->funcs.v[i].file);
 	else
 		snprintf(title, sizeof(title), "%s", name);
-	hi = profile_add_histogram(p, title, "nanoseconds", 1);
-	h = &p->hists[hi];	/* after the call: it may move p->hists */
-	for (int k = 0; k < LAT_HIST_SLOTS && k < HIST_BUCKETS; k++)
-		h->buckets[k] = now.slots[k] - prev->slots[k];
-	h->count = now.count - prev->count;
-	h->sum = (int64_t)(now.sum_ns - prev->sum_ns);
-	h->max = (int64_t)max;
-	snprintf(calls, sizeof(calls), "%llu", (unsigned long long)h->count);
+	count = now.count - prev->count;
+	sum = now.sum_ns - prev->sum_ns;
+	/* a glob's functions that were not called: a row of the table, no histogram */
+	if (count) {
+		hi = profile_add_histogram(p, title, "nanoseconds", 1);
+		h = &p->hists[hi];	/* after the call: it may move p->hists */
+		for (int k = 0; k < LAT_HIST_SLOTS && k < HIST_BUCKETS; k++)
+			h->buckets[k] = now.slots[k] - prev->slots[k];
+		h->count = count;
+		h->sum = (int64_t)sum;
+		h->max = (int64_t)max;
+	}
+	snprintf(calls, sizeof(calls), "%llu", (unsigned long long)count);
 	snprintf(unret, sizeof(unret), "%llu", (unsigned long long)(now.unreturned - prev->unreturned));
 	profile_table_row(p, table, (const char *const[]){
-		title, calls, fmt_ns(total, sizeof(total), (double)h->sum),
-		fmt_ns(avg, sizeof(avg), h->count ? (double)h->sum / h->count : 0),
+		title, calls, fmt_ns(total, sizeof(total), (double)sum),
+		fmt_ns(avg, sizeof(avg), count ? (double)sum / count : 0),
 		fmt_ns(mx, sizeof(mx), (double)max), unret });
 	*prev = now;
 }

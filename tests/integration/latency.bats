@@ -119,8 +119,8 @@ never_returned() {	# FILE LABEL
 	run "$PROFILER" latency sleeper -i 0.3 -o "$TMP/out.txt" -- "$W/latency" sleep 12 100
 	[ "$status" -eq 0 ]
 	cat "$TMP/out.txt"
-	n=$(grep -c '^sleeper (latency): ' "$TMP/out.txt")
-	sum=$(awk '/^sleeper \(latency\): / { gsub(",", "", $3); s += $3 } END { print s + 0 }' "$TMP/out.txt")
+	n=$(grep -c '^Functions: ' "$TMP/out.txt")
+	sum=$(awk '/^  sleeper \(latency\)  / { s += $3 } END { print s + 0 }' "$TMP/out.txt")
 	echo "intervals=$n sum=$sum"
 	[ "$n" -ge 2 ]
 	[ "$sum" -eq 12 ]
@@ -182,4 +182,19 @@ never_returned() {	# FILE LABEL
 	[ "$status" -eq 0 ]
 	[ "$(calls_of "$TMP/out.txt" "recurse (latency)")" = 30 ]
 	[ "$(calls_of "$TMP/out.txt" "fast (latency)")" = 10 ]
+}
+
+@test "latency: svg and pprof carry the same calls, and report reads the pprof back" {
+	run "$PROFILER" latency recurse fast -o "$TMP/out.svg" -o "$TMP/out.pb.gz" -o "$TMP/out.folded" \
+		-- "$W/latency" recurse 20 4
+	[ "$status" -eq 0 ]
+	grep -q '<svg' "$TMP/out.svg"
+	grep -q 'recurse' "$TMP/out.svg"
+	run "$PROFILER" report "$TMP/out.pb.gz" -f folded -o "$TMP/back.folded"
+	[ "$status" -eq 0 ]
+	[ "$(folded_total "$TMP/back.folded")" -eq 120 ]
+	[ "$(folded_sum "$TMP/back.folded" ';recurse;recurse$')" -eq 80 ]
+	run "$PROFILER" report "$TMP/out.pb.gz" -f folded --value latency -o "$TMP/ns.folded"
+	[ "$status" -eq 0 ]
+	[ "$(folded_total "$TMP/ns.folded")" -gt 0 ]
 }
