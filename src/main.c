@@ -21,6 +21,7 @@ static const struct collector *const collectors[] = {
 	&offcpu_collector,
 	&wall_collector,
 	&mem_collector,
+	&latency_collector,
 };
 
 /* Front-ends running several collectors in one session. */

@@ -3,7 +3,7 @@
 #
 # The smoke suite `make test-kernels` runs inside the guest (busybox sh and
 # awk, no bats): every collector loads and attaches (between them every BPF
-# object: cpu, offcpu, mem, io, lock and entry) and gives the known answer
+# object: cpu, offcpu, mem, io, lock, latency and entry) and gives the known answer
 # of its workload (the answers of tests/integration/*.bats), and says which
 # mechanism this kernel made it use.  One line per check, "ok N - …"
 # or "not ok N - …", then "N passed, N failed".  A failed check prints the
@@ -176,7 +176,50 @@ wall_split() {
 	[ "$c" -gt 300000000 ] && [ "$a" -gt 300000000 ]
 }
 
-all="offcpu_short cpu_split mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count"
+# The CALLS (or, with last, the last) column of a report's Functions row.
+func_col() {	# FILE LABEL [last]
+	awk -v l="$2" -v last="$3" 'index($0, "  " l "  ") == 1 {
+		rest = substr($0, length(l) + 3); split(rest, a, " ")
+		print (last == "" ? a[1] : $NF); found = 1; exit }
+		END { if (!found) print "none" }' "$1"
+}
+
+latency_user() {
+	prof latency recurse fast -o "$T/lat.txt" -o "$T/lat.folded" -- "$W/latency" recurse 100 10 ||
+		{ verbose_log latency fast -d 1 -a; return 1; }
+	r=$(func_col "$T/lat.txt" "recurse (latency)")
+	f=$(func_col "$T/lat.txt" "fast (latency)")
+	rr=$(folded_sum "$T/lat.folded" '^latency;recurse;recurse$')
+	prof latency jumper deep -o "$T/jump.txt" -- "$W/latency" jump 50 || return 1
+	j=$(func_col "$T/jump.txt" "jumper (latency)")
+	d=$(func_col "$T/jump.txt" "deep (latency)" last)
+	echo "NOTE: latency: recurse=$r (1100) fast=$f (100) recurse<-recurse=$rr (1000); jumper=$j (50), deep never returned=$d (50)"
+	[ "$r" = 1100 ] && [ "$f" = 100 ] && [ "$rr" = 1000 ] && [ "$j" = 50 ] && [ "$d" = 50 ]
+}
+
+latency_syscall() {
+	prof latency syscall:getppid -o "$T/lsys.txt" -- "$W/latency" sys 1234 ||
+		{ verbose_log latency syscall:getppid -d 1; return 1; }
+	n=$(func_col "$T/lsys.txt" "syscall:getppid")
+	echo "NOTE: latency syscall:getppid=$n (1234)"
+	[ "$n" = 1234 ]
+}
+
+# kernel: works through kprobes (or fentry) where the kernel has them, else one line
+latency_kernel() {
+	if prof latency kernel:vfs_read -o "$T/lk.txt" -- "$W/latency" sys 5; then
+		n=$(func_col "$T/lk.txt" "kernel:vfs_read")
+		how=$(sed -n 's/^Profile: .*kernel functions *(\(.*\)).*/\1/p' "$T/lk.txt" | head -1)
+		echo "NOTE: latency kernel:vfs_read=$n via ${how:-?}"
+		[ "$n" -ge 1 ]
+	else
+		echo "NOTE: latency kernel: refused: $(cat "$T/err")"
+		[ ! -e /sys/bus/event_source/devices/kprobe ] && [ "$(wc -l < "$T/err")" -eq 1 ] &&
+			grep -q 'needs kprobes or fentry/fexit' "$T/err"
+	fi
+}
+
+all="offcpu_short cpu_split mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
 for c in ${*:-$all}; do
 	check "$(echo "$c" | tr _ ' ')" "$c"

@@ -69,7 +69,7 @@ static const struct option common_longopts[] = {
 void args_usage(const struct collector *col, FILE *f)
 {
 	fprintf(f,
-		"Usage: profiler %s [OPTIONS] [-- COMMAND [ARGS...]]\n"
+		"Usage: profiler %s [OPTIONS]%s%s [-- COMMAND [ARGS...]]\n"
 		"%s.\n\n"
 		"Targets (default: the whole system):\n"
 		"  -p, --pid PID[,PID...]    processes, all their threads\n"
@@ -101,8 +101,8 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            profiler's own CPU time and peak memory\n"
 		OUTPUT_USAGE "\n"
 		"Options of profiler %s:\n%s",
-		col->name, col->summary, writer_names(), col->default_format, col->name,
-		col->usage);
+		col->name, col->operands ? " " : "", col->operands ? col->operands : "",
+		col->summary, writer_names(), col->default_format, col->name, col->usage);
 }
 
 static int parse_ids(const char *arg, const char *what, int **out, int *n)
@@ -288,7 +288,7 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 	size_t nlong = ARRAY_SIZE(common_longopts), ncol = 0;
 	struct option *longopts;
 	char shortopts[128];
-	int opt, err = 0, targets;
+	int opt, err = 0, targets, dashes;
 
 	while (col->longopts && col->longopts[ncol].name)
 		ncol++;
@@ -296,13 +296,20 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 	memcpy(longopts, common_longopts, sizeof(common_longopts));
 	if (ncol)
 		memcpy(longopts + nlong, col->longopts, ncol * sizeof(*longopts));
-	snprintf(shortopts, sizeof(shortopts), "%s%s", COMMON_SHORT,
+	/* operands may come between options (SPEC -f report): no '+' then */
+	snprintf(shortopts, sizeof(shortopts), "%s%s", COMMON_SHORT + (col->operands != NULL),
 		 col->shortopts ? col->shortopts : "");
 
 	s->top = 20;
+	/*
+	 * Options end at "--": getopt would move a collector's operands
+	 * (profiler latency's SPECs) behind it, into the command.
+	 */
+	for (dashes = 1; dashes < argc && strcmp(argv[dashes], "--"); dashes++)
+		;
 	optind = 1;
 	opterr = 0;
-	while (!err && (opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while (!err && (opt = getopt_long(dashes, argv, shortopts, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			err = parse_ids(optarg, "PID", &s->pids, &s->npids);
@@ -384,14 +391,18 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 	if (err)
 		return err;
 
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--")) {
+	if (optind < dashes) {
+		if (!col->operands) {
 			pr_err("unexpected argument '%s': to profile a command, put it after '--'",
 			       argv[optind]);
 			return -EINVAL;
 		}
-		s->cmd = argv + optind;
-	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		s->operands = argv + optind;
+		s->noperands = dashes - optind;
+	}
+	if (dashes + 1 < argc) {
+		s->cmd = argv + dashes + 1;
+	} else if (dashes < argc) {
 		pr_err("nothing after '--': name the command to profile");
 		return -EINVAL;
 	}

@@ -15,6 +15,8 @@ struct settings {
 	int ntids;
 	bool system_wide;
 	char **cmd;		/* argv after "--" */
+	char **operands;	/* the collector's operands (before "--") */
+	int noperands;
 
 	double duration;	/* seconds; 0: until Ctrl-C or the targets exit */
 	const char *format;	/* -f; NULL: the collector's default */
@@ -70,6 +72,9 @@ struct settings {
 	/* profiler record */
 	unsigned int record_what;	/* --what: bit i for the record front-end's collector i */
 	double window;			/* --window SECS; 0: one window, the whole run */
+	/* profiler latency: operands are its SPECs; -i and --slow as io's */
+	int lat_by;			/* enum lat_by: --by caller|stack|tid|pid */
+	unsigned int lat_max_funcs;	/* --max-funcs: functions one glob may attach */
 };
 
 #endif /* PROFILER_SETTINGS_H */

@@ -18,6 +18,7 @@ struct collector {
 	const char *name;
 	const char *summary;		/* one line for `profiler --help` */
 	const char *usage;		/* its own options, for `profiler NAME --help` */
+	const char *operands;		/* what it takes besides options ("SPEC..."), or NULL */
 	const char *default_format;	/* what stdout gets without -f */
 	const char *value_names;	/* its sample types, space separated, default first */
 	/* After "no samples: ": what was looked for and what to try; NULL for
@@ -45,5 +46,6 @@ extern const struct collector lock_collector;
 extern const struct collector offcpu_collector;
 extern const struct collector wall_collector;
 extern const struct collector mem_collector;
+extern const struct collector latency_collector;
 
 #endif /* PROFILER_COLLECTOR_H */

@@ -19,6 +19,7 @@
 #include "collectors/collector.h"
 #include "collectors/disks.h"
 #include "runtime/deltas.h"
+#include "runtime/drop_counts.h"
 #include "runtime/runtime.h"
 #include "util/util.h"
 
@@ -403,22 +404,9 @@ static void collect_losses(struct io_state *st, struct profile *p, bool whole)
 		[IO_DROP_SLOW_FULL] = { "slow requests not listed (ring buffer full)",
 					"raise --slow" },
 	};
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals = xcalloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
 
-	for (uint32_t r = 0; r < IO_DROP_MAX; r++) {
-		uint64_t sum = 0;
-
-		if (bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.io_drops), &r, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			sum += vals[c];
-		/* per interval: what was lost since the last report */
-		profile_add_loss(p, what[r][0], whole ? sum : sum - st->lost_before[r], what[r][1]);
-		if (!whole)
-			st->lost_before[r] = sum;
-	}
-	free(vals);
+	/* per interval: what was lost since the last report */
+	drop_counts_read(st->skel->maps.io_drops, IO_DROP_MAX, what, st->lost_before, whole, p);
 }
 
 static int io_collect(struct session *ss, struct profile *p)
