@@ -80,8 +80,7 @@ static struct unwinder *unwind_start(struct session *ss)
 	/* a test's way to fill the process table quickly */
 	if (env && parse_u64(env, 1, 1 << 20, &procs))
 		pr_warn("ignoring PROFILER_UNWIND_PROCS=%s: not a number from 1 to 1048576", env);
-	/* 8 bytes a row: libc alone has some 28,000 */
-	u = unwinder_new(wide ? 1 << 21 : 1 << 19, procs);
+	u = unwinder_new(procs);
 	if (!u) {
 		pr_warn("cannot make the unwind tables' maps (%s): user stacks by frame pointers only",
 			strerror(errno));

@@ -40,7 +40,7 @@ struct budget {
 	size_t steps;
 };
 
-#define STEP_GROUP	16
+#define STEP_GROUP	256
 
 /* False once the binary has cost too much: past its deadline, or a group
  * of steps took more CPU than LIMIT_UNWIND_STEP_NS each. */
