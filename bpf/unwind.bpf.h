@@ -20,6 +20,8 @@
 
 /* Set by user space when tables are kept: --unwind dwarf, bpf_loop present. */
 const volatile bool cfi_unwind = false;
+/* --max-depth: frames kept of a stack; the stacks maps' values hold as many */
+const volatile __u32 max_depth = MAX_STACK_DEPTH;
 
 /* One binary's rows; each is sized to its table (BPF_F_INNER_MAP) */
 struct unw_table {
@@ -255,11 +257,12 @@ static __always_inline int unw_user_stack(struct stack_frames *buf)
 	if (unw_map_index(s.proc, s.ip) < 0)
 		return -1;
 	s.buf = buf;
-	bpf_loop(MAX_STACK_DEPTH, unw_step, &s, 0);
+	bpf_loop(max_depth, unw_step, &s, 0);
 	nr = s.nr;
 	barrier_var(nr);
-	if (nr < MAX_STACK_DEPTH)
-		buf->ips[nr] = 0;	/* user space reads up to the first 0 */
+	/* the mask (a power of two) bounds it where the verifier can see it */
+	if (nr < max_depth)
+		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else
 		count_drop(DROP_TRUNCATED);
 	return nr;
@@ -288,11 +291,11 @@ static __always_inline int unw_task_stack(struct task_struct *task, struct stack
 	s.buf = buf;
 	if (!s.ip)
 		return 0;
-	bpf_loop(MAX_STACK_DEPTH, unw_step, &s, 0);
+	bpf_loop(max_depth, unw_step, &s, 0);
 	nr = s.nr;
 	barrier_var(nr);
-	if (nr < MAX_STACK_DEPTH)
-		buf->ips[nr] = 0;
+	if (nr < max_depth)
+		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;
 	else
 		count_drop(DROP_TRUNCATED);
 	return nr;

@@ -123,6 +123,8 @@ struct stack_maps {
 	struct stack_cache *cache;
 };
 void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
+/* --max-depth, before load: the stacks maps' values sized to it; the depth */
+unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, struct bpf_map *spill);
 void stack_maps_release(struct stack_maps *sm);
 /* Frames of a stack id; 0 frames when not found. */
 uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
