@@ -297,7 +297,9 @@ static struct elf_syms *file_syms(struct symbolizer *sz, struct sym_file *f)
 					f->path, f->es->max_syms);
 			if (sz->lines)
 				open_dwarf(sz, f);
-			if (sz->need_cfi)
+			/* leaf candidates need it, and code without symbols
+			 * is grouped by the functions its FDEs give */
+			if (sz->need_cfi || !f->es->has_symtab)
 				f->cfi = cfi_open(f->fd);
 			sz->stats.files_loaded++;
 			sz->stats.symbols += f->es->n;
@@ -550,12 +552,13 @@ static bool name_jit(struct symbolizer *sz, struct profile *prof, struct sym_pro
 
 static void name_user(struct symbolizer *sz, struct profile *prof, struct location *l)
 {
-	uint64_t addr = l->addr, vaddr, look;
+	uint64_t addr = l->addr, vaddr, look, start;
 	const struct proc_map *m = NULL;
 	struct sym_proc *p = find_proc(sz, l->pid);
 	struct elf_syms *es = NULL;
 	const struct elf_sym *sym;
 	const char *module;
+	bool entry;
 	char buf[PATH_MAX + 64];
 	bool known, ambiguous;
 
@@ -646,6 +649,17 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		l->name = profile_intern(prof, "[uprobe: probed instruction]");
 		sz->stats.resolved++;
 		return;
+	}
+	/* no symbol: the function its FDE gives, named by its start (the
+	 * location keeps its own address) */
+	if (es && m->kind == MAP_FILE && m->file >= 0 &&
+	    !cfi_function_start(sz->files[m->file].cfi, look, &start, &entry)) {
+		if (entry) {
+			l->name = profile_intern(prof, "_start");
+			sz->stats.resolved++;
+			return;
+		}
+		vaddr = start;
 	}
 	snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(module), (unsigned long long)vaddr);
 	l->name = profile_intern(prof, buf);
