@@ -398,6 +398,7 @@ int session_run(const struct collector *col, struct settings *set)
 
 	ss.sym = symbolizer_new();
 	symbolizer_set_lines(ss.sym, set->lines);
+	symbolizer_set_debuginfod(ss.sym, !set->no_debuginfod);
 	if (set->stats)
 		stats_fd = stats_enable();
 	if (col->start(&ss))
