@@ -41,7 +41,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 CFLAGS ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/skel
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags libbpf libelf 2>/dev/null)
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw zlib liblzma libseccomp 2>/dev/null || echo -lbpf -lelf -ldw -lz -llzma -lseccomp) -liberty -pthread
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw libdebuginfod zlib liblzma libseccomp 2>/dev/null || echo -lbpf -lelf -ldw -ldebuginfod -lz -llzma -lseccomp) -liberty -pthread
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
@@ -215,7 +215,7 @@ test-integration: all $(BUILD)/asan/profiler $(WORKLOADS)
 # Other kernels under qemu (scripts/kernels/): the workloads the guest's
 # smoke suite runs, as listed in scripts/kernels/initramfs.sh.
 KERNELS ?= 6.1
-KERNEL_WORKLOADS := $(addprefix $(BUILD)/workloads/,burn31 waits lockfight mem_sites dio latency)
+KERNEL_WORKLOADS := $(addprefix $(BUILD)/workloads/,burn31 waits lockfight mem_sites dio latency qsort_slow)
 test-kernels:
 	@scripts/deps.sh --kernels
 	@$(MAKE) --no-print-directory all $(KERNEL_WORKLOADS)

@@ -145,6 +145,12 @@ static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int u
 	__u64 h;
 	int i;
 
+	/* the map's values hold max_depth frames (a kernel stack is not cut
+	 * to it by its walker): the frames hashed are the frames kept */
+	if (nr > (int)max_depth) {
+		nr = max_depth;
+		count_drop(DROP_TRUNCATED);
+	}
 	h = 0x9e3779b97f4a7c15ULL ^ nr ^ ((__u64)user << 8);
 	for (i = 0; i < MAX_STACK_DEPTH; i++) {
 		if (i >= nr)
@@ -165,6 +171,7 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 {
 	__u32 slot = user ? 0 : 1;
 	struct stack_frames *buf;
+	__u32 size;
 	long len;
 	int nr;
 
@@ -179,7 +186,11 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 		if (nr > 0)
 			return stack_store(buf, nr, user);
 	}
-	len = bpf_get_stack(ctx, buf->ips, sizeof(buf->ips),
+	/* the kernel zeroes what it does not fill: no more than is kept */
+	size = max_depth * sizeof(__u64);
+	if (size > sizeof(buf->ips))
+		size = sizeof(buf->ips);
+	len = bpf_get_stack(ctx, buf->ips, size,
 			    (user ? BPF_F_USER_STACK : 0) | (skip & BPF_F_SKIP_FIELD_MASK));
 	if (len < 0) {
 		count_drop(user ? DROP_USER_STACK_FAULT : DROP_KERN_STACK_FAULT);
@@ -190,7 +201,7 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	nr = len / sizeof(__u64);
 	if (nr >= MAX_STACK_DEPTH)
 		count_drop(DROP_TRUNCATED);
-	if (user && leaf_fix && nr < MAX_STACK_DEPTH) {
+	if (user && leaf_fix && nr < max_depth) {
 		__u64 ra = leaf_return_candidate(nr > 1 ? buf->ips[1] : 0);
 
 		/* appended, not inserted: a loop to shift the frames would cost
@@ -270,7 +281,7 @@ static __always_inline __u64 stack_capture_entry(struct pt_regs *ctx)
 	/* hashed as walked: a second loop over a depth the verifier cannot know is costly */
 	h = mix64(mix64(0x7f4a7c159e3779b9ULL ^ buf->ips[0]) ^ buf->ips[1]);
 	lo = sp + sizeof(__u64);
-	for (i = 2; i < MAX_STACK_DEPTH; i++) {
+	for (i = 2; i < MAX_STACK_DEPTH && i < max_depth; i++) {
 		if (fp < lo || fp - lo > USER_STACK_SPAN || (fp & 7))
 			break;
 		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp) || !fr.ret)
@@ -281,8 +292,8 @@ static __always_inline __u64 stack_capture_entry(struct pt_regs *ctx)
 		lo = fp + sizeof(fr);
 		fp = fr.fp;
 	}
-	if (nr < MAX_STACK_DEPTH)
-		buf->ips[nr] = 0;	/* user space reads up to the first 0 */
+	if (nr < max_depth)
+		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else
 		count_drop(DROP_TRUNCATED);
 	return stack_keep(buf, mix64(h ^ nr));

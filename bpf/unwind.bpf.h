@@ -5,7 +5,8 @@
  * such function, and every caller above it is lost.
  *
  * User space compiles each mapped binary's CFI into rows (include/unwind.h)
- * kept in one array, unw_rows, and gives each process a sorted list of its
+ * kept in an array of its own, one slot of the array of maps unw_rows, and
+ * gives each process a sorted list of its
  * mappings with a table, unw_procs.  Here each frame costs two
  * fixed-length binary searches (mapping, then row) and two or three
  * reads of the user stack.  Where a frame has no row (JIT code, a gap
@@ -19,13 +20,25 @@
 
 /* Set by user space when tables are kept: --unwind dwarf, bpf_loop present. */
 const volatile bool cfi_unwind = false;
+/* --max-depth: frames kept of a stack; the stacks maps' values hold as many */
+const volatile __u32 max_depth = MAX_STACK_DEPTH;
 
-struct {
+/* One binary's rows; each is sized to its table (BPF_F_INNER_MAP) */
+struct unw_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1);		/* sized by user space before load */
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	/* sizes, not types: clang writes a type seen only here as a forward */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct unwind_row));
+};
+
+/* Made by user space (src/runtime/unwind.c) and given to every object */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, UNWIND_MAX_TABLES);
 	__type(key, __u32);
-	__type(value, struct unwind_row);
+	__array(values, struct unw_table);
 } unw_rows SEC(".maps");
 
 struct {
@@ -107,26 +120,31 @@ __noinline long unw_map_index(struct unwind_proc *p, __u64 ip)
 	return base;
 }
 
-/* The index in unw_rows of the row that covers ELF address pc among
- * rows [base, base + len), or -1. */
-__noinline long unw_row_index(__u32 base, __u32 len, __u64 pc)
+/* The index of the row that covers ELF address pc among the len rows of
+ * table slot, or -1. */
+__noinline long unw_row_index(__u32 slot, __u32 len, __u64 pc)
 {
 	struct unwind_row *r;
+	__u32 base = 0;
+	void *rows;
 	int k;
 
 	if (len == 0)
+		return -1;
+	rows = bpf_map_lookup_elem(&unw_rows, &slot);
+	if (!rows)
 		return -1;
 	/* as many halvings as the table needs: libc's 2^15 rows take 15, not 24 */
 	for (k = 0; k < UNWIND_ROW_SEARCH && len > 1; k++) {
 		__u32 half = len >> 1, idx = base + half;
 
-		r = bpf_map_lookup_elem(&unw_rows, &idx);
+		r = bpf_map_lookup_elem(rows, &idx);
 		if (!r)
 			return -1;
 		base += half * unw_le(r->pc, pc);
 		len -= half;
 	}
-	r = bpf_map_lookup_elem(&unw_rows, &base);
+	r = bpf_map_lookup_elem(rows, &base);
 	if (!r || r->pc > pc)
 		return -1;
 	return base;
@@ -176,12 +194,14 @@ static long unw_step(__u64 i, void *ctx)
 	barrier_var(mi);
 	if (proc && mi >= 0 && mi < UNWIND_MAX_MAPS) {
 		struct unwind_map *m = &proc->maps[mi];
-		__u32 idx;
+		__u32 idx, slot = m->table;
+		void *rows;
 
-		ri = unw_row_index(m->row_start, m->row_count, pc - m->bias);
+		ri = unw_row_index(slot, m->row_count, pc - m->bias);
 		idx = ri;
-		if (ri >= 0)
-			r = bpf_map_lookup_elem(&unw_rows, &idx);
+		rows = ri >= 0 ? bpf_map_lookup_elem(&unw_rows, &slot) : NULL;
+		if (rows)
+			r = bpf_map_lookup_elem(rows, &idx);
 	}
 	if (!r || r->cfa == UNW_UNKNOWN)
 		return unw_fp_step(s) && s->ip ? 0 : 1;
@@ -237,11 +257,12 @@ static __always_inline int unw_user_stack(struct stack_frames *buf)
 	if (unw_map_index(s.proc, s.ip) < 0)
 		return -1;
 	s.buf = buf;
-	bpf_loop(MAX_STACK_DEPTH, unw_step, &s, 0);
+	bpf_loop(max_depth, unw_step, &s, 0);
 	nr = s.nr;
 	barrier_var(nr);
-	if (nr < MAX_STACK_DEPTH)
-		buf->ips[nr] = 0;	/* user space reads up to the first 0 */
+	/* the mask (a power of two) bounds it where the verifier can see it */
+	if (nr < max_depth)
+		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else
 		count_drop(DROP_TRUNCATED);
 	return nr;
@@ -270,11 +291,11 @@ static __always_inline int unw_task_stack(struct task_struct *task, struct stack
 	s.buf = buf;
 	if (!s.ip)
 		return 0;
-	bpf_loop(MAX_STACK_DEPTH, unw_step, &s, 0);
+	bpf_loop(max_depth, unw_step, &s, 0);
 	nr = s.nr;
 	barrier_var(nr);
-	if (nr < MAX_STACK_DEPTH)
-		buf->ips[nr] = 0;
+	if (nr < max_depth)
+		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;
 	else
 		count_drop(DROP_TRUNCATED);
 	return nr;

@@ -8,8 +8,15 @@
 #define PROFILER_COMMON_H
 
 #define TASK_COMM_LEN		16
-/* The kernel's default perf_event_max_stack: deeper stacks are truncated. */
-#define MAX_STACK_DEPTH		127
+/*
+ * Frames of one stack: --max-depth picks up to this many (the stacks
+ * maps' values are sized to it, so a stack costs what the depth asks).
+ * The default keeps whole a Python program importing modules: a nested
+ * import costs some 20 native frames.  The kernel's own frame-pointer
+ * walk stops at its perf_event_max_stack (127) whatever is asked.
+ */
+#define MAX_STACK_DEPTH		1024
+#define DEFAULT_STACK_DEPTH	512
 
 /*
  * Stack ids handed from BPF to user space.  A real id is a 63-bit hash of
@@ -40,7 +47,7 @@ enum drop_reason {
 	DROP_STACKS_FULL,	/* the stacks map had no room for a new stack */
 	DROP_COUNTS_FULL,	/* the aggregation map had no room: sample lost */
 	DROP_PROC_EVENTS,	/* ring buffer full: a new process not announced */
-	DROP_TRUNCATED,		/* stack deeper than MAX_STACK_DEPTH (kept, cut) */
+	DROP_TRUNCATED,		/* stack deeper than --max-depth (kept, cut) */
 	DROP_LIVE_FULL,		/* profiler mem: no room to track a live allocation */
 	DROP_MAX,
 };

@@ -35,12 +35,19 @@ struct unwind_row {
 #define UNWIND_MAX_MAPS		64	/* executable file mappings per process */
 #define UNWIND_MAP_SEARCH	6	/* log2(UNWIND_MAX_MAPS) */
 #define UNWIND_ROW_SEARCH	24	/* rows of one file: below 1 << 24 */
+/*
+ * Binaries with a table: one BPF array of rows each, sized to fit, in the
+ * slots of an array of maps (unw_rows), so the memory is what the tables
+ * loaded need and no binary is too big for room left over by the others.
+ */
+#define UNWIND_MAX_TABLES	65536
 
-/* An executable mapping of a file with a table: rows [row_start, +row_count). */
+/* An executable mapping of a file with a table: rows [0, row_count) of the
+ * array in slot table of unw_rows. */
 struct unwind_map {
 	__u64 start, end;
 	__u64 bias;		/* runtime address - ELF address */
-	__u32 row_start, row_count;
+	__u32 table, row_count;
 };
 
 /* A process's mappings with tables, sorted by start. */

@@ -75,6 +75,19 @@ cpu_split() {
 		exit !(d * d <= 25 * var) }'
 }
 
+# .eh_frame tables, one BPF array per binary in an array of maps, and a
+# --max-depth above the kernel's 127: qsort's comparator, called from
+# libc (no frame pointers), still reaches main
+cpu_tables() {
+	prof cpu -F 999 --max-depth 300 --stats -o "$T/q.folded" -- "$W/qsort_slow" 2 ||
+		{ verbose_log cpu -d 1 -a; return 1; }
+	grep 'unwind tables' "$T/err"
+	all=$(folded_sum "$T/q.folded" '^qsort_slow;')
+	main=$(folded_sum "$T/q.folded" '^qsort_slow;.*;main;.*slow_compare')
+	echo "NOTE: through libc to main: $main of $all"
+	[ "$main" -gt $((all / 2)) ] && grep -q 'rows in' "$T/err" && ! grep -q 'no unwind table' "$T/err"
+}
+
 mem_leak() {
 	prof mem -q -f folded --value inuse_space -o "$T/mem.folded" -- "$W/mem_sites" ||
 		{ verbose_log mem -d 1 -p 1; return 1; }
@@ -219,7 +232,7 @@ latency_kernel() {
 	fi
 }
 
-all="offcpu_short cpu_split mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel"
+all="offcpu_short cpu_split cpu_tables mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
 for c in ${*:-$all}; do
 	check "$(echo "$c" | tr _ ' ')" "$c"

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
 
+#include "common.h"
 #include "cli/args.h"
 #include "output/output.h"
 #include "util/util.h"
@@ -24,6 +26,8 @@ enum {
 	OPT_STATS,
 	OPT_UNWIND,
 	OPT_NO_ADVICE,
+	OPT_MAX_DEPTH,
+	OPT_NO_DEBUGINFOD,
 };
 
 #define OUTPUT_LONGOPTS \
@@ -64,6 +68,8 @@ static const struct option common_longopts[] = {
 	{ "no-leaf-fix", no_argument, NULL, OPT_NO_LEAF_FIX },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
+	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
 };
 
 void args_usage(const struct collector *col, FILE *f)
@@ -96,13 +102,18 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            frame pointers only\n"
 		"      --no-leaf-fix         do not recover the caller of a function without a\n"
 		"                            frame (a leaf, a syscall wrapper) from the stack\n"
+		"      --max-depth N         frames kept of each stack, 1 to %d (default %d);\n"
+		"                            deeper stacks lose their root frames, counted\n"
+		"      --no-debuginfod       do not fetch debug files from the servers in\n"
+		"                            DEBUGINFOD_URLS for binaries without symbols\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
 		"                            runs and run time, map fill, losses, the\n"
 		"                            profiler's own CPU time and peak memory\n"
 		OUTPUT_USAGE "\n"
 		"Options of profiler %s:\n%s",
 		col->name, col->operands ? " " : "", col->operands ? col->operands : "",
-		col->summary, writer_names(), col->default_format, col->name, col->usage);
+		col->summary, writer_names(), col->default_format, MAX_STACK_DEPTH,
+		DEFAULT_STACK_DEPTH, col->name, col->usage);
 }
 
 static int parse_ids(const char *arg, const char *what, int **out, int *n)
@@ -363,6 +374,20 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 				err = -EINVAL;
 			}
 			s->unwind_fp = !strcmp(optarg, "fp");
+			break;
+		case OPT_MAX_DEPTH: {
+			uint64_t v = 0;
+
+			if (parse_u64(optarg, 1, MAX_STACK_DEPTH, &v)) {
+				pr_err("invalid --max-depth '%s': give a number of frames from 1 to %d",
+				       optarg, MAX_STACK_DEPTH);
+				err = -EINVAL;
+			}
+			s->max_depth = v;
+			break;
+		}
+		case OPT_NO_DEBUGINFOD:
+			s->no_debuginfod = true;
 			break;
 		case 'h':
 			args_usage(col, stdout);

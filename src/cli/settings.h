@@ -31,6 +31,8 @@ struct settings {
 	bool no_leaf_fix;	/* --no-leaf-fix: frame-pointer stacks as the kernel walks them */
 	bool unwind_fp;		/* --unwind fp: frame pointers only, no .eh_frame tables */
 	bool stats;		/* --stats: what profiling cost */
+	unsigned int max_depth;	/* --max-depth: frames kept of a stack; 0: the default */
+	bool no_debuginfod;	/* --no-debuginfod: no debug files from DEBUGINFOD_URLS */
 	/* svg output: --title, --inverted, --width, --minwidth */
 	const char *title;
 	bool inverted;

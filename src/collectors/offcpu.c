@@ -108,6 +108,7 @@ static int offcpu_load(struct session *ss, struct offcpu_state *st, bool raw_tp)
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
+	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->all_states = !strcmp(s->offcpu_state, "all");
 	skel->rodata->min_block_ns = s->min_block_us * 1000;

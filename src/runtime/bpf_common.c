@@ -82,8 +82,7 @@ static struct unwinder *unwind_start(struct session *ss)
 	/* a test's way to fill the process table quickly */
 	if (env && parse_u64(env, 1, 1 << 20, &procs))
 		pr_warn("ignoring PROFILER_UNWIND_PROCS=%s: not a number from 1 to 1048576", env);
-	/* 8 bytes a row: libc alone has some 28,000 */
-	u = unwinder_new(wide ? 1 << 21 : 1 << 19, procs);
+	u = unwinder_new(procs);
 	if (!u) {
 		pr_warn("cannot make the unwind tables' maps (%s): user stacks by frame pointers only",
 			strerror(errno));
@@ -208,8 +207,8 @@ static const struct {
 		"raise %s, or profile for less time" },
 	[DROP_PROC_EVENTS] = { "new processes not announced (ring buffer full)",
 		"their frames may be unnamed if they exited early" },
-	[DROP_TRUNCATED] = { "stacks deeper than 127 frames were truncated",
-		"their root frames are missing" },
+	[DROP_TRUNCATED] = { "stacks deeper than --max-depth frames were truncated",
+		"their root frames are missing: raise --max-depth" },
 	[DROP_LIVE_FULL] = { "allocations not tracked (live-allocation map full)",
 		"their bytes are missing from the totals: raise --max-live" },
 };
@@ -325,7 +324,8 @@ long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, v
 struct stack_cache {
 	uint64_t *ids;
 	uint32_t *first;	/* into frames */
-	uint8_t *nr;
+	uint16_t *nr;
+	uint32_t depth;		/* frames a value of the maps holds */
 	size_t n, cap;
 	uint64_t *frames;
 	size_t nframes, frames_cap;
@@ -344,12 +344,12 @@ static void cache_chunk(void *ctx, const void *keys, const void *vals, size_t n)
 {
 	struct stack_cache *c = ctx;
 	const uint64_t *ids = keys;
-	const struct stack_frames *st = vals;
 
 	for (size_t i = 0; i < n; i++) {
+		const uint64_t *ips = (const uint64_t *)vals + i * c->depth;
 		uint32_t nr = 0;
 
-		while (nr < MAX_STACK_DEPTH && st[i].ips[nr])
+		while (nr < c->depth && ips[nr])
 			nr++;
 		if (c->n == c->cap) {
 			c->cap = c->cap ? 2 * c->cap : 1024;
@@ -358,13 +358,23 @@ static void cache_chunk(void *ctx, const void *keys, const void *vals, size_t n)
 			c->nr = xrealloc(c->nr, c->cap * sizeof(*c->nr));
 		}
 		GROW(c->frames, c->frames_cap, c->nframes + nr);
-		memcpy(c->frames + c->nframes, st[i].ips, nr * sizeof(uint64_t));
+		memcpy(c->frames + c->nframes, ips, nr * sizeof(uint64_t));
 		c->ids[c->n] = ids[i];
 		c->first[c->n] = c->nframes;
 		c->nr[c->n] = nr;
 		c->nframes += nr;
 		idxmap_insert(&c->index, hash_u64(ids[i]), c->n++);
 	}
+}
+
+unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, struct bpf_map *spill)
+{
+	unsigned int depth = ss->set->max_depth ? ss->set->max_depth : DEFAULT_STACK_DEPTH;
+
+	/* a stack costs the depth asked for, not the deepest one can ask */
+	bpf_map__set_value_size(stacks, depth * sizeof(uint64_t));
+	bpf_map__set_value_size(spill, depth * sizeof(uint64_t));
+	return depth;
 }
 
 void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill)
@@ -398,11 +408,18 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 		return 0;
 	/* one pass over both maps in batches beats a lookup per stack */
 	if (!m->cache) {
+		struct bpf_map_info info = {};
+		uint32_t len = sizeof(info);
+		size_t vsize;
+
+		/* the values are as deep as --max-depth made them */
 		m->cache = xcalloc(1, sizeof(*m->cache));
-		map_read_chunks(m->fd, sizeof(uint64_t), sizeof(struct stack_frames), cache_chunk,
-				m->cache);
-		map_read_chunks(m->spill_fd, sizeof(uint64_t), sizeof(struct stack_frames),
-				cache_chunk, m->cache);
+		vsize = bpf_obj_get_info_by_fd(m->fd, &info, &len) ? sizeof(struct stack_frames)
+								     : info.value_size;
+		m->cache->depth = MIN(vsize, sizeof(struct stack_frames)) / sizeof(uint64_t);
+		vsize = m->cache->depth * sizeof(uint64_t);
+		map_read_chunks(m->fd, sizeof(uint64_t), vsize, cache_chunk, m->cache);
+		map_read_chunks(m->spill_fd, sizeof(uint64_t), vsize, cache_chunk, m->cache);
 	}
 	ctx[0] = m->cache;
 	ctx[1] = &id;

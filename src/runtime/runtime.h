@@ -135,6 +135,9 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
  * *keys and *vals are malloc'd. */
 long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals);
 
+/* --max-depth, before load: the stacks maps' values sized to it; the depth */
+unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, struct bpf_map *spill);
+
 /* The two maps of bpf/stacks.bpf.h, read whole on first use. */
 struct stack_maps {
 	int fd;

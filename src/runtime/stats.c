@@ -77,11 +77,10 @@ void stats_print(struct session *ss, int stats_fd)
 
 		unwinder_get_stats(ss->unw, &us);
 		fprintf(stderr, "  unwind tables: %llu processes (%llu more from mmap records "
-			"before their first sample), %llu binaries, %s of %s rows, "
+			"before their first sample), %llu binaries, %s rows in %.1f MiB, "
 			"%.1f ms", (unsigned long long)us.procs, (unsigned long long)us.early,
-			(unsigned long long)us.files,
-			fmt_count(b1, sizeof(b1), us.rows), fmt_count(b2, sizeof(b2), us.cap),
-			us.ns / 1e6);
+			(unsigned long long)us.files, fmt_count(b1, sizeof(b1), us.rows),
+			us.bytes / 1048576.0, us.ns / 1e6);
 		if (us.full || us.procs_full)
 			fprintf(stderr, "; no room for %llu binaries, %llu processes",
 				(unsigned long long)us.full, (unsigned long long)us.procs_full);

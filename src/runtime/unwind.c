@@ -19,19 +19,18 @@
 #include "util/file_limits.h"
 #include "util/util.h"
 
-/* A binary, by (device, inode): its rows' place in the array, once. */
+/* A binary, by (device, inode): its table's slot in unw_rows, once. */
 struct unw_file {
 	uint64_t dev, ino;
 	struct elf_seg *segs;		/* for the load bias of each mapping */
 	size_t nsegs;
-	uint32_t row_start, row_count;	/* row_count 0: no table */
+	uint32_t table, row_count;	/* row_count 0: no table */
 };
 
 struct unwinder {
-	int rows_fd, procs_fd;
-	struct unwind_row *rows;	/* the mmap'ed unw_rows */
-	size_t map_len;
-	uint32_t cap, used;
+	int rows_fd, procs_fd;		/* the array of tables, the processes */
+	int tmpl_fd;			/* the inner map the array was made with */
+	uint32_t ntables;		/* slots of unw_rows taken */
 
 	struct unw_file *files;
 	size_t nfiles, files_cap;
@@ -54,39 +53,56 @@ struct unwinder {
 	struct unwinder_stats st;
 };
 
-struct unwinder *unwinder_new(uint32_t cap, uint32_t max_procs)
+/* The flags of every table: mmap'ed to be filled, each its own size */
+#define TABLE_FLAGS	(BPF_F_MMAPABLE | BPF_F_INNER_MAP)
+
+static int table_create(uint32_t rows)
 {
-	size_t len = ((size_t)cap * sizeof(struct unwind_row) + 4095) & ~(size_t)4095;
-	LIBBPF_OPTS(bpf_map_create_opts, rows_opts, .map_flags = BPF_F_MMAPABLE);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = TABLE_FLAGS);
+
+	return bpf_map_create(BPF_MAP_TYPE_ARRAY, "unw_table", sizeof(__u32),
+			      sizeof(struct unwind_row), rows, &opts);
+}
+
+/* The bytes an array of rows takes in the kernel: whole pages (mmap'able) */
+static uint64_t table_bytes(uint32_t rows)
+{
+	return ((uint64_t)rows * sizeof(struct unwind_row) + 4095) & ~4095ULL;
+}
+
+struct unwinder *unwinder_new(uint32_t max_procs)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, rows_opts);
 	LIBBPF_OPTS(bpf_map_create_opts, procs_opts, .map_flags = BPF_F_NO_PREALLOC);
-	struct unwind_row *rows = NULL;
-	int rows_fd, procs_fd = -1, err;
+	int tmpl_fd, rows_fd = -1, procs_fd = -1, err;
 	struct unwinder *u;
 
-	rows_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unw_rows", sizeof(__u32),
-				 sizeof(struct unwind_row), cap, &rows_opts);
+	/* the template only gives the tables' type, sizes and flags */
+	tmpl_fd = table_create(1);
+	if (tmpl_fd >= 0) {
+		rows_opts.inner_map_fd = tmpl_fd;
+		rows_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "unw_rows", sizeof(__u32),
+					 sizeof(__u32), UNWIND_MAX_TABLES, &rows_opts);
+	}
 	if (rows_fd >= 0)
 		procs_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "unw_procs", sizeof(__u32),
 					  sizeof(struct unwind_proc), max_procs, &procs_opts);
-	if (procs_fd >= 0)
-		rows = map_shared_rw(rows_fd, len);
-	if (!rows) {
+	if (procs_fd < 0) {
 		err = errno;
 		if (rows_fd >= 0)
 			close(rows_fd);
-		if (procs_fd >= 0)
-			close(procs_fd);
+		if (tmpl_fd >= 0)
+			close(tmpl_fd);
 		errno = err;
 		return NULL;
 	}
 	u = xcalloc(1, sizeof(*u));
 	u->rows_fd = rows_fd;
 	u->procs_fd = procs_fd;
-	u->rows = rows;
-	u->map_len = len;
-	u->cap = cap;
+	u->tmpl_fd = tmpl_fd;
 	u->self = getpid();
-	u->st.cap = cap;
+	/* the array of slots itself, made whole */
+	u->st.bytes = (uint64_t)UNWIND_MAX_TABLES * sizeof(void *);
 	return u;
 }
 
@@ -94,8 +110,8 @@ void unwinder_free(struct unwinder *u)
 {
 	if (!u)
 		return;
-	unmap_shared(u->rows, u->map_len);
 	close(u->rows_fd);
+	close(u->tmpl_fd);
 	close(u->procs_fd);
 	for (size_t i = 0; i < u->nfiles; i++)
 		free(u->files[i].segs);
@@ -195,10 +211,47 @@ static const struct unw_file *vdso_file(struct unwinder *u)
 	return &u->vdso;
 }
 
-/* Copy t's rows into the array for f, if they fit; frees t. */
+/*
+ * A table for n rows filled with rows, in the next slot of unw_rows: the
+ * slot, or -errno.  The slot holds the array; our descriptor and mapping
+ * of it go.
+ */
+static int64_t table_add(struct unwinder *u, const struct unwind_row *rows, size_t n)
+{
+	size_t len = table_bytes(n);
+	uint32_t slot = u->ntables;
+	void *mem;
+	int fd, err = 0;
+
+	if (slot >= UNWIND_MAX_TABLES)
+		return -ENOSPC;
+	fd = table_create(n);
+	if (fd < 0)
+		return -errno;
+	mem = map_shared_rw(fd, len);
+	if (!mem) {
+		err = -errno;
+		goto out;
+	}
+	memcpy(mem, rows, n * sizeof(*rows));
+	unmap_shared(mem, len);
+	if (bpf_map_update_elem(u->rows_fd, &slot, &fd, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	u->ntables++;
+	u->st.bytes += len;
+out:
+	close(fd);
+	return err ? (int64_t)err : (int64_t)slot;
+}
+
+/* Give f a table of t's rows, if one can be made; frees t. */
 static void take_rows(struct unwinder *u, struct unw_file *f, struct unwind_table *t,
 		      const char *path)
 {
+	int64_t slot = -ERANGE;
+
 	if (t->too_many_rows)
 		pr_warn("%s: more than the limit of %u unwind rows for one binary: "
 			"the code past them is unwound by frame pointers", path, LIMIT_UNWIND_ROWS);
@@ -206,17 +259,19 @@ static void take_rows(struct unwinder *u, struct unw_file *f, struct unwind_tabl
 		pr_warn("%s: its .eh_frame took more than the limit of %u ms: "
 			"the code past the rows made is unwound by frame pointers", path,
 			LIMIT_UNWIND_MS);
-	if (t->n > u->cap - u->used || t->n >= (1U << UNWIND_ROW_SEARCH)) {
+	if (t->n < (1U << UNWIND_ROW_SEARCH))
+		slot = table_add(u, t->rows, t->n);
+	if (slot < 0) {
 		/* counted, and said at the end: its frames fall back to frame pointers */
 		u->st.full++;
-		pr_debug("no room for the %zu unwind rows of %s", t->n, path);
+		pr_warn("%s: no unwind table for its %zu rows (%s): its code is unwound by "
+			"frame pointers", path, t->n,
+			slot == -ENOSPC ? "every table slot is taken" : strerror((int)-slot));
 	} else {
-		memcpy(u->rows + u->used, t->rows, t->n * sizeof(*t->rows));
-		f->row_start = u->used;
+		f->table = slot;
 		f->row_count = t->n;
-		u->used += t->n;
 		u->st.files++;
-		u->st.rows = u->used;
+		u->st.rows += t->n;
 		/* the segments stay, for the bias of later mappings; the rows are in the map */
 		f->segs = t->segs;
 		f->nsegs = t->nsegs;
@@ -322,7 +377,7 @@ add:
 		um->bias = bias;
 		um->start = maps[i].start;
 		um->end = maps[i].end;
-		um->row_start = f->row_start;
+		um->table = f->table;
 		um->row_count = f->row_count;
 		up->nr++;	/* maps come sorted by start */
 	}

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The user side of the BPF unwinder (bpf/unwind.bpf.h): the unwind rows
- * of each binary a profiled process maps, written once per binary into
- * the mmap'ed unw_rows array (append-only, shared by every process that
- * maps the binary), and for each process its mappings in unw_procs.
+ * of each binary a profiled process maps, written once per binary into a
+ * BPF array of their own (sized to them, shared by every process that maps
+ * the binary) put in a slot of unw_rows, an array of maps; and for each
+ * process its mappings in unw_procs.
  * Owned by the session.
  */
 #ifndef PROFILER_UNWIND_H_USER
@@ -16,9 +17,10 @@ struct unwinder;
 
 struct unwinder_stats {
 	uint64_t procs;		/* processes whose tables were made */
-	uint64_t files;		/* binaries whose rows are in the array */
-	uint64_t rows, cap;	/* rows used, rows the array holds */
-	uint64_t full;		/* binaries that did not fit: frame pointers for them */
+	uint64_t files;		/* binaries with a table */
+	uint64_t rows;		/* rows in them */
+	uint64_t bytes;		/* kernel memory of the tables and their slots */
+	uint64_t full;		/* binaries whose table could not be made: frame pointers */
 	uint64_t procs_full;	/* processes the unw_procs map had no room for */
 	uint64_t early;		/* tables written from mmap records, before any sample */
 	uint64_t ns;		/* time spent making tables */
@@ -26,10 +28,11 @@ struct unwinder_stats {
 
 /*
  * The two maps, made here and handed to every BPF object of the session
- * (bpf_map__reuse_fd): unw_rows (cap rows, mmap'ed) and unw_procs (up to
- * max_procs processes).  NULL with errno set when they cannot be made.
+ * (bpf_map__reuse_fd): unw_rows (an array of UNWIND_MAX_TABLES tables,
+ * each made as a binary is met) and unw_procs (up to max_procs processes).
+ * NULL with errno set when they cannot be made.
  */
-struct unwinder *unwinder_new(uint32_t cap, uint32_t max_procs);
+struct unwinder *unwinder_new(uint32_t max_procs);
 int unwinder_rows_fd(const struct unwinder *u);
 int unwinder_procs_fd(const struct unwinder *u);
 void unwinder_free(struct unwinder *u);

@@ -477,6 +477,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 
 	ss->sym = symbolizer_new();
 	symbolizer_set_lines(ss->sym, set->lines);
+	symbolizer_set_debuginfod(ss->sym, !set->no_debuginfod);
 	if (set->stats)
 		stats_fd = stats_enable();
 	started = ncols;

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dwarf.h>
+#include <errno.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
 
 #include "symbol/cfi.h"
+#include "symbol/eh_frame_hdr.h"
 #include "util/util.h"
 
 /* DWARF register number of the stack pointer */
@@ -19,6 +22,9 @@
 struct cfi {
 	Elf *elf;
 	Dwarf_CFI *cfi;
+	uint64_t *starts;	/* FDE starts, read on first use */
+	size_t nstarts;
+	bool starts_read;
 };
 
 struct cfi *cfi_open(int fd)
@@ -52,6 +58,7 @@ void cfi_close(struct cfi *c)
 		return;
 	dwarf_cfi_end(c->cfi);
 	elf_end(c->elf);
+	free(c->starts);
 	free(c);
 }
 
@@ -71,4 +78,39 @@ int cfi_sp_offset(struct cfi *c, uint64_t addr)
 		off = (int)ops[0].number2;
 	free(frame);
 	return off;
+}
+
+int cfi_function_start(struct cfi *c, uint64_t addr, uint64_t *start, bool *entry)
+{
+	Dwarf_Frame *frame = NULL;
+	size_t lo = 0, hi;
+	GElf_Ehdr eh;
+
+	if (!c)
+		return -ENOENT;
+	if (!c->starts_read) {
+		c->starts_read = true;
+		if (eh_frame_hdr_starts(c->elf, &c->starts, &c->nstarts))
+			c->nstarts = 0;
+	}
+	/* the last FDE that starts at or below addr */
+	hi = c->nstarts;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->starts[mid] <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return -ENOENT;
+	/* and it reaches addr: code past an FDE's end (hand-written assembly
+	 * without CFI) is nobody's */
+	if (dwarf_cfi_addrframe(c->cfi, addr, &frame) != 0)
+		return -ENOENT;
+	free(frame);
+	*start = c->starts[lo - 1];
+	*entry = gelf_getehdr(c->elf, &eh) && eh.e_entry == *start;
+	return 0;
 }

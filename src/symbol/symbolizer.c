@@ -14,6 +14,7 @@
 
 #include "symbol/cfi.h"
 #include "symbol/debuginfo.h"
+#include "symbol/debuginfod.h"
 #include "symbol/elf_syms.h"
 #include "symbol/kallsyms.h"
 #include "symbol/kallsyms_cache.h"
@@ -80,6 +81,9 @@ struct symbolizer {
 
 	uint32_t pass;		/* symbolizer_resolve calls so far */
 	bool lines;
+	bool no_debuginfod;	/* --no-debuginfod */
+	bool dbgd_tried;	/* the client is made on the first stripped file */
+	struct dbginfod *dbgd;
 	bool need_cfi;		/* the profile has return-address candidates */
 	struct inline_chain *chains;	/* one per location of the profile */
 	size_t chains_cap;
@@ -136,6 +140,7 @@ void symbolizer_free(struct symbolizer *sz)
 	free(sz->debug_root);
 	free(sz->chains);
 	free(sz->chain_ids);
+	dbginfod_free(sz->dbgd);
 	free(sz);
 }
 
@@ -154,6 +159,43 @@ void symbolizer_set_debug_root(struct symbolizer *sz, const char *dir)
 void symbolizer_set_lines(struct symbolizer *sz, bool on)
 {
 	sz->lines = on;
+}
+
+void symbolizer_set_debuginfod(struct symbolizer *sz, bool on)
+{
+	sz->no_debuginfod = !on;
+}
+
+/*
+ * The symbols of f's debug file from a debuginfod server, when f has no
+ * .symtab and this machine no debug file for it: true when some came.
+ */
+static bool debuginfod_symbols(struct symbolizer *sz, struct sym_file *f, const char *root)
+{
+	struct elf_syms *dbg = NULL;
+	int fd;
+
+	if (f->es->has_symtab || !f->es->build_id_len || sz->no_debuginfod)
+		return false;
+	fd = debuginfo_open(sz->debug_root, root, f->path, f->es);
+	if (fd >= 0) {
+		close(fd);	/* a debug file here: debuginfo_add_symbols reads it */
+		return false;
+	}
+	if (!sz->dbgd_tried) {
+		sz->dbgd_tried = true;
+		sz->dbgd = dbginfod_new();
+	}
+	fd = dbginfod_fetch(sz->dbgd, f->es->build_id, f->es->build_id_len, f->path);
+	if (fd < 0)
+		return false;
+	dbg = elf_syms_from_fd(fd);
+	close(fd);
+	if (!dbg)
+		return false;
+	elf_syms_merge(f->es, dbg);
+	elf_syms_free(dbg);
+	return true;
 }
 
 void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *st)
@@ -282,6 +324,7 @@ static void open_dwarf(struct symbolizer *sz, struct sym_file *f)
 static struct elf_syms *file_syms(struct symbolizer *sz, struct sym_file *f)
 {
 	char root[64];
+	const char *troot;
 
 	if (f->state == FILE_UNREAD) {
 		f->es = elf_syms_from_fd(f->fd);
@@ -289,15 +332,18 @@ static struct elf_syms *file_syms(struct symbolizer *sz, struct sym_file *f)
 		if (f->es) {
 			for (size_t i = 0; i < f->es->build_id_len; i++)
 				sprintf(f->build_id + 2 * i, "%02x", f->es->build_id[i]);
-			if (debuginfo_add_symbols(sz->debug_root, file_root(f, root, sizeof(root)),
-						  f->path, f->es))
+			troot = file_root(f, root, sizeof(root));
+			if (debuginfod_symbols(sz, f, troot) ||
+			    debuginfo_add_symbols(sz->debug_root, troot, f->path, f->es))
 				sz->stats.debug_files++;
 			if (f->es->truncated)
 				pr_warn("%s: more than the limit of %zu symbols in one file: the rest are unnamed",
 					f->path, f->es->max_syms);
 			if (sz->lines)
 				open_dwarf(sz, f);
-			if (sz->need_cfi)
+			/* leaf candidates need it, and code without symbols
+			 * is grouped by the functions its FDEs give */
+			if (sz->need_cfi || !f->es->has_symtab)
 				f->cfi = cfi_open(f->fd);
 			sz->stats.files_loaded++;
 			sz->stats.symbols += f->es->n;
@@ -550,12 +596,13 @@ static bool name_jit(struct symbolizer *sz, struct profile *prof, struct sym_pro
 
 static void name_user(struct symbolizer *sz, struct profile *prof, struct location *l)
 {
-	uint64_t addr = l->addr, vaddr, look;
+	uint64_t addr = l->addr, vaddr, look, start;
 	const struct proc_map *m = NULL;
 	struct sym_proc *p = find_proc(sz, l->pid);
 	struct elf_syms *es = NULL;
 	const struct elf_sym *sym;
 	const char *module;
+	bool entry;
 	char buf[PATH_MAX + 64];
 	bool known, ambiguous;
 
@@ -646,6 +693,17 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		l->name = profile_intern(prof, "[uprobe: probed instruction]");
 		sz->stats.resolved++;
 		return;
+	}
+	/* no symbol: the function its FDE gives, named by its start (the
+	 * location keeps its own address) */
+	if (es && m->kind == MAP_FILE && m->file >= 0 &&
+	    !cfi_function_start(sz->files[m->file].cfi, look, &start, &entry)) {
+		if (entry) {
+			l->name = profile_intern(prof, "_start");
+			sz->stats.resolved++;
+			return;
+		}
+		vaddr = start;
 	}
 	snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(module), (unsigned long long)vaddr);
 	l->name = profile_intern(prof, buf);

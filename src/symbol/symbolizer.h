@@ -85,6 +85,10 @@ void symbolizer_set_kallsyms(struct symbolizer *sz, const char *path);
  * each inlined function, spliced into the stacks.  Off: DWARF is never read. */
 void symbolizer_set_lines(struct symbolizer *sz, bool on);
 
+/* --no-debuginfod: never fetch debug files from DEBUGINFOD_URLS (on by
+ * default when it is set: symbol/debuginfod.h) */
+void symbolizer_set_debuginfod(struct symbolizer *sz, bool on);
+
 /* For tests: look for debug files under dir instead of /usr/lib/debug. */
 void symbolizer_set_debug_root(struct symbolizer *sz, const char *dir);
 

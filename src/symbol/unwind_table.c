@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "symbol/eh_frame_hdr.h"
 #include "symbol/unwind_table.h"
 #include "util/file_limits.h"
 #include "util/util.h"
@@ -16,12 +17,6 @@
 #define DW_RBP	6
 #define DW_RSP	7
 #define DW_RIP	16	/* the return-address column */
-
-/* .eh_frame_hdr pointer encodings (DW_EH_PE_*) this reader understands */
-#define PE_UDATA4	0x03
-#define PE_SDATA4	0x0b
-#define PE_DATAREL	0x30
-#define PE_OMIT		0xff
 
 /* CPU time of this thread: the time per step, whatever else runs (a
  * system call, some microseconds: read once per group of steps) */
@@ -40,7 +35,7 @@ struct budget {
 	size_t steps;
 };
 
-#define STEP_GROUP	16
+#define STEP_GROUP	256
 
 /* False once the binary has cost too much: past its deadline, or a group
  * of steps took more CPU than LIMIT_UNWIND_STEP_NS each. */
@@ -186,61 +181,6 @@ static void walk_fde(struct unwind_table *t, Dwarf_CFI *cfi, uint64_t start, uin
 		add_row(t, pc, UNW_UNKNOWN, 0, 0);
 }
 
-static int32_t get_s32(const uint8_t *p)
-{
-	int32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/*
- * The start address of each FDE, from the sorted search table of
- * .eh_frame_hdr: that is what the linker writes (--eh-frame-hdr) and what
- * the C library's own unwinder reads, in the one encoding linkers use.
- */
-static int fde_starts(Elf *elf, uint64_t **out, size_t *count)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	GElf_Shdr sh;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return -ENOENT;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *name;
-		Elf_Data *d;
-		const uint8_t *p;
-		uint64_t *starts;
-		size_t n, pos;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!name || strcmp(name, ".eh_frame_hdr"))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || d->d_size < 12)
-			return -ENOENT;
-		p = d->d_buf;
-		/* version 1; eh_frame_ptr as sdata4 of some base; the count; the table */
-		if (p[0] != 1 || (p[1] & 0x0f) != PE_SDATA4 || p[3] != (PE_DATAREL | PE_SDATA4) ||
-		    (p[2] != PE_UDATA4 && p[2] != PE_SDATA4))
-			return -ENOENT;
-		n = (uint32_t)get_s32(p + 8);
-		pos = 12;
-		if (n > (d->d_size - pos) / 8)
-			return -ENOENT;
-		starts = xmalloc((n ? n : 1) * sizeof(*starts));
-		for (size_t i = 0; i < n; i++, pos += 8)
-			starts[i] = sh.sh_addr + (int64_t)get_s32(p + pos);
-		*out = starts;
-		*count = n;
-		return 0;
-	}
-	return -ENOENT;
-}
-
 static int read_segments(Elf *elf, struct unwind_table *t)
 {
 	t->nsegs = elf_segs_read(elf, &t->segs);
@@ -266,7 +206,7 @@ static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 	t = xcalloc(1, sizeof(*t));
 	if ((err = read_segments(elf, t)))
 		goto out;
-	if ((err = fde_starts(elf, &starts, &nstarts)))
+	if ((err = eh_frame_hdr_starts(elf, &starts, &nstarts)))
 		goto out;
 	cfi = dwarf_getcfi_elf(elf);
 	if (!cfi) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* .eh_frame lookups that decide whether a return-address candidate is kept. */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -52,6 +54,46 @@ static void test_entry_and_leaf(void **state)
 	cfi_close(c);
 }
 
+/* Code without symbols: the function its FDE gives, and _start at the entry */
+static void test_function_start(void **state)
+{
+	char path[512], cmd[600], line[128];
+	unsigned long long entry = 0;
+	uint64_t alpha, start = 0;
+	bool is_entry = true;
+	struct cfi *c;
+	FILE *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/fixtures/sym-pie", build_dir());
+	alpha = nm_addr(path, "fixture_alpha");
+	snprintf(cmd, sizeof(cmd), "readelf -h %s | sed -n 's/.*Entry point address: *//p'", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	entry = strtoull(line, NULL, 16);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	c = cfi_open(fd);
+	close(fd);
+	assert_non_null(c);
+	/* every address of a function gives its first one */
+	assert_int_equal(cfi_function_start(c, alpha + 4, &start, &is_entry), 0);
+	assert_int_equal(start, alpha);
+	assert_false(is_entry);
+	assert_int_equal(cfi_function_start(c, alpha, &start, &is_entry), 0);
+	assert_int_equal(start, alpha);
+	/* the entry point is _start's FDE */
+	assert_int_equal(cfi_function_start(c, entry + 1, &start, &is_entry), 0);
+	assert_int_equal(start, entry);
+	assert_true(is_entry);
+	/* no FDE there: nobody's */
+	assert_int_equal(cfi_function_start(c, 0x10, &start, &is_entry), -ENOENT);
+	assert_int_equal(cfi_function_start(NULL, alpha, &start, &is_entry), -ENOENT);
+	cfi_close(c);
+}
+
 static void test_candidates_kept_or_dropped(void **state)
 {
 	struct profile *p = profile_new();
@@ -81,6 +123,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entry_and_leaf),
+		cmocka_unit_test(test_function_start),
 		cmocka_unit_test(test_candidates_kept_or_dropped),
 	};
 
