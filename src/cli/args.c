@@ -21,6 +21,7 @@ enum {
 	OPT_MINWIDTH,
 	OPT_LINES,
 	OPT_NO_LEAF_FIX,
+	OPT_NO_PYTHON,
 	OPT_STATS,
 	OPT_UNWIND,
 };
@@ -59,6 +60,7 @@ static const struct option common_longopts[] = {
 	OUTPUT_LONGOPTS,
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "no-leaf-fix", no_argument, NULL, OPT_NO_LEAF_FIX },
+	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 };
@@ -93,6 +95,9 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            frame pointers only\n"
 		"      --no-leaf-fix         do not recover the caller of a function without a\n"
 		"                            frame (a leaf, a syscall wrapper) from the stack\n"
+		"      --no-python           native frames only for CPython 3.11 processes (by\n"
+		"                            default their Python functions are merged in as\n"
+		"                            'function (file.py:line)' frames; profiler cpu)\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
 		"                            runs and run time, map fill, losses, the\n"
 		"                            profiler's own CPU time and peak memory\n"
@@ -335,6 +340,9 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 			break;
 		case OPT_NO_LEAF_FIX:
 			s->no_leaf_fix = true;
+			break;
+		case OPT_NO_PYTHON:
+			s->no_python = true;
 			break;
 		case OPT_LINES:
 			s->lines = true;

@@ -282,7 +282,17 @@ static void write_locations(const struct profile *p, struct pb_buf *out, struct 
 
 		if (!used[i])
 			continue;
-		name = str_id(strs, l->name ? l->name : "[unknown]");
+		if (l->kind == FRAME_PYTHON && l->name) {
+			/* the function alone: file and line have fields of their own */
+			const char *paren = strrchr(l->name, '(');
+			size_t len = paren && paren > l->name ? (size_t)(paren - l->name - 1) : strlen(l->name);
+			char *fn = strndup(l->name, len);
+
+			name = str_id(strs, fn);
+			free(fn);
+		} else {
+			name = str_id(strs, l->name ? l->name : "[unknown]");
+		}
 		file = str_id(strs, l->file);
 		fn_id = key_id(&funcs, name, file, 0, &is_new);
 		if (is_new) {

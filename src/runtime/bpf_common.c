@@ -12,6 +12,7 @@
 #include "common.h"
 #include "runtime/core_btf.h"
 #include "session/session.h"
+#include "runtime/python.h"
 #include "runtime/unwind.h"
 #include "symbol/kallsyms_cache.h"
 #include "util/idxmap.h"
@@ -200,6 +201,7 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 	/* new, or exec'd: either way its tables are made from its maps now */
 	if (ss->unw)
 		unwinder_add(ss->unw, e->pid);
+	python_note_process(ss->py, e->pid);
 	return 0;
 }
 
@@ -230,6 +232,8 @@ static const struct {
 		"their root frames are missing" },
 	[DROP_LIVE_FULL] = { "allocations not tracked (live-allocation map full)",
 		"their bytes are missing from the totals: raise --max-live" },
+	[DROP_PY_CODES] = { "Python code objects not named (ring buffer full)",
+		"sent again at their next sample; frames of those never sent show as [python code]" },
 };
 
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,

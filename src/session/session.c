@@ -20,6 +20,7 @@
 #include "runtime/entry_hold.h"
 #include "runtime/mmap_watch.h"
 #include "runtime/preflight.h"
+#include "runtime/python.h"
 #include "session/session.h"
 #include "runtime/stats.h"
 #include "runtime/unwind.h"
@@ -447,6 +448,7 @@ out:
 	ring_buffer__free(ss.rb);
 	mmap_watch_close(ss.mw);
 	unwinder_free(ss.unw);
+	pyrt_free(ss.py);
 	symbolizer_free(ss.sym);
 	profile_free(p);
 	outputs_close(outs, nouts);	/* a failed run leaves the old files as they were */
