@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """A known 3:1 split of CPU time between two Python functions.
 
-Which function runs is picked by a seeded PRNG per chunk of about 0.1 ms,
-far shorter than a sampling period (10 ms at 99 Hz), so the pattern
-cannot alias with the sampler; each function does the same work per
-chunk.  Runs for argv[1] CPU seconds.  Between the work and the
-interpreter: a generator, recursion, calls into C (json, re) and a
-second thread.
+Which function runs is picked by a seeded PRNG per call of some tens of
+microseconds, far shorter than a sampling period (1 ms at 999 Hz), so
+the pattern cannot alias with the sampler; both do the same work per
+call.  The main thread runs for argv[1] CPU seconds.  On the way: a
+generator, recursion, and, in a second thread, calls into C (json, re)
+and from C back into Python (re.sub's replacement function).
 """
 import json
 import random
@@ -37,17 +37,22 @@ def recurse(depth, n):
 
 
 def three_parts():
-    return recurse(3, 200) + sum(gen_values(10))
+    return recurse(3, 200) + sum(gen_values(40))
 
 
 def one_part():
-    return recurse(3, 200) + sum(gen_values(10))
+    return recurse(3, 200) + sum(gen_values(40))
+
+
+def repl(m):
+    return str(sum(int(c) for c in m.group(1))) + m.group(2)
 
 
 def c_calls():
     for _ in range(50):
         json.loads(json.dumps({"a": [1, 2, 3], "b": "x" * 20}))
         PATTERN.findall("12-ab 34-cd 56-ef" * 10)
+        PATTERN.sub(repl, "12-ab 34-cd 56-ef" * 10)
 
 
 def worker(stop):
