@@ -66,10 +66,14 @@ static int layout_for(int fd, uint32_t pid, const char *path, uint32_t ver, stru
 	snprintf(root, sizeof(root), "/proc/%u/root", pid);
 	dfd = es ? debuginfo_open(NULL, root, path, es) : -1;
 	elf_syms_free(es);
-	if (dfd < 0)
-		return 0;	/* the table's */
+	if (dfd < 0) {
+		pr_debug("python: %s: no debug file, offsets from the table", path);
+		return 0;
+	}
 	err = python_layout_dwarf(dfd, l);
 	close(dfd);
+	if (!err)
+		pr_debug("python: %s: offsets from its debug file's DWARF", path);
 	if (err) {
 		pr_debug("python: %s: its debug file lacks a type the walker reads: the table's offsets",
 			 path);
