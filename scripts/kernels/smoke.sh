@@ -3,7 +3,7 @@
 #
 # The smoke suite `make test-kernels` runs inside the guest (busybox sh and
 # awk, no bats): every collector loads and attaches (between them every BPF
-# object: cpu, offcpu, mem, io, lock and entry) and gives the known answer
+# object: cpu, offcpu, mem, io, lock and entry; Python frames) and gives the known answer
 # of its workload (the answers of tests/integration/*.bats), and says which
 # mechanism this kernel made it use.  One line per check, "ok N - …"
 # or "not ok N - …", then "N passed, N failed".  A failed check prints the
@@ -71,6 +71,22 @@ cpu_split() {
 		# squared: busybox awk may have no sqrt()
 		p = a / n; var = 0.75 * 0.25 / n; d = p - 0.75
 		printf "NOTE: spin_three=%d spin_one=%d share=%.4f, (share-0.75)^2=%.6f, (5 sd)^2=%.6f\n",
+			a, b, p, d * d, 25 * var
+		exit !(d * d <= 25 * var) }'
+}
+
+# Python frames (bpf/python.bpf.h, bpf_loop): the 3:1 split between two
+# Python functions, each under the interpreter frame that runs it
+python_split() {
+	[ -x /usr/bin/python3.11 ] || { echo "no python3.11 in the initramfs: scripts/deps.sh"; return 1; }
+	PYTHONHOME=/profiler/pyhome prof cpu -F 999 -o "$T/py.folded" -- \
+		/usr/bin/python3.11 -S "$W/smoke31.py" 2 || { verbose_log cpu -d 1 -a; return 1; }
+	three=$(folded_sum "$T/py.folded" ';_PyEval_EvalFrameDefault;<module> [(]smoke31[.]py:[0-9]+[)]_[[]p[]];main [(]smoke31[.]py:[0-9]+[)]_[[]p[]];three [(]')
+	one=$(folded_sum "$T/py.folded" ';_PyEval_EvalFrameDefault;<module> [(]smoke31[.]py:[0-9]+[)]_[[]p[]];main [(]smoke31[.]py:[0-9]+[)]_[[]p[]];one [(]')
+	awk -v a="$three" -v b="$one" 'BEGIN {
+		n = a + b; if (n < 400) { print "too few samples: " n; exit 1 }
+		p = a / n; var = 0.75 * 0.25 / n; d = p - 0.75
+		printf "NOTE: python three=%d one=%d share=%.4f, (share-0.75)^2=%.6f, (5 sd)^2=%.6f\n",
 			a, b, p, d * d, 25 * var
 		exit !(d * d <= 25 * var) }'
 }
@@ -173,7 +189,7 @@ wall_split() {
 	[ "$c" -gt 300000000 ] && [ "$a" -gt 300000000 ]
 }
 
-all="offcpu_short cpu_split mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count"
+all="offcpu_short cpu_split python_split mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
 for c in ${*:-$all}; do
 	check "$(echo "$c" | tr _ ' ')" "$c"
