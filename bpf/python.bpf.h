@@ -22,9 +22,14 @@
 /* Set by user space when Python frames are wanted and bpf_loop exists. */
 const volatile bool python_frames = false;
 
+/*
+ * The maps are as small as the kernel allows until user space, asked for
+ * Python frames (session_python_prepare), sizes them or gives its own:
+ * every object that captures stacks has them, most never use them.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);	/* resized by user space before load */
+	__uint(max_entries, 1);		/* the session's, when used */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);		/* tgid */
 	__type(value, struct py_proc);
@@ -38,7 +43,7 @@ struct py_thread {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 1);		/* PY_THREADS_MAX when used */
 	__type(key, __u32);		/* tid */
 	__type(value, struct py_thread);
 } py_threads SEC(".maps");
@@ -52,22 +57,29 @@ struct py_seen_key {
 /* (process, code key) pairs already sent to user space */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 32768);
+	__uint(max_entries, 1);		/* PY_SEEN_MAX when used */
 	__type(key, struct py_seen_key);
 	__type(value, __u8);
 } py_seen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 4096);	/* the session's, when used */
 } py_codes SEC(".maps");
 
 #define PY_SCRATCH	256
 
-/* A frame and a code object read whole, their fields then taken by offset. */
+#define PY_RECENT	256
+
+/*
+ * A frame and a code object read whole, their fields then taken by
+ * offset; and the (process, key) pairs this CPU met last, a direct-mapped
+ * front of py_seen: a hot loop's frames cost an array load, not a lookup.
+ */
 struct py_scratch {
 	__u8 frame[PY_SCRATCH + 8];
 	__u8 code[PY_SCRATCH + 8];
+	struct py_seen_key recent[PY_RECENT];
 };
 
 struct {
@@ -163,11 +175,18 @@ static __always_inline void py_note_code(struct py_walk *w, __u64 key, const __u
 	struct py_seen_key sk = { .pid = w->pid, .key = key };
 	const struct py_proc *pp = w->pp;
 	struct py_code_event *e;
+	struct py_seen_key *recent;
+	__u32 slot = (key ^ w->pid) & (PY_RECENT - 1);
 	__u64 lt, n;
 	__u8 one = 1;
 
-	if (bpf_map_lookup_elem(&py_seen, &sk))
+	recent = &w->s->recent[slot];
+	if (recent->key == key && recent->pid == w->pid)
 		return;
+	if (bpf_map_lookup_elem(&py_seen, &sk)) {
+		*recent = sk;
+		return;
+	}
 	e = bpf_ringbuf_reserve(&py_codes, sizeof(*e), 0);
 	if (!e) {
 		count_drop(DROP_PY_CODES);
@@ -190,6 +209,7 @@ static __always_inline void py_note_code(struct py_walk *w, __u64 key, const __u
 	e->linetable_len = n;
 	bpf_ringbuf_submit(e, 0);
 	bpf_map_update_elem(&py_seen, &sk, &one, BPF_ANY);
+	*recent = sk;
 }
 
 static long py_frame_cb(__u32 i, void *data)

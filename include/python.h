@@ -27,6 +27,9 @@
 #define PY_MAX_FRAMES		96
 /* Threads of one interpreter searched for the sampled one */
 #define PY_MAX_THREADS		64
+/* Threads whose state is cached, (process, code key) pairs remembered as sent */
+#define PY_THREADS_MAX		4096
+#define PY_SEEN_MAX		32768
 
 /* Where to find things in one CPython build: offsets in bytes. */
 struct py_layout {

@@ -151,7 +151,7 @@ static int cpu_start(struct session *ss)
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
-	skel->rodata->python_frames = session_python_prepare(ss, skel->maps.py_procs, skel->maps.py_codes);
+	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->include_idle = s->idle;
 	skel->rodata->user_stacks = !s->kernel_only;

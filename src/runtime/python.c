@@ -189,17 +189,24 @@ fail:
 	return NULL;
 }
 
-bool session_python_prepare(struct session *ss, struct bpf_map *procs, struct bpf_map *codes)
+bool session_python_prepare(struct session *ss, struct bpf_object *obj)
 {
+	struct bpf_map *procs = bpf_object__find_map_by_name(obj, "py_procs"),
+		       *codes = bpf_object__find_map_by_name(obj, "py_codes"),
+		       *threads = bpf_object__find_map_by_name(obj, "py_threads"),
+		       *seen = bpf_object__find_map_by_name(obj, "py_seen");
+
 	if (!ss->python) {
 		bool ok = !ss->set->no_python &&
 			  libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL) > 0;
 
 		ss->python = ok && (ss->py = pyrt_new(ss)) ? 1 : -1;
 	}
-	if (ss->python < 0)
+	if (ss->python < 0 || !procs || !codes || !threads || !seen)
 		return false;
-	if (bpf_map__reuse_fd(procs, ss->py->procs_fd) || bpf_map__reuse_fd(codes, ss->py->codes_fd)) {
+	if (bpf_map__reuse_fd(procs, ss->py->procs_fd) || bpf_map__reuse_fd(codes, ss->py->codes_fd) ||
+	    bpf_map__set_max_entries(threads, PY_THREADS_MAX) ||
+	    bpf_map__set_max_entries(seen, PY_SEEN_MAX)) {
 		pr_debug("cannot give the Python maps to a BPF object: %s", strerror(errno));
 		return false;
 	}

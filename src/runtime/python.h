@@ -12,17 +12,17 @@
 #include <stdint.h>
 
 struct session;
-struct bpf_map;
+struct bpf_object;
 struct pyrt;
 
 /*
  * Before load: whether the object's stacks may carry Python frames, for
  * its rodata python_frames: not with --no-python, nor without bpf_loop
- * (5.17).  Points procs and codes at the session's maps, made on the first
- * call with the -p targets in them; processes get theirs when announced
- * (python_note_process).
+ * (5.17).  Points the object's py_procs and py_codes at the session's
+ * maps, made on the first call with the -p targets in them (processes get
+ * theirs when announced: python_note_process), and sizes its own.
  */
-bool session_python_prepare(struct session *ss, struct bpf_map *procs, struct bpf_map *codes);
+bool session_python_prepare(struct session *ss, struct bpf_object *obj);
 
 /* A process announced (new, or after exec): in py_procs if it runs CPython. */
 void python_note_process(struct pyrt *r, uint32_t pid);
