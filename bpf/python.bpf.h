@@ -273,12 +273,20 @@ static __always_inline int python_append(struct stack_frames *buf, int nr)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ts, cframe;
 	struct py_walk w = { .buf = buf, .pid = id >> 32, .nr = nr };
-	__u32 zero = 0;
+	struct task_struct *task;
+	__u32 zero = 0, life;
 
 	if (!python_frames || nr <= 0 || nr >= MAX_STACK_DEPTH)
 		return nr;
 	w.pp = bpf_map_lookup_elem(&py_procs, &w.pid);
 	if (!w.pp)
+		return nr;
+	/* the entry is of the process user space read, not of a later one with its pid */
+	task = (struct task_struct *)bpf_get_current_task();
+	life = LIFE_TAG(BPF_CORE_READ(task, group_leader, start_time));
+	if (!w.pp->life)
+		w.pp->life = life;
+	else if (w.pp->life != life)
 		return nr;
 	w.s = bpf_map_lookup_elem(&py_scratch, &zero);
 	if (!w.s)

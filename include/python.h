@@ -64,6 +64,9 @@ struct py_layout {
 /* py_procs: a process running CPython, keyed by tgid. */
 struct py_proc {
 	__u64 runtime;			/* &_PyRuntime in the process */
+	__u32 life;			/* LIFE_TAG of the process, set by BPF at its first
+					 * sample: a later process with the pid is not it */
+	__u32 pad;
 	struct py_layout l;
 };
 

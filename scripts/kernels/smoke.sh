@@ -61,18 +61,22 @@ verbose_log() {	# ARGS...
 	timeout "$LIMIT" "$P" "$@" -vv 2>&1 >/dev/null | tail -200
 }
 
-cpu_split() {
-	prof cpu -F 999 -o "$T/cpu.folded" -- "$W/burn31" 2 || { verbose_log cpu -d 1 -a; return 1; }
-	three=$(folded_sum "$T/cpu.folded" ';spin_three$')
-	one=$(folded_sum "$T/cpu.folded" ';spin_one$')
-	# 3:1 within five standard deviations of a binomial share of n samples
-	awk -v a="$three" -v b="$one" 'BEGIN {
+# A 3:1 split: THREE samples of one side, ONE of the other, within five
+# standard deviations of a binomial share of their sum
+split_ok() {	# WHAT THREE ONE
+	awk -v w="$1" -v a="$2" -v b="$3" 'BEGIN {
 		n = a + b; if (n < 400) { print "too few samples: " n; exit 1 }
 		# squared: busybox awk may have no sqrt()
 		p = a / n; var = 0.75 * 0.25 / n; d = p - 0.75
-		printf "NOTE: spin_three=%d spin_one=%d share=%.4f, (share-0.75)^2=%.6f, (5 sd)^2=%.6f\n",
-			a, b, p, d * d, 25 * var
+		printf "NOTE: %s three=%d one=%d share=%.4f, (share-0.75)^2=%.6f, (5 sd)^2=%.6f\n",
+			w, a, b, p, d * d, 25 * var
 		exit !(d * d <= 25 * var) }'
+}
+
+cpu_split() {
+	prof cpu -F 999 -o "$T/cpu.folded" -- "$W/burn31" 2 || { verbose_log cpu -d 1 -a; return 1; }
+	split_ok spin "$(folded_sum "$T/cpu.folded" ';spin_three$')" \
+		"$(folded_sum "$T/cpu.folded" ';spin_one$')"
 }
 
 # Python frames (bpf/python.bpf.h, bpf_loop): the 3:1 split between two
@@ -81,14 +85,9 @@ python_split() {
 	[ -x /usr/bin/python3.11 ] || { echo "no python3.11 in the initramfs: scripts/deps.sh"; return 1; }
 	PYTHONHOME=/profiler/pyhome prof cpu -F 999 -o "$T/py.folded" -- \
 		/usr/bin/python3.11 -S "$W/smoke31.py" 2 || { verbose_log cpu -d 1 -a; return 1; }
-	three=$(folded_sum "$T/py.folded" ';_PyEval_EvalFrameDefault;<module> [(]smoke31[.]py:[0-9]+[)]_[[]p[]];main [(]smoke31[.]py:[0-9]+[)]_[[]p[]];three [(]')
-	one=$(folded_sum "$T/py.folded" ';_PyEval_EvalFrameDefault;<module> [(]smoke31[.]py:[0-9]+[)]_[[]p[]];main [(]smoke31[.]py:[0-9]+[)]_[[]p[]];one [(]')
-	awk -v a="$three" -v b="$one" 'BEGIN {
-		n = a + b; if (n < 400) { print "too few samples: " n; exit 1 }
-		p = a / n; var = 0.75 * 0.25 / n; d = p - 0.75
-		printf "NOTE: python three=%d one=%d share=%.4f, (share-0.75)^2=%.6f, (5 sd)^2=%.6f\n",
-			a, b, p, d * d, 25 * var
-		exit !(d * d <= 25 * var) }'
+	under=';_PyEval_EvalFrameDefault;<module> [(]smoke31[.]py:[0-9]+[)]_[[]p[]];main [(]smoke31[.]py:[0-9]+[)]_[[]p[]];'
+	split_ok python "$(folded_sum "$T/py.folded" "${under}three [(]")" \
+		"$(folded_sum "$T/py.folded" "${under}one [(]")"
 }
 
 mem_leak() {
