@@ -139,6 +139,8 @@ static __always_inline bool task_in_execve(void)
 	return BPF_CORE_READ_BITFIELD_PROBED(task, in_execve);
 }
 
+#include "python.bpf.h"
+
 /* Hash the nr frames in buf and keep them: the id, or STACK_ID_LOST. */
 static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int user)
 {
@@ -151,6 +153,9 @@ static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int u
 		nr = max_depth;
 		count_drop(DROP_TRUNCATED);
 	}
+	/* Python frames after the native ones, within the same max_depth */
+	if (user && python_frames)
+		nr = python_end(buf, python_append(buf, nr));
 	h = 0x9e3779b97f4a7c15ULL ^ nr ^ ((__u64)user << 8);
 	for (i = 0; i < MAX_STACK_DEPTH; i++) {
 		if (i >= nr)

@@ -49,6 +49,7 @@ enum drop_reason {
 	DROP_PROC_EVENTS,	/* ring buffer full: a new process not announced */
 	DROP_TRUNCATED,		/* stack deeper than --max-depth (kept, cut) */
 	DROP_LIVE_FULL,		/* profiler mem: no room to track a live allocation */
+	DROP_PY_CODES,		/* a Python code object not sent (ring buffer full) */
 	DROP_MAX,
 };
 

@@ -35,6 +35,17 @@ add_elf "$build/profiler" /profiler/profiler
 for w in "${workloads[@]}"; do
 	add_elf "$build/workloads/$w" "/profiler/workloads/$w"
 done
+# CPython 3.11 for the Python frames check: the interpreter, and of its
+# standard library only what starting with -S needs (the encodings it
+# looks up), some 40 KiB; the offsets come from the profiler's table
+if [ -x /usr/bin/python3.11 ]; then
+	add_elf /usr/bin/python3.11 /usr/bin/python3.11
+	mkdir -p "$root/profiler/pyhome/lib/python3.11/encodings"
+	for f in __init__ aliases utf_8; do
+		cp "/usr/lib/python3.11/encodings/$f.py" "$root/profiler/pyhome/lib/python3.11/encodings/"
+	done
+	cp "$here/../../tests/workloads/python/smoke31.py" "$root/profiler/workloads/"
+fi
 install -m 0755 "$here/guest-init.sh" "$root/init"
 install -m 0755 "$here/smoke.sh" "$root/profiler/smoke.sh"
 

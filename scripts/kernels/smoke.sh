@@ -3,7 +3,7 @@
 #
 # The smoke suite `make test-kernels` runs inside the guest (busybox sh and
 # awk, no bats): every collector loads and attaches (between them every BPF
-# object: cpu, offcpu, mem, io, lock, latency and entry) and gives the known answer
+# object: cpu, offcpu, mem, io, lock, latency and entry; Python frames) and gives the known answer
 # of its workload (the answers of tests/integration/*.bats), and says which
 # mechanism this kernel made it use.  One line per check, "ok N - …"
 # or "not ok N - …", then "N passed, N failed".  A failed check prints the
@@ -61,17 +61,15 @@ verbose_log() {	# ARGS...
 	timeout "$LIMIT" "$P" "$@" -vv 2>&1 >/dev/null | tail -200
 }
 
-cpu_split() {
-	prof cpu -F 999 -o "$T/cpu.folded" -- "$W/burn31" 2 || { verbose_log cpu -d 1 -a; return 1; }
-	three=$(folded_sum "$T/cpu.folded" ';spin_three$')
-	one=$(folded_sum "$T/cpu.folded" ';spin_one$')
-	# 3:1 within five standard deviations of a binomial share of n samples
-	awk -v a="$three" -v b="$one" 'BEGIN {
+# A 3:1 split: THREE samples of one side, ONE of the other, within five
+# standard deviations of a binomial share of their sum
+split_ok() {	# WHAT THREE ONE
+	awk -v w="$1" -v a="$2" -v b="$3" 'BEGIN {
 		n = a + b; if (n < 400) { print "too few samples: " n; exit 1 }
 		# squared: busybox awk may have no sqrt()
 		p = a / n; var = 0.75 * 0.25 / n; d = p - 0.75
-		printf "NOTE: spin_three=%d spin_one=%d share=%.4f, (share-0.75)^2=%.6f, (5 sd)^2=%.6f\n",
-			a, b, p, d * d, 25 * var
+		printf "NOTE: %s three=%d one=%d share=%.4f, (share-0.75)^2=%.6f, (5 sd)^2=%.6f\n",
+			w, a, b, p, d * d, 25 * var
 		exit !(d * d <= 25 * var) }'
 }
 
@@ -86,6 +84,23 @@ cpu_tables() {
 	main=$(folded_sum "$T/q.folded" '^qsort_slow;.*;main;.*slow_compare')
 	echo "NOTE: through libc to main: $main of $all"
 	[ "$main" -gt $((all / 2)) ] && grep -q 'rows in' "$T/err" && ! grep -q 'no unwind table' "$T/err"
+}
+
+cpu_split() {
+	prof cpu -F 999 -o "$T/cpu.folded" -- "$W/burn31" 2 || { verbose_log cpu -d 1 -a; return 1; }
+	split_ok spin "$(folded_sum "$T/cpu.folded" ';spin_three$')" \
+		"$(folded_sum "$T/cpu.folded" ';spin_one$')"
+}
+
+# Python frames (bpf/python.bpf.h, bpf_loop): the 3:1 split between two
+# Python functions, each under the interpreter frame that runs it
+python_split() {
+	[ -x /usr/bin/python3.11 ] || { echo "no python3.11 in the initramfs: scripts/deps.sh"; return 1; }
+	PYTHONHOME=/profiler/pyhome prof cpu -F 999 -o "$T/py.folded" -- \
+		/usr/bin/python3.11 -S "$W/smoke31.py" 2 || { verbose_log cpu -d 1 -a; return 1; }
+	under=';_PyEval_EvalFrameDefault;<module> [(]smoke31[.]py:[0-9]+[)]_[[]p[]];main [(]smoke31[.]py:[0-9]+[)]_[[]p[]];'
+	split_ok python "$(folded_sum "$T/py.folded" "${under}three [(]")" \
+		"$(folded_sum "$T/py.folded" "${under}one [(]")"
 }
 
 mem_leak() {
@@ -232,7 +247,7 @@ latency_kernel() {
 	fi
 }
 
-all="offcpu_short cpu_split cpu_tables mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel"
+all="offcpu_short cpu_split python_split cpu_tables mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
 for c in ${*:-$all}; do
 	check "$(echo "$c" | tr _ ' ')" "$c"

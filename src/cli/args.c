@@ -23,6 +23,7 @@ enum {
 	OPT_MINWIDTH,
 	OPT_LINES,
 	OPT_NO_LEAF_FIX,
+	OPT_NO_PYTHON,
 	OPT_STATS,
 	OPT_UNWIND,
 	OPT_NO_ADVICE,
@@ -66,6 +67,7 @@ static const struct option common_longopts[] = {
 	OUTPUT_LONGOPTS,
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "no-leaf-fix", no_argument, NULL, OPT_NO_LEAF_FIX },
+	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
@@ -106,6 +108,9 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            deeper stacks lose their root frames, counted\n"
 		"      --no-debuginfod       do not fetch debug files from the servers in\n"
 		"                            DEBUGINFOD_URLS for binaries without symbols\n"
+		"      --no-python           native frames only for CPython 3.11 processes (by\n"
+		"                            default their Python functions are merged in as\n"
+		"                            'function (file.py:line)' frames; profiler cpu)\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
 		"                            runs and run time, map fill, losses, the\n"
 		"                            profiler's own CPU time and peak memory\n"
@@ -360,6 +365,9 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 			break;
 		case OPT_NO_LEAF_FIX:
 			s->no_leaf_fix = true;
+			break;
+		case OPT_NO_PYTHON:
+			s->no_python = true;
 			break;
 		case OPT_LINES:
 			s->lines = true;

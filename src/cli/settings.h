@@ -29,6 +29,7 @@ struct settings {
 	bool quiet;
 	bool lines;		/* --lines: file:line and inlined frames from DWARF */
 	bool no_leaf_fix;	/* --no-leaf-fix: frame-pointer stacks as the kernel walks them */
+	bool no_python;		/* --no-python: no Python frames in native stacks */
 	bool unwind_fp;		/* --unwind fp: frame pointers only, no .eh_frame tables */
 	bool stats;		/* --stats: what profiling cost */
 	unsigned int max_depth;	/* --max-depth: frames kept of a stack; 0: the default */

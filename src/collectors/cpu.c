@@ -16,6 +16,7 @@
 #include "collectors/collector.h"
 #include "runtime/deltas.h"
 #include "runtime/preflight.h"
+#include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "util/util.h"
 
@@ -153,6 +154,7 @@ static int cpu_start(struct session *ss)
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->include_idle = s->idle;
 	skel->rodata->user_stacks = !s->kernel_only;

@@ -34,6 +34,7 @@ static uint32_t frame_loc(struct frames *fr, const char *text, size_t len)
 {
 	static const struct { const char *suffix; uint8_t kind; } kinds[] = {
 		{ "_[k]", FRAME_KERNEL }, { "_[j]", FRAME_JIT }, { "_[i]", FRAME_INLINE },
+		{ "_[p]", FRAME_PYTHON },
 	};
 	struct location l = { .kind = FRAME_USER };
 	char *name;

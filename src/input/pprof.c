@@ -91,6 +91,8 @@ static uint8_t module_kind(const char *module, uint64_t addr)
 		return FRAME_KERNEL;
 	if (!strncmp(module, "[anon", 5) || !strncmp(module, "/tmp/perf-", 10))
 		return FRAME_JIT;
+	if (!strcmp(module, "[python]"))
+		return FRAME_PYTHON;
 	return FRAME_USER;
 }
 
@@ -159,6 +161,8 @@ static void read_location(struct pp *pp, struct pb_reader r)
 		li.line = lines[i];
 		if (i + 1 < nlines)
 			li.kind = FRAME_INLINE;
+		if (li.kind == FRAME_PYTHON && li.file)
+			li.name = python_frame_name(p, li.name, li.file, li.line);
 		profile_add_location(p, &li);
 	}
 	pl.n = p->nlocs - pl.first;

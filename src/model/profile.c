@@ -5,6 +5,7 @@
 #include <linux/types.h>
 
 #include "common.h"
+#include "python.h"
 #include "model/profile.h"
 #include "util/util.h"
 
@@ -154,10 +155,15 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   uint32_t nips, bool first_is_ip)
 {
 	uint64_t cand = 0;
-	uint32_t len = 0;
+	uint32_t len = 0, npy = 0;
 
 	while (len < nips && ips[len])
 		len++;
+	/* Python frames come after the native ones: set them aside */
+	while (kind != FRAME_KERNEL && len > 1 && PY_IS_FRAME(ips[len - 1])) {
+		len--;
+		npy++;
+	}
 	/* a return-address candidate comes last; it belongs after the first frame */
 	if (kind != FRAME_KERNEL && len >= 2 && (ips[len - 1] & LEAF_RA_MARK))
 		cand = ips[--len];
@@ -167,6 +173,8 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 			ids[(*n)++] = profile_location_slot(p, kind, pid, cand & LEAF_RA_ADDR_MASK, true,
 							    ((cand & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1);
 	}
+	for (uint32_t i = len; i < len + npy && *n < max; i++)
+		ids[(*n)++] = profile_location(p, FRAME_PYTHON, pid, ips[i] & ~PY_FRAME_MARK, false);
 }
 
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
@@ -200,6 +208,21 @@ uint32_t profile_group_frame(struct profile *p, const char *group, const char *n
 	p->locs[loc].name = n;
 	p->locs[loc].module = profile_intern(p, group);
 	return loc;
+}
+
+const char *python_frame_name(struct profile *p, const char *func, const char *file, uint32_t line)
+{
+	const char *base = strrchr(file, '/');
+	char *buf;
+	const char *s;
+
+	base = base ? base + 1 : file;
+	if (line ? asprintf(&buf, "%s (%s:%u)", func, base, line) < 0 :
+		   asprintf(&buf, "%s (%s)", func, base) < 0)
+		return profile_intern(p, func);
+	s = profile_intern(p, buf);
+	free(buf);
+	return s;
 }
 
 void profile_add_loss(struct profile *p, const char *what, uint64_t count, const char *hint)

@@ -26,6 +26,8 @@ enum frame_kind {
 	FRAME_INLINE,	/* a function inlined at the location's address */
 	FRAME_GROUP,	/* not code: what the sample is about (a lock, a task); named
 			 * by its collector, module says what kind ("lock", "task") */
+	FRAME_PYTHON,	/* a Python function: addr is its frame word (include/python.h),
+			 * named "function (file.py:line)", module "[python]" */
 };
 
 enum combine {
@@ -180,7 +182,9 @@ uint32_t profile_add_location(struct profile *p, const struct location *l);
 
 /* Append raw stack addresses (leaf first) as locations to ids[*n]; the
  * first is the interrupted instruction when first_is_ip, the rest are
- * return addresses. */
+ * return addresses.  Python frame words (include/python.h) that follow a
+ * user stack come last, as FRAME_PYTHON locations, for the symbolizer to
+ * merge into the native frames (python_merge). */
 void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
 		   uint32_t nips, bool first_is_ip);
@@ -196,6 +200,9 @@ void profile_add_stack_table(struct profile *p, const char *title, int type, int
 
 /* The location of a FRAME_GROUP frame "name", of kind group ("lock"). */
 uint32_t profile_group_frame(struct profile *p, const char *group, const char *name);
+
+/* The name of a Python frame: "function (file.py:line)", the file's base name. */
+const char *python_frame_name(struct profile *p, const char *func, const char *file, uint32_t line);
 
 /* Merge value b into a as type's combine says. */
 static inline int64_t profile_combine(const struct profile *p, int type, int64_t a, int64_t b)

@@ -43,7 +43,7 @@ static char *stack_text(const struct profile *p, size_t s)
 
 		fputc(';', m);
 		fput_frame(m, l->name);
-		if (l->file) {	/* --lines: "name [file.c:42]" */
+		if (l->file && l->kind != FRAME_PYTHON) {	/* --lines: "name [file.c:42]" */
 			const char *base = strrchr(l->file, '/');
 
 			fprintf(m, " [%s:%u]", base ? base + 1 : l->file, l->line);
@@ -52,6 +52,8 @@ static char *stack_text(const struct profile *p, size_t s)
 			fputs("_[k]", m);
 		else if (l->kind == FRAME_INLINE)	/* as stackcollapse-perf.pl --inline */
 			fputs("_[i]", m);
+		else if (l->kind == FRAME_PYTHON)	/* "function (file.py:line)_[p]" */
+			fputs("_[p]", m);
 	}
 	fclose(m);
 	return buf;

@@ -35,7 +35,7 @@ static void jstr(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const char *const kinds[] = { "user", "kernel", "jit", "inline", "group" };
+static const char *const kinds[] = { "user", "kernel", "jit", "inline", "group", "python" };
 
 int write_json(const struct profile *p, const struct write_opts *o, FILE *f)
 {

@@ -33,6 +33,8 @@ struct id_table {
 	struct idxmap index;
 	const char *want;
 	const uint64_t *want_key;
+	char **owned;		/* strings made for the table, freed with it */
+	size_t nowned, owned_cap;
 };
 
 static bool str_eq(const void *ctx, uint32_t idx)
@@ -88,6 +90,9 @@ static uint64_t key_id(struct id_table *t, uint64_t a, uint64_t b, uint64_t c, b
 
 static void table_free(struct id_table *t)
 {
+	for (size_t i = 0; i < t->nowned; i++)
+		free(t->owned[i]);
+	free(t->owned);
 	free(t->strs);
 	free(t->keys);
 	idxmap_free(&t->index);
@@ -282,7 +287,17 @@ static void write_locations(const struct profile *p, struct pb_buf *out, struct 
 
 		if (!used[i])
 			continue;
-		name = str_id(strs, l->name ? l->name : "[unknown]");
+		if (l->kind == FRAME_PYTHON && l->name) {
+			/* the function alone: file and line have fields of their own */
+			const char *paren = strrchr(l->name, '(');
+			size_t len = paren && paren > l->name ? (size_t)(paren - l->name - 1) : strlen(l->name);
+			/* str_id keeps the pointer: the table owns the copy */
+			GROW(strs->owned, strs->owned_cap, strs->nowned + 1);
+			strs->owned[strs->nowned] = strndup(l->name, len);
+			name = str_id(strs, strs->owned[strs->nowned++]);
+		} else {
+			name = str_id(strs, l->name ? l->name : "[unknown]");
+		}
 		file = str_id(strs, l->file);
 		fn_id = key_id(&funcs, name, file, 0, &is_new);
 		if (is_new) {

@@ -45,6 +45,10 @@ static const struct rgb_range colours[PAL_COUNT][4] = {
 			 { 0, 150, 150, 50, 50, 50 }, { 90, 150, 220, 40, 50, 30 } },
 };
 
+/* Python functions: one hue in every palette (Python's yellow), so they stand
+ * out among the interpreter's C frames whatever was measured */
+static const struct rgb_range python_colour = { 215, 175, 20, 40, 50, 40 };
+
 static const char *const palette_names[PAL_COUNT] = { "cpu", "memory", "io", "lock", "off-cpu" };
 
 static bool has(const char *s, const char *word)
@@ -122,6 +126,8 @@ static void colour(const struct svg *sv, const struct flame_node *n, bool merged
 	}
 	c = &colours[sv->pal][n->kind < 4 ? n->kind == FRAME_USER ? 0 :
 			      n->kind == FRAME_KERNEL ? 1 : n->kind == FRAME_JIT ? 2 : 3 : 0];
+	if (n->kind == FRAME_PYTHON)
+		c = &python_colour;
 	h = hash_bytes(n->name, strlen(n->name), 7);
 	v1 = (h & 0xffff) / 65535.0;
 	v2 = ((h >> 16) & 0xffff) / 65535.0;
@@ -143,6 +149,7 @@ static const char *kind_name(uint8_t kind)
 	case FRAME_JIT: return "jit";
 	case FRAME_INLINE: return "inlined";
 	case FRAME_GROUP: return "group";
+	case FRAME_PYTHON: return "python";
 	case FLAME_PROCESS: return "process";
 	default: return "user";
 	}

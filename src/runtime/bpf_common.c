@@ -12,6 +12,7 @@
 #include "common.h"
 #include "runtime/core_btf.h"
 #include "runtime/deltas.h"
+#include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
 #include "symbol/kallsyms_cache.h"
@@ -211,6 +212,8 @@ static const struct {
 		"their root frames are missing: raise --max-depth" },
 	[DROP_LIVE_FULL] = { "allocations not tracked (live-allocation map full)",
 		"their bytes are missing from the totals: raise --max-live" },
+	[DROP_PY_CODES] = { "Python code objects not named (ring buffer full)",
+		"sent again at their next sample; frames of those never sent show as [python code]" },
 };
 
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,

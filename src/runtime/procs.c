@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "runtime/mmap_watch.h"
+#include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
 #include "util/idxmap.h"
@@ -122,6 +123,7 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 	/* new, or exec'd: either way its tables are made from its maps now */
 	if (ss->unw)
 		unwinder_add(ss->unw, e->pid);
+	python_note_process(ss->py, e->pid);
 	return 0;
 }
 

@@ -55,6 +55,8 @@ struct session {
 	int leaf_fix;			/* 0 unknown, 1 on, -1 off: see session_leaf_fix */
 	int cfi_unwind;			/* 0 unknown, 1 on, -1 off: see session_unwind_prepare */
 	struct unwinder *unw;		/* its tables, shared by the session's BPF objects */
+	int python;			/* 0 unknown, 1 on, -1 off: see session_python_prepare */
+	struct pyrt *py;		/* Python processes and code objects (runtime/python.h) */
 	int btf_fd;			/* session_core_btf's, or -1 */
 	char btf_path[32];
 

@@ -23,6 +23,7 @@
 #include "session/cmd_stdout.h"
 #include "runtime/mmap_watch.h"
 #include "runtime/preflight.h"
+#include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/stats.h"
 #include "runtime/unwind.h"
@@ -140,6 +141,7 @@ static void share(struct run *r)
 		c->rb = r->rt.rb;
 		c->mw = r->rt.mw;
 		c->unw = r->rt.unw;
+		c->py = r->rt.py;
 		c->child = r->rt.child;
 		c->child_exited = r->rt.child_exited;
 		c->child_status = r->rt.child_status;
@@ -542,6 +544,7 @@ out:
 	ring_buffer__free(ss->rb);
 	mmap_watch_close(ss->mw);
 	unwinder_free(ss->unw);
+	pyrt_free(ss->py);
 	symbolizer_free(ss->sym);
 	deltas_free(ss->drops);
 	announced_free(ss->announced);

@@ -20,6 +20,8 @@
 #include "symbol/kallsyms_cache.h"
 #include "symbol/perf_map.h"
 #include "symbol/proc_maps.h"
+#include "symbol/python_merge.h"
+#include "symbol/python_names.h"
 #include "symbol/srcline.h"
 #include "symbol/timeline.h"
 #include "symbol/demangle.h"
@@ -92,6 +94,7 @@ struct symbolizer {
 
 	struct symbolizer_stats stats;
 	uint64_t gone_new;	/* processes exited unread, not yet in a profile's losses */
+	struct py_names *py;	/* Python code objects, as BPF sent them */
 };
 
 struct symbolizer *symbolizer_new(void)
@@ -141,7 +144,15 @@ void symbolizer_free(struct symbolizer *sz)
 	free(sz->chains);
 	free(sz->chain_ids);
 	dbginfod_free(sz->dbgd);
+	py_names_free(sz->py);
 	free(sz);
+}
+
+struct py_names *symbolizer_python_names(struct symbolizer *sz)
+{
+	if (!sz->py)
+		sz->py = py_names_new();
+	return sz->py;
 }
 
 void symbolizer_set_kallsyms(struct symbolizer *sz, const char *path)
@@ -833,9 +844,12 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 			continue;
 		if (l->kind == FRAME_KERNEL)
 			name_kernel(sz, p, l);
+		else if (l->kind == FRAME_PYTHON)
+			py_names_resolve(sz->py, p, l);
 		else
 			name_user(sz, p, l);
 	}
+	python_merge(p);
 	/* said in the profile, not only in frame names: a loss like any other */
 	if (sz->gone_new)
 		profile_add_loss(p, "processes exited before their mappings were read", sz->gone_new,

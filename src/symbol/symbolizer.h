@@ -75,6 +75,9 @@ struct proc_map;
 const struct proc_map *symbolizer_current_maps(const struct symbolizer *sz, uint32_t pid,
 					       size_t *n);
 
+/* Where Python code objects' names are kept as BPF sends them (made on first use). */
+struct py_names *symbolizer_python_names(struct symbolizer *sz);
+
 /* Give every location of p a name. */
 int symbolizer_resolve(struct symbolizer *sz, struct profile *p);
 

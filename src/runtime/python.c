@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Which processes run CPython, and where: each announced process's mapped
+ * files named python* or libpython* are looked at once per (device,
+ * inode) for _PyRuntime; the offsets come from the file's DWARF (its
+ * separate debug file) where it has one, else from the table, and only
+ * for a version the walker knows (3.11).  Anything else gets native stacks
+ * and one warning.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "python.h"
+#include "runtime/python.h"
+#include "runtime/runtime.h"
+#include "symbol/debuginfo.h"
+#include "symbol/elf_segs.h"
+#include "symbol/elf_syms.h"
+#include "symbol/proc_maps.h"
+#include "symbol/python_layout.h"
+#include "symbol/python_names.h"
+#include "util/util.h"
+
+/* A file looked at: an interpreter we can read, or not. */
+struct py_bin {
+	uint64_t dev, ino;
+	bool ok;
+	uint64_t runtime;	/* ELF address of _PyRuntime */
+	struct elf_seg *segs;
+	size_t nsegs;
+	struct py_layout l;
+};
+
+struct pyrt {
+	int procs_fd, codes_fd;
+	struct py_names *names;
+	struct py_bin *bins;
+	size_t nbins, cap;
+	bool warned;
+};
+
+static bool python_named(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	return !strncmp(b, "python", 6) || !strncmp(b, "libpython", 9);
+}
+
+/* The offsets for file fd (of pid, at path), version ver: 0 or -ENOTSUP. */
+static int layout_for(int fd, uint32_t pid, const char *path, uint32_t ver, struct py_layout *l)
+{
+	struct elf_syms *es;
+	char root[32];
+	int dfd, err;
+
+	if (python_layout_table(ver, l))
+		return -ENOTSUP;	/* a version the walker does not know */
+	es = elf_syms_from_fd(fd);
+	snprintf(root, sizeof(root), "/proc/%u/root", pid);
+	dfd = es ? debuginfo_open(NULL, root, path, es) : -1;
+	elf_syms_free(es);
+	if (dfd < 0) {
+		pr_debug("python: %s: no debug file, offsets from the table", path);
+		return 0;
+	}
+	err = python_layout_dwarf(dfd, l);
+	close(dfd);
+	if (!err)
+		pr_debug("python: %s: offsets from its debug file's DWARF", path);
+	if (err) {
+		pr_debug("python: %s: its debug file lacks a type the walker reads: the table's offsets",
+			 path);
+		return python_layout_table(ver, l);
+	}
+	return 0;
+}
+
+static struct py_bin *bin_for(struct pyrt *r, uint32_t pid, const struct proc_map *m)
+{
+	struct py_bin *b;
+	uint32_t ver = 0;
+	Elf *elf;
+	int fd;
+
+	for (size_t i = 0; i < r->nbins; i++)
+		if (r->bins[i].dev == m->dev && r->bins[i].ino == m->ino)
+			return &r->bins[i];
+	fd = proc_map_open(pid, m);
+	if (fd < 0)
+		return NULL;	/* gone: try again at its next announcement */
+	GROW(r->bins, r->cap, r->nbins + 1);
+	b = &r->bins[r->nbins++];
+	*b = (struct py_bin){ .dev = m->dev, .ino = m->ino };
+	if (python_elf_probe(fd, &b->runtime, &ver))
+		goto out;	/* not an interpreter: python3-config, a venv's tool */
+	if (layout_for(fd, pid, m->path, ver, &b->l)) {
+		if (!r->warned)
+			pr_warn("%s is Python %u.%u, whose frames this profiler cannot read yet "
+				"(CPython 3.11 only): its stacks are native only",
+				m->path, ver >> 24, (ver >> 16) & 0xff);
+		r->warned = true;
+		goto out;
+	}
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf) {
+		b->nsegs = elf_segs_read(elf, &b->segs);
+		elf_end(elf);
+	}
+	b->ok = b->nsegs > 0;
+	pr_debug("python: %s is CPython %x, _PyRuntime at %#llx", m->path, ver,
+		 (unsigned long long)b->runtime);
+out:
+	close(fd);
+	return b;
+}
+
+void python_note_process(struct pyrt *r, uint32_t pid)
+{
+	struct proc_map *maps = NULL;
+	size_t n = 0;
+
+	if (!r || proc_maps_read(pid, &maps, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_map *m = &maps[i];
+		struct py_proc pp = {};
+		struct py_bin *b;
+		uint64_t bias;
+
+		if (m->kind != MAP_FILE || !python_named(m->path) || !(b = bin_for(r, pid, m)) ||
+		    !b->ok || !elf_segs_map_bias(b->segs, b->nsegs, m->start, m->offset, &bias))
+			continue;
+		pp.runtime = b->runtime + bias;
+		pp.l = b->l;
+		if (bpf_map_update_elem(r->procs_fd, &pid, &pp, BPF_ANY))
+			pr_debug("python: pid %u not followed: %s", pid, strerror(errno));
+		proc_maps_free(maps, n);
+		return;
+	}
+	/* after an exec into something else */
+	bpf_map_delete_elem(r->procs_fd, &pid);
+	proc_maps_free(maps, n);
+}
+
+static int on_code(void *ctx, void *data, size_t size)
+{
+	py_names_add(ctx, data, size);
+	return 0;
+}
+
+static struct pyrt *pyrt_new(struct session *ss)
+{
+	struct pyrt *r = xcalloc(1, sizeof(*r));
+	int err;
+
+	r->procs_fd = r->codes_fd = -1;
+
+	r->names = symbolizer_python_names(ss->sym);
+	r->procs_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "py_procs", sizeof(__u32),
+				     sizeof(struct py_proc), ss->set->system_wide ? 8192 : 1024,
+				     &(struct bpf_map_create_opts){ .sz = sizeof(struct bpf_map_create_opts),
+								   .map_flags = BPF_F_NO_PREALLOC });
+	r->codes_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "py_codes", 0, 0, 1 << 21, NULL);
+	if (r->procs_fd < 0 || r->codes_fd < 0)
+		goto fail;
+	/* the proc_events ring buffer joins this manager later (session_watch_procs) */
+	err = ss->rb ? ring_buffer__add(ss->rb, r->codes_fd, on_code, r->names) : 0;
+	if (!ss->rb)
+		ss->rb = ring_buffer__new(r->codes_fd, on_code, r->names, NULL);
+	if (err || !ss->rb)
+		goto fail;
+	for (int i = 0; i < ss->set->npids; i++)
+		python_note_process(r, ss->set->pids[i]);
+	for (int i = 0; i < ss->set->ntids; i++)
+		python_note_process(r, proc_tgid(ss->set->tids[i]));
+	return r;
+fail:
+	pr_warn("cannot make the maps for Python frames (%s): stacks are native only",
+		strerror(errno));
+	pyrt_free(r);
+	return NULL;
+}
+
+bool session_python_prepare(struct session *ss, struct bpf_object *obj)
+{
+	struct bpf_map *procs = bpf_object__find_map_by_name(obj, "py_procs"),
+		       *codes = bpf_object__find_map_by_name(obj, "py_codes"),
+		       *threads = bpf_object__find_map_by_name(obj, "py_threads"),
+		       *seen = bpf_object__find_map_by_name(obj, "py_seen");
+
+	/* one for the run: every collector's objects share its maps */
+	struct session *rt = ss->rt;
+
+	if (!rt->python) {
+		bool ok = !rt->set->no_python &&
+			  libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL) > 0;
+
+		rt->python = ok && (rt->py = pyrt_new(rt)) ? 1 : -1;
+	}
+	ss->python = rt->python;
+	ss->py = rt->py;
+	if (ss->python < 0 || !procs || !codes || !threads || !seen)
+		return false;
+	if (bpf_map__reuse_fd(procs, ss->py->procs_fd) || bpf_map__reuse_fd(codes, ss->py->codes_fd) ||
+	    bpf_map__set_max_entries(threads, PY_THREADS_MAX) ||
+	    bpf_map__set_max_entries(seen, PY_SEEN_MAX)) {
+		pr_debug("cannot give the Python maps to a BPF object: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+void pyrt_free(struct pyrt *r)
+{
+	if (!r)
+		return;
+	if (r->procs_fd >= 0)
+		close(r->procs_fd);
+	if (r->codes_fd >= 0)
+		close(r->codes_fd);
+	for (size_t i = 0; i < r->nbins; i++)
+		free(r->bins[i].segs);
+	free(r->bins);
+	free(r);
+}

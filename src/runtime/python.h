@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Python frames on the user side of the runtime: which processes run
+ * CPython and where its state lies in each (the py_procs map of
+ * bpf/python.bpf.h), and the code objects BPF sends (py_codes) handed to
+ * the symbolizer's store.
+ */
+#ifndef PROFILER_RUNTIME_PYTHON_H
+#define PROFILER_RUNTIME_PYTHON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct session;
+struct bpf_object;
+struct pyrt;
+
+/*
+ * Before load: whether the object's stacks may carry Python frames, for
+ * its rodata python_frames: not with --no-python, nor without bpf_loop
+ * (5.17).  Points the object's py_procs and py_codes at the session's
+ * maps, made on the first call with the -p targets in them (processes get
+ * theirs when announced: python_note_process), and sizes its own.
+ */
+bool session_python_prepare(struct session *ss, struct bpf_object *obj);
+
+/* A process announced (new, or after exec): in py_procs if it runs CPython. */
+void python_note_process(struct pyrt *r, uint32_t pid);
+
+void pyrt_free(struct pyrt *r);
+
+#endif /* PROFILER_RUNTIME_PYTHON_H */

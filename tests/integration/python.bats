@@ -1,0 +1,104 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# Python frames merged into native stacks, on Debian's python3.11
+# (installed by scripts/deps.sh with its -dbg package).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+PY=/usr/bin/python3.11
+PYW="$BATS_TEST_DIRNAME/../workloads/python"
+
+setup() {
+	setup_common
+	[ -x "$PY" ] || { echo "no $PY: run scripts/deps.sh" >&2; return 1; }
+}
+teardown() { teardown_common; }
+
+# The line of the first line of split31.py matching a fixed string.
+line_of() { grep -nF "$1" "$PYW/split31.py" | head -1 | cut -d: -f1; }
+
+# A Python frame of split31.py in folded form, as an awk regex.
+pyf() { echo "$1 \\(split31\\.py:${2:-[0-9]+}\\)_\\[p\\]"; }
+
+@test "python: a 3:1 split between two Python functions comes out 75/25" {
+	# 3 CPU seconds of the main thread at 999 Hz: some 3000 samples; the
+	# workload picks three_parts at random 3 times in 4, a call at a time
+	# (tens of microseconds, so no aliasing with the 1 ms period): the
+	# count of three_parts samples is binomial(samples, 3/4)
+	run "$PROFILER" cpu -F 999 -o "$TMP/out.folded" -- "$PY" "$PYW/split31.py" 3
+	[ "$status" -eq 0 ]
+	three=$(folded_sum "$TMP/out.folded" ";$(pyf three_parts);")
+	one=$(folded_sum "$TMP/out.folded" ";$(pyf one_part);")
+	echo "three_parts=$three one_part=$one share=$(pct "$three" $((three + one)))%"
+	[ $((three + one)) -gt 500 ]
+	binomial_ok "$three" $((three + one)) 0.75
+}
+
+@test "python: generators, recursion, threads and C between Python frames, in order" {
+	run "$PROFILER" cpu -F 999 -o "$TMP/out.folded" -- "$PY" "$PYW/split31.py" 2
+	[ "$status" -eq 0 ]
+	main=$(line_of "    main()")
+	r35=$(line_of "return chunk(n)")
+	r36=$(line_of "return recurse(depth - 1, n)")
+	c_sub=$(line_of "PATTERN.sub(repl")
+	c_json=$(line_of "json.loads(json.dumps")
+	# the interpreter's native frame, then the Python frames it runs, in call order
+	grep -E "^python3\.11;.*;_PyEval_EvalFrameDefault;<module> \(split31\.py:$main\)_\[p\];$(pyf main);$(pyf three_parts);$(pyf recurse "$r36");$(pyf recurse "$r36");$(pyf recurse "$r36");$(pyf recurse "$r35");$(pyf chunk) " "$TMP/out.folded"
+	# a generator: resumed from C (sum), run by an interpreter frame of its own
+	grep -E ";$(pyf '(three_parts|one_part)');builtin_sum[^;]*;([^;]+;)*_PyEval_EvalFrameDefault;$(pyf gen_values)( |;)" "$TMP/out.folded"
+	# the other thread, from threading's bootstrap down
+	grep -E ";Thread\.run \(threading\.py:[0-9]+\)_\[p\];([^;]+;)*_PyEval_EvalFrameDefault;$(pyf worker);$(pyf c_calls)" "$TMP/out.folded"
+	# C (json's encoder, re) under Python, and Python under C under Python
+	grep -E ";$(pyf c_calls "$c_json");dumps \(__init__\.py:[0-9]+\)_\[p\];" "$TMP/out.folded"
+	grep -E ";$(pyf c_calls "$c_sub");([^;]+;)*_sre_SRE_Pattern_sub[^;]*;([^;]+;)*_PyEval_EvalFrameDefault;$(pyf repl)" "$TMP/out.folded"
+	# every code object named; no Python frame above the interpreter's first frame
+	! grep -F '[python code]' "$TMP/out.folded"
+	! grep -E '^python3\.11;[^;]*_\[p\]' "$TMP/out.folded"
+}
+
+@test "python: a Python program started by a shell script" {
+	run "$PROFILER" cpu -F 999 -o "$TMP/out.folded" -- "$PYW/run.sh" 1
+	[ "$status" -eq 0 ]
+	[ "$(folded_sum "$TMP/out.folded" "^python3\\.11;.*;$(pyf '(three_parts|one_part)');")" -gt 100 ]
+}
+
+@test "python: -p on a Python process already running" {
+	"$PY" "$PYW/split31.py" 600 &
+	BGPID=$!
+	wait_cpu "$BGPID" 0.3
+	"$PROFILER" cpu -v -F 999 -p "$BGPID" -d 300 -o "$TMP/out.folded" 2>"$TMP/err" &
+	prof=$!
+	wait_collecting "$TMP/err"
+	# 0.5 s of its CPU time: some 500 samples at 999 Hz
+	wait_cpu "$BGPID" 0.5
+	kill -INT "$prof"
+	wait "$prof"
+	three=$(folded_sum "$TMP/out.folded" ";$(pyf three_parts);")
+	one=$(folded_sum "$TMP/out.folded" ";$(pyf one_part);")
+	echo "three_parts=$three one_part=$one"
+	[ $((three + one)) -gt 50 ]
+	binomial_ok "$three" $((three + one)) 0.75
+}
+
+@test "python: --no-python gives native stacks only" {
+	run "$PROFILER" cpu --no-python -F 999 -o "$TMP/out.folded" -- "$PY" "$PYW/split31.py" 1
+	[ "$status" -eq 0 ]
+	grep -q '_PyEval_EvalFrameDefault' "$TMP/out.folded"
+	! grep -F '_[p]' "$TMP/out.folded"
+}
+
+@test "python: pprof keeps function, file and line; json and svg mark the kind" {
+	run "$PROFILER" cpu -F 999 -o "$TMP/out.pb.gz" -o "$TMP/out.json" -o "$TMP/out.svg" \
+		-o "$TMP/out.folded" -- "$PY" "$PYW/split31.py" 1
+	[ "$status" -eq 0 ]
+	# read back: the same Python frames, by name and line
+	"$PROFILER" report "$TMP/out.pb.gz" -f folded > "$TMP/again.folded"
+	grep -qE ";$(pyf three_parts);$(pyf recurse)" "$TMP/again.folded"
+	# the function by its own name, with its file
+	gzip -dc "$TMP/out.pb.gz" | grep -aq 'three_parts'
+	gzip -dc "$TMP/out.pb.gz" | grep -aqF "$PYW/split31.py"
+	grep -qE '"name": "three_parts \(split31\.py:[0-9]+\)", "module": "\[python\]", "kind": "python"' "$TMP/out.json"
+	# a frame of its own kind and colour (Python's yellow: red 215-255)
+	grep -qE 'three_parts \(split31\.py:[0-9]+\) \([^<]*, python\)</title><rect [^>]*fill="rgb\(2[1-5][0-9],' "$TMP/out.svg"
+}
