@@ -223,7 +223,7 @@ static long py_frame_cb(__u32 i, void *data)
 
 	if (!frame)
 		return 1;
-	if (at >= MAX_STACK_DEPTH) {
+	if (at >= MAX_STACK_DEPTH || at >= max_depth) {	/* the stacks map keeps max_depth */
 		count_drop(DROP_TRUNCATED);
 		return 1;
 	}
@@ -276,7 +276,7 @@ static __always_inline int python_append(struct stack_frames *buf, int nr)
 	struct task_struct *task;
 	__u32 zero = 0, life;
 
-	if (!python_frames || nr <= 0 || nr >= MAX_STACK_DEPTH)
+	if (!python_frames || nr <= 0 || nr >= MAX_STACK_DEPTH || nr >= (int)max_depth)
 		return nr;
 	w.pp = bpf_map_lookup_elem(&py_procs, &w.pid);
 	if (!w.pp)
@@ -310,7 +310,7 @@ static __always_inline int python_end(struct stack_frames *buf, int nr)
 	__u32 at = nr;
 
 	barrier_var(at);
-	if (at < MAX_STACK_DEPTH)
+	if (at < MAX_STACK_DEPTH && at < max_depth)
 		buf->ips[at] = 0;
 	return nr;
 }
