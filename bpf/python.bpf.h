@@ -310,7 +310,7 @@ static __always_inline int python_end(struct stack_frames *buf, int nr)
 	__u32 at = nr;
 
 	barrier_var(at);
-	if (at < MAX_STACK_DEPTH && at < max_depth)
+	if (at < MAX_STACK_DEPTH)
 		buf->ips[at] = 0;
 	return nr;
 }

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * profiler record's combined report: what each collector measured, in one
- * line each, then each collector's own report.  The recommendations over
- * all the profiles belong between the two (see record_write_report).
+ * line each, the recommendations over all the profiles (src/analysis/),
+ * then each collector's own report without its own recommendations.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "analysis/advice.h"
 #include "output/output.h"
 #include "session/record_report.h"
 #include "util/util.h"
@@ -36,10 +37,19 @@ int record_write_report(FILE *f, struct profile *const *profiles, const char *co
 		n ? profiles[0]->duration_ns / 1e9 : 0.0);
 	for (int i = 0; i < n; i++)
 		summary_line(f, profiles[i], names[i]);
-	/* Recommendations over all the profiles go here, before the sections. */
+	/* one set of findings over every signal, ranked together: a section
+	 * per collector would repeat the run-wide ones */
+	if (!s->no_advice) {
+		struct advice a = {};
+
+		if (advice_run(profiles, n, &a) >= 0)
+			advice_write(f, &a);
+		advice_free(&a);
+	}
 	for (int i = 0; i < n && !err; i++) {
 		fprintf(f, "\n==== %s ====\n", names[i]);
 		write_opts_init(&wo, s, profiles[i]);
+		wo.no_advice = true;
 		err = write_report(profiles[i], &wo, f);
 	}
 	if (!err && ferror(f))
