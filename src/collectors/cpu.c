@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * profiler cpu: on-CPU sampling with a software cpu-clock perf event per
- * CPU, counted in the kernel per (process, user stack, kernel stack, comm).
+ * CPU, counted in the kernel per (process, user stack, kernel stack, comm)
+ * and drained into user space as the maps fill (cpu_counts.c).
  */
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -14,6 +15,7 @@
 #include "cpu.skel.h"
 #include "cli/args.h"
 #include "collectors/collector.h"
+#include "collectors/cpu_counts.h"
 #include "runtime/preflight.h"
 #include "session/session.h"
 #include "util/util.h"
@@ -24,6 +26,7 @@ struct cpu_state {
 	struct cpu_bpf *skel;
 	struct bpf_link **links;	/* one per session CPU */
 	int nlinks;
+	struct cpu_counts *counts;	/* the two counts maps, drained */
 };
 
 static const struct option cpu_longopts[] = {
@@ -138,6 +141,7 @@ static int cpu_start(struct session *ss)
 	const void *elf = cpu_bpf__elf_bytes(&elf_size);
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .btf_custom_path = session_core_btf(ss, elf, elf_size));
+	uint32_t counts_max;
 	int err;
 
 	ss->priv = st;
@@ -156,12 +160,16 @@ static int cpu_start(struct session *ss)
 	skel->rodata->kernel_stacks = !s->user_only;
 
 	/*
-	 * Unique stacks cannot outnumber samples; sized for the samples
-	 * expected (60 s when no duration is given), within memory reason.
-	 * The stacks map allocates as it fills, so its ceiling costs nothing.
+	 * Unique stacks cannot outnumber samples.  The counts maps are
+	 * drained at half full, checked at least every 250 ms: two seconds
+	 * of samples each (fewer when fewer are expected) leave a second of
+	 * room after a drain is due.  The stacks map allocates as it fills,
+	 * so its ceiling costs nothing.
 	 */
-	bpf_map__set_max_entries(skel->maps.counts,
-				 s->max_stacks ? s->max_stacks : map_size(expect, 8192, 262144));
+	counts_max = s->max_stacks ? s->max_stacks :
+		     map_size(MIN(expect, 2ULL * s->freq * ss->ncpus), 8192, 262144);
+	bpf_map__set_max_entries(skel->maps.counts, counts_max);
+	bpf_map__set_max_entries(skel->maps.counts_spare, counts_max);
 	bpf_map__set_max_entries(skel->maps.stacks,
 				 s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
@@ -169,6 +177,12 @@ static int cpu_start(struct session *ss)
 	err = cpu_bpf__load(skel);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
+	st->counts = cpu_counts_new(bpf_map__fd(skel->maps.counts_sel),
+				    (int[]){ bpf_map__fd(skel->maps.counts),
+					     bpf_map__fd(skel->maps.counts_spare) },
+				    counts_max, &skel->bss->counts_added);
+	if (!st->counts)
+		return bpf_explain("pointing counts_sel at the counts map", -errno);
 	/* links kept in the skeleton are destroyed with it */
 	err = session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
 				     skel->progs.follow_fork, &skel->links.follow_fork,
@@ -193,18 +207,27 @@ static void cpu_stop(struct session *ss)
 	}
 }
 
+/* While the profile runs: drain the counts map that is filling up. */
+static void cpu_tick(struct session *ss)
+{
+	struct cpu_state *st = ss->priv;
+
+	if (st)
+		cpu_counts_tick(st->counts);
+}
+
 static int cpu_collect(struct session *ss, struct profile *p)
 {
 	const struct settings *s = ss->set;
 	struct cpu_state *st = ss->priv;
-	int counts_fd = bpf_map__fd(st->skel->maps.counts);
 	struct stack_maps sm;
-	struct cpu_key *keys = NULL;
-	uint64_t *counts = NULL;
+	const struct cpu_key *keys;
+	const uint64_t *counts;
 	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
 	int64_t period = 1000000000LL / s->freq;
-	char event[128];
-	long nkeys;
+	char event[128], comm[TASK_COMM_LEN];
+	uint64_t swaps, moved;
+	size_t nkeys;
 
 	profile_add_type(p, "samples", "count");
 	profile_add_type(p, "cpu", "nanoseconds");
@@ -217,23 +240,23 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	p->event = profile_intern(p, event);
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
-	nkeys = map_read_all(counts_fd, sizeof(*keys), sizeof(*counts), (void **)&keys,
-			     (void **)&counts);
-	for (long i = 0; i < nkeys; i++) {
-		struct cpu_key *key = &keys[i];
+	nkeys = cpu_counts_take(st->counts, &keys, &counts);
+	cpu_counts_stats(st->counts, &swaps, &moved);
+	pr_debug("cpu: %zu keys since the last collect; counts maps swapped %llu times, "
+		 "%llu entries moved in all", nkeys, (unsigned long long)swaps,
+		 (unsigned long long)moved);
+	for (size_t i = 0; i < nkeys; i++) {
+		const struct cpu_key *key = &keys[i];
 		uint32_t n = 0;
 
 		session_add_stack(p, &sm, key->kern_stack, FRAME_KERNEL, key->pid, true, ids, &n);
 		profile_set_life(p, key->life);
 		session_add_stack(p, &sm, key->user_stack, FRAME_USER, key->pid, true, ids, &n);
 		profile_set_life(p, 0);
-		key->comm[TASK_COMM_LEN - 1] = '\0';
-		profile_add_sample(p, ids, n, key->pid, 0, key->comm,
+		memcpy(comm, key->comm, sizeof(comm));
+		comm[TASK_COMM_LEN - 1] = '\0';
+		profile_add_sample(p, ids, n, key->pid, 0, comm,
 				   (int64_t[]){ (int64_t)counts[i], (int64_t)counts[i] * period });
-	}
-	if (nkeys >= 0) {
-		free(keys);
-		free(counts);
 	}
 	stack_maps_release(&sm);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
@@ -247,6 +270,7 @@ static void cpu_destroy(struct session *ss)
 	if (!st)
 		return;
 	cpu_stop(ss);
+	cpu_counts_free(st->counts);
 	free(st->links);
 	cpu_bpf__destroy(st->skel);
 	free(st);
@@ -273,6 +297,7 @@ const struct collector cpu_collector = {
 	.validate = cpu_validate,
 	.start = cpu_start,
 	.stop = cpu_stop,
+	.tick = cpu_tick,
 	.collect = cpu_collect,
 	.destroy = cpu_destroy,
 };

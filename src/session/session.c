@@ -259,6 +259,8 @@ static void wait_for_end(struct session *ss, int sigfd, struct output *outs, int
 		unwinder_flush(ss->unw);
 		unwind_new(ss);
 		entry_hold_check(ss->hold, ss->unw);
+		if (ss->col->tick)
+			ss->col->tick(ss);
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
 
