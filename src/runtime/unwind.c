@@ -371,6 +371,18 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 	return err;
 }
 
+int unwinder_add_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n)
+{
+	uint64_t t0 = now_ns();
+	int err;
+
+	if (!u || pid == u->self || pid == 0 || !n)
+		return 0;
+	err = write_proc(u, pid, maps, n, true);
+	u->st.ns += now_ns() - t0;
+	return err;
+}
+
 int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n)
 {
 	uint64_t t0 = now_ns();

@@ -432,14 +432,17 @@ static struct sym_proc *add_proc(struct symbolizer *sz, uint32_t pid)
 	return p;
 }
 
-void symbolizer_note_process(struct symbolizer *sz, uint32_t pid)
+int symbolizer_note_process(struct symbolizer *sz, uint32_t pid)
 {
 	struct sym_proc *p = find_proc(sz, pid);
+	int err;
 
 	if (!p)
 		p = add_proc(sz, pid);
-	if (proc_read(sz, p) == 0)
+	err = proc_read(sz, p);
+	if (!err)
 		sz->stats.procs++;
+	return err;
 }
 
 /* ---- naming ------------------------------------------------------------- */

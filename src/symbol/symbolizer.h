@@ -42,9 +42,10 @@ void symbolizer_free(struct symbolizer *sz);
 /*
  * Read the mappings of pid now and open the files behind them, so that
  * the process can be symbolized after it exits.  Called when a process is
- * first seen, and again after exec.
+ * first seen, and again after exec.  0, or -errno when they cannot be
+ * read (it exited).
  */
-void symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
+int symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
 
 /*
  * Start reading /proc/kallsyms in a thread of its own, so that its cost
