@@ -286,8 +286,9 @@ const struct collector cpu_collector = {
 		"  -U, --user-only        user stacks only\n"
 		"  -K, --kernel-only      kernel stacks only\n"
 		"      --idle             include the idle task (swapper) in system-wide profiles\n"
-		"      --max-stacks N     room for N unique stacks in the kernel (default: from\n"
-		"                         -F x CPUs x -d, 60 s without -d)\n"
+		"      --max-stacks N     room for N unique stacks in the kernel between two\n"
+		"                         drains of its counts (default: 2 s of samples,\n"
+		"                         -F x CPUs x 2, at least 8192)\n"
 		"Sample types (--value): samples (default), cpu (nanoseconds)\n",
 	.default_format = "folded",
 	.value_names = "samples cpu",
