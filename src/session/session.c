@@ -126,6 +126,9 @@ static int report(struct session *ss, struct output *outs, int nouts, uint64_t f
 	uint64_t now = now_ns(), mlost;
 
 	*pp = p;
+	/* user frames as (file, offset): one location for all processes of a binary */
+	p->file_of = symbolizer_file_of;
+	p->file_ctx = ss->sym;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec - (now - from_ns);
 	p->duration_ns = (ss->stop_ns ? ss->stop_ns : now) - from_ns;

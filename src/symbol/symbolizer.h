@@ -48,6 +48,15 @@ void symbolizer_free(struct symbolizer *sz);
 int symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
 
 /*
+ * The file behind a user address of (pid, life) and its offset there, from
+ * the mappings known so far: a profile's file_of hook (ctx: the
+ * symbolizer), so that every process of one binary shares its locations.
+ * false where the mapping is unknown, ambiguous or not a readable file.
+ */
+bool symbolizer_file_of(void *ctx, uint32_t pid, uint32_t life, uint64_t addr, uint32_t *file,
+			uint64_t *offset);
+
+/*
  * Start reading /proc/kallsyms in a thread of its own, so that its cost
  * (100-400 ms of kernel time on a busy machine) is paid while the profile
  * runs rather than after it.
