@@ -36,7 +36,7 @@ typeof(counts) counts_spare SEC(".maps");
  * pointers (map keys behind counts_sel's array of pointers) it is emitted
  * as a forward declaration, and libbpf cannot size the inner map's key.
  */
-struct cpu_key cpu_key_btf;
+static struct cpu_key cpu_key_btf __attribute__((used));
 
 /* Slot 0: the counts map being filled, set by user space before attach. */
 struct {
