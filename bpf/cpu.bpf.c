@@ -4,6 +4,12 @@
  * program; samples are counted in the kernel per (process, user stack,
  * kernel stack, comm), so user space reads one entry per unique stack
  * instead of one record per sample.
+ *
+ * The counts go to whichever of two maps counts_sel points at.  User space
+ * drains one while the other fills: it swaps the pointer (the update
+ * returns only once no program still runs with the old map, as for any
+ * map-in-map update) and reads and empties the old map at leisure, so a
+ * long run never fills the kernel's map and no increment races a delete.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -23,6 +29,26 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
+typeof(counts) counts_spare SEC(".maps");
+
+/*
+ * Not used: makes clang emit struct cpu_key whole.  Reached only through
+ * pointers (map keys behind counts_sel's array of pointers) it is emitted
+ * as a forward declaration, and libbpf cannot size the inner map's key.
+ */
+static struct cpu_key cpu_key_btf __attribute__((used));
+
+/* Slot 0: the counts map being filled, set by user space before attach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, typeof(counts));
+} counts_sel SEC(".maps");
+
+/* Keys added so far, over both maps: user space drains at half full. */
+__u64 counts_added;
+
 SEC("perf_event")
 int cpu_sample(struct bpf_perf_event_data *ctx)
 {
@@ -30,6 +56,8 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct cpu_key key = {};
 	__u64 one = 1, *val;
+	__u32 zero = 0;
+	void *counts_now;
 	int err;
 
 	if (!target_match(tgid, tid))
@@ -48,17 +76,24 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 		key.kern_stack = stack_capture(ctx, 0);
 	proc_announce(tgid);
 
-	val = bpf_map_lookup_elem(&counts, &key);
+	counts_now = bpf_map_lookup_elem(&counts_sel, &zero);
+	if (!counts_now) {
+		count_drop(DROP_COUNTS_FULL);
+		return 0;
+	}
+	val = bpf_map_lookup_elem(counts_now, &key);
 	if (val) {
 		__sync_fetch_and_add(val, 1);
 		return 0;
 	}
-	err = map_update_err(bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST));
-	if (err == -EEXIST) {
-		val = bpf_map_lookup_elem(&counts, &key);
+	err = map_update_err(bpf_map_update_elem(counts_now, &key, &one, BPF_NOEXIST));
+	if (!err) {
+		__sync_fetch_and_add(&counts_added, 1);
+	} else if (err == -EEXIST) {
+		val = bpf_map_lookup_elem(counts_now, &key);
 		if (val)
 			__sync_fetch_and_add(val, 1);
-	} else if (err) {
+	} else {
 		count_drop(DROP_COUNTS_FULL);
 	}
 	return 0;

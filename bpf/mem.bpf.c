@@ -404,6 +404,42 @@ int BPF_PROG(hold_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/*
+ * Kernels with bpf_send_signal_task (6.13) stop the child here, in its
+ * parent's fork, before it has run: nothing then runs on every syscall of
+ * every process on the machine, as hold_sys_exit below must, to wait for
+ * a child it cannot signal from here.  User space loads one or the other.
+ */
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
+				__u64 value) __ksym __weak;
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(hold_fork_task, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct mem_held *e;
+
+	if (!hold_children || ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
+		return 0;
+	if (parent->mm == child->mm)
+		return 0;	/* vfork: the parent's probes see it until exec */
+	e = bpf_ringbuf_reserve(&held, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&unfollowed, 1);
+		return 0;
+	}
+	e->pid = ctgid;
+	e->why = MEM_HELD_FORK;
+	/* pending before the child first runs: it stops on its way to user mode */
+	if (bpf_send_signal_task(child, SIGSTOP, PIDTYPE_TGID, 0)) {
+		bpf_ringbuf_discard(e, 0);
+		__sync_fetch_and_add(&unfollowed, 1);
+		return 0;
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 /* The child's return from fork is its first syscall exit. */
 SEC("raw_tp/sys_exit")
 int BPF_PROG(hold_sys_exit, struct pt_regs *regs, long ret)

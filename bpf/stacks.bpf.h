@@ -19,6 +19,7 @@
 
 #include "common.bpf.h"
 #include "unwind.bpf.h"
+#include "vma_cache.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -54,17 +55,10 @@ static __always_inline __u64 mix64(__u64 h)
 	return h;
 }
 
-#define VM_EXEC_FLAG	0x4	/* include/linux/mm.h: VM_EXEC */
 #define USER_TOP	(1ULL << 47)
 
 /* Turned off by user space when asked (--no-leaf-fix) */
 const volatile bool leaf_fix = true;
-
-static long vma_exec_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	*(bool *)data = BPF_CORE_READ(vma, vm_flags) & VM_EXEC_FLAG;
-	return 0;
-}
 
 /*
  * Frame-pointer unwinding starts from the frame pointer register: when the
@@ -90,14 +84,13 @@ static __always_inline __u64 leaf_return_candidate(__u64 next)
 		return 0;
 	for (k = 0; k < LEAF_RA_WORDS; k++) {
 		__u64 w = words[k];
-		bool exec = false;
 
 		if (w == next)
 			return 0;	/* the walk has it: the function has a frame */
 		/* not code: null, kernel or beyond user space, or on the stack */
 		if (w < 0x10000 || w >= USER_TOP || w - sp < (8ULL << 20))
 			continue;
-		if (bpf_find_vma(task, w, vma_exec_cb, &exec, 0) || !exec)
+		if (!vma_is_exec(task, w))
 			continue;
 		return w | LEAF_RA_MARK | ((__u64)k << LEAF_RA_SLOT_SHIFT);
 	}

@@ -1,52 +1,82 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# What process churn costs the profiler: `profiler cpu -a` while
-# tests/workloads/churn starts 100 processes a second (each 3 ms in
-# short_lived_work, a thread and a dlopen every tenth), its own CPU time
-# (user + system, from /usr/bin/time) and how many locations it named.
-# With BASE=/path/to/an/older/profiler, the same run with that one too,
-# one after the other, for a before/after.  Prints a markdown section.
+# What process churn costs: `profiler cpu -a -F 999` against `perf record
+# -g -a -F 999` + `perf script` + a fold (collapse-perf.awk), one after the
+# other under the same load: tests/workloads/churn starting 100 processes
+# a second (each 3 ms of CPU in short_lived_work, a thread and a dlopen
+# every tenth).  For each: CPU seconds (user + sys, /usr/bin/time, the
+# tools' own processes), peak RSS, and for ours the BPF program's time per
+# sample (--stats) and the samples lost.  With BASE=/path/to/an/older/
+# profiler, that one runs too, in the same run, for a before/after.
 #   scripts/bench/churn.sh [BUILD] [SECONDS]
 # Needs root.  A benchmark: nothing in `make test` depends on its timing.
 set -euo pipefail
 
 build=${1:-build}
-secs=${2:-20}
+secs=${2:-${CHURN_SECONDS:-25}}
 rate=100
 here=$(dirname "$0")
 # shellcheck source=lib.bash
 . "$here/lib.bash"
 
-run_one() {	# NAME PROFILER
-	local err=$tmp/$1.err
-	"$build/workloads/churn" $rate $((secs + 2)) "$build/workloads/libspin.so" >/dev/null &
-	loads+=($!)
-	sleep 1
-	/usr/bin/time -f '%U %S %M' -o "$tmp/$1.time" \
-		"$2" cpu -a -F 999 -d "$secs" -v --max-stacks 400000 -o "$tmp/$1.folded" 2>"$err"
-	wait "${loads[-1]}" 2>/dev/null || true
-	read -r user sys kb < "$tmp/$1.time"
-	named=$(sed -n 's/.*: \([0-9]*\) named, \([0-9]*\) unnamed.*/\1/p' "$err")
-	unnamed=$(sed -n 's/.*: \([0-9]*\) named, \([0-9]*\) unnamed.*/\2/p' "$err")
-	work=$(awk '/^churn;.*short_lived_work/ { s += $NF } END { print s + 0 }' "$tmp/$1.folded")
-	lost=$(grep '^churn;' "$tmp/$1.folded" | grep -E '\[pid [0-9]+ (exited|reused)\]|\[unmapped\]|churn\+0x' |
-		awk '{ s += $NF } END { print s + 0 }')
-	printf '| %s | %.2f | %.2f | %.1f%% | %.1f | %s | %s | %s | %s |\n' "$1" "$user" "$sys" \
-		"$(awk -v u="$user" -v s="$sys" -v t="$secs" 'BEGIN { print 100 * (u + s) / t }')" \
-		"$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$named" "$unnamed" "$work" "$lost"
+command -v perf >/dev/null || { echo "churn.sh: perf is missing: scripts/deps.sh --bench" >&2; exit 1; }
+
+# One row: NAME CPU_SECONDS RSS_KIB FOLDED BPF_US LOST
+row() {
+	local work
+	work=$(awk '/^churn;.*short_lived_work/ { s += $NF } END { print s + 0 }' "$4")
+	printf '| %s | %.2f | %.1f | %s | %s | %s | %s |\n' "$1" "$2" \
+		"$(awk -v k="$3" 'BEGIN { print k / 1024 }')" "$5" \
+		"$(awk '{ s += $NF } END { print s + 0 }' "$4")" "$work" "$6"
 }
+
+ours() {	# NAME PROFILER
+	local err=$tmp/$1.err user sys kb bpf lost
+	/usr/bin/time -f '%U %S %M' -o "$tmp/$1.time" \
+		"$2" cpu -a -F 999 -d "$secs" --stats -o "$tmp/$1.folded" 2>"$err"
+	read -r user sys kb < "$tmp/$1.time"
+	bpf=$(sed -n 's/.*BPF cpu_sample .* runs, \([0-9.]*\) us each.*/\1 us/p' "$err")
+	lost=$(sed -n 's/.*warning: \([0-9,]*\) samples did not fit.*/\1/p' "$err")
+	row "$1" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$kb" "$tmp/$1.folded" \
+		"${bpf:--}" "${lost:-0}"
+	awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }' > "$tmp/$1.cpu"
+}
+
+theirs() {
+	local user sys kb u2 s2 kb2
+	/usr/bin/time -f '%U %S %M' -o "$tmp/rec.time" \
+		perf record -q -F 999 -g -a -o "$tmp/perf.data" -- sleep "$secs" 2>/dev/null
+	/usr/bin/time -f '%U %S %M' -o "$tmp/script.time" \
+		sh -c "perf script -i '$tmp/perf.data' 2>/dev/null | awk -f '$here/collapse-perf.awk' > '$tmp/perf.folded'"
+	read -r user sys kb < "$tmp/rec.time"
+	read -r u2 s2 kb2 < "$tmp/script.time"
+	row "perf record -g + script + collapse" \
+		"$(awk -v a="$user" -v b="$sys" -v c="$u2" -v d="$s2" 'BEGIN { print a + b + c + d }')" \
+		"$(( kb > kb2 ? kb : kb2 ))" "$tmp/perf.folded" - -
+	awk -v a="$user" -v b="$sys" -v c="$u2" -v d="$s2" 'BEGIN { print a + b + c + d }' > "$tmp/perf.cpu"
+}
+
+runs=2
+[ -n "${BASE:-}" ] && runs=3
+"$build/workloads/churn" $rate $(( runs * (secs + 30) + 30 )) "$build/workloads/libspin.so" >/dev/null &
+loads+=($!)
+sleep 1
 
 echo "## Process churn"
 echo
-echo "\`profiler cpu -a -F 999 -d $secs\` while \`churn $rate $((secs + 2)) libspin.so\` starts"
-echo "$rate processes a second, each 3 ms of CPU in \`short_lived_work\` (expected"
-echo "$((rate * secs * 3)) samples of it). CPU is the profiler's own, user and system"
-echo "seconds, and as a share of the run; named/unnamed are all locations of the"
-echo "machine (\`-v\`); the last two columns count churn's samples: in"
-echo "\`short_lived_work\`, and with an unnamed frame ([pid N exited], [unmapped], churn+0x)."
+echo "System-wide at 999 Hz for $secs s while \`churn $rate\` starts $rate processes a"
+echo "second (each 3 ms of CPU in \`short_lived_work\`: about $((rate * secs * 3)) samples of it"
+echo "expected), one tool after the other under the same load. CPU: user + system"
+echo "seconds of the tools' own processes (perf: record, then script and the fold)."
+echo "BPF: our program's run time per sample (--stats); the kernel's own sampling"
+echo "and perf's are not counted on either side."
 echo
-echo "| profiler | user s | sys s | CPU | peak RSS MiB | named | unnamed | short_lived_work | churn unnamed |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-[ -n "${BASE:-}" ] && run_one before "$BASE"
-run_one this "$build/profiler"
+echo "| tool | CPU s | peak RSS MiB | BPF per sample | samples | short_lived_work | samples lost |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+[ -n "${BASE:-}" ] && ours "profiler cpu (before)" "$BASE"
+ours "profiler cpu" "$build/profiler"
+theirs
+echo
+ratio() { awk -v a="$(cat "$tmp/perf.cpu")" -v b="$(cat "$1")" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
+echo "perf's CPU / ours: $(ratio "$tmp/profiler cpu.cpu")$([ -n "${BASE:-}" ] && echo " (before: $(ratio "$tmp/profiler cpu (before).cpu"))")."

@@ -34,6 +34,9 @@ struct collector {
 	int (*start)(struct session *ss);
 	/* Stop collecting: detach what produces events. */
 	void (*stop)(struct session *ss);
+	/* Optional: called from the session's wait, at least every 250 ms,
+	 * to move data out of the kernel before its maps fill. */
+	void (*tick)(struct session *ss);
 	/* Fill p from what was collected. */
 	int (*collect)(struct session *ss, struct profile *p);
 	/* Release everything; called once, whatever happened before. */

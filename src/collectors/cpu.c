@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * profiler cpu: on-CPU sampling with a software cpu-clock perf event per
- * CPU, counted in the kernel per (process, user stack, kernel stack, comm).
+ * CPU, counted in the kernel per (process, user stack, kernel stack, comm)
+ * and drained into user space as the maps fill (cpu_counts.c).
  */
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -14,6 +15,7 @@
 #include "cpu.skel.h"
 #include "cli/args.h"
 #include "collectors/collector.h"
+#include "collectors/cpu_counts.h"
 #include "runtime/deltas.h"
 #include "runtime/preflight.h"
 #include "runtime/python.h"
@@ -26,7 +28,8 @@ struct cpu_state {
 	struct cpu_bpf *skel;
 	struct bpf_link **links;	/* one per session CPU */
 	int nlinks;
-	struct deltas *windows;		/* counts handed over so far, per key */
+	struct cpu_counts *counts;	/* the two counts maps, drained */
+	struct deltas *whole;		/* with windows: the run's totals per key */
 };
 
 static const struct option cpu_longopts[] = {
@@ -141,6 +144,7 @@ static int cpu_start(struct session *ss)
 	const void *elf = cpu_bpf__elf_bytes(&elf_size);
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .btf_custom_path = session_core_btf(ss, elf, elf_size));
+	uint32_t counts_max;
 	int err;
 
 	ss->priv = st;
@@ -161,12 +165,16 @@ static int cpu_start(struct session *ss)
 	skel->rodata->kernel_stacks = !s->user_only;
 
 	/*
-	 * Unique stacks cannot outnumber samples; sized for the samples
-	 * expected (60 s when no duration is given), within memory reason.
-	 * The stacks map allocates as it fills, so its ceiling costs nothing.
+	 * Unique stacks cannot outnumber samples.  The counts maps are
+	 * drained at half full, checked at least every 250 ms when the
+	 * session's loop is free; making the unwind tables of a large binary
+	 * holds it for seconds (20 s for clang's, measured under churn), so
+	 * each map keeps room for 32,768 keys past the drain point.  The
+	 * stacks map allocates as it fills, so its ceiling costs nothing.
 	 */
-	bpf_map__set_max_entries(skel->maps.counts,
-				 s->max_stacks ? s->max_stacks : map_size(expect, 8192, 262144));
+	counts_max = s->max_stacks ? s->max_stacks : map_size(expect, 8192, 65536);
+	bpf_map__set_max_entries(skel->maps.counts, counts_max);
+	bpf_map__set_max_entries(skel->maps.counts_spare, counts_max);
 	bpf_map__set_max_entries(skel->maps.stacks,
 				 s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
@@ -174,6 +182,12 @@ static int cpu_start(struct session *ss)
 	err = cpu_bpf__load(skel);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
+	st->counts = cpu_counts_new(bpf_map__fd(skel->maps.counts_sel),
+				    (int[]){ bpf_map__fd(skel->maps.counts),
+					     bpf_map__fd(skel->maps.counts_spare) },
+				    counts_max, &skel->bss->counts_added);
+	if (!st->counts)
+		return bpf_explain("pointing counts_sel at the counts map", -errno);
 	/* links kept in the skeleton are destroyed with it */
 	err = session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
 				     skel->progs.follow_fork, &skel->links.follow_fork,
@@ -198,18 +212,43 @@ static void cpu_stop(struct session *ss)
 	}
 }
 
+/* While the profile runs: drain the counts map that is filling up. */
+static void cpu_tick(struct session *ss)
+{
+	struct cpu_state *st = ss->priv;
+
+	if (st)
+		cpu_counts_tick(st->counts);
+}
+
+static void add_sample(struct profile *p, const struct stack_maps *sm, const struct cpu_key *key,
+		       uint64_t count, int64_t period)
+{
+	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
+	char comm[TASK_COMM_LEN];
+	uint32_t n = 0;
+
+	session_add_stack(p, sm, key->kern_stack, FRAME_KERNEL, key->pid, true, ids, &n);
+	profile_set_life(p, key->life);
+	session_add_stack(p, sm, key->user_stack, FRAME_USER, key->pid, true, ids, &n);
+	profile_set_life(p, 0);
+	memcpy(comm, key->comm, sizeof(comm));
+	comm[TASK_COMM_LEN - 1] = '\0';
+	profile_add_sample(p, ids, n, key->pid, 0, comm,
+			   (int64_t[]){ (int64_t)count, (int64_t)count * period });
+}
+
 static int cpu_collect(struct session *ss, struct profile *p)
 {
 	const struct settings *s = ss->set;
 	struct cpu_state *st = ss->priv;
-	int counts_fd = bpf_map__fd(st->skel->maps.counts);
 	struct stack_maps sm;
-	struct cpu_key *keys = NULL;
-	uint64_t *counts = NULL;
-	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
+	const struct cpu_key *keys;
+	const uint64_t *counts;
 	int64_t period = 1000000000LL / s->freq;
 	char event[128];
-	long nkeys;
+	uint64_t swaps, moved;
+	size_t nkeys;
 
 	profile_add_type(p, "samples", "count");
 	profile_add_type(p, "cpu", "nanoseconds");
@@ -222,29 +261,31 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	p->event = profile_intern(p, event);
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
-	nkeys = map_read_all(counts_fd, sizeof(*keys), sizeof(*counts), (void **)&keys,
-			     (void **)&counts);
-	if (!st->windows)
-		st->windows = deltas_new(sizeof(*keys), 1);
-	for (long i = 0; i < nkeys; i++) {
-		struct cpu_key *key = &keys[i];
-		uint32_t n = 0;
-
-		/* only what came since the last collect (session windows, -i) */
-		if (!deltas_take(st->windows, key, &counts[i], ss->whole_run))
-			continue;
-
-		session_add_stack(p, &sm, key->kern_stack, FRAME_KERNEL, key->pid, true, ids, &n);
-		profile_set_life(p, key->life);
-		session_add_stack(p, &sm, key->user_stack, FRAME_USER, key->pid, true, ids, &n);
-		profile_set_life(p, 0);
-		key->comm[TASK_COMM_LEN - 1] = '\0';
-		profile_add_sample(p, ids, n, key->pid, 0, key->comm,
-				   (int64_t[]){ (int64_t)counts[i], (int64_t)counts[i] * period });
+	/* drained from the kernel: what is taken is exactly what came since
+	 * the last collect (a window, an -i interval) */
+	nkeys = cpu_counts_take(st->counts, &keys, &counts);
+	cpu_counts_stats(st->counts, &swaps, &moved);
+	pr_debug("cpu: %zu keys since the last collect; counts maps swapped %llu times, "
+		 "%llu entries moved in all", nkeys, (unsigned long long)swaps,
+		 (unsigned long long)moved);
+	/* the whole run after windows is their sum, which only user space
+	 * still has: kept only when the session will ask for it */
+	if (ss->keep_whole) {
+		if (!st->whole)
+			st->whole = deltas_new(sizeof(*keys), 1);
+		for (size_t i = 0; i < nkeys; i++)
+			deltas_add(st->whole, &keys[i], &counts[i]);
 	}
-	if (nkeys >= 0) {
-		free(keys);
-		free(counts);
+	if (ss->whole_run && st->whole) {
+		for (size_t i = 0; i < deltas_size(st->whole); i++) {
+			const uint64_t *total;
+			const struct cpu_key *key = deltas_entry(st->whole, i, &total);
+
+			add_sample(p, &sm, key, *total, period);
+		}
+	} else {
+		for (size_t i = 0; i < nkeys; i++)
+			add_sample(p, &sm, &keys[i], counts[i], period);
 	}
 	stack_maps_release(&sm);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
@@ -258,8 +299,9 @@ static void cpu_destroy(struct session *ss)
 	if (!st)
 		return;
 	cpu_stop(ss);
+	cpu_counts_free(st->counts);
 	free(st->links);
-	deltas_free(st->windows);
+	deltas_free(st->whole);
 	cpu_bpf__destroy(st->skel);
 	free(st);
 	ss->priv = NULL;
@@ -274,8 +316,9 @@ const struct collector cpu_collector = {
 		"  -U, --user-only        user stacks only\n"
 		"  -K, --kernel-only      kernel stacks only\n"
 		"      --idle             include the idle task (swapper) in system-wide profiles\n"
-		"      --max-stacks N     room for N unique stacks in the kernel (default: from\n"
-		"                         -F x CPUs x -d, 60 s without -d)\n"
+		"      --max-stacks N     room for N unique stacks in the kernel between two\n"
+		"                         drains of its counts (default: from -F x CPUs x -d,\n"
+		"                         60 s without -d, 8192 to 65536)\n"
 		"Sample types (--value): samples (default), cpu (nanoseconds)\n",
 	.default_format = "folded",
 	.value_names = "samples cpu",
@@ -285,6 +328,7 @@ const struct collector cpu_collector = {
 	.validate = cpu_validate,
 	.start = cpu_start,
 	.stop = cpu_stop,
+	.tick = cpu_tick,
 	.collect = cpu_collect,
 	.destroy = cpu_destroy,
 };

@@ -29,6 +29,7 @@
 #include "collectors/mem_lib.h"
 #include "runtime/deltas.h"
 #include "runtime/entry_hold.h"
+#include "runtime/preflight.h"
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
 #include "util/idxmap.h"
@@ -56,6 +57,7 @@ struct mem_state {
 	} *probed;
 	size_t nprobed, probed_cap;
 	bool stopping;		/* held processes are let go, not probed */
+	bool signal_task;	/* children stopped at fork (bpf_send_signal_task) */
 	uint64_t unfollowed;	/* children user space failed to probe */
 	struct deltas *windows;	/* allocations handed over so far, per site */
 };
@@ -357,11 +359,17 @@ static int follow_children(struct session *ss, struct mem_state *st)
 
 	if (err)
 		return bpf_explain("opening the ring buffer", err);
-	if (!(skel->links.hold_fork = bpf_program__attach(skel->progs.hold_fork)) ||
-	    !(skel->links.hold_sys_exit = bpf_program__attach(skel->progs.hold_sys_exit)) ||
-	    !(skel->links.hold_exec = bpf_program__attach(skel->progs.hold_exec)))
-		return bpf_explain("attaching sched_process_fork, sys_exit and sched_process_exec",
-				   -errno);
+	if (st->signal_task) {
+		if (!(skel->links.hold_fork_task = bpf_program__attach(skel->progs.hold_fork_task)))
+			return bpf_explain("attaching sched_process_fork", -errno);
+	} else if (!(skel->links.hold_fork = bpf_program__attach(skel->progs.hold_fork)) ||
+		   !(skel->links.hold_sys_exit = bpf_program__attach(skel->progs.hold_sys_exit))) {
+		return bpf_explain("attaching sched_process_fork and sys_exit", -errno);
+	}
+	if (!(skel->links.hold_exec = bpf_program__attach(skel->progs.hold_exec)))
+		return bpf_explain("attaching sched_process_exec", -errno);
+	pr_debug("mem: children are stopped %s", st->signal_task ? "in their parent's fork" :
+		 "at their first syscall exit (a program on every syscall: no bpf_send_signal_task)");
 	return 0;
 }
 
@@ -442,7 +450,22 @@ static int start_faults(struct session *ss, struct mem_state *st)
 	return session_attach_perf(ss, &attr, st->skel->progs.fault_sample, st->links);
 }
 
-static void set_autoload(struct mem_bpf *skel, enum mem_mode mode, bool follow)
+/*
+ * Children are stopped at fork where the kernel lets BPF signal another
+ * task (6.13); before, at their first syscall exit, by a program that then
+ * runs on every syscall on the machine.  PROFILER_NO_SIGNAL_TASK=1 takes
+ * the old way, for the tests.
+ */
+static bool can_signal_task(void)
+{
+	const char *env = getenv("PROFILER_NO_SIGNAL_TASK");
+
+	if (env && *env && strcmp(env, "0"))
+		return false;
+	return kernel_has_kfunc("bpf_send_signal_task");
+}
+
+static void set_autoload(struct mem_bpf *skel, enum mem_mode mode, bool follow, bool signal_task)
 {
 	struct bpf_program *prog;
 
@@ -454,8 +477,9 @@ static void set_autoload(struct mem_bpf *skel, enum mem_mode mode, bool follow)
 
 		bpf_program__set_autoload(prog, on);
 	}
-	bpf_program__set_autoload(skel->progs.hold_fork, mode == MODE_USER && follow);
-	bpf_program__set_autoload(skel->progs.hold_sys_exit, mode == MODE_USER && follow);
+	bpf_program__set_autoload(skel->progs.hold_fork_task, mode == MODE_USER && follow && signal_task);
+	bpf_program__set_autoload(skel->progs.hold_fork, mode == MODE_USER && follow && !signal_task);
+	bpf_program__set_autoload(skel->progs.hold_sys_exit, mode == MODE_USER && follow && !signal_task);
 	bpf_program__set_autoload(skel->progs.hold_exec, mode == MODE_USER && follow);
 	bpf_program__set_autoload(skel->progs.hold_entry, mode == MODE_USER && follow);
 	bpf_program__set_autoload(skel->progs.proc_exec, true);
@@ -509,7 +533,8 @@ static int mem_start(struct session *ss)
 					 s->mem_max_live_set ? s->mem_max_live : KERNEL_MAX_LIVE);
 		bpf_map__set_max_entries(skel->maps.stacks, 16384);
 	}
-	set_autoload(skel, st->mode, ss->follow_forks);
+	st->signal_task = st->mode == MODE_USER && ss->follow_forks && can_signal_task();
+	set_autoload(skel, st->mode, ss->follow_forks, st->signal_task);
 
 	err = mem_bpf__load(skel);
 	if (err)
@@ -541,9 +566,11 @@ static void mem_stop(struct session *ss)
 	if (st->skel) {
 		/* hold no more, and let go of those held */
 		bpf_link__destroy(st->skel->links.hold_fork);
+		bpf_link__destroy(st->skel->links.hold_fork_task);
 		bpf_link__destroy(st->skel->links.hold_sys_exit);
 		bpf_link__destroy(st->skel->links.hold_exec);
 		st->skel->links.hold_fork = st->skel->links.hold_sys_exit = NULL;
+		st->skel->links.hold_fork_task = NULL;
 		st->skel->links.hold_exec = NULL;
 		st->stopping = true;
 		if (ss->rb)

@@ -91,6 +91,15 @@ static void wall_stop(struct session *ss)
 		WITH_PART(ss, w, i, parts[i]->stop(ss));
 }
 
+static void wall_tick(struct session *ss)
+{
+	struct wall_state *w = ss->priv;
+
+	for (size_t i = 0; i < NPARTS; i++)
+		if (parts[i]->tick)
+			WITH_PART(ss, w, i, parts[i]->tick(ss));
+}
+
 /* Append src's samples to dst: src column "from" becomes dst columns 0 and col. */
 static void merge(struct profile *dst, const struct profile *src, int from, int col)
 {
@@ -196,6 +205,7 @@ const struct collector wall_collector = {
 	.validate = wall_validate,
 	.start = wall_start,
 	.stop = wall_stop,
+	.tick = wall_tick,
 	.collect = wall_collect,
 	.destroy = wall_destroy,
 };

@@ -102,7 +102,8 @@ static bool loc_eq(const void *ctx, uint32_t idx)
 	const struct location *a = &c->p->locs[idx], *b = c->l;
 
 	return a->addr == b->addr && a->pid == b->pid && a->kind == b->kind &&
-	       a->is_return == b->is_return && a->ra_slot == b->ra_slot && a->life == b->life;
+	       a->is_return == b->is_return && a->ra_slot == b->ra_slot && a->life == b->life &&
+	       a->file_id == b->file_id;
 }
 
 void profile_set_life(struct profile *p, uint32_t life)
@@ -122,12 +123,19 @@ uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t
 		.ra_slot = slot,
 	};
 	struct loc_ctx c = { p, &l };
-	uint64_t h;
+	uint64_t h, off;
+	uint32_t file;
 	int64_t i;
 
-	h = hash_u64(addr ^ ((uint64_t)l.pid << 32) ^ ((uint64_t)kind << 60) ^
+	if (kind == FRAME_USER && p->file_of && p->file_of(p->file_ctx, pid, l.life, addr, &file, &off)) {
+		l.file_id = file + 1;
+		l.addr = off;
+		l.pid = 0;
+		l.life = 0;
+	}
+	h = hash_u64(l.addr ^ ((uint64_t)l.pid << 32) ^ ((uint64_t)kind << 60) ^
 		     ((uint64_t)is_return << 62) ^ ((uint64_t)slot << 52) ^
-		     ((uint64_t)l.life * 0x9e3779b97f4a7c15ULL));
+		     ((uint64_t)l.life * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)l.file_id << 40));
 	i = idxmap_find(&p->loc_index, h, loc_eq, &c);
 	if (i >= 0)
 		return i;

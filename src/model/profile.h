@@ -45,7 +45,11 @@ struct sample_type {
 
 struct location {
 	uint64_t addr;		/* as captured: a user or kernel virtual address */
-	uint32_t pid;		/* the address space of a user frame; 0 for kernel */
+	uint32_t pid;		/* the address space of a user frame; 0 for kernel and
+				 * for a frame of a file (file_id != 0) */
+	uint32_t file_id;	/* 0, or 1 + the file_of hook's file: then addr is
+				 * an offset in that file, the same location for
+				 * every process that maps it */
 	uint32_t life;		/* which lifetime of pid (LIFE_TAG), 0: unknown */
 	uint8_t kind;		/* enum frame_kind */
 	bool is_return;		/* addr is a return address: look up addr - 1 */
@@ -134,6 +138,16 @@ struct profile {
 	size_t nlocs, locs_cap;
 	struct idxmap loc_index;
 	uint32_t life;		/* profile_set_life: for the locations made next */
+	/*
+	 * Optional, set before any location is made: the file a user address
+	 * of (pid, life) lies in, and its offset there.  When it answers, the
+	 * location is the file's, shared by every process that maps it, so
+	 * a thousand short processes of one program make one set of
+	 * locations, not a thousand (the symbolizer's, symbolizer_file_of).
+	 */
+	bool (*file_of)(void *ctx, uint32_t pid, uint32_t life, uint64_t addr, uint32_t *file,
+			uint64_t *offset);
+	void *file_ctx;
 
 	char **strings;
 	size_t nstrings, strings_cap;

@@ -74,6 +74,20 @@ bool deltas_take(struct deltas *d, const void *key, uint64_t *vals, bool whole)
 	return any;
 }
 
+void deltas_add(struct deltas *d, const void *key, const uint64_t *vals)
+{
+	uint64_t *sum = entry(d, key);
+
+	for (unsigned int i = 0; i < d->nvals; i++)
+		sum[i] += vals[i];
+}
+
+const void *deltas_entry(const struct deltas *d, size_t i, const uint64_t **vals)
+{
+	*vals = d->last + i * d->nvals;
+	return d->keys + i * d->key_size;
+}
+
 size_t deltas_size(const struct deltas *d)
 {
 	return d ? d->n : 0;

@@ -27,6 +27,13 @@ struct deltas *deltas_new(size_t key_size, unsigned int nvals);
  * Returns whether any of the values handed back is non-zero.
  */
 bool deltas_take(struct deltas *d, const void *key, uint64_t *vals, bool whole);
+/*
+ * Sums instead of differences, for counters a collector drains from the
+ * kernel (the kernel keeps no total): key's values grow by vals.
+ */
+void deltas_add(struct deltas *d, const void *key, const uint64_t *vals);
+/* Entry i < deltas_size(d): its key, and its values in *vals. */
+const void *deltas_entry(const struct deltas *d, size_t i, const uint64_t **vals);
 /* Entries remembered: what the windows cost in memory. */
 size_t deltas_size(const struct deltas *d);
 void deltas_free(struct deltas *d);

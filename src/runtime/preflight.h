@@ -12,6 +12,8 @@ int check_btf(void);
 int online_cpus(int **cpus, int *n);
 /* A process or thread that exists and is not a zombie. */
 bool proc_alive(int pid);
+/* Whether the kernel's BTF has the kfunc name (reads the kernel's BTF: ~30 ms). */
+bool kernel_has_kfunc(const char *name);
 /* Raise the open-file limit: the symbolizer keeps one file open per binary. */
 void raise_fd_limit(void);
 

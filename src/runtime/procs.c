@@ -119,10 +119,14 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e) || !announce_new(ss, ((struct session *)ctx)->index, e->pid))
 		return 0;
 	session_catch_up(ss);
-	symbolizer_note_process(ss->sym, e->pid);
-	/* new, or exec'd: either way its tables are made from its maps now */
-	if (ss->unw)
-		unwinder_add(ss->unw, e->pid);
+	/* new, or exec'd: either way its tables are made from its maps now,
+	 * read once for names and tables alike */
+	if (!symbolizer_note_process(ss->sym, e->pid) && ss->unw) {
+		size_t n;
+		const struct proc_map *maps = symbolizer_current_maps(ss->sym, e->pid, &n);
+
+		unwinder_add_maps(ss->unw, e->pid, maps, n);
+	}
 	python_note_process(ss->py, e->pid);
 	return 0;
 }

@@ -86,6 +86,9 @@ struct session {
 	 * moving the window.
 	 */
 	bool whole_run;
+	/* Set by the session before start() when it will ask for the whole
+	 * run after windows: collectors that drain their maps keep totals. */
+	bool keep_whole;
 };
 
 /* Route libbpf's messages to -v. */

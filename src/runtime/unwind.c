@@ -426,18 +426,30 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 	return err;
 }
 
-int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n)
+/* pid's tables from maps known already; make: as unwinder_add does */
+static int from_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n,
+		     bool make)
 {
 	uint64_t t0 = now_ns();
 	int err;
 
 	if (!u || pid == u->self || pid == 0 || !n)
 		return 0;
-	err = write_proc(u, pid, maps, n, false);
-	if (!err)
+	err = write_proc(u, pid, maps, n, make);
+	if (!err && !make)
 		u->st.early++;
 	u->st.ns += now_ns() - t0;
 	return err;
+}
+
+int unwinder_add_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n)
+{
+	return from_maps(u, pid, maps, n, true);
+}
+
+int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n)
+{
+	return from_maps(u, pid, maps, n, false);
 }
 
 void unwinder_mark_new(struct unwinder *u, uint32_t pid)

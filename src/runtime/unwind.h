@@ -57,6 +57,8 @@ size_t unwinder_take_new(struct unwinder *u, uint32_t **pids);
  */
 struct proc_map;
 int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
+/* unwinder_add from mappings the caller read already (the symbolizer's). */
+int unwinder_add_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
 void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st);
 
 #endif /* PROFILER_UNWIND_H_USER */

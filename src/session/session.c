@@ -200,6 +200,10 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		struct session *c = &r->cols[i];
 		struct profile *p = ps[i] = profile_new();
 
+		/* user frames as (file, offset): one location for all processes of a binary */
+		p->file_of = symbolizer_file_of;
+		p->file_ctx = r->rt.sym;
+
 		p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec - (now - w.from_ns);
 		p->duration_ns = w.to_ns - w.from_ns;
 		c->whole_run = whole;
@@ -295,6 +299,10 @@ static void wait_for_end(struct run *r, int sigfd)
 		unwinder_flush(ss->unw);
 		session_catch_up(ss);
 		entry_hold_check(ss->hold, ss->unw);
+		/* collectors that drain their maps as they fill (cpu) */
+		for (int i = 0; i < r->ncols; i++)
+			if (r->cols[i].col->tick)
+				r->cols[i].col->tick(&r->cols[i]);
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
 
@@ -431,7 +439,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	r->window_ns = o->window_ns;
 	for (int i = 0; i < ncols; i++)
 		r->cols[i] = (struct session){ .rt = ss, .set = set, .col = cols[i], .btf_fd = -1,
-					       .child_go = -1, .child_err = -1, .index = i };
+					       .child_go = -1, .child_err = -1, .index = i,
+					       .keep_whole = o->whole_run };
 	ss->launch_ns = now_ns();
 	bpf_setup_logging(set->verbose);
 	raise_fd_limit();

@@ -471,6 +471,25 @@ void symbolizer_note_exit(struct symbolizer *sz, uint32_t pid)
 	timeline_exit(sz->tl, pid);
 }
 
+bool symbolizer_file_of(void *ctx, uint32_t pid, uint32_t life, uint64_t addr, uint32_t *file,
+			uint64_t *offset)
+{
+	struct symbolizer *sz = ctx;
+	const struct proc_map *m;
+	bool ambiguous;
+
+	/* beyond user space: a broken frame-pointer chain, named as before */
+	if (addr >= (1ULL << 47))
+		return false;
+	m = timeline_find(sz->tl, pid, life, addr, &ambiguous);
+	if (!m || ambiguous || m->kind != MAP_FILE || m->file < 0 ||
+	    sz->files[m->file].state == FILE_FAILED)
+		return false;
+	*file = (uint32_t)m->file;
+	*offset = addr - m->start + m->offset;
+	return true;
+}
+
 const struct proc_map *symbolizer_current_maps(const struct symbolizer *sz, uint32_t pid,
 					       size_t *n)
 {
@@ -489,14 +508,17 @@ static struct sym_proc *add_proc(struct symbolizer *sz, uint32_t pid)
 	return p;
 }
 
-void symbolizer_note_process(struct symbolizer *sz, uint32_t pid)
+int symbolizer_note_process(struct symbolizer *sz, uint32_t pid)
 {
 	struct sym_proc *p = find_proc(sz, pid);
+	int err;
 
 	if (!p)
 		p = add_proc(sz, pid);
-	if (proc_read(sz, p) == 0)
+	err = proc_read(sz, p);
+	if (!err)
 		sz->stats.procs++;
+	return err;
 }
 
 /* ---- naming ------------------------------------------------------------- */
@@ -605,18 +627,24 @@ static bool name_jit(struct symbolizer *sz, struct profile *prof, struct sym_pro
 	return true;
 }
 
+static void name_in_map(struct symbolizer *sz, struct profile *prof, struct location *l,
+			struct sym_proc *p, const struct proc_map *m, uint64_t vaddr);
+
 static void name_user(struct symbolizer *sz, struct profile *prof, struct location *l)
 {
-	uint64_t addr = l->addr, vaddr, look, start;
+	uint64_t addr = l->addr;
 	const struct proc_map *m = NULL;
-	struct sym_proc *p = find_proc(sz, l->pid);
-	struct elf_syms *es = NULL;
-	const struct elf_sym *sym;
-	const char *module;
-	bool entry;
+	struct sym_proc *p;
 	char buf[PATH_MAX + 64];
 	bool known, ambiguous;
 
+	if (l->file_id) {	/* a location of a file, for every process that maps it */
+		struct proc_map fm = { .kind = MAP_FILE, .file = (int32_t)l->file_id - 1 };
+
+		name_in_map(sz, prof, l, NULL, &fm, addr);
+		return;
+	}
+	p = find_proc(sz, l->pid);
 	if (!p) {
 		p = add_proc(sz, l->pid);
 		if (proc_read(sz, p) == 0)
@@ -662,7 +690,23 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		return;
 	}
 
-	vaddr = addr - m->start + m->offset;
+	name_in_map(sz, prof, l, p, m, addr - m->start + m->offset);
+}
+
+/*
+ * Name l, at offset vaddr of mapping m (of process p; NULL for a location
+ * of a file, which m stands for with its kind and file alone).
+ */
+static void name_in_map(struct symbolizer *sz, struct profile *prof, struct location *l,
+			struct sym_proc *p, const struct proc_map *m, uint64_t vaddr)
+{
+	uint64_t addr = l->addr, look, start;
+	struct elf_syms *es = NULL;
+	const struct elf_sym *sym;
+	const char *module;
+	char buf[PATH_MAX + 64];
+	bool entry;
+
 	if (m->kind == MAP_FILE && m->file >= 0) {
 		es = file_syms(sz, &sz->files[m->file]);
 		module = sz->files[m->file].path;
@@ -670,7 +714,7 @@ static void name_user(struct symbolizer *sz, struct profile *prof, struct locati
 		es = vdso_syms(sz);
 		vaddr = addr - m->start;
 		module = "[vdso]";
-	} else if (m->kind == MAP_ANON && name_jit(sz, prof, p, l)) {
+	} else if (m->kind == MAP_ANON && p && name_jit(sz, prof, p, l)) {
 		return;
 	} else {
 		module = m->kind == MAP_ANON ? "[anon]" : m->path;

@@ -42,9 +42,19 @@ void symbolizer_free(struct symbolizer *sz);
 /*
  * Read the mappings of pid now and open the files behind them, so that
  * the process can be symbolized after it exits.  Called when a process is
- * first seen, and again after exec.
+ * first seen, and again after exec.  0, or -errno when they cannot be
+ * read (it exited).
  */
-void symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
+int symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
+
+/*
+ * The file behind a user address of (pid, life) and its offset there, from
+ * the mappings known so far: a profile's file_of hook (ctx: the
+ * symbolizer), so that every process of one binary shares its locations.
+ * false where the mapping is unknown, ambiguous or not a readable file.
+ */
+bool symbolizer_file_of(void *ctx, uint32_t pid, uint32_t life, uint64_t addr, uint32_t *file,
+			uint64_t *offset);
 
 /*
  * Start reading /proc/kallsyms in a thread of its own, so that its cost

@@ -355,3 +355,22 @@ main_share() {	# FILE
 	[ "$status" -eq 0 ]
 	[ "$(folded_sum "$TMP/burn.folded" ';main;spin_three$')" -gt 100 ]
 }
+
+@test "cpu: more unique stacks than the counts map holds: drained as it fills, no sample lost" {
+	# manystacks gives nearly every sample a stack of its own: some 8,000
+	# keys over 8 CPU seconds into maps of 4,096.  Counted in one map that
+	# is read at the end, half of them were lost to a full map; drained
+	# while the run goes, every sample is in the profile: HZ x CPU seconds
+	run --separate-stderr "$PROFILER" cpu -v -F 999 --max-stacks 4096 \
+		-o "$TMP/out.folded" -- "$W/manystacks" 8 cpu
+	echo "$stderr" | grep -v "no unwind table"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"did not fit the aggregation map"* ]]
+	swaps=$(echo "$stderr" | sed -n 's/.*counts maps swapped \([0-9]*\) times.*/\1/p')
+	[ "$swaps" -ge 2 ]
+	got=$(folded_sum "$TMP/out.folded" '^manystacks;')
+	lines=$(grep -c '^manystacks;' "$TMP/out.folded")
+	echo "samples=$got folded lines=$lines swaps=$swaps"
+	[ "$lines" -gt 4096 ]
+	count_ok "$got" $((8 * 999))
+}

@@ -19,6 +19,50 @@ static void test_locations_dedup(void **state)
 	profile_free(p);
 }
 
+/* Two processes map one file at different addresses (ASLR); a third has
+ * no known mapping there. */
+static bool fake_file_of(void *ctx, uint32_t pid, uint32_t life, uint64_t addr, uint32_t *file,
+			 uint64_t *offset)
+{
+	uint64_t base = pid == 1 ? 0x400000 : pid == 2 ? 0x7f0000 : 0;
+
+	(void)ctx;
+	(void)life;
+	if (!base || addr < base || addr >= base + 0x1000)
+		return false;
+	*file = 5;
+	*offset = addr - base;
+	return true;
+}
+
+static void test_locations_by_file(void **state)
+{
+	struct profile *p = profile_new();
+	uint32_t a, b, c, d, k;
+
+	(void)state;
+	p->file_of = fake_file_of;
+	a = profile_location(p, FRAME_USER, 1, 0x400123, true);
+	b = profile_location(p, FRAME_USER, 2, 0x7f0123, true);
+	c = profile_location(p, FRAME_USER, 3, 0x400123, true);
+	d = profile_location(p, FRAME_USER, 1, 0x400123, false);
+	k = profile_location(p, FRAME_KERNEL, 1, 0x400123, true);
+	/* one location for both processes of the file, at its offset */
+	assert_int_equal(a, b);
+	assert_int_equal(p->locs[a].file_id, 6);
+	assert_int_equal(p->locs[a].addr, 0x123);
+	assert_int_equal(p->locs[a].pid, 0);
+	/* unknown mapping: per process, as before; return or not still differs */
+	assert_int_not_equal(a, c);
+	assert_int_equal(p->locs[c].pid, 3);
+	assert_int_equal(p->locs[c].file_id, 0);
+	assert_int_not_equal(a, d);
+	/* kernel frames never go by file */
+	assert_int_equal(p->locs[k].file_id, 0);
+	assert_int_equal(p->nlocs, 4);
+	profile_free(p);
+}
+
 static void test_stack_first_is_ip(void **state)
 {
 	struct profile *p = profile_new();
@@ -55,6 +99,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_locations_dedup),
+		cmocka_unit_test(test_locations_by_file),
 		cmocka_unit_test(test_stack_first_is_ip),
 		cmocka_unit_test(test_prune_bogus),
 	};
