@@ -35,7 +35,7 @@ struct budget {
 	size_t steps;
 };
 
-#define STEP_GROUP	256
+#define STEP_GROUP	16
 
 /* False once the binary has cost too much: past its deadline, or a group
  * of steps took more CPU than LIMIT_UNWIND_STEP_NS each. */
