@@ -386,7 +386,7 @@ static void print_end(struct run *r, struct profile **ps)
 
 		unwinder_get_stats(rt->unw, &us);
 		if (us.full || us.procs_full)
-			pr_warn("unwind tables full: %llu binaries and %llu processes have none, and "
+			pr_warn("no unwind table for %llu binaries and %llu processes (the table slots are full): "
 				"their callers are found by frame pointers only (see --stats)",
 				(unsigned long long)us.full, (unsigned long long)us.procs_full);
 	}

@@ -327,7 +327,7 @@ main_share() {	# FILE
 		-o "$TMP/out.folded" -- sh -c "for i in \$(seq 24); do '$W/qsort_slow' 0.15; done"
 	echo "$stderr"
 	[ "$status" -eq 0 ]
-	[[ "$stderr" != *"unwind tables full"* ]]
+	[[ "$stderr" != *"no unwind table for"* ]]
 	procs=$(echo "$stderr" | sed -n 's/.*unwind tables: \([0-9]*\) processes.*/\1/p')
 	sort=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*(qsort_r|msort_with_tmp|slow_compare)')
 	reached=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*;main;.*(qsort_r|msort_with_tmp|slow_compare)')
