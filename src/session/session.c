@@ -203,7 +203,6 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		/* user frames as (file, offset): one location for all processes of a binary */
 		p->file_of = symbolizer_file_of;
 		p->file_ctx = r->rt.sym;
-
 		p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec - (now - w.from_ns);
 		p->duration_ns = w.to_ns - w.from_ns;
 		c->whole_run = whole;
@@ -219,9 +218,20 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		else
 			profile_add_loss(p, "mapping records lost (ring buffer full)", mlost,
 					 "libraries mapped then are named only if their process was still alive");
-		symbolizer_resolve(r->rt.sym, p);
+	}
+	/*
+	 * The announcements and mapping records of what was just read came
+	 * before it (a program announces a process before it counts): handled
+	 * now, a window names its frames as the whole run will.
+	 */
+	mmap_watch_consume(r->rt.mw);
+	if (r->rt.rb)
+		ring_buffer__consume(r->rt.rb);
+	session_catch_up(&r->rt);
+	for (int i = 0; i < r->ncols && !err; i++) {
+		symbolizer_resolve(r->rt.sym, ps[i]);
 		if (r->rt.set->verbose)
-			log_symbolizer(&r->rt, p);
+			log_symbolizer(&r->rt, ps[i]);
 	}
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,
 		 whole ? " (whole run)" : "", (now_ns() - now) / 1e6);
