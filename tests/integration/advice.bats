@@ -73,14 +73,14 @@ finding() {	# FILE RULE [CULPRIT]
 	cat "$TMP/out.txt"
 	f=$(finding "$TMP/out.txt" lock-contended)
 	echo "$f"
-	[[ "$f" == *"big_lock (futex): "*" s spent waiting for it"* ]]
+	[[ "$f" == *"big_lock (futex mutex): "*" s spent waiting for it"* ]]
 	# four worker threads wait on it; quiet_lock is never waited for
 	[[ "$f" == *" contentions by 4 waiting threads"* ]]
 	[[ "$f" == *"take < update_shared_counter [lockfight]"* ]]
 	! grep -q '\[lock-contended\] quiet_lock' "$TMP/out.txt"
 	# contentions as the lock table counts them
 	n=$(echo "$f" | sed -n 's/.*evidence: \([0-9,]*\) contentions.*/\1/p')
-	grep -E "^ +$n +[0-9.]+ [mun]?s .* lock:big_lock \(futex\)$" "$TMP/out.txt"
+	grep -E "^ +$n +[0-9.]+ [mun]?s .* lock:big_lock \(futex mutex\)$" "$TMP/out.txt"
 	# the rules read the profile, not the collector: the saved pprof file
 	# gets the same Recommendations
 	"$PROFILER" report "$TMP/out.pb.gz" > "$TMP/again.txt"

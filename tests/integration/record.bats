@@ -61,7 +61,7 @@ stack_sums() {	# TYPE FILE...
 	[ "$(folded_sum "$TMP/inuse.folded" ';leak_site;[a-z_]+$')" -eq 4096000 ]
 	# lock: the contended mutex, by name, waited on in its caller
 	folded "$TMP/out/lock.pb.gz" delay > "$TMP/lock.folded"
-	[ "$(folded_sum "$TMP/lock.folded" '^lockfight;lock:big_lock \(futex\);.*;update_shared_counter;')" -gt 0 ]
+	[ "$(folded_sum "$TMP/lock.folded" '^lockfight;lock:big_lock \(futex mutex\);.*;update_shared_counter;')" -gt 0 ]
 	# offcpu: the waits of those same threads on that futex
 	folded "$TMP/out/offcpu.pb.gz" offcpu > "$TMP/offcpu.folded"
 	[ "$(folded_sum "$TMP/offcpu.folded" '^lockfight;.*;update_shared_counter;.*futex')" -gt 0 ]
