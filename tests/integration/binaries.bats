@@ -234,3 +234,27 @@ while True:
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"invalid --max-depth '2000'"* ]]
 }
+
+@test "binaries: system-wide, a 30-deep Python import chain keeps its roots at the default depth" {
+	mkdir "$TMP/py"
+	for i in $(seq 0 29); do
+		echo "import m$((i + 1))" > "$TMP/py/m$i.py"
+	done
+	printf 'x = 0\nfor i in range(12000000):\n    x += i\n' > "$TMP/py/m30.py"
+	"$PROFILER" cpu -a -F 499 -v -o "$TMP/all.folded" 2>"$TMP/err" &
+	BGPID=$!
+	wait_collecting "$TMP/err"
+	python3 -c "import sys; sys.path.insert(0, '$TMP/py'); import m0"
+	kill -INT "$BGPID"
+	wait "$BGPID"
+	BGPID=
+	# a stack that reaches _start through 30 imports is 300 frames deep
+	depth=$(awk '/^python3;_start;/ { n = split($0, a, ";"); if (n > d) d = n } END { print d + 0 }' "$TMP/all.folded")
+	echo "deepest python3 stack that reaches _start: $depth frames"
+	[ "$depth" -gt 200 ]
+	# one cut at --max-depth (512) would hold exactly 512 frames: none may
+	# (other processes' deep stacks do not count here)
+	cut=$(awk '/^python3;/ { sub(/ [0-9]+$/, ""); if (split($0, a, ";") - 1 >= 512) c++ } END { print c + 0 }' "$TMP/all.folded")
+	echo "python3 stacks at the depth limit: $cut"
+	[ "$cut" -eq 0 ]
+}
