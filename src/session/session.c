@@ -76,11 +76,12 @@ static int spawn_child(struct session *ss, const sigset_t *oldmask)
 		int e;
 
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		cmd_stdout_apart(ss->set);
 		close(go[1]);
 		close(ex[0]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);	/* the profiler gave up before starting us */
+		/* released: every check passed, so the note is no noise */
+		cmd_stdout_apart(ss->set);
 		execvp(ss->set->cmd[0], ss->set->cmd);
 		e = errno;
 		if (write(ex[1], &e, sizeof(e)) < 0)
