@@ -76,6 +76,19 @@ static const struct option common_longopts[] = {
 
 void args_usage(const struct collector *col, FILE *f)
 {
+	char output[1024];
+
+	if (col->output_usage)
+		snprintf(output, sizeof(output), "%s", col->output_usage);
+	else
+		snprintf(output, sizeof(output),
+			 "  -f, --format FMT          %s (default %s)\n"
+			 "  -o, --output FILE         write to FILE instead of standard output; the\n"
+			 "                            format follows the name (.folded, .txt, .svg,\n"
+			 "                            .pb.gz, .json) unless -f says otherwise; may be\n"
+			 "                            repeated; '-' is stdout.  Replaced only once\n"
+			 "                            complete: a killed run leaves the old file\n",
+			 writer_names(), col->default_format);
 	fprintf(f,
 		"Usage: profiler %s [OPTIONS]%s%s [-- COMMAND [ARGS...]]\n"
 		"%s.\n\n"
@@ -89,12 +102,7 @@ void args_usage(const struct collector *col, FILE *f)
 		"Duration and output:\n"
 		"  -d, --duration SECS       stop after SECS (default: Ctrl-C, or when every\n"
 		"                            target has exited); what was collected is written\n"
-		"  -f, --format FMT          %s (default %s)\n"
-		"  -o, --output FILE         write to FILE instead of standard output; the\n"
-		"                            format follows the name (.folded, .txt, .svg,\n"
-		"                            .pb.gz, .json) unless -f says otherwise; may be\n"
-		"                            repeated; '-' is stdout.  Replaced only once\n"
-		"                            complete: a killed run leaves the old file\n"
+		"%s"
 		"      --lines               source file:line of each frame and inlined functions\n"
 		"                            as frames of their own, from DWARF (the binary's or\n"
 		"                            its debug file's); slower, so off by default\n"
@@ -117,8 +125,7 @@ void args_usage(const struct collector *col, FILE *f)
 		OUTPUT_USAGE "\n"
 		"Options of profiler %s:\n%s",
 		col->name, col->operands ? " " : "", col->operands ? col->operands : "",
-		col->summary, writer_names(), col->default_format, MAX_STACK_DEPTH,
-		DEFAULT_STACK_DEPTH, col->name, col->usage);
+		col->summary, output, MAX_STACK_DEPTH, DEFAULT_STACK_DEPTH, col->name, col->usage);
 }
 
 static int parse_ids(const char *arg, const char *what, int **out, int *n)

@@ -222,8 +222,6 @@ static void record_usage_text(char *buf, size_t size)
 		"      --window SECS      also cut the run into windows of SECS: each is\n"
 		"                         reported, exactly what happened in it, and the whole\n"
 		"                         run last (with -o: DIR/window-NNN/)\n"
-		"  -o DIR                 write DIR/report.txt, DIR/NAME.pb.gz and DIR/NAME.svg\n"
-		"                         per collector instead of the report on stdout\n"
 		"  -F HZ                  cpu: samples per second (default 99)\n"
 		"Each collector's own options, as --NAME-OPTION (see profiler NAME --help):\n");
 
@@ -250,6 +248,11 @@ int record_main(int argc, char **argv)
 			   "pprof files and flame graphs",
 		.usage = usage,
 		.default_format = "report",
+		.output_usage =
+			"  -o DIR                    write DIR/report.txt (the combined report),\n"
+			"                            DIR/NAME.pb.gz and DIR/NAME.svg per collector\n"
+			"                            instead of the report on stdout; each file is\n"
+			"                            replaced only once complete\n",
 		.value_names = "",
 		.shortopts = "F:",
 		.longopts = longopts,

@@ -20,6 +20,9 @@ struct collector {
 	const char *usage;		/* its own options, for `profiler NAME --help` */
 	const char *operands;		/* what it takes besides options ("SPEC..."), or NULL */
 	const char *default_format;	/* what stdout gets without -f */
+	/* In --help, instead of the -f and -o lines: for a front-end whose
+	 * output is no single file (record's -o DIR); NULL for those lines. */
+	const char *output_usage;
 	const char *value_names;	/* its sample types, space separated, default first */
 	/* After "no samples: ": what was looked for and what to try; NULL for
 	 * the cpu collector's question about running on a CPU. */
