@@ -9,7 +9,9 @@
 #                     (SOAK_SECONDS, SOAK_VARIANTS; figures into docs/performance.md)
 #   make test-kernels boot other kernels under qemu and run a smoke suite in each
 #                     (KERNELS="6.1 linux-image-…"; default 6.1)
-#   make install      install to $(PREFIX) (default /usr/local)
+#   make install      install to $(PREFIX) (default /usr/local), DESTDIR for staging:
+#                     binary, man page, bash completion, systemd unit for the agent
+#   make uninstall    remove what make install put there
 #   make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
@@ -47,7 +49,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-Ivmlinux/$(ARCH) -Wall -Werror -Wno-unused-function
 
-.PHONY: all clean install demo test test-unit test-integration test-kernels bench soak fuzz \
+.PHONY: all clean install uninstall demo test test-unit test-integration test-kernels bench soak fuzz \
 	deps vmlinux check-tools
 .DELETE_ON_ERROR:
 
@@ -237,9 +239,27 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H).tmp
 	mv $(VMLINUX_H).tmp $(VMLINUX_H)
 
+# The binary, its man page, bash completion (which reads the commands and
+# options from the installed binary's --help, so it never goes stale) and
+# the agent's systemd unit (dist/systemd, ExecStart pointing at BINDIR).
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED := $(BINDIR)/profiler $(MANDIR)/man1/profiler.1 $(BASHCOMPDIR)/profiler \
+	$(SYSTEMDUNITDIR)/profiler-agent.service
+
 install: $(BUILD)/profiler
-	install -D -m 0755 $(BUILD)/profiler $(DESTDIR)$(PREFIX)/bin/profiler
-	install -D -m 0644 docs/profiler.1 $(DESTDIR)$(PREFIX)/share/man/man1/profiler.1
+	install -D -m 0755 $(BUILD)/profiler $(DESTDIR)$(BINDIR)/profiler
+	install -D -m 0644 docs/profiler.1 $(DESTDIR)$(MANDIR)/man1/profiler.1
+	install -D -m 0644 dist/bash-completion/profiler $(DESTDIR)$(BASHCOMPDIR)/profiler
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/systemd/profiler-agent.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/profiler-agent.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/profiler-agent.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	rm -rf $(BUILD)
