@@ -189,6 +189,16 @@ static void host(char *buf, size_t size)
 	assert_int_equal(gethostname(buf, size), 0);
 }
 
+/* A pusher to the receiver (down or up). */
+static struct pusher *open_to_rx(struct push_opts *o)
+{
+	struct pusher *p;
+
+	o->url = rx.url;
+	assert_int_equal(push_open(o, &p), 0);
+	return p;
+}
+
 static void test_bad_options(void **state)
 {
 	const char *bad_urls[] = { NULL, "", "not a url", "ftp://127.0.0.1:21", "http://",
@@ -259,9 +269,8 @@ static void test_query(void **state)
 
 	rx_down();
 	rx_up();
-	o.url = rx.url;
 	host(h, sizeof(h));
-	assert_int_equal(push_open(&o, &p), 0);
+	p = open_to_rx(&o);
 	assert_int_equal(push_profile(p, &cpu), 0);
 	assert_int_equal(push_profile(p, &off), 0);
 	WAIT_FOR(rx_count() == 2);
@@ -340,8 +349,7 @@ static void test_down_then_up(void **state)
 	int ok = 0, full = 0, i;
 
 	rx_down();
-	o.url = rx.url;
-	assert_int_equal(push_open(&o, &p), 0);
+	p = open_to_rx(&o);
 	push_n(p, 3, 100, &ok, &full);
 	assert_int_equal(ok, 3);
 	/* the first attempt fails (refused) before the receiver comes up */
@@ -377,8 +385,7 @@ static void test_full_queue_drops(void **state)
 	int ok = 0, full = 0;
 
 	rx_down();
-	o.url = rx.url;
-	assert_int_equal(push_open(&o, &p), 0);
+	p = open_to_rx(&o);
 	push_n(p, 6, 1000, &ok, &full);
 	assert_int_equal(ok, 4);
 	assert_int_equal(full, 2);
@@ -407,8 +414,7 @@ static void test_refused_dropped(void **state)
 	rx_down();
 	rx.status = 400;
 	rx_up();
-	o.url = rx.url;
-	assert_int_equal(push_open(&o, &p), 0);
+	p = open_to_rx(&o);
 	push_n(p, 2, 10, &ok, &full);
 	WAIT_FOR((push_stats(p, &st), st.dropped == 2));
 	push_close(p, 2000);
@@ -427,8 +433,7 @@ static void test_close_while_down(void **state)
 	int ok = 0, full = 0;
 
 	rx_down();
-	o.url = rx.url;
-	assert_int_equal(push_open(&o, &p), 0);
+	p = open_to_rx(&o);
 	push_n(p, 3, 10, &ok, &full);
 	WAIT_FOR((push_stats(p, &st), st.failed_attempts >= 1));
 	assert_int_equal(st.queued, 3);
