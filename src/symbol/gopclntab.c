@@ -277,7 +277,8 @@ static bool pcv_step(const struct gopclntab *g, uint64_t *off, uint64_t *pc, int
 
 	if (!uvarint(g, off, &uv) || (uv == 0 && !first))
 		return false;
-	*val += (int32_t)(-(uv & 1) ^ (uv >> 1));
+	/* wrapping, as the runtime's int32 does: a hostile delta is no UB */
+	*val = (int32_t)((uint32_t)*val + (-(uv & 1) ^ (uv >> 1)));
 	if (!uvarint(g, off, &pcd))
 		return false;
 	*pc += (uint64_t)pcd * g->quantum;
