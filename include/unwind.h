@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Compact unwind tables: the .eh_frame of each mapped binary, compiled by
+ * Compact unwind tables: the .eh_frame (Go: .gopclntab) of each mapped binary, compiled by
  * user space (src/symbol/unwind_table.c) into rows the BPF unwinder
  * (bpf/unwind.bpf.h) binary-searches once per frame.  x86-64 only: the
  * rules name its registers (rsp, rbp, rip).
