@@ -52,17 +52,21 @@ static void sp_row(void *ctx, uint64_t pc, int32_t delta)
 
 /*
  * Where the walk must stop: the roots of the runtime's stacks (goexit at
- * the bottom of every goroutine, mstart and rt0_go of every thread) and
- * the functions that switch stacks (systemstack, mcall, morestack run
- * their callee on g0; what lies past them is another stack, which the
- * runtime's own traceback reaches through the goroutine's saved state).
- * Go 1.17 on flags the roots TOPFRAME; 1.16 is known by name.
+ * the bottom of every goroutine, mstart and rt0_go of every thread, the
+ * program's entry before rt0_go), the functions that switch stacks
+ * (systemstack, mcall, morestack run their callee on g0; what lies past
+ * them is another stack, which the runtime's own traceback reaches through
+ * the goroutine's saved state), and the signal handler's entry and return
+ * (sigtramp, sigreturn: past them is the kernel's signal frame, not a
+ * call).  Go 1.17 on flags the first roots TOPFRAME; 1.16 is known by name.
  */
 static bool is_root(const struct go_func *f)
 {
 	static const char *const roots[] = {
 		"runtime.goexit", "runtime.mstart", "runtime.rt0_go", "runtime.mcall",
-		"runtime.morestack", "runtime.systemstack",
+		"runtime.morestack", "runtime.systemstack", "runtime.sigtramp",
+		"runtime.cgoSigtramp", "runtime.sigreturn", "runtime.sigreturn__sigaction",
+		"_rt0_amd64", "_rt0_amd64_linux",
 	};
 
 	if (f->flag & GO_FUNC_TOPFRAME)
