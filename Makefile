@@ -110,6 +110,25 @@ $(BUILD)/workloads/newleak: tests/workloads/newleak.cc
 	@mkdir -p $(@D)
 	$(CXX) $(WORKLOAD_CFLAGS) $< -o $@
 
+# Go programs (tests/workloads/go/NAME/), built offline with Debian's go,
+# its cache under the build directory: as is, stripped as release builds
+# are (-s -w: no .symtab, no DWARF), and one calling C through cgo
+GO ?= go
+GO_ENV := GOCACHE=$(abspath $(BUILD))/gocache GOPATH=$(abspath $(BUILD))/gopath \
+	GOTOOLCHAIN=local GOPROXY=off GOFLAGS= GO111MODULE=on
+GO_BUILD := $(GO_ENV) $(GO) build -buildvcs=false
+GO_WORKLOADS := $(addprefix $(BUILD)/workloads/go/,gowork gowork-stripped gocgo)
+WORKLOADS += $(GO_WORKLOADS)
+$(BUILD)/workloads/go/gowork: $(wildcard tests/workloads/go/gowork/*)
+	@mkdir -p $(@D)
+	cd tests/workloads/go/gowork && CGO_ENABLED=0 $(GO_BUILD) -o $(abspath $@) .
+$(BUILD)/workloads/go/gowork-stripped: $(wildcard tests/workloads/go/gowork/*)
+	@mkdir -p $(@D)
+	cd tests/workloads/go/gowork && CGO_ENABLED=0 $(GO_BUILD) -ldflags="-s -w" -o $(abspath $@) .
+$(BUILD)/workloads/go/gocgo: $(wildcard tests/workloads/go/gocgo/*)
+	@mkdir -p $(@D)
+	cd tests/workloads/go/gocgo && CGO_ENABLED=1 $(GO_BUILD) -o $(abspath $@) .
+
 # Libraries the workloads load
 WORKLOADS += $(BUILD)/workloads/libspin.so
 $(BUILD)/workloads/libspin.so: tests/workloads/lib/libspin.c
@@ -208,7 +227,7 @@ test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/profiler $(UNIT_BINS) $(WORKLOADS) $(FIXTURES) $(FUZZ_BINS)
 	@scripts/run-tests.sh $(BUILD)
 
-test-unit: $(UNIT_BINS) $(FIXTURES) $(FUZZ_BINS)
+test-unit: $(UNIT_BINS) $(FIXTURES) $(GO_WORKLOADS) $(FUZZ_BINS)
 	@scripts/run-tests.sh $(BUILD) unit
 
 test-integration: all $(BUILD)/asan/profiler $(WORKLOADS)
@@ -217,7 +236,7 @@ test-integration: all $(BUILD)/asan/profiler $(WORKLOADS)
 # Other kernels under qemu (scripts/kernels/): the workloads the guest's
 # smoke suite runs, as listed in scripts/kernels/initramfs.sh.
 KERNELS ?= 6.1
-KERNEL_WORKLOADS := $(addprefix $(BUILD)/workloads/,burn31 waits lockfight mem_sites dio latency qsort_slow)
+KERNEL_WORKLOADS := $(addprefix $(BUILD)/workloads/,burn31 waits lockfight mem_sites dio latency qsort_slow go/gocgo)
 test-kernels:
 	@scripts/deps.sh --kernels
 	@$(MAKE) --no-print-directory all $(KERNEL_WORKLOADS)

@@ -166,6 +166,25 @@ static __always_inline int unw_fp_step(struct unw_state *s)
 }
 
 /*
+ * Go's C calls (UNW_GO_CGO): the goroutine's stack pointer from what
+ * runtime.asmcgocall saved on the system stack, its depth below the top
+ * of the goroutine's stack (g->stack.hi, g's second word); 0 when
+ * unreadable.
+ */
+static __always_inline __u64 unw_go_cgo_cfa(struct unw_state *s, __s16 off)
+{
+	__u64 w[2], hi;
+
+	if (off < 0 || unw_read(s, w, sizeof(w), s->sp + off))
+		return 0;
+	if (!w[1])
+		return w[0] + 8;	/* called on the system stack: its own SP */
+	if (unw_read(s, &hi, sizeof(hi), w[1] + 8) || hi < w[0])
+		return 0;
+	return hi - w[0] + 8;
+}
+
+/*
  * bpf_loop callback: record frame i, then find its caller.  The loop index
  * is the frame index, which the verifier bounds once rather than tracking
  * a counter through the state.
@@ -216,11 +235,17 @@ static long unw_step(__u64 i, void *ctx)
 	case UNW_CFA_PLT:
 		cfa = s->sp + r->cfa_off + ((s->ip & 15) >= 11 ? 8 : 0);
 		break;
+	case UNW_GO_CGO:
+		cfa = unw_go_cgo_cfa(s, r->cfa_off);
+		if (!cfa)
+			return 1;
+		break;
 	default:
 		return 1;	/* UNW_END: the outermost frame */
 	}
-	/* the caller's frame lies above this one: anything else is not a stack */
-	if (cfa <= s->sp || cfa - s->sp > UNW_STACK_SPAN)
+	/* the caller's frame lies above this one (a switch of stacks aside):
+	 * anything else is not a stack */
+	if (r->cfa != UNW_GO_CGO && (cfa <= s->sp || cfa - s->sp > UNW_STACK_SPAN))
 		return 1;
 	if (unw_read(s, &ra, sizeof(ra), cfa - 8) || !ra)
 		return 1;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Compact unwind tables: the .eh_frame of each mapped binary, compiled by
+ * Compact unwind tables: the .eh_frame (Go: .gopclntab) of each mapped binary, compiled by
  * user space (src/symbol/unwind_table.c) into rows the BPF unwinder
  * (bpf/unwind.bpf.h) binary-searches once per frame.  x86-64 only: the
  * rules name its registers (rsp, rbp, rip).
@@ -17,6 +17,14 @@ enum unwind_cfa {
 	UNW_CFA_FP,	/* cfa = rbp + cfa_off */
 	UNW_CFA_PLT,	/* cfa = rsp + cfa_off + ((rip & 15) >= 11 ? 8 : 0): a PLT entry */
 	UNW_END,	/* return address undefined: the outermost frame (_start) */
+	/*
+	 * Go's runtime.asmcgocall where it called C on the system stack: it
+	 * saved at rsp + cfa_off the depth of the goroutine's stack pointer
+	 * below its stack's top, and at rsp + cfa_off + 8 the goroutine g (0
+	 * when it was on the system stack already: then the word is the stack
+	 * pointer itself); cfa = that stack pointer + 8, on another stack.
+	 */
+	UNW_GO_CGO,
 };
 
 /*

@@ -86,6 +86,18 @@ cpu_tables() {
 	[ "$main" -gt $((all / 2)) ] && grep -q 'rows in' "$T/err" && ! grep -q 'no unwind table' "$T/err"
 }
 
+# Go (src/symbol/gopclntab*.c): names and rows from .gopclntab, and the
+# BPF unwinder's step from C back to its goroutine (UNW_GO_CGO)
+go_cgo() {
+	prof cpu -F 999 -o "$T/go.folded" -- "$W/go/gocgo" 5 || { verbose_log cpu -d 1 -a; return 1; }
+	# (no backslashes: busybox awk's -v takes them as escapes)
+	all=$(folded_sum "$T/go.folded" ';c_spin')
+	whole=$(folded_sum "$T/go.folded" '^gocgo;runtime.goexit;runtime.main;main.main;main.callC;.*;runtime.asmcgocall;(_cgo_[0-9a-f]+_Cfunc_c_spin;)?c_spin')
+	echo "NOTE: Go: $whole of $all samples in C reach main.main through cgocall"
+	[ "$all" -gt 100 ] && [ $((whole * 100)) -ge $((all * 95)) ] ||
+		{ sort -t' ' -k2 -rn "$T/go.folded" | head -5; return 1; }
+}
+
 cpu_split() {
 	prof cpu -F 999 -o "$T/cpu.folded" -- "$W/burn31" 2 || { verbose_log cpu -d 1 -a; return 1; }
 	split_ok spin "$(folded_sum "$T/cpu.folded" ';spin_three$')" \
@@ -247,7 +259,7 @@ latency_kernel() {
 	fi
 }
 
-all="offcpu_short cpu_split python_split cpu_tables mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel"
+all="offcpu_short cpu_split python_split cpu_tables go_cgo mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
 for c in ${*:-$all}; do
 	check "$(echo "$c" | tr _ ' ')" "$c"

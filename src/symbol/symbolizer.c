@@ -16,6 +16,7 @@
 #include "symbol/debuginfo.h"
 #include "symbol/debuginfod.h"
 #include "symbol/elf_syms.h"
+#include "symbol/gopclntab.h"
 #include "symbol/kallsyms.h"
 #include "symbol/kallsyms_cache.h"
 #include "symbol/perf_map.h"
@@ -43,6 +44,7 @@ struct sym_file {
 	struct srcline *sl;	/* --lines: its DWARF, or that of its debug file */
 	int dwfd;		/* the file sl reads, -1: none */
 	struct cfi *cfi;	/* its .eh_frame, when leaf candidates need it */
+	struct gopclntab *go;	/* Go's own table of its functions, NULL: not Go */
 };
 
 /* --lines: the inlined frames found for a location, innermost first */
@@ -127,6 +129,7 @@ void symbolizer_free(struct symbolizer *sz)
 		if (sz->files[i].dwfd >= 0)
 			close(sz->files[i].dwfd);
 		cfi_close(sz->files[i].cfi);
+		gopclntab_free(sz->files[i].go);
 		free(sz->files[i].path);
 		elf_syms_free(sz->files[i].es);
 	}
@@ -341,6 +344,7 @@ static struct elf_syms *file_syms(struct symbolizer *sz, struct sym_file *f)
 		f->es = elf_syms_from_fd(f->fd);
 		f->state = f->es ? FILE_LOADED : FILE_FAILED;
 		if (f->es) {
+			f->go = gopclntab_from_fd(f->fd);
 			for (size_t i = 0; i < f->es->build_id_len; i++)
 				sprintf(f->build_id + 2 * i, "%02x", f->es->build_id[i]);
 			troot = file_root(f, root, sizeof(root));
@@ -555,11 +559,9 @@ static const char *base_name(const char *path)
  * function inlined at its address, innermost first.  These new locations
  * are the profile's too; symbolizer_resolve splices them into the stacks.
  */
-static void add_lines(struct symbolizer *sz, struct profile *prof, uint32_t id,
-		      struct srcline *sl, uint64_t addr)
+static void add_frames(struct symbolizer *sz, struct profile *prof, uint32_t id,
+		       const struct srcline_frame *fr, int n)
 {
-	struct srcline_frame fr[MAX_INLINE];
-	int n = srcline_lookup(sl, addr, fr, MAX_INLINE);
 	struct location base;
 
 	if (n <= 0)
@@ -589,6 +591,39 @@ static void add_lines(struct symbolizer *sz, struct profile *prof, uint32_t id,
 		sz->chain_ids[sz->nchain_ids++] = prof->nlocs++;
 		sz->stats.inlined++;
 	}
+}
+
+static void add_lines(struct symbolizer *sz, struct profile *prof, uint32_t id,
+		      struct srcline *sl, uint64_t addr)
+{
+	struct srcline_frame fr[MAX_INLINE];
+
+	add_frames(sz, prof, id, fr, srcline_lookup(sl, addr, fr, MAX_INLINE));
+}
+
+/*
+ * Go code, named from .gopclntab whether or not the file keeps .symtab:
+ * a stripped build then reads as the unstripped one, with the names Go's
+ * own tracebacks and pprof use (no ".abi0" of the assembly's ELF symbols);
+ * with --lines its file:line and inlined calls, DWARF or not.
+ */
+static bool name_go(struct symbolizer *sz, struct profile *prof, struct location *l,
+		    const struct sym_file *f, uint64_t look)
+{
+	struct srcline_frame fr[MAX_INLINE];
+	const char *name;
+	int n;
+
+	if (!gopclntab_covers(f->go, look))
+		return false;
+	n = gopclntab_lookup(f->go, look, &name, fr, sz->lines ? MAX_INLINE : 1);
+	if (n <= 0)
+		return false;
+	l->name = profile_intern(prof, name);
+	sz->stats.resolved++;
+	if (sz->lines)
+		add_frames(sz, prof, l - prof->locs, fr, n);
+	return true;
 }
 
 /* A frame in anonymous executable memory, named from the perf map. */
@@ -731,6 +766,8 @@ static void name_in_map(struct symbolizer *sz, struct profile *prof, struct loca
 	/* the interrupted function: where is its return address? */
 	if (!l->is_return && es && m->kind == MAP_FILE)
 		l->cfa_sp = cfi_sp_offset(sz->files[m->file].cfi, vaddr);
+	if (es && m->kind == MAP_FILE && name_go(sz, prof, l, &sz->files[m->file], look))
+		return;
 	sym = es ? elf_syms_lookup(es, look) : NULL;
 	if (sym) {
 		l->name = profile_intern(prof, elf_syms_name(es, sym));

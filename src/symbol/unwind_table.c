@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "symbol/eh_frame_hdr.h"
+#include "symbol/gopclntab.h"
 #include "symbol/unwind_table.h"
 #include "util/file_limits.h"
 #include "util/util.h"
@@ -206,13 +207,10 @@ static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 	t = xcalloc(1, sizeof(*t));
 	if ((err = read_segments(elf, t)))
 		goto out;
-	if ((err = eh_frame_hdr_starts(elf, &starts, &nstarts)))
-		goto out;
-	cfi = dwarf_getcfi_elf(elf);
-	if (!cfi) {
-		err = -ENOENT;
-		goto out;
-	}
+	/* Go code has no .eh_frame (a cgo binary's C code has): its rows come
+	 * from the Go runtime's own table */
+	if (eh_frame_hdr_starts(elf, &starts, &nstarts) || !(cfi = dwarf_getcfi_elf(elf)))
+		nstarts = 0;
 	for (size_t i = 0; i < nstarts; i++) {
 		/* the rows hold 32-bit addresses: enough for any binary but a huge one */
 		if (starts[i] >= UINT32_MAX) {
@@ -232,6 +230,7 @@ static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 		walk_fde(t, cfi, starts[i], i + 1 < nstarts ? starts[i + 1] : UINT32_MAX,
 			 max_rows - 2, &b);
 	}
+	gopclntab_unwind_rows(elf, t, max_rows);
 	err = t->n ? 0 : -ENOENT;
 out:
 	if (cfi)

@@ -3,7 +3,8 @@
  * The .eh_frame of one ELF file compiled into unwind rows (include/unwind.h)
  * for the BPF unwinder, through libdw: every FDE listed in .eh_frame_hdr is
  * walked row by row, each row's CFA rule, return-address rule and saved
- * rbp reduced to the few forms the BPF side follows.
+ * rbp reduced to the few forms the BPF side follows.  Go code, which has
+ * no .eh_frame, gets its rows from .gopclntab (gopclntab_unwind.c).
  */
 #ifndef PROFILER_UNWIND_TABLE_H
 #define PROFILER_UNWIND_TABLE_H
@@ -28,8 +29,8 @@ struct unwind_table {
 
 /*
  * The table of the ELF file open at fd (not closed).  NULL with errno set
- * when there is none to make: not an x86-64 ELF file (ENOEXEC), no
- * .eh_frame_hdr (ENOENT), addresses beyond 32 bits (ERANGE).
+ * when there is none to make: not an x86-64 ELF file (ENOEXEC), neither
+ * .eh_frame_hdr nor Go's table (ENOENT), addresses beyond 32 bits (ERANGE).
  */
 struct unwind_table *unwind_table_from_fd(int fd);
 /* The same for an ELF image in memory (tests, fuzzing). */
