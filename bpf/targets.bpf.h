@@ -105,12 +105,17 @@ static __always_inline bool task_in_cgroups(struct task_struct *task)
 	return yes;
 }
 
-/* target_match for a task that may not be current (sched_switch's prev). */
+/*
+ * Whether the task tgid/tid is looked at; task is whose cgroup counts for
+ * --cgroup, NULL for the current task (a task that may not be current:
+ * sched_switch's prev, an iterated task).
+ */
 static __always_inline bool target_match_task(__u32 tgid, __u32 tid, struct task_struct *task)
 {
 	if (tid == 0 && !include_idle)
 		return false;
-	if (filter_cgroups && !task_in_cgroups(task))
+	if (filter_cgroups &&
+	    !task_in_cgroups(task ? task : (struct task_struct *)bpf_get_current_task()))
 		return false;
 	if (filter_pids)
 		return bpf_map_lookup_elem(&targets, &tgid) != NULL;
@@ -121,16 +126,7 @@ static __always_inline bool target_match_task(__u32 tgid, __u32 tid, struct task
 
 static __always_inline bool target_match(__u32 tgid, __u32 tid)
 {
-	if (tid == 0 && !include_idle)
-		return false;
-	if (filter_cgroups &&
-	    !task_in_cgroups((struct task_struct *)bpf_get_current_task()))
-		return false;
-	if (filter_pids)
-		return bpf_map_lookup_elem(&targets, &tgid) != NULL;
-	if (filter_tids)
-		return bpf_map_lookup_elem(&targets, &tid) != NULL;
-	return true;
+	return target_match_task(tgid, tid, NULL);
 }
 
 /*
