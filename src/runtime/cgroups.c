@@ -103,12 +103,15 @@ static int resolve_target(struct cgroups *cg, const char *arg, uint64_t *id)
 	struct statfs sf;
 	struct stat st;
 
-	/* a directory as given; else "system.slice/x", or "/system.slice/x"
-	 * as /proc/PID/cgroup says, below the hierarchy */
-	if (arg[0] == '/' && (cgroup_rel_path(arg, cg->mount) || !stat(arg, &st)))
+	/* a directory of the hierarchy as given; else "system.slice/x", or
+	 * "/system.slice/x" as /proc/PID/cgroup says, below its root; else
+	 * whatever else the path is, to say what it is not */
+	if (arg[0] == '/' && cgroup_rel_path(arg, cg->mount))
 		snprintf(path, sizeof(path), "%s", arg);
 	else
 		snprintf(path, sizeof(path), "%s/%s", cg->mount, arg + (arg[0] == '/'));
+	if (stat(path, &st) && arg[0] == '/' && !stat(arg, &st))
+		snprintf(path, sizeof(path), "%s", arg);
 	if (stat(path, &st)) {
 		pr_err("--cgroup '%s': no such cgroup (%s: %s): give a directory of the cgroup v2 "
 		       "hierarchy at %s, or a path below it such as system.slice/ssh.service",
