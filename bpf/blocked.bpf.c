@@ -185,7 +185,7 @@ int blocked_tasks(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
-	if (!target_match(task->tgid, task->pid))
+	if (!target_match_task(task->tgid, task->pid, task))
 		return 0;
 	/* running or runnable, exiting, or still on a CPU on its way to sleep
 	 * (the switch program takes that one) */
@@ -239,7 +239,7 @@ int blocked_tasks(struct bpf_iter__task *ctx)
 		if (nr > 0)
 			r->user_stack = stack_store(buf, nr, 1);
 	}
-	proc_announce(r->pid);
+	proc_announce_task(r->pid, task);
 	if (park)
 		park_thread(sc, task);
 	bpf_seq_write(seq, r, sizeof(*r));

@@ -72,7 +72,8 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	struct offcpu_start *s;
 	__u32 zero = 0;
 
-	if (!target_match(tgid, tid))
+	/* prev is current here, but said so: its cgroup is the one that counts */
+	if (!target_match_task(tgid, tid, prev))
 		return;
 	state = task_state(prev);
 	if (state & TASK_DEAD)

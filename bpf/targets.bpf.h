@@ -17,6 +17,11 @@
 const volatile bool filter_pids = false;	/* match targets by process (tgid) */
 const volatile bool filter_tids = false;	/* match targets by thread id */
 const volatile bool include_idle = false;	/* sample the idle task (pid 0) */
+const volatile bool filter_cgroups = false;	/* only tasks in cgroup_targets or below */
+
+/* A cgroup v2 hierarchy is rarely deeper than a dozen levels (a pod's
+ * container under kubepods is 5); deeper tasks than this are not matched. */
+#define MAX_CGROUP_LEVELS	32
 
 /* The pids or tids to look at; processes forked by a target join it. */
 struct {
@@ -25,6 +30,30 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } targets SEC(".maps");
+
+/*
+ * --cgroup: the ids (kernfs node ids, the directories' inode numbers) of
+ * the cgroup v2 directories to look at; one map for the run, shared by
+ * every object (session_cgroup_prepare).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);
+	__type(value, __u8);
+} cgroup_targets SEC(".maps");
+
+/*
+ * Each cgroup's answer, once walked: a cgroup id is never reused, and the
+ * targets do not change while the programs run, so an answer stays true.
+ * Value 1: in a target or below it; 0: not.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} cgroup_verdicts SEC(".maps");
 
 /* Processes already announced to user space. */
 struct {
@@ -39,9 +68,54 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } proc_events SEC(".maps");
 
-static __always_inline bool target_match(__u32 tgid, __u32 tid)
+/*
+ * The task's cgroup in the default (v2) hierarchy, read through CO-RE
+ * rather than bpf_get_current_cgroup_id: the same code serves a task that
+ * is not current (sched_switch's prev, an iterated task).
+ */
+static __always_inline __u64 task_cgroup_id(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+/* Whether task runs in one of the --cgroup targets or a cgroup below one. */
+static __always_inline bool task_in_cgroups(struct task_struct *task)
+{
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	__u64 own, id;
+	__u8 *v, yes = 0;
+
+	if (!cg)
+		return false;
+	own = BPF_CORE_READ(cg, kn, id);
+	v = bpf_map_lookup_elem(&cgroup_verdicts, &own);
+	if (v)
+		return *v;
+	/* up from the task's own cgroup: the self css's parent is the parent
+	 * cgroup's, and a css points back at its cgroup */
+	for (int i = 0; i < MAX_CGROUP_LEVELS && cg; i++) {
+		id = BPF_CORE_READ(cg, kn, id);
+		if (bpf_map_lookup_elem(&cgroup_targets, &id)) {
+			yes = 1;
+			break;
+		}
+		cg = BPF_CORE_READ(cg, self.parent, cgroup);
+	}
+	bpf_map_update_elem(&cgroup_verdicts, &own, &yes, BPF_ANY);
+	return yes;
+}
+
+/*
+ * Whether the task tgid/tid is looked at; task is whose cgroup counts for
+ * --cgroup, NULL for the current task (a task that may not be current:
+ * sched_switch's prev, an iterated task).
+ */
+static __always_inline bool target_match_task(__u32 tgid, __u32 tid, struct task_struct *task)
 {
 	if (tid == 0 && !include_idle)
+		return false;
+	if (filter_cgroups &&
+	    !task_in_cgroups(task ? task : (struct task_struct *)bpf_get_current_task()))
 		return false;
 	if (filter_pids)
 		return bpf_map_lookup_elem(&targets, &tgid) != NULL;
@@ -50,12 +124,17 @@ static __always_inline bool target_match(__u32 tgid, __u32 tid)
 	return true;
 }
 
+static __always_inline bool target_match(__u32 tgid, __u32 tid)
+{
+	return target_match_task(tgid, tid, NULL);
+}
+
 /*
  * Tell user space the first time a process shows up, so that it can read
  * the process's mappings while the process is still alive: a process that
  * exits before the profile is printed is still symbolized.
  */
-static __always_inline void proc_announce(__u32 tgid)
+static __always_inline void proc_announce_task(__u32 tgid, struct task_struct *task)
 {
 	struct proc_note *e;
 	__u8 one = 1;
@@ -72,7 +151,14 @@ static __always_inline void proc_announce(__u32 tgid)
 	}
 	e->pid = tgid;
 	e->flags = 0;
+	/* the process's cgroup now, while it is alive: its label */
+	e->cgroup = task_cgroup_id(task);
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void proc_announce(__u32 tgid)
+{
+	proc_announce_task(tgid, (struct task_struct *)bpf_get_current_task());
 }
 
 static __always_inline bool task_is_kthread(void)

@@ -70,6 +70,7 @@ struct stack_frames {
 struct proc_note {
 	__u32 pid;
 	__u32 flags;
+	__u64 cgroup;		/* its cgroup v2 id (kernfs node id) when announced */
 };
 
 #endif /* PROFILER_COMMON_H */

@@ -259,7 +259,35 @@ latency_kernel() {
 	fi
 }
 
-all="offcpu_short cpu_split python_split cpu_tables go_cgo mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel"
+# --cgroup (bpf/targets.bpf.h: the task's cgroup and its ancestors through
+# CO-RE): of two burners, only the one in a cgroup below the target is
+# sampled, on cpu (current task) and offcpu (sched_switch's prev), and its
+# samples carry the cgroup's path
+cgroup_filter() {
+	cg=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$cg" ] || { cg=/sys/fs/cgroup; mount -t cgroup2 none $cg || return 1; }
+	mkdir -p $cg/smoke/in || return 1
+	sh -c "echo \$\$ > $cg/smoke/in/cgroup.procs; exec $W/burn31 600" 2>/dev/null &
+	inside=$!
+	"$W/burn31" 600 2>/dev/null &
+	outside=$!
+	prof cpu -F 999 --cgroup smoke -d 2 --group-by pid -o "$T/cg.folded" -o "$T/cg.txt"
+	rc=$?
+	prof offcpu --cgroup /smoke -d 1 -o "$T/cgoff.folded" || rc=1
+	kill $inside $outside
+	wait $inside $outside 2>/dev/null
+	rmdir $cg/smoke/in $cg/smoke
+	[ $rc -eq 0 ] || { verbose_log cpu --cgroup / -d 1; return 1; }
+	in=$(folded_sum "$T/cg.folded" "^burn31-$inside;")
+	all=$(folded_sum "$T/cg.folded" '.')
+	off=$(folded_sum "$T/cgoff.folded" "^burn31;")
+	offall=$(folded_sum "$T/cgoff.folded" '.')
+	row=$(grep -A3 '^Top cgroups' "$T/cg.txt" | grep '/smoke/in$')
+	echo "NOTE: --cgroup: inside $in of $all samples; offcpu: burn31 $off of $offall ns; report: $row"
+	[ "$in" -gt 100 ] && [ "$in" -eq "$all" ] && [ "$off" -eq "$offall" ] && [ -n "$row" ]
+}
+
+all="offcpu_short cpu_split python_split cpu_tables go_cgo mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel cgroup_filter"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
 for c in ${*:-$all}; do
 	check "$(echo "$c" | tr _ ' ')" "$c"

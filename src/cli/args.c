@@ -29,7 +29,12 @@ enum {
 	OPT_NO_ADVICE,
 	OPT_MAX_DEPTH,
 	OPT_NO_DEBUGINFOD,
+	OPT_CGROUP,
+	OPT_GROUP_BY,
 };
+
+/* As many as bpf/targets.bpf.h's cgroup_targets holds. */
+#define MAX_CGROUPS 64
 
 #define OUTPUT_LONGOPTS \
 	{ "format", required_argument, NULL, 'f' }, \
@@ -37,6 +42,7 @@ enum {
 	{ "value", required_argument, NULL, OPT_VALUE }, \
 	{ "top", required_argument, NULL, OPT_TOP }, \
 	{ "no-advice", no_argument, NULL, OPT_NO_ADVICE }, \
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY }, \
 	{ "title", required_argument, NULL, OPT_TITLE }, \
 	{ "inverted", no_argument, NULL, OPT_INVERTED }, \
 	{ "width", required_argument, NULL, OPT_WIDTH }, \
@@ -50,6 +56,9 @@ enum {
 	"      --value TYPE          sample type to weigh by (default: the first below)\n" \
 	"      --top N               rows in each table of the report (default 20)\n" \
 	"      --no-advice           report: leave out the Recommendations section\n" \
+	"      --group-by cgroup|comm|pid  folded: the root frame of each stack, the\n" \
+	"                            process name (default), 'comm-PID', or the cgroup\n" \
+	"                            path above the process name\n" \
 	"      --title TEXT          svg: the graph's title\n" \
 	"      --inverted            svg: an icicle graph, roots at the top\n" \
 	"      --width PIXELS        svg: image width (default 1200)\n" \
@@ -63,6 +72,7 @@ static const struct option common_longopts[] = {
 	{ "tid", required_argument, NULL, 't' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "system-wide", no_argument, NULL, 'a' },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "duration", required_argument, NULL, 'd' },
 	OUTPUT_LONGOPTS,
 	{ "lines", no_argument, NULL, OPT_LINES },
@@ -98,6 +108,11 @@ void args_usage(const struct collector *col, FILE *f)
 		"  -a, --all                 the whole system (the default without a target)\n"
 		"  -- COMMAND [ARGS...]      start COMMAND, profile it and its children, stop\n"
 		"                            when it exits\n"
+		"      --cgroup PATH         only tasks in this cgroup v2 or below it, from their\n"
+		"                            first event, also those started later; PATH is a\n"
+		"                            directory or a name below the v2 hierarchy, such\n"
+		"                            as system.slice/ssh.service; may be repeated; with\n"
+		"                            -p, -t or a COMMAND, tasks both select\n"
 		"PIDs and TIDs are as the host sees them (not a container's own numbering).\n\n"
 		"Duration and output:\n"
 		"  -d, --duration SECS       stop after SECS (default: Ctrl-C, or when every\n"
@@ -215,6 +230,18 @@ static int parse_output_opt(struct settings *s, int opt, const char *arg, const 
 		return 0;
 	case OPT_NO_ADVICE:
 		s->no_advice = true;
+		return 0;
+	case OPT_GROUP_BY:
+		if (!strcmp(arg, "comm"))
+			s->group_by = GROUP_BY_COMM;
+		else if (!strcmp(arg, "pid"))
+			s->group_by = GROUP_BY_PID;
+		else if (!strcmp(arg, "cgroup"))
+			s->group_by = GROUP_BY_CGROUP;
+		else {
+			pr_err("invalid --group-by '%s': choose cgroup, comm or pid", arg);
+			return -EINVAL;
+		}
 		return 0;
 	case OPT_TITLE:
 		s->title = arg;
@@ -352,10 +379,27 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 				err = -EINVAL;
 			}
 			break;
+		case OPT_CGROUP:
+			if (!*optarg) {
+				pr_err("--cgroup needs a path: a cgroup v2 directory, for example "
+				       "system.slice/ssh.service");
+				err = -EINVAL;
+				break;
+			}
+			if (s->ncgroups >= MAX_CGROUPS) {
+				pr_err("too many --cgroup: at most %d; name a parent cgroup instead",
+				       MAX_CGROUPS);
+				err = -EINVAL;
+				break;
+			}
+			s->cgroups = xrealloc(s->cgroups, (s->ncgroups + 1) * sizeof(*s->cgroups));
+			s->cgroups[s->ncgroups++] = optarg;
+			break;
 		case 'f':
 		case 'o':
 		case OPT_TOP:
 		case OPT_NO_ADVICE:
+		case OPT_GROUP_BY:
 		case OPT_TITLE:
 		case OPT_INVERTED:
 		case OPT_WIDTH:
@@ -478,4 +522,5 @@ void settings_free(struct settings *s)
 	free(s->pids);
 	free(s->tids);
 	free(s->cpus);
+	free(s->cgroups);
 }

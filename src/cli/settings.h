@@ -15,6 +15,10 @@ struct settings {
 	int ntids;
 	bool system_wide;
 	char **cmd;		/* argv after "--" */
+	/* --cgroup PATH, repeatable: only tasks in these cgroups (v2) or below;
+	 * with any target above, tasks both name */
+	const char **cgroups;
+	int ncgroups;
 	char **operands;	/* the collector's operands (before "--") */
 	int noperands;
 
@@ -25,6 +29,7 @@ struct settings {
 	const char *value;	/* --value: the sample type to weigh by */
 	int top;		/* report rows */
 	bool no_advice;		/* --no-advice: no Recommendations in the report */
+	int group_by;		/* --group-by: folded's root frame, enum group_by (output.h) */
 	int verbose;
 	bool quiet;
 	bool lines;		/* --lines: file:line and inlined frames from DWARF */

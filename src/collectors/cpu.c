@@ -160,6 +160,7 @@ static int cpu_start(struct session *ss)
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
 	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->include_idle = s->idle;
 	skel->rodata->user_stacks = !s->kernel_only;
 	skel->rodata->kernel_stacks = !s->user_only;

@@ -133,6 +133,7 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
 	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->filter_dev = st->dev;
 	skel->rodata->queued = s->queued;
 	skel->rodata->slow_ns = (uint64_t)(s->slow_ms * 1e6);

@@ -238,6 +238,7 @@ static int load(struct session *ss, struct lat_state *st)
 		sys |= st->funcs.v[i].kind == LAT_SYSCALL;
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);

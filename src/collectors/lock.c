@@ -175,6 +175,7 @@ static int open_and_load(struct session *ss, struct lock_state *st, bool raw_tp)
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
 	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->futex_nr = SYS_futex;
 	bpf_map__set_max_entries(skel->maps.waits, s->max_stacks ? s->max_stacks :
 				 map_size(secs * 1000, 16384, 262144));

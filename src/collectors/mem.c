@@ -506,6 +506,7 @@ static int mem_start(struct session *ss)
 	session_add_object(ss, skel->obj);
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
 	/* user stacks from .eh_frame: page faults as CPU samples are, the

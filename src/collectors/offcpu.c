@@ -110,6 +110,7 @@ static int offcpu_load(struct session *ss, struct offcpu_state *st, bool raw_tp)
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
 	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->all_states = !strcmp(s->offcpu_state, "all");
 	skel->rodata->min_block_ns = s->min_block_us * 1000;
 	skel->rodata->max_block_ns = s->max_block_us ? s->max_block_us * 1000 : ~0ULL;

@@ -3,7 +3,9 @@
  * Folded stacks, by flamegraph.pl's rules: one "frame;frame;...;leaf COUNT"
  * per line, root first; the count is the last space-separated field;
  * blank lines are skipped.  The first frame is taken as the process name,
- * as our folded writer and stackcollapse-perf.pl write it.  Frames
+ * as our folded writer and stackcollapse-perf.pl write it, unless it
+ * starts with '/': then it is the cgroup (--group-by cgroup) and the
+ * process name follows.  Frames
  * suffixed _[k] are kernel frames, _[j] JIT and _[i] inlined.
  */
 #include <errno.h>
@@ -78,7 +80,8 @@ struct profile *read_folded(const char *data, size_t len, const char *name)
 		const char *sp, *comm_end, *c;
 		uint32_t n = 0;
 		int64_t value;
-		char num[24], *comm;
+		char num[24], *comm, *cgroup;
+		size_t smp;
 
 		if (!eol)
 			eol = end;
@@ -106,6 +109,12 @@ struct profile *read_folded(const char *data, size_t len, const char *name)
 			goto fail;
 		}
 		sp = c - 1;	/* the space before the count */
+		/* "/cgroup/path;comm;...": --group-by cgroup's root frame */
+		cgroup = NULL;
+		if (line[0] == '/' && (c = memchr(line, ';', sp - line))) {
+			cgroup = strndup(line, c - line);
+			line = c + 1;
+		}
 		comm_end = memchr(line, ';', sp - line);
 		if (!comm_end)
 			comm_end = sp;
@@ -128,7 +137,10 @@ struct profile *read_folded(const char *data, size_t len, const char *name)
 			ids[i] = ids[n - 1 - i];
 			ids[n - 1 - i] = t;
 		}
-		profile_add_sample(p, ids, n, 0, 0, comm, &value);
+		smp = profile_add_sample(p, ids, n, 0, 0, comm, &value);
+		if (cgroup)
+			p->samples[smp].cgroup = profile_intern(p, cgroup);
+		free(cgroup);
 		free(comm);
 		line = eol + 1;
 	}

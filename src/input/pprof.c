@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pprof's profile.proto into a profile: sample types, samples with their
- * labels (pid, tid, comm), mappings, locations with their lines (inlined
+ * labels (pid, tid, comm, cgroup), mappings, locations with their lines (inlined
  * functions become FRAME_INLINE frames), functions, period, time and
  * duration.  Comments "lost: N what: hint" come back as losses, "aggregate
  * max: TYPE" as a maximum type, the first other comment as the event.
@@ -177,8 +177,8 @@ static int read_sample(struct pp *pp, struct pb_reader r)
 	uint64_t *locs = NULL, *vals = NULL;
 	size_t nl = 0, lcap = 0, nv = 0, vcap = 0;
 	uint32_t *ids = NULL, n = 0, pid = 0, tid = 0, field;
-	size_t ids_cap = 0;
-	const char *comm = "";
+	size_t ids_cap = 0, idx;
+	const char *comm = "", *cgroup = NULL;
 	int64_t values[PROFILE_MAX_TYPES] = {};
 	int wire, err = 0;
 
@@ -199,6 +199,8 @@ static int read_sample(struct pp *pp, struct pb_reader r)
 				tid = v[3];
 			else if (!strcmp(key, "comm"))
 				comm = str(pp, v[2]);
+			else if (!strcmp(key, "cgroup"))
+				cgroup = str(pp, v[2]);
 		} else {
 			pb_skip(&r, wire);
 		}
@@ -224,7 +226,9 @@ static int read_sample(struct pp *pp, struct pb_reader r)
 	}
 	for (size_t i = 0; i < nv; i++)
 		values[i] = (int64_t)vals[i];
-	profile_add_sample(p, ids, n, pid, tid, comm, values);
+	idx = profile_add_sample(p, ids, n, pid, tid, comm, values);
+	if (cgroup)
+		p->samples[idx].cgroup = profile_intern(p, cgroup);
 out:
 	free(locs);
 	free(vals);

@@ -200,6 +200,7 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 	s->pid = pid;
 	s->tid = tid;
 	s->comm = profile_intern(p, comm ? comm : "");
+	s->cgroup = NULL;	/* set by whoever knows it (runtime/cgroups.c, readers) */
 	if (nlocs)	/* a sample may have no stack: frames is still NULL */
 		memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
 	p->nframes += nlocs;

@@ -78,6 +78,8 @@ struct sample {
 	uint32_t pid;
 	uint32_t tid;		/* 0 when samples are aggregated per process */
 	const char *comm;	/* interned */
+	const char *cgroup;	/* interned cgroup v2 path ("/system.slice/x.service"), or
+				 * NULL: unknown */
 };
 
 struct loss {

@@ -6,7 +6,10 @@
  * inlined ones "_[i]" as its --inline does; with --lines each frame ends
  * " [file.c:LINE]".  A differential profile gets two columns,
  * "stack BASE NEW", as difffolded.pl writes them (0 where a stack is
- * absent on one side).
+ * absent on one side).  --group-by puts the cgroup path above the
+ * process name ("/system.slice/x.service;comm;...", the path's leading
+ * '/' tells readers it is one), or writes "comm-PID" as
+ * stackcollapse-perf.pl --pid does.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +28,14 @@ static int cmp_line(const void *a, const void *b)
 	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
 }
 
-static char *stack_text(const struct profile *p, size_t s)
+/* A root frame's text as folded lines keep it: no spaces, no ';'. */
+static void put_root(FILE *m, const char *name)
+{
+	for (const char *c = name; *c; c++)
+		fputc(*c == ' ' ? '_' : *c == ';' ? ':' : *c, m);
+}
+
+static char *stack_text(const struct profile *p, size_t s, int group_by)
 {
 	const struct sample *smp = &p->samples[s];
 	const uint32_t *fr = profile_sample_frames(p, s);
@@ -35,9 +45,15 @@ static char *stack_text(const struct profile *p, size_t s)
 
 	if (!m)
 		return NULL;
+	/* a cgroup path starts with '/', which is how readers know it */
+	if (group_by == GROUP_BY_CGROUP) {
+		put_root(m, smp->cgroup ? smp->cgroup : "/[unknown]");
+		fputc(';', m);
+	}
 	/* process names keep no spaces, as stackcollapse-perf.pl does */
-	for (const char *c = smp->comm; *c; c++)
-		fputc(*c == ' ' ? '_' : *c == ';' ? ':' : *c, m);
+	put_root(m, smp->comm);
+	if (group_by == GROUP_BY_PID)
+		fprintf(m, "-%u", smp->pid);
 	for (uint32_t i = smp->nframes; i-- > 0;) {
 		const struct location *l = &p->locs[fr[i]];
 
@@ -70,7 +86,7 @@ int write_folded(const struct profile *p, const struct write_opts *o, FILE *f)
 
 		if (v <= 0 && b <= 0)
 			continue;
-		lines[n].text = stack_text(p, s);
+		lines[n].text = stack_text(p, s, o->group_by);
 		if (!lines[n].text)
 			continue;
 		lines[n].base = b;

@@ -57,6 +57,7 @@ void write_opts_init(struct write_opts *o, const struct settings *s, const struc
 		.width = s->width ? s->width : 1200,
 		.minwidth = s->minwidth > 0 ? s->minwidth : 0.1,
 		.no_advice = s->no_advice,
+		.group_by = s->group_by,
 	};
 	if (s->value) {
 		int t = profile_find_type(p, s->value);

@@ -13,6 +13,13 @@
 #include "output/atomic_file.h"
 #include "util/util.h"	/* fmt_value, which writers share */
 
+/* folded's root frame (--group-by) */
+enum group_by {
+	GROUP_BY_COMM,		/* the process name, as stackcollapse-perf.pl */
+	GROUP_BY_PID,		/* "comm-PID", as its --pid */
+	GROUP_BY_CGROUP,	/* the cgroup path, then the process name */
+};
+
 struct write_opts {
 	int type;		/* which sample type to weigh by */
 	int top;		/* report: rows per table */
@@ -28,6 +35,7 @@ struct write_opts {
 	 */
 	bool diff;
 	bool no_advice;		/* report: no Recommendations section */
+	int group_by;		/* folded: enum group_by */
 };
 
 struct writer {

@@ -4,7 +4,8 @@
  * every sample type with its unit (multi-value profiles keep them all),
  * period, time, duration, one mapping per module with its build-id, one
  * function per (name, file), one location per profile location, and
- * labels pid, tid and comm.  Losses go into comments, and so does every
+ * labels pid, tid, comm, cgroup and container_id (when the cgroup path
+ * holds a container runtime's id).  Losses go into comments, and so does every
  * sample type that is a maximum ("aggregate max: max_delay"), which pprof
  * has no field for.
  */
@@ -14,6 +15,7 @@
 #include <zlib.h>
 
 #include "output/output.h"
+#include "util/container_id.h"
 #include "util/idxmap.h"
 #include "util/protobuf.h"
 #include "util/util.h"
@@ -359,6 +361,13 @@ int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
 			label(&tmp, &sub, &strs, "tid", NULL, smp->tid);
 		if (smp->comm && *smp->comm)
 			label(&tmp, &sub, &strs, "comm", smp->comm, 0);
+		if (smp->cgroup) {
+			char id[CONTAINER_ID_LEN + 1];
+
+			label(&tmp, &sub, &strs, "cgroup", smp->cgroup, 0);
+			if (container_id(smp->cgroup, id))
+				label(&tmp, &sub, &strs, "container_id", id, 0);
+		}
 		pb_message(&out, PROF_SAMPLE, &tmp);
 	}
 	write_locations(p, &out, &tmp, &sub, &strs);

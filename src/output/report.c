@@ -11,6 +11,7 @@
 #include "analysis/advice.h"
 #include "model/histogram.h"
 #include "output/output.h"
+#include "output/report_cgroups.h"
 #include "output/report_waits.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -597,6 +598,8 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 	} else if (total > 0) {
 		print_procs(p, o, f);
 	}
+	if (total > 0)
+		report_cgroups(p, o, f);
 	for (size_t i = 0; i < p->nhists; i++)
 		print_histogram(&p->hists[i], f);
 	for (size_t i = 0; i < p->ntables; i++)

@@ -65,6 +65,7 @@ static struct blocked_bpf *load_iterator(struct session *ss, struct bpf_object *
 		return NULL;
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->filter_tids = ss->filter_tids;
+	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->mode = mode;
 	skel->rodata->futex_nr = SYS_futex;
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows,

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "runtime/cgroups.h"
 #include "runtime/mmap_watch.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
@@ -116,7 +117,11 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 
 	if (!ss->first_event_ns)
 		ss->first_event_ns = now_ns();
-	if (size < sizeof(*e) || !announce_new(ss, ((struct session *)ctx)->index, e->pid))
+	if (size < sizeof(*e))
+		return 0;
+	/* every note: after an exec the process may be in another cgroup */
+	cgroups_note(ss->cg, e->pid, e->cgroup);
+	if (!announce_new(ss, ((struct session *)ctx)->index, e->pid))
 		return 0;
 	session_catch_up(ss);
 	/* new, or exec'd: either way its tables are made from its maps now,

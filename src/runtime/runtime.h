@@ -18,6 +18,7 @@
 #include "symbol/symbolizer.h"
 
 struct announced;
+struct cgroups;
 struct collector;
 struct deltas;
 struct bpf_map;
@@ -43,6 +44,7 @@ struct session {
 	int nobjs;
 	struct deltas *drops;		/* loss counters cut into windows (rt's) */
 	struct announced *announced;	/* notes of new processes per collector (rt's) */
+	struct cgroups *cg;		/* --cgroup targets, each process's cgroup (rt's) */
 	int index;			/* the collector's place in the run, 0.. */
 	struct symbolizer *sym;
 	struct ring_buffer *rb;		/* new-process announcements */
@@ -106,6 +108,12 @@ bool session_leaf_fix(struct session *ss);
  * targets; other processes get theirs when first announced.
  */
 bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf_map *procs);
+/*
+ * Before load: whether the object filters by --cgroup (its rodata
+ * filter_cgroups, bpf/targets.bpf.h); points its cgroup_targets at the
+ * run's one map of the targets' ids (runtime/cgroups.c).
+ */
+bool session_cgroup_prepare(struct session *ss, struct bpf_map *cgroup_targets);
 /* btf_custom_path for opening the BPF object elf/size: the kernel types its
  * CO-RE relocations need (core/core_btf.h), or NULL for all of the kernel's.
  * One object per session. */

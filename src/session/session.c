@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "output/output.h"	/* fmt_value: units for the summary line */
+#include "runtime/cgroups.h"
 #include "runtime/deltas.h"
 #include "runtime/entry_hold.h"
 #include "session/cmd_stdout.h"
@@ -231,6 +232,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 	session_catch_up(&r->rt);
 	for (int i = 0; i < r->ncols && !err; i++) {
 		symbolizer_resolve(r->rt.sym, ps[i]);
+		cgroups_label(r->rt.cg, ps[i]);
 		if (r->rt.set->verbose)
 			log_symbolizer(&r->rt, ps[i]);
 	}
@@ -460,6 +462,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 		err = check_btf();
 	if (!err)
 		err = check_targets(set);
+	if (!err)
+		err = cgroups_open(set, &ss->cg);
 	if (err)
 		goto out;
 	if (set->cpus) {
@@ -568,6 +572,7 @@ out:
 	symbolizer_free(ss->sym);
 	deltas_free(ss->drops);
 	announced_free(ss->announced);
+	cgroups_free(ss->cg);
 	for (int i = 0; i < ncols; i++)
 		profile_free(last[i]);
 	if (sigfd >= 0)
