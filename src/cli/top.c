@@ -177,7 +177,7 @@ static void rebuild(struct top *t)
 static const char *target(const struct settings *s, char *buf, size_t size)
 {
 	if (s->cmd)
-		snprintf(buf, size, "command %s", s->cmd[0]);
+		snprintf(buf, size, "%s", strrchr(s->cmd[0], '/') ? strrchr(s->cmd[0], '/') + 1 : s->cmd[0]);
 	else if (s->npids)
 		snprintf(buf, size, "PID %d%s", s->pids[0], s->npids > 1 ? ",..." : "");
 	else if (s->ntids)
@@ -199,10 +199,11 @@ static void header(const struct top *t, char *buf, size_t size)
 		localtime_r(&end, &tm);
 		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
 	}
-	snprintf(buf, size, "profiler top - %s - window %d, %.2f s, at %s - refresh %g s%s",
-		 target(t->set, tgt, sizeof(tgt)), tw->p[0] ? tw->w.index + 1 : 0,
-		 tw->p[0] ? (tw->w.to_ns - tw->w.from_ns) / 1e9 : 0.0, clock, t->set->window,
-		 t->ui.paused ? " - PAUSED" : "");
+	/* what matters first: 80 columns cut the rest */
+	snprintf(buf, size, "profiler top%s - window %d, %.2f s, at %s - %s - refresh %g s",
+		 t->ui.paused ? " PAUSED" : "", tw->p[0] ? tw->w.index + 1 : 0,
+		 tw->p[0] ? (tw->w.to_ns - tw->w.from_ns) / 1e9 : 0.0, clock,
+		 target(t->set, tgt, sizeof(tgt)), t->set->window);
 }
 
 static void draw(struct top *t)

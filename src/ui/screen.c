@@ -228,9 +228,9 @@ void screen_draw(struct screen *sc, const struct ui_view *v, const struct ui_sta
 		return;
 	erase();
 	if (COLS < MIN_W || LINES < MIN_H) {
-		snprintf(buf, sizeof(buf), "terminal of %dx%d: profiler top needs %dx%d (q quits)",
-			 COLS, LINES, MIN_W, MIN_H);
-		mvaddnstr(0, 0, buf, COLS);
+		snprintf(buf, sizeof(buf), "%dx%d: top needs %dx%d (q quits)", COLS, LINES, MIN_W,
+			 MIN_H);
+		mvaddstr(0, 0, buf);	/* wrapped: every word counts */
 		refresh();
 		return;
 	}
