@@ -128,7 +128,8 @@ static void table_finish(struct ui_table *t, int sort, const char *search)
 			 search);
 	t->nrows = kept;
 	sort %= t->nvals;
-	qsort_r(t->rows, t->nrows, sizeof(*t->rows), cmp_rows, &sort);
+	if (t->nrows > 1)
+		qsort_r(t->rows, t->nrows, sizeof(*t->rows), cmp_rows, &sort);
 }
 
 static const struct profile *find(const struct ui_input *in, const char *name)
