@@ -251,8 +251,11 @@ void screen_draw(struct screen *sc, const struct ui_view *v, const struct ui_sta
 		at = snprintf(filt, sizeof(filt), ", PID %u only", st->filter.pid);
 	if (st->search[0])
 		snprintf(filt + at, sizeof(filt) - at, ", names with '%s'", st->search);
-	snprintf(buf, sizeof(buf), " %s: sorted by %s (s)%s ", pv->title,
-		 pv->tables[0].nvals ? pv->tables[0].heads[sort % pv->tables[0].nvals] : "-", filt);
+	if (pv->ntables && pv->tables[0].nvals)
+		snprintf(buf, sizeof(buf), " %s: sorted by %s (s)%s ", pv->title,
+			 pv->tables[0].heads[sort % pv->tables[0].nvals], filt);
+	else
+		snprintf(buf, sizeof(buf), " %s%s ", pv->title, filt);
 	line_at(UI_NPANELS + 1, 2, buf, COLS - 4, A_BOLD);
 	share_rows(pv, LINES - 2 - y, got);
 	for (int i = 0; i < pv->ntables; i++) {

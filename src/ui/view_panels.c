@@ -312,6 +312,23 @@ static double wait_rows(struct ui_table *t, const struct profile *p, bool locks,
 	return total;
 }
 
+/* One table of the WAIT panel, or why it is empty. */
+static double wait_table(struct ui_table *t, const struct profile *p, bool locks, const char *none,
+			 const struct ui_input *in, const struct ui_filter *f, const char **top)
+{
+	double total;
+
+	if (!p) {
+		snprintf(t->why, sizeof(t->why), "not collected: --what leaves out %s",
+			 locks ? "lock" : "offcpu");
+		return 0;
+	}
+	total = wait_rows(t, p, locks, in, f, top);
+	if (!t->nrows)
+		snprintf(t->why, sizeof(t->why), "%s%s in this window", none, filtered(f));
+	return total;
+}
+
 void ui_build_wait(struct ui_panel_view *pv, const struct profile *lock,
 		   const struct profile *offcpu, const struct ui_input *in,
 		   const struct ui_filter *f)
@@ -327,20 +344,8 @@ void ui_build_wait(struct ui_panel_view *pv, const struct profile *lock,
 	pv->ntables = 2;
 	ui_table_init(locks, "LOCK (contended, time waited per second)", 2, lh, fmts);
 	ui_table_init(reasons, "OFF-CPU REASON (threads asleep, per second)", 2, oh, fmts);
-	if (lock)
-		lt = wait_rows(locks, lock, true, in, f, &top_lock);
-	else
-		snprintf(locks->why, sizeof(locks->why), "not collected: --what leaves out lock");
-	if (lock && !locks->nrows)
-		snprintf(locks->why, sizeof(locks->why), "no lock contended%s in this window",
-			 filtered(f));
-	if (offcpu)
-		ot = wait_rows(reasons, offcpu, false, in, f, &top_reason);
-	else
-		snprintf(reasons->why, sizeof(reasons->why), "not collected: --what leaves out offcpu");
-	if (offcpu && !reasons->nrows)
-		snprintf(reasons->why, sizeof(reasons->why), "no thread slept%s in this window",
-			 filtered(f));
+	lt = wait_table(locks, lock, true, "no lock contended", in, f, &top_lock);
+	ot = wait_table(reasons, offcpu, false, "no thread slept", in, f, &top_reason);
 	snprintf(pv->summary, sizeof(pv->summary), "WAIT locks %s%s%s%s, off-CPU %s%s%s%s",
 		 lock ? ui_fmt_value(b1, sizeof(b1), UI_NS_PER_S, lt) : "-",
 		 top_lock ? " (" : "", top_lock ? top_lock : "", top_lock ? ")" : "",

@@ -3,6 +3,7 @@
 #include <curses.h>
 
 #include "testutil.h"
+#include "profile_helper.h"
 #include "model/profile.h"
 #include "ui/keys.h"
 #include "ui/view.h"
@@ -11,11 +12,7 @@
 
 static uint32_t loc(struct profile *p, uint64_t addr, const char *name)
 {
-	uint32_t id = profile_location(p, FRAME_USER, 1, addr, false);
-
-	p->locs[id].name = profile_intern(p, name);
-	p->locs[id].module = profile_intern(p, "/bin/app");
-	return id;
+	return app_loc(p, 1, addr, name);
 }
 
 /* 500 ms of CPU in 1 s: hot 400 ms by itself, cold 100 ms under hot; pid 9 recurses */
