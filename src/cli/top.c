@@ -436,7 +436,8 @@ int top_main(int argc, char **argv)
 			fprintf(stderr, "profiler top: starting %d collectors...\n", t.n);
 		if (log_start(&t))
 			goto out;
-		sink.idle_fd = STDIN_FILENO;
+		/* keys from a terminal only: /dev/null would wake the wait at once, always */
+		sink.idle_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
 	}
 	o.window_ns = (uint64_t)(set.window * 1e9);
 	rc = session_run(cols, t.n, &set, &o, &sink);
