@@ -242,6 +242,7 @@ static void log_end(struct top *t)
 	screen_close(&t->scr);
 	if (t->tty)
 		fclose(t->tty);
+	t->tty = NULL;
 	if (t->saved_err < 0)
 		return;
 	fflush(stdout);
@@ -249,6 +250,7 @@ static void log_end(struct top *t)
 	dup2(t->saved_err, STDERR_FILENO);
 	close(t->saved_out);
 	close(t->saved_err);
+	t->saved_out = t->saved_err = -1;
 	size = lseek(t->log_fd, 0, SEEK_END);
 	if (size > LOG_TAIL)
 		fprintf(stderr, "profiler top: the last %d KiB of the messages:\n", LOG_TAIL / 1024);
@@ -297,6 +299,10 @@ static int top_idle(void *ctx)
 	while ((key = screen_key(&t->scr)) != SCREEN_NO_KEY) {
 		switch (ui_key(&t->ui, key)) {
 		case UI_QUIT:
+			/* the terminal back now: the last collection and the
+			 * detaching that follow take seconds on a busy machine */
+			t->done = true;
+			log_end(t);
 			return 1;
 		case UI_REBUILD:
 			/* going on after a pause: the newest window at once */
@@ -441,8 +447,7 @@ int top_main(int argc, char **argv)
 	}
 	o.window_ns = (uint64_t)(set.window * 1e9);
 	rc = session_run(cols, t.n, &set, &o, &sink);
-	if (!t.batch)
-		log_end(&t);
+	log_end(&t);
 	if (t.why[0]) {
 		pr_err("%s", t.why);
 		rc = 1;
