@@ -64,7 +64,7 @@ static void usage(FILE *f)
 		"  profiler lock -p 1234 -d 10                  which locks its threads wait on\n"
 		"  profiler mem -p 1234 -d 60                   what a process allocates and keeps\n"
 		"  profiler record -p 1234 -d 30 -o run/        every collector: report, pprof, svg\n"
-		"  profiler top -p 1234                          live: CPU, memory, I/O, waits\n"
+		"  profiler top -p 1234                         live: CPU, memory, I/O, waits\n"
 		"  profiler cpu -d 30 -o cpu.svg -o cpu.pb.gz   a flame graph and a pprof file\n"
 		"  profiler report cpu.pb.gz -f svg -o cpu.svg  re-render a saved profile\n"
 		"  profiler diff before.pb.gz after.pb.gz -f svg -o diff.svg\n\n"
