@@ -267,11 +267,11 @@ static void wait_for_end(struct run *r, int sigfd)
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 
 	for (;;) {
-		struct pollfd fds[2 + 64] = {
+		struct pollfd fds[2 + 64 + 1] = {	/* + 1: the sink's idle_fd */
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
 		};
-		int nmw = mmap_watch_pollfds(ss->mw, fds + 2, 63), nfds = 2 + nmw;
+		int nmw = mmap_watch_pollfds(ss->mw, fds + 2, 64), nfds = 2 + nmw;
 		uint64_t now = now_ns();
 		int timeout = 250;
 
