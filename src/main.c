@@ -31,6 +31,12 @@ static const struct tool record_frontend = {
 	.run = record_main,
 };
 
+static const struct tool top_frontend = {
+	.name = "top",
+	.summary = "the live dashboard: CPU, memory, I/O and waits with their code paths",
+	.run = top_main,
+};
+
 /* Tools read saved profiles instead of collecting: one line each. */
 static const struct tool *const tools[] = {
 	&report_tool,
@@ -46,6 +52,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(collectors); i++)
 		fprintf(f, "  %-8s %s\n", collectors[i]->name, collectors[i]->summary);
 	fprintf(f, "  %-8s %s\n", record_frontend.name, record_frontend.summary);
+	fprintf(f, "  %-8s %s\n", top_frontend.name, top_frontend.summary);
 	fprintf(f, "\nTools, for saved profiles:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		fprintf(f, "  %-8s %s\n", tools[i]->name, tools[i]->summary);
@@ -57,6 +64,7 @@ static void usage(FILE *f)
 		"  profiler lock -p 1234 -d 10                  which locks its threads wait on\n"
 		"  profiler mem -p 1234 -d 60                   what a process allocates and keeps\n"
 		"  profiler record -p 1234 -d 30 -o run/        every collector: report, pprof, svg\n"
+		"  profiler top -p 1234                         live: CPU, memory, I/O, waits\n"
 		"  profiler cpu -d 30 -o cpu.svg -o cpu.pb.gz   a flame graph and a pprof file\n"
 		"  profiler report cpu.pb.gz -f svg -o cpu.svg  re-render a saved profile\n"
 		"  profiler diff before.pb.gz after.pb.gz -f svg -o diff.svg\n\n"
@@ -84,6 +92,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], record_frontend.name))
 		return record_frontend.run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], top_frontend.name))
+		return top_frontend.run(argc - 1, argv + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		if (!strcmp(argv[1], tools[i]->name))
 			return tools[i]->run(argc - 1, argv + 1);

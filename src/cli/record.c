@@ -22,15 +22,15 @@
 #include "util/util.h"
 
 /* The collectors record runs, in the order of its report. */
-static const struct collector *const record_cols[] = {
+const struct collector *const record_cols[RECORD_NCOLS] = {
 	&cpu_collector, &offcpu_collector, &mem_collector, &lock_collector, &io_collector,
 };
-#define NCOLS ((int)ARRAY_SIZE(record_cols))
+#define NCOLS RECORD_NCOLS
 
 /* collector i's long option j is --NAME-OPTION, numbered OPT_COL + 256 * i + j */
 enum { OPT_WHAT = 3001, OPT_WINDOW, OPT_COL = 4096 };
 
-static int parse_what(struct settings *s, const char *arg)
+int record_parse_what(struct settings *s, const char *arg)
 {
 	unsigned int mask = 0;
 	const char *p = arg;
@@ -65,7 +65,7 @@ static int record_parse(struct settings *s, int opt, const char *arg)
 	if (opt == 'F')
 		return cpu_collector.parse(s, opt, arg);
 	if (opt == OPT_WHAT)
-		return parse_what(s, arg);
+		return record_parse_what(s, arg);
 	if (opt == OPT_WINDOW) {
 		if (parse_seconds(arg, &s->window) || s->window < 0.1) {
 			pr_err("invalid --window '%s': give seconds, at least 0.1, for example "
@@ -95,6 +95,11 @@ static int record_validate(struct settings *s)
 		       s->noutputs > 1 ? "several" : "'-': leave -o out for stdout");
 		return -EINVAL;
 	}
+	return record_validate_what(s);
+}
+
+int record_validate_what(struct settings *s)
+{
 	/* mem traces every process's libc system-wide, and follows processes, not threads */
 	if (!s->record_what)
 		s->record_what = ((1u << NCOLS) - 1) &

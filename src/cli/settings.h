@@ -80,6 +80,9 @@ struct settings {
 	/* profiler record */
 	unsigned int record_what;	/* --what: bit i for the record front-end's collector i */
 	double window;			/* --window SECS; 0: one window, the whole run */
+	/* profiler top: the refresh is window (-i) */
+	bool top_batch;			/* -b: text on stdout instead of the screen */
+	int top_count;			/* -n: refreshes before it stops; 0: no limit */
 	/* profiler latency: operands are its SPECs; -i and --slow as io's */
 	int lat_by;			/* enum lat_by: --by caller|stack|tid|pid */
 	unsigned int lat_max_funcs;	/* --max-funcs: functions one glob may attach */

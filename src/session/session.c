@@ -241,6 +241,8 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 	if (!err)
 		err = r->sink->window(r->sink->ctx, ps, r->ncols, &w);
 	for (int i = 0; i < r->ncols; i++) {
+		if (!err && r->sink->keep)
+			continue;	/* the sink's now */
 		if (last_out && !err)
 			last_out[i] = ps[i];
 		else
@@ -267,11 +269,11 @@ static void wait_for_end(struct run *r, int sigfd)
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 
 	for (;;) {
-		struct pollfd fds[2 + 64] = {
+		struct pollfd fds[2 + 64 + 1] = {	/* + 1: the sink's idle_fd */
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
 		};
-		int nfds = 2 + mmap_watch_pollfds(ss->mw, fds + 2, 64);
+		int nmw = mmap_watch_pollfds(ss->mw, fds + 2, 64), nfds = 2 + nmw;
 		uint64_t now = now_ns();
 		int timeout = 250;
 
@@ -298,10 +300,16 @@ static void wait_for_end(struct run *r, int sigfd)
 			}
 			timeout = MIN(timeout, (int)((next_window - now + 999999) / 1000000));
 		}
+		if (r->sink->idle && r->sink->idle_fd >= 0)
+			fds[nfds++] = (struct pollfd){ .fd = r->sink->idle_fd, .events = POLLIN };
 		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
 			return;
+		if (r->sink->idle && r->sink->idle(r->sink->ctx)) {
+			ss->stop_reason = "quit";
+			return;
+		}
 		/* mappings first: a new process's announcement may follow its mmap */
-		for (int i = 2; i < nfds; i++)
+		for (int i = 2; i < 2 + nmw; i++)
 			if (fds[i].revents) {
 				mmap_watch_consume(ss->mw);
 				break;
@@ -393,7 +401,8 @@ static void print_end(struct run *r, struct profile **ps)
 	struct session *rt = &r->rt;
 
 	for (int i = 0; i < r->ncols; i++)
-		print_summary(r->ncols == 1 ? &r->cols[0] : rt, &r->cols[i], ps[i]);
+		if (ps[i])	/* none when the sink keeps them */
+			print_summary(r->ncols == 1 ? &r->cols[0] : rt, &r->cols[i], ps[i]);
 	if (rt->unw) {
 		struct unwinder_stats us;
 

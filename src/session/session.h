@@ -36,6 +36,17 @@ struct session_sink {
 	 */
 	int (*window)(void *ctx, struct profile *const *profiles, int n,
 		      const struct session_window *w);
+	/*
+	 * Optional, for a live front-end (profiler top).  keep: the sink
+	 * owns every window's profiles once window() returned 0, and frees
+	 * them with profile_free(), so a paused screen can still be sorted
+	 * and saved.  idle: called whenever the wait wakes (at least every
+	 * 250 ms, at once when idle_fd, if not -1, is readable); non-zero
+	 * ends the run as Ctrl-C would, with the reason "quit".
+	 */
+	bool keep;
+	int (*idle)(void *ctx);
+	int idle_fd;
 };
 
 struct session_opts {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Tables a profile asks the report for, and types merged by maximum. */
 #include "testutil.h"
+#include "profile_helper.h"
 #include "write_helper.h"
 #include "model/profile.h"
 #include "output/output.h"
@@ -9,11 +10,7 @@ enum { ALLOC_N, ALLOC_B, INUSE_N, INUSE_B, AGE };
 
 static uint32_t loc(struct profile *p, uint64_t addr, const char *name)
 {
-	uint32_t id = profile_location(p, FRAME_USER, 1, addr, false);
-
-	p->locs[id].name = profile_intern(p, name);
-	p->locs[id].module = profile_intern(p, "/bin/app");
-	return id;
+	return app_loc(p, 1, addr, name);
 }
 
 static struct profile *make(void)
