@@ -63,14 +63,23 @@ teardown() { teardown_common; }
 }
 
 @test "cpu: -p PID profiles all threads; the target exiting ends the run with its data" {
-	"$W/threads" 3 > "$TMP/tids" &
+	# alive until the profiler collects, however slowly it starts on a
+	# loaded machine; then ended, which must end the run
+	"$W/threads" 300 > "$TMP/tids" &
 	BGPID=$!
 	# both threads run once their TIDs are printed
 	for i in $(seq 300); do [ -s "$TMP/tids" ] && break; sleep 0.1; done
 	[ -s "$TMP/tids" ]
-	run "$PROFILER" cpu -p "$BGPID" -d 60 -o "$TMP/out.folded"
+	"$PROFILER" cpu -v -p "$BGPID" -d 120 -o "$TMP/out.folded" 2>"$TMP/err" &
+	prof=$!
+	wait_collecting "$TMP/err"
+	sleep 1.5
+	kill "$BGPID"
+	wait "$BGPID" || true
+	status=0
+	wait "$prof" || status=$?
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"targets exited"* ]]
+	grep -q "targets exited" "$TMP/err"
 	grep -q '^worker-a;.*work_in_a ' "$TMP/out.folded"
 	grep -q '^worker-b;.*work_in_b ' "$TMP/out.folded"
 	# the process exited before symbolization, and is still named
