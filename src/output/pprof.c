@@ -333,6 +333,7 @@ int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
 	struct id_table strs = {};
 	char **losses = xcalloc(p->nlosses + 1, sizeof(*losses));
 	char combine_max[PROFILE_MAX_TYPES][128];
+	const char *last_cgroup = NULL, *last_id = NULL;
 	int err;
 
 	/* pprof has no field for it: a comment the reader understands */
@@ -362,11 +363,20 @@ int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
 		if (smp->comm && *smp->comm)
 			label(&tmp, &sub, &strs, "comm", smp->comm, 0);
 		if (smp->cgroup) {
-			char id[CONTAINER_ID_LEN + 1];
-
 			label(&tmp, &sub, &strs, "cgroup", smp->cgroup, 0);
-			if (container_id(smp->cgroup, id))
-				label(&tmp, &sub, &strs, "container_id", id, 0);
+			/* the table keeps pointers: the id is kept in it too */
+			if (smp->cgroup != last_cgroup) {
+				char id[CONTAINER_ID_LEN + 1];
+
+				last_cgroup = smp->cgroup;
+				last_id = NULL;
+				if (container_id(smp->cgroup, id)) {
+					GROW(strs.owned, strs.owned_cap, strs.nowned + 1);
+					last_id = strs.owned[strs.nowned++] = xstrdup(id);
+				}
+			}
+			if (last_id)
+				label(&tmp, &sub, &strs, "container_id", last_id, 0);
 		}
 		pb_message(&out, PROF_SAMPLE, &tmp);
 	}

@@ -13,21 +13,24 @@ setup() {
 	CGM=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 	[ -n "$CGM" ] || { echo "no cgroup v2 hierarchy mounted" >&2; return 1; }
 	CGN=profiler-bats-$$-$BATS_TEST_NUMBER
-	mkdir -p "$CGM/$CGN/inner"
+	# named as docker's systemd driver names a container's scope
+	CID=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+	INNER=docker-$CID.scope
+	mkdir -p "$CGM/$CGN/$INNER"
 	PIDS=
 }
 
 teardown() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	# a cgroup goes once its last process is reaped
-	for i in $(seq 50); do rmdir "$CGM/$CGN/inner" 2>/dev/null && break; sleep 0.1; done
+	for i in $(seq 50); do rmdir "$CGM/$CGN/$INNER" 2>/dev/null && break; sleep 0.1; done
 	rmdir "$CGM/$CGN"
 	teardown_common
 }
 
-# COMMAND [ARGS...] started in $CGN/inner; its pid in $! as for '&'
+# COMMAND [ARGS...] started in $CGN/$INNER; its pid in $! as for '&'
 in_cgroup() {
-	sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$CGM/$CGN/inner" "$@" &
+	sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$CGM/$CGN/$INNER" "$@" &
 }
 
 @test "cgroup: cpu profiles only the cgroup's processes, one started later from its first sample; labels in folded, pprof and the report" {
@@ -54,18 +57,19 @@ in_cgroup() {
 	# folded: each stack under the cgroup's path, which is only ever the
 	# announced process's own, so the process outside left no sample
 	total=$(folded_total "$TMP/out.folded")
-	under=$(folded_sum "$TMP/out.folded" "^/$CGN/inner;(burn31|sh);")
-	echo "samples: $total, under /$CGN/inner: $under"
+	under=$(folded_sum "$TMP/out.folded" "^/$CGN/$INNER;(burn31|sh);")
+	echo "samples: $total, under /$CGN/$INNER: $under"
 	[ "$total" -gt 100 ]
 	[ "$under" -eq "$total" ]
 
 	# pprof: the cgroup label on every sample, the outside pid on none
 	run go tool pprof -tags "$TMP/out.pb.gz"
 	echo "$output"
-	[[ "$output" == *"(  100%): /$CGN/inner"* ]]
+	[[ "$output" == *"(  100%): /$CGN/$INNER"* ]]
 	[[ "$output" == *": $late"* ]] && [[ "$output" == *": $inside"* ]]
 	[[ "$output" != *": $outside"* ]]
-	run go tool pprof -traces -symbolize=none -tagfocus="cgroup=^/$CGN/inner\$" "$TMP/out.pb.gz"
+	[[ "$output" == *"(  100%): $CID"* ]]	# container_id
+	run go tool pprof -traces -symbolize=none -tagfocus="cgroup=^/$CGN/$INNER\$" "$TMP/out.pb.gz"
 	[ "$(grep -c -- '-----------+' <<<"$output")" -gt 1 ]
 	run go tool pprof -traces -symbolize=none -tagfocus="cgroup=^/elsewhere\$" "$TMP/out.pb.gz"
 	[ "$(grep -c 'cgroup:' <<<"$output")" -eq 0 ]
@@ -80,11 +84,11 @@ in_cgroup() {
 
 	# the report: one cgroup, two processes (the late one and the one inside)
 	grep -A3 '^Top cgroups' "$TMP/out.txt"
-	row=$(grep -A2 '^Top cgroups' "$TMP/out.txt" | grep "  /$CGN/inner\$")
-	[ "$(awk '{ gsub(",", "", $1); print $1, $(NF - 1) }' <<<"$row")" = "$total 2" ]
+	row=$(grep -A2 '^Top cgroups' "$TMP/out.txt" | grep "  /$CGN/$INNER  (container ${CID:0:12})\$")
+	[ "$(awk '{ gsub(",", "", $1); print $1, $4 }' <<<"$row")" = "$total 2" ]
 	# saved profiles keep the label: pprof and folded read back
-	"$PROFILER" report "$TMP/out.pb.gz" | grep -A2 '^Top cgroups' | grep -q " 2  /$CGN/inner\$"
-	"$PROFILER" report "$TMP/out.folded" | grep -A2 '^Top cgroups' | grep -q "  /$CGN/inner\$"
+	"$PROFILER" report "$TMP/out.pb.gz" | grep -A2 '^Top cgroups' | grep -q " 2  /$CGN/$INNER  (container ${CID:0:12})\$"
+	"$PROFILER" report "$TMP/out.folded" | grep -A2 '^Top cgroups' | grep -q "  /$CGN/$INNER  (container"
 }
 
 @test "cgroup: offcpu counts the waits of the cgroup's tasks (sched_switch's prev) only" {
@@ -96,12 +100,12 @@ in_cgroup() {
 	run "$PROFILER" offcpu --cgroup "$CGM/$CGN" -d 2 --group-by cgroup -o "$TMP/off.folded"
 	[ "$status" -eq 0 ]
 	total=$(folded_total "$TMP/off.folded")
-	sleeps=$(folded_sum "$TMP/off.folded" "^/$CGN/inner;sleep;.*nanosleep")
+	sleeps=$(folded_sum "$TMP/off.folded" "^/$CGN/$INNER;sleep;.*nanosleep")
 	echo "off-CPU ns: $total, sleep's nanosleep in the cgroup: $sleeps"
 	# sleeps of 20 ms ended in the cgroup, however slowly a loaded
 	# machine starts them
 	[ "$sleeps" -ge 100000000 ]
-	! grep -v "^/$CGN/inner;" "$TMP/off.folded"
+	! grep -v "^/$CGN/$INNER;" "$TMP/off.folded"
 }
 
 @test "cgroup: record takes --cgroup, each collector filtered" {
@@ -109,14 +113,14 @@ in_cgroup() {
 	PIDS="$!"
 	"$W/burn31" 600 2>/dev/null &
 	PIDS="$PIDS $!"
-	run "$PROFILER" record --what cpu,offcpu --cgroup "$CGN/inner" -d 1.5 -o "$TMP/rec"
+	run "$PROFILER" record --what cpu,offcpu --cgroup "$CGN/$INNER" -d 1.5 -o "$TMP/rec"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	ls "$TMP/rec"
-	grep -A2 '^Top cgroups' "$TMP/rec/report.txt" | grep -q "  /$CGN/inner\$"
+	grep -A2 '^Top cgroups' "$TMP/rec/report.txt" | grep -q "  /$CGN/$INNER  (container"
 	run go tool pprof -tags "$TMP/rec/cpu.pb.gz"
 	echo "$output"
-	[[ "$output" == *"(  100%): /$CGN/inner"* ]]
+	[[ "$output" == *"(  100%): /$CGN/$INNER"* ]]
 }
 
 @test "cgroup: a path that is no cgroup v2 directory is refused in one line" {
