@@ -10,5 +10,7 @@
 int oneshot_run(const struct collector *col, struct settings *set);
 /* profiler record: argv[0] is "record".  The exit code. */
 int record_main(int argc, char **argv);
+/* profiler agent: argv[0] is "agent".  The exit code. */
+int agent_main(int argc, char **argv);
 
 #endif /* PROFILER_FRONTENDS_H */

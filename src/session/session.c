@@ -265,11 +265,12 @@ static void wait_for_end(struct run *r, int sigfd)
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 
 	for (;;) {
-		struct pollfd fds[2 + 64] = {
+		struct pollfd fds[3 + 64] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
+			{ .fd = r->o->cut_fd > 0 ? r->o->cut_fd : -1, .events = POLLIN },
 		};
-		int nfds = 2 + mmap_watch_pollfds(ss->mw, fds + 2, 64);
+		int nfds = 3 + mmap_watch_pollfds(ss->mw, fds + 3, 64);
 		uint64_t now = now_ns();
 		int timeout = 250;
 
@@ -299,7 +300,7 @@ static void wait_for_end(struct run *r, int sigfd)
 		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
 			return;
 		/* mappings first: a new process's announcement may follow its mmap */
-		for (int i = 2; i < nfds; i++)
+		for (int i = 3; i < nfds; i++)
 			if (fds[i].revents) {
 				mmap_watch_consume(ss->mw);
 				break;
@@ -314,11 +315,18 @@ static void wait_for_end(struct run *r, int sigfd)
 		for (int i = 0; i < r->ncols; i++)
 			if (r->cols[i].col->tick)
 				r->cols[i].col->tick(&r->cols[i]);
+		if (fds[2].revents) {
+			uint64_t n;
+
+			if (read(r->o->cut_fd, &n, sizeof(n)) == sizeof(n))
+				cut_window(r, false, false, NULL);
+		}
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
 
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo != SIGCHLD) {
+				if (si.ssi_signo != SIGCHLD &&
+				    !(r->sink->signal && r->sink->signal(r->sink->ctx, si.ssi_signo))) {
 					ss->stop_reason = "interrupted";
 					return;
 				}
