@@ -112,6 +112,8 @@ int agent_copy_window(struct agent *a, uint64_t id, int type, struct agent_blob 
 		      struct agent_window *w);
 /* The ids and times of the kept windows, newest first; returns how many. */
 int agent_list_windows(struct agent *a, struct agent_window *out, int max);
+/* The agent's resident memory, from /proc/self/statm; 0 when unknown. */
+unsigned long agent_rss_bytes(void);
 /* The collector index of a profile type's name, or -1. */
 int agent_type(const struct agent *a, const char *name);
 

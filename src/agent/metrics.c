@@ -40,19 +40,6 @@ static void label(FILE *f, const char *s)
 	}
 }
 
-static long rss_bytes(void)
-{
-	long pages = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return resident * sysconf(_SC_PAGESIZE);
-}
-
 char *metrics_text(struct agent *a, size_t *len)
 {
 	struct push_stats ps = {};
@@ -107,7 +94,7 @@ char *metrics_text(struct agent *a, size_t *len)
 		ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
 		ru.ru_stime.tv_usec / 1e6);
 	help(f, "process_resident_memory_bytes", "gauge", "The agent's resident memory.");
-	fprintf(f, "process_resident_memory_bytes %ld\n", rss_bytes());
+	fprintf(f, "process_resident_memory_bytes %lu\n", agent_rss_bytes());
 	help(f, "process_max_resident_memory_bytes", "gauge", "The agent's peak resident memory.");
 	fprintf(f, "process_max_resident_memory_bytes %ld\n", ru.ru_maxrss * 1024L);
 	fclose(f);

@@ -271,3 +271,16 @@ int agent_type(const struct agent *a, const char *name)
 			return i;
 	return -1;
 }
+
+unsigned long agent_rss_bytes(void)
+{
+	unsigned long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &pages, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (unsigned long)sysconf(_SC_PAGESIZE);
+}

@@ -11,11 +11,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/files.h"
@@ -39,9 +41,12 @@
 /*
  * A session's stacks map holds every stack it saw and is read whole at
  * each window, and the symbolizer keeps what it read: renewed every ten
- * minutes, neither grows without bound (docs/architecture.md, Decisions).
+ * minutes, or sooner when the agent's RSS passes RENEW_RSS at the end of
+ * a window, neither grows without bound (docs/architecture.md, Decisions).
  */
 #define RENEW_S 600
+#define RENEW_RSS (48UL << 20)
+#define RENEW_MIN_S 60		/* a renewal costs ~0.4 s of CPU: not more than once a minute */
 #define DEFAULT_FREQ 19		/* Hz */
 #define DEFAULT_LISTEN "127.0.0.1:6060"
 
@@ -155,6 +160,7 @@ struct agent_run {
 	uint64_t boundary_ns;	/* where it ends: a multiple of window_ns from the run's start */
 	uint64_t window_ns;
 	bool stop;		/* SIGTERM or SIGINT: no renewal */
+	bool renew;		/* RENEW_RSS passed: the session is asked to end */
 };
 
 static void push_window(struct agent_run *r, int i, const struct profile *p,
@@ -227,8 +233,16 @@ static int agent_window(void *ctx, struct profile *const *ps, int n, const struc
 				 ((w->from_ns - w->run_start_ns) / r->window_ns + 1) * r->window_ns;
 	for (int i = 0; i < n; i++)
 		merged_add(&r->cur[i], ps[i]);
-	if (w->last || w->to_ns >= r->boundary_ns)
+	if (w->last || w->to_ns >= r->boundary_ns) {
 		finish_window(r, n);
+		/* through the session's own signalfd: it ends as after -d, the window written */
+		if (!w->last && !r->renew && !r->set->cmd &&
+		    w->to_ns - w->run_start_ns >= RENEW_MIN_S * 1000000000ULL &&
+		    agent_rss_bytes() > RENEW_RSS) {
+			r->renew = true;
+			kill(getpid(), SIGHUP);
+		}
+	}
 	return 0;
 }
 
@@ -240,6 +254,9 @@ static bool agent_signal(void *ctx, int signo)
 		r->stop = true;
 		return false;	/* SIGTERM, SIGINT: the session writes the window under way */
 	}
+	/* ours, for a renewal (a user's SIGHUP at the same moment is merged: it reopens too) */
+	if (r->renew)
+		return false;
 	/* a log rotation moved or removed DIR: make it again, and prune now */
 	if (r->set->agent_dir && !dir_open(r->set->agent_dir)) {
 		struct timespec ts;
@@ -304,9 +321,12 @@ static int run_sessions(struct agent_run *r, const struct collector *const *cols
 		/* a first piece at once: /healthz then knows collection began */
 		agent_cut_now(&r->a);
 		rc = session_run(cols, n, set, o, sink);
+		/* what the session freed goes back to the kernel before the next */
+		malloc_trim(0);
 		if (rc || r->stop || set->cmd || !targets_alive(set) ||
 		    (deadline && now_ns() + 100000000ULL >= deadline))
 			break;
+		r->renew = false;
 		pthread_mutex_lock(&r->a.lock);
 		r->a.renewals++;
 		pthread_mutex_unlock(&r->a.lock);
@@ -389,6 +409,14 @@ int agent_main(int argc, char **argv)
 		rc = err > 0 ? 0 : 2;
 		goto out_free;
 	}
+	/*
+	 * Each window reads the stacks maps in batches of megabytes.  glibc
+	 * raises its mmap threshold after freeing such a block, and later
+	 * ones then come from the heap and stay resident: measured, RSS
+	 * climbed by tens of MiB in the first minute.  A fixed threshold
+	 * gives each back to the kernel when freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	for (int i = 0; i < NCOLS; i++)
 		if (set.record_what & 1u << i) {
 			cols[n] = agent_cols[i];
