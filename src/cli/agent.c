@@ -140,16 +140,7 @@ static int agent_validate(struct settings *s)
 		s->window = DEFAULT_WINDOW;
 	if (!s->freq)
 		s->freq = DEFAULT_FREQ;
-	for (int i = 0; i < NCOLS; i++) {
-		int err;
-
-		if (!(s->record_what & 1u << i) || !agent_cols[i]->validate)
-			continue;
-		err = agent_cols[i]->validate(s);
-		if (err)
-			return err;
-	}
-	return 0;
+	return validate_what(agent_cols, NCOLS, s->record_what, s);
 }
 
 struct agent_run {
@@ -170,8 +161,7 @@ static void push_window(struct agent_run *r, int i, const struct profile *p,
 		.type = r->a.names[i],
 		.from_s = p->start_time_ns / 1000000000ULL,
 		.until_s = (p->start_time_ns + p->duration_ns + 999999999ULL) / 1000000000ULL,
-		.sample_rate = agent_cols[0] == &cpu_collector && !strcmp(r->a.names[i], "cpu") ?
-			       (unsigned int)r->set->freq : 0,
+		.sample_rate = !strcmp(r->a.names[i], "cpu") ? (unsigned int)r->set->freq : 0,
 		.format = "pprof",
 		.data = b->data,
 		.len = b->len,
@@ -377,7 +367,8 @@ static const char agent_usage[] =
 	"      --label KEY=VALUE  a label on every push (hostname is always one);\n"
 	"                         may be repeated\n"
 	"Signals: SIGHUP reopens --dir (made again if removed); SIGTERM and SIGINT\n"
-	"write the window under way, then stop.\n";
+	"write the window under way, then stop.  Every 10 minutes, or once its RSS\n"
+	"passes 48 MiB, the agent restarts its session: maps and caches start empty.\n";
 
 int agent_main(int argc, char **argv)
 {

@@ -506,3 +506,17 @@ int parse_what(const struct collector *const *cols, int n, const char *arg, unsi
 	*mask = m;
 	return 0;
 }
+
+int validate_what(const struct collector *const *cols, int n, unsigned int mask, struct settings *s)
+{
+	for (int i = 0; i < n; i++) {
+		int err;
+
+		if (!(mask & 1u << i) || !cols[i]->validate)
+			continue;
+		err = cols[i]->validate(s);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -69,16 +69,7 @@ static int record_validate(struct settings *s)
 	if (!s->record_what)
 		s->record_what = ((1u << NCOLS) - 1) &
 				 ~(s->system_wide || s->ntids ? 1u << 2 : 0);
-	for (int i = 0; i < NCOLS; i++) {
-		int err;
-
-		if (!(s->record_what & 1u << i) || !record_cols[i]->validate)
-			continue;
-		err = record_cols[i]->validate(s);
-		if (err)
-			return err;
-	}
-	return 0;
+	return validate_what(record_cols, NCOLS, s->record_what, s);
 }
 
 /* --NAME-OPTION for every collector's long option; *names holds the strings. */

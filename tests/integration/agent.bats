@@ -187,3 +187,21 @@ for k in ("profiler_agent_files_written_total", "profiler_agent_pushes_failed_to
     assert b[(k, ())] == 0, k
 PY
 }
+
+@test "agent: bad options are refused with one line naming the fix" {
+	run -2 "$PROFILER" agent --window 0
+	[[ "$output" == *"whole seconds from 1 to 86400"* ]]
+	run -2 "$PROFILER" agent --keep 5
+	[[ "$output" == *"give --dir DIR too"* ]]
+	run -2 "$PROFILER" agent --dir "$TMP/d" --keep 5x
+	[[ "$output" == *"invalid --keep '5x'"* ]]
+	run -2 "$PROFILER" agent --listen nope
+	[[ "$output" == *"invalid --listen 'nope'"* ]]
+	run -2 "$PROFILER" agent -o "$TMP/x.pb.gz"
+	[[ "$output" == *"takes no -f or -o"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	# a port taken: said before any BPF is loaded
+	agent_start
+	run -2 "$PROFILER" agent --listen "127.0.0.1:${URL##*:}" -d 1
+	[[ "$output" == *"cannot listen on 127.0.0.1:${URL##*:}"* ]]
+}
