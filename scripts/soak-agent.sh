@@ -92,9 +92,9 @@ section=$tmp/section.md
 	echo
 	echo "| run | processes started | RSS at 1 min | RSS at the end | peak RSS | agent CPU | windows | files kept | HTTP clients (failed) | losses | result |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|"
-	printf '| %s s | %s | %s | %s | %s | %s s (%.2f%% of a CPU) | %s | %s | %s (%s) | %s | exit %s |\n' \
+	printf '| %s s | %s | %s | %s | %s | %.2f s (%.2f%% of a CPU) | %s | %s | %s (%s) | %s | exit %s |\n' \
 		"$secs" "${started:-?}" "$(mib "$rss1")" "$(mib "$rss_end")" \
-		"$(awk -v b="${peak:-0}" 'BEGIN { printf "%.1f MiB", b / 1048576 }')" "${cpu:-?}" \
+		"$(awk -v b="${peak:-0}" 'BEGIN { printf "%.1f MiB", b / 1048576 }')" "${cpu:-0}" \
 		"$(awk -v c="${cpu:-0}" -v s="$secs" 'BEGIN { print 100 * c / s }')" "${windows:-?}" \
 		"$files" "$clients" "$client_fail" "${losses:-none}" "$rc"
 	echo
