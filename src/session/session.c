@@ -245,7 +245,12 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 			profile_free(ps[i]);
 	}
 	if (!whole) {
-		r->from_ns = now_ns();
+		/*
+		 * The next window begins where this one's maps were read, not
+		 * after symbolizing and writing: windows tile the run, and a
+		 * slow cut does not shorten the next one's stated duration.
+		 */
+		r->from_ns = w.to_ns;
 		r->index++;
 	}
 	return err ? -1 : 0;
