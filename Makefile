@@ -7,6 +7,8 @@
 #   make bench        benchmarks against perf and bpftrace (docs/performance.md)
 #   make soak         10 minutes system-wide under process churn, plain and ASan
 #                     (SOAK_SECONDS, SOAK_VARIANTS; figures into docs/performance.md)
+#   make soak-agent   profiler agent for 10 minutes under process churn: RSS at
+#                     1 and 10 minutes (SOAK_SECONDS; into docs/performance.md)
 #   make test-kernels boot other kernels under qemu and run a smoke suite in each
 #                     (KERNELS="6.1 linux-image-…"; default 6.1)
 #   make install      install to $(PREFIX) (default /usr/local), DESTDIR for staging:
@@ -49,7 +51,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-Ivmlinux/$(ARCH) -Wall -Werror -Wno-unused-function
 
-.PHONY: all clean install uninstall demo test test-unit test-integration test-kernels bench soak fuzz \
+.PHONY: all clean install uninstall demo test test-unit test-integration test-kernels bench soak soak-agent fuzz \
 	deps vmlinux check-tools
 .DELETE_ON_ERROR:
 
@@ -252,6 +254,9 @@ bench: deps
 
 soak: deps
 	@SOAK_DOC=$${SOAK_DOC-docs/performance.md} scripts/soak.sh $(BUILD)
+
+soak-agent: deps
+	@SOAK_DOC=$${SOAK_DOC-docs/performance.md} scripts/soak-agent.sh $(BUILD)
 
 vmlinux:
 	@mkdir -p vmlinux/$(ARCH)

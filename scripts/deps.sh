@@ -12,7 +12,7 @@ pkgs=(make gcc g++ clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
       libiberty-dev liblzma-dev libdw-dev libseccomp-dev libc6-dbg libcmocka-dev bats linux-libc-dev binutils procps
       util-linux python3 python3.11 python3.11-dbg golang-go chromium curl xz-utils nodejs
       libdebuginfod-dev debuginfod gzip libncurses-dev tmux libmicrohttpd-dev
-      libcurl4-openssl-dev golang-github-google-pprof-dev systemd)
+      libcurl4-openssl-dev golang-github-google-pprof-dev systemd python3-prometheus-client)
 [ "${1:-}" = "--bench" ] && pkgs+=(linux-perf bpftrace bpfcc-tools linux-headers-amd64 hyperfine time)
 # The kernels themselves are not installed: scripts/kernels/fetch.sh unpacks them.
 [ "${1:-}" = "--kernels" ] && pkgs+=(qemu-system-x86 busybox-static cpio zstd)

@@ -30,6 +30,11 @@ static const struct tool record_frontend = {
 	.summary = "every collector at once: a combined report, pprof files, flame graphs",
 	.run = record_main,
 };
+static const struct tool agent_frontend = {
+	.name = "agent",
+	.summary = "always-on: windows over HTTP (pprof, a page, metrics), to files, to Pyroscope",
+	.run = agent_main,
+};
 
 static const struct tool top_frontend = {
 	.name = "top",
@@ -53,6 +58,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", collectors[i]->name, collectors[i]->summary);
 	fprintf(f, "  %-8s %s\n", record_frontend.name, record_frontend.summary);
 	fprintf(f, "  %-8s %s\n", top_frontend.name, top_frontend.summary);
+	fprintf(f, "  %-8s %s\n", agent_frontend.name, agent_frontend.summary);
 	fprintf(f, "\nTools, for saved profiles:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		fprintf(f, "  %-8s %s\n", tools[i]->name, tools[i]->summary);
@@ -65,6 +71,7 @@ static void usage(FILE *f)
 		"  profiler mem -p 1234 -d 60                   what a process allocates and keeps\n"
 		"  profiler record -p 1234 -d 30 -o run/        every collector: report, pprof, svg\n"
 		"  profiler top -p 1234                         live: CPU, memory, I/O, waits\n"
+		"  profiler agent --dir /var/lib/profiler --keep 24h   always on; http://127.0.0.1:6060/\n"
 		"  profiler cpu -d 30 -o cpu.svg -o cpu.pb.gz   a flame graph and a pprof file\n"
 		"  profiler report cpu.pb.gz -f svg -o cpu.svg  re-render a saved profile\n"
 		"  profiler diff before.pb.gz after.pb.gz -f svg -o diff.svg\n\n"
@@ -94,6 +101,8 @@ int main(int argc, char **argv)
 		return record_frontend.run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], top_frontend.name))
 		return top_frontend.run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], agent_frontend.name))
+		return agent_frontend.run(argc - 1, argv + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		if (!strcmp(argv[1], tools[i]->name))
 			return tools[i]->run(argc - 1, argv + 1);

@@ -49,9 +49,11 @@ trap 'rm -f "$tmp" "$tmp.part"' EXIT
 		fi
 		echo
 	done
-	# make soak's section is not remade here (it takes 20 minutes): keep it
+	# make soak's and make soak-agent's sections are not remade here (they
+	# take 20 and 10 minutes): keep them
 	if [ -f "$out" ]; then
 		sed -n '/^<!-- soak -->$/,/^<!-- \/soak -->$/p' "$out"
+		sed -n '/^<!-- soak-agent -->$/,/^<!-- \/soak-agent -->$/p' "$out"
 	fi
 } > "$tmp"
 cp "$tmp" "$out"

@@ -524,3 +524,46 @@ void settings_free(struct settings *s)
 	free(s->cpus);
 	free(s->cgroups);
 }
+
+int parse_what(const struct collector *const *cols, int n, const char *arg, unsigned int *mask)
+{
+	unsigned int m = 0;
+	const char *p = arg;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		int i;
+
+		for (i = 0; i < n; i++)
+			if (strlen(cols[i]->name) == len && !strncmp(p, cols[i]->name, len))
+				break;
+		if (i == n) {
+			pr_err("unknown collector '%.*s' in --what '%s': choose from "
+			       "cpu,offcpu,mem,lock,io", (int)len, p, arg);
+			return -EINVAL;
+		}
+		m |= 1u << i;
+		p += len;
+		p += *p == ',';
+	}
+	if (!m) {
+		pr_err("empty --what: name collectors, for example --what cpu,offcpu");
+		return -EINVAL;
+	}
+	*mask = m;
+	return 0;
+}
+
+int validate_what(const struct collector *const *cols, int n, unsigned int mask, struct settings *s)
+{
+	for (int i = 0; i < n; i++) {
+		int err;
+
+		if (!(mask & 1u << i) || !cols[i]->validate)
+			continue;
+		err = cols[i]->validate(s);
+		if (err)
+			return err;
+	}
+	return 0;
+}

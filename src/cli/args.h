@@ -13,6 +13,10 @@ void args_usage(const struct collector *col, FILE *f);
 void settings_free(struct settings *s);
 /* --max-stacks N, shared by the collectors that keep stacks in the kernel. */
 int parse_max_stacks(struct settings *s, const char *arg);
+/* --what LIST (record, agent): names of cols into a mask, bit i for cols[i]. */
+int parse_what(const struct collector *const *cols, int n, const char *arg, unsigned int *mask);
+/* Each chosen collector's validate(): 0, or the first error. */
+int validate_what(const struct collector *const *cols, int n, unsigned int mask, struct settings *s);
 
 /*
  * For tools that read saved profiles (profiler report, profiler diff):

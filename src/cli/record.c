@@ -30,42 +30,12 @@ const struct collector *const record_cols[RECORD_NCOLS] = {
 /* collector i's long option j is --NAME-OPTION, numbered OPT_COL + 256 * i + j */
 enum { OPT_WHAT = 3001, OPT_WINDOW, OPT_COL = 4096 };
 
-int record_parse_what(struct settings *s, const char *arg)
-{
-	unsigned int mask = 0;
-	const char *p = arg;
-
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		int i;
-
-		for (i = 0; i < NCOLS; i++)
-			if (strlen(record_cols[i]->name) == len &&
-			    !strncmp(p, record_cols[i]->name, len))
-				break;
-		if (i == NCOLS) {
-			pr_err("unknown collector '%.*s' in --what '%s': choose from "
-			       "cpu,offcpu,mem,lock,io", (int)len, p, arg);
-			return -EINVAL;
-		}
-		mask |= 1u << i;
-		p += len;
-		p += *p == ',';
-	}
-	if (!mask) {
-		pr_err("empty --what: name collectors, for example --what cpu,offcpu");
-		return -EINVAL;
-	}
-	s->record_what = mask;
-	return 0;
-}
-
 static int record_parse(struct settings *s, int opt, const char *arg)
 {
 	if (opt == 'F')
 		return cpu_collector.parse(s, opt, arg);
 	if (opt == OPT_WHAT)
-		return record_parse_what(s, arg);
+		return parse_what(record_cols, NCOLS, arg, &s->record_what);
 	if (opt == OPT_WINDOW) {
 		if (parse_seconds(arg, &s->window) || s->window < 0.1) {
 			pr_err("invalid --window '%s': give seconds, at least 0.1, for example "
@@ -104,16 +74,7 @@ int record_validate_what(struct settings *s)
 	if (!s->record_what)
 		s->record_what = ((1u << NCOLS) - 1) &
 				 ~(s->system_wide || s->ntids ? 1u << 2 : 0);
-	for (int i = 0; i < NCOLS; i++) {
-		int err;
-
-		if (!(s->record_what & 1u << i) || !record_cols[i]->validate)
-			continue;
-		err = record_cols[i]->validate(s);
-		if (err)
-			return err;
-	}
-	return 0;
+	return validate_what(record_cols, NCOLS, s->record_what, s);
 }
 
 /* --NAME-OPTION for every collector's long option; *names holds the strings. */

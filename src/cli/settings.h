@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #define MAX_OUTPUTS 8
+#define MAX_AGENT_LABELS 16
 
 struct settings {
 	/* targets: at most one of pids, tids, cmd; none means system-wide */
@@ -83,6 +84,14 @@ struct settings {
 	/* profiler top: the refresh is window (-i) */
 	bool top_batch;			/* -b: text on stdout instead of the screen */
 	int top_count;			/* -n: refreshes before it stops; 0: no limit */
+	/* profiler agent (--what and --window as record's) */
+	const char *agent_listen;	/* --listen ADDR:PORT; NULL: the default; "off": none */
+	const char *agent_dir;		/* --dir DIR: a pprof file per window and type */
+	const char *agent_keep;		/* --keep LIMITS, checked when parsed */
+	const char *agent_pyroscope;	/* --pyroscope URL */
+	const char *agent_app;		/* --app NAME */
+	const char *agent_labels[MAX_AGENT_LABELS];	/* --label k=v */
+	int agent_nlabels;
 	/* profiler latency: operands are its SPECs; -i and --slow as io's */
 	int lat_by;			/* enum lat_by: --by caller|stack|tid|pid */
 	unsigned int lat_max_funcs;	/* --max-funcs: functions one glob may attach */

@@ -89,7 +89,7 @@ static int top_parse(struct settings *s, int opt, const char *arg)
 	case 'F':
 		return cpu_collector.parse(s, opt, arg);
 	case OPT_WHAT:
-		return record_parse_what(s, arg);
+		return parse_what(record_cols, RECORD_NCOLS, arg, &s->record_what);
 	case OPT_SLOW:
 		if (parse_seconds(arg, &s->slow_ms) || s->slow_ms <= 0) {
 			pr_err("invalid --slow '%s': give milliseconds, for example --slow 10", arg);

@@ -249,7 +249,12 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 			profile_free(ps[i]);
 	}
 	if (!whole) {
-		r->from_ns = now_ns();
+		/*
+		 * The next window begins where this one's maps were read, not
+		 * after symbolizing and writing: windows tile the run, and a
+		 * slow cut does not shorten the next one's stated duration.
+		 */
+		r->from_ns = w.to_ns;
 		r->index++;
 	}
 	return err ? -1 : 0;
@@ -269,11 +274,12 @@ static void wait_for_end(struct run *r, int sigfd)
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 
 	for (;;) {
-		struct pollfd fds[2 + 64 + 1] = {	/* + 1: the sink's idle_fd */
+		struct pollfd fds[3 + 64 + 1] = {	/* + 1: the sink's idle_fd */
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
+			{ .fd = r->o->cut_fd > 0 ? r->o->cut_fd : -1, .events = POLLIN },
 		};
-		int nmw = mmap_watch_pollfds(ss->mw, fds + 2, 64), nfds = 2 + nmw;
+		int nmw = mmap_watch_pollfds(ss->mw, fds + 3, 64), nfds = 3 + nmw;
 		uint64_t now = now_ns();
 		int timeout = 250;
 
@@ -309,7 +315,7 @@ static void wait_for_end(struct run *r, int sigfd)
 			return;
 		}
 		/* mappings first: a new process's announcement may follow its mmap */
-		for (int i = 2; i < 2 + nmw; i++)
+		for (int i = 3; i < 3 + nmw; i++)
 			if (fds[i].revents) {
 				mmap_watch_consume(ss->mw);
 				break;
@@ -324,11 +330,18 @@ static void wait_for_end(struct run *r, int sigfd)
 		for (int i = 0; i < r->ncols; i++)
 			if (r->cols[i].col->tick)
 				r->cols[i].col->tick(&r->cols[i]);
+		if (fds[2].revents) {
+			uint64_t n;
+
+			if (read(r->o->cut_fd, &n, sizeof(n)) == sizeof(n))
+				cut_window(r, false, false, NULL);
+		}
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
 
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo != SIGCHLD) {
+				if (si.ssi_signo != SIGCHLD &&
+				    !(r->sink->signal && r->sink->signal(r->sink->ctx, si.ssi_signo))) {
 					ss->stop_reason = "interrupted";
 					return;
 				}

@@ -47,12 +47,24 @@ struct session_sink {
 	bool keep;
 	int (*idle)(void *ctx);
 	int idle_fd;
+	/*
+	 * Optional: a signal other than SIGCHLD came (SIGHUP, SIGINT,
+	 * SIGTERM).  True: handled, the run goes on; false or NULL: the run
+	 * stops, its last window collected as after -d.
+	 */
+	bool (*signal)(void *ctx, int signo);
 };
 
 struct session_opts {
 	uint64_t window_ns;	/* 0: a collector's own interval, else one window */
 	/* After the last window, the whole run once more (sink gets whole). */
 	bool whole_run;
+	/*
+	 * Optional, > 0: an eventfd; each time it becomes readable a window
+	 * is cut at once (the agent's ?seconds=N requests), besides those
+	 * every window_ns.
+	 */
+	int cut_fd;
 };
 
 /*

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent's state between the collection and the HTTP threads (see
+ * agent.h).  Every function takes the lock for a copy or a list walk,
+ * never for rendering or I/O, except agent_piece's encoding of a finished
+ * ?seconds=N request: a profile of a few seconds, a millisecond or two.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent.h"
+#include "output/output.h"
+#include "util/util.h"
+
+int agent_init(struct agent *a, const struct settings *set, const char *const *names, int n,
+	       uint64_t window_ns)
+{
+	pthread_condattr_t ca;
+
+	memset(a, 0, sizeof(*a));
+	a->cut_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->cut_fd < 0) {
+		pr_err("eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	/* waits time out by the monotonic clock: a clock step is no timeout */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	a->set = set;
+	a->ntypes = n;
+	for (int i = 0; i < n; i++)
+		a->names[i] = names[i];
+	a->window_ns = window_ns;
+	return 0;
+}
+
+static void window_clear(struct agent_window *w)
+{
+	for (int i = 0; i < SESSION_MAX_COLLECTORS; i++)
+		free(w->pprof[i].data);
+	memset(w, 0, sizeof(*w));
+}
+
+void agent_free(struct agent *a)
+{
+	for (int i = 0; i < AGENT_RECENT; i++)
+		window_clear(&a->recent[i]);
+	for (int i = 0; i < a->nlosses; i++)
+		free(a->losses[i].what);
+	if (a->cut_fd > 0)
+		close(a->cut_fd);
+	pthread_cond_destroy(&a->cond);
+	pthread_mutex_destroy(&a->lock);
+}
+
+int agent_encode(const struct agent *a, const struct profile *p, struct agent_blob *out)
+{
+	struct write_opts wo;
+	FILE *f;
+	int err;
+
+	out->data = NULL;
+	out->len = 0;
+	f = open_memstream(&out->data, &out->len);
+	if (!f)
+		return -errno;
+	write_opts_init(&wo, a->set, p);
+	err = write_pprof(p, &wo, f);
+	if (fclose(f) && !err)
+		err = -EIO;
+	if (err) {
+		free(out->data);
+		out->data = NULL;
+		out->len = 0;
+	}
+	return err < 0 ? err : err ? -EIO : 0;
+}
+
+static void count_losses(struct agent *a, int type, const struct profile *p)
+{
+	for (size_t l = 0; l < p->nlosses; l++) {
+		int i;
+
+		for (i = 0; i < a->nlosses; i++)
+			if (a->losses[i].type == type && !strcmp(a->losses[i].what, p->losses[l].what))
+				break;
+		if (i == a->nlosses) {
+			if (a->nlosses == AGENT_MAX_LOSSES)
+				continue;	/* a bounded page: new kinds past the limit are left out */
+			a->losses[a->nlosses++] = (struct agent_loss){ type, xstrdup(p->losses[l].what), 0 };
+		}
+		a->losses[i].count += p->losses[l].count;
+	}
+}
+
+static void finish_req(struct agent *a, struct agent_req *r)
+{
+	r->done = true;
+	if (r->m.p)
+		agent_encode(a, r->m.p, &r->out);
+	merged_free(&r->m);
+}
+
+void agent_piece(struct agent *a, struct profile *const *ps, int n, const struct session_window *w)
+{
+	pthread_mutex_lock(&a->lock);
+	a->pieces++;
+	a->last_piece_ns = now_ns();
+	for (int i = 0; i < n && i < a->ntypes; i++) {
+		a->samples[i] += ps[i]->nsamples;
+		count_losses(a, i, ps[i]);
+	}
+	for (struct agent_req *r = a->reqs; r; r = r->next) {
+		if (r->done)
+			continue;
+		/*
+		 * The piece under way when the request came is not its: the
+		 * request starts where that piece was cut (asked at once, but
+		 * a busy session cuts when it can), and lasts N seconds on.
+		 */
+		if (!r->start_ns) {
+			r->start_ns = w->to_ns;
+			r->end_ns = w->to_ns + r->seconds * 1000000000ULL;
+		} else if (w->from_ns >= r->start_ns) {
+			merged_add(&r->m, ps[r->type]);
+		}
+		if (w->last || (w->from_ns >= r->start_ns && w->to_ns >= r->end_ns))
+			finish_req(a, r);
+	}
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void agent_add_window(struct agent *a, uint64_t start_ns, uint64_t duration_ns,
+		      struct agent_blob *pprof)
+{
+	struct agent_window *w;
+
+	pthread_mutex_lock(&a->lock);
+	a->nwindows++;
+	w = &a->recent[(a->nwindows - 1) % AGENT_RECENT];
+	window_clear(w);
+	w->id = a->nwindows;
+	w->start_ns = start_ns;
+	w->duration_ns = duration_ns;
+	for (int i = 0; i < a->ntypes; i++) {
+		w->pprof[i] = pprof[i];
+		pprof[i] = (struct agent_blob){};
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
+void agent_stop(struct agent *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->stopping = true;
+	for (struct agent_req *r = a->reqs; r; r = r->next)
+		if (!r->done)
+			finish_req(a, r);
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void agent_cut_now(struct agent *a)
+{
+	uint64_t one = 1;
+
+	if (write(a->cut_fd, &one, sizeof(one)) < 0)
+		return;		/* the counter is full: a cut is pending anyway */
+}
+
+int agent_wait_profile(struct agent *a, int type, unsigned int seconds, struct agent_blob *out)
+{
+	struct agent_req r = { .type = type };
+	struct agent_req **pp;
+	struct timespec until;
+
+	pthread_mutex_lock(&a->lock);
+	if (a->stopping || a->nreqs >= AGENT_MAX_REQS) {
+		int err = a->stopping ? -ESHUTDOWN : -EBUSY;
+
+		pthread_mutex_unlock(&a->lock);
+		return err;
+	}
+	r.seconds = seconds;
+	r.next = a->reqs;
+	a->reqs = &r;
+	a->nreqs++;
+	agent_cut_now(a);
+	while (!r.done && !r.start_ns)
+		pthread_cond_wait(&a->cond, &a->lock);
+	until.tv_sec = (time_t)(r.end_ns / 1000000000ULL);
+	until.tv_nsec = (long)(r.end_ns % 1000000000ULL);
+	while (!r.done && now_ns() < r.end_ns)
+		pthread_cond_timedwait(&a->cond, &a->lock, &until);
+	if (!r.done)
+		agent_cut_now(a);
+	while (!r.done)
+		pthread_cond_wait(&a->cond, &a->lock);
+	for (pp = &a->reqs; *pp != &r; pp = &(*pp)->next)
+		;
+	*pp = r.next;
+	a->nreqs--;
+	pthread_mutex_unlock(&a->lock);
+	*out = r.out;
+	return 0;
+}
+
+static struct agent_window *find_window(struct agent *a, uint64_t id)
+{
+	struct agent_window *w;
+
+	if (!a->nwindows)
+		return NULL;
+	if (!id)
+		id = a->nwindows;
+	w = &a->recent[(id - 1) % AGENT_RECENT];
+	return w->id == id ? w : NULL;
+}
+
+int agent_copy_window(struct agent *a, uint64_t id, int type, struct agent_blob *out,
+		      struct agent_window *info)
+{
+	struct agent_window *w;
+	int err = -ENOENT;
+
+	*out = (struct agent_blob){};
+	pthread_mutex_lock(&a->lock);
+	w = find_window(a, id);
+	if (w && type >= 0 && type < a->ntypes && w->pprof[type].data) {
+		out->data = xmalloc(w->pprof[type].len);
+		memcpy(out->data, w->pprof[type].data, w->pprof[type].len);
+		out->len = w->pprof[type].len;
+		*info = (struct agent_window){ .id = w->id, .start_ns = w->start_ns,
+					       .duration_ns = w->duration_ns };
+		err = 0;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return err;
+}
+
+int agent_list_windows(struct agent *a, struct agent_window *out, int max)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&a->lock);
+	for (uint64_t id = a->nwindows; id > 0 && n < max; id--) {
+		struct agent_window *w = find_window(a, id);
+
+		if (!w)
+			break;
+		out[n++] = (struct agent_window){ .id = w->id, .start_ns = w->start_ns,
+						  .duration_ns = w->duration_ns };
+	}
+	pthread_mutex_unlock(&a->lock);
+	return n;
+}
+
+int agent_type(const struct agent *a, const char *name)
+{
+	for (int i = 0; i < a->ntypes; i++)
+		if (!strcmp(a->names[i], name))
+			return i;
+	return -1;
+}
+
+unsigned long agent_rss_bytes(void)
+{
+	unsigned long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &pages, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (unsigned long)sysconf(_SC_PAGESIZE);
+}

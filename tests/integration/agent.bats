@@ -1,0 +1,209 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# profiler agent: the live endpoint read by the pprof project's own client
+# (go tool pprof) and by a headless Chromium, --dir files rotated and
+# parsed by go tool pprof, bad requests refused, /metrics read by
+# Prometheus' own parser, SIGHUP and SIGTERM.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	setup_common
+	AGENT=
+	export PPROF_TMPDIR=$TMP/pprof HOME=$TMP
+}
+
+teardown() {
+	[ -n "${AGENT:-}" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null
+	AGENT=
+	teardown_common
+}
+
+# Start the agent on a port of its choice: AGENT (pid), URL.
+agent_start() {	# ARGS...
+	"$PROFILER" agent --listen 127.0.0.1:0 "$@" 2> "$TMP/agent.err" &
+	AGENT=$!
+	local port=
+	for i in $(seq 100); do
+		port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$TMP/agent.err")
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { cat "$TMP/agent.err"; return 1; }
+	URL=http://127.0.0.1:$port
+	# collecting once /healthz says so (the first tick)
+	for i in $(seq 300); do
+		[ "$(curl -s "$URL/healthz")" = ok ] && return 0
+		sleep 0.1
+	done
+	cat "$TMP/agent.err"
+	return 1
+}
+
+status() {	# URL
+	curl -s -o "$TMP/body" -w '%{http_code}' "$1"
+}
+
+# Wait until window N is complete.
+wait_windows() {	# N
+	for i in $(seq 300); do
+		[ "$(curl -s "$URL/metrics" | awk '$1 == "profiler_agent_windows_total" { print $2 }')" -ge "$1" ] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "agent: go tool pprof -raw of /debug/pprof/profile?seconds=2 shows the workload's hot function" {
+	"$W/burn31" 30 2> /dev/null &
+	BGPID=$!
+	# the workload alone, at 99 Hz: a busy machine cannot crowd it out of two seconds
+	agent_start -p "$BGPID" -F 99
+	run timeout 60 go tool pprof -raw "$URL/debug/pprof/profile?seconds=2"
+	echo "$output" | head -20
+	[ "$status" = 0 ] || { cat "$TMP/agent.err"; false; }
+	# the pprof client parsed a cpu profile of about two seconds
+	[[ "$output" == *"PeriodType: cpu nanoseconds"* ]]
+	dur=$(echo "$output" | sed -n 's/^Duration: \([0-9.]*\).*/\1/p')
+	awk -v d="$dur" 'BEGIN { exit !(d >= 1 && d <= 10) }'
+	echo "$output" | grep -q ' spin_three '
+	# Go's path for the latest window, and ours for the same type
+	wait_windows 1
+	run -0 timeout 60 go tool pprof -raw "$URL/debug/pprof/cpu"
+	[[ "$output" == *"PeriodType: cpu nanoseconds"* ]]
+}
+
+@test "agent: headless Chromium shows the hot function on / and in its flame graph" {
+	"$W/burn31" 60 2> /dev/null &
+	BGPID=$!
+	agent_start --window 2 -p "$BGPID" -F 99
+	wait_windows 1
+	run -0 timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom "$URL/"
+	echo "$output" | head -30
+	[[ "$output" == *'<td class="fn">spin_three</td>'* ]]
+	[[ "$output" == *'data="/flame.svg?type=cpu&amp;window='* ]]
+	svg=$(echo "$output" | sed -n 's|.*data="\(/flame.svg?[^"]*\)".*|\1|p' | sed 's/&amp;/\&/g')
+	run -0 timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom "$URL$svg"
+	# a frame of the graph: its tooltip names the function
+	echo "$output" | grep -q '<title>spin_three '
+}
+
+@test "agent: --dir writes a valid pprof per window, --keep prunes only its own files" {
+	mkdir "$TMP/d"
+	touch "$TMP/d/notes.txt" "$TMP/d/cpu-20000101T000000.000Z.pb.gz"
+	agent_start --window 1 --dir "$TMP/d" --keep 3,1h -- "$W/burn31" 6
+	wait "$AGENT"
+	AGENT=
+	ls -l "$TMP/d"
+	# the old one (by its name's time) is gone, the file not ours is kept
+	[ -e "$TMP/d/notes.txt" ]
+	[ ! -e "$TMP/d/cpu-20000101T000000.000Z.pb.gz" ]
+	[ "$(ls "$TMP/d" | grep -c '^cpu-[0-9]\{8\}T[0-9]\{6\}\.[0-9]\{3\}Z\.pb\.gz$')" -eq 3 ]
+	for f in "$TMP"/d/cpu-*.pb.gz; do
+		run -0 go tool pprof -raw "$f"
+		[[ "$output" == *"PeriodType: cpu nanoseconds"* ]]
+	done
+}
+
+@test "agent: SIGTERM writes the window under way; SIGHUP makes a removed --dir again" {
+	"$W/burn31" 60 2> /dev/null &
+	BGPID=$!
+	agent_start --window 1 --dir "$TMP/d"
+	wait_windows 1
+	rm -rf "$TMP/d"
+	kill -HUP "$AGENT"
+	sleep 2.5
+	kill -0 "$AGENT"
+	grep -q "SIGHUP: $TMP/d reopened" "$TMP/agent.err"
+	[ -n "$(ls "$TMP/d")" ]
+	kill "$AGENT"
+	wait "$AGENT" || true
+	AGENT=
+	# a long window cut by SIGTERM is written all the same
+	rm -rf "$TMP/d"
+	agent_start --window 600 --dir "$TMP/d"
+	sleep 2
+	kill "$AGENT"
+	wait "$AGENT"
+	AGENT=
+	[ "$(ls "$TMP/d" | wc -l)" -eq 1 ]
+	run -0 go tool pprof -raw "$TMP"/d/cpu-*.pb.gz
+	echo "$output" | grep -q ' spin_three '
+}
+
+@test "agent: bad requests get a 400 or 404 naming the fix; no path reaches a file" {
+	agent_start
+	for s in 0 -1 abc 2.5 301 99999999999999999999; do
+		[ "$(status "$URL/debug/pprof/profile?seconds=$s")" = 400 ]
+		grep -q 'whole number of seconds from 1 to 300' "$TMP/body"
+	done
+	[ "$(status "$URL/debug/pprof/cpu?window=x")" = 400 ]
+	[ "$(status "$URL/debug/pprof/cpu?window=99999")" = 404 ]
+	[ "$(status "$URL/debug/pprof/offcpu")" = 404 ]
+	grep -q -- '--what offcpu' "$TMP/body"
+	[ "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$URL/../../etc/passwd")" = 404 ]
+	[ "$(status "$URL/debug/pprof/../../../etc/passwd")" = 404 ]
+	[ "$(curl -s -X POST -o /dev/null -w '%{http_code}' "$URL/debug/pprof/cpu")" = 405 ]
+	[ "$(status "$URL/debug/pprof/")" = 200 ]
+	grep -q 'href="/debug/pprof/cpu"' "$TMP/body"
+}
+
+@test "agent: /metrics parses as Prometheus text; idle clients do not stop collection" {
+	agent_start --window 1
+	wait_windows 1
+	curl -s "$URL/metrics" > "$TMP/before"
+	# twenty connections that never send a request, held for four seconds
+	fds=()
+	for i in $(seq 20); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/${URL##*:}"
+		fds+=("$fd")
+	done
+	sleep 4
+	for fd in "${fds[@]}"; do exec {fd}>&-; done
+	# the server sees the closes within moments; until then it is at its limit
+	for i in $(seq 50); do
+		curl -sf "$URL/metrics" > "$TMP/after" && break
+		sleep 0.1
+	done
+	/usr/bin/python3 - "$TMP/before" "$TMP/after" <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+
+def read(path):
+    m = {}
+    for fam in text_string_to_metric_families(open(path).read()):
+        for s in fam.samples:
+            m[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return m
+
+a, b = read(sys.argv[1]), read(sys.argv[2])
+print(b)
+# a window a second went on while the idle connections were open
+assert b[("profiler_agent_windows_total", ())] - a[("profiler_agent_windows_total", ())] >= 3
+assert b[("profiler_agent_samples_total", (("type", "cpu"),))] > 0
+assert b[("process_cpu_seconds_total", ())] > 0
+assert 0 < b[("process_resident_memory_bytes", ())] < 1 << 30
+for k in ("profiler_agent_files_written_total", "profiler_agent_pushes_failed_total",
+          "profiler_agent_renewals_total"):
+    assert b[(k, ())] == 0, k
+PY
+}
+
+@test "agent: bad options are refused with one line naming the fix" {
+	run -2 "$PROFILER" agent --window 0
+	[[ "$output" == *"whole seconds from 1 to 86400"* ]]
+	run -2 "$PROFILER" agent --keep 5
+	[[ "$output" == *"give --dir DIR too"* ]]
+	run -2 "$PROFILER" agent --dir "$TMP/d" --keep 5x
+	[[ "$output" == *"invalid --keep '5x'"* ]]
+	run -2 "$PROFILER" agent --listen nope
+	[[ "$output" == *"invalid --listen 'nope'"* ]]
+	run -2 "$PROFILER" agent -o "$TMP/x.pb.gz"
+	[[ "$output" == *"takes no -f or -o"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	# a port taken: said before any BPF is loaded
+	agent_start
+	run -2 "$PROFILER" agent --listen "127.0.0.1:${URL##*:}" -d 1
+	[[ "$output" == *"cannot listen on 127.0.0.1:${URL##*:}"* ]]
+}

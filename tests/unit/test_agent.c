@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The agent's pure parts: --keep limits and pruning, pieces added up into windows. */
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "agent/files.h"
+#include "agent/merge.h"
+
+static char dir[] = "/tmp/test_agent_XXXXXX";
+
+static void put(const char *name, size_t size)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < size; i++)
+		fputc('x', f);
+	fclose(f);
+}
+
+static bool exists(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void test_keep_parse(void **state)
+{
+	struct keep k = {};
+
+	assert_int_equal(keep_parse(&k, "100"), 0);
+	assert_int_equal(k.count, 100);
+	assert_int_equal(keep_parse(&k, "30m,2G"), 0);
+	assert_int_equal(k.age_s, 1800);
+	assert_int_equal(k.bytes, 2ULL << 30);
+	assert_int_equal(keep_parse(&k, "7d"), 0);
+	assert_int_equal(k.age_s, 7 * 86400);
+}
+
+static void test_keep_parse_refuses(void **state)
+{
+	static const char *const bad[] = { "0", "-1", "5x", ",1h", "M", "1h,,2" };
+	struct keep k = {};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(keep_parse(&k, bad[i]), -EINVAL);
+}
+
+/* 2026-12-02 00:00:00 UTC, and files a minute apart before it */
+#define NOW 1796169600ULL
+
+static void test_prune_count_age_size(void **state)
+{
+	struct keep k = { .count = 2 };
+
+	put("cpu-20261201T235700.000Z.pb.gz", 10);
+	put("cpu-20261201T235800.000Z.pb.gz", 10);
+	put("cpu-20261201T235900.000Z.pb.gz", 10);
+	put("offcpu-20261201T235700.000Z.pb.gz", 10);
+	put("notes.txt", 10);
+	put("cpu-latest.pb.gz", 10);
+	/* a count per type: offcpu's one file stays */
+	dir_prune(dir, &k, NOW);
+	assert_false(exists("cpu-20261201T235700.000Z.pb.gz"));
+	assert_true(exists("cpu-20261201T235800.000Z.pb.gz"));
+	assert_true(exists("cpu-20261201T235900.000Z.pb.gz"));
+	assert_true(exists("offcpu-20261201T235700.000Z.pb.gz"));
+	/* by age: older than 90 s before NOW goes */
+	k = (struct keep){ .age_s = 90 };
+	dir_prune(dir, &k, NOW);
+	assert_false(exists("cpu-20261201T235800.000Z.pb.gz"));
+	assert_false(exists("offcpu-20261201T235700.000Z.pb.gz"));
+	assert_true(exists("cpu-20261201T235900.000Z.pb.gz"));
+	/* by size: the newest that fit */
+	put("cpu-20261202T000000.000Z.pb.gz", 10);
+	k = (struct keep){ .bytes = 15 };
+	dir_prune(dir, &k, NOW);
+	assert_true(exists("cpu-20261202T000000.000Z.pb.gz"));
+	assert_false(exists("cpu-20261201T235900.000Z.pb.gz"));
+	/* never a file of another name */
+	assert_true(exists("notes.txt"));
+	assert_true(exists("cpu-latest.pb.gz"));
+}
+
+static void test_dir_write_names_by_time(void **state)
+{
+	assert_int_equal(dir_write(dir, "lock", NOW * 1000000000ULL + 123456789ULL, "abc", 3), 0);
+	assert_true(exists("lock-20261202T000000.123Z.pb.gz"));
+}
+
+static struct profile *piece(uint64_t start_s, int64_t n_main, int64_t n_spin)
+{
+	struct profile *p = profile_new();
+	uint32_t main_id, spin_id, st[2];
+	int64_t v;
+
+	profile_add_type(p, "samples", "count");
+	p->start_time_ns = start_s * 1000000000ULL;
+	p->duration_ns = 1000000000ULL;
+	main_id = profile_location(p, FRAME_USER, 1, 0x1000, false);
+	spin_id = profile_location(p, FRAME_USER, 1, 0x2000, false);
+	p->locs[main_id].name = profile_intern(p, "main");
+	p->locs[spin_id].name = profile_intern(p, "spin");
+	st[0] = spin_id;
+	st[1] = main_id;
+	v = n_spin;
+	profile_add_sample(p, st, 2, 1, 1, "burn", &v);
+	v = n_main;
+	profile_add_sample(p, &main_id, 1, 1, 1, "burn", &v);
+	profile_add_loss(p, "stacks lost", 1, NULL);
+	return p;
+}
+
+static void test_merge_adds_pieces(void **state)
+{
+	struct merged m = {};
+	struct profile *a = piece(100, 1, 3), *b = piece(101, 2, 5), *w;
+
+	merged_add(&m, a);
+	merged_add(&m, b);
+	w = merged_take(&m);
+	assert_null(m.p);
+	/* one set of locations for both pieces, values and losses summed */
+	assert_int_equal(w->nlocs, 2);
+	assert_int_equal(profile_total(w, 0), 11);
+	assert_int_equal(w->nlosses, 1);
+	assert_int_equal(w->losses[0].count, 2);
+	assert_int_equal(w->start_time_ns, 100000000000ULL);
+	assert_int_equal(w->duration_ns, 2000000000ULL);
+	profile_free(w);
+	profile_free(a);
+	profile_free(b);
+	merged_free(&m);
+}
+
+static int setup(void **state)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keep_parse),
+		cmocka_unit_test(test_keep_parse_refuses),
+		cmocka_unit_test(test_prune_count_age_size),
+		cmocka_unit_test(test_dir_write_names_by_time),
+		cmocka_unit_test(test_merge_adds_pieces),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
