@@ -427,8 +427,20 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 	ctx[0] = m->cache;
 	ctx[1] = &id;
 	i = idxmap_find(&m->cache->index, hash_u64(id), stack_id_eq, ctx);
-	if (i < 0)
-		return 0;
+	if (i < 0) {
+		/*
+		 * A stack stored after the maps were read (the counts that
+		 * name it are read in chunks after the first lookup): ask
+		 * for it alone before calling it lost.
+		 */
+		uint64_t buf[sizeof(struct stack_frames) / sizeof(uint64_t)] = {};
+
+		if (bpf_map_lookup_elem(m->fd, &id, buf) &&
+		    bpf_map_lookup_elem(m->spill_fd, &id, buf))
+			return 0;
+		cache_chunk(m->cache, &id, buf, 1);
+		i = (int64_t)m->cache->n - 1;
+	}
 	n = m->cache->nr[i];
 	memcpy(ips, m->cache->frames + m->cache->first[i], n * sizeof(uint64_t));
 	if (n < MAX_STACK_DEPTH)
