@@ -15,13 +15,6 @@
 #include "agent/push.h"
 #include "util/util.h"
 
-/*
- * The pusher is another engineer's file, linked when it is there: weak, so
- * that a build without it still links (src/cli/agent.c says so on
- * --pyroscope).
- */
-#pragma weak push_stats
-
 static void help(FILE *f, const char *name, const char *type, const char *text)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
@@ -50,7 +43,7 @@ char *metrics_text(struct agent *a, size_t *len)
 	if (!f)
 		return NULL;
 	getrusage(RUSAGE_SELF, &ru);
-	if (a->push && push_stats)
+	if (a->push)
 		push_stats(a->push, &ps);
 	pthread_mutex_lock(&a->lock);
 	help(f, "profiler_agent_samples_total", "counter",

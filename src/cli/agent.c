@@ -29,14 +29,6 @@
 #include "session/session.h"
 #include "util/util.h"
 
-/*
- * The pusher (src/agent/push.c) is another engineer's: weak, so that this
- * links without it and --pyroscope says what is missing.
- */
-#pragma weak push_open
-#pragma weak push_profile
-#pragma weak push_close
-
 #define DEFAULT_WINDOW 10	/* seconds: see docs/architecture.md, Decisions */
 /*
  * A session's stacks map holds every stack it saw and is read whole at
@@ -269,11 +261,6 @@ static int open_pusher(const struct settings *s, struct pusher **out)
 		.n_labels = s->agent_nlabels,
 	};
 
-	if (!push_open || !push_profile || !push_close) {
-		pr_err("this build has no Pyroscope pusher (src/agent/push.c): leave out --pyroscope, "
-		       "or build a tree that has it");
-		return -ENOSYS;
-	}
 	return push_open(&o, out);
 }
 
