@@ -377,7 +377,7 @@ int agent_main(int argc, char **argv)
 	const char *names[SESSION_MAX_COLLECTORS];
 	struct agent_run *r = xcalloc(1, sizeof(*r));
 	struct session_sink sink = { .ctx = r, .window = agent_window, .signal = agent_signal };
-	struct session_opts o = {};
+	struct session_opts o = { .batch_mappings = true };
 	struct http_server *http = NULL;
 	const char *listen_addr;
 	int n = 0, err, rc = 2;

@@ -414,7 +414,7 @@ int top_main(int argc, char **argv)
 	struct top t = { .set = &set, .log_fd = -1, .saved_out = -1, .saved_err = -1 };
 	struct session_sink sink = { .ctx = &t, .window = top_window_cb, .keep = true,
 				     .idle = top_idle, .idle_fd = -1 };
-	struct session_opts o = {};
+	struct session_opts o = { .batch_mappings = true };
 	int err, rc = 2;
 
 	err = args_parse(&col, argc, argv, &set);

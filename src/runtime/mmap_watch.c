@@ -81,7 +81,8 @@ struct mmap2_record {
 	char filename[];
 };
 
-struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer *sz)
+struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer *sz,
+				   bool batch)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -103,6 +104,15 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 		.wakeup_watermark = 1,	/* wake the poll for every record */
 	};
 	long page = sysconf(_SC_PAGESIZE);
+
+	/*
+	 * Batched: woken when a quarter of the ring is full, the rest read
+	 * at the session's next wake-up (at most 250 ms later).  A build
+	 * machine writes thousands of records a second; one wake-up each
+	 * was a third of the agent's CPU (docs/performance.md).
+	 */
+	if (batch)
+		attr.wakeup_watermark = RING_PAGES * page / 4;
 	struct mmap_watch *w = xcalloc(1, sizeof(*w));
 
 	w->sz = sz;

@@ -11,13 +11,20 @@
 #define PROFILER_MMAP_WATCH_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct symbolizer;
 struct mmap_watch;
 
 /* NULL when the kernel refuses (the profile then does without). */
-struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer *sz);
+/*
+ * batch: wake the poll only when a ring is a quarter full, for front-ends
+ * that read the rest at every wake-up anyway (mmap_watch_consume) and can
+ * wait that long to learn a new process's mappings.
+ */
+struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer *sz,
+				   bool batch);
 /* Also tell fn of each process that mapped a file (the unwinder's tables). */
 void mmap_watch_on_map(struct mmap_watch *w, void (*fn)(void *ctx, uint32_t pid), void *ctx);
 /* Fill up to max pollfds; returns how many. */

@@ -316,7 +316,7 @@ static void wait_for_end(struct run *r, int sigfd)
 		}
 		/* mappings first: a new process's announcement may follow its mmap */
 		for (int i = 3; i < 3 + nmw; i++)
-			if (fds[i].revents) {
+			if (fds[i].revents || r->o->batch_mappings) {
 				mmap_watch_consume(ss->mw);
 				break;
 			}
@@ -531,7 +531,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	started = ncols;
 	if (start_collectors(r))
 		goto out;
-	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym);
+	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym, r->o->batch_mappings);
 	if (ss->unw)
 		mmap_watch_on_map(ss->mw, unwind_on_map, ss->unw);
 	symbolizer_preload(ss->sym);

@@ -65,6 +65,14 @@ struct session_opts {
 	 * every window_ns.
 	 */
 	int cut_fd;
+	/*
+	 * Mapping records read at each wake-up (every 250 ms at least) rather
+	 * than each waking it: for front-ends that run long over a whole busy
+	 * machine at a low rate (agent, top), where a new process's first
+	 * quarter second unwound by frame pointers alone costs little and a
+	 * wake-up per mmap costs much.
+	 */
+	bool batch_mappings;
 };
 
 /*
