@@ -19,7 +19,8 @@
 
 #include "common.bpf.h"
 #include "unwind.bpf.h"
-#include "vma_cache.bpf.h"
+#include "code_check.bpf.h"
+#include "fp_walk.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -90,7 +91,7 @@ static __always_inline __u64 leaf_return_candidate(__u64 next)
 		/* not code: null, kernel or beyond user space, or on the stack */
 		if (w < 0x10000 || w >= USER_TOP || w - sp < (8ULL << 20))
 			continue;
-		if (!vma_is_exec(task, w))
+		if (!code_is_return(task, w))
 			continue;
 		return w | LEAF_RA_MARK | ((__u64)k << LEAF_RA_SLOT_SHIFT);
 	}
@@ -183,6 +184,14 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 		nr = unw_user_stack(buf);
 		if (nr > 0)
 			return stack_store(buf, nr, user);
+		nr = fp_walk_user(buf);
+		if (nr == 0)
+			return STACK_ID_NONE;
+		if (nr > 0) {
+			if (nr >= max_depth)
+				count_drop(DROP_TRUNCATED);
+			goto leaf;
+		}
 	}
 	/* the kernel zeroes what it does not fill: no more than is kept */
 	size = max_depth * sizeof(__u64);
@@ -199,6 +208,7 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	nr = len / sizeof(__u64);
 	if (nr >= MAX_STACK_DEPTH)
 		count_drop(DROP_TRUNCATED);
+leaf:
 	if (user && leaf_fix && nr < max_depth) {
 		__u64 ra = leaf_return_candidate(nr > 1 ? buf->ips[1] : 0);
 
@@ -216,7 +226,10 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 			}
 		}
 	}
-
+	/* the frame-pointer walk leaves the buffer's tail as it was: user
+	 * space reads up to the first 0 */
+	if (nr < max_depth)
+		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;
 	return stack_store(buf, nr, user);
 }
 

@@ -104,6 +104,15 @@ cpu_split() {
 		"$(folded_sum "$T/cpu.folded" ';spin_one$')"
 }
 
+# The program's own frame-pointer walk (bpf/fp_walk.bpf.h, bpf_loop) and
+# the leaf check (bpf/code_check.bpf.h): the same split, frames pointers only
+cpu_fp_split() {
+	prof cpu -F 999 --unwind fp -o "$T/fp.folded" -- "$W/burn31" 2 ||
+		{ verbose_log cpu -d 1 -a --unwind fp; return 1; }
+	split_ok spin "$(folded_sum "$T/fp.folded" ';main;[a-z_;]*spin_three$')" \
+		"$(folded_sum "$T/fp.folded" ';main;[a-z_;]*spin_one$')"
+}
+
 # Python frames (bpf/python.bpf.h, bpf_loop): the 3:1 split between two
 # Python functions, each under the interpreter frame that runs it
 python_split() {
@@ -287,7 +296,7 @@ cgroup_filter() {
 	[ "$in" -gt 100 ] && [ "$in" -eq "$all" ] && [ "$off" -eq "$offall" ] && [ -n "$row" ]
 }
 
-all="offcpu_short cpu_split python_split cpu_tables go_cgo mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel cgroup_filter"
+all="offcpu_short cpu_split cpu_fp_split python_split cpu_tables go_cgo mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel cgroup_filter"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
 for c in ${*:-$all}; do
 	check "$(echo "$c" | tr _ ' ')" "$c"

@@ -156,6 +156,7 @@ static int cpu_start(struct session *ss)
 
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
+	skel->rodata->fp_walk = session_fp_walk(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
 	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);

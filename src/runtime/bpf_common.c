@@ -49,6 +49,21 @@ bool session_leaf_fix(struct session *ss)
 	return ss->leaf_fix > 0;
 }
 
+/*
+ * Whether user stacks are walked by the BPF program's own frame-pointer
+ * loop (bpf/fp_walk.bpf.h) rather than by bpf_get_stack(): it needs
+ * bpf_loop and bpf_task_pt_regs, as the .eh_frame unwinder does.
+ */
+bool session_fp_walk(struct session *ss)
+{
+	const char *env = getenv("PROFILER_NO_BPF_LOOP");
+
+	if (env && *env && strcmp(env, "0"))
+		return false;
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL) > 0 &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_task_pt_regs, NULL) > 0;
+}
+
 static bool cfi_unwind_possible(struct session *ss)
 {
 	const char *env = getenv("PROFILER_NO_BPF_LOOP");

@@ -99,6 +99,8 @@ void bpf_setup_logging(int verbose);
  * not with --no-leaf-fix, nor on kernels without bpf_find_vma (5.17) and
  * bpf_task_pt_regs (5.15), whose verifier would refuse the program. */
 bool session_leaf_fix(struct session *ss);
+/* Before load: whether user stacks are walked by the program (bpf/fp_walk.bpf.h). */
+bool session_fp_walk(struct session *ss);
 /*
  * Before load: whether the object's stack_capture may unwind user stacks
  * with .eh_frame tables (bpf/unwind.bpf.h), for its rodata cfi_unwind:

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Processes as the symbolizer meets them: their mappings (read from /proc
+ * or learnt from mmap records) go to the timeline, the files behind them
+ * to sym_files.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <elf.h>
+
+#include "symbol/cfi.h"
+#include "symbol/debuginfo.h"
+#include "symbol/debuginfod.h"
+#include "symbol/elf_syms.h"
+#include "symbol/kallsyms.h"
+#include "symbol/kallsyms_cache.h"
+#include "symbol/perf_map.h"
+#include "symbol/proc_maps.h"
+#include "symbol/python_merge.h"
+#include "symbol/python_names.h"
+#include "symbol/srcline.h"
+#include "symbol/timeline.h"
+#include "symbol/demangle.h"
+#include "symbol/symbolizer.h"
+#include "util/idxmap.h"
+#include "util/file_limits.h"
+#include "util/util.h"
+#include "symbol/symbolizer_int.h"
+
+/* ---- processes ---------------------------------------------------------- */
+
+struct proc_key {
+	const struct symbolizer *sz;
+	uint32_t pid;
+};
+
+static bool proc_eq(const void *ctx, uint32_t idx)
+{
+	const struct proc_key *k = ctx;
+
+	return k->sz->procs[idx].pid == k->pid;
+}
+
+struct sym_proc *sz_find_proc(struct symbolizer *sz, uint32_t pid)
+{
+	struct proc_key k = { sz, pid };
+	int64_t i = idxmap_find(&sz->proc_index, hash_u64(pid), proc_eq, &k);
+
+	return i >= 0 ? &sz->procs[i] : NULL;
+}
+
+/* Who may write its perf map: /proc/PID belongs to its effective user. */
+static void note_uid(struct sym_proc *p)
+{
+	char dir[32];
+	struct stat st;
+
+	if (p->uid_known)
+		return;
+	snprintf(dir, sizeof(dir), "/proc/%u", p->pid);
+	if (!stat(dir, &st)) {
+		p->uid = st.st_uid;
+		p->uid_known = true;
+	}
+}
+
+int sz_proc_read(struct symbolizer *sz, struct sym_proc *p)
+{
+	struct proc_map *maps;
+	size_t n;
+	int err;
+
+	err = proc_maps_read(p->pid, &maps, &n);
+	if (err)
+		return err;
+	note_uid(p);
+	for (size_t i = 0; i < n; i++)
+		if (maps[i].kind == MAP_FILE)
+			maps[i].file = sz_file_for_map(sz, p->pid, &maps[i]);
+	timeline_add(sz->tl, p->pid, maps, n);
+	return 0;
+}
+
+void symbolizer_note_mapping(struct symbolizer *sz, uint32_t pid, uint64_t start,
+			     uint64_t len, uint64_t offset, uint64_t dev, uint64_t ino,
+			     const char *path)
+{
+	struct proc_map *m = xcalloc(1, sizeof(*m));
+
+	m->start = start;
+	m->end = start + len;
+	m->offset = offset;
+	m->dev = dev;
+	m->ino = ino;
+	m->path = xstrdup(path);
+	m->file = -1;
+	if (ino && path[0] == '/') {
+		m->kind = MAP_FILE;
+		m->file = sz_file_for_map(sz, pid, m);
+	} else if (!strcmp(path, "[vdso]")) {
+		m->kind = MAP_VDSO;
+	} else if (path[0] == '[' && strcmp(path, "[anon]")) {
+		m->kind = MAP_OTHER;
+	} else {
+		struct sym_proc *p = sz_find_proc(sz, pid);
+
+		m->kind = MAP_ANON;	/* "//anon", memfd and the like: JIT code */
+		/* its perf map's owner is checked against this at the end,
+		 * when the process may be gone */
+		note_uid(p ? p : sz_add_proc(sz, pid));
+	}
+	timeline_add(sz->tl, pid, m, 1);
+	sz->stats.mappings++;
+}
+
+void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid, uint32_t life)
+{
+	timeline_fork(sz->tl, ppid, pid, life);
+}
+
+void symbolizer_note_exec(struct symbolizer *sz, uint32_t pid)
+{
+	timeline_exec(sz->tl, pid);
+}
+
+void symbolizer_note_exit(struct symbolizer *sz, uint32_t pid)
+{
+	timeline_exit(sz->tl, pid);
+}
+
+bool symbolizer_file_of(void *ctx, uint32_t pid, uint32_t life, uint64_t addr, uint32_t *file,
+			uint64_t *offset)
+{
+	struct symbolizer *sz = ctx;
+	const struct proc_map *m;
+	bool ambiguous;
+
+	/* beyond user space: a broken frame-pointer chain, named as before */
+	if (addr >= (1ULL << 47))
+		return false;
+	m = timeline_find(sz->tl, pid, life, addr, &ambiguous);
+	if (!m || ambiguous || m->kind != MAP_FILE || m->file < 0 ||
+	    sz->files[m->file].state == FILE_FAILED)
+		return false;
+	*file = (uint32_t)m->file;
+	*offset = addr - m->start + m->offset;
+	return true;
+}
+
+const struct proc_map *symbolizer_current_maps(const struct symbolizer *sz, uint32_t pid,
+					       size_t *n)
+{
+	return timeline_current(sz->tl, pid, n);
+}
+
+struct sym_proc *sz_add_proc(struct symbolizer *sz, uint32_t pid)
+{
+	struct sym_proc *p;
+
+	GROW(sz->procs, sz->procs_cap, sz->nprocs + 1);
+	p = &sz->procs[sz->nprocs];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	idxmap_insert(&sz->proc_index, hash_u64(pid), sz->nprocs++);
+	return p;
+}
+
+int symbolizer_note_process(struct symbolizer *sz, uint32_t pid)
+{
+	struct sym_proc *p = sz_find_proc(sz, pid);
+	int err;
+
+	if (!p)
+		p = sz_add_proc(sz, pid);
+	err = sz_proc_read(sz, p);
+	if (!err)
+		sz->stats.procs++;
+	return err;
+}
