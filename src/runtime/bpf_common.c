@@ -339,11 +339,16 @@ long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, v
 }
 
 /* Both stacks maps, packed: each stack's frames up to its first zero. */
+/* lookups one by one before both stacks maps are read whole */
+#define STACK_LOOKUPS_BEFORE_BULK 2048
+
 struct stack_cache {
 	uint64_t *ids;
 	uint32_t *first;	/* into frames */
 	uint16_t *nr;
 	uint32_t depth;		/* frames a value of the maps holds */
+	bool bulk;		/* both maps read whole */
+	uint32_t lookups;	/* stacks looked up one by one */
 	size_t n, cap;
 	uint64_t *frames;
 	size_t nframes, frames_cap;
@@ -424,7 +429,6 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 
 	if (!(id & STACK_ID_VALID_BIT))
 		return 0;
-	/* one pass over both maps in batches beats a lookup per stack */
 	if (!m->cache) {
 		struct bpf_map_info info = {};
 		uint32_t len = sizeof(info);
@@ -435,21 +439,37 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 		vsize = bpf_obj_get_info_by_fd(m->fd, &info, &len) ? sizeof(struct stack_frames)
 								     : info.value_size;
 		m->cache->depth = MIN(vsize, sizeof(struct stack_frames)) / sizeof(uint64_t);
-		vsize = m->cache->depth * sizeof(uint64_t);
-		map_read_chunks(m->fd, sizeof(uint64_t), vsize, cache_chunk, m->cache);
-		map_read_chunks(m->spill_fd, sizeof(uint64_t), vsize, cache_chunk, m->cache);
+	}
+	/*
+	 * A window of a long run names a few of the many stacks the maps
+	 * keep: one lookup each.  When a read wants many (the end of a
+	 * one-shot run wants them all), one pass over both maps in batches
+	 * beats a lookup per stack.
+	 */
+	if (!m->cache->bulk && m->cache->lookups == STACK_LOOKUPS_BEFORE_BULK) {
+		uint32_t depth = m->cache->depth;
+
+		stack_maps_release(m);
+		m->cache = xcalloc(1, sizeof(*m->cache));
+		m->cache->depth = depth;
+		m->cache->bulk = true;
+		map_read_chunks(m->fd, sizeof(uint64_t), depth * sizeof(uint64_t), cache_chunk,
+				m->cache);
+		map_read_chunks(m->spill_fd, sizeof(uint64_t), depth * sizeof(uint64_t),
+				cache_chunk, m->cache);
 	}
 	ctx[0] = m->cache;
 	ctx[1] = &id;
 	i = idxmap_find(&m->cache->index, hash_u64(id), stack_id_eq, ctx);
 	if (i < 0) {
 		/*
-		 * A stack stored after the maps were read (the counts that
-		 * name it are read in chunks after the first lookup): ask
-		 * for it alone before calling it lost.
+		 * Not read yet, or stored after the maps were read whole
+		 * (the counts that name it are read in chunks after the
+		 * first lookup): asked for alone before it is called lost.
 		 */
 		uint64_t buf[sizeof(struct stack_frames) / sizeof(uint64_t)] = {};
 
+		m->cache->lookups++;
 		if (bpf_map_lookup_elem(m->fd, &id, buf) &&
 		    bpf_map_lookup_elem(m->spill_fd, &id, buf))
 			return 0;
