@@ -56,7 +56,7 @@ enum {
 	"      --value TYPE          sample type to weigh by (default: the first below)\n" \
 	"      --top N               rows in each table of the report (default 20)\n" \
 	"      --no-advice           report: leave out the Recommendations section\n" \
-	"      --group-by cgroup|comm|pid  folded: the root frame of each stack, the\n" \
+	"      --group-by cgroup|comm|pid  folded, svg: the root frame of each stack, the\n" \
 	"                            process name (default), 'comm-PID', or the cgroup\n" \
 	"                            path above the process name\n" \
 	"      --title TEXT          svg: the graph's title\n" \

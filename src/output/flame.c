@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "output/flame.h"
+#include "output/output.h"
 #include "util/idxmap.h"
 #include "util/util.h"
 
@@ -67,8 +68,61 @@ static void add(const struct profile *p, int type, int type2, struct flame_node 
 		n->value[1] = profile_combine(p, type2, n->value[1], v1);
 }
 
-void flame_build(struct flame *fl, const struct profile *p, int type, int type2)
+/*
+ * The node under which a sample's frames hang: its process name, below
+ * its cgroup with --group-by cgroup, or one "comm-PID" node per process
+ * with --group-by pid.  Nodes are keyed by name pointer, so the
+ * "comm-PID" strings are made once per process and kept by the flame.
+ */
+struct pid_key {
+	const struct flame *fl;
+	const char *comm;
+	const char *suffix;	/* "-PID" */
+};
+
+static bool pid_name_eq(const void *ctx, uint32_t idx)
 {
+	const struct pid_key *k = ctx;
+	const char *s = k->fl->names[idx];
+	size_t n = strlen(k->comm);
+
+	return !strncmp(s, k->comm, n) && !strcmp(s + n, k->suffix);
+}
+
+static uint32_t process_node(struct build *b, const struct sample *smp, int group_by,
+			     struct idxmap *pids)
+{
+	struct flame *fl = b->fl;
+	uint32_t parent = 0;
+	const char *name = smp->comm;
+
+	if (group_by == GROUP_BY_CGROUP)
+		parent = child(b, 0, smp->cgroup ? smp->cgroup : "/[unknown]", FLAME_CGROUP);
+	if (group_by == GROUP_BY_PID) {
+		uint64_t h = hash_u64(hash_u64((uintptr_t)smp->comm) ^ smp->pid);
+		char suffix[16];
+		struct pid_key k = { fl, smp->comm, suffix };
+		int64_t i;
+
+		snprintf(suffix, sizeof(suffix), "-%u", smp->pid);
+		i = idxmap_find(pids, h, pid_name_eq, &k);
+		if (i < 0) {
+			size_t len = strlen(smp->comm) + strlen(suffix) + 1;
+
+			GROW(fl->names, fl->names_cap, fl->nnames + 1);
+			i = fl->nnames++;
+			fl->names[i] = xmalloc(len);
+			snprintf(fl->names[i], len, "%s%s", smp->comm, suffix);
+			idxmap_insert(pids, h, i);
+		}
+		name = fl->names[i];
+	}
+	return child(b, parent, name, FLAME_PROCESS);
+}
+
+void flame_build(struct flame *fl, const struct profile *p, int type, int type2, int group_by)
+{
+	struct idxmap pids = {};
 	struct build b = { .fl = fl };
 	uint32_t *fill;
 
@@ -88,7 +142,9 @@ void flame_build(struct flame *fl, const struct profile *p, int type, int type2)
 		v0 = MAX(v0, 0);
 		v1 = MAX(v1, 0);
 		add(p, type, type2, &fl->nodes[0], v0, v1);
-		n = child(&b, 0, smp->comm, FLAME_PROCESS);
+		n = process_node(&b, smp, group_by, &pids);
+		if (fl->nodes[n].parent)	/* the cgroup above the process */
+			add(p, type, type2, &fl->nodes[fl->nodes[n].parent], v0, v1);
 		add(p, type, type2, &fl->nodes[n], v0, v1);
 		for (uint32_t i = smp->nframes; i-- > 0;) {
 			const struct location *l = &p->locs[fr[i]];
@@ -98,6 +154,7 @@ void flame_build(struct flame *fl, const struct profile *p, int type, int type2)
 		}
 	}
 	idxmap_free(&b.index);
+	idxmap_free(&pids);
 
 	/* children lists: count, offsets, fill, then sort each by name */
 	for (size_t i = 1; i < fl->n; i++)
@@ -124,5 +181,8 @@ void flame_free(struct flame *fl)
 {
 	free(fl->nodes);
 	free(fl->kids);
+	for (size_t i = 0; i < fl->nnames; i++)
+		free(fl->names[i]);
+	free(fl->names);
 	*fl = (struct flame){};
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "output/output.h"
+#include "util/container_id.h"
 #include "util/util.h"
 
 static void jstr(FILE *f, const char *s)
@@ -88,6 +89,14 @@ int write_json(const struct profile *p, const struct write_opts *o, FILE *f)
 		fprintf(f, "%s\n    {\"pid\": %u, \"tid\": %u, \"comm\": ", s ? "," : "", smp->pid,
 			smp->tid);
 		jstr(f, smp->comm);
+		if (smp->cgroup) {	/* as pprof's labels: the path, and the container it names */
+			char id[CONTAINER_ID_LEN + 1];
+
+			fputs(", \"cgroup\": ", f);
+			jstr(f, smp->cgroup);
+			if (container_id(smp->cgroup, id))
+				fprintf(f, ", \"container_id\": \"%s\"", id);
+		}
 		fputs(", \"frames\": [", f);
 		for (uint32_t i = smp->nframes; i-- > 0;)
 			fprintf(f, "%u%s", fr[i], i ? ", " : "");

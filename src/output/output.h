@@ -13,7 +13,7 @@
 #include "output/atomic_file.h"
 #include "util/util.h"	/* fmt_value, which writers share */
 
-/* folded's root frame (--group-by) */
+/* folded's root frame and svg's nodes under "all" (--group-by) */
 enum group_by {
 	GROUP_BY_COMM,		/* the process name, as stackcollapse-perf.pl */
 	GROUP_BY_PID,		/* "comm-PID", as its --pid */
@@ -35,7 +35,7 @@ struct write_opts {
 	 */
 	bool diff;
 	bool no_advice;		/* report: no Recommendations section */
-	int group_by;		/* folded: enum group_by */
+	int group_by;		/* folded and svg: enum group_by */
 };
 
 struct writer {

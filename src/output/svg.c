@@ -120,7 +120,7 @@ static void colour(const struct svg *sv, const struct flame_node *n, bool merged
 			snprintf(buf, size, "rgb(%d,%d,255)", fade, fade);
 		return;
 	}
-	if (merged || n->kind == FLAME_PROCESS || n->kind == FRAME_GROUP) {
+	if (merged || n->kind == FLAME_PROCESS || n->kind == FLAME_CGROUP || n->kind == FRAME_GROUP) {
 		snprintf(buf, size, merged ? "rgb(170,170,170)" : "rgb(210,210,200)");
 		return;
 	}
@@ -151,6 +151,7 @@ static const char *kind_name(uint8_t kind)
 	case FRAME_GROUP: return "group";
 	case FRAME_PYTHON: return "python";
 	case FLAME_PROCESS: return "process";
+	case FLAME_CGROUP: return "cgroup";
 	default: return "user";
 	}
 }
@@ -275,7 +276,7 @@ int write_svg(const struct profile *p, const struct write_opts *o, FILE *f)
 	sv.unit = t->unit;
 	sv.type_name = t->name;
 	sv.pal = pick_palette(t);
-	flame_build(&sv.fl, p, o->diff ? 0 : o->type, o->diff ? o->type : -1);
+	flame_build(&sv.fl, p, o->diff ? 0 : o->type, o->diff ? o->type : -1, o->group_by);
 	total = node_value(&sv, &sv.fl.nodes[0]);
 	sv.scale = total ? (double)(width - 2 * XPAD) / total : 0;
 	if (o->diff) {

@@ -33,7 +33,7 @@ in_cgroup() {
 	sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$CGM/$CGN/$INNER" "$@" &
 }
 
-@test "cgroup: cpu profiles only the cgroup's processes, one started later from its first sample; labels in folded, pprof and the report" {
+@test "cgroup: cpu profiles only the cgroup's processes, one started later from its first sample; labels in folded, svg, json, pprof and the report" {
 	"$W/burn31" 600 2>/dev/null &
 	outside=$!
 	PIDS="$outside"
@@ -41,7 +41,8 @@ in_cgroup() {
 	inside=$!
 	PIDS="$PIDS $inside"
 	"$PROFILER" cpu -v -F 999 --cgroup "$CGN" -d 300 --group-by cgroup -o "$TMP/out.folded" \
-		-o "$TMP/out.pb.gz" -o "$TMP/out.txt" 2>"$TMP/err" &
+		-o "$TMP/out.pb.gz" -o "$TMP/out.txt" -o "$TMP/out.svg" -o "$TMP/out.json" \
+		2>"$TMP/err" &
 	prof=$!
 	wait_collecting "$TMP/err"
 	# started in the cgroup (below the target) once the profile runs:
@@ -62,6 +63,22 @@ in_cgroup() {
 	[ "$total" -gt 100 ]
 	[ "$under" -eq "$total" ]
 
+	# svg: one cgroup node under "all" holding every sample, the
+	# processes above it
+	grep -o "data-n=\"[^\"]*\" data-v=\"[0-9]*\" data-d=\"1\"" "$TMP/out.svg" > "$TMP/svg1"
+	cat "$TMP/svg1"
+	[ "$(wc -l < "$TMP/svg1")" -eq 1 ]
+	grep -q "^data-n=\"/$CGN/$INNER\" data-v=\"$total\"" "$TMP/svg1"
+	grep -Eq "data-n=\"(burn31|sh)\" data-v=\"[0-9]+\" data-d=\"2\"" "$TMP/out.svg"
+	# JSON: the path and the container id on every stack
+	python3 - "$TMP/out.json" "/$CGN/$INNER" "$CID" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [s for s in d["stacks"] if s.get("cgroup") != sys.argv[2] or s.get("container_id") != sys.argv[3]]
+print(len(d["stacks"]), "stacks,", len(bad), "without the cgroup and container id")
+sys.exit(1 if bad or not d["stacks"] else 0)
+PY
+
 	# pprof: the cgroup label on every sample, the outside pid on none
 	run go tool pprof -tags "$TMP/out.pb.gz"
 	echo "$output"
@@ -81,6 +98,9 @@ in_cgroup() {
 	want=$(awk -v c="$cpu" 'BEGIN { printf "%d", c * 999 }')
 	echo "late process: cpu_seconds=$cpu samples=$got expected=$want"
 	count_ok "$got" "$want"
+	# and a flame graph by pid has the same node, with the same count
+	"$PROFILER" report "$TMP/out.pb.gz" -f svg --group-by pid -o "$TMP/pid.svg"
+	grep -q "data-n=\"burn31-$late\" data-v=\"$got\" data-d=\"1\"" "$TMP/pid.svg"
 
 	# the report: one cgroup, two processes (the late one and the one inside)
 	grep -A3 '^Top cgroups' "$TMP/out.txt"
