@@ -19,6 +19,7 @@
 #include "offcpu.h"
 #include "blocked.skel.h"
 #include "runtime/blocked_threads.h"
+#include "runtime/cgroups.h"
 #include "runtime/runtime.h"
 #include "output/output.h"
 #include "util/util.h"
@@ -281,6 +282,9 @@ static void scan_pid(struct blocked *b, uint32_t pid, uint32_t only_tid, bool pa
 
 		r.tid = strtoul(de->d_name, NULL, 10);
 		if (!r.tid || (only_tid && r.tid != only_tid))
+			continue;
+		/* --cgroup with -p/-t: both select, as the iterator's filter does */
+		if (!cgroups_task_in(b->ss->rt->cg, pid, r.tid))
 			continue;
 		r.now_ns = now_ns();
 		if (!proc_thread(pid, r.tid, &r))

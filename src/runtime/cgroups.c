@@ -264,6 +264,42 @@ static uint32_t id_index(struct cgroups *cg, uint64_t id)
 	return i;
 }
 
+bool cgroups_task_in(const struct cgroups *cg, uint32_t pid, uint32_t tid)
+{
+	char path[4096], line[4096];
+	bool in = false;
+	FILE *f;
+
+	if (!cg || !cg->ntargets)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/cgroup", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	path[0] = 0;
+	while (fgets(line, sizeof(line), f))	/* v2's line: "0::/a/b" */
+		if (!strncmp(line, "0::/", 4)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(path, sizeof(path), "%s%s", cg->mount, line + 3);
+			break;
+		}
+	fclose(f);
+	/* the cgroup, then each parent up to the hierarchy's root */
+	while (path[0] && !in) {
+		uint64_t id;
+		char *slash;
+
+		if (!dir_cgroup_id(path, &id))
+			for (int i = 0; i < cg->ntargets && !in; i++)
+				in = cg->targets[i] == id;
+		slash = strrchr(path, '/');
+		if (!slash || !cgroup_rel_path(path, cg->mount) || !strcmp(cgroup_rel_path(path, cg->mount), "/"))
+			break;
+		*slash = 0;
+	}
+	return in;
+}
+
 void cgroups_note(struct cgroups *cg, uint32_t pid, uint64_t id)
 {
 	int64_t i;

@@ -32,6 +32,14 @@ const uint64_t *cgroups_targets(const struct cgroups *cg, int *n);
  */
 void cgroups_note(struct cgroups *cg, uint32_t pid, uint64_t id);
 
+/*
+ * Whether thread tid of pid is in a --cgroup target or below one, as the
+ * BPF filter decides (its cgroup and its ancestors against the targets),
+ * read from /proc/PID/task/TID/cgroup: for the paths that see tasks
+ * without BPF.  True without --cgroup; false for a thread gone.
+ */
+bool cgroups_task_in(const struct cgroups *cg, uint32_t pid, uint32_t tid);
+
 /* Label each sample of p with the path of its process's cgroup. */
 void cgroups_label(struct cgroups *cg, struct profile *p);
 

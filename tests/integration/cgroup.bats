@@ -128,6 +128,30 @@ PY
 	! grep -v "^/$CGN/$INNER;" "$TMP/off.folded"
 }
 
+@test "cgroup: threads blocked at the start are the cgroup's only, from the task iterator and from /proc" {
+	# two sleepers blocked before the profile starts, one in the cgroup
+	sleep 60 &
+	outside=$!
+	PIDS="$outside"
+	in_cgroup sleep 60
+	inside=$!
+	PIDS="$PIDS $inside"
+	sleep 0.3
+	for how in iterator proc; do
+		if [ "$how" = proc ]; then export PROFILER_BLOCKED_PROC=1; fi
+		run --separate-stderr "$PROFILER" offcpu --cgroup "$CGN" -p "$outside,$inside" -d 1 \
+			-o "$TMP/$how.txt"
+		unset PROFILER_BLOCKED_PROC
+		[ "$status" -eq 0 ]
+		sed -n '/^Threads blocked when the profile began/,/^$/p' "$TMP/$how.txt"
+		grep -Eq '^Threads blocked when the profile began.*: 1$' "$TMP/$how.txt"
+		sed -n '/^Threads blocked when the profile began/,/^$/p' "$TMP/$how.txt" |
+			grep -Eq "^ *$inside +sleep "
+		! sed -n '/^Threads blocked when the profile began/,/^$/p' "$TMP/$how.txt" |
+			grep -Eq "^ *$outside +sleep "
+	done
+}
+
 @test "cgroup: record takes --cgroup, each collector filtered" {
 	in_cgroup "$W/burn31" 600 2>/dev/null
 	PIDS="$!"
