@@ -282,18 +282,26 @@ cgroup_filter() {
 	outside=$!
 	prof cpu -F 999 --cgroup smoke -d 2 --group-by pid -o "$T/cg.folded" -o "$T/cg.txt"
 	rc=$?
-	prof offcpu --cgroup /smoke -d 1 -o "$T/cgoff.folded" || rc=1
-	kill $inside $outside
-	wait $inside $outside 2>/dev/null
+	# then sleepers inside and outside: waits for offcpu to find, or wrongly keep
+	sh -c "echo \$\$ > $cg/smoke/in/cgroup.procs; while :; do sleep 0.05; done" 2>/dev/null &
+	sleeper_in=$!
+	sh -c 'while :; do sleep 0.05; done' 2>/dev/null &
+	sleeper_out=$!
+	prof offcpu --cgroup /smoke -d 1 --group-by cgroup -o "$T/cgoff.folded" || rc=1
+	kill $inside $outside $sleeper_in $sleeper_out
+	wait $inside $outside $sleeper_in $sleeper_out 2>/dev/null
+	sleep 0.2	# the last sleep child leaves the cgroup
 	rmdir $cg/smoke/in $cg/smoke
 	[ $rc -eq 0 ] || { verbose_log cpu --cgroup / -d 1; return 1; }
 	in=$(folded_sum "$T/cg.folded" "^burn31-$inside;")
 	all=$(folded_sum "$T/cg.folded" '.')
-	off=$(folded_sum "$T/cgoff.folded" "^burn31;")
+	off=$(folded_sum "$T/cgoff.folded" "^/smoke/in;")
 	offall=$(folded_sum "$T/cgoff.folded" '.')
 	row=$(grep -A3 '^Top cgroups' "$T/cg.txt" | grep '/smoke/in$')
-	echo "NOTE: --cgroup: inside $in of $all samples; offcpu: burn31 $off of $offall ns; report: $row"
-	[ "$in" -gt 100 ] && [ "$in" -eq "$all" ] && [ "$off" -eq "$offall" ] && [ -n "$row" ]
+	echo "NOTE: --cgroup: inside $in of $all samples; offcpu: /smoke/in $off of $offall ns; report: $row"
+	# the sleeper inside waits most of the second
+	[ "$in" -gt 100 ] && [ "$in" -eq "$all" ] && [ "$off" -gt 100000000 ] &&
+		[ "$off" -eq "$offall" ] && [ -n "$row" ]
 }
 
 all="offcpu_short cpu_split cpu_fp_split python_split cpu_tables go_cgo mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel cgroup_filter"
