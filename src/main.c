@@ -24,22 +24,13 @@ static const struct collector *const collectors[] = {
 	&latency_collector,
 };
 
-/* Front-ends running several collectors in one session. */
-static const struct tool record_frontend = {
-	.name = "record",
-	.summary = "every collector at once: a combined report, pprof files, flame graphs",
-	.run = record_main,
-};
-static const struct tool agent_frontend = {
-	.name = "agent",
-	.summary = "always-on: windows over HTTP (pprof, a page, metrics), to files, to Pyroscope",
-	.run = agent_main,
-};
-
-static const struct tool top_frontend = {
-	.name = "top",
-	.summary = "the live dashboard: CPU, memory, I/O and waits with their code paths",
-	.run = top_main,
+/* Front-ends running several collectors in one session: one line each. */
+static const struct tool frontends[] = {
+	{ "record", "every collector at once: a combined report, pprof files, flame graphs",
+	  record_main },
+	{ "top", "the live dashboard: CPU, memory, I/O and waits with their code paths", top_main },
+	{ "agent", "always-on: windows over HTTP (pprof, a page, metrics), to files, to Pyroscope",
+	  agent_main },
 };
 
 /* Tools read saved profiles instead of collecting: one line each. */
@@ -56,9 +47,8 @@ static void usage(FILE *f)
 		"Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(collectors); i++)
 		fprintf(f, "  %-8s %s\n", collectors[i]->name, collectors[i]->summary);
-	fprintf(f, "  %-8s %s\n", record_frontend.name, record_frontend.summary);
-	fprintf(f, "  %-8s %s\n", top_frontend.name, top_frontend.summary);
-	fprintf(f, "  %-8s %s\n", agent_frontend.name, agent_frontend.summary);
+	for (size_t i = 0; i < ARRAY_SIZE(frontends); i++)
+		fprintf(f, "  %-8s %s\n", frontends[i].name, frontends[i].summary);
 	fprintf(f, "\nTools, for saved profiles:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		fprintf(f, "  %-8s %s\n", tools[i]->name, tools[i]->summary);
@@ -97,12 +87,9 @@ int main(int argc, char **argv)
 		printf("profiler %s\n", PROFILER_VERSION);
 		return 0;
 	}
-	if (!strcmp(argv[1], record_frontend.name))
-		return record_frontend.run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], top_frontend.name))
-		return top_frontend.run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], agent_frontend.name))
-		return agent_frontend.run(argc - 1, argv + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(frontends); i++)
+		if (!strcmp(argv[1], frontends[i].name))
+			return frontends[i].run(argc - 1, argv + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		if (!strcmp(argv[1], tools[i]->name))
 			return tools[i]->run(argc - 1, argv + 1);
