@@ -115,6 +115,7 @@ bool frame_unnamed(const struct location *l)
 		return !l->name;
 	/* the symbolizer's names for addresses it could not name */
 	return starts(l->name, "[unmapped]") || starts(l->name, "[pid ") ||
+	       starts(l->name, JIT_UNNAMED_PREFIX) ||
 	       starts(l->name, "[kernel]+0x") || (l->name[0] != '[' && strstr(l->name, "+0x"));
 }
 

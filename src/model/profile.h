@@ -35,6 +35,15 @@ enum combine {
 	COMBINE_MAX,	/* the largest is kept (the longest single wait) */
 };
 
+/*
+ * The name of code in anonymous memory that no perf map names (a JIT's):
+ * the process has no /tmp/perf-PID.map, or its map lacks the address.
+ * Readers of profiles (the advice's quality rules) know frames by it.
+ */
+#define JIT_UNNAMED "[JIT code: no perf map]"
+#define JIT_UNNAMED_NOT_IN_MAP "[JIT code: not in its perf map]"
+#define JIT_UNNAMED_PREFIX "[JIT code: "
+
 /* How a saved pprof profile marks a COMBINE_MAX type: a comment, this and the name. */
 #define PPROF_MAX_COMMENT "aggregate max: "
 

@@ -310,7 +310,16 @@ static void name_in_map(struct symbolizer *sz, struct profile *prof, struct loca
 		}
 		vaddr = start;
 	}
-	snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(module), (unsigned long long)vaddr);
+	/*
+	 * Code in anonymous memory that no perf map names is a JIT's (V8,
+	 * the JVM, LuaJIT): one name for all of it, so its share reads as one
+	 * figure, not as a scatter of addresses that each look cold; pprof and
+	 * JSON keep each address.
+	 */
+	if (m->kind == MAP_ANON)
+		snprintf(buf, sizeof(buf), "%s", p && p->jit ? JIT_UNNAMED_NOT_IN_MAP : JIT_UNNAMED);
+	else
+		snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(module), (unsigned long long)vaddr);
 	l->name = profile_intern(prof, buf);
 	sz->stats.unnamed++;
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Of the samples of COMM whose innermost user frame is JIT code, how many are
 named: prints "NAMED TOTAL".  JIT code is a frame of kind jit (named from
-the perf map) or one in anonymous or unknown memory ([anon]+0x…,
+the perf map) or one in anonymous or unknown memory ([JIT code: …],
 [unmapped]+0x…): what a frame in code the runtime made looks like unnamed.
 Usage: jit_share.py PROFILE.json COMM"""
 import json
@@ -22,6 +22,6 @@ for st in prof["stacks"]:
     if leaf["kind"] == "jit":
         named += n
         total += n
-    elif leaf["name"].startswith(("[anon]", "[unmapped]", "[pid ")):
+    elif leaf["name"].startswith(("[JIT code: ", "[anon]", "[unmapped]", "[pid ")):
         total += n
 print(named, total)

@@ -96,6 +96,38 @@ check_short() {	# FILE [START_TOO]
 	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not any("hotInner" in f["name"] and f["kind"] == "jit" for f in d["frames"]))' "$TMP/out.json"
 }
 
+@test "names: node's JIT code without a perf map is one frame, and the report names the option" {
+	command -v node >/dev/null || { [ "${CI:-}" = true ] && false; skip "nodejs is not installed"; }
+	local js prof
+	js=$(realpath tests/workloads/js/hot.js)
+	prof=$(realpath "$PROFILER")
+	cd "$TMP"
+	run --separate-stderr "$prof" cpu -F $F -o "$TMP/out.json" -o "$TMP/out.txt" -- node "$js" 1500
+	cd - >/dev/null
+	[ "$status" -eq 0 ]
+	# every JIT leaf has the one name, none an address of anonymous memory
+	python3 - "$TMP/out.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+fr = d["frames"]
+jit = addr = 0
+for st in d["stacks"]:
+    if st["comm"] != "node":
+        continue
+    user = [fr[i] for i in st["frames"] if fr[i]["kind"] != "kernel"]
+    if not user:
+        continue
+    if user[-1]["name"] == "[JIT code: no perf map]":
+        jit += st["values"][0]
+    elif user[-1]["name"].startswith("[anon]"):
+        addr += st["values"][0]
+print("JIT leaf samples:", jit, "left as addresses:", addr)
+sys.exit(not (jit > 100 and addr == 0))
+PY
+	grep -A3 'quality-unnamed' "$TMP/out.txt"
+	grep -A3 'quality-unnamed' "$TMP/out.txt" | grep -q 'node --perf-basic-prof'
+}
+
 @test "names: a reused pid is named with each process's own files" {
 	# reuse_a and reuse_b are laid out alike; without randomization both
 	# put their work function at the same address, under the same pid

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Names for every frame: separate debug info, other mount namespaces,
 # processes that exited, deleted binaries, JIT code.  Each test fails when
-# its frames come out as module+0xOFFSET, [anon]+..., or [pid N exited].
+# its frames come out as module+0xOFFSET, [JIT code: ...], or [pid N exited].
 
 bats_require_minimum_version 1.5.0
 load helpers
