@@ -133,6 +133,12 @@ bool stack_has(const struct profile *p, size_t sample, const char *needle);
  * call's name.
  */
 const char *kernel_cause(const struct profile *p, size_t sample, char *buf, size_t size);
+/*
+ * The name of the system library's function that entered the kernel (the
+ * user frame right below a sample's kernel frames, as __libc_pwrite), or
+ * NULL when there is none.
+ */
+const char *syscall_wrapper(const struct profile *p, size_t sample);
 /* Where a blocked stack waits: the first kernel frame past the
  * scheduler's own, else the leaf; NULL for an empty stack. */
 const struct location *wait_frame(const struct profile *p, size_t sample);

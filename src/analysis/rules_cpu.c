@@ -206,6 +206,47 @@ struct cause {
 	size_t sample;
 };
 
+/* A system library's function and the system call it was seen making. */
+struct wrapper_call {
+	const char *wrapper;	/* interned in the profile */
+	char call[64];
+};
+
+/*
+ * A sample in the call's entry or exit work has no kernel frame that
+ * names the call, only the libc function that made it (__libc_pwrite);
+ * another sample of the same function inside the call names it
+ * (pwrite64).  Those pairs, so both count as one cause.
+ */
+static size_t wrapper_calls(const struct profile *p, int t, struct wrapper_call **out)
+{
+	struct wrapper_call *w = NULL;
+	size_t n = 0, cap = 0;
+	char buf[64];
+
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const struct location *l = leaf_frame(p, s);
+		const char *wrapper, *why;
+		size_t i;
+
+		if (!l || l->kind != FRAME_KERNEL || profile_value(p, s, t) <= 0 ||
+		    !(wrapper = syscall_wrapper(p, s)))
+			continue;
+		why = kernel_cause(p, s, buf, sizeof(buf));
+		if (why != buf || !strcmp(why, wrapper) || !strcmp(why, "system call entry/exit"))
+			continue;	/* not a call named by the kernel's frames */
+		for (i = 0; i < n && w[i].wrapper != wrapper; i++)
+			;
+		if (i < n)
+			continue;	/* the first seen stands */
+		GROW(w, cap, n + 1);
+		w[n].wrapper = wrapper;
+		snprintf(w[n++].call, sizeof(w->call), "%s", why);
+	}
+	*out = w;
+	return n;
+}
+
 static void kernel_rule(const struct cpu *c, struct advice *a)
 {
 	const struct profile *p = c->p;
@@ -214,18 +255,24 @@ static void kernel_rule(const struct cpu *c, struct advice *a)
 	int64_t kern = 0;
 	char buf[64], lb[512], kb[512], nb[128], list[3][96], *next;
 	const struct location *own;
+	struct wrapper_call *wc;
+	size_t nwc = wrapper_calls(p, c->t, &wc);
 	double share;
 
 	for (size_t s = 0; s < p->nsamples; s++) {
 		const struct location *l = leaf_frame(p, s);
 		int64_t v = profile_value(p, s, c->t);
-		const char *why;
+		const char *why, *wrapper;
 		size_t i;
 
 		if (!l || l->kind != FRAME_KERNEL || v <= 0)
 			continue;
 		kern += v;
 		why = kernel_cause(p, s, buf, sizeof(buf));
+		wrapper = syscall_wrapper(p, s);
+		for (i = 0; wrapper && i < nwc; i++)
+			if (wc[i].wrapper == wrapper && !strcmp(why, wrapper))
+				why = wc[i].call;
 		for (i = 0; i < n && strcmp(cs[i].name, why); i++)
 			;
 		if (i == n) {
@@ -287,6 +334,7 @@ static void kernel_rule(const struct cpu *c, struct advice *a)
 		   next);
 out:
 	free(cs);
+	free(wc);
 }
 
 void rule_cpu(const struct profile *p, struct advice *a)

@@ -200,6 +200,20 @@ const char *kernel_cause(const struct profile *p, size_t sample, char *buf, size
 	return user ? "other kernel work" : "kernel threads";
 }
 
+const char *syscall_wrapper(const struct profile *p, size_t sample)
+{
+	const struct sample *s = &p->samples[sample];
+	const uint32_t *fr = p->frames + s->first;
+	uint32_t i = 0;
+
+	while (i < s->nframes && p->locs[fr[i]].kind == FRAME_KERNEL)
+		i++;
+	if (!i || i == s->nframes || p->locs[fr[i]].kind != FRAME_USER ||
+	    !frame_is_system(&p->locs[fr[i]]))
+		return NULL;
+	return p->locs[fr[i]].name;
+}
+
 const struct location *wait_frame(const struct profile *p, size_t sample)
 {
 	const struct sample *s = &p->samples[sample];

@@ -123,6 +123,28 @@ static void test_cpu_kernel(void **state)
 	profile_free(p);
 }
 
+/* pwrite64 inside the call, __libc_pwrite in its entry/exit work: one cause */
+static void test_kernel_wrapper_merged(void **state)
+{
+	struct profile *p = cpu_self(150);
+	struct advice a;
+	const struct finding *f;
+
+	(void)state;
+	cpu_add(p, (struct fr[]){ K("copy_folio"), K("vfs_write"), K("__x64_sys_pwrite64"),
+				  K("do_syscall_64"), LIBC("__libc_pwrite"), U("writer"), U("main"),
+				  END }, 300);
+	cpu_add(p, (struct fr[]){ K("syscall_exit_work"), K("do_syscall_64"),
+				  LIBC("__libc_pwrite"), U("writer"), U("main"), END }, 200);
+	a = run_rules(p);
+	f = find(&a, "cpu-kernel");
+	assert_non_null(f);
+	assert_true(says(f, "most for pwrite64"));
+	assert_true(says(f, "by cause: pwrite64 100.0%"));
+	advice_free(&a);
+	profile_free(p);
+}
+
 static void test_kernel_causes(void **state)
 {
 	struct profile *p = cpu_profile();
@@ -330,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_few_samples),
 		cmocka_unit_test(test_cpu_path),
 		cmocka_unit_test(test_cpu_kernel),
+		cmocka_unit_test(test_kernel_wrapper_merged),
 		cmocka_unit_test(test_kernel_causes),
 		cmocka_unit_test(test_alloc_rate),
 		cmocka_unit_test(test_leak),
