@@ -71,6 +71,14 @@ void screen_close(struct screen *sc)
 {
 	if (!sc->term)
 		return;
+	/*
+	 * A terminal without an alternate screen (vt100: no rmcup) would
+	 * keep the last dashboard under the shell's next lines: cleared.
+	 */
+	if (!exit_ca_mode || !*exit_ca_mode) {
+		erase();
+		refresh();
+	}
 	curs_set(1);
 	endwin();
 	delscreen(sc->term);
@@ -212,7 +220,7 @@ static void draw_status(const struct screen *sc, const struct ui_view *v,
 		snprintf(buf, sizeof(buf), "%s", st->message);
 	else
 		snprintf(buf, sizeof(buf), "q quit  space pause  tab panel  s sort  p PID  / search  "
-			 "w save  h help");
+			 "w/W save  h help");
 	line_at(LINES - 1, 0, buf, COLS, st->prompt || st->message[0] ? A_BOLD : A_NORMAL);
 }
 
