@@ -103,6 +103,33 @@ static void line_at(int y, int x, const char *s, int w, attr_t a)
 	attroff(a);
 }
 
+/* Why a table is empty, wrapped at spaces over at most h lines from y. */
+static void draw_why(const char *why, int y, int h, int w)
+{
+	int width = w - 3, len = strlen(why);
+
+	attron(A_DIM);
+	for (int line = 0; line < h && len > 0 && width > 0; line++) {
+		int n = len;
+
+		if (n > width) {
+			/* the last space that fits, else cut the word */
+			for (n = width; n > 0 && why[n] != ' '; n--)
+				;
+			if (!n)
+				n = width;
+		}
+		mvaddnstr(y + line, 2, why, n);
+		why += n;
+		len -= n;
+		while (*why == ' ') {
+			why++;
+			len--;
+		}
+	}
+	attroff(A_DIM);
+}
+
 /* A table in rows y .. y + h - 1: its head, then rows or why it has none. */
 static void draw_table(const struct screen *sc, const struct ui_table *t, int sort, int y, int h,
 		       int w)
@@ -126,10 +153,7 @@ static void draw_table(const struct screen *sc, const struct ui_table *t, int so
 	line_at(y, t->nvals ? COL_W * t->nvals + 1 : 1, t->name_head,
 		t->nvals ? name_w : w - 1, look(sc, PAIR_HEAD, A_BOLD, A_BOLD | A_UNDERLINE));
 	if (!t->nrows && h > 1) {
-		move(y + 1, 2);
-		attron(A_DIM);
-		addnstr(t->why, w - 3);
-		attroff(A_DIM);
+		draw_why(t->why, y + 1, h - 1, w);
 		return;
 	}
 	for (int r = 0; r < h - 1 && r < (int)t->nrows; r++) {
