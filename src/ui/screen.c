@@ -171,13 +171,15 @@ static void draw_table(const struct screen *sc, const struct ui_table *t, int so
 }
 
 /* Rows for each table: none gets more than it shows, the rest share evenly. */
-static void share_rows(const struct ui_panel_view *pv, int area, int *got)
+static void share_rows(const struct ui_panel_view *pv, int area, int w, int *got)
 {
 	int need[UI_MAX_TABLES], left = area, open = pv->ntables;
 	bool done[UI_MAX_TABLES] = {};
 
+	/* an empty table's why, wrapped at spaces: a line more than its length asks */
 	for (int i = 0; i < pv->ntables; i++)
-		need[i] = 1 + (pv->tables[i].nrows ? (int)pv->tables[i].nrows : 1);
+		need[i] = 1 + (pv->tables[i].nrows ? (int)pv->tables[i].nrows :
+			       w > 3 ? 1 + (int)strlen(pv->tables[i].why) / (w - 3) : 1);
 	for (bool changed = true; changed && open;) {
 		changed = false;
 		for (int i = 0; i < pv->ntables; i++)
@@ -289,7 +291,7 @@ void screen_draw(struct screen *sc, const struct ui_view *v, const struct ui_sta
 	else
 		snprintf(buf, sizeof(buf), " %s%s ", pv->title, filt);
 	line_at(UI_NPANELS + 1, 2, buf, COLS - 4, A_BOLD);
-	share_rows(pv, LINES - 2 - y, got);
+	share_rows(pv, LINES - 2 - y, COLS, got);
 	for (int i = 0; i < pv->ntables; i++) {
 		draw_table(sc, &pv->tables[i], sort, y, got[i], COLS);
 		y += got[i];
