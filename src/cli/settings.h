@@ -95,6 +95,9 @@ struct settings {
 	/* profiler latency: operands are its SPECs; -i and --slow as io's */
 	int lat_by;			/* enum lat_by: --by caller|stack|tid|pid */
 	unsigned int lat_max_funcs;	/* --max-funcs: functions one glob may attach */
+	/* profiler top's screen: the command's output goes to top's log, shown
+	 * after the screen (top says so on its status line), not to stderr */
+	bool cmd_output_kept;
 };
 
 #endif /* PROFILER_SETTINGS_H */

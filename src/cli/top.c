@@ -33,12 +33,14 @@
 #define DEFAULT_SLOW_MS 10.0
 #define BATCH_ROWS 10
 #define LOG_TAIL (64 * 1024)
+#define NOTE_SECS 6	/* a first message on the status line, before the keys' line */
 
 enum { OPT_WHAT = 3101, OPT_SLOW };
 
 /* A window's profiles (owned) and what top adds to them. */
 struct top_window {
-	struct profile *p[SESSION_MAX_COLLECTORS];	/* NULL: none yet */
+	struct profile *p[SESSION_MAX_COLLECTORS];	/* NULL: none (failed to start) */
+	bool have;		/* a window came */
 	struct session_window w;
 	bool growth_known;
 	int64_t growth;		/* outstanding bytes since the window before */
@@ -62,6 +64,11 @@ struct top {
 	FILE *tty;		/* the screen's; stdout and stderr go to the log meanwhile */
 	int log_fd, saved_out, saved_err;
 	char why[320];		/* the screen could not start: why */
+	/* collectors that failed to start, alone: why, for their panels */
+	char failed_why[SESSION_MAX_COLLECTORS][256];
+	const char *failed[SESSION_MAX_COLLECTORS];
+	bool want_whole;	/* W: the run so far, written at the next refresh */
+	uint64_t note_until;	/* the note on the command's output stays until then */
 };
 
 static int top_parse(struct settings *s, int opt, const char *arg)
@@ -103,11 +110,11 @@ static int top_parse(struct settings *s, int opt, const char *arg)
 static int top_validate(struct settings *s)
 {
 	if (s->format) {
-		pr_err("profiler top takes no -f: w writes svg, pprof and folded files");
+		pr_err("profiler top takes no -f: w and W write svg, pprof and folded files");
 		return -EINVAL;
 	}
 	if (s->noutputs > 1 || (s->noutputs == 1 && !strcmp(s->outputs[0], "-"))) {
-		pr_err("profiler top takes one -o DIR (where w writes), not %s",
+		pr_err("profiler top takes one -o DIR (where w and W write), not %s",
 		       s->noutputs > 1 ? "several" : "'-'");
 		return -EINVAL;
 	}
@@ -131,8 +138,9 @@ static void window_take(struct top *t, struct top_window *tw, struct profile *co
 {
 	window_free(tw);
 	tw->w = *w;
+	tw->have = true;
 	for (int i = 0; i < t->n; i++) {
-		int ti = profile_find_type(ps[i], "inuse_space");
+		int ti = ps[i] ? profile_find_type(ps[i], "inuse_space") : -1;
 
 		tw->p[i] = ps[i];
 		if (strcmp(t->names[i], "mem") || ti < 0)
@@ -144,31 +152,45 @@ static void window_take(struct top *t, struct top_window *tw, struct profile *co
 	}
 }
 
-/* The screen before the first window ends. */
+static struct ui_input input(const struct top *t, const struct top_window *tw)
+{
+	return (struct ui_input){
+		.profiles = tw->p, .names = t->names, .n = t->n,
+		.secs = (tw->w.to_ns - tw->w.from_ns) / 1e9, .ncpus = t->ncpus,
+		.mem_growth_known = tw->growth_known, .mem_growth = tw->growth,
+		.mem_why = t->mem_why, .no_advice = t->set->no_advice, .failed = t->failed,
+	};
+}
+
+/* The screen before the first window ends; a collector that failed says so at once. */
 static void waiting_view(struct top *t)
 {
 	static const char *const titles[UI_NPANELS] = { "CPU", "MEM", "I/O", "WAIT" };
+	static const char *const cols[UI_NPANELS] = { "cpu", "mem", "io", "lock" };
+	struct ui_input in = input(t, &t->shown);
 
 	ui_view_free(&t->view);
 	for (int i = 0; i < UI_NPANELS; i++) {
+		const char *failed = ui_failed(&in, cols[i]);
+		char why[256];
+
 		t->view.panels[i].title = titles[i];
-		snprintf(t->view.panels[i].summary, sizeof(t->view.panels[i].summary),
-			 "%-4s collecting: the first window ends %.1f s after the start", titles[i],
-			 t->set->window);
+		if (failed)
+			snprintf(t->view.panels[i].summary, sizeof(t->view.panels[i].summary),
+				 "%-4s %s", titles[i], ui_absent(&in, cols[i], why, sizeof(why)));
+		else
+			snprintf(t->view.panels[i].summary, sizeof(t->view.panels[i].summary),
+				 "%-4s collecting: the first window ends %.1f s after the start",
+				 titles[i], t->set->window);
 	}
 }
 
 static void rebuild(struct top *t)
 {
 	const struct top_window *tw = &t->shown;
-	struct ui_input in = {
-		.profiles = tw->p, .names = t->names, .n = t->n,
-		.secs = (tw->w.to_ns - tw->w.from_ns) / 1e9, .ncpus = t->ncpus,
-		.mem_growth_known = tw->growth_known, .mem_growth = tw->growth,
-		.mem_why = t->mem_why, .no_advice = t->set->no_advice,
-	};
+	struct ui_input in = input(t, tw);
 
-	if (!tw->p[0])
+	if (!tw->have)
 		return waiting_view(t);
 	ui_view_free(&t->view);
 	ui_view_build(&t->view, &in, &t->ui.filter);
@@ -187,13 +209,23 @@ static const char *target(const struct settings *s, char *buf, size_t size)
 	return buf;
 }
 
+/* The first profile of a window: a collector that failed has none. */
+static const struct profile *any_profile(const struct top *t, const struct top_window *tw)
+{
+	for (int i = 0; i < t->n; i++)
+		if (tw->p[i])
+			return tw->p[i];
+	return NULL;
+}
+
 static void header(const struct top *t, char *buf, size_t size)
 {
 	const struct top_window *tw = &t->shown;
+	const struct profile *p = any_profile(t, tw);
 	char tgt[128], clock[16] = "--:--:--";
 
-	if (tw->p[0]) {
-		time_t end = (tw->p[0]->start_time_ns + tw->p[0]->duration_ns) / 1000000000ULL;
+	if (p) {
+		time_t end = (p->start_time_ns + p->duration_ns) / 1000000000ULL;
 		struct tm tm;
 
 		localtime_r(&end, &tm);
@@ -201,8 +233,8 @@ static void header(const struct top *t, char *buf, size_t size)
 	}
 	/* what matters first: 80 columns cut the rest */
 	snprintf(buf, size, "profiler top%s - window %d, %.2f s, at %s - %s - refresh %g s",
-		 t->ui.paused ? " PAUSED" : "", tw->p[0] ? tw->w.index + 1 : 0,
-		 tw->p[0] ? (tw->w.to_ns - tw->w.from_ns) / 1e9 : 0.0, clock,
+		 t->ui.paused ? " PAUSED" : "", tw->have ? tw->w.index + 1 : 0,
+		 tw->have ? (tw->w.to_ns - tw->w.from_ns) / 1e9 : 0.0, clock,
 		 target(t->set, tgt, sizeof(tgt)), t->set->window);
 }
 
@@ -269,23 +301,78 @@ static int screen_up(struct top *t)
 		t->done = true;
 		return -1;
 	}
+	/* once, until the first key or for NOTE_SECS: where the command's lines went */
+	if (t->set->cmd_output_kept) {
+		char cmd[128];
+
+		snprintf(t->ui.message, sizeof(t->ui.message), "%s's output is kept and shown when top "
+			 "exits", target(t->set, cmd, sizeof(cmd)));
+		t->note_until = now_ns() + NOTE_SECS * 1000000000ULL;
+	}
 	rebuild(t);
 	draw(t);
 	return 0;
 }
 
+static const char *snapshot_dir(const struct top *t)
+{
+	return t->set->noutputs ? t->set->outputs[0] : ".";
+}
+
+/* w: the window on the screen, at once */
 static void snapshot(struct top *t)
 {
-	const char *base = t->set->noutputs ? t->set->outputs[0] : ".";
+	char tag[32], what[48];
 
-	if (!t->shown.p[0]) {
+	if (!t->shown.have) {
 		snprintf(t->ui.message, sizeof(t->ui.message),
 			 "nothing to write yet: the first window ends %.1f s after the start",
 			 t->set->window);
 		return;
 	}
-	ui_snapshot(base, t->shown.w.index + 1, t->shown.p, t->names, t->n, t->set, t->ui.message,
+	snprintf(tag, sizeof(tag), "w%d", t->shown.w.index + 1);
+	snprintf(what, sizeof(what), "window %d", t->shown.w.index + 1);
+	ui_snapshot(snapshot_dir(t), tag, what, t->shown.p, t->names, t->n, t->set,
+		    t->ui.message, sizeof(t->ui.message));
+}
+
+/*
+ * W: the run so far, which the session cuts after the next window (the
+ * collectors' maps hold the run; only cpu keeps totals for it, per stack)
+ * rather than top adding up every window's profiles at each refresh.
+ */
+static void snapshot_run_ask(struct top *t)
+{
+	t->want_whole = true;
+	snprintf(t->ui.message, sizeof(t->ui.message),
+		 "writing the run so far at the next refresh (within %g s)", t->set->window);
+}
+
+static void snapshot_run(struct top *t, struct profile *const *ps, const struct session_window *w)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "the run so far (%.0f s)", (w->to_ns - w->from_ns) / 1e9);
+	ui_snapshot(snapshot_dir(t), "run", what, ps, t->names, t->n, t->set, t->ui.message,
 		    sizeof(t->ui.message));
+	draw(t);
+}
+
+static bool top_want_whole(void *ctx)
+{
+	struct top *t = ctx;
+	bool want = t->want_whole && !t->done;
+
+	t->want_whole = false;
+	return want;
+}
+
+static void top_failed(void *ctx, int i, const char *why)
+{
+	struct top *t = ctx;
+
+	snprintf(t->failed_why[i], sizeof(t->failed_why[i]), "%s", why);
+	t->failed[i] = t->failed_why[i];
 }
 
 static int top_idle(void *ctx)
@@ -318,6 +405,10 @@ static int top_idle(void *ctx)
 			snapshot(t);
 			redraw = true;
 			break;
+		case UI_SNAPSHOT_RUN:
+			snapshot_run_ask(t);
+			redraw = true;
+			break;
 		case UI_REDRAW:
 			redraw = true;
 			break;
@@ -337,8 +428,10 @@ static int top_window_cb(void *ctx, struct profile *const *profiles, int n,
 	char head[512];
 	int err = 0;
 
-	if (t->done || (!t->batch && w->last)) {
-		/* after q or -n, or the screen is closing: nobody will see it */
+	if (w->whole && !t->done && !t->batch)
+		snapshot_run(t, profiles, w);
+	if (w->whole || t->done || (!t->batch && w->last)) {
+		/* written, or after q or -n, or the screen is closing: nobody will see it */
 		for (int i = 0; i < n; i++)
 			profile_free(profiles[i]);
 		return 0;
@@ -354,6 +447,12 @@ static int top_window_cb(void *ctx, struct profile *const *profiles, int n,
 		window_take(t, &t->pending, profiles, w);
 	} else {
 		window_take(t, &t->shown, profiles, w);
+		/* the note gives the status line back to the keys */
+		if (t->note_until && now_ns() >= t->note_until) {
+			if (strstr(t->ui.message, "'s output is kept"))
+				t->ui.message[0] = '\0';
+			t->note_until = 0;
+		}
 		if (!screen_up(t)) {
 			rebuild(t);
 			draw(t);
@@ -379,9 +478,11 @@ static const char top_usage[] =
 	"(allocation rate and sites, outstanding bytes), I/O (IOPS and latency\n"
 	"percentiles per disk, a histogram, slow requests), WAIT (contended locks,\n"
 	"off-CPU reasons), and a line of recommendations.\n"
+	"A collector that fails to start fails only its panel, which says why.\n"
 	"Keys: q quit, space pause, tab or arrows change the panel, s sort, p one PID,\n"
-	"/ search names, w write the window (svg, pprof, folded) under -o DIR, h or ?\n"
-	"the keys.  NO_COLOR set: no colors.  TERM must name the terminal (else -b).\n";
+	"/ search names, w write the window and W the run so far (svg, pprof, folded)\n"
+	"under -o DIR, h or ? the keys.  The output of -- COMMAND is shown when top\n"
+	"exits.  NO_COLOR set: no colors.  TERM must name the terminal (else -b).\n";
 
 static const struct option top_longopts[] = {
 	{ "batch", no_argument, NULL, 'b' },
@@ -402,7 +503,7 @@ int top_main(int argc, char **argv)
 		.usage = top_usage,
 		.default_format = "report",
 		.output_usage =
-			"  -o DIR                    where w writes its files (default: the current\n"
+			"  -o DIR                    where w and W write (default: the current\n"
 			"                            directory)\n",
 		.value_names = "",
 		.shortopts = "bn:i:F:",
@@ -413,7 +514,8 @@ int top_main(int argc, char **argv)
 	const struct collector *cols[SESSION_MAX_COLLECTORS];
 	struct top t = { .set = &set, .log_fd = -1, .saved_out = -1, .saved_err = -1 };
 	struct session_sink sink = { .ctx = &t, .window = top_window_cb, .keep = true,
-				     .idle = top_idle, .idle_fd = -1 };
+				     .idle = top_idle, .idle_fd = -1, .failed = top_failed,
+				     .want_whole = top_want_whole };
 	struct session_opts o = { .batch_mappings = true };
 	int err, rc = 2;
 
@@ -442,6 +544,8 @@ int top_main(int argc, char **argv)
 			fprintf(stderr, "profiler top: starting %d collectors...\n", t.n);
 		if (log_start(&t))
 			goto out;
+		/* its lines would garble the screen: to the log, said on the status line */
+		set.cmd_output_kept = set.cmd != NULL;
 		/* keys from a terminal only: /dev/null would wake the wait at once, always */
 		sink.idle_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
 	}

@@ -259,30 +259,14 @@ static int cmp_hist(const void *a, const void *b)
 	return x->key.kind - y->key.kind;
 }
 
-/* Every key of a map; the values are read one by one after. */
-static size_t map_keys(int fd, size_t key_size, void **keys)
-{
-	size_t n = 0, cap = 0;
-	char prev[64], next[64];
-	void *pk = NULL;
-
-	*keys = NULL;
-	while (!bpf_map_get_next_key(fd, pk, next)) {
-		GROW(*(char **)keys, cap, (n + 1) * key_size);
-		memcpy((char *)*keys + n * key_size, next, key_size);
-		n++;
-		memcpy(prev, next, key_size);
-		pk = prev;
-	}
-	return n;
-}
-
 static void collect_hists(struct io_state *st, struct profile *p, bool whole)
 {
 	int fd = bpf_map__fd(st->skel->maps.hists);
 	struct hist_entry *e = NULL;
 	struct io_hist_key *keys;
-	size_t nkeys = map_keys(fd, sizeof(*keys), (void **)&keys), n = 0;
+	struct io_hist *vals;
+	long nkeys = map_read_all(fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
+	size_t n = 0;
 
 	/*
 	 * Read, not deleted: what came since the last collect is the growth
@@ -294,11 +278,10 @@ static void collect_hists(struct io_state *st, struct profile *p, bool whole)
 	if (!st->hist_windows)
 		st->hist_windows = deltas_new(sizeof(*keys), sizeof(struct io_hist) / sizeof(__u64));
 	e = xcalloc(nkeys ? nkeys : 1, sizeof(*e));
-	for (size_t i = 0; i < nkeys; i++) {
+	for (long i = 0; i < nkeys; i++) {
 		uint64_t max_ns;
 
-		if (bpf_map_lookup_elem(fd, &keys[i], &e[n].val))
-			continue;
+		e[n].val = vals[i];
 		max_ns = e[n].val.max_ns;
 		if (!deltas_take(st->hist_windows, &keys[i], (uint64_t *)&e[n].val, whole))
 			continue;
@@ -327,6 +310,7 @@ static void collect_hists(struct io_state *st, struct profile *p, bool whole)
 		h->max = e[i].val.max_ns;
 	}
 	free(keys);
+	free(vals);
 	free(e);
 }
 
@@ -334,18 +318,18 @@ static void collect_attr(struct io_state *st, struct profile *p, bool whole)
 {
 	int fd = bpf_map__fd(st->skel->maps.attr);
 	struct io_attr_key *keys;
-	size_t nkeys = map_keys(fd, sizeof(*keys), (void **)&keys);
+	struct io_attr_val *vals;
+	/* in batches: a key and a lookup per entry were most of io's cost in top */
+	long nkeys = map_read_all(fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
 	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
 	struct stack_maps sm;
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
-	for (size_t i = 0; i < nkeys; i++) {
+	for (long i = 0; i < nkeys; i++) {
 		struct io_attr_key *k = &keys[i];
-		struct io_attr_val v;
+		struct io_attr_val v = vals[i];
 		uint32_t n = 0;
 
-		if (bpf_map_lookup_elem(fd, k, &v))
-			continue;
 		if (!st->attr_windows)
 			st->attr_windows = deltas_new(sizeof(*k), 3);
 		if (!deltas_take(st->attr_windows, k, (uint64_t *)&v, whole))
@@ -359,6 +343,7 @@ static void collect_attr(struct io_state *st, struct profile *p, bool whole)
 	}
 	stack_maps_release(&sm);
 	free(keys);
+	free(vals);
 }
 
 static void collect_slow(struct session *ss, struct io_state *st, struct profile *p)

@@ -530,7 +530,9 @@ static int lock_collect(struct session *ss, struct profile *p)
 		 !s->lock_user && !s->lock_kernel ? " + " : "",
 		 s->lock_kernel ? "" : "futex waits");
 	p->event = profile_intern(p, label);
-	if (!s->lock_kernel)
+	/* the waits still going on when collection stopped: none before (every
+	 * futex waiter on the machine would be looked up to be skipped) */
+	if (!s->lock_kernel && st->ended)
 		add_pending(st, &graph, ss->whole_run);
 
 	n = map_read_all(fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);

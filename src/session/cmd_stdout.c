@@ -29,7 +29,8 @@ void cmd_stdout_apart(const struct settings *s)
 		"profiler: the command's standard output goes to standard error: the profile "
 		"is on standard output (-o FILE keeps them apart)\n";
 
-	if (!profile_on_stdout(s))
+	/* profiler top's screen: both already go to its log, and it says so */
+	if (!profile_on_stdout(s) || s->cmd_output_kept)
 		return;
 	/* on a terminal both end up on the screen: nothing worth a note */
 	if (!s->quiet && !isatty(STDOUT_FILENO)) {

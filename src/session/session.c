@@ -22,6 +22,7 @@
 #include "runtime/deltas.h"
 #include "runtime/entry_hold.h"
 #include "session/cmd_stdout.h"
+#include "session/err_capture.h"
 #include "runtime/mmap_watch.h"
 #include "runtime/preflight.h"
 #include "runtime/python.h"
@@ -41,6 +42,7 @@ struct run {
 	uint64_t window_ns;
 	uint64_t from_ns;	/* the current window's start */
 	int index;		/* the current window's */
+	bool failed[SESSION_MAX_COLLECTORS];	/* failed to start, alone (sink->failed) */
 };
 
 static int check_targets(const struct settings *s)
@@ -200,7 +202,11 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 	mlost = whole ? mmap_watch_lost(r->rt.mw) : mmap_watch_take_lost(r->rt.mw);
 	for (int i = 0; i < r->ncols && !err; i++) {
 		struct session *c = &r->cols[i];
-		struct profile *p = ps[i] = profile_new();
+		struct profile *p;
+
+		if (r->failed[i])
+			continue;	/* the sink gets NULL: it said why at the start */
+		p = ps[i] = profile_new();
 
 		/* user frames as (file, offset): one location for all processes of a binary */
 		p->file_of = symbolizer_file_of;
@@ -231,6 +237,8 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		ring_buffer__consume(r->rt.rb);
 	session_catch_up(&r->rt);
 	for (int i = 0; i < r->ncols && !err; i++) {
+		if (!ps[i])
+			continue;
 		symbolizer_resolve(r->rt.sym, ps[i]);
 		cgroups_label(r->rt.cg, ps[i]);
 		if (r->rt.set->verbose)
@@ -293,6 +301,8 @@ static void wait_for_end(struct run *r, int sigfd)
 		if (next_window) {
 			if (now >= next_window) {
 				cut_window(r, false, false, NULL);
+				if (r->sink->want_whole && r->sink->want_whole(r->sink->ctx))
+					cut_window(r, false, true, NULL);
 				/*
 				 * Late (a loaded machine, the first symbolization
 				 * waiting for the kernel's symbols): the next window
@@ -328,7 +338,7 @@ static void wait_for_end(struct run *r, int sigfd)
 		entry_hold_check(ss->hold, ss->unw);
 		/* collectors that drain their maps as they fill (cpu) */
 		for (int i = 0; i < r->ncols; i++)
-			if (r->cols[i].col->tick)
+			if (r->cols[i].col->tick && !r->failed[i])
 				r->cols[i].col->tick(&r->cols[i]);
 		if (fds[2].revents) {
 			uint64_t n;
@@ -431,17 +441,51 @@ static void print_end(struct run *r, struct profile **ps)
 			r->ncols == 1 ? r->cols[0].col->name : "record", WEXITSTATUS(rt->child_status));
 }
 
+/*
+ * A collector that failed to start, alone: what it wrote in the shared
+ * ring is read while it still exists, then it is freed (its programs
+ * detached), so that nothing of it runs on; the shared runtime it made
+ * (ring, unwinder) stays.
+ */
+static void fail_alone(struct run *r, int i, const char *why)
+{
+	struct session *c = &r->cols[i];
+
+	if (r->rt.rb)
+		ring_buffer__consume(r->rt.rb);
+	/* destroy, as after a failed start: stop() expects a started one */
+	c->col->destroy(c);
+	if (c->btf_fd >= 0)
+		close(c->btf_fd);
+	c->btf_fd = -1;
+	r->failed[i] = true;
+	r->sink->failed(r->sink->ctx, i, why[0] ? why : "failed to start (see the messages "
+			"after the exit)");
+}
+
 /* Start each collector with its own struct; the helpers fill the shared one. */
 static int start_collectors(struct run *r)
 {
+	int nfailed = 0;
+
 	for (int i = 0; i < r->ncols; i++) {
 		struct session *c = &r->cols[i];
+		struct err_capture cap;
+		char why[256];
 		int err;
 
 		share(r);
+		if (r->sink->failed)
+			err_capture_begin(&cap);
 		err = c->col->start(c);
+		if (r->sink->failed)
+			err_capture_end(&cap, why, sizeof(why));
 		/* the shared context learns what the collectors made */
 		r->rt.no_entry_hold |= c->no_entry_hold;
+		if (err && r->sink->failed && ++nfailed < r->ncols) {
+			fail_alone(r, i, why);
+			continue;
+		}
 		if (c->interval_ns && (!r->window_ns || c->interval_ns < r->window_ns) &&
 		    !r->o->window_ns)
 			r->window_ns = c->interval_ns;
@@ -475,7 +519,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	for (int i = 0; i < ncols; i++)
 		r->cols[i] = (struct session){ .rt = ss, .set = set, .col = cols[i], .btf_fd = -1,
 					       .child_go = -1, .child_err = -1, .index = i,
-					       .keep_whole = o->whole_run };
+					       .keep_whole = o->whole_run || sink->want_whole };
 	ss->launch_ns = now_ns();
 	bpf_setup_logging(set->verbose);
 	raise_fd_limit();
@@ -550,7 +594,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	share(r);
 	stop_begin_ns = now_ns();
 	for (int i = 0; i < ncols; i++)
-		cols[i]->stop(&r->cols[i]);
+		if (!r->failed[i])
+			cols[i]->stop(&r->cols[i]);
 	ss->stop_ns = now_ns();
 	share(r);
 	pr_debug("stopped in %.1f ms", (ss->stop_ns - stop_begin_ns) / 1e6);
@@ -582,6 +627,8 @@ out:
 	if (ss->child && !ss->child_exited)
 		waitpid(ss->child, NULL, 0);
 	for (int i = 0; i < started; i++) {
+		if (r->failed[i])
+			continue;	/* destroyed when it failed */
 		share(r);
 		cols[i]->destroy(&r->cols[i]);
 		if (r->cols[i].btf_fd >= 0)

@@ -53,6 +53,21 @@ struct session_sink {
 	 * stops, its last window collected as after -d.
 	 */
 	bool (*signal)(void *ctx, int signo);
+	/*
+	 * Optional (profiler top): a collector that fails to start fails
+	 * alone.  The session calls failed() with its index and its last
+	 * message (what it printed, without "profiler: "), stops and frees
+	 * it, and runs the others; window() then gets NULL for it.  Without
+	 * failed(), or when every collector fails, the run fails.
+	 */
+	void (*failed)(void *ctx, int i, const char *why);
+	/*
+	 * Optional: asked after each window is handed over; true cuts the
+	 * whole run so far at once, handed over as a window with whole set
+	 * (not last).  Collectors that drain their maps keep their totals
+	 * for it, as with session_opts.whole_run.
+	 */
+	bool (*want_whole)(void *ctx);
 };
 
 struct session_opts {

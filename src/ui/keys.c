@@ -17,6 +17,7 @@ const char *const ui_help_lines[] = {
 	"p          show one process only (a PID; empty: all)",
 	"/          show functions, sites and locks whose name has TEXT",
 	"w          write this window as svg, pprof and folded files",
+	"W          write the run so far (at the next refresh), as w",
 	"h, ?       this help; any key closes it",
 	NULL,
 };
@@ -141,8 +142,9 @@ enum ui_action ui_key(struct ui_state *st, int key)
 		ask(st, UI_PROMPT_SEARCH);
 		return UI_REDRAW;
 	case 'w':
-	case 'W':
 		return UI_SNAPSHOT;
+	case 'W':
+		return UI_SNAPSHOT_RUN;
 	case 'h':
 	case 'H':
 	case '?':

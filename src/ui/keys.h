@@ -31,6 +31,7 @@ enum ui_action {
 	UI_REDRAW,	/* the same view, drawn again */
 	UI_REBUILD,	/* the filter, sort or pause changed: a new view */
 	UI_SNAPSHOT,	/* write the window shown */
+	UI_SNAPSHOT_RUN,	/* write the run so far */
 	UI_QUIT,
 };
 

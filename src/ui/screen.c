@@ -71,6 +71,14 @@ void screen_close(struct screen *sc)
 {
 	if (!sc->term)
 		return;
+	/*
+	 * A terminal without an alternate screen (vt100: no rmcup) would
+	 * keep the last dashboard under the shell's next lines: cleared.
+	 */
+	if (!exit_ca_mode || !*exit_ca_mode) {
+		erase();
+		refresh();
+	}
 	curs_set(1);
 	endwin();
 	delscreen(sc->term);
@@ -93,6 +101,33 @@ static void line_at(int y, int x, const char *s, int w, attr_t a)
 	attron(a);
 	mvaddnstr(y, x, s, w > 0 ? w : 0);
 	attroff(a);
+}
+
+/* Why a table is empty, wrapped at spaces over at most h lines from y. */
+static void draw_why(const char *why, int y, int h, int w)
+{
+	int width = w - 3, len = strlen(why);
+
+	attron(A_DIM);
+	for (int line = 0; line < h && len > 0 && width > 0; line++) {
+		int n = len;
+
+		if (n > width) {
+			/* the last space that fits, else cut the word */
+			for (n = width; n > 0 && why[n] != ' '; n--)
+				;
+			if (!n)
+				n = width;
+		}
+		mvaddnstr(y + line, 2, why, n);
+		why += n;
+		len -= n;
+		while (*why == ' ') {
+			why++;
+			len--;
+		}
+	}
+	attroff(A_DIM);
 }
 
 /* A table in rows y .. y + h - 1: its head, then rows or why it has none. */
@@ -118,10 +153,7 @@ static void draw_table(const struct screen *sc, const struct ui_table *t, int so
 	line_at(y, t->nvals ? COL_W * t->nvals + 1 : 1, t->name_head,
 		t->nvals ? name_w : w - 1, look(sc, PAIR_HEAD, A_BOLD, A_BOLD | A_UNDERLINE));
 	if (!t->nrows && h > 1) {
-		move(y + 1, 2);
-		attron(A_DIM);
-		addnstr(t->why, w - 3);
-		attroff(A_DIM);
+		draw_why(t->why, y + 1, h - 1, w);
 		return;
 	}
 	for (int r = 0; r < h - 1 && r < (int)t->nrows; r++) {
@@ -139,13 +171,15 @@ static void draw_table(const struct screen *sc, const struct ui_table *t, int so
 }
 
 /* Rows for each table: none gets more than it shows, the rest share evenly. */
-static void share_rows(const struct ui_panel_view *pv, int area, int *got)
+static void share_rows(const struct ui_panel_view *pv, int area, int w, int *got)
 {
 	int need[UI_MAX_TABLES], left = area, open = pv->ntables;
 	bool done[UI_MAX_TABLES] = {};
 
+	/* an empty table's why, wrapped at spaces: a line more than its length asks */
 	for (int i = 0; i < pv->ntables; i++)
-		need[i] = 1 + (pv->tables[i].nrows ? (int)pv->tables[i].nrows : 1);
+		need[i] = 1 + (pv->tables[i].nrows ? (int)pv->tables[i].nrows :
+			       w > 3 ? 1 + (int)strlen(pv->tables[i].why) / (w - 3) : 1);
 	for (bool changed = true; changed && open;) {
 		changed = false;
 		for (int i = 0; i < pv->ntables; i++)
@@ -212,7 +246,7 @@ static void draw_status(const struct screen *sc, const struct ui_view *v,
 		snprintf(buf, sizeof(buf), "%s", st->message);
 	else
 		snprintf(buf, sizeof(buf), "q quit  space pause  tab panel  s sort  p PID  / search  "
-			 "w save  h help");
+			 "w/W save  h help");
 	line_at(LINES - 1, 0, buf, COLS, st->prompt || st->message[0] ? A_BOLD : A_NORMAL);
 }
 
@@ -257,7 +291,7 @@ void screen_draw(struct screen *sc, const struct ui_view *v, const struct ui_sta
 	else
 		snprintf(buf, sizeof(buf), " %s%s ", pv->title, filt);
 	line_at(UI_NPANELS + 1, 2, buf, COLS - 4, A_BOLD);
-	share_rows(pv, LINES - 2 - y, got);
+	share_rows(pv, LINES - 2 - y, COLS, got);
 	for (int i = 0; i < pv->ntables; i++) {
 		draw_table(sc, &pv->tables[i], sort, y, got[i], COLS);
 		y += got[i];

@@ -29,8 +29,9 @@ static int write_one(const char *path, const struct profile *p, const char *form
 	return err < 0 ? err : err ? -EIO : 0;
 }
 
-int ui_snapshot(const char *base, int window, struct profile *const *profiles,
-		const char *const *names, int n, const struct settings *s, char *msg, size_t size)
+int ui_snapshot(const char *base, const char *tag, const char *what,
+		struct profile *const *profiles, const char *const *names, int n,
+		const struct settings *s, char *msg, size_t size)
 {
 	char dir[4096], path[4200], stamp[32];
 	time_t now = time(NULL);
@@ -39,15 +40,17 @@ int ui_snapshot(const char *base, int window, struct profile *const *profiles,
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(dir, sizeof(dir), "%s/top-%s-w%d", base, stamp, window);
+	snprintf(dir, sizeof(dir), "%s/top-%s-%s", base, stamp, tag);
 	if (mkdir(dir, 0777) && errno != EEXIST) {
 		int err = -errno;
 
-		snprintf(msg, size, "cannot make %s: %s (-o DIR chooses where w writes)", dir,
+		snprintf(msg, size, "cannot make %s: %s (-o DIR chooses where w and W write)", dir,
 			 strerror(errno));
 		return err;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (!profiles[i])
+			continue;
 		for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
 			int err;
 
@@ -59,7 +62,9 @@ int ui_snapshot(const char *base, int window, struct profile *const *profiles,
 			}
 			files++;
 		}
-	snprintf(msg, size, "wrote %d files (svg, pb.gz, folded of %d collectors) to %s/", files, n,
-		 dir);
+	}
+	/* the place before the rest: the status line is cut at the screen's
+	 * width (svg, pb.gz, folded of each collector: the help says so) */
+	snprintf(msg, size, "%s written to %s/ (%d files)", what, dir, files);
 	return 0;
 }

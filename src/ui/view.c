@@ -140,6 +140,25 @@ static const struct profile *find(const struct ui_input *in, const char *name)
 	return NULL;
 }
 
+const char *ui_failed(const struct ui_input *in, const char *name)
+{
+	for (int i = 0; i < in->n; i++)
+		if (!strcmp(in->names[i], name) && in->failed && in->failed[i])
+			return in->failed[i];
+	return NULL;
+}
+
+const char *ui_absent(const struct ui_input *in, const char *name, char *buf, size_t size)
+{
+	const char *why = ui_failed(in, name);
+
+	if (why)
+		snprintf(buf, size, "%s failed to start: %s", name, why);
+	else
+		snprintf(buf, size, "not collected: --what leaves out %s", name);
+	return buf;
+}
+
 static void not_collected(struct ui_panel_view *pv, const char *title, const char *why)
 {
 	pv->title = title;
@@ -151,9 +170,15 @@ static void not_collected(struct ui_panel_view *pv, const char *title, const cha
 
 static void add_advice(struct ui_view *v, const struct ui_input *in)
 {
+	struct profile *ps[UI_MAX_PROFILES];
 	struct advice a = {};
+	int n = 0;
 
-	if (!in->no_advice && advice_run(in->profiles, in->n, &a) > 0) {
+	/* the collectors that run: one that failed to start has no profile */
+	for (int i = 0; i < in->n && n < UI_MAX_PROFILES; i++)
+		if (in->profiles[i])
+			ps[n++] = in->profiles[i];
+	if (!in->no_advice && n && advice_run(ps, n, &a) > 0) {
 		v->advice = xcalloc(a.n, sizeof(*v->advice));
 		for (size_t i = 0; i < a.n; i++) {
 			const struct finding *f = &a.v[i];
@@ -171,26 +196,32 @@ static void add_advice(struct ui_view *v, const struct ui_input *in)
 void ui_view_build(struct ui_view *v, const struct ui_input *in, const struct ui_filter *f)
 {
 	const struct profile *p;
+	char why[256], why2[520], why3[256];
 
 	*v = (struct ui_view){};
 	if ((p = find(in, "cpu")))
 		ui_build_cpu(&v->panels[UI_CPU], p, in, f);
 	else
-		not_collected(&v->panels[UI_CPU], "CPU", "not collected: --what leaves out cpu");
+		not_collected(&v->panels[UI_CPU], "CPU", ui_absent(in, "cpu", why, sizeof(why)));
 	if ((p = find(in, "mem")))
 		ui_build_mem(&v->panels[UI_MEM], p, in, f);
 	else
 		not_collected(&v->panels[UI_MEM], "MEM", in->mem_why ? in->mem_why :
-			      "not collected: --what leaves out mem");
+			      ui_absent(in, "mem", why, sizeof(why)));
 	if ((p = find(in, "io")))
 		ui_build_io(&v->panels[UI_IO], p, in, f);
 	else
-		not_collected(&v->panels[UI_IO], "I/O", "not collected: --what leaves out io");
-	if (find(in, "lock") || find(in, "offcpu"))
+		not_collected(&v->panels[UI_IO], "I/O", ui_absent(in, "io", why, sizeof(why)));
+	if (find(in, "lock") || find(in, "offcpu")) {
 		ui_build_wait(&v->panels[UI_WAIT], find(in, "lock"), find(in, "offcpu"), in, f);
-	else
+	} else if (!ui_failed(in, "lock") && !ui_failed(in, "offcpu")) {
 		not_collected(&v->panels[UI_WAIT], "WAIT",
 			      "not collected: --what leaves out lock and offcpu");
+	} else {
+		snprintf(why2, sizeof(why2), "%s; %s", ui_absent(in, "lock", why, sizeof(why)),
+			 ui_absent(in, "offcpu", why3, sizeof(why3)));
+		not_collected(&v->panels[UI_WAIT], "WAIT", why2);
+	}
 	for (int i = 0; i < UI_NPANELS; i++)
 		for (int j = 0; j < v->panels[i].ntables; j++)
 			table_finish(&v->panels[i].tables[j], f->sort[i], f->search);

@@ -23,6 +23,7 @@ enum ui_panel { UI_CPU, UI_MEM, UI_IO, UI_WAIT, UI_NPANELS };
 enum ui_fmt { UI_PCT, UI_NS, UI_NS_PER_S, UI_BYTES, UI_BYTES_PER_S, UI_PER_S };
 
 #define UI_MAX_VALS 4
+#define UI_MAX_PROFILES 8	/* as many as a session's collectors */
 #define UI_MAX_TABLES 3
 
 struct ui_row {
@@ -69,6 +70,8 @@ struct ui_input {
 	int64_t mem_growth;	/* outstanding bytes since the window before */
 	const char *mem_why;	/* why mem does not run, NULL when it does or --what left it out */
 	bool no_advice;
+	/* per collector, NULL or why it failed to start (its profile is NULL) */
+	const char *const *failed;
 };
 
 struct ui_view {
@@ -79,6 +82,11 @@ struct ui_view {
 
 void ui_view_build(struct ui_view *v, const struct ui_input *in, const struct ui_filter *f);
 void ui_view_free(struct ui_view *v);
+
+/* Why collector name has no profile: it failed to start (NULL if not). */
+const char *ui_failed(const struct ui_input *in, const char *name);
+/* "NAME failed to start: WHY", or "not collected: --what leaves out NAME". */
+const char *ui_absent(const struct ui_input *in, const char *name, char *buf, size_t size);
 
 /* A value as its column reads: "12.5%", "3.1 ms", "2.0 MiB/s". */
 const char *ui_fmt_value(char *buf, size_t size, enum ui_fmt fmt, double v);

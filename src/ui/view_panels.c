@@ -319,8 +319,7 @@ static double wait_table(struct ui_table *t, const struct profile *p, bool locks
 	double total;
 
 	if (!p) {
-		snprintf(t->why, sizeof(t->why), "not collected: --what leaves out %s",
-			 locks ? "lock" : "offcpu");
+		ui_absent(in, locks ? "lock" : "offcpu", t->why, sizeof(t->why));
 		return 0;
 	}
 	total = wait_rows(t, p, locks, in, f, top);

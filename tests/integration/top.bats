@@ -65,6 +65,24 @@ ended_clean() {
 	! screen | grep -q 'q quit  space pause'
 }
 
+# A directory that w or W wrote: svg, pprof and folded files of each
+# collector, which profiler report reads back, burn31's hot function in them.
+snapshot_ok() {	# DIR
+	for c in cpu offcpu mem lock io; do
+		[ -s "$1/$c.svg" ] && [ -s "$1/$c.pb.gz" ] && [ -e "$1/$c.folded" ]
+		"$PROFILER" report "$1/$c.pb.gz" > /dev/null
+	done
+	grep -q '</svg>' "$1/cpu.svg"
+	grep -q ';spin_three ' "$1/cpu.folded"
+	"$PROFILER" report "$1/cpu.pb.gz" -f folded | grep -q ';spin_three '
+	"$PROFILER" report "$1/cpu.folded" | grep -q 'spin_three'
+}
+
+# The samples of a folded file.
+samples() {	# FILE
+	awk '{ n += $NF } END { print n + 0 }' "$1"
+}
+
 # A data row of the CPU panel's table: SELF% TOTAL% NAME
 cpu_row() {	# NAME
 	screen | grep -E "^ +[0-9.]+% +[0-9.]+%  $1\$"
@@ -77,13 +95,16 @@ cpu_row() {	# NAME
 	# the CPU panel is the first one shown, and its process is burn31
 	screen | grep -q '^>CPU '
 	screen | grep -Eq '^ +[0-9.]+% +[0-9.]+%  burn31 \[[0-9]+\]$'
-	screen | grep -q 'q quit  space pause  tab panel'
+	# the keys, once the note on burn31's output has been seen a while
+	wait_for 'q quit  space pause  tab panel'
 	key q
 	ended_clean
 }
 
 @test "top: each key does what it says" {
 	top_start -i 1 -o "$TMP" -- "$W/burn31" 120
+	# the command's output goes to top's log: the status line says so
+	wait_for "^burn31's output is kept and shown when top exits"
 	wait_for '^ +[0-9.]+% +[0-9.]+%  spin_one$'
 	pid=$(screen | sed -n 's/.*burn31 \[\([0-9]*\)\]$/\1/p' | head -1)
 	[ -n "$pid" ]
@@ -153,16 +174,17 @@ cpu_row() {	# NAME
 	! screen | grep -q PAUSED
 	[ "$(window_no)" -gt "$n" ]
 
-	# w: the window as files, and where they went
+	# w: the window on the screen as files, and where they went
 	key w
-	wait_for "wrote 15 files .* to $TMP/top-"
-	dir=$(ls -d "$TMP"/top-*)
-	for c in cpu offcpu mem lock io; do
-		[ -s "$dir/$c.svg" ] && [ -s "$dir/$c.pb.gz" ] && [ -e "$dir/$c.folded" ]
-	done
-	grep -q '</svg>' "$dir/cpu.svg"
-	grep -q ';spin_three ' "$dir/cpu.folded"
-	"$PROFILER" report "$dir/cpu.pb.gz" -f folded | grep -q ';spin_three '
+	wait_for "^window [0-9]+ written to $TMP/top-[0-9-]+-w[0-9]+/"
+	dir=$(ls -d "$TMP"/top-*-w*)
+	snapshot_ok "$dir"
+	# W: the run so far, at the next refresh: more than one window's samples
+	key W
+	wait_for "^the run so far \\([0-9]+ s\\) written to $TMP/top-[0-9-]+-run/"
+	run_dir=$(ls -d "$TMP"/top-*-run)
+	snapshot_ok "$run_dir"
+	[ "$(samples "$run_dir/cpu.folded")" -gt "$(samples "$dir/cpu.folded")" ]
 
 	# h and ?: the keys; any key closes them
 	key h
@@ -283,4 +305,101 @@ cpu_row() {	# NAME
 	run "$PROFILER" top --what cpu,bogus
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown collector 'bogus'"* ]]
+}
+
+# A kernel thread: no user-space mappings, so nothing for mem to probe.
+kernel_thread() {
+	for d in /proc/[0-9]*; do
+		[ -r "$d/maps" ] && [ -z "$(head -c1 "$d/maps" 2>/dev/null)" ] &&
+			[ "$(cat "$d/comm" 2>/dev/null)" = kthreadd ] && { basename "$d"; return; }
+	done
+	for d in /proc/[0-9]*; do
+		[ -r "$d/maps" ] && [ -z "$(head -c1 "$d/maps" 2>/dev/null)" ] &&
+			[ "$(basename "$d")" != 1 ] && { basename "$d"; return; }
+	done
+	echo "no kernel thread to be seen in /proc" >&2
+	return 1
+}
+
+@test "top: a collector that fails to start fails its own panel only, which says why" {
+	# mem probes each target's allocator: a kernel thread has none, a real
+	# refusal at start; cpu, offcpu, lock and io go on
+	kt=$(kernel_thread)
+	"$W/burn31" 120 &
+	burn=$!
+	top_start -i 1 -p "$burn,$kt"
+	wait_for '^ +[0-9.]+% +[0-9.]+%  spin_three$'
+	wait_for "^ MEM  mem failed to start: no allocator found in the mappings of PID $kt"
+	key Tab
+	wait_for "^>MEM  mem failed to start"
+	wait_for "^  mem failed to start: no allocator found"
+	key Tab
+	wait_for '^>I/O '
+	key Tab
+	wait_for '^>WAIT locks'
+	key q
+	ended_clean
+	# the message itself after the exit, as every message of the run
+	screen | grep -q "profiler: no allocator found in the mappings of PID $kt"
+
+	run "$PROFILER" top -b -i 1 -n 2 -p "$burn,$kt"
+	kill "$burn"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^==== profiler top' <<< "$output")" -eq 2 ]
+	grep -q "^MEM  mem failed to start: no allocator found in the mappings of PID $kt" <<< "$output"
+	grep -Eq '^ +[0-9.]+% +[0-9.]+%  spin_three$' <<< "$output"
+
+	# every collector failing is the run failing
+	run "$PROFILER" top -b -i 1 -n 1 --what mem -p "$kt"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no allocator found in the mappings of PID $kt"* ]]
+}
+
+@test "top: the command's output waits for the exit, said once on the status line" {
+	# quoted twice: top_start's arguments go through the pane's shell
+	top_start -i 1 -- sh -c "'echo line-from-the-command; exec $W/burn31 120'"
+	wait_for "^sh's output is kept and shown when top exits"
+	wait_for 'spin_three'
+	# not on the screen, which stays whole
+	! screen | grep -q line-from-the-command
+	screen | grep -q '^profiler top - window'
+	# once: the next key takes it away (else it goes after a few seconds)
+	key Tab
+	wait_for '^>MEM '
+	! screen | grep -q "output is kept"
+	key q
+	ended_clean
+	screen | grep -q '^line-from-the-command$'
+	# not the one-shot collectors' note: no profile goes to standard output here
+	! screen | grep -q 'the profile is on standard output'
+}
+
+@test "top: TERM that cannot drive a screen, vt100 without colors, NO_COLOR, a pipe" {
+	# no description for TERM: a one-line error naming the fix
+	run script -qec "env TERM=no-such-terminal $PROFILER top -- $W/burn31 1" /dev/null
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "$(grep -c . <<< "$output")" -eq 1 ]
+	[[ "$output" == *"no terminal description for TERM=no-such-terminal"*"-b for text"* ]]
+	run script -qec "env -u TERM $PROFILER top -- $W/burn31 1" /dev/null
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"TERM is not set"* ]]
+
+	# vt100: no colors, no alternate screen; the dashboard still fits and
+	# is gone after q
+	tmux -L "$SOCK" new-session -d -x 80 -y 24 \
+		"stty -g > $TMP/stty.before; TERM=vt100 $PROFILER top -i 1 -- $W/burn31 120; echo \$? > $TMP/rc; stty -g > $TMP/stty.after; sleep 600"
+	wait_for '^ +[0-9.]+% +[0-9.]+%  spin_three$'
+	! screen -e | grep -q $'\e\\[3[0-7]m'
+	[ "$(screen | awk 'length($0) > 80' | wc -l)" -eq 0 ]
+	key q
+	ended_clean
+	! screen | grep -q 'spin_three'
+
+	# a pipe: batch without -b
+	"$PROFILER" top -q -i 1 -n 1 -- "$W/burn31" 120 | cat > "$TMP/piped"
+	[ "$(grep -c '^==== profiler top' "$TMP/piped")" -eq 1 ]
+	! grep -q $'\e' "$TMP/piped"
 }

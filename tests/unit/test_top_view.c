@@ -198,10 +198,37 @@ static void test_keys(void **state)
 	assert_int_equal(ui_key(&st, ' '), UI_REBUILD);
 	assert_true(st.paused);
 	assert_int_equal(ui_key(&st, 'w'), UI_SNAPSHOT);
+	assert_int_equal(ui_key(&st, 'W'), UI_SNAPSHOT_RUN);
 	ui_key(&st, '?');
 	assert_true(st.help);
 	ui_key(&st, 'x');
 	assert_false(st.help);
+}
+
+/* A collector that failed to start: its panel says why, the others are built. */
+static void test_failed_panel(void **state)
+{
+	struct profile *ps[3] = { cpu_profile(), NULL, NULL };
+	const char *names[] = { "cpu", "mem", "lock" };
+	const char *failed[] = { NULL, "no allocator found in the mappings of PID 2", "no BTF" };
+	struct ui_input in = { .profiles = ps, .names = names, .n = 3, .secs = 1, .ncpus = 2,
+			       .failed = failed };
+	struct ui_filter f = {};
+	struct ui_view v;
+
+	(void)state;
+	ui_view_build(&v, &in, &f);
+	assert_non_null(strstr(v.panels[UI_CPU].summary, "hottest: hot"));
+	assert_string_equal(v.panels[UI_MEM].summary,
+			    "MEM  mem failed to start: no allocator found in the mappings of PID 2");
+	assert_string_equal(v.panels[UI_MEM].tables[0].why,
+			    "mem failed to start: no allocator found in the mappings of PID 2");
+	assert_string_equal(v.panels[UI_IO].summary, "I/O  not collected: --what leaves out io");
+	assert_non_null(strstr(v.panels[UI_WAIT].summary, "lock failed to start: no BTF; not collected: --what leaves out offcpu"));
+	/* the recommendations see the profiles that exist */
+	assert_true(v.nadvice > 0);
+	ui_view_free(&v);
+	profile_free(ps[0]);
 }
 
 int main(void)
@@ -210,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_shares),
 		cmocka_unit_test(test_io_rates),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_failed_panel),
 	};
 
 	return cmocka_run_group_tests_name("top_view", tests, NULL, NULL);
