@@ -14,6 +14,7 @@
 #define PROFILER_AGENT_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -115,6 +116,10 @@ int agent_copy_window(struct agent *a, uint64_t id, int type, struct agent_blob 
 		      struct agent_window *w);
 /* The ids and times of the kept windows, newest first; returns how many. */
 int agent_list_windows(struct agent *a, struct agent_window *out, int max);
+/* The signals the sessions read from their signalfds (INT, TERM, HUP, CHLD) into *mask. */
+void agent_session_signals(sigset_t *mask);
+/* A condition variable whose timed waits run by CLOCK_MONOTONIC. */
+void agent_cond_init(pthread_cond_t *cond);
 /* The agent's resident memory, from /proc/self/statm; 0 when unknown. */
 unsigned long agent_rss_bytes(void);
 /* The collector index of a profile type's name, or -1. */

@@ -361,14 +361,8 @@ static void sess_join(struct agent_run *r, struct agent_sess *s, int *rc)
 
 static void run_init(struct agent_run *r)
 {
-	pthread_condattr_t ca;
-
 	pthread_mutex_init(&r->lock, NULL);
-	/* the -d deadline is waited for by the monotonic clock */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	agent_cond_init(&r->cond);	/* the -d deadline is waited for by the monotonic clock */
 	for (int i = 0; i < 2; i++) {
 		struct agent_sess *s = &r->sess[i];
 
@@ -418,11 +412,7 @@ int agent_collect(struct agent *a, const struct collector *const *cols, int n,
 		sigset_t mask;
 
 		/* -- COMMAND: one session, here; the command starts with no signal blocked */
-		sigemptyset(&mask);
-		sigaddset(&mask, SIGINT);
-		sigaddset(&mask, SIGTERM);
-		sigaddset(&mask, SIGHUP);
-		sigaddset(&mask, SIGCHLD);
+		agent_session_signals(&mask);
 		pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
 		r->sess[0].counting = true;
 		r->sess[0].o.cut_fd = a->cut_fds[0];

@@ -20,8 +20,6 @@
 int agent_init(struct agent *a, const struct settings *set, const char *const *names, int n,
 	       uint64_t window_ns)
 {
-	pthread_condattr_t ca;
-
 	memset(a, 0, sizeof(*a));
 	for (int i = 0; i < 2; i++) {
 		a->cut_fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -35,11 +33,7 @@ int agent_init(struct agent *a, const struct settings *set, const char *const *n
 		}
 	}
 	pthread_mutex_init(&a->lock, NULL);
-	/* waits time out by the monotonic clock: a clock step is no timeout */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&a->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	agent_cond_init(&a->cond);
 	a->set = set;
 	a->ntypes = n;
 	for (int i = 0; i < n; i++)
@@ -279,6 +273,26 @@ int agent_type(const struct agent *a, const char *name)
 		if (!strcmp(a->names[i], name))
 			return i;
 	return -1;
+}
+
+void agent_session_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+}
+
+void agent_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t ca;
+
+	/* waits time out by the monotonic clock: a clock step is no timeout */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &ca);
+	pthread_condattr_destroy(&ca);
 }
 
 unsigned long agent_rss_bytes(void)

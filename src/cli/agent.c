@@ -171,11 +171,7 @@ static int start_http(struct agent *a, const char *addr, struct http_server **h)
 	sigset_t mask, old;
 	int err;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
+	agent_session_signals(&mask);
 	sigaddset(&mask, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &mask, &old);
 	err = http_start(a, addr, h);
@@ -257,11 +253,7 @@ int agent_main(int argc, char **argv)
 	 * The sessions read these from their signalfds: no thread of ours
 	 * (HTTP, the pusher, the sessions') may take them by default action.
 	 */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
+	agent_session_signals(&mask);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	/*
 	 * Each window reads the stacks maps in batches of megabytes.  glibc
