@@ -15,19 +15,8 @@
 #   scripts/soak-agent.sh BUILD
 #   SOAK_SECONDS=120 scripts/soak-agent.sh build
 set -euo pipefail
-build=${1:-build}
-secs=${SOAK_SECONDS:-600}
-rate=${SOAK_RATE:-100}
-doc=${SOAK_DOC:-}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "soak-agent: it loads BPF programs system-wide: run as root" >&2
-	exit 1
-fi
-case $secs in
-''|*[!0-9]*) echo "soak-agent: SOAK_SECONDS '$secs' is not a whole number of seconds" >&2; exit 1 ;;
-esac
-[ "$secs" -ge 70 ] || { echo "soak-agent: SOAK_SECONDS must be at least 70 (RSS is read at 60 s)" >&2; exit 1; }
+name=soak-agent
+source "$(dirname "$0")/soak-args.bash"
 
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT

@@ -18,20 +18,9 @@
 # FILE between the markers <!-- soak --> and <!-- /soak --> (make bench
 # keeps that part of docs/performance.md as it is).
 set -euo pipefail
-build=${1:-build}
-secs=${SOAK_SECONDS:-600}
-rate=${SOAK_RATE:-100}
+name=soak
+source "$(dirname "$0")/soak-args.bash"
 variants=${SOAK_VARIANTS:-plain asan}
-doc=${SOAK_DOC:-}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "soak: it loads BPF programs system-wide: run as root" >&2
-	exit 1
-fi
-case $secs in
-''|*[!0-9]*) echo "soak: SOAK_SECONDS '$secs' is not a whole number of seconds" >&2; exit 1 ;;
-esac
-[ "$secs" -ge 70 ] || { echo "soak: SOAK_SECONDS must be at least 70 (RSS is read at 60 s)" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT

@@ -8,7 +8,12 @@
 # it is the steady state; BPF time is the kernel's (--stats) over the
 # whole run; RSS at the end and at its peak.  The goal: CPU + BPF <= 1% of
 # one CPU and RSS <= 64 MiB at the defaults (19 Hz, 10 s windows).
+# With BASE=/path/to/an/older/profiler: the defaults only, that build and
+# this one alternated for ROUNDS (default 2) rounds in the same run, and
+# the ratio of their means; with CHURN=RATE, tests/workloads/churn starts
+# RATE processes a second besides the burners.
 #   scripts/bench/agent.sh [BUILD] [SECS]
+#   BASE=/tmp/old/build/profiler CHURN=100 scripts/bench/agent.sh build 60
 set -euo pipefail
 
 build=${1:-build}
@@ -27,9 +32,15 @@ for i in $(seq "$(nproc)"); do
 done
 tick=$(getconf CLK_TCK)
 
+if [ -n "${CHURN:-}" ]; then
+	make --no-print-directory -s "$build/workloads/churn" "$build/workloads/libspin.so" >&2
+	"$build/workloads/churn" "$CHURN" 100000 "$build/workloads/libspin.so" > /dev/null 2>&1 &
+	loads+=($!)
+fi
+
 # One run: prints "steady-CPU-% BPF-ms-per-s RSS-MiB peak-MiB".
-run() {	# FREQ WINDOW
-	"$prof" agent -F "$1" --window "$2" --listen 127.0.0.1:0 --stats -d "$secs" \
+run() {	# FREQ WINDOW [PROFILER]
+	"${3:-$prof}" agent -F "$1" --window "$2" --listen 127.0.0.1:0 --stats -d "$secs" \
 		> /dev/null 2> "$tmp/err" &
 	local pid=$! c1 c2 rss
 	sleep 30
@@ -43,6 +54,27 @@ run() {	# FREQ WINDOW
 		/^  profiler: .* s CPU/ { for (i = 1; i <= NF; i++) if ($i == "RSS") m = $(i + 1) }
 		END { printf "%.3f %.3f %.1f %.1f\n", (c2 - c1) / t / d * 100, b / s, r / 1024, m }' "$tmp/err"
 }
+
+if [ -n "${BASE:-}" ]; then
+	echo "| round | build | agent CPU | BPF | agent + BPF | RSS at the end | peak RSS |"
+	echo "|---|---|---|---|---|---|---|"
+	for r in $(seq "${ROUNDS:-2}"); do
+		for which in before after; do
+			p=$prof
+			[ "$which" = before ] && p=$BASE
+			read -r c b rss m < <(run 19 10 "$p")
+			echo "$which $c $b $m" >> "$tmp/ab"
+			printf '| %s | %s | %.2f%% | %.2f%% | %.2f%% | %.1f MiB | %s MiB |\n' "$r" "$which" \
+				"$c" "$(awk -v b="$b" 'BEGIN { print b / 10 }')" \
+				"$(awk -v c="$c" -v b="$b" 'BEGIN { print c + b / 10 }')" "$rss" "$m"
+		done
+	done
+	awk '{ c[$1] += $2 + $3 / 10; m[$1] = m[$1] > $4 ? m[$1] : $4; n[$1]++ }
+	     END { printf "\nagent + BPF, after / before: %.2f (%.2f%% / %.2f%%); peak RSS %s / %s MiB\n",
+		   (c["after"] / n["after"]) / (c["before"] / n["before"]), c["after"] / n["after"],
+		   c["before"] / n["before"], m["after"], m["before"] }' "$tmp/ab"
+	exit 0
+fi
 
 echo "## profiler agent: cost on a busy machine"
 echo

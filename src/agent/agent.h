@@ -3,7 +3,7 @@
  * profiler agent's shared state: what the collection (the session's
  * thread, through the sink in src/cli/agent.c) hands to the HTTP threads
  * (src/agent/http.c).  The session cuts a piece every --window seconds,
- * and at once when a ?seconds=N request starts or ends (through cut_fd);
+ * and at once when a ?seconds=N request starts or ends (through cut_fds);
  * the agent adds pieces up into windows and into the requests that wait
  * for them.  Recent windows are kept as gzipped pprof bytes, so a
  * page or a scrape copies bytes under the lock and renders outside it:
@@ -14,6 +14,7 @@
 #define PROFILER_AGENT_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,7 +64,8 @@ struct agent {
 	int ntypes;
 	const char *names[SESSION_MAX_COLLECTORS];	/* collector names */
 	uint64_t window_ns;
-	int cut_fd;		/* eventfd: a write makes the session cut a piece now */
+	/* eventfds, one per session (two while one renews): a write makes it cut a piece now */
+	int cut_fds[2];
 	bool stopping;		/* the run ended: requests are answered with what they have */
 
 	struct agent_window recent[AGENT_RECENT];	/* recent[(id - 1) % AGENT_RECENT] */
@@ -72,7 +74,9 @@ struct agent {
 	int nreqs;
 
 	/* for /metrics and /healthz */
-	uint64_t pieces, renewals;
+	uint64_t pieces, renewals, renewals_failed;
+	/* what renewals cost: CPU to start the new sessions and end the old, gaps between them */
+	uint64_t renew_cpu_ns, renew_gap_ns, renew_start_ns;
 	uint64_t last_piece_ns;	/* CLOCK_MONOTONIC */
 	uint64_t samples[SESSION_MAX_COLLECTORS];
 	struct agent_loss losses[AGENT_MAX_LOSSES];
@@ -91,7 +95,7 @@ int agent_encode(const struct agent *a, const struct profile *p, struct agent_bl
 
 /* The collection side: one piece's profiles (figures, waiting requests). */
 void agent_piece(struct agent *a, struct profile *const *ps, int n, const struct session_window *w);
-/* A piece cut now (the session reads cut_fd while it collects). */
+/* A piece cut now (the sessions read cut_fds while they collect). */
 void agent_cut_now(struct agent *a);
 /* A window's encoded profiles join the recent ones (the blobs are taken). */
 void agent_add_window(struct agent *a, uint64_t start_ns, uint64_t duration_ns,
@@ -112,6 +116,10 @@ int agent_copy_window(struct agent *a, uint64_t id, int type, struct agent_blob 
 		      struct agent_window *w);
 /* The ids and times of the kept windows, newest first; returns how many. */
 int agent_list_windows(struct agent *a, struct agent_window *out, int max);
+/* The signals the sessions read from their signalfds (INT, TERM, HUP, CHLD) into *mask. */
+void agent_session_signals(sigset_t *mask);
+/* A condition variable whose timed waits run by CLOCK_MONOTONIC. */
+void agent_cond_init(pthread_cond_t *cond);
 /* The agent's resident memory, from /proc/self/statm; 0 when unknown. */
 unsigned long agent_rss_bytes(void);
 /* The collector index of a profile type's name, or -1. */

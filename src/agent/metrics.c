@@ -64,6 +64,19 @@ char *metrics_text(struct agent *a, size_t *len)
 	help(f, "profiler_agent_renewals_total", "counter",
 	     "Sessions renewed (every map and cache started empty again).");
 	fprintf(f, "profiler_agent_renewals_total %llu\n", (unsigned long long)a->renewals);
+	help(f, "profiler_agent_renewals_failed_total", "counter",
+	     "Renewals whose new session could not start (the old one went on).");
+	fprintf(f, "profiler_agent_renewals_failed_total %llu\n",
+		(unsigned long long)a->renewals_failed);
+	help(f, "profiler_agent_renewal_cpu_seconds_total", "counter",
+	     "CPU time renewals took: starting each new session and ending each old one.");
+	fprintf(f, "profiler_agent_renewal_cpu_seconds_total %.6f\n", a->renew_cpu_ns / 1e9);
+	help(f, "profiler_agent_renewal_start_seconds_total", "counter",
+	     "Time new sessions took to start, while the old ones still collected.");
+	fprintf(f, "profiler_agent_renewal_start_seconds_total %.6f\n", a->renew_start_ns / 1e9);
+	help(f, "profiler_agent_renewal_gap_seconds_total", "counter",
+	     "Time between an old session's last sample and its successor's first: not collected.");
+	fprintf(f, "profiler_agent_renewal_gap_seconds_total %.6f\n", a->renew_gap_ns / 1e9);
 	help(f, "profiler_agent_windows_total", "counter", "Windows completed.");
 	fprintf(f, "profiler_agent_windows_total %llu\n", (unsigned long long)a->nwindows);
 	help(f, "profiler_agent_files_written_total", "counter", "pprof files written to --dir.");

@@ -20,20 +20,20 @@
 int agent_init(struct agent *a, const struct settings *set, const char *const *names, int n,
 	       uint64_t window_ns)
 {
-	pthread_condattr_t ca;
-
 	memset(a, 0, sizeof(*a));
-	a->cut_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (a->cut_fd < 0) {
-		pr_err("eventfd: %s", strerror(errno));
-		return -errno;
+	for (int i = 0; i < 2; i++) {
+		a->cut_fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (a->cut_fds[i] < 0) {
+			int err = -errno;
+
+			pr_err("eventfd: %s", strerror(errno));
+			if (i)
+				close(a->cut_fds[0]);
+			return err;
+		}
 	}
 	pthread_mutex_init(&a->lock, NULL);
-	/* waits time out by the monotonic clock: a clock step is no timeout */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&a->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	agent_cond_init(&a->cond);
 	a->set = set;
 	a->ntypes = n;
 	for (int i = 0; i < n; i++)
@@ -55,8 +55,9 @@ void agent_free(struct agent *a)
 		window_clear(&a->recent[i]);
 	for (int i = 0; i < a->nlosses; i++)
 		free(a->losses[i].what);
-	if (a->cut_fd > 0)
-		close(a->cut_fd);
+	for (int i = 0; i < 2; i++)
+		if (a->cut_fds[i] > 0)
+			close(a->cut_fds[i]);
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
 }
@@ -173,8 +174,10 @@ void agent_cut_now(struct agent *a)
 {
 	uint64_t one = 1;
 
-	if (write(a->cut_fd, &one, sizeof(one)) < 0)
-		return;		/* the counter is full: a cut is pending anyway */
+	/* both: while one session renews the other, either may be the one collecting */
+	for (int i = 0; i < 2; i++)
+		if (write(a->cut_fds[i], &one, sizeof(one)) < 0)
+			continue;	/* the counter is full: a cut is pending anyway */
 }
 
 int agent_wait_profile(struct agent *a, int type, unsigned int seconds, struct agent_blob *out)
@@ -270,6 +273,26 @@ int agent_type(const struct agent *a, const char *name)
 		if (!strcmp(a->names[i], name))
 			return i;
 	return -1;
+}
+
+void agent_session_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+}
+
+void agent_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t ca;
+
+	/* waits time out by the monotonic clock: a clock step is no timeout */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &ca);
+	pthread_condattr_destroy(&ca);
 }
 
 unsigned long agent_rss_bytes(void)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/col_opts.h"
 #include "cli/frontends.h"
 #include "output/output.h"
 #include "session/record_report.h"
@@ -27,8 +28,13 @@ const struct collector *const record_cols[RECORD_NCOLS] = {
 };
 #define NCOLS RECORD_NCOLS
 
-/* collector i's long option j is --NAME-OPTION, numbered OPT_COL + 256 * i + j */
-enum { OPT_WHAT = 3001, OPT_WINDOW, OPT_COL = 4096 };
+enum { OPT_WHAT = 3001, OPT_WINDOW };
+
+static const struct option record_own_opts[] = {
+	{ "what", required_argument, NULL, OPT_WHAT },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ NULL, 0, NULL, 0 },
+};
 
 static int record_parse(struct settings *s, int opt, const char *arg)
 {
@@ -44,13 +50,7 @@ static int record_parse(struct settings *s, int opt, const char *arg)
 		}
 		return 0;
 	}
-	if (opt >= OPT_COL) {
-		int i = (opt - OPT_COL) / 256, j = (opt - OPT_COL) % 256;
-
-		if (i < NCOLS && record_cols[i]->parse)
-			return record_cols[i]->parse(s, record_cols[i]->longopts[j].val, arg);
-	}
-	return -EINVAL;
+	return col_opts_parse(record_cols, NCOLS, s, opt, arg);
 }
 
 static int record_validate(struct settings *s)
@@ -75,36 +75,6 @@ int record_validate_what(struct settings *s)
 		s->record_what = ((1u << NCOLS) - 1) &
 				 ~(s->system_wide || s->ntids ? 1u << 2 : 0);
 	return validate_what(record_cols, NCOLS, s->record_what, s);
-}
-
-/* --NAME-OPTION for every collector's long option; *names holds the strings. */
-static struct option *prefixed_options(char **names)
-{
-	size_t n = 0, len = 0;
-	struct option *o;
-	char *at;
-
-	for (int i = 0; i < NCOLS; i++)
-		for (const struct option *p = record_cols[i]->longopts; p && p->name; p++) {
-			n++;
-			len += strlen(record_cols[i]->name) + strlen(p->name) + 2;
-		}
-	o = xcalloc(n + 3, sizeof(*o));
-	at = *names = xmalloc(len + 1);
-	o[0] = (struct option){ "what", required_argument, NULL, OPT_WHAT };
-	o[1] = (struct option){ "window", required_argument, NULL, OPT_WINDOW };
-	n = 2;
-	for (int i = 0; i < NCOLS; i++) {
-		int j = 0;
-
-		for (const struct option *p = record_cols[i]->longopts; p && p->name; p++, j++) {
-			if (!strcmp(p->name, "interval"))
-				continue;	/* io -i: --window cuts every collector */
-			o[n++] = (struct option){ at, p->has_arg, NULL, OPT_COL + 256 * i + j };
-			at += sprintf(at, "%s-%s", record_cols[i]->name, p->name) + 1;
-		}
-	}
-	return o;
 }
 
 struct record {
@@ -188,26 +158,16 @@ static void record_usage_text(char *buf, size_t size)
 		"      --window SECS      also cut the run into windows of SECS: each is\n"
 		"                         reported, exactly what happened in it, and the whole\n"
 		"                         run last (with -o: DIR/window-NNN/)\n"
-		"  -F HZ                  cpu: samples per second (default 99)\n"
-		"Each collector's own options, as --NAME-OPTION (see profiler NAME --help):\n");
+		"  -F HZ                  cpu: samples per second (default 99)\n");
 
-	for (int i = 0; i < NCOLS && at < (int)size; i++) {
-		at += snprintf(buf + at, size - at, " ");
-		for (const struct option *p = record_cols[i]->longopts; p && p->name; p++) {
-			if (!strcmp(p->name, "raw-tp") || !strcmp(p->name, "interval"))
-				continue;	/* hidden; --window instead */
-			at += snprintf(buf + at, size - at, " --%s-%s%s", record_cols[i]->name,
-				       p->name, p->has_arg ? " X" : "");
-		}
-		at += snprintf(buf + at, size - at, "\n");
-	}
+	col_opts_usage(record_cols, NCOLS, buf, size, at);
 }
 
 int record_main(int argc, char **argv)
 {
 	struct settings set = {};
 	char usage[4096], *names = NULL;
-	struct option *longopts = prefixed_options(&names);
+	struct option *longopts = col_opts_longopts(record_cols, NCOLS, record_own_opts, &names);
 	struct collector rec = {
 		.name = "record",
 		.summary = "every collector at once, one start and one stop: a combined report, "

@@ -92,6 +92,8 @@ struct settings {
 	const char *agent_app;		/* --app NAME */
 	const char *agent_labels[MAX_AGENT_LABELS];	/* --label k=v */
 	int agent_nlabels;
+	unsigned int agent_renew_rss_mib;	/* hidden --renew-rss MIB; 0: the default */
+	unsigned int agent_renew_min_s;	/* hidden --renew-min SECS; 0: the default */
 	/* profiler latency: operands are its SPECs; -i and --slow as io's */
 	int lat_by;			/* enum lat_by: --by caller|stack|tid|pid */
 	unsigned int lat_max_funcs;	/* --max-funcs: functions one glob may attach */

@@ -282,7 +282,7 @@ static void wait_for_end(struct run *r, int sigfd)
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 
 	for (;;) {
-		struct pollfd fds[3 + 64 + 1] = {	/* + 1: the sink's idle_fd */
+		struct pollfd fds[3 + 64 + 2] = {	/* + 2: the sink's idle_fd, stop_fd */
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
 			{ .fd = r->o->cut_fd > 0 ? r->o->cut_fd : -1, .events = POLLIN },
@@ -318,8 +318,14 @@ static void wait_for_end(struct run *r, int sigfd)
 		}
 		if (r->sink->idle && r->sink->idle_fd >= 0)
 			fds[nfds++] = (struct pollfd){ .fd = r->sink->idle_fd, .events = POLLIN };
+		if (r->o->stop_fd > 0)
+			fds[nfds++] = (struct pollfd){ .fd = r->o->stop_fd, .events = POLLIN };
 		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
 			return;
+		if (r->o->stop_fd > 0 && fds[nfds - 1].revents) {
+			ss->stop_reason = "stopped";
+			return;
+		}
 		if (r->sink->idle && r->sink->idle(r->sink->ctx)) {
 			ss->stop_reason = "quit";
 			return;
@@ -590,6 +596,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 		 "record", (ss->start_ns - ss->launch_ns) / 1e6);
 
 	r->from_ns = ss->start_ns;
+	if (sink->started)
+		sink->started(sink->ctx);
 	wait_for_end(r, sigfd);
 	share(r);
 	stop_begin_ns = now_ns();
@@ -597,6 +605,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 		if (!r->failed[i])
 			cols[i]->stop(&r->cols[i]);
 	ss->stop_ns = now_ns();
+	if (sink->stopped)
+		sink->stopped(sink->ctx);
 	share(r);
 	pr_debug("stopped in %.1f ms", (ss->stop_ns - stop_begin_ns) / 1e6);
 	mmap_watch_consume(ss->mw);

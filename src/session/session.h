@@ -68,6 +68,14 @@ struct session_sink {
 	 * for it, as with session_opts.whole_run.
 	 */
 	bool (*want_whole)(void *ctx);
+	/*
+	 * Optional, for the agent's renewal (one session taking over from
+	 * another without a gap): started, once every collector is attached
+	 * and collecting, before the first window; stopped, once they are
+	 * detached, before the last window is read.
+	 */
+	void (*started)(void *ctx);
+	void (*stopped)(void *ctx);
 };
 
 struct session_opts {
@@ -88,6 +96,11 @@ struct session_opts {
 	 * wake-up per mmap costs much.
 	 */
 	bool batch_mappings;
+	/*
+	 * Optional, > 0: an eventfd; once it becomes readable the run ends
+	 * as after -d, its last window collected.
+	 */
+	int stop_fd;
 };
 
 /*

@@ -111,7 +111,9 @@ wait_windows() {	# N
 	BGPID=$!
 	agent_start --window 1 --dir "$TMP/d"
 	wait_windows 1
-	rm -rf "$TMP/d"
+	# a window's file written between rm's listing and its rmdir: again
+	for i in 1 2 3 4 5; do rm -rf "$TMP/d" 2> /dev/null && break; sleep 0.1; done
+	[ ! -e "$TMP/d" ]
 	kill -HUP "$AGENT"
 	sleep 2.5
 	kill -0 "$AGENT"
@@ -206,4 +208,96 @@ PY
 	agent_start
 	run -2 "$PROFILER" agent --listen "127.0.0.1:${URL##*:}" -d 1
 	[[ "$output" == *"cannot listen on 127.0.0.1:${URL##*:}"* ]]
+}
+
+# --NAME-OPTION as record takes it: offcpu's --min-block through the agent.
+# waits' sleeper blocks 10 ms at a time, its reader 20 ms: at 15 ms the
+# sleeper's share goes from a third to almost nothing, the reader stays.
+@test "agent: record's --NAME-OPTION reach their collector (--offcpu-min-block)" {
+	focus() {	# DIR FUNC: the share of the samples with FUNC on the stack, in %
+		go tool pprof -top -focus="$2" "$1"/offcpu-*.pb.gz 2> /dev/null |
+			sed -n 's/^Showing nodes accounting for [^,]*, \([0-9.]*\)% of.*/\1/p'
+	}
+	run -0 "$PROFILER" agent --listen off --what offcpu --dir "$TMP/all" -- "$W/waits" 3
+	run -0 "$PROFILER" agent --listen off --what offcpu --offcpu-min-block 15000 \
+		--dir "$TMP/min" -- "$W/waits" 3
+	all=$(focus "$TMP/all" sleep_in_a) min=$(focus "$TMP/min" sleep_in_a)
+	echo "sleep_in_a: $all% of all, $min% with --offcpu-min-block 15000"
+	awk -v a="$all" -v m="$min" 'BEGIN { exit !(a > 15 && m < 5) }'
+	[ "$(focus "$TMP/min" read_in_b)" != "" ]
+	awk -v r="$(focus "$TMP/min" read_in_b)" 'BEGIN { exit !(r > 15) }'
+	# refused by offcpu's own check, and listed in --help
+	run -2 "$PROFILER" agent --offcpu-min-block soon
+	[[ "$output" == *"invalid --min-block 'soon'"* ]]
+	"$PROFILER" agent --help | grep -q -- '--offcpu-min-block X'
+}
+
+# A renewal every window (hidden --renew-rss 1 --renew-min 1): burn31
+# starts once the agent collects and the agent ends when it exits, so
+# every CPU second burn31 reports is inside the windows.  At 99 Hz its
+# samples are its CPU time over the 10.1 ms period, within Poisson error
+# (sd = sqrt(n)); half a second lost per renewal, as before, would be
+# 50 samples per renewal at full speed.  And the windows tile the run:
+# each starts where the one before ended, but for the new session's
+# wake-up after the old one stops (well under a millisecond on an idle
+# machine, tens on this shared one; the old renewal lost half a second).
+@test "agent: renewals lose no samples: the windows around them add up to the workload's CPU time" {
+	mkfifo "$TMP/go"
+	( read -r _ < "$TMP/go"; exec "$W/burn31" 5 2> "$TMP/burn.err" ) &
+	BGPID=$!
+	agent_start -p "$BGPID" -F 99 --window 1 --dir "$TMP/d" --renew-rss 1 --renew-min 1
+	echo go > "$TMP/go"
+	while kill -0 "$BGPID" 2> /dev/null; do
+		curl -s "$URL/metrics" > "$TMP/metrics.new" && mv "$TMP/metrics.new" "$TMP/metrics"
+		sleep 0.3
+	done
+	wait "$AGENT"
+	AGENT=
+	cat "$TMP/burn.err"
+	grep '^profiler_agent_renew' "$TMP/metrics"
+	renewals=$(awk '$1 == "profiler_agent_renewals_total" { print $2 }' "$TMP/metrics")
+	[ "$renewals" -ge 2 ]
+	cpu=$(sed -n 's/^cpu_seconds=//p' "$TMP/burn.err")
+	# start, duration (pprof's time_nanos, duration_nanos: -raw rounds them) and samples of each
+	python3 - "$TMP"/d/cpu-*.pb.gz > "$TMP/windows" <<-'PY'
+	import gzip, sys
+	def fields(b):	# (number, value) of a protobuf message: varints and bytes
+	    i = 0
+	    while i < len(b):
+	        k, i = varint(b, i)
+	        if k & 7 == 0:
+	            v, i = varint(b, i)
+	        elif k & 7 == 2:
+	            n, i = varint(b, i)
+	            v, i = b[i:i + n], i + n
+	        else:
+	            raise SystemExit("unexpected wire type %d" % (k & 7))
+	        yield k >> 3, v
+	def varint(b, i):
+	    v = s = 0
+	    while True:
+	        c = b[i]; i += 1; v |= (c & 127) << s; s += 7
+	        if c < 128:
+	            return v, i
+	for f in sys.argv[1:]:
+	    t = d = n = 0
+	    for k, v in fields(gzip.open(f).read()):
+	        if k == 9: t = v
+	        elif k == 10: d = v
+	        elif k == 2:
+	            vals = [x for kk, x in fields(v) if kk == 2]
+	            n += varint(vals[0], 0)[0] if isinstance(vals[0], bytes) else vals[0]
+	    print("%.6f %.6f %d" % (t / 1e9, d / 1e9, n))
+	PY
+	cat "$TMP/windows"
+	# consecutive windows: no overlap beyond the printed durations' rounding (5 ms), no gap of a load
+	awk 'NR > 1 { g = $1 - end; if (g < -0.02 || g > 0.15) { print "gap", g, "before", $1; bad = 1 } }
+	     { end = $1 + $2 } END { exit bad }' "$TMP/windows"
+	awk '$1 == "profiler_agent_renewals_total" { n = $2 }
+	     $1 == "profiler_agent_renewal_gap_seconds_total" { g = $2 } END { exit !(g / n < 0.15) }' \
+		"$TMP/metrics"
+	awk -v c="$cpu" '{ n += $3 } END {
+		e = c * 1e9 / 10101010; d = n - e
+		printf "%d samples, %.1f expected from %.3f CPU s\n", n, e, c
+		exit !(d < 4 * sqrt(e) + 5 && d > -4 * sqrt(e) - 5) }' "$TMP/windows"
 }

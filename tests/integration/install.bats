@@ -86,8 +86,12 @@ help_commands() {
 @test "completion: every option of every command's --help" {
 	for cmd in $(help_commands); do
 		# options as the help prints them, at the start of a line
-		want=$("$ROOT/usr/bin/profiler" "$cmd" --help |
-			grep -oE '^ +(-[A-Za-z0-9], )?--[a-z0-9][a-z0-9-]*' |
+		want=$({ "$ROOT/usr/bin/profiler" "$cmd" --help |
+			grep -oE '^ +(-[A-Za-z0-9], )?--[a-z0-9][a-z0-9-]*'
+			# and lines of options alone (record's and agent's --NAME-OPTION)
+			"$ROOT/usr/bin/profiler" "$cmd" --help |
+			grep -E '^ +--[a-z0-9-]+( [A-Z]+)?( --[a-z0-9-]+( [A-Z]+)?)+ *$' |
+			grep -oE -- '--[a-z0-9][a-z0-9-]*'; } |
 			grep -oE -- '--[a-z0-9][a-z0-9-]*$' | sort -u)
 		[ -n "$want" ]
 		got=$(complete_words profiler "$cmd" -- | sort -u)
@@ -103,6 +107,8 @@ help_commands() {
 		done
 	done
 	[ "$(complete_words profiler cpu --fr)" = "--freq" ]
+	[ "$(complete_words profiler agent --offcpu-min)" = "--offcpu-min-block" ]
+	[ "$(complete_words profiler record --io-s)" = "--io-slow" ]
 }
 
 @test "completion: option values, files, and the program after --" {
