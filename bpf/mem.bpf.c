@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include "mem.h"
 #include "stacks.bpf.h"
+#include "mem_stack.bpf.h"
 #include "targets.bpf.h"
 
 const volatile __u32 sample_every = 1;	/* track 1 in N allocations */
@@ -56,21 +57,27 @@ struct {
 
 __u64 unmaps_lost;	/* munmaps unmaps had no room for */
 
-/* A call in progress, per thread, from entry to return. */
+/*
+ * A call in progress, from entry to return, and the thread's remembered
+ * stacks: task storage, found without hashing at each of the two probes
+ * and gone with the thread.
+ */
 struct pending {
 	__u64 size;
 	__u64 stack;		/* 0: not sampled */
 	__u64 arg;		/* posix_memalign: where the pointer goes */
 	struct mem_live old;	/* realloc: the block given back, until it returns */
 	__u64 old_addr;
+	__u64 announced;	/* 1 + the exec count at which its process was announced */
 	__u32 nest;		/* allocator calls on this thread's stack */
 	__u32 kind;
+	struct mem_sc sc;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending);
 } calls SEC(".maps");
 
@@ -136,16 +143,12 @@ static __always_inline bool sampled(void)
 /* Entry of an allocating call: remember size and stack until it returns. */
 static __always_inline struct pending *enter(struct pt_regs *ctx, __u64 size, __u32 kind)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending *c, zero = {};
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pending *c;
 
-	c = bpf_map_lookup_elem(&calls, &tid);
-	if (!c) {
-		bpf_map_update_elem(&calls, &tid, &zero, BPF_ANY);
-		c = bpf_map_lookup_elem(&calls, &tid);
-		if (!c)
-			return NULL;
-	}
+	c = bpf_task_storage_get(&calls, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return NULL;
 	/* realloc(NULL, n) calling malloc inside: the outer call counts */
 	if (c->nest++)
 		return NULL;
@@ -157,9 +160,7 @@ static __always_inline struct pending *enter(struct pt_regs *ctx, __u64 size, __
 		/* .eh_frame where the process has tables: the walk from the
 		 * frame pointers skips every caller of a function built without
 		 * them, such as libstdc++'s operator new */
-		c->stack = stack_capture_cfi();
-		if (c->stack == STACK_ID_NONE)
-			c->stack = stack_capture_entry(ctx);
+		c->stack = mem_stack(ctx, &c->sc, task->self_exec_id);
 		if (!c->stack)
 			c->stack = STACK_ID_LOST;	/* 0 means "not sampled" here */
 	}
@@ -169,11 +170,11 @@ static __always_inline struct pending *enter(struct pt_regs *ctx, __u64 size, __
 /* Return of an allocating call: the outermost one tracks the block. */
 static __always_inline void leave(__u64 addr)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, pid = id >> 32;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct pending *c;
 
-	c = bpf_map_lookup_elem(&calls, &tid);
+	c = bpf_task_storage_get(&calls, task, NULL, 0);
 	if (!c || !c->nest || --c->nest)
 		return;
 	if (c->kind == K_MEMALIGN_PTR) {
@@ -197,7 +198,12 @@ static __always_inline void leave(__u64 addr)
 	}
 	if (!addr || !c->stack || !c->size)
 		return;
-	proc_announce(pid);
+	/* once per thread and program: procs_seen is the truth, asked once */
+	if (c->announced != task->self_exec_id + 1) {
+		proc_announce(pid);
+		if (bpf_map_lookup_elem(&procs_seen, &pid))
+			c->announced = task->self_exec_id + 1;
+	}
 	track(addr, pid, pid, c->size, c->stack, c->kind == K_MMAP ? MEM_LIVE_MMAP : 0);
 }
 

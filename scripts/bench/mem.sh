@@ -4,7 +4,11 @@
 # tracking with stacks from .eh_frame, the same with frame pointers, and
 # --sample-every 100), and under the equivalent bpftrace
 # script (malloc uprobe + uretprobe with the user stack, free uprobe), in
-# one run.  Usage: scripts/bench/mem.sh [BUILD] [PAIRS] [ROUNDS]
+# one run.  With BASE=/path/to/an/older/build, that build's profiler runs
+# too, default and --unwind fp, in the same rounds.  Each round runs every
+# variant once, in an order turned by one each round, so that a slow spell
+# of a shared machine does not fall on one variant; the table gives medians.
+# Usage: [BASE=DIR] scripts/bench/mem.sh [BUILD] [PAIRS] [ROUNDS]
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -37,38 +41,92 @@ BT
 per_pair() { sed -n 's/^ns_per_pair=//p' "$1" | tail -1; }
 run_bare() { "$W" "$N" 2>"$TMP/o"; per_pair "$TMP/o"; }
 run_ours() { "$BUILD/profiler" mem -q "$@" -o /dev/null -f folded -- "$W" "$N" 2>"$TMP/o"; per_pair "$TMP/o"; }
+run_base() { "$BASE/profiler" mem -q "$@" -o /dev/null -f folded -- "$W" "$N" 2>"$TMP/o"; per_pair "$TMP/o"; }
 run_bt() { bpftrace -c "$W $N" "$TMP/$1.bt" >/dev/null 2>"$TMP/o"; per_pair "$TMP/o"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A res
 NAMES="bare floor ours ours_fp ours_sampled bpftrace"
+[ -n "${BASE:-}" ] && NAMES+=" base base_fp"
+command -v bpftrace >/dev/null || NAMES=$(echo "$NAMES" | sed 's/floor //; s/bpftrace//')
 for name in $NAMES; do
 	: > "$TMP/$name"
 done
+run_one() {
+	case $1 in
+	bare) run_bare ;;
+	floor) run_bt floor ;;
+	bpftrace) run_bt mem ;;
+	ours) run_ours ;;
+	ours_fp) run_ours --unwind fp ;;
+	ours_sampled) run_ours --sample-every 100 ;;
+	base) run_base ;;
+	base_fp) run_base --unwind fp ;;
+	esac
+}
+read -ra order <<< "$NAMES"
 for r in $(seq "$ROUNDS"); do
-	run_bare >> "$TMP/bare"
-	run_ours >> "$TMP/ours"
-	run_ours --unwind fp >> "$TMP/ours_fp"
-	run_ours --sample-every 100 >> "$TMP/ours_sampled"
-	if command -v bpftrace >/dev/null; then
-		run_bt floor >> "$TMP/floor"
-		run_bt mem >> "$TMP/bpftrace"
-	fi
+	for i in "${!order[@]}"; do
+		name=${order[(i + r) % ${#order[@]}]}
+		run_one "$name" >> "$TMP/$name"
+	done
 done
 for name in $NAMES; do
 	res[$name]=$(median < "$TMP/$name")
 done
 us() { awk -v n="$1" 'BEGIN { if (n == "") print "n/a"; else printf "%.2f", n / 1000 }'; }
 echo "malloc(64)+free pairs: $N, median of $ROUNDS rounds, $(nproc) CPUs, $(uname -r)"
-printf "%-40s %10s %12s\n" "run" "us/pair" "added us"
-printf "%-40s %10s %12s\n" "bare" "$(us "${res[bare]}")" "-"
-for name in floor ours ours_fp ours_sampled bpftrace; do
+printf "%-40s %10s %12s %12s\n" "run" "us/pair" "added us" "above floor*"
+printf "%-40s %10s %12s %12s\n" "bare" "$(us "${res[bare]}")" "-" "-"
+for name in $NAMES; do
+	[ "$name" = bare ] && continue
 	label=$name
 	[ "$name" = floor ] && label="3 empty probes (the traps alone)"
 	[ "$name" = ours ] && label="profiler mem (full tracking)"
 	[ "$name" = ours_fp ] && label="profiler mem --unwind fp"
 	[ "$name" = ours_sampled ] && label="profiler mem --sample-every 100"
 	[ "$name" = bpftrace ] && label="bpftrace (uprobe+uretprobe+ustack, free)"
+	[ "$name" = base ] && label="profiler mem, BASE build"
+	[ "$name" = base_fp ] && label="profiler mem --unwind fp, BASE build"
 	add=$(awk -v a="${res[$name]}" -v b="${res[bare]}" 'BEGIN { if (a == "") print "n/a"; else printf "%.2f", (a - b) / 1000 }')
-	printf "%-40s %10s %12s\n" "$label" "$(us "${res[$name]}")" "$add"
+	# above the floor: the median of each round's difference, the two
+	# taken minutes apart at most rather than medians taken apart
+	above=n/a
+	[ -s "$TMP/floor" ] && above=$(paste "$TMP/$name" "$TMP/floor" | awk '{ print $1 - $2 }' |
+		median | awk '{ printf "%+.2f", $1 / 1000 }')
+	printf "%-40s %10s %12s %12s\n" "$label" "$(us "${res[$name]}")" "$add" "$above"
 done
+echo "all runs, ns/pair:"
+for name in $NAMES; do
+	echo "  $name: $(tr '\n' ' ' < "$TMP/$name")"
+done
+echo "* median over rounds of (this run - the floor's run of the same round)"
+
+# The BPF programs' own run time per pair (kernel.bpf_stats_enabled, through
+# --stats): what the probes add beyond the traps, free of most of the
+# machine's noise.  The floor's own three programs (bpftrace's, empty) are
+# not counted here.
+bpf_per_pair() {	# PROFILER [OPTIONS]
+	local p=$1
+	shift
+	"$p" mem -q --stats "$@" -o /dev/null -f folded -- "$W" "$N" 2>&1 |
+		awk -v n="$N" '/^  BPF .* runs, / {
+				runs = $3; each = $5
+				gsub(",", "", runs)
+				# the probes that run on each pair; the fork and exec
+				# tracepoints run for every process of the machine
+				if (runs + 0 < n)
+					next
+				us = runs * each / n
+				tot += us
+				out = out sprintf(" %s %.2f", $2, us)
+			}
+			END { printf "%.2f us/pair:%s\n", tot, out }'
+}
+echo "BPF run time per pair (--stats, one run each):"
+echo "  profiler mem: $(bpf_per_pair "$BUILD/profiler")"
+echo "  profiler mem --unwind fp: $(bpf_per_pair "$BUILD/profiler" --unwind fp)"
+if [ -n "${BASE:-}" ]; then
+	echo "  BASE profiler mem: $(bpf_per_pair "$BASE/profiler")"
+	echo "  BASE profiler mem --unwind fp: $(bpf_per_pair "$BASE/profiler" --unwind fp)"
+fi

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The user stack at an allocator's entry, remembered per thread.
+ *
+ * An unwind is a function of the registers it starts from and of the
+ * stack words it reads: with the same ip, sp and fp, and the same values
+ * in the same words, it reads nothing else and makes the same frames.
+ * A thread that allocates in a loop calls malloc from the same few places
+ * at the same depth, so each walk here also notes which words it read,
+ * and the thread keeps {registers, words, stack id} in a few slots of its
+ * task storage.  The next call from there reads the stack once
+ * (one bpf_probe_read_user of the span those words lie in), compares the
+ * words, and has its stack id: no table searches, no hashing, no lookup
+ * in the stacks map.  A word that differs is a miss and a new walk.
+ *
+ * Only what is a function of those inputs is remembered: a walk that
+ * failed to read a word, or went through code without a row (JIT code,
+ * or a library whose tables are not loaded yet: the general unwinder's
+ * frame-pointer step would then stand in for the rows that come later),
+ * or through a Go C call (words off this stack), is not.  For those the
+ * slot only says "take the general unwinder", for a while.  Slots hold
+ * the thread's exec count: after exec the process has other tables.
+ */
+#ifndef PROFILER_MEM_STACK_BPF_H
+#define PROFILER_MEM_STACK_BPF_H
+
+#include "stacks.bpf.h"
+
+#define MEM_SC_SLOTS	8	/* remembered stacks per thread (a power of two) */
+#define MEM_SC_WORDS	32	/* words a remembered stack is checked by */
+#define MEM_SC_SPAN	4096	/* bytes above sp those words may lie in */
+#define MEM_SC_RETRY	1024	/* calls a "general unwinder" slot stands for */
+
+enum { SC_EMPTY, SC_STACK, SC_GENERAL };
+
+struct mem_sc_slot {
+	__u64 ip, sp, fp;	/* the registers at the allocator's entry */
+	__u64 exec_id;		/* the thread's self_exec_id */
+	__u64 id;		/* SC_STACK: the stack id */
+	__u16 kind;
+	__u16 truncated;	/* counted as truncated again at each use */
+	__u16 n;		/* words to compare */
+	__u16 span;		/* bytes to read from sp to compare them */
+	__u32 uses;		/* SC_GENERAL: calls left before a new walk */
+	__u16 idx[MEM_SC_WORDS];	/* the words' index above sp, in 8-byte words */
+	__u64 val[MEM_SC_WORDS];
+};
+
+struct mem_sc {
+	struct mem_sc_slot slot[MEM_SC_SLOTS];
+};
+
+/* Per CPU: the stack words read for a check, and a count of such reads. */
+struct mem_sc_read {
+	__u64 gen;
+	__u64 words[MEM_SC_SPAN / 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mem_sc_read);
+} mem_sc_buf SEC(".maps");
+
+#define SC_UNSURE	0xffff	/* n of a walk that cannot be remembered */
+
+/*
+ * Note that the walk read w at addr; a word it cannot keep makes the walk
+ * one that cannot be remembered.  The verdict stays in the slot, not in a
+ * register, so that the verifier's states at each frame stay alike.
+ */
+static __always_inline void sc_note(struct mem_sc_slot *s, __u64 addr, __u64 w)
+{
+	__u64 off = addr - s->sp;
+	__u32 n = s->n;
+
+	if (off >= MEM_SC_SPAN || (off & 7) || n >= MEM_SC_WORDS) {
+		s->n = SC_UNSURE;
+		return;
+	}
+	s->idx[n] = off / 8;
+	s->val[n] = w;
+	s->n = n + 1;
+	if (off + 8 > s->span)
+		s->span = off + 8;
+}
+
+/* The slot's stack id if the thread's stack still holds its words, else 0. */
+static __always_inline __u64 sc_check(struct mem_sc_slot *s)
+{
+	__u32 zero = 0, span = s->span, n = s->n, i;
+	struct mem_sc_read *r = bpf_map_lookup_elem(&mem_sc_buf, &zero);
+	__u64 gen;
+
+	if (!r || span == 0 || span > MEM_SC_SPAN)
+		return 0;
+	gen = ++r->gen;
+	if (bpf_probe_read_user(r->words, span, (void *)s->sp))
+		return 0;
+	for (i = 0; i < MEM_SC_WORDS; i++) {
+		if (i >= n)
+			break;
+		if (r->words[s->idx[i] & (MEM_SC_SPAN / 8 - 1)] != s->val[i])
+			return 0;
+	}
+	/* another program on this CPU, run in between, would have read its own */
+	if (r->gen != gen)
+		return 0;
+	if (s->truncated)
+		count_drop(DROP_TRUNCATED);
+	return s->id;
+}
+
+/* ---- the walks, as stacks.bpf.h and unwind.bpf.h make them, noting words ---- */
+
+/*
+ * By frame pointers from the allocator's first instruction: [function,
+ * caller ([sp]), then the frame-pointer chain], hashed as walked, as
+ * stack_capture_entry() does.  The stack id, or STACK_ID_LOST; *ok is 0
+ * when the stack cannot be remembered (a read failed, a word off the span).
+ */
+static __always_inline __u64 sc_walk_fp(struct mem_sc_slot *s, struct stack_frames *buf,
+					__u16 *truncated)
+{
+	__u64 fp = s->fp, lo = s->sp + sizeof(__u64), h;
+	__u32 nr = 2;
+	int i;
+	struct {
+		__u64 fp;
+		__u64 ret;
+	} fr;
+
+	buf->ips[0] = s->ip;
+	if (bpf_probe_read_user(&buf->ips[1], sizeof(buf->ips[1]), (void *)s->sp) || !buf->ips[1]) {
+		count_drop(DROP_USER_STACK_FAULT);
+		s->n = SC_UNSURE;
+		return STACK_ID_LOST;
+	}
+	sc_note(s, s->sp, buf->ips[1]);
+	h = mix64(mix64(0x7f4a7c159e3779b9ULL ^ buf->ips[0]) ^ buf->ips[1]);
+	for (i = 2; i < MAX_STACK_DEPTH && i < max_depth; i++) {
+		if (fp < lo || fp - lo > USER_STACK_SPAN || (fp & 7))
+			break;
+		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp)) {
+			s->n = SC_UNSURE;
+			break;
+		}
+		sc_note(s, fp, fr.fp);
+		sc_note(s, fp + 8, fr.ret);
+		if (!fr.ret)
+			break;
+		buf->ips[i] = fr.ret;
+		h = mix64(h ^ fr.ret);
+		nr = i + 1;
+		lo = fp + sizeof(fr);
+		fp = fr.fp;
+	}
+	*truncated = nr >= max_depth;
+	if (nr < max_depth)
+		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
+	else
+		count_drop(DROP_TRUNCATED);
+	return stack_keep(buf, mix64(h ^ nr));
+}
+
+#if defined(__TARGET_ARCH_x86)
+
+struct sc_cfi {
+	__u64 ip, sp, fp;
+	struct unwind_proc *proc;
+	struct stack_frames *buf;
+	struct mem_sc_slot *slot;
+	__u32 nr;
+	__u32 general;	/* met what only the general unwinder does */
+};
+
+/* bpf_loop callback: unw_step() for the rows it handles, noting words. */
+static long sc_cfi_step(__u64 i, void *ctx)
+{
+	struct sc_cfi *w = ctx;
+	struct stack_frames *buf = w->buf;
+	struct unwind_row *r = NULL;
+	__u64 pc, cfa, ra, at = i;
+	long mi, ri;
+
+	barrier_var(at);
+	if (at >= MAX_STACK_DEPTH || !buf || !w->slot)
+		return 1;
+	buf->ips[at] = w->ip;
+	w->nr = at + 1;
+	pc = w->ip - (at ? 1 : 0);
+	mi = unw_map_index(w->proc, pc);
+	barrier_var(mi);
+	if (mi >= 0 && mi < UNWIND_MAX_MAPS) {
+		struct unwind_map *m = &w->proc->maps[mi];
+		__u32 idx, slot = m->table;
+		void *rows;
+
+		ri = unw_row_index(slot, m->row_count, pc - m->bias);
+		idx = ri;
+		rows = ri >= 0 ? bpf_map_lookup_elem(&unw_rows, &slot) : NULL;
+		if (rows)
+			r = bpf_map_lookup_elem(rows, &idx);
+	}
+	if (!r) {
+		w->general = 1;
+		return 1;
+	}
+	switch (r->cfa) {
+	case UNW_CFA_SP:
+		cfa = w->sp + r->cfa_off;
+		break;
+	case UNW_CFA_FP:
+		cfa = w->fp + r->cfa_off;
+		break;
+	case UNW_CFA_PLT:
+		cfa = w->sp + r->cfa_off + ((w->ip & 15) >= 11 ? 8 : 0);
+		break;
+	case UNW_END:
+		return 1;
+	default:
+		w->general = 1;	/* a frame-pointer step, or Go's system stack */
+		return 1;
+	}
+	if (cfa <= w->sp || cfa - w->sp > UNW_STACK_SPAN)
+		return 1;
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
+		w->slot->n = SC_UNSURE;
+		return 1;
+	}
+	sc_note(w->slot, cfa - 8, ra);
+	if (!ra)
+		return 1;
+	if (r->fp_off) {
+		__u64 at_fp = cfa + (__s64)r->fp_off * 8;
+
+		if (bpf_probe_read_user(&w->fp, sizeof(w->fp), (void *)at_fp)) {
+			w->slot->n = SC_UNSURE;
+			return 1;
+		}
+		sc_note(w->slot, at_fp, w->fp);
+	}
+	w->sp = cfa;
+	w->ip = ra;
+	return 0;
+}
+
+/*
+ * The stack from .eh_frame, noting words: the number of frames, or -1 when
+ * the general unwinder must make it (no tables for the first frame, or a
+ * frame only it handles).
+ */
+static __always_inline int sc_walk_cfi(struct mem_sc_slot *s, struct stack_frames *buf)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sc_cfi w = {};
+
+	w.proc = bpf_map_lookup_elem(&unw_procs, &tgid);
+	if (!w.proc || unw_map_index(w.proc, s->ip) < 0)
+		return -1;
+	w.ip = s->ip;
+	w.sp = s->sp;
+	w.fp = s->fp;
+	w.buf = buf;
+	w.slot = s;
+	bpf_loop(max_depth, sc_cfi_step, &w, 0);
+	if (w.general)
+		return -1;
+	return w.nr;
+}
+
+#else
+
+static __always_inline int sc_walk_cfi(struct mem_sc_slot *s, struct stack_frames *buf)
+{
+	return -1;
+}
+
+#endif
+
+/* Keep a walked stack, as unw_user_stack() and stack_store() do. */
+static __always_inline __u64 sc_keep(struct stack_frames *buf, __u32 nr, __u16 *truncated)
+{
+	*truncated = nr >= max_depth;
+	if (nr < max_depth)
+		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
+	else
+		count_drop(DROP_TRUNCATED);
+	return stack_store(buf, nr, 1);
+}
+
+/* What the general unwinders make of it: .eh_frame, else frame pointers. */
+static __always_inline __u64 sc_general(struct pt_regs *regs)
+{
+	__u64 id = stack_capture_cfi();
+
+	if (id == STACK_ID_NONE)
+		id = stack_capture_entry(regs);
+	return id;
+}
+
+/*
+ * The user stack at an allocator's entry (regs: the uprobe's), through the
+ * thread's slots: its stack id, STACK_ID_LOST when it could not be kept.
+ */
+static __always_inline __u64 mem_stack(struct pt_regs *regs, struct mem_sc *sc, __u64 exec_id)
+{
+	__u64 ip = PT_REGS_IP(regs), sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs), id;
+	__u32 zero = 0, nr = 0, tgid = bpf_get_current_pid_tgid() >> 32;
+	struct stack_frames *buf;
+	struct mem_sc_slot *s;
+	int n;
+
+	s = &sc->slot[mix64(ip ^ sp ^ (fp << 17)) & (MEM_SC_SLOTS - 1)];
+	if (s->kind != SC_EMPTY && s->ip == ip && s->sp == sp && s->fp == fp &&
+	    s->exec_id == exec_id) {
+		if (s->kind == SC_STACK) {
+			id = sc_check(s);
+			if (id)
+				return id;
+		} else if (s->uses) {
+			s->uses--;
+			return sc_general(regs);
+		}
+	}
+	buf = bpf_map_lookup_elem(&stack_buf, &zero);
+	if (!buf)
+		return STACK_ID_LOST;
+	s->kind = SC_EMPTY;
+	s->ip = ip;
+	s->sp = sp;
+	s->fp = fp;
+	s->exec_id = exec_id;
+	s->n = 0;
+	s->span = 0;
+	if (cfi_unwind) {
+		n = sc_walk_cfi(s, buf);
+		if (n < 0) {
+			/* the general unwinder's; a process without tables yet
+			 * is not marked, so that its tables are used once made */
+			if (bpf_map_lookup_elem(&unw_procs, &tgid)) {
+				s->kind = SC_GENERAL;
+				s->uses = MEM_SC_RETRY;
+			}
+			return sc_general(regs);
+		}
+		nr = n;
+		id = sc_keep(buf, nr, &s->truncated);
+	} else {
+		id = sc_walk_fp(s, buf, &s->truncated);
+	}
+	if (s->n <= MEM_SC_WORDS && id != STACK_ID_LOST) {
+		s->id = id;
+		s->kind = SC_STACK;
+	}
+	return id;
+}
+
+#endif /* PROFILER_MEM_STACK_BPF_H */
