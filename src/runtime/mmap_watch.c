@@ -34,7 +34,7 @@ struct mmap_watch {
 	int nrings;
 	size_t size;		/* data bytes per ring */
 	struct symbolizer *sz;
-	void (*on_map)(void *ctx, uint32_t pid);
+	void (*on_map)(void *ctx, uint32_t pid, enum mw_event what);
 	void *on_map_ctx;
 	/* one consume's records of every CPU, to be put in time order */
 	unsigned char *buf;
@@ -43,6 +43,7 @@ struct mmap_watch {
 	size_t npend, pend_cap;
 	uint64_t lost;		/* records the kernel could not write */
 	uint64_t lost_taken;	/* of those, what mmap_watch_take_lost handed over */
+	uint64_t records, ns;	/* records handled, and the CPU time it took */
 	__u64 *heads;		/* each ring's head when a consume began */
 };
 
@@ -142,10 +143,13 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 		r->data = (unsigned char *)m + page;
 		w->nrings++;
 	}
+	/* from now on a process's records tell its mappings whole */
+	symbolizer_track_records(sz);
 	return w;
 }
 
-void mmap_watch_on_map(struct mmap_watch *w, void (*fn)(void *ctx, uint32_t pid), void *ctx)
+void mmap_watch_on_map(struct mmap_watch *w,
+		       void (*fn)(void *ctx, uint32_t pid, enum mw_event what), void *ctx)
 {
 	if (!w)
 		return;
@@ -176,7 +180,13 @@ static void handle_mmap(struct mmap_watch *w, const struct perf_event_header *h)
 	symbolizer_note_mapping(w->sz, r->pid, r->addr, r->len, r->pgoff,
 				((uint64_t)r->maj << 32) | r->min, r->ino, r->filename);
 	if (w->on_map)
-		w->on_map(w->on_map_ctx, r->pid);
+		w->on_map(w->on_map_ctx, r->pid, MW_MAP);
+}
+
+static void tell(struct mmap_watch *w, uint32_t pid, enum mw_event what)
+{
+	if (w->on_map)
+		w->on_map(w->on_map_ctx, pid, what);
 }
 
 static void handle(struct mmap_watch *w, const struct perf_event_header *h)
@@ -195,16 +205,24 @@ static void handle(struct mmap_watch *w, const struct perf_event_header *h)
 			symbolizer_note_fork(w->sz, t->ppid, t->pid, LIFE_TAG(t->time));
 		break;
 	case PERF_RECORD_EXIT:
-		if (h->size >= sizeof(*t) && t->pid == t->tid)
+		if (h->size >= sizeof(*t) && t->pid == t->tid) {
 			symbolizer_note_exit(w->sz, t->pid);
+			tell(w, t->pid, MW_EXIT);
+		}
 		break;
 	case PERF_RECORD_COMM:
-		if (h->size >= sizeof(*c) && (h->misc & PERF_RECORD_MISC_COMM_EXEC))
+		if (h->size >= sizeof(*c) && (h->misc & PERF_RECORD_MISC_COMM_EXEC)) {
 			symbolizer_note_exec(w->sz, c->pid);
+			tell(w, c->pid, MW_EXEC);
+		}
 		break;
 	case PERF_RECORD_LOST:
-		if (h->size >= sizeof(*l))
+		if (h->size >= sizeof(*l)) {
 			w->lost += l->lost;
+			/* whose they were is unknown: nobody is known whole now */
+			symbolizer_note_lost(w->sz);
+			tell(w, 0, MW_LOST);
+		}
 		break;
 	}
 }
@@ -247,8 +265,11 @@ static void stash(struct mmap_watch *w, const struct mmap_ring *r, size_t off, s
  */
 void mmap_watch_consume(struct mmap_watch *w)
 {
+	uint64_t t0;
+
 	if (!w)
 		return;
+	t0 = cpu_now_ns();
 	w->len = 0;
 	w->npend = 0;
 	/*
@@ -284,6 +305,14 @@ void mmap_watch_consume(struct mmap_watch *w)
 	qsort(w->pend, w->npend, sizeof(*w->pend), cmp_pending);
 	for (size_t i = 0; i < w->npend; i++)
 		handle(w, (const void *)(w->buf + w->pend[i].off));
+	w->records += w->npend;
+	w->ns += cpu_now_ns() - t0;
+}
+
+void mmap_watch_get_stats(const struct mmap_watch *w, uint64_t *records, uint64_t *ns)
+{
+	*records = w ? w->records : 0;
+	*ns = w ? w->ns : 0;
 }
 
 uint64_t mmap_watch_lost(const struct mmap_watch *w)

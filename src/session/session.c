@@ -190,7 +190,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 				    .whole = whole || (last && !r->index && r->o->whole_run),
 				    .from_ns = whole ? r->rt.start_ns : r->from_ns };
 	struct timespec rt;
-	uint64_t now = now_ns(), mlost;
+	uint64_t now = now_ns(), mlost, cpu0 = cpu_now_ns();
 	int err = 0;
 
 	w.to_ns = r->rt.stop_ns ? r->rt.stop_ns : now;
@@ -248,6 +248,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		else
 			profile_free(ps[i]);
 	}
+	r->rt.window_ns += cpu_now_ns() - cpu0;
 	if (!whole) {
 		/*
 		 * The next window begins where this one's maps were read, not
@@ -260,10 +261,21 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 	return err ? -1 : 0;
 }
 
-static void unwind_on_map(void *ctx, uint32_t pid)
+static void unwind_on_map(void *ctx, uint32_t pid, enum mw_event what)
 {
-	unwinder_mark(ctx, pid);
-	unwinder_mark_new(ctx, pid);
+	switch (what) {
+	case MW_MAP:
+		unwinder_mark(ctx, pid);
+		unwinder_mark_new(ctx, pid);
+		break;
+	case MW_EXEC:	/* BPF dropped its entry */
+	case MW_EXIT:
+		unwinder_forget(ctx, pid);
+		break;
+	case MW_LOST:
+		unwinder_forget_all(ctx);
+		break;
+	}
 }
 
 static void wait_for_end(struct run *r, int sigfd)
@@ -310,6 +322,7 @@ static void wait_for_end(struct run *r, int sigfd)
 			fds[nfds++] = (struct pollfd){ .fd = r->sink->idle_fd, .events = POLLIN };
 		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
 			return;
+		ss->wakeups++;
 		if (r->sink->idle && r->sink->idle(r->sink->ctx)) {
 			ss->stop_reason = "quit";
 			return;
@@ -322,8 +335,7 @@ static void wait_for_end(struct run *r, int sigfd)
 			}
 		if (fds[1].revents)
 			ring_buffer__consume(ss->rb);
-		/* tables of processes that mapped more code (dlopen) */
-		unwinder_flush(ss->unw);
+		/* tables of processes that mapped more code (dlopen), new ones */
 		session_catch_up(ss);
 		entry_hold_check(ss->hold, ss->unw);
 		/* collectors that drain their maps as they fill (cpu) */
