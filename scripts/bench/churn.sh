@@ -9,6 +9,9 @@
 # tools' own processes), peak RSS, and for ours the BPF program's time per
 # sample (--stats) and the samples lost.  With BASE=/path/to/an/older/
 # profiler, that one runs too, in the same run, for a before/after.
+# ROUNDS=N (default 1) repeats the lot, the tools alternating, and gives
+# each ratio's median: a shared machine's load changes from minute to
+# minute.
 #   scripts/bench/churn.sh [BUILD] [SECONDS]
 # Needs root.  A benchmark: nothing in `make test` depends on its timing.
 set -euo pipefail
@@ -41,6 +44,9 @@ ours() {	# NAME PROFILER
 	row "$1" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$kb" "$tmp/$1.folded" \
 		"${bpf:--}" "${lost:-0}"
 	awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }' > "$tmp/$1.cpu"
+	# the parts, for docs/performance.md's breakdown
+	grep -E '^  (unwind tables|per process|processes noted|CPU by part):' "$err" \
+		> "$tmp/$1.parts" || true
 }
 
 theirs() {
@@ -57,9 +63,10 @@ theirs() {
 	awk -v a="$user" -v b="$sys" -v c="$u2" -v d="$s2" 'BEGIN { print a + b + c + d }' > "$tmp/perf.cpu"
 }
 
+rounds=${ROUNDS:-1}
 runs=2
 [ -n "${BASE:-}" ] && runs=3
-"$build/workloads/churn" $rate $(( runs * (secs + 30) + 30 )) "$build/workloads/libspin.so" >/dev/null &
+"$build/workloads/churn" $rate $(( rounds * runs * (secs + 30) + 30 )) "$build/workloads/libspin.so" >/dev/null &
 loads+=($!)
 sleep 1
 
@@ -74,9 +81,30 @@ echo "and perf's are not counted on either side."
 echo
 echo "| tool | CPU s | peak RSS MiB | BPF per sample | samples | short_lived_work | samples lost |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
-[ -n "${BASE:-}" ] && ours "profiler cpu (before)" "$BASE"
-ours "profiler cpu" "$build/profiler"
-theirs
+ratio() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+for r in $(seq "$rounds"); do
+	sfx=$([ "$rounds" -gt 1 ] && echo ", round $r")
+	[ -n "${BASE:-}" ] && ours "profiler cpu (before$sfx)" "$BASE"
+	ours "profiler cpu$([ "$rounds" -gt 1 ] && echo " (round $r)")" "$build/profiler"
+	theirs
+	ratio "$tmp/perf.cpu" "$tmp/profiler cpu$([ "$rounds" -gt 1 ] && echo " (round $r)").cpu" >> "$tmp/after.ratios"
+	echo >> "$tmp/after.ratios"
+	if [ -n "${BASE:-}" ]; then
+		ratio "$tmp/perf.cpu" "$tmp/profiler cpu (before$sfx).cpu" >> "$tmp/before.ratios"
+		echo >> "$tmp/before.ratios"
+		ratio "$tmp/profiler cpu$([ "$rounds" -gt 1 ] && echo " (round $r)").cpu" \
+			"$tmp/profiler cpu (before$sfx).cpu" >> "$tmp/self.ratios"
+		echo >> "$tmp/self.ratios"
+	fi
+done
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 echo
-ratio() { awk -v a="$(cat "$tmp/perf.cpu")" -v b="$(cat "$1")" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
-echo "perf's CPU / ours: $(ratio "$tmp/profiler cpu.cpu")$([ -n "${BASE:-}" ] && echo " (before: $(ratio "$tmp/profiler cpu (before).cpu"))")."
+echo "perf's CPU / ours: $(median "$tmp/after.ratios")x$([ -n "${BASE:-}" ] && echo " (before: $(median "$tmp/before.ratios")x; ours after / before: $(median "$tmp/self.ratios")x)")$([ "$rounds" -gt 1 ] && echo ", medians of $rounds rounds")."
+for f in "$tmp"/*.parts; do
+	[ -s "$f" ] || continue
+	echo
+	echo "$(basename "$f" .parts), --stats:"
+	echo '```'
+	cat "$f"
+	echo '```'
+done

@@ -39,8 +39,9 @@ struct mmap_watch {
 	/* one consume's records of every CPU, to be put in time order */
 	unsigned char *buf;
 	size_t len, cap;
-	struct pending *pend;
-	size_t npend, pend_cap;
+	struct pending *pend, *tmp;	/* tmp: room for merging */
+	size_t npend, pend_cap, tmp_cap;
+	size_t *runs;		/* where each ring's records begin in pend, and the end */
 	uint64_t lost;		/* records the kernel could not write */
 	uint64_t lost_taken;	/* of those, what mmap_watch_take_lost handed over */
 	uint64_t records, ns;	/* records handled, and the CPU time it took */
@@ -120,6 +121,7 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 	w->size = RING_PAGES * page;
 	w->rings = xcalloc(ncpus, sizeof(*w->rings));
 	w->heads = xcalloc(ncpus, sizeof(*w->heads));
+	w->runs = xcalloc(ncpus + 1, sizeof(*w->runs));
 	for (int i = 0; i < ncpus; i++) {
 		struct mmap_ring *r = &w->rings[w->nrings];
 		void *m;
@@ -227,14 +229,45 @@ static void handle(struct mmap_watch *w, const struct perf_event_header *h)
 	}
 }
 
-static int cmp_pending(const void *a, const void *b)
+/*
+ * Put pend in time order.  Each ring's records are in the order that CPU
+ * wrote them: merge those runs pairwise rather than sort the lot (qsort
+ * was 22 of the 27 samples of reading records under churn).  At the same
+ * time, the earlier run's record first: one CPU's order is kept.
+ */
+static void merge_runs(struct mmap_watch *w, size_t nruns)
 {
-	const struct pending *x = a, *y = b;
+	const struct pending *in;
+	struct pending *out;
+	size_t *runs = w->runs, cap;
 
-	if (x->time != y->time)
-		return x->time < y->time ? -1 : 1;
-	/* same time: the order they were read in (one CPU's order) */
-	return (x->off > y->off) - (x->off < y->off);
+	GROW(w->tmp, w->tmp_cap, w->npend);
+	while (nruns > 1) {
+		size_t n = 0, k = 0;
+
+		in = w->pend;
+		out = w->tmp;
+		for (size_t r = 0; r < nruns; r += 2, k++) {
+			/* runs r and r + 1 (none past the last) */
+			size_t a = runs[r], ae = runs[r + 1];
+			size_t b = ae, be = r + 1 < nruns ? runs[r + 2] : ae;
+
+			runs[k] = n;
+			while (a < ae && b < be)
+				out[n++] = in[b].time < in[a].time ? in[b++] : in[a++];
+			while (a < ae)
+				out[n++] = in[a++];
+			while (b < be)
+				out[n++] = in[b++];
+		}
+		runs[k] = n;
+		nruns = k;
+		w->tmp = w->pend;
+		w->pend = out;
+		cap = w->tmp_cap;
+		w->tmp_cap = w->pend_cap;
+		w->pend_cap = cap;
+	}
 }
 
 /* Copy a record out of its ring (it may wrap around the end) to handle later. */
@@ -284,6 +317,7 @@ void mmap_watch_consume(struct mmap_watch *w)
 		__u64 head = w->heads[i];
 		__u64 tail = r->meta->data_tail;
 
+		w->runs[i] = w->npend;
 		while (tail < head) {
 			size_t off = tail & (w->size - 1);
 			size_t size;
@@ -302,7 +336,8 @@ void mmap_watch_consume(struct mmap_watch *w)
 		}
 		__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
 	}
-	qsort(w->pend, w->npend, sizeof(*w->pend), cmp_pending);
+	w->runs[w->nrings] = w->npend;
+	merge_runs(w, w->nrings);
 	for (size_t i = 0; i < w->npend; i++)
 		handle(w, (const void *)(w->buf + w->pend[i].off));
 	w->records += w->npend;
@@ -343,6 +378,8 @@ void mmap_watch_close(struct mmap_watch *w)
 	}
 	free(w->rings);
 	free(w->heads);
+	free(w->runs);
+	free(w->tmp);
 	free(w->buf);
 	free(w->pend);
 	free(w);
