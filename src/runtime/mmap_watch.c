@@ -300,18 +300,25 @@ void mmap_watch_consume(struct mmap_watch *w)
 {
 	uint64_t t0;
 
+	bool any = false;
+
 	if (!w)
 		return;
-	t0 = cpu_now_ns();
-	w->len = 0;
-	w->npend = 0;
 	/*
 	 * Every ring's head first, then the records up to them: a child's
 	 * mmap seen on one CPU's ring then has its fork (written before the
 	 * child ran) seen too, on another's, in this batch and not the next.
 	 */
-	for (int i = 0; i < w->nrings; i++)
+	for (int i = 0; i < w->nrings; i++) {
 		w->heads[i] = __atomic_load_n(&w->rings[i].meta->data_head, __ATOMIC_ACQUIRE);
+		any |= w->heads[i] != w->rings[i].meta->data_tail;
+	}
+	/* called at every wake-up and announcement: nothing new costs nothing */
+	if (!any)
+		return;
+	t0 = cpu_now_ns();
+	w->len = 0;
+	w->npend = 0;
 	for (int i = 0; i < w->nrings; i++) {
 		struct mmap_ring *r = &w->rings[i];
 		__u64 head = w->heads[i];
