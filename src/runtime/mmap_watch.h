@@ -46,7 +46,9 @@ uint64_t mmap_watch_lost(const struct mmap_watch *w);
  * and not yet taken: each call returns the count since the last.
  */
 uint64_t mmap_watch_take_lost(struct mmap_watch *w);
-/* Records handled so far, and the CPU time that took (with the tables it made). */
+/* Count the CPU time of handling records (--stats: a system call each time). */
+void mmap_watch_time(struct mmap_watch *w, bool on);
+/* Records handled so far, and the CPU time that took (0 unless timed). */
 void mmap_watch_get_stats(const struct mmap_watch *w, uint64_t *records, uint64_t *ns);
 void mmap_watch_close(struct mmap_watch *w);
 

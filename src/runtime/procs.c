@@ -137,7 +137,7 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 {
 	struct session *ss = ((struct session *)ctx)->rt;
 	const struct proc_note *e = data;
-	uint64_t t0 = cpu_now_ns();
+	uint64_t t0 = cpu_ns_if(ss->set->stats);
 
 	if (!ss->first_event_ns)
 		ss->first_event_ns = now_ns();
@@ -146,7 +146,7 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 	/* every note: after an exec the process may be in another cgroup */
 	cgroups_note(ss->cg, e->pid, e->cgroup);
 	if (!announce_new(ss, ((struct session *)ctx)->index, e->pid)) {
-		ss->announce_ns += cpu_now_ns() - t0;
+		ss->announce_ns += cpu_ns_if(ss->set->stats) - t0;
 		return 0;
 	}
 	session_catch_up(ss);
@@ -163,7 +163,7 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 			unwinder_add_maps(ss->unw, e->pid, maps, n);
 		python_note_maps(ss->py, e->pid, maps, n);
 	}
-	ss->announce_ns += cpu_now_ns() - t0;
+	ss->announce_ns += cpu_ns_if(ss->set->stats) - t0;
 	return 0;
 }
 

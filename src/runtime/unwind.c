@@ -56,6 +56,7 @@ struct unwinder {
 	bool vdso_tried;
 
 	uint32_t self;
+	bool timed;			/* st.ns and st.table_ns counted (--stats) */
 	struct unwinder_stats st;
 };
 
@@ -174,7 +175,7 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 	f->ino = m->ino;
 	idxmap_insert(&u->file_index, h, u->nfiles++);
 
-	t0 = cpu_now_ns();
+	t0 = cpu_ns_if(u->timed);
 	fd = proc_map_open(pid, m);
 	if (fd >= 0) {
 		t = unwind_table_from_fd(fd);
@@ -184,7 +185,7 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 		pr_debug("no unwind table for %s: %s", m->path, strerror(errno));
 	else
 		take_rows(u, f, t, m->path);
-	u->st.table_ns += cpu_now_ns() - t0;
+	u->st.table_ns += cpu_ns_if(u->timed) - t0;
 	return f;
 }
 
@@ -504,7 +505,7 @@ add:
 int unwinder_add(struct unwinder *u, uint32_t pid)
 {
 	struct proc_map *maps;
-	uint64_t t0 = cpu_now_ns();
+	uint64_t t0 = cpu_ns_if(u->timed);
 	size_t n;
 	int err;
 
@@ -516,7 +517,7 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 	u->st.reads++;
 	err = write_proc(u, pid, maps, n, true);
 	proc_maps_free(maps, n);
-	u->st.ns += cpu_now_ns() - t0;
+	u->st.ns += cpu_ns_if(u->timed) - t0;
 	return err;
 }
 
@@ -524,7 +525,7 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 static int from_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n,
 		     bool make)
 {
-	uint64_t t0 = cpu_now_ns();
+	uint64_t t0 = cpu_ns_if(u->timed);
 	int err;
 
 	if (!u || pid == u->self || pid == 0 || !n)
@@ -532,7 +533,7 @@ static int from_maps(struct unwinder *u, uint32_t pid, const struct proc_map *ma
 	err = write_proc(u, pid, maps, n, make);
 	if (!err && !make)
 		u->st.early++;
-	u->st.ns += cpu_now_ns() - t0;
+	u->st.ns += cpu_ns_if(u->timed) - t0;
 	return err;
 }
 
@@ -586,6 +587,12 @@ size_t unwinder_take_dirty(struct unwinder *u, uint32_t **pids)
 	if (u)
 		u->ndirty = 0;
 	return n;
+}
+
+void unwinder_time(struct unwinder *u, bool on)
+{
+	if (u)
+		u->timed = on;
 }
 
 int unwinder_rows_fd(const struct unwinder *u)

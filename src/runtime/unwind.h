@@ -10,6 +10,7 @@
 #ifndef PROFILER_UNWIND_H_USER
 #define PROFILER_UNWIND_H_USER
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,7 @@ struct unwinder_stats {
 	uint64_t full;		/* binaries whose table could not be made: frame pointers */
 	uint64_t procs_full;	/* processes the unw_procs map had no room for */
 	uint64_t early;		/* tables written from mmap records, before any sample */
-	uint64_t ns;		/* CPU time spent making tables */
+	uint64_t ns;		/* CPU time spent making tables (unwinder_time) */
 	uint64_t table_ns;	/* of that, making the binaries' tables */
 	uint64_t writes;	/* unw_procs entries written */
 	uint64_t unchanged;	/* writes left out: the entry held that already */
@@ -73,6 +74,8 @@ struct proc_map;
 int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
 /* unwinder_add from mappings the caller read already (the symbolizer's). */
 int unwinder_add_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
+/* Count the CPU time of making tables (--stats: a system call each time). */
+void unwinder_time(struct unwinder *u, bool on);
 void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st);
 
 #endif /* PROFILER_UNWIND_H_USER */

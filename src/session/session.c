@@ -190,7 +190,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 				    .whole = whole || (last && !r->index && r->o->whole_run),
 				    .from_ns = whole ? r->rt.start_ns : r->from_ns };
 	struct timespec rt;
-	uint64_t now = now_ns(), mlost, cpu0 = cpu_now_ns();
+	uint64_t now = now_ns(), mlost, cpu0 = cpu_ns_if(r->rt.set->stats);
 	int err = 0;
 
 	w.to_ns = r->rt.stop_ns ? r->rt.stop_ns : now;
@@ -248,7 +248,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		else
 			profile_free(ps[i]);
 	}
-	r->rt.window_ns += cpu_now_ns() - cpu0;
+	r->rt.window_ns += cpu_ns_if(r->rt.set->stats) - cpu0;
 	if (!whole) {
 		/*
 		 * The next window begins where this one's maps were read, not
@@ -544,6 +544,9 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	if (start_collectors(r))
 		goto out;
 	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym, r->o->batch_mappings);
+	/* the parts' CPU time, a system call per look: only for --stats */
+	mmap_watch_time(ss->mw, set->stats);
+	unwinder_time(ss->unw, set->stats);
 	if (ss->unw)
 		mmap_watch_on_map(ss->mw, unwind_on_map, ss->unw);
 	symbolizer_preload(ss->sym);
