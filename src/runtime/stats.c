@@ -88,10 +88,8 @@ void stats_print(struct session *ss, int stats_fd)
 				(unsigned long long)us.full, (unsigned long long)us.procs_full);
 		fputc('\n', stderr);
 		/* what each new process costs, by part (docs/performance.md) */
-		fprintf(stderr, "  per process: %.1f ms making binaries' tables, %.1f ms the "
-			"processes'; unw_procs %llu written, %llu left as they were; /proc maps "
-			"read %llu times for tables\n", us.table_ns / 1e6,
-			(us.ns - us.table_ns) / 1e6, (unsigned long long)us.writes,
+		fprintf(stderr, "  per process: unw_procs %llu written, %llu left as they were; "
+			"/proc maps read %llu times for tables\n", (unsigned long long)us.writes,
 			(unsigned long long)us.unchanged, (unsigned long long)us.reads);
 	}
 	if (ss->sym) {
@@ -106,7 +104,7 @@ void stats_print(struct session *ss, int stats_fd)
 			"(not read from /proc); the loop woke %llu times\n",
 			(unsigned long long)sy.procs, (unsigned long long)sy.procs_from_records,
 			(unsigned long long)ss->wakeups);
-		/* tables (above) are made within announcements, mostly */
+		/* the tables (above) are made within announcements, mostly */
 		fprintf(stderr, "  CPU by part: %.1f ms in %s mapping records, %.1f ms in "
 			"announcements, %.1f ms cutting windows\n", rec_ns / 1e6,
 			fmt_count(b1, sizeof(b1), nrec), ss->announce_ns / 1e6, ss->window_ns / 1e6);

@@ -56,7 +56,7 @@ struct unwinder {
 	bool vdso_tried;
 
 	uint32_t self;
-	bool timed;			/* st.ns and st.table_ns counted (--stats) */
+	bool timed;			/* st.ns counted (--stats) */
 	struct unwinder_stats st;
 };
 
@@ -185,7 +185,7 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 		pr_debug("no unwind table for %s: %s", m->path, strerror(errno));
 	else
 		take_rows(u, f, t, m->path);
-	u->st.table_ns += cpu_ns_if(u->timed) - t0;
+	u->st.ns += cpu_ns_if(u->timed) - t0;
 	return f;
 }
 
@@ -505,7 +505,6 @@ add:
 int unwinder_add(struct unwinder *u, uint32_t pid)
 {
 	struct proc_map *maps;
-	uint64_t t0 = cpu_ns_if(u->timed);
 	size_t n;
 	int err;
 
@@ -517,7 +516,6 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 	u->st.reads++;
 	err = write_proc(u, pid, maps, n, true);
 	proc_maps_free(maps, n);
-	u->st.ns += cpu_ns_if(u->timed) - t0;
 	return err;
 }
 
@@ -525,7 +523,6 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 static int from_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n,
 		     bool make)
 {
-	uint64_t t0 = cpu_ns_if(u->timed);
 	int err;
 
 	if (!u || pid == u->self || pid == 0 || !n)
@@ -533,7 +530,6 @@ static int from_maps(struct unwinder *u, uint32_t pid, const struct proc_map *ma
 	err = write_proc(u, pid, maps, n, make);
 	if (!err && !make)
 		u->st.early++;
-	u->st.ns += cpu_ns_if(u->timed) - t0;
 	return err;
 }
 

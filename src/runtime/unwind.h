@@ -24,8 +24,7 @@ struct unwinder_stats {
 	uint64_t full;		/* binaries whose table could not be made: frame pointers */
 	uint64_t procs_full;	/* processes the unw_procs map had no room for */
 	uint64_t early;		/* tables written from mmap records, before any sample */
-	uint64_t ns;		/* CPU time spent making tables (unwinder_time) */
-	uint64_t table_ns;	/* of that, making the binaries' tables */
+	uint64_t ns;		/* CPU time making the binaries' tables (unwinder_time) */
 	uint64_t writes;	/* unw_procs entries written */
 	uint64_t unchanged;	/* writes left out: the entry held that already */
 	uint64_t reads;		/* /proc/PID/maps read for tables (unwinder_add) */

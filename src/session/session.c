@@ -546,7 +546,6 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym, r->o->batch_mappings);
 	/* the parts' CPU time, a system call per look: only for --stats */
 	mmap_watch_time(ss->mw, set->stats);
-	unwinder_time(ss->unw, set->stats);
 	if (ss->unw)
 		mmap_watch_on_map(ss->mw, unwind_on_map, ss->unw);
 	symbolizer_preload(ss->sym);
