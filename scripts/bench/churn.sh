@@ -9,6 +9,12 @@
 # tools' own processes), peak RSS, and for ours the BPF program's time per
 # sample (--stats) and the samples lost.  With BASE=/path/to/an/older/
 # profiler, that one runs too, in the same run, for a before/after.
+# ROUNDS=N (default 1) repeats the lot, the tools alternating, and gives
+# each ratio's median: a shared machine's load changes from minute to
+# minute.  CGROUP=1 puts churn in a cgroup v2 of its own and profiles
+# only it (`--cgroup`), ours only (perf record -G needs the v1 perf_event
+# controller): what a new process costs us, without the tables and the
+# symbols of whatever else the machine runs.
 #   scripts/bench/churn.sh [BUILD] [SECONDS]
 # Needs root.  A benchmark: nothing in `make test` depends on its timing.
 set -euo pipefail
@@ -34,13 +40,16 @@ row() {
 ours() {	# NAME PROFILER
 	local err=$tmp/$1.err user sys kb bpf lost
 	/usr/bin/time -f '%U %S %M' -o "$tmp/$1.time" \
-		"$2" cpu -a -F 999 -d "$secs" --stats -o "$tmp/$1.folded" 2>"$err"
+		"$2" cpu -a ${cg:+--cgroup "$cg"} -F 999 -d "$secs" --stats -o "$tmp/$1.folded" 2>"$err"
 	read -r user sys kb < "$tmp/$1.time"
 	bpf=$(sed -n 's/.*BPF cpu_sample .* runs, \([0-9.]*\) us each.*/\1 us/p' "$err")
 	lost=$(sed -n 's/.*warning: \([0-9,]*\) samples did not fit.*/\1/p' "$err")
 	row "$1" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$kb" "$tmp/$1.folded" \
 		"${bpf:--}" "${lost:-0}"
 	awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }' > "$tmp/$1.cpu"
+	# the parts, for docs/performance.md's breakdown
+	grep -E '^  (unwind tables|per process|processes noted|CPU by part):' "$err" \
+		> "$tmp/$1.parts" || true
 }
 
 theirs() {
@@ -57,15 +66,29 @@ theirs() {
 	awk -v a="$user" -v b="$sys" -v c="$u2" -v d="$s2" 'BEGIN { print a + b + c + d }' > "$tmp/perf.cpu"
 }
 
+rounds=${ROUNDS:-1}
 runs=2
 [ -n "${BASE:-}" ] && runs=3
-"$build/workloads/churn" $rate $(( runs * (secs + 30) + 30 )) "$build/workloads/libspin.so" >/dev/null &
+cg=
+churn_secs=$(( rounds * runs * (secs + 30) + 30 ))
+if [ -n "${CGROUP:-}" ]; then
+	v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$v2" ] || { echo "churn.sh: CGROUP=1 needs a cgroup v2 mount" >&2; exit 1; }
+	cg=$v2/profiler-churn-$$
+	mkdir "$cg"
+	trap 'cleanup; rmdir "$cg" 2>/dev/null || true' EXIT
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
+		"$build/workloads/churn" $rate $churn_secs "$build/workloads/libspin.so" >/dev/null &
+else
+	"$build/workloads/churn" $rate $churn_secs "$build/workloads/libspin.so" >/dev/null &
+fi
 loads+=($!)
 sleep 1
 
 echo "## Process churn"
 echo
-echo "System-wide at 999 Hz for $secs s while \`churn $rate\` starts $rate processes a"
+[ -n "$cg" ] && echo "Only churn's cgroup (\`--cgroup\`; no perf row): ours alone, at 999 Hz for $secs s while \`churn $rate\` starts $rate processes a" \
+	|| echo "System-wide at 999 Hz for $secs s while \`churn $rate\` starts $rate processes a"
 echo "second (each 3 ms of CPU in \`short_lived_work\`: about $((rate * secs * 3)) samples of it"
 echo "expected), one tool after the other under the same load. CPU: user + system"
 echo "seconds of the tools' own processes (perf: record, then script and the fold)."
@@ -74,9 +97,35 @@ echo "and perf's are not counted on either side."
 echo
 echo "| tool | CPU s | peak RSS MiB | BPF per sample | samples | short_lived_work | samples lost |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
-[ -n "${BASE:-}" ] && ours "profiler cpu (before)" "$BASE"
-ours "profiler cpu" "$build/profiler"
-theirs
+ratio() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+for r in $(seq "$rounds"); do
+	sfx=$([ "$rounds" -gt 1 ] && echo ", round $r")
+	[ -n "${BASE:-}" ] && ours "profiler cpu (before$sfx)" "$BASE"
+	ours "profiler cpu$([ "$rounds" -gt 1 ] && echo " (round $r)")" "$build/profiler"
+	if [ -n "$cg" ]; then	# no perf: each of ours against the base, if any
+		echo 1 > "$tmp/perf.cpu"
+	else
+		theirs
+	fi
+	ratio "$tmp/perf.cpu" "$tmp/profiler cpu$([ "$rounds" -gt 1 ] && echo " (round $r)").cpu" >> "$tmp/after.ratios"
+	echo >> "$tmp/after.ratios"
+	if [ -n "${BASE:-}" ]; then
+		ratio "$tmp/perf.cpu" "$tmp/profiler cpu (before$sfx).cpu" >> "$tmp/before.ratios"
+		echo >> "$tmp/before.ratios"
+		ratio "$tmp/profiler cpu$([ "$rounds" -gt 1 ] && echo " (round $r)").cpu" \
+			"$tmp/profiler cpu (before$sfx).cpu" >> "$tmp/self.ratios"
+		echo >> "$tmp/self.ratios"
+	fi
+done
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 echo
-ratio() { awk -v a="$(cat "$tmp/perf.cpu")" -v b="$(cat "$1")" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
-echo "perf's CPU / ours: $(ratio "$tmp/profiler cpu.cpu")$([ -n "${BASE:-}" ] && echo " (before: $(ratio "$tmp/profiler cpu (before).cpu"))")."
+[ -n "$cg" ] && [ -n "${BASE:-}" ] && echo && echo "ours after / before: $(median "$tmp/self.ratios")x$([ "$rounds" -gt 1 ] && echo ", median of $rounds rounds")."
+[ -z "$cg" ] && echo "perf's CPU / ours: $(median "$tmp/after.ratios")x$([ -n "${BASE:-}" ] && echo " (before: $(median "$tmp/before.ratios")x; ours after / before: $(median "$tmp/self.ratios")x)")$([ "$rounds" -gt 1 ] && echo ", medians of $rounds rounds")."
+for f in "$tmp"/*.parts; do
+	[ -s "$f" ] || continue
+	echo
+	echo "$(basename "$f" .parts), --stats:"
+	echo '```'
+	cat "$f"
+	echo '```'
+done

@@ -137,8 +137,9 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            default their Python functions are merged in as\n"
 		"                            'function (file.py:line)' frames; profiler cpu)\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
-		"                            runs and run time, map fill, losses, the\n"
-		"                            profiler's own CPU time and peak memory\n"
+		"                            runs and run time, map fill, losses, what new\n"
+		"                            processes cost, the profiler's own CPU time and\n"
+		"                            peak memory\n"
 		OUTPUT_USAGE "\n"
 		"Options of profiler %s:\n%s",
 		col->name, col->operands ? " " : "", col->operands ? col->operands : "",

@@ -104,6 +104,7 @@ static struct unwinder *unwind_start(struct session *ss)
 			strerror(errno));
 		return NULL;
 	}
+	unwinder_time(u, s->stats);
 	for (int i = 0; i < s->npids; i++)
 		unwinder_add(u, s->pids[i]);
 	for (int i = 0; i < s->ntids; i++)

@@ -25,8 +25,16 @@ struct mmap_watch;
  */
 struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer *sz,
 				   bool batch);
-/* Also tell fn of each process that mapped a file (the unwinder's tables). */
-void mmap_watch_on_map(struct mmap_watch *w, void (*fn)(void *ctx, uint32_t pid), void *ctx);
+enum mw_event {
+	MW_MAP,		/* pid mapped code */
+	MW_EXEC,	/* pid exec'd: its mappings start anew */
+	MW_EXIT,	/* pid exited */
+	MW_LOST,	/* records were lost (pid 0): any process may have changed */
+};
+
+/* Also tell fn of each of those (the unwinder's tables). */
+void mmap_watch_on_map(struct mmap_watch *w,
+		       void (*fn)(void *ctx, uint32_t pid, enum mw_event what), void *ctx);
 /* Fill up to max pollfds; returns how many. */
 int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max);
 /* Hand every pending record to the symbolizer, in time order. */
@@ -38,6 +46,10 @@ uint64_t mmap_watch_lost(const struct mmap_watch *w);
  * and not yet taken: each call returns the count since the last.
  */
 uint64_t mmap_watch_take_lost(struct mmap_watch *w);
+/* Count the CPU time of handling records (--stats: a system call each time). */
+void mmap_watch_time(struct mmap_watch *w, bool on);
+/* Records handled so far, and the CPU time that took (0 unless timed). */
+void mmap_watch_get_stats(const struct mmap_watch *w, uint64_t *records, uint64_t *ns);
 void mmap_watch_close(struct mmap_watch *w);
 
 #endif /* PROFILER_MMAP_WATCH_H */

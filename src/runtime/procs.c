@@ -104,9 +104,32 @@ static void unwind_new(struct session *rt)
 	}
 }
 
+/*
+ * Processes with tables that mapped more code (dlopen, or an exec of a
+ * pid seen before): remade from the records when they tell the mappings
+ * whole, else from /proc, read once by the symbolizer for both.
+ */
+static void unwind_dirty(struct session *rt)
+{
+	uint32_t *pids;
+	size_t n = unwinder_take_dirty(rt->unw, &pids);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t nmaps;
+		const struct proc_map *maps;
+
+		if (!symbolizer_maps_known(rt->sym, pids[i]) &&
+		    symbolizer_note_process(rt->sym, pids[i]))
+			continue;	/* gone */
+		maps = symbolizer_current_maps(rt->sym, pids[i], &nmaps);
+		unwinder_add_maps(rt->unw, pids[i], maps, nmaps);
+	}
+}
+
 void session_catch_up(struct session *ss)
 {
 	mmap_watch_consume(ss->rt->mw);
+	unwind_dirty(ss->rt);
 	unwind_new(ss->rt);
 }
 
@@ -114,6 +137,7 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 {
 	struct session *ss = ((struct session *)ctx)->rt;
 	const struct proc_note *e = data;
+	uint64_t t0 = cpu_ns_if(ss->set->stats);
 
 	if (!ss->first_event_ns)
 		ss->first_event_ns = now_ns();
@@ -121,18 +145,25 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 		return 0;
 	/* every note: after an exec the process may be in another cgroup */
 	cgroups_note(ss->cg, e->pid, e->cgroup);
-	if (!announce_new(ss, ((struct session *)ctx)->index, e->pid))
+	if (!announce_new(ss, ((struct session *)ctx)->index, e->pid)) {
+		ss->announce_ns += cpu_ns_if(ss->set->stats) - t0;
 		return 0;
+	}
 	session_catch_up(ss);
-	/* new, or exec'd: either way its tables are made from its maps now,
-	 * read once for names and tables alike */
-	if (!symbolizer_note_process(ss->sym, e->pid) && ss->unw) {
+	/*
+	 * New, or exec'd: either way its tables are made from its maps now,
+	 * known from its records since its exec, or else read from /proc
+	 * once for names, tables and Python alike.
+	 */
+	if (!symbolizer_note_process(ss->sym, e->pid)) {
 		size_t n;
 		const struct proc_map *maps = symbolizer_current_maps(ss->sym, e->pid, &n);
 
-		unwinder_add_maps(ss->unw, e->pid, maps, n);
+		if (ss->unw)
+			unwinder_add_maps(ss->unw, e->pid, maps, n);
+		python_note_maps(ss->py, e->pid, maps, n);
 	}
-	python_note_process(ss->py, e->pid);
+	ss->announce_ns += cpu_ns_if(ss->set->stats) - t0;
 	return 0;
 }
 

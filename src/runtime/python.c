@@ -43,6 +43,7 @@ struct pyrt {
 	struct py_bin *bins;
 	size_t nbins, cap;
 	bool warned;
+	bool followed;		/* some process was put in py_procs */
 };
 
 static bool python_named(const char *path)
@@ -122,12 +123,9 @@ out:
 	return b;
 }
 
-void python_note_process(struct pyrt *r, uint32_t pid)
+void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n)
 {
-	struct proc_map *maps = NULL;
-	size_t n = 0;
-
-	if (!r || proc_maps_read(pid, &maps, &n))
+	if (!r)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_map *m = &maps[i];
@@ -142,11 +140,24 @@ void python_note_process(struct pyrt *r, uint32_t pid)
 		pp.l = b->l;
 		if (bpf_map_update_elem(r->procs_fd, &pid, &pp, BPF_ANY))
 			pr_debug("python: pid %u not followed: %s", pid, strerror(errno));
-		proc_maps_free(maps, n);
+		else
+			r->followed = true;
 		return;
 	}
-	/* after an exec into something else */
-	bpf_map_delete_elem(r->procs_fd, &pid);
+	/* after an exec into something else (none followed: nothing to drop,
+	 * and no syscall for each of a build's processes) */
+	if (r->followed)
+		bpf_map_delete_elem(r->procs_fd, &pid);
+}
+
+void python_note_process(struct pyrt *r, uint32_t pid)
+{
+	struct proc_map *maps = NULL;
+	size_t n = 0;
+
+	if (!r || proc_maps_read(pid, &maps, &n))
+		return;
+	python_note_maps(r, pid, maps, n);
 	proc_maps_free(maps, n);
 }
 

@@ -26,6 +26,9 @@ bool session_python_prepare(struct session *ss, struct bpf_object *obj);
 
 /* A process announced (new, or after exec): in py_procs if it runs CPython. */
 void python_note_process(struct pyrt *r, uint32_t pid);
+/* The same, from its mappings known already (the symbolizer's). */
+struct proc_map;
+void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n);
 
 void pyrt_free(struct pyrt *r);
 

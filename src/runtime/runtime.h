@@ -91,6 +91,9 @@ struct session {
 	/* Set by the session before start() when it will ask for the whole
 	 * run after windows: collectors that drain their maps keep totals. */
 	bool keep_whole;
+	/* for --stats (rt's): the wait loop's wake-ups; CPU time in
+	 * announcements (with what they make) and in cutting windows */
+	uint64_t wakeups, announce_ns, window_ns;
 };
 
 /* Route libbpf's messages to -v. */

@@ -8,7 +8,9 @@
 
 #include "runtime/runtime.h"
 #include "runtime/stats.h"
+#include "runtime/mmap_watch.h"
 #include "runtime/unwind.h"
+#include "symbol/symbolizer.h"
 #include "util/util.h"
 
 int stats_enable(void)
@@ -85,6 +87,27 @@ void stats_print(struct session *ss, int stats_fd)
 			fprintf(stderr, "; no room for %llu binaries, %llu processes",
 				(unsigned long long)us.full, (unsigned long long)us.procs_full);
 		fputc('\n', stderr);
+		/* what each new process costs, by part (docs/performance.md) */
+		fprintf(stderr, "  per process: unw_procs %llu written, %llu left as they were; "
+			"/proc maps read %llu times for tables\n", (unsigned long long)us.writes,
+			(unsigned long long)us.unchanged, (unsigned long long)us.reads);
+	}
+	if (ss->sym) {
+		struct symbolizer_stats sy;
+
+		symbolizer_get_stats(ss->sym, &sy);
+		uint64_t nrec, rec_ns;
+
+		symbolizer_get_stats(ss->sym, &sy);
+		mmap_watch_get_stats(ss->mw, &nrec, &rec_ns);
+		fprintf(stderr, "  processes noted: %llu, %llu of them known from their records "
+			"(not read from /proc); the loop woke %llu times\n",
+			(unsigned long long)sy.procs, (unsigned long long)sy.procs_from_records,
+			(unsigned long long)ss->wakeups);
+		/* the tables (above) are made within announcements, mostly */
+		fprintf(stderr, "  CPU by part: %.1f ms in %s mapping records, %.1f ms in "
+			"announcements, %.1f ms cutting windows\n", rec_ns / 1e6,
+			fmt_count(b1, sizeof(b1), nrec), ss->announce_ns / 1e6, ss->window_ns / 1e6);
 	}
 	if (!getrusage(RUSAGE_SELF, &ru))
 		fprintf(stderr, "  profiler: %.3f s CPU (%.3f user, %.3f sys), peak RSS %.1f MiB\n",

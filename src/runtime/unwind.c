@@ -45,11 +45,18 @@ struct unwinder {
 	size_t nfresh, fresh_cap;
 	uint32_t *early;		/* tables written for them from their records */
 	size_t nearly, early_cap;
+	/* what unw_procs holds for each pid written, as a hash (0: unknown),
+	 * so the same mappings are not written twice (early, then announced) */
+	uint32_t *wpids;
+	uint64_t *whash;
+	size_t nw, w_cap;
+	struct idxmap w_index;
 
 	struct unw_file vdso;		/* the kernel's vDSO, the same in every process */
 	bool vdso_tried;
 
 	uint32_t self;
+	bool timed;			/* st.ns counted (--stats) */
 	struct unwinder_stats st;
 };
 
@@ -123,6 +130,9 @@ void unwinder_free(struct unwinder *u)
 	free(u->dirty);
 	free(u->fresh);
 	free(u->early);
+	free(u->wpids);
+	free(u->whash);
+	idxmap_free(&u->w_index);
 	free(u);
 }
 
@@ -151,6 +161,7 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 	int64_t i = idxmap_find(&u->file_index, h, file_eq, &k);
 	struct unwind_table *t = NULL;
 	struct unw_file *f;
+	uint64_t t0;
 	int fd;
 
 	if (i >= 0)
@@ -164,16 +175,17 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 	f->ino = m->ino;
 	idxmap_insert(&u->file_index, h, u->nfiles++);
 
+	t0 = cpu_ns_if(u->timed);
 	fd = proc_map_open(pid, m);
 	if (fd >= 0) {
 		t = unwind_table_from_fd(fd);
 		close(fd);
 	}
-	if (!t) {
+	if (!t)
 		pr_debug("no unwind table for %s: %s", m->path, strerror(errno));
-		return f;
-	}
-	take_rows(u, f, t, m->path);
+	else
+		take_rows(u, f, t, m->path);
+	u->st.ns += cpu_ns_if(u->timed) - t0;
 	return f;
 }
 
@@ -294,6 +306,91 @@ static bool known_pid(const struct unwinder *u, uint32_t pid)
 	return idxmap_find(&u->pid_index, hash_u64(pid), pid_eq, ctx) >= 0;
 }
 
+static bool w_eq(const void *ctx, uint32_t idx)
+{
+	const void *const *c = ctx;
+
+	return ((const struct unwinder *)c[0])->wpids[idx] == *(const uint32_t *)c[1];
+}
+
+/* pid's slot in whash; made (holding 0) when make */
+static uint64_t *written(struct unwinder *u, uint32_t pid, bool make)
+{
+	const void *ctx[2] = { u, &pid };
+	int64_t i = idxmap_find(&u->w_index, hash_u64(pid), w_eq, ctx);
+
+	if (i >= 0)
+		return &u->whash[i];
+	if (!make)
+		return NULL;
+	if (u->nw == u->w_cap) {
+		u->w_cap = u->w_cap ? 2 * u->w_cap : 256;
+		u->wpids = xrealloc(u->wpids, u->w_cap * sizeof(*u->wpids));
+		u->whash = xrealloc(u->whash, u->w_cap * sizeof(*u->whash));
+	}
+	u->wpids[u->nw] = pid;
+	u->whash[u->nw] = 0;
+	idxmap_insert(&u->w_index, hash_u64(pid), u->nw);
+	return &u->whash[u->nw++];
+}
+
+/* unw_procs no longer holds what we wrote for pid (deleted, here or by BPF at exec) */
+static void forget(struct unwinder *u, uint32_t pid)
+{
+	uint64_t *h = written(u, pid, false);
+
+	if (h)
+		*h = 0;
+}
+
+static int procs_delete(struct unwinder *u, uint32_t pid)
+{
+	forget(u, pid);
+	return bpf_map_delete_elem(u->procs_fd, &pid);
+}
+
+/* The used part of up, hashed: never 0 */
+static uint64_t proc_hash(const struct unwind_proc *up)
+{
+	const uint64_t *w = (const uint64_t *)up->maps;
+	size_t nw = up->nr * sizeof(up->maps[0]) / sizeof(*w);
+	uint64_t h = hash_u64(up->nr + 1);
+
+	for (size_t i = 0; i < nw; i++)
+		h = hash_u64(h ^ w[i]);
+	return h ? h : 1;
+}
+
+/* Write up as pid's entry unless it holds that already: 0 or -errno */
+static int procs_write(struct unwinder *u, uint32_t pid, const struct unwind_proc *up)
+{
+	uint64_t h = proc_hash(up), *w = written(u, pid, true);
+
+	if (*w == h) {
+		u->st.unchanged++;
+		return 0;
+	}
+	*w = 0;
+	if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY))
+		return -errno;
+	u->st.writes++;
+	/* (written() may have moved whash: look again) */
+	*written(u, pid, false) = h;
+	return 0;
+}
+
+void unwinder_forget(struct unwinder *u, uint32_t pid)
+{
+	if (u)
+		forget(u, pid);
+}
+
+void unwinder_forget_all(struct unwinder *u)
+{
+	if (u)
+		memset(u->whash, 0, u->nw * sizeof(*u->whash));
+}
+
 /*
  * Make room in a full unw_procs: the entries of processes that have
  * exited.  BPF drops an entry at exec, not at exit (that would be one more
@@ -315,7 +412,7 @@ static size_t prune_exited(struct unwinder *u)
 		prev = &key;
 	}
 	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(u->procs_fd, &dead[i]);
+		procs_delete(u, dead[i]);
 	free(dead);
 	return n;
 }
@@ -330,7 +427,7 @@ static size_t drop_early(struct unwinder *u)
 	size_t n = 0;
 
 	for (size_t i = 0; i < u->nearly; i++)
-		if (!known_pid(u, u->early[i]) && !bpf_map_delete_elem(u->procs_fd, &u->early[i]))
+		if (!known_pid(u, u->early[i]) && !procs_delete(u, u->early[i]))
 			n++;
 	u->nearly = 0;
 	return n;
@@ -389,19 +486,16 @@ add:
 		idxmap_insert(&u->pid_index, hash_u64(pid), u->npids++);
 	}
 	if (!up->nr) {
-		bpf_map_delete_elem(u->procs_fd, &pid);
+		procs_delete(u, pid);
 	} else if (!make) {
 		/* early tables never crowd out those of sampled processes */
-		if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY)) {
-			err = -errno;
-		} else {
+		if ((err = procs_write(u, pid, up)) == 0) {
 			GROW(u->early, u->early_cap, u->nearly + 1);
 			u->early[u->nearly++] = pid;
 		}
-	} else if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY) &&
-		   (errno != E2BIG || !(prune_exited(u) + drop_early(u)) ||
-		    bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY))) {
-		err = -errno;
+	} else if ((err = procs_write(u, pid, up)) &&
+		   (err != -E2BIG || !(prune_exited(u) + drop_early(u)) ||
+		    (err = procs_write(u, pid, up)))) {
 		u->st.procs_full++;
 	}
 	free(up);
@@ -411,7 +505,6 @@ add:
 int unwinder_add(struct unwinder *u, uint32_t pid)
 {
 	struct proc_map *maps;
-	uint64_t t0 = now_ns();
 	size_t n;
 	int err;
 
@@ -420,9 +513,9 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 	err = proc_maps_read(pid, &maps, &n);
 	if (err)
 		return err;
+	u->st.reads++;
 	err = write_proc(u, pid, maps, n, true);
 	proc_maps_free(maps, n);
-	u->st.ns += now_ns() - t0;
 	return err;
 }
 
@@ -430,7 +523,6 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 static int from_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n,
 		     bool make)
 {
-	uint64_t t0 = now_ns();
 	int err;
 
 	if (!u || pid == u->self || pid == 0 || !n)
@@ -438,7 +530,6 @@ static int from_maps(struct unwinder *u, uint32_t pid, const struct proc_map *ma
 	err = write_proc(u, pid, maps, n, make);
 	if (!err && !make)
 		u->st.early++;
-	u->st.ns += now_ns() - t0;
 	return err;
 }
 
@@ -484,13 +575,20 @@ void unwinder_mark(struct unwinder *u, uint32_t pid)
 	u->dirty[u->ndirty++] = pid;
 }
 
-void unwinder_flush(struct unwinder *u)
+size_t unwinder_take_dirty(struct unwinder *u, uint32_t **pids)
 {
-	if (!u)
-		return;
-	for (size_t i = 0; i < u->ndirty; i++)
-		unwinder_add(u, u->dirty[i]);
-	u->ndirty = 0;
+	size_t n = u ? u->ndirty : 0;
+
+	*pids = u ? u->dirty : NULL;
+	if (u)
+		u->ndirty = 0;
+	return n;
+}
+
+void unwinder_time(struct unwinder *u, bool on)
+{
+	if (u)
+		u->timed = on;
 }
 
 int unwinder_rows_fd(const struct unwinder *u)

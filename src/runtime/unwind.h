@@ -10,6 +10,7 @@
 #ifndef PROFILER_UNWIND_H_USER
 #define PROFILER_UNWIND_H_USER
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,10 @@ struct unwinder_stats {
 	uint64_t full;		/* binaries whose table could not be made: frame pointers */
 	uint64_t procs_full;	/* processes the unw_procs map had no room for */
 	uint64_t early;		/* tables written from mmap records, before any sample */
-	uint64_t ns;		/* time spent making tables */
+	uint64_t ns;		/* CPU time making the binaries' tables (unwinder_time) */
+	uint64_t writes;	/* unw_procs entries written */
+	uint64_t unchanged;	/* writes left out: the entry held that already */
+	uint64_t reads;		/* /proc/PID/maps read for tables (unwinder_add) */
 };
 
 /*
@@ -38,10 +42,20 @@ int unwinder_procs_fd(const struct unwinder *u);
 void unwinder_free(struct unwinder *u);
 /* Make pid's tables now from its mappings (again, after an exec). */
 int unwinder_add(struct unwinder *u, uint32_t pid);
-/* pid mapped more code (dlopen): its tables are remade at the next flush,
- * if it has tables at all. */
+/*
+ * pid mapped more code (dlopen): remember it if it has tables at all;
+ * unwinder_take_dirty hands the list over (it stays the unwinder's) and
+ * empties it, for the caller to remake them (unwinder_add_maps).
+ */
 void unwinder_mark(struct unwinder *u, uint32_t pid);
-void unwinder_flush(struct unwinder *u);
+size_t unwinder_take_dirty(struct unwinder *u, uint32_t **pids);
+/*
+ * unw_procs no longer holds pid's entry as written (BPF drops it at exec)
+ * or anyone's (records lost): the next write of it is not left out as
+ * unchanged.
+ */
+void unwinder_forget(struct unwinder *u, uint32_t pid);
+void unwinder_forget_all(struct unwinder *u);
 /*
  * A process without tables mapped code (an exec, a fork of one that had
  * none): remember it; unwinder_take_new hands the list over (it stays
@@ -59,6 +73,8 @@ struct proc_map;
 int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
 /* unwinder_add from mappings the caller read already (the symbolizer's). */
 int unwinder_add_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
+/* Count the CPU time of making tables (--stats: a system call each time). */
+void unwinder_time(struct unwinder *u, bool on);
 void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st);
 
 #endif /* PROFILER_UNWIND_H_USER */

@@ -192,7 +192,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 				    .whole = whole || (last && !r->index && r->o->whole_run),
 				    .from_ns = whole ? r->rt.start_ns : r->from_ns };
 	struct timespec rt;
-	uint64_t now = now_ns(), mlost;
+	uint64_t now = now_ns(), mlost, cpu0 = cpu_ns_if(r->rt.set->stats);
 	int err = 0;
 
 	w.to_ns = r->rt.stop_ns ? r->rt.stop_ns : now;
@@ -256,6 +256,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		else
 			profile_free(ps[i]);
 	}
+	r->rt.window_ns += cpu_ns_if(r->rt.set->stats) - cpu0;
 	if (!whole) {
 		/*
 		 * The next window begins where this one's maps were read, not
@@ -268,10 +269,21 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 	return err ? -1 : 0;
 }
 
-static void unwind_on_map(void *ctx, uint32_t pid)
+static void unwind_on_map(void *ctx, uint32_t pid, enum mw_event what)
 {
-	unwinder_mark(ctx, pid);
-	unwinder_mark_new(ctx, pid);
+	switch (what) {
+	case MW_MAP:
+		unwinder_mark(ctx, pid);
+		unwinder_mark_new(ctx, pid);
+		break;
+	case MW_EXEC:	/* BPF dropped its entry */
+	case MW_EXIT:
+		unwinder_forget(ctx, pid);
+		break;
+	case MW_LOST:
+		unwinder_forget_all(ctx);
+		break;
+	}
 }
 
 static void wait_for_end(struct run *r, int sigfd)
@@ -322,6 +334,7 @@ static void wait_for_end(struct run *r, int sigfd)
 			fds[nfds++] = (struct pollfd){ .fd = r->o->stop_fd, .events = POLLIN };
 		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
 			return;
+		ss->wakeups++;
 		if (r->o->stop_fd > 0 && fds[nfds - 1].revents) {
 			ss->stop_reason = "stopped";
 			return;
@@ -338,8 +351,7 @@ static void wait_for_end(struct run *r, int sigfd)
 			}
 		if (fds[1].revents)
 			ring_buffer__consume(ss->rb);
-		/* tables of processes that mapped more code (dlopen) */
-		unwinder_flush(ss->unw);
+		/* tables of processes that mapped more code (dlopen), new ones */
 		session_catch_up(ss);
 		entry_hold_check(ss->hold, ss->unw);
 		/* collectors that drain their maps as they fill (cpu) */
@@ -582,6 +594,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	if (start_collectors(r))
 		goto out;
 	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym, r->o->batch_mappings);
+	/* the parts' CPU time, a system call per look: only for --stats */
+	mmap_watch_time(ss->mw, set->stats);
 	if (ss->unw)
 		mmap_watch_on_map(ss->mw, unwind_on_map, ss->unw);
 	symbolizer_preload(ss->sym);

@@ -87,6 +87,7 @@ int sz_proc_read(struct symbolizer *sz, struct sym_proc *p)
 		if (maps[i].kind == MAP_FILE)
 			maps[i].file = sz_file_for_map(sz, p->pid, &maps[i]);
 	timeline_add(sz->tl, p->pid, maps, n);
+	timeline_mark_read(sz->tl, p->pid);
 	return 0;
 }
 
@@ -137,6 +138,21 @@ void symbolizer_note_exit(struct symbolizer *sz, uint32_t pid)
 	timeline_exit(sz->tl, pid);
 }
 
+void symbolizer_track_records(struct symbolizer *sz)
+{
+	timeline_track(sz->tl);
+}
+
+void symbolizer_note_lost(struct symbolizer *sz)
+{
+	timeline_lost(sz->tl);
+}
+
+bool symbolizer_maps_known(const struct symbolizer *sz, uint32_t pid)
+{
+	return timeline_complete(sz->tl, pid);
+}
+
 bool symbolizer_file_of(void *ctx, uint32_t pid, uint32_t life, uint64_t addr, uint32_t *file,
 			uint64_t *offset)
 {
@@ -181,6 +197,12 @@ int symbolizer_note_process(struct symbolizer *sz, uint32_t pid)
 
 	if (!p)
 		p = sz_add_proc(sz, pid);
+	/* its records since its exec (or fork) hold every mapping already */
+	if (timeline_complete(sz->tl, pid)) {
+		sz->stats.procs++;
+		sz->stats.procs_from_records++;
+		return 0;
+	}
 	err = sz_proc_read(sz, p);
 	if (!err)
 		sz->stats.procs++;

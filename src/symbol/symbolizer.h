@@ -34,6 +34,7 @@ struct symbolizer_stats {
 	uint64_t resolved;	/* locations named by a symbol */
 	uint64_t unnamed;	/* locations named module+0xOFFSET or like */
 	uint64_t ns;		/* time spent in symbolizer_resolve */
+	uint64_t procs_from_records;	/* of procs, known whole from records: not read */
 };
 
 struct symbolizer *symbolizer_new(void);
@@ -46,6 +47,16 @@ void symbolizer_free(struct symbolizer *sz);
  * read (it exited).
  */
 int symbolizer_note_process(struct symbolizer *sz, uint32_t pid);
+/*
+ * Mapping records flow (the mmap watcher runs): a process whose records
+ * since its exec (or its fork from one known whole) hold every mapping is
+ * then not read from /proc.  symbolizer_note_lost: records were lost, so
+ * every process known so far is read again when next noted.
+ */
+void symbolizer_track_records(struct symbolizer *sz);
+void symbolizer_note_lost(struct symbolizer *sz);
+/* Whether pid's current mappings are known whole (symbolizer_current_maps). */
+bool symbolizer_maps_known(const struct symbolizer *sz, uint32_t pid);
 
 /*
  * The file behind a user address of (pid, life) and its offset there, from

@@ -11,6 +11,10 @@ struct tl_gen {
 	struct proc_map *maps;	/* sorted by start, none overlapping */
 	size_t n;
 	uint32_t life;		/* a fork began it: LIFE_TAG of its time; else 0 */
+	/* every mapping of it is here: begun by a record (exec, or a fork of
+	 * a complete one) or read from /proc, with no record lost since */
+	bool complete;
+	uint32_t epoch;		/* timeline.epoch when it became complete */
 };
 
 struct tl_proc {
@@ -28,6 +32,8 @@ struct timeline {
 	uint32_t *exits;
 	size_t exit_head, nexits, exits_cap;
 	size_t max_maps;
+	bool tracked;		/* records flow: completeness can be trusted */
+	uint32_t epoch;		/* records lost so many times */
 	struct timeline_stats st;
 };
 
@@ -160,15 +166,24 @@ void timeline_fork(struct timeline *t, uint32_t ppid, uint32_t pid, uint32_t lif
 		g->n = pg->n;
 		t->st.maps += g->n;
 	}
+	/* the parent's mappings, whole, are the child's */
+	g->complete = pg && pg->complete && pg->epoch == t->epoch && g->n == pg->n;
+	g->epoch = t->epoch;
 }
 
 void timeline_exec(struct timeline *t, uint32_t pid)
 {
 	struct tl_proc *p = get(t, pid);
 
+	struct tl_gen *g;
+
 	/* an empty generation (nothing seen since the last exec) serves as it is */
 	if (!p->ngens || p->gens[p->ngens - 1].n || p->gens[p->ngens - 1].life)
 		new_gen(p);
+	/* an exec maps everything anew, and each mapping comes as a record */
+	g = &p->gens[p->ngens - 1];
+	g->complete = true;
+	g->epoch = t->epoch;
 }
 
 void timeline_exit(struct timeline *t, uint32_t pid)
@@ -210,6 +225,8 @@ void timeline_add(struct timeline *t, uint32_t pid, struct proc_map *maps, size_
 	if (!make_room(t, n)) {
 		t->st.refused += n;
 		proc_maps_free(maps, n);
+		if (p->ngens)
+			p->gens[p->ngens - 1].complete = false;
 		return;
 	}
 	g = p->ngens ? &p->gens[p->ngens - 1] : new_gen(p);
@@ -329,6 +346,34 @@ const struct proc_map *timeline_current(const struct timeline *t, uint32_t pid, 
 	}
 	*n = p->gens[p->ngens - 1].n;
 	return p->gens[p->ngens - 1].maps;
+}
+
+void timeline_track(struct timeline *t)
+{
+	t->tracked = true;
+}
+
+void timeline_lost(struct timeline *t)
+{
+	t->epoch++;
+}
+
+void timeline_mark_read(struct timeline *t, uint32_t pid)
+{
+	struct tl_proc *p = find(t, pid);
+
+	if (p && p->ngens) {
+		p->gens[p->ngens - 1].complete = true;
+		p->gens[p->ngens - 1].epoch = t->epoch;
+	}
+}
+
+bool timeline_complete(const struct timeline *t, uint32_t pid)
+{
+	const struct tl_proc *p = find(t, pid);
+	const struct tl_gen *g = p && p->ngens ? &p->gens[p->ngens - 1] : NULL;
+
+	return t->tracked && g && g->complete && g->epoch == t->epoch && !p->exited;
 }
 
 void timeline_get_stats(const struct timeline *t, struct timeline_stats *st)

@@ -61,6 +61,16 @@ const struct proc_map *timeline_find(const struct timeline *t, uint32_t pid, uin
 				     uint64_t addr, bool *ambiguous);
 /* pid's current generation, sorted by start; NULL when none. */
 const struct proc_map *timeline_current(const struct timeline *t, uint32_t pid, size_t *n);
+/*
+ * Whether pid's current mappings are known whole without reading /proc:
+ * its generation began with an exec record, or a fork of a complete one,
+ * or was read from /proc (timeline_mark_read), and no record was lost
+ * since (timeline_lost); only once timeline_track said records flow.
+ */
+bool timeline_complete(const struct timeline *t, uint32_t pid);
+void timeline_track(struct timeline *t);
+void timeline_lost(struct timeline *t);
+void timeline_mark_read(struct timeline *t, uint32_t pid);
 void timeline_get_stats(const struct timeline *t, struct timeline_stats *st);
 
 #endif /* PROFILER_TIMELINE_H */

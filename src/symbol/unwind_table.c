@@ -19,17 +19,9 @@
 #define DW_RSP	7
 #define DW_RIP	16	/* the return-address column */
 
-/* CPU time of this thread: the time per step, whatever else runs (a
- * system call, some microseconds: read once per group of steps) */
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* What one binary may still cost */
+/* What one binary may still cost; its CPU is this thread's (cpu_now_ns),
+ * the time per step whatever else runs (a system call, some
+ * microseconds: read once per group of steps) */
 struct budget {
 	uint64_t deadline;	/* CLOCK_MONOTONIC */
 	uint64_t cpu_mark;	/* thread CPU time at the start of this group */
@@ -46,7 +38,7 @@ static bool within(struct budget *b)
 
 	if (++b->steps % STEP_GROUP)
 		return true;
-	cpu = thread_cpu_ns();
+	cpu = cpu_now_ns();
 	if (now_ns() > b->deadline || cpu - b->cpu_mark > STEP_GROUP * LIMIT_UNWIND_STEP_NS)
 		return false;
 	b->cpu_mark = cpu;
@@ -191,7 +183,7 @@ static int read_segments(Elf *elf, struct unwind_table *t)
 static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 {
 	uint64_t deadline = now_ns() + max_ms * 1000000ULL;
-	struct budget b = { deadline, thread_cpu_ns(), 0 };
+	struct budget b = { deadline, cpu_now_ns(), 0 };
 	struct unwind_table *t = NULL;
 	uint64_t *starts = NULL;
 	size_t nstarts = 0;

@@ -216,6 +216,19 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+uint64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t cpu_ns_if(bool on)
+{
+	return on ? cpu_now_ns() : 0;
+}
+
 uint64_t hash_u64(uint64_t x)
 {
 	x ^= x >> 33;

@@ -40,6 +40,9 @@ int parse_seconds(const char *s, double *out);
 int parse_int_list(const char *s, int limit, int **out, int *n);
 
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
+uint64_t cpu_now_ns(void);	/* CLOCK_THREAD_CPUTIME_ID: this thread's CPU time */
+/* cpu_now_ns() when on, else 0: a system call that only --stats pays */
+uint64_t cpu_ns_if(bool on);
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 uint64_t hash_u64(uint64_t x);
 

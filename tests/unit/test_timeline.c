@@ -158,6 +158,45 @@ static void test_bound(void **state)
 	timeline_free(t);
 }
 
+/*
+ * Known whole from records: after an exec, after a fork of a process known
+ * whole, after a /proc read; never untracked, after a loss, or after exit.
+ */
+static void test_complete(void **state)
+{
+	struct timeline *t = timeline_new(0);
+
+	timeline_add(t, 10, one_map(0x1000, 0x2000, 1, "/bin/sh"), 1);
+	timeline_mark_read(t, 10);
+	/* no records flow: a /proc read is the only truth */
+	assert_false(timeline_complete(t, 10));
+	timeline_track(t);
+	assert_true(timeline_complete(t, 10));
+	/* started before the run (no exec, no fork seen): unknown */
+	timeline_add(t, 20, one_map(0x1000, 0x2000, 1, "/bin/sh"), 1);
+	assert_false(timeline_complete(t, 20));
+	/* a fork of a known one is known; of an unknown one, not */
+	timeline_fork(t, 10, 11, 0);
+	assert_true(timeline_complete(t, 11));
+	timeline_fork(t, 20, 21, 0);
+	assert_false(timeline_complete(t, 21));
+	timeline_exec(t, 21);
+	assert_true(timeline_complete(t, 21));
+	timeline_add(t, 21, one_map(0x5000, 0x6000, 2, "/bin/true"), 1);
+	assert_true(timeline_complete(t, 21));
+	/* records lost: whoever they belonged to is unknown again */
+	timeline_lost(t);
+	assert_false(timeline_complete(t, 10));
+	assert_false(timeline_complete(t, 21));
+	timeline_exec(t, 21);
+	assert_true(timeline_complete(t, 21));
+	timeline_exit(t, 21);
+	assert_false(timeline_complete(t, 21));
+	assert_false(timeline_complete(t, 99));
+	timeline_free(t);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_dlclose_keeps_old),
 		cmocka_unit_test(test_lifetimes_by_start_time),
 		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_complete),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
