@@ -163,6 +163,7 @@ static void log_symbolizer(struct session *rt, const struct profile *p)
 		 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
 		 "%llu JIT maps, %llu lines, %llu inlined, %llu mappings from mmap records "
 		 "(%llu processes, %llu pids reused, %llu forgotten, %llu records lost); "
+		 "%llu exited processes forgotten once read, %llu pinned; "
 		 "kernel symbols from %s", p->nlocs, st.ns / 1e6,
 		 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
 		 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
@@ -172,6 +173,7 @@ static void log_symbolizer(struct session *rt, const struct profile *p)
 		 (unsigned long long)st.timeline_procs, (unsigned long long)st.timeline_reused,
 		 (unsigned long long)st.timeline_dropped,
 		 (unsigned long long)mmap_watch_lost(rt->mw),
+		 (unsigned long long)st.forgotten, (unsigned long long)st.pinned,
 		 st.kallsyms_cached ? "the cache" : "/proc/kallsyms");
 }
 
@@ -190,7 +192,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 				    .whole = whole || (last && !r->index && r->o->whole_run),
 				    .from_ns = whole ? r->rt.start_ns : r->from_ns };
 	struct timespec rt;
-	uint64_t now = now_ns(), mlost;
+	uint64_t now = now_ns(), mlost, mark = symbolizer_exit_mark(r->rt.sym);
 	int err = 0;
 
 	w.to_ns = r->rt.stop_ns ? r->rt.stop_ns : now;
@@ -236,6 +238,9 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		if (r->rt.set->verbose)
 			log_symbolizer(&r->rt, ps[i]);
 	}
+	/* the whole run after windows reads every process's samples again */
+	if (!err && !r->o->whole_run)
+		session_forget_exited(&r->rt, mark, false);
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,
 		 whole ? " (whole run)" : "", (now_ns() - now) / 1e6);
 	if (!err)
@@ -469,6 +474,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	*ss = (struct session){ .rt = ss, .set = set, .col = cols[0], .child_go = -1,
 				.child_err = -1, .btf_fd = -1 };
 	r->ncols = ncols;
+	ss->ncols = ncols;
 	r->o = o;
 	r->sink = sink;
 	r->window_ns = o->window_ns;

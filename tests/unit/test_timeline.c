@@ -158,6 +158,53 @@ static void test_bound(void **state)
 	timeline_free(t);
 }
 
+static void count_gone(void *ctx, uint32_t pid)
+{
+	(*(int *)ctx)++;
+}
+
+/* Exited processes go once the samples read before the mark no longer need
+ * them; a pinned one and one whose pid began again stay. */
+static void test_forget_exited(void **state)
+{
+	struct timeline *t = timeline_new(0);
+	struct timeline_stats st;
+	uint64_t mark;
+	bool amb;
+	int gone = 0;
+
+	for (uint32_t pid = 100; pid < 3100; pid++) {
+		timeline_fork(t, 1, pid, 0);
+		timeline_add(t, pid, one_map(0x1000, 0x2000, pid, "/bin/x"), 1);
+	}
+	for (uint32_t pid = 100; pid < 3000; pid++)
+		timeline_exit(t, pid);
+	timeline_pin(t, 200);
+	/* 300 starts again before the forget: its new lifetime is live */
+	timeline_fork(t, 1, 300, 0);
+	mark = timeline_exit_mark(t);
+	timeline_exit(t, 3000);	/* after the mark: not yet */
+	assert_int_equal(timeline_forget(t, mark, count_gone, &gone), 2898);
+	assert_int_equal(gone, 2898);
+	assert_null(timeline_find(t, 100, 0, 0x1800, &amb));
+	assert_non_null(timeline_find(t, 200, 0, 0x1800, &amb));
+	assert_non_null(timeline_find(t, 300, 0, 0x1800, &amb));
+	assert_non_null(timeline_find(t, 3000, 0, 0x1800, &amb));
+	assert_non_null(timeline_find(t, 3050, 0, 0x1800, &amb));
+	assert_int_equal(timeline_pinned(t), 1);
+	/* unpinned, the pinned one goes at the next forget, with 3000 */
+	timeline_unpin_all(t);
+	assert_int_equal(timeline_forget(t, timeline_exit_mark(t), NULL, NULL), 2);
+	assert_null(timeline_find(t, 200, 0, 0x1800, &amb));
+	assert_null(timeline_find(t, 3000, 0, 0x1800, &amb));
+	assert_non_null(timeline_find(t, 300, 0, 0x1800, &amb));
+	timeline_get_stats(t, &st);
+	assert_int_equal(st.forgotten, 2900);
+	/* what is left: 3001-3099, live, and 300's first lifetime */
+	assert_int_equal(st.maps, 99 + 1);
+	timeline_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_dlclose_keeps_old),
 		cmocka_unit_test(test_lifetimes_by_start_time),
 		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_forget_exited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
