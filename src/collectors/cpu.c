@@ -20,8 +20,6 @@
 #include "runtime/preflight.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
-#include "runtime/ustacks.h"
-#include "symbol/symbolizer.h"
 #include "util/util.h"
 
 #define DEFAULT_FREQ 99
@@ -32,33 +30,7 @@ struct cpu_state {
 	int nlinks;
 	struct cpu_counts *counts;	/* the two counts maps, drained */
 	struct deltas *whole;		/* with windows: the run's totals per key */
-	struct ustacks *kept;		/* user stacks read at each drain */
-	struct stack_maps sm;		/* what the drains read them from */
-	struct session *ss;
 };
-
-/* A drain: exits noted before it, and the translations of the last one kept. */
-static uint64_t keep_begin(void *ctx)
-{
-	struct cpu_state *st = ctx;
-
-	ustacks_drain_begin(st->kept);
-	return symbolizer_exit_mark(st->ss->rt->sym);
-}
-
-static uint64_t keep_user_stack(void *ctx, uint32_t pid, uint32_t life, uint64_t id)
-{
-	struct cpu_state *st = ctx;
-
-	return ustacks_keep(st->kept, &st->sm, pid, life, id);
-}
-
-static void keep_end(void *ctx, uint64_t mark)
-{
-	struct cpu_state *st = ctx;
-
-	session_forget_exited(st->ss, mark, true);
-}
 
 static const struct option cpu_longopts[] = {
 	{ "freq", required_argument, NULL, 'F' },
@@ -218,12 +190,6 @@ static int cpu_start(struct session *ss)
 				    counts_max, &skel->bss->counts_added);
 	if (!st->counts)
 		return bpf_explain("pointing counts_sel at the counts map", -errno);
-	/* user stacks read as file offsets while their processes' mappings are known */
-	st->ss = ss;
-	st->kept = ustacks_new(ss->rt->sym);
-	stack_maps_init(&st->sm, skel->maps.stacks, skel->maps.stacks_spill);
-	cpu_counts_set_keep(st->counts, &(struct cpu_counts_keep){
-		.begin = keep_begin, .user_stack = keep_user_stack, .end = keep_end, .ctx = st });
 	/* links kept in the skeleton are destroyed with it */
 	err = session_attach_targets(ss, skel->maps.targets, skel->maps.proc_events,
 				     skel->progs.follow_fork, &skel->links.follow_fork,
@@ -297,7 +263,6 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	p->event = profile_intern(p, event);
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
-	sm.kept = st->kept;
 	/* drained from the kernel: what is taken is exactly what came since
 	 * the last collect (a window, an -i interval) */
 	nkeys = cpu_counts_take(st->counts, &keys, &counts);
@@ -337,7 +302,6 @@ static void cpu_destroy(struct session *ss)
 		return;
 	cpu_stop(ss);
 	cpu_counts_free(st->counts);
-	ustacks_free(st->kept);
 	free(st->links);
 	deltas_free(st->whole);
 	cpu_bpf__destroy(st->skel);

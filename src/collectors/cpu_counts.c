@@ -33,7 +33,6 @@ struct cpu_counts {
 	struct cpu_key *out_keys;
 	uint64_t *out_counts;
 
-	struct cpu_counts_keep keep;	/* zeroes: keys kept as BPF made them */
 	struct cpu_key *bk;		/* one batch */
 	uint64_t *bv;
 	uint64_t swaps, moved;
@@ -84,20 +83,10 @@ static bool key_eq(const void *ctx, uint32_t idx)
 	return !memcmp(&kc->c->keys[idx], kc->k, sizeof(*kc->k));
 }
 
-void cpu_counts_set_keep(struct cpu_counts *c, const struct cpu_counts_keep *keep)
+static void add(struct cpu_counts *c, const struct cpu_key *k, uint64_t count)
 {
-	c->keep = *keep;
-}
-
-static void add(struct cpu_counts *c, const struct cpu_key *key, uint64_t count)
-{
-	struct cpu_key kk = *key, *k = &kk;
 	struct key_ctx kc = { c, k };
-	uint64_t h;
-
-	if (c->keep.user_stack)
-		kk.user_stack = c->keep.user_stack(c->keep.ctx, kk.pid, kk.life, kk.user_stack);
-	h = hash_bytes(k, sizeof(*k), 0);
+	uint64_t h = hash_bytes(k, sizeof(*k), 0);
 	int64_t i = idxmap_find(&c->index, h, key_eq, &kc);
 
 	if (i >= 0) {
@@ -155,7 +144,6 @@ one_by_one:
 static int drain(struct cpu_counts *c)
 {
 	int old = c->filling, err;
-	uint64_t begun;
 
 	err = point_at(c, !old);
 	if (err) {
@@ -164,10 +152,7 @@ static int drain(struct cpu_counts *c)
 	}
 	c->added_at_swap = *c->added;
 	c->swaps++;
-	begun = c->keep.begin ? c->keep.begin(c->keep.ctx) : 0;
 	move_all(c, c->fds[old]);
-	if (c->keep.end)
-		c->keep.end(c->keep.ctx, begun);
 	return 0;
 }
 

@@ -22,19 +22,6 @@ struct cpu_counts;
  */
 struct cpu_counts *cpu_counts_new(int sel_fd, const int fds[2], uint32_t max_entries,
 				  const volatile __u64 *added);
-/*
- * What a drain does with each key it moves, while the processes it names
- * still have their mappings known: begin before a drain, user_stack turns
- * a key's user stack id into the id it is kept under (runtime/ustacks.h),
- * end after it with what begin returned.
- */
-struct cpu_counts_keep {
-	uint64_t (*begin)(void *ctx);
-	uint64_t (*user_stack)(void *ctx, uint32_t pid, uint32_t life, uint64_t id);
-	void (*end)(void *ctx, uint64_t begun);
-	void *ctx;
-};
-void cpu_counts_set_keep(struct cpu_counts *c, const struct cpu_counts_keep *keep);
 /* Drain when the map being filled is half full; cheap otherwise. */
 void cpu_counts_tick(struct cpu_counts *c);
 /*

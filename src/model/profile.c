@@ -111,8 +111,8 @@ void profile_set_life(struct profile *p, uint32_t life)
 	p->life = life;
 }
 
-static uint32_t location(struct profile *p, enum frame_kind kind, uint32_t pid, uint64_t addr,
-			 bool is_return, uint8_t slot, bool file_words)
+uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
+			       uint64_t addr, bool is_return, uint8_t slot)
 {
 	struct location l = {
 		.addr = addr,
@@ -127,13 +127,7 @@ static uint32_t location(struct profile *p, enum frame_kind kind, uint32_t pid, 
 	uint32_t file;
 	int64_t i;
 
-	if (kind == FRAME_USER && file_words && profile_is_file_word(addr)) {
-		l.file_id = ((addr >> PROFILE_FILE_SHIFT) & PROFILE_FILE_MAX) + 1;
-		l.addr = addr & PROFILE_FILE_OFFSET;
-		l.pid = 0;
-		l.life = 0;
-	} else if (kind == FRAME_USER && p->file_of &&
-		   p->file_of(p->file_ctx, pid, l.life, addr, &file, &off)) {
+	if (kind == FRAME_USER && p->file_of && p->file_of(p->file_ctx, pid, l.life, addr, &file, &off)) {
 		l.file_id = file + 1;
 		l.addr = off;
 		l.pid = 0;
@@ -151,16 +145,10 @@ static uint32_t location(struct profile *p, enum frame_kind kind, uint32_t pid, 
 	return p->nlocs++;
 }
 
-uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
-			       uint64_t addr, bool is_return, uint8_t slot)
-{
-	return location(p, kind, pid, addr, is_return, slot, false);
-}
-
 uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
 			  uint64_t addr, bool is_return)
 {
-	return location(p, kind, pid, addr, is_return, 0, false);
+	return profile_location_slot(p, kind, pid, addr, is_return, 0);
 }
 
 uint32_t profile_add_location(struct profile *p, const struct location *l)
@@ -172,7 +160,7 @@ uint32_t profile_add_location(struct profile *p, const struct location *l)
 
 void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
-		   uint32_t nips, bool first_is_ip, bool file_words)
+		   uint32_t nips, bool first_is_ip)
 {
 	uint64_t cand = 0;
 	uint32_t len = 0, npy = 0;
@@ -188,11 +176,10 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 	if (kind != FRAME_KERNEL && len >= 2 && (ips[len - 1] & LEAF_RA_MARK))
 		cand = ips[--len];
 	for (uint32_t i = 0; i < len && *n < max; i++) {
-		ids[(*n)++] = location(p, kind, pid, ips[i], !(i == 0 && first_is_ip), 0, file_words);
+		ids[(*n)++] = profile_location(p, kind, pid, ips[i], !(i == 0 && first_is_ip));
 		if (i == 0 && cand && *n < max)
-			ids[(*n)++] = location(p, kind, pid, cand & LEAF_RA_ADDR_MASK, true,
-					       ((cand & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1,
-					       file_words);
+			ids[(*n)++] = profile_location_slot(p, kind, pid, cand & LEAF_RA_ADDR_MASK, true,
+							    ((cand & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1);
 	}
 	for (uint32_t i = len; i < len + npy && *n < max; i++)
 		ids[(*n)++] = profile_location(p, FRAME_PYTHON, pid, ips[i] & ~PY_FRAME_MARK, false);

@@ -14,8 +14,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <linux/types.h>
-#include "python.h"	/* include/python.h: Python frame words */
 #include "model/histogram.h"
 #include "util/idxmap.h"
 
@@ -198,29 +196,6 @@ uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t
 /* A location read from a saved profile, appended as it is (not deduplicated). */
 uint32_t profile_add_location(struct profile *p, const struct location *l);
 
-/*
- * A user frame already read as an offset in a file (runtime/ustacks.c, at
- * drain time, while its process's mappings were known): bit 55, the file
- * (the file_of hook's numbering) in bits 36-54, the offset below.  Under
- * 2^56, so it fits the address bits of a return-address candidate too;
- * such words mean this only where the caller says so (profile_stack's
- * file_words).
- */
-#define PROFILE_FILE_WORD	(1ULL << 55)
-#define PROFILE_FILE_SHIFT	36
-#define PROFILE_FILE_MAX	((1U << 19) - 1)
-#define PROFILE_FILE_OFFSET	((1ULL << PROFILE_FILE_SHIFT) - 1)
-
-static inline bool profile_is_file_word(uint64_t w)
-{
-	return (w >> 55) == 1;
-}
-
-static inline bool profile_is_python_word(uint64_t w)
-{
-	return PY_IS_FRAME(w);
-}
-
 /* Append raw stack addresses (leaf first) as locations to ids[*n]; the
  * first is the interrupted instruction when first_is_ip, the rest are
  * return addresses.  Python frame words (include/python.h) that follow a
@@ -228,7 +203,7 @@ static inline bool profile_is_python_word(uint64_t w)
  * merge into the native frames (python_merge). */
 void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
-		   uint32_t nips, bool first_is_ip, bool file_words);
+		   uint32_t nips, bool first_is_ip);
 
 /* values has p->ntypes entries.  Returns the sample's index. */
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,

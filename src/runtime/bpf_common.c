@@ -15,7 +15,6 @@
 #include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
-#include "runtime/ustacks.h"
 #include "symbol/symbolizer.h"
 #include "symbol/kallsyms_cache.h"
 #include "util/idxmap.h"
@@ -407,7 +406,6 @@ void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_m
 	sm->fd = bpf_map__fd(stacks);
 	sm->spill_fd = bpf_map__fd(spill);
 	sm->cache = NULL;
-	sm->kept = NULL;
 }
 
 void stack_maps_release(struct stack_maps *sm)
@@ -430,8 +428,6 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 	uint32_t n = 0;
 	int64_t i;
 
-	if (ustacks_is_kept(id))
-		return ustacks_read(sm->kept, id, ips);
 	if (!(id & STACK_ID_VALID_BIT))
 		return 0;
 	if (!m->cache) {
@@ -510,17 +506,14 @@ void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t 
 		ids[(*n)++] = loc;
 		return;
 	}
-	profile_stack(p, ids, n, 2 * MAX_STACK_DEPTH, kind, pid, ips, nips, first_is_ip,
-		      ustacks_is_kept(id));
+	profile_stack(p, ids, n, 2 * MAX_STACK_DEPTH, kind, pid, ips, nips, first_is_ip);
 }
 
-void session_forget_exited(struct session *ss, uint64_t mark, bool drained)
+void session_forget_exited(struct session *ss, uint64_t mark)
 {
 	struct session *rt = ss->rt;
 
-	if (drained && rt->ncols != 1)
-		return;	/* the others' samples still name processes by address */
-	symbolizer_forget_exited(rt->sym, rt->forget_mark, !drained);
+	symbolizer_forget_exited(rt->sym, rt->forget_mark);
 	rt->forget_mark = mark;
 }
 

@@ -92,11 +92,10 @@ struct session {
 	 * run after windows: collectors that drain their maps keep totals. */
 	bool keep_whole;
 	/*
-	 * (rt's) The run's collectors, and the exits noted when samples were
-	 * last read (symbolizer_exit_mark): processes that exited before it
-	 * are forgotten at the next read (session_forget_exited).
+	 * (rt's) The exits noted when a window's samples were last read
+	 * (symbolizer_exit_mark): processes that exited before it are
+	 * forgotten after the next window (session_forget_exited).
 	 */
-	int ncols;
 	uint64_t forget_mark;
 };
 
@@ -161,23 +160,22 @@ long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, v
 unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, struct bpf_map *spill);
 
 /* The two maps of bpf/stacks.bpf.h, read whole on first use. */
-struct ustacks;
 struct stack_maps {
 	int fd;
 	int spill_fd;
 	struct stack_cache *cache;
-	const struct ustacks *kept;	/* user stacks read at drain time (ustacks.h), or NULL */
 };
 void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
 void stack_maps_release(struct stack_maps *sm);
 /*
- * Samples were read up to a point taken (mark: symbolizer_exit_mark) just
- * before: the processes that exited before the previous such point can be
- * forgotten.  drained: by one collector's drain, into process-free stacks
- * (only when it is the run's one collector); else a window's cut, after
- * every collector's profile was named (unpinning all).
+ * A window's samples were read from a point taken (mark:
+ * symbolizer_exit_mark) just before, and named: the processes that exited
+ * before the previous window's mark are forgotten (one window of slack for
+ * a sample counted as its process exited).
  */
-void session_forget_exited(struct session *ss, uint64_t mark, bool drained);
+void session_forget_exited(struct session *ss, uint64_t mark);
+/* After a window is handed on: the heap it freed given back (runtime/heap.c). */
+void session_trim_heap(void);
 /* Frames of a stack id; 0 frames when not found. */
 uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
 /* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */

@@ -163,7 +163,7 @@ static void log_symbolizer(struct session *rt, const struct profile *p)
 		 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
 		 "%llu JIT maps, %llu lines, %llu inlined, %llu mappings from mmap records "
 		 "(%llu processes, %llu pids reused, %llu forgotten, %llu records lost); "
-		 "%llu exited processes forgotten once read, %llu pinned; "
+		 "%llu exited processes forgotten once read; "
 		 "kernel symbols from %s", p->nlocs, st.ns / 1e6,
 		 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
 		 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
@@ -173,7 +173,7 @@ static void log_symbolizer(struct session *rt, const struct profile *p)
 		 (unsigned long long)st.timeline_procs, (unsigned long long)st.timeline_reused,
 		 (unsigned long long)st.timeline_dropped,
 		 (unsigned long long)mmap_watch_lost(rt->mw),
-		 (unsigned long long)st.forgotten, (unsigned long long)st.pinned,
+		 (unsigned long long)st.forgotten,
 		 st.kallsyms_cached ? "the cache" : "/proc/kallsyms");
 }
 
@@ -240,7 +240,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 	}
 	/* the whole run after windows reads every process's samples again */
 	if (!err && !r->o->whole_run)
-		session_forget_exited(&r->rt, mark, false);
+		session_forget_exited(&r->rt, mark);
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,
 		 whole ? " (whole run)" : "", (now_ns() - now) / 1e6);
 	if (!err)
@@ -253,6 +253,8 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		else
 			profile_free(ps[i]);
 	}
+	if (!last)
+		session_trim_heap();
 	if (!whole) {
 		/*
 		 * The next window begins where this one's maps were read, not
@@ -474,7 +476,6 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	*ss = (struct session){ .rt = ss, .set = set, .col = cols[0], .child_go = -1,
 				.child_err = -1, .btf_fd = -1 };
 	r->ncols = ncols;
-	ss->ncols = ncols;
 	r->o = o;
 	r->sink = sink;
 	r->window_ns = o->window_ns;

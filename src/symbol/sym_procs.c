@@ -172,11 +172,6 @@ uint64_t symbolizer_exit_mark(const struct symbolizer *sz)
 	return timeline_exit_mark(sz->tl);
 }
 
-void symbolizer_pin(struct symbolizer *sz, uint32_t pid)
-{
-	timeline_pin(sz->tl, pid);
-}
-
 static void proc_gone(void *ctx, uint32_t pid)
 {
 	struct symbolizer *sz = ctx;
@@ -213,12 +208,10 @@ static void procs_compact(struct symbolizer *sz)
 	}
 }
 
-size_t symbolizer_forget_exited(struct symbolizer *sz, uint64_t mark, bool unpin)
+size_t symbolizer_forget_exited(struct symbolizer *sz, uint64_t mark)
 {
 	size_t n;
 
-	if (unpin)
-		timeline_unpin_all(sz->tl);
 	n = timeline_forget(sz->tl, mark, proc_gone, sz);
 	procs_compact(sz);
 	sz->stats.forgotten += n;

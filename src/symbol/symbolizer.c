@@ -118,7 +118,6 @@ void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *
 	st->timeline_procs = ts.procs;
 	st->timeline_reused = ts.reused;
 	st->timeline_dropped = ts.dropped + (ts.refused ? 1 : 0);
-	st->pinned = timeline_pinned(sz->tl);
 }
 
 /* Put each location's inlined frames before it (stacks are leaf first). */

@@ -17,7 +17,6 @@ struct tl_proc {
 	uint32_t pid;
 	bool exited;
 	uint64_t exit_seq;	/* its last exit: timeline_exit_mark just before */
-	bool pinned;		/* timeline_pin: kept past timeline_forget */
 	struct tl_gen *gens;	/* oldest first */
 	size_t ngens;
 };
@@ -31,7 +30,6 @@ struct timeline {
 	size_t exit_head, nexits, exits_cap;
 	uint64_t exits_base;	/* exits shifted out of the array before exits[0] */
 	size_t nforgotten;	/* entries of procs with nothing left, to compact */
-	size_t npinned;
 	size_t max_maps;
 	struct timeline_stats st;
 };
@@ -239,12 +237,6 @@ size_t timeline_forget(struct timeline *t, uint64_t mark, void (*gone)(void *ctx
 		 * old lifetimes go with its last exit */
 		if (!p || !p->exited || !p->ngens || p->exit_seq >= mark)
 			continue;
-		if (p->pinned) {
-			/* asked again at the next forget, after its unpinning */
-			GROW(t->exits, t->exits_cap, t->nexits + 1);
-			t->exits[t->nexits++] = pid;
-			continue;
-		}
 		proc_clear(t, p);
 		t->st.forgotten++;
 		t->nforgotten++;
@@ -254,30 +246,6 @@ size_t timeline_forget(struct timeline *t, uint64_t mark, void (*gone)(void *ctx
 	}
 	compact(t);
 	return n;
-}
-
-void timeline_pin(struct timeline *t, uint32_t pid)
-{
-	struct tl_proc *p = find(t, pid);
-
-	if (p && !p->pinned) {
-		p->pinned = true;
-		t->npinned++;
-	}
-}
-
-void timeline_unpin_all(struct timeline *t)
-{
-	for (size_t i = 0; i < t->nprocs && t->npinned; i++)
-		if (t->procs[i].pinned) {
-			t->procs[i].pinned = false;
-			t->npinned--;
-		}
-}
-
-size_t timeline_pinned(const struct timeline *t)
-{
-	return t->npinned;
 }
 
 static int cmp_start(const void *a, const void *b)

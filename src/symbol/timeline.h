@@ -56,13 +56,6 @@ uint64_t timeline_exit_mark(const struct timeline *t);
 size_t timeline_forget(struct timeline *t, uint64_t mark, void (*gone)(void *ctx, uint32_t pid),
 		       void *ctx);
 /*
- * Keep pid past timeline_forget until timeline_unpin_all: a sample of it
- * still needs its mappings by address (JIT code, an address in no file).
- */
-void timeline_pin(struct timeline *t, uint32_t pid);
-void timeline_unpin_all(struct timeline *t);
-size_t timeline_pinned(const struct timeline *t);
-/*
  * Put maps (n, sorted or not) into pid's current generation in place of
  * what they overlap; takes maps.  A pid not seen yet starts one.
  */
