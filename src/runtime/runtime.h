@@ -174,8 +174,8 @@ void stack_maps_release(struct stack_maps *sm);
  * a sample counted as its process exited).
  */
 void session_forget_exited(struct session *ss, uint64_t mark);
-/* After a window is handed on: the heap it freed given back (runtime/heap.c). */
-void session_trim_heap(void);
+/* -v: the heap and RSS after a window is handed on (runtime/heap.c). */
+void session_heap_report(void);
 /* Frames of a stack id; 0 frames when not found. */
 uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
 /* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */

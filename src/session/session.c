@@ -253,8 +253,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		else
 			profile_free(ps[i]);
 	}
-	if (!last)
-		session_trim_heap();
+	session_heap_report();
 	if (!whole) {
 		/*
 		 * The next window begins where this one's maps were read, not
