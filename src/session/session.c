@@ -178,6 +178,22 @@ static void log_symbolizer(struct session *rt, const struct profile *p)
 }
 
 /*
+ * Whether a window's cut may forget the processes that exited before the
+ * last one: not when a whole run after the windows reads every process's
+ * samples again, nor with mem, whose allocations still outstanding when
+ * their process exited are in every later window.
+ */
+static bool forgets_exited(const struct run *r)
+{
+	if (r->o->whole_run)
+		return false;
+	for (int i = 0; i < r->ncols; i++)
+		if (!strcmp(r->cols[i].col->name, "mem"))
+			return false;
+	return true;
+}
+
+/*
  * Collect every collector's window (whole: the whole run), symbolize and
  * hand them to the sink.  The collectors are read one after another: each
  * one's windows tile its own run exactly, at boundaries a few
@@ -238,8 +254,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		if (r->rt.set->verbose)
 			log_symbolizer(&r->rt, ps[i]);
 	}
-	/* the whole run after windows reads every process's samples again */
-	if (!err && !r->o->whole_run)
+	if (!err && forgets_exited(r))
 		session_forget_exited(&r->rt, mark);
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,
 		 whole ? " (whole run)" : "", (now_ns() - now) / 1e6);
