@@ -15,6 +15,7 @@
 #include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
+#include "symbol/symbolizer.h"
 #include "symbol/kallsyms_cache.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -507,6 +508,14 @@ void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t 
 		return;
 	}
 	profile_stack(p, ids, n, 2 * MAX_STACK_DEPTH, kind, pid, ips, nips, first_is_ip);
+}
+
+void session_forget_exited(struct session *ss, uint64_t mark)
+{
+	struct session *rt = ss->rt;
+
+	symbolizer_forget_exited(rt->sym, rt->forget_mark);
+	rt->forget_mark = mark;
 }
 
 int session_attach_perf(struct session *ss, struct perf_event_attr *attr,

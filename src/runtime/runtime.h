@@ -94,6 +94,12 @@ struct session {
 	/* for --stats (rt's): the wait loop's wake-ups; CPU time in
 	 * announcements (with what they make) and in cutting windows */
 	uint64_t wakeups, announce_ns, window_ns;
+	/*
+	 * (rt's) The exits noted when a window's samples were last read
+	 * (symbolizer_exit_mark): processes that exited before it are
+	 * forgotten after the next window (session_forget_exited).
+	 */
+	uint64_t forget_mark;
 };
 
 /* Route libbpf's messages to -v. */
@@ -164,6 +170,15 @@ struct stack_maps {
 };
 void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
 void stack_maps_release(struct stack_maps *sm);
+/*
+ * A window's samples were read from a point taken (mark:
+ * symbolizer_exit_mark) just before, and named: the processes that exited
+ * before the previous window's mark are forgotten (one window of slack for
+ * a sample counted as its process exited).
+ */
+void session_forget_exited(struct session *ss, uint64_t mark);
+/* -v: the heap and RSS after a window is handed on (runtime/heap.c). */
+void session_heap_report(void);
 /* Frames of a stack id; 0 frames when not found. */
 uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
 /* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */

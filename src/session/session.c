@@ -165,6 +165,7 @@ static void log_symbolizer(struct session *rt, const struct profile *p)
 		 "%llu processes, %llu files (%llu with debug files), %llu symbols, "
 		 "%llu JIT maps, %llu lines, %llu inlined, %llu mappings from mmap records "
 		 "(%llu processes, %llu pids reused, %llu forgotten, %llu records lost); "
+		 "%llu exited processes forgotten once read; "
 		 "kernel symbols from %s", p->nlocs, st.ns / 1e6,
 		 (unsigned long long)st.resolved, (unsigned long long)st.unnamed,
 		 (unsigned long long)st.procs, (unsigned long long)st.files_loaded,
@@ -174,7 +175,24 @@ static void log_symbolizer(struct session *rt, const struct profile *p)
 		 (unsigned long long)st.timeline_procs, (unsigned long long)st.timeline_reused,
 		 (unsigned long long)st.timeline_dropped,
 		 (unsigned long long)mmap_watch_lost(rt->mw),
+		 (unsigned long long)st.forgotten,
 		 st.kallsyms_cached ? "the cache" : "/proc/kallsyms");
+}
+
+/*
+ * Whether a window's cut may forget the processes that exited before the
+ * last one: not when a whole run after the windows reads every process's
+ * samples again, nor with mem, whose allocations still outstanding when
+ * their process exited are in every later window.
+ */
+static bool forgets_exited(const struct run *r)
+{
+	if (r->o->whole_run)
+		return false;
+	for (int i = 0; i < r->ncols; i++)
+		if (!strcmp(r->cols[i].col->name, "mem"))
+			return false;
+	return true;
 }
 
 /*
@@ -193,6 +211,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 				    .from_ns = whole ? r->rt.start_ns : r->from_ns };
 	struct timespec rt;
 	uint64_t now = now_ns(), mlost, cpu0 = cpu_ns_if(r->rt.set->stats);
+	uint64_t mark = symbolizer_exit_mark(r->rt.sym);
 	int err = 0;
 
 	w.to_ns = r->rt.stop_ns ? r->rt.stop_ns : now;
@@ -244,6 +263,8 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		if (r->rt.set->verbose)
 			log_symbolizer(&r->rt, ps[i]);
 	}
+	if (!err && forgets_exited(r))
+		session_forget_exited(&r->rt, mark);
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,
 		 whole ? " (whole run)" : "", (now_ns() - now) / 1e6);
 	if (!err)
@@ -257,6 +278,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 			profile_free(ps[i]);
 	}
 	r->rt.window_ns += cpu_ns_if(r->rt.set->stats) - cpu0;
+	session_heap_report();
 	if (!whole) {
 		/*
 		 * The next window begins where this one's maps were read, not

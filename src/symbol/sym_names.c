@@ -187,7 +187,10 @@ void sz_name_user(struct symbolizer *sz, struct profile *prof, struct location *
 	bool known, ambiguous;
 
 	if (l->file_id) {	/* a location of a file, for every process that maps it */
-		struct proc_map fm = { .kind = MAP_FILE, .file = (int32_t)l->file_id - 1 };
+		struct proc_map fm = { .kind = MAP_FILE, .file = (int32_t)(l->file_id - 1) };
+
+		if (l->file_id - 1 == SYMBOLIZER_FILE_VDSO)
+			fm = (struct proc_map){ .kind = MAP_VDSO, .file = -1 };
 
 		name_in_map(sz, prof, l, NULL, &fm, addr);
 		return;

@@ -47,7 +47,7 @@ static bool proc_eq(const void *ctx, uint32_t idx)
 {
 	const struct proc_key *k = ctx;
 
-	return k->sz->procs[idx].pid == k->pid;
+	return k->sz->procs[idx].pid == k->pid && !k->sz->procs[idx].forgotten;
 }
 
 struct sym_proc *sz_find_proc(struct symbolizer *sz, uint32_t pid)
@@ -164,8 +164,13 @@ bool symbolizer_file_of(void *ctx, uint32_t pid, uint32_t life, uint64_t addr, u
 	if (addr >= (1ULL << 47))
 		return false;
 	m = timeline_find(sz->tl, pid, life, addr, &ambiguous);
+	if (m && !ambiguous && m->kind == MAP_VDSO) {
+		*file = SYMBOLIZER_FILE_VDSO;
+		*offset = addr - m->start;
+		return true;
+	}
 	if (!m || ambiguous || m->kind != MAP_FILE || m->file < 0 ||
-	    sz->files[m->file].state == FILE_FAILED)
+	    (uint32_t)m->file >= SYMBOLIZER_FILE_VDSO || sz->files[m->file].state == FILE_FAILED)
 		return false;
 	*file = (uint32_t)m->file;
 	*offset = addr - m->start + m->offset;
@@ -176,6 +181,57 @@ const struct proc_map *symbolizer_current_maps(const struct symbolizer *sz, uint
 					       size_t *n)
 {
 	return timeline_current(sz->tl, pid, n);
+}
+
+uint64_t symbolizer_exit_mark(const struct symbolizer *sz)
+{
+	return timeline_exit_mark(sz->tl);
+}
+
+static void proc_gone(void *ctx, uint32_t pid)
+{
+	struct symbolizer *sz = ctx;
+	struct sym_proc *p = sz_find_proc(sz, pid);
+
+	if (!p)
+		return;
+	elf_syms_free(p->jit);
+	p->jit = NULL;
+	p->forgotten = true;
+	sz->nforgotten++;
+}
+
+/* Drop the entries of forgotten processes once they are half. */
+static void procs_compact(struct symbolizer *sz)
+{
+	size_t n = 0;
+
+	if (sz->nforgotten < 1024 || sz->nforgotten * 2 < sz->nprocs)
+		return;
+	idxmap_free(&sz->proc_index);
+	for (size_t i = 0; i < sz->nprocs; i++) {
+		if (sz->procs[i].forgotten)
+			continue;
+		sz->procs[n] = sz->procs[i];
+		idxmap_insert(&sz->proc_index, hash_u64(sz->procs[n].pid), n);
+		n++;
+	}
+	sz->nprocs = n;
+	sz->nforgotten = 0;
+	if (sz->procs_cap > 2 * n + 64) {
+		sz->procs_cap = 2 * n + 64;
+		sz->procs = xrealloc(sz->procs, sz->procs_cap * sizeof(*sz->procs));
+	}
+}
+
+size_t symbolizer_forget_exited(struct symbolizer *sz, uint64_t mark)
+{
+	size_t n;
+
+	n = timeline_forget(sz->tl, mark, proc_gone, sz);
+	procs_compact(sz);
+	sz->stats.forgotten += n;
+	return n;
 }
 
 struct sym_proc *sz_add_proc(struct symbolizer *sz, uint32_t pid)

@@ -23,6 +23,7 @@ struct symbolizer_stats {
 	uint64_t timeline_procs;	/* processes known from their records */
 	uint64_t timeline_reused;	/* pids that began a second lifetime */
 	uint64_t timeline_dropped;	/* exited processes forgotten (the bound) */
+	uint64_t forgotten;	/* exited processes forgotten once read (symbolizer_forget_exited) */
 	bool kallsyms_cached;	/* kernel symbols came from the /run cache */
 	uint64_t files;		/* distinct binaries opened */
 	uint64_t files_loaded;	/* binaries whose symbols were read */
@@ -66,6 +67,9 @@ bool symbolizer_maps_known(const struct symbolizer *sz, uint32_t pid);
  */
 bool symbolizer_file_of(void *ctx, uint32_t pid, uint32_t life, uint64_t addr, uint32_t *file,
 			uint64_t *offset);
+/* The file symbolizer_file_of gives for the vDSO, every process's the same
+ * as ours: its offset is from the mapping's start. */
+#define SYMBOLIZER_FILE_VDSO	0x7fffffffU
 
 /*
  * Start reading /proc/kallsyms in a thread of its own, so that its cost
@@ -91,6 +95,15 @@ void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid, ui
 void symbolizer_note_exec(struct symbolizer *sz, uint32_t pid);
 /* PERF_RECORD_EXIT of a process (not a thread). */
 void symbolizer_note_exit(struct symbolizer *sz, uint32_t pid);
+/*
+ * Exited processes are forgotten once no sample needs their mappings: the
+ * mark counts the exits noted so far; symbolizer_forget_exited drops the
+ * processes whose exits came before mark (and whose pids did not start
+ * again since).  The caller takes the mark before reading a window's
+ * samples and forgets up to it once they are named.
+ */
+uint64_t symbolizer_exit_mark(const struct symbolizer *sz);
+size_t symbolizer_forget_exited(struct symbolizer *sz, uint64_t mark);
 /* What pid maps now, as the records and /proc said (for the unwinder). */
 struct proc_map;
 const struct proc_map *symbolizer_current_maps(const struct symbolizer *sz, uint32_t pid,

@@ -49,6 +49,7 @@ struct sym_proc {
 	struct elf_syms *jit;	/* /tmp/perf-PID.map, read on first JIT frame */
 	uint32_t jit_pass;	/* the symbolizer_resolve call that last read it */
 	bool gone_counted;	/* counted among the processes exited unread */
+	bool forgotten;		/* exited and no longer needed: dropped at the next compaction */
 };
 
 struct symbolizer {
@@ -68,6 +69,7 @@ struct symbolizer {
 
 	struct sym_proc *procs;
 	size_t nprocs, procs_cap;
+	size_t nforgotten;	/* entries of procs forgotten, to compact */
 	struct idxmap proc_index;
 	struct timeline *tl;
 

@@ -20,6 +20,7 @@ struct tl_gen {
 struct tl_proc {
 	uint32_t pid;
 	bool exited;
+	uint64_t exit_seq;	/* its last exit: timeline_exit_mark just before */
 	struct tl_gen *gens;	/* oldest first */
 	size_t ngens;
 };
@@ -31,6 +32,8 @@ struct timeline {
 	/* exited processes in the order they exited: the first to forget */
 	uint32_t *exits;
 	size_t exit_head, nexits, exits_cap;
+	uint64_t exits_base;	/* exits shifted out of the array before exits[0] */
+	size_t nforgotten;	/* entries of procs with nothing left, to compact */
 	size_t max_maps;
 	bool tracked;		/* records flow: completeness can be trusted */
 	uint32_t epoch;		/* records lost so many times */
@@ -131,6 +134,7 @@ static bool make_room(struct timeline *t, size_t n)
 		if (p && p->exited && p->ngens) {
 			proc_clear(t, p);
 			t->st.dropped++;
+			t->nforgotten++;
 		}
 	}
 	return true;
@@ -193,15 +197,70 @@ void timeline_exit(struct timeline *t, uint32_t pid)
 	if (!p || p->exited)
 		return;
 	p->exited = true;
+	p->exit_seq = timeline_exit_mark(t);
 	if (t->exit_head > 4096 && t->exit_head * 2 > t->nexits) {
 		/* the forgotten half: shift it out */
 		memmove(t->exits, t->exits + t->exit_head,
 			(t->nexits - t->exit_head) * sizeof(*t->exits));
 		t->nexits -= t->exit_head;
+		t->exits_base += t->exit_head;
 		t->exit_head = 0;
 	}
 	GROW(t->exits, t->exits_cap, t->nexits + 1);
 	t->exits[t->nexits++] = pid;
+}
+
+uint64_t timeline_exit_mark(const struct timeline *t)
+{
+	return t->exits_base + t->nexits;
+}
+
+/* Drop the entries of processes with nothing left, once they are half. */
+static void compact(struct timeline *t)
+{
+	size_t n = 0;
+
+	if (t->nforgotten < 1024 || t->nforgotten * 2 < t->nprocs)
+		return;
+	idxmap_free(&t->index);
+	for (size_t i = 0; i < t->nprocs; i++) {
+		if (t->procs[i].exited && !t->procs[i].ngens)
+			continue;
+		t->procs[n] = t->procs[i];
+		idxmap_insert(&t->index, hash_u64(t->procs[n].pid), n);
+		n++;
+	}
+	t->nprocs = n;
+	t->nforgotten = 0;
+	/* the array shrinks with what it holds: churn leaves no high-water mark */
+	if (t->procs_cap > 2 * n + 64) {
+		t->procs_cap = 2 * n + 64;
+		t->procs = xrealloc(t->procs, t->procs_cap * sizeof(*t->procs));
+	}
+}
+
+size_t timeline_forget(struct timeline *t, uint64_t mark, void (*gone)(void *ctx, uint32_t pid),
+		       void *ctx)
+{
+	size_t n = 0;
+
+	while (t->exit_head < t->nexits && t->exits_base + t->exit_head < mark) {
+		uint32_t pid = t->exits[t->exit_head++];
+		struct tl_proc *p = find(t, pid);
+
+		/* a pid reused since lives on, or ended again after mark: its
+		 * old lifetimes go with its last exit */
+		if (!p || !p->exited || !p->ngens || p->exit_seq >= mark)
+			continue;
+		proc_clear(t, p);
+		t->st.forgotten++;
+		t->nforgotten++;
+		n++;
+		if (gone)
+			gone(ctx, pid);
+	}
+	compact(t);
+	return n;
 }
 
 static int cmp_start(const void *a, const void *b)

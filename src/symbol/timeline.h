@@ -29,6 +29,7 @@ struct timeline_stats {
 	uint64_t reused;	/* pids that began a second lifetime */
 	uint64_t dropped;	/* exited processes forgotten to stay under the bound */
 	uint64_t refused;	/* mappings not kept: the bound, and nothing exited to drop */
+	uint64_t forgotten;	/* exited processes forgotten once no sample needed them */
 };
 
 /* Hold at most max_maps mappings in all (0: no bound). */
@@ -44,6 +45,16 @@ void timeline_fork(struct timeline *t, uint32_t ppid, uint32_t pid, uint32_t lif
 void timeline_exec(struct timeline *t, uint32_t pid);
 /* pid exited: its mappings may go when the bound is reached. */
 void timeline_exit(struct timeline *t, uint32_t pid);
+/* How many exits were noted so far: a mark for timeline_forget. */
+uint64_t timeline_exit_mark(const struct timeline *t);
+/*
+ * Forget the processes whose exits were noted before mark (and that have
+ * not started again under their pid since): every sample that needs their
+ * mappings has been read by then.  gone, when given, hears each pid
+ * forgotten.  Returns how many.
+ */
+size_t timeline_forget(struct timeline *t, uint64_t mark, void (*gone)(void *ctx, uint32_t pid),
+		       void *ctx);
 /*
  * Put maps (n, sorted or not) into pid's current generation in place of
  * what they overlap; takes maps.  A pid not seen yet starts one.
