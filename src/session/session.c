@@ -181,13 +181,14 @@ static void log_symbolizer(struct session *rt, const struct profile *p)
 
 /*
  * Whether a window's cut may forget the processes that exited before the
- * last one: not when a whole run after the windows reads every process's
- * samples again, nor with mem, whose allocations still outstanding when
+ * last one: not when a whole run after the windows (or on the sink's
+ * asking) reads every process's samples again, nor with mem, whose allocations still outstanding when
  * their process exited are in every later window.
  */
 static bool forgets_exited(const struct run *r)
 {
-	if (r->o->whole_run)
+	/* top's "the run so far" (want_whole) reads them again too */
+	if (r->o->whole_run || r->sink->want_whole)
 		return false;
 	for (int i = 0; i < r->ncols; i++)
 		if (!strcmp(r->cols[i].col->name, "mem"))
