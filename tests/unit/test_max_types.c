@@ -75,7 +75,7 @@ static void test_flame_tree(void **state)
 	struct flame fl;
 
 	/* a parent's max_delay is its largest child's, not the sum */
-	flame_build(&fl, p, MAXD, DELAY);
+	flame_build(&fl, p, MAXD, DELAY, GROUP_BY_COMM);
 	assert_int_equal(node(&fl, "f1")->value[0], 200);	/* not 270 */
 	assert_int_equal(node(&fl, "f2")->value[0], 50);	/* not 60 */
 	assert_int_equal(node(&fl, "main")->value[0], 200);	/* not 330 */
@@ -86,7 +86,7 @@ static void test_flame_tree(void **state)
 	assert_int_equal(node(&fl, "main")->value[1], 460);
 	assert_int_equal(fl.nodes[0].value[1], 460);
 	flame_free(&fl);
-	flame_build(&fl, p, COUNT, -1);
+	flame_build(&fl, p, COUNT, -1, GROUP_BY_COMM);
 	assert_int_equal(node(&fl, "main")->value[0], 7);
 	flame_free(&fl);
 	profile_free(p);
