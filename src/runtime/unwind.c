@@ -554,14 +554,20 @@ void unwinder_mark_new(struct unwinder *u, uint32_t pid)
 	u->fresh[u->nfresh++] = pid;
 }
 
+/* Hand a list of pids over and empty it (its storage stays the unwinder's). */
+static size_t take_pids(uint32_t *v, size_t *n, uint32_t **pids)
+{
+	size_t k = *n;
+
+	*pids = v;
+	*n = 0;
+	return k;
+}
+
 size_t unwinder_take_new(struct unwinder *u, uint32_t **pids)
 {
-	size_t n = u ? u->nfresh : 0;
-
-	*pids = u ? u->fresh : NULL;
-	if (u)
-		u->nfresh = 0;
-	return n;
+	*pids = NULL;
+	return u ? take_pids(u->fresh, &u->nfresh, pids) : 0;
 }
 
 void unwinder_mark(struct unwinder *u, uint32_t pid)
@@ -577,12 +583,8 @@ void unwinder_mark(struct unwinder *u, uint32_t pid)
 
 size_t unwinder_take_dirty(struct unwinder *u, uint32_t **pids)
 {
-	size_t n = u ? u->ndirty : 0;
-
-	*pids = u ? u->dirty : NULL;
-	if (u)
-		u->ndirty = 0;
-	return n;
+	*pids = NULL;
+	return u ? take_pids(u->dirty, &u->ndirty, pids) : 0;
 }
 
 void unwinder_time(struct unwinder *u, bool on)

@@ -75,36 +75,35 @@ check_short() {	# FILE [START_TOO]
 	check_short "$TMP/out.folded"
 }
 
-@test "names: node's JIT frames are named from its perf map (--perf-basic-prof)" {
+# Profile node running tests/workloads/js/hot.js for 1.5 s of its CPU time.
+node_hot() {	# "NODE OPTIONS" PROFILER-OPTIONS...
 	command -v node >/dev/null || { [ "${CI:-}" = true ] && false; skip "nodejs is not installed"; }
-	# node writes isolate-*-v8.log files where it runs: in $TMP
-	local js prof
+	local opts=$1 js prof
+	shift
 	js=$(realpath tests/workloads/js/hot.js)
 	prof=$(realpath "$PROFILER")
+	# node writes isolate-*-v8.log files where it runs: in $TMP
 	cd "$TMP"
-	run --separate-stderr "$prof" cpu -F $F -f json -o "$TMP/out.json" -- \
-		node --perf-basic-prof "$js" 1500
+	# shellcheck disable=SC2086	# opts: words
+	run --separate-stderr "$prof" cpu -F $F "$@" -- node $opts "$js" 1500
 	cd - >/dev/null
 	echo "$stderr" | grep -v '^libbpf'
 	[ "$status" -eq 0 ]
+}
+
+@test "names: node's JIT frames are named from its perf map (--perf-basic-prof)" {
+	node_hot --perf-basic-prof -f json -o "$TMP/out.json"
 	NODEPID=$(python3 -c 'import json, sys; print(next(s["pid"] for s in json.load(open(sys.argv[1]))["stacks"] if s["comm"] == "node"))' "$TMP/out.json")
 	read -r named total < <(python3 tests/integration/jit_share.py "$TMP/out.json" node)
 	echo "JIT samples named: $named of $total"
-	# 1.5 s mostly in hotInner: hundreds of JIT samples; >= 90%, less 3 sigma
+	# 1.5 CPU s mostly in hotInner: hundreds of JIT samples; >= 90%, less 3 sigma
 	[ "$total" -gt 200 ]
 	awk -v a="$named" -v n="$total" 'BEGIN { exit !(a >= 0.90 * n - 3 * sqrt(n * 0.9 * 0.1)) }'
 	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not any("hotInner" in f["name"] and f["kind"] == "jit" for f in d["frames"]))' "$TMP/out.json"
 }
 
 @test "names: node's JIT code without a perf map is one frame, and the report names the option" {
-	command -v node >/dev/null || { [ "${CI:-}" = true ] && false; skip "nodejs is not installed"; }
-	local js prof
-	js=$(realpath tests/workloads/js/hot.js)
-	prof=$(realpath "$PROFILER")
-	cd "$TMP"
-	run --separate-stderr "$prof" cpu -F $F -o "$TMP/out.json" -o "$TMP/out.txt" -- node "$js" 1500
-	cd - >/dev/null
-	[ "$status" -eq 0 ]
+	node_hot "" -o "$TMP/out.json" -o "$TMP/out.txt"
 	# every JIT leaf has the one name, none an address of anonymous memory
 	python3 - "$TMP/out.json" <<'PY'
 import json, sys
