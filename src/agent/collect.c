@@ -129,7 +129,8 @@ static void finish_window(struct agent_run *r, int n)
 				else
 					written++;
 			}
-			if (r->a->push)
+			/* nothing to ingest: an idle window is not a request */
+			if (r->a->push && p->nsamples)
 				push_window(r, i, p, &blobs[i]);
 		}
 		profile_free(p);
