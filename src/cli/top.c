@@ -516,7 +516,7 @@ int top_main(int argc, char **argv)
 	struct session_sink sink = { .ctx = &t, .window = top_window_cb, .keep = true,
 				     .idle = top_idle, .idle_fd = -1, .failed = top_failed,
 				     .want_whole = top_want_whole };
-	struct session_opts o = { .batch_mappings = true };
+	struct session_opts o = { .batch_mappings = true, .front = "top" };
 	int err, rc = 2;
 
 	err = args_parse(&col, argc, argv, &set);

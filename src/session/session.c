@@ -460,6 +460,12 @@ static void print_summary(struct session *rt, const struct session *ss, struct p
 			rt->set->npids || rt->set->ntids || rt->set->cmd ? " on a CPU" : "");
 }
 
+/* Who speaks for several collectors in messages: top, agent or record. */
+static const char *front_name(const struct run *r)
+{
+	return r->o->front ? r->o->front : "record";
+}
+
 static void print_end(struct run *r, struct profile **ps)
 {
 	struct session *rt = &r->rt;
@@ -479,7 +485,7 @@ static void print_end(struct run *r, struct profile **ps)
 	if (!rt->set->quiet && rt->child_exited && WIFEXITED(rt->child_status) &&
 	    WEXITSTATUS(rt->child_status))
 		fprintf(stderr, "profiler %s: the command exited with status %d\n",
-			r->ncols == 1 ? r->cols[0].col->name : "record", WEXITSTATUS(rt->child_status));
+			r->ncols == 1 ? r->cols[0].col->name : front_name(r), WEXITSTATUS(rt->child_status));
 }
 
 /*
@@ -630,7 +636,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 		goto out;
 	share(r);
 	pr_debug("%s: loaded and attached in %.1f ms; collecting", ncols == 1 ? cols[0]->name :
-		 "record", (ss->start_ns - ss->launch_ns) / 1e6);
+		 front_name(r), (ss->start_ns - ss->launch_ns) / 1e6);
 
 	r->from_ns = ss->start_ns;
 	if (sink->started)

@@ -101,6 +101,11 @@ struct session_opts {
 	 * as after -d, its last window collected.
 	 */
 	int stop_fd;
+	/*
+	 * The front-end's name in messages that speak for several collectors
+	 * ("profiler top: the command exited ..."); NULL: "record".
+	 */
+	const char *front;
 };
 
 /*

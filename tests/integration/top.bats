@@ -271,6 +271,14 @@ cpu_row() {	# NAME
 	[ "$(grep -c '^==== profiler top' "$TMP/out")" -eq 2 ]
 }
 
+@test "top -b: a command that fails is named as top's" {
+	"$PROFILER" top -b -i 1 -- sh -c 'sleep 1.5; exit 3' > "$TMP/out" 2> "$TMP/err"
+	cat "$TMP/err"
+	grep -qx 'profiler top: the command exited with status 3' "$TMP/err"
+	! grep -q 'profiler record' "$TMP/err"
+	grep -q '^==== profiler top' "$TMP/out"
+}
+
 @test "top -b: I/O per disk, contended locks, allocation sites; a panel that cannot show says why" {
 	loop_setup
 	# no -n: the run ends with the command, its last window printed too,
