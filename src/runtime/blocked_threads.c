@@ -444,8 +444,8 @@ void blocked_add_table(const struct blocked *b, struct profile *p)
 	if (!b || !b->start.n)
 		return;
 	/* the waits parked at the start began then: the tests' skew */
-	pr_debug("blocked threads at the start: seen %.1f ms before collecting began",
-		 (b->ss->start_ns - b->start_scan_ns) / 1e6);
+	pr_debug("blocked threads at the start: seen %.1f ms after the run began",
+		 ((double)b->start_scan_ns - (double)b->ss->start_ns) / 1e6);
 	t = profile_add_table(p, b->skel ? "Threads blocked when the profile began" :
 			      "Threads blocked when the profile began (from /proc: no stacks)",
 			      ARRAY_SIZE(cols), cols);

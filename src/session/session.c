@@ -538,6 +538,15 @@ static int start_collectors(struct run *r)
 			r->window_ns = c->interval_ns;
 		if (err)
 			return err;
+		/*
+		 * The run begins with the first collector attached, not after
+		 * the last one and the symbolizer's start: under load those take
+		 * seconds, whose samples and waits (the threads parked asleep at
+		 * offcpu's start) the first window would count against a
+		 * shorter time: top showed a thread off the CPU 175% of it.
+		 */
+		if (!r->rt.start_ns)
+			r->rt.start_ns = now_ns();
 	}
 	return 0;
 }
@@ -628,7 +637,6 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	if (ss->unw)
 		mmap_watch_on_map(ss->mw, unwind_on_map, ss->unw);
 	symbolizer_preload(ss->sym);
-	ss->start_ns = now_ns();
 	/* stopped again at its entry point, for its unwind tables */
 	if (ss->child && ss->unw && !ss->no_entry_hold)
 		ss->hold = entry_hold_arm(set->cmd[0], ss->child);
@@ -636,7 +644,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 		goto out;
 	share(r);
 	pr_debug("%s: loaded and attached in %.1f ms; collecting", ncols == 1 ? cols[0]->name :
-		 front_name(r), (ss->start_ns - ss->launch_ns) / 1e6);
+		 front_name(r), (now_ns() - ss->launch_ns) / 1e6);
 
 	r->from_ns = ss->start_ns;
 	if (sink->started)

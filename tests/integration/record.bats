@@ -113,6 +113,25 @@ stack_sums() {	# TYPE FILE...
 	[ "$(stack_sums inuse_space "$last/mem.pb.gz")" = "$(stack_sums inuse_space "$TMP/out/mem.pb.gz")" ]
 }
 
+@test "record: a thread asleep throughout is off the CPU no longer than the run" {
+	# The run begins with the first collector attached: offcpu parks the
+	# threads asleep at its start, and the collectors after it (lock, io
+	# and their iterators) take long to load.  The run used to begin after
+	# them, so the sleeper's wait, counted from its parking, outgrew it.
+	sleep 600 &
+	sp=$!
+	run "$PROFILER" record --what cpu,offcpu,lock,io -p "$sp" -d 2 --window 1 -o "$TMP/out"
+	kill "$sp"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	off=$(folded "$TMP/out/offcpu.pb.gz" offcpu | folded_total /dev/stdin)
+	dur=$("$PROFILER" report "$TMP/out/offcpu.pb.gz" | sed -n 's/^Duration: *\([0-9.]*\) s$/\1/p')
+	echo "asleep $off ns in a run of $dur s"
+	[ "$off" -gt 0 ]
+	# the duration is printed to 10 ms
+	awk -v o="$off" -v d="$dur" 'BEGIN { exit !(o / 1e9 <= d + 0.01) }'
+}
+
 @test "record: without -o the combined report goes to stdout, a section per collector" {
 	run --separate-stderr "$PROFILER" record --what cpu,offcpu -q -- "$W/burn31" 0.5
 	[ "$status" -eq 0 ]
