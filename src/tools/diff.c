@@ -36,7 +36,7 @@ static void add_side(struct profile *d, const struct profile *p, int type, int s
 {
 	uint32_t *map = xcalloc(p->nlocs + 1, sizeof(*map));
 	uint32_t *ids = NULL;
-	size_t cap = 0;
+	size_t cap = 0, idx;
 
 	for (size_t i = 0; i < p->nlocs; i++) {
 		struct location l = p->locs[i];
@@ -58,7 +58,10 @@ static void add_side(struct profile *d, const struct profile *p, int type, int s
 		GROW(ids, cap, smp->nframes + 1);
 		for (uint32_t i = 0; i < smp->nframes; i++)
 			ids[i] = map[fr[i]];
-		profile_add_sample(d, ids, smp->nframes, smp->pid, smp->tid, smp->comm, v);
+		idx = profile_add_sample(d, ids, smp->nframes, smp->pid, smp->tid, smp->comm, v);
+		/* --group-by cgroup puts the cgroup above the process on both sides */
+		if (smp->cgroup)
+			d->samples[idx].cgroup = profile_intern(d, smp->cgroup);
 	}
 	free(ids);
 	free(map);

@@ -109,6 +109,12 @@ PY
 	# saved profiles keep the label: pprof and folded read back
 	"$PROFILER" report "$TMP/out.pb.gz" | grep -A2 '^Top cgroups' | grep -q " 2  /$CGN/$INNER  (container ${CID:0:12})\$"
 	"$PROFILER" report "$TMP/out.folded" | grep -A2 '^Top cgroups' | grep -q "  /$CGN/$INNER  (container"
+	# diff keeps them too: every stack of either side under the cgroup
+	"$PROFILER" diff "$TMP/out.pb.gz" "$TMP/out.folded" -f folded --group-by cgroup -o "$TMP/diff.folded"
+	head -3 "$TMP/diff.folded"
+	[ "$(wc -l < "$TMP/diff.folded")" -gt 0 ]
+	[ "$(grep -vc "^/$CGN/$INNER;" "$TMP/diff.folded")" -eq 0 ]
+	[ "$(awk '{ b += $(NF - 1); n += $NF } END { print b, n }' "$TMP/diff.folded")" = "$total $total" ]
 }
 
 @test "cgroup: offcpu counts the waits of the cgroup's tasks (sched_switch's prev) only" {
