@@ -383,3 +383,29 @@ main_share() {	# FILE
 	[ "$lines" -gt 4096 ]
 	count_ok "$got" $((8 * 999))
 }
+
+@test "cpu: maps read one element at a time (a kernel refusing batch reads) give the same profile" {
+	# manystacks: some 8,000 stacks, so the stacks map is read whole in
+	# batches after its first 2,048 lookups; PROFILER_NO_MAP_BATCH=1 takes
+	# the path of a kernel that refuses batch operations (the counts maps
+	# and the stacks map one element at a time).  Both must name every
+	# sample's stack: no lost stack, HZ x CPU seconds in the profile.
+	for mode in batch single; do
+		env=()
+		[ "$mode" = single ] && env=(PROFILER_NO_MAP_BATCH=1)
+		run --separate-stderr env "${env[@]}" "$PROFILER" cpu -v -F 999 --max-stacks 4096 \
+			-o "$TMP/$mode.folded" -- "$W/manystacks" 4 cpu
+		[ "$status" -eq 0 ]
+		if [ "$mode" = single ]; then
+			[[ "$stderr" == *"read one element at a time"* ]]
+		else
+			[[ "$stderr" != *"read one element at a time"* ]]
+		fi
+		! grep -q '\[lost' "$TMP/$mode.folded"
+		got=$(folded_sum "$TMP/$mode.folded" '^manystacks;')
+		lines=$(grep -c '^manystacks;' "$TMP/$mode.folded")
+		echo "$mode: samples=$got folded lines=$lines"
+		[ "$lines" -gt 2048 ]
+		count_ok "$got" $((4 * 999))
+	done
+}
