@@ -191,6 +191,14 @@ size_t cpu_counts_take(struct cpu_counts *c, const struct cpu_key **keys,
 	return n;
 }
 
+void cpu_counts_release(struct cpu_counts *c)
+{
+	free(c->out_keys);
+	free(c->out_counts);
+	c->out_keys = NULL;
+	c->out_counts = NULL;
+}
+
 void cpu_counts_stats(const struct cpu_counts *c, uint64_t *swaps, uint64_t *moved)
 {
 	*swaps = c ? c->swaps : 0;
