@@ -290,6 +290,7 @@ static int cpu_collect(struct session *ss, struct profile *p)
 			add_sample(p, &sm, &keys[i], counts[i], period);
 	}
 	stack_maps_release(&sm);
+	cpu_counts_release(st->counts);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
 	return 0;
 }

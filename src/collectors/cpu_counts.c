@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "collectors/cpu_counts.h"
+#include "runtime/runtime.h"
 #include "util/idxmap.h"
 #include "util/util.h"
 
@@ -110,6 +111,8 @@ static void move_all(struct cpu_counts *c, int fd)
 	uint64_t token = 0, v;
 	bool first = true, have = false;
 
+	if (map_batch_refused())
+		goto one_by_one;
 	for (;;) {
 		uint32_t n = BATCH;
 		int err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &token, &token, c->bk,
@@ -186,6 +189,14 @@ size_t cpu_counts_take(struct cpu_counts *c, const struct cpu_key **keys,
 	*keys = c->out_keys;
 	*counts = c->out_counts;
 	return n;
+}
+
+void cpu_counts_release(struct cpu_counts *c)
+{
+	free(c->out_keys);
+	free(c->out_counts);
+	c->out_keys = NULL;
+	c->out_counts = NULL;
 }
 
 void cpu_counts_stats(const struct cpu_counts *c, uint64_t *swaps, uint64_t *moved)

@@ -158,6 +158,9 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
  * where the kernel has no batch operations).  Returns how many, or -errno;
  * *keys and *vals are malloc'd. */
 long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals);
+/* PROFILER_NO_MAP_BATCH=1: map reads one element at a time, as on a kernel
+ * that refuses batch operations (for the tests of that path). */
+bool map_batch_refused(void);
 
 /* --max-depth, before load: the stacks maps' values sized to it; the depth */
 unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, struct bpf_map *spill);

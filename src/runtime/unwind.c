@@ -56,6 +56,7 @@ struct unwinder {
 	bool vdso_tried;
 
 	uint32_t self;
+	uint64_t until;			/* no table made after (the run's -d), 0: none */
 	bool timed;			/* st.ns counted (--stats) */
 	struct unwinder_stats st;
 };
@@ -166,7 +167,8 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 
 	if (i >= 0)
 		return &u->files[i];
-	if (!make)
+	/* past the run's end: no new table, however many binaries wait */
+	if (!make || (u->until && now_ns() >= u->until))
 		return NULL;
 	GROW(u->files, u->files_cap, u->nfiles + 1);
 	f = &u->files[u->nfiles];
@@ -178,11 +180,18 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 	t0 = cpu_ns_if(u->timed);
 	fd = proc_map_open(pid, m);
 	if (fd >= 0) {
-		t = unwind_table_from_fd(fd);
+		uint64_t now = now_ns(), max_ms = LIMIT_UNWIND_MS;
+
+		/* a big binary's table is cut where the run ends */
+		if (u->until)
+			max_ms = MIN(max_ms, u->until > now ? (u->until - now) / 1000000 + 1 : 0);
+		t = unwind_table_from_fd_max(fd, max_ms);
 		close(fd);
 	}
 	if (!t)
 		pr_debug("no unwind table for %s: %s", m->path, strerror(errno));
+	else if (t->too_slow && u->until && now_ns() >= u->until)
+		unwind_table_free(t);	/* cut by the run's end, not by its limit: no use now */
 	else
 		take_rows(u, f, t, m->path);
 	u->st.ns += cpu_ns_if(u->timed) - t0;
@@ -585,6 +594,12 @@ size_t unwinder_take_dirty(struct unwinder *u, uint32_t **pids)
 {
 	*pids = NULL;
 	return u ? take_pids(u->dirty, &u->ndirty, pids) : 0;
+}
+
+void unwinder_set_until(struct unwinder *u, uint64_t until_ns)
+{
+	if (u)
+		u->until = until_ns;
 }
 
 void unwinder_time(struct unwinder *u, bool on)

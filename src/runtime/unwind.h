@@ -75,6 +75,12 @@ int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *m
 int unwinder_add_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
 /* Count the CPU time of making tables (--stats: a system call each time). */
 void unwinder_time(struct unwinder *u, bool on);
+/*
+ * The run ends at until_ns (CLOCK_MONOTONIC; 0: no end): from then on no
+ * binary's table is made, and one being made is cut there, so the wait
+ * for -d is not held by other processes' big binaries.
+ */
+void unwinder_set_until(struct unwinder *u, uint64_t until_ns);
 void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st);
 
 #endif /* PROFILER_UNWIND_H_USER */

@@ -316,6 +316,10 @@ static void wait_for_end(struct run *r, int sigfd)
 	uint64_t deadline = s->duration > 0 ? ss->start_ns + (uint64_t)(s->duration * 1e9) : 0;
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 
+	/* the loop ends within a table-making step of the deadline: tables of
+	 * binaries that come after it are not made (a loaded machine's
+	 * compilers held the loop for 10 s past -d 3) */
+	unwinder_set_until(ss->unw, deadline);
 	for (;;) {
 		struct pollfd fds[3 + 64 + 2] = {	/* + 2: the sink's idle_fd, stop_fd */
 			{ .fd = sigfd, .events = POLLIN },

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include "symbol/kallsyms.h"
+#include "symbol/kallsyms_bpf.h"
 #include "util/util.h"
 
 static int cmp_ksym(const void *a, const void *b, void *arg)
@@ -127,5 +128,6 @@ void ksyms_free(struct ksyms *ks)
 	free(ks->own_syms);
 	free(ks->own_strs);
 	free(ks->own_mods);
+	ksyms_bpf_free(ks->bpf);
 	free(ks);
 }

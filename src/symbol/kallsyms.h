@@ -44,6 +44,10 @@ struct ksyms {
 	uint64_t core_lo, core_hi;
 	const struct ksym_range *mods;
 	size_t nmods;
+	/* BPF programs' functions, listed at the first address outside those
+	 * ranges (kallsyms_cache.c) */
+	struct ksyms_bpf *bpf;
+	bool bpf_tried;
 
 	/* what backs the table: owned buffers, or a mapped file */
 	struct ksym_entry *own_syms;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "symbol/kallsyms_bpf.h"
 #include "symbol/kallsyms_cache.h"
 #include "symbol/kallsyms_file.h"
 #include "util/util.h"
@@ -110,4 +111,19 @@ bool kallsyms_covers(const struct ksyms *ks, uint64_t addr)
 		if (addr >= ks->mods[i].lo && addr < ks->mods[i].hi)
 			return true;
 	return false;
+}
+
+const char *kallsyms_bpf_func(struct ksyms *ks, uint64_t addr)
+{
+	if (!ks->bpf_tried) {
+		ks->bpf_tried = true;
+		ks->bpf = ksyms_bpf_load();
+		if (ks->bpf)
+			pr_debug("kernel: %zu functions of loaded BPF programs listed through bpf()",
+				 ks->bpf->n);
+		else
+			pr_debug("kernel: cannot list BPF programs (%s): /proc/kallsyms names them",
+				 strerror(errno));
+	}
+	return ks->bpf ? ksyms_bpf_lookup(ks->bpf, addr) : NULL;
 }

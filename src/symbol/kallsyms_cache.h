@@ -23,5 +23,12 @@ const char *cache_dir(void);
 struct ksyms *kallsyms_cached(const char *cache_dir, const char *kallsyms_path, bool *cached);
 /* Whether a table read from the cache can answer for addr. */
 bool kallsyms_covers(const struct ksyms *ks, uint64_t addr);
+/*
+ * For an address the cache does not cover: the BPF program function
+ * holding it, named as /proc/kallsyms names it (module "bpf"), from the
+ * bpf() system call (kallsyms_bpf.h); NULL when it is none of them (a
+ * trampoline, an ftrace or kprobe page): then only /proc/kallsyms knows.
+ */
+const char *kallsyms_bpf_func(struct ksyms *ks, uint64_t addr);
 
 #endif /* PROFILER_KALLSYMS_CACHE_H */

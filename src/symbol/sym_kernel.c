@@ -89,7 +89,19 @@ void sz_name_kernel(struct symbolizer *sz, struct profile *prof, struct location
 			pr_warn("kernel addresses are hidden (kernel.kptr_restrict): run as root to name kernel frames");
 	}
 	if (sz->ksyms && !kallsyms_covers(sz->ksyms, l->addr)) {
-		/* a BPF program, a trampoline: only /proc/kallsyms knows them */
+		/* a BPF program: its name as kallsyms has it, without reading kallsyms */
+		const char *bpf = kallsyms_bpf_func(sz->ksyms, l->is_return ? l->addr - 1 : l->addr);
+
+		if (bpf) {
+			l->name = profile_intern(prof, bpf);
+			l->module = profile_intern(prof, "[bpf]");
+			l->module_addr = l->addr;
+			sz->stats.resolved++;
+			return;
+		}
+	}
+	if (sz->ksyms && !kallsyms_covers(sz->ksyms, l->addr)) {
+		/* a trampoline, an ftrace or kprobe page: only /proc/kallsyms knows them */
 		struct ksyms *full = ksyms_load("/proc/kallsyms");
 
 		if (full) {

@@ -240,8 +240,13 @@ out:
 
 struct unwind_table *unwind_table_from_fd(int fd)
 {
+	return unwind_table_from_fd_max(fd, LIMIT_UNWIND_MS);
+}
+
+struct unwind_table *unwind_table_from_fd_max(int fd, uint64_t max_ms)
+{
 	elf_version(EV_CURRENT);
-	return from_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL), LIMIT_UNWIND_ROWS, LIMIT_UNWIND_MS);
+	return from_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL), LIMIT_UNWIND_ROWS, max_ms);
 }
 
 struct unwind_table *unwind_table_from_mem(const void *image, size_t size)

@@ -33,6 +33,8 @@ struct unwind_table {
  * .eh_frame_hdr nor Go's table (ENOENT), addresses beyond 32 bits (ERANGE).
  */
 struct unwind_table *unwind_table_from_fd(int fd);
+/* The same within max_ms (LIMIT_UNWIND_MS at most): the run's end may come first. */
+struct unwind_table *unwind_table_from_fd_max(int fd, uint64_t max_ms);
 /* The same for an ELF image in memory (tests, fuzzing). */
 struct unwind_table *unwind_table_from_mem(const void *image, size_t size);
 /* The same with its own limits: at most max_rows rows, max_ms to make them. */

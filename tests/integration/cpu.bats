@@ -383,3 +383,63 @@ main_share() {	# FILE
 	[ "$lines" -gt 4096 ]
 	count_ok "$got" $((8 * 999))
 }
+
+@test "cpu: maps read one element at a time (a kernel refusing batch reads) give the same profile" {
+	# manystacks: some 8,000 stacks, so the stacks map is read whole in
+	# batches after its first 2,048 lookups; PROFILER_NO_MAP_BATCH=1 takes
+	# the path of a kernel that refuses batch operations (the counts maps
+	# and the stacks map one element at a time).  Both must name every
+	# sample's stack: no lost stack, HZ x CPU seconds in the profile.
+	for mode in batch single; do
+		env=()
+		[ "$mode" = single ] && env=(PROFILER_NO_MAP_BATCH=1)
+		run --separate-stderr env "${env[@]}" "$PROFILER" cpu -v -F 999 --max-stacks 4096 \
+			-o "$TMP/$mode.folded" -- "$W/manystacks" 4 cpu
+		[ "$status" -eq 0 ]
+		if [ "$mode" = single ]; then
+			[[ "$stderr" == *"read one element at a time"* ]]
+		else
+			[[ "$stderr" != *"read one element at a time"* ]]
+		fi
+		! grep -q '\[lost' "$TMP/$mode.folded"
+		got=$(folded_sum "$TMP/$mode.folded" '^manystacks;')
+		lines=$(grep -c '^manystacks;' "$TMP/$mode.folded")
+		echo "$mode: samples=$got folded lines=$lines"
+		[ "$lines" -gt 2048 ]
+		count_ok "$got" $((4 * 999))
+	done
+}
+
+@test "cpu: the run ends within 1.5 s of -d while big binaries wait for their unwind tables" {
+	# From 1 s into the run, programs with the largest .eh_frame here
+	# (clang's libLLVM, node, gcc's cc1 and cc1plus, gdb) run over and
+	# over: seconds of CPU in unwind tables, asked for just before the
+	# end.  Made on the session's loop past -d, they held the run 10 s past
+	# -d 2 on a loaded machine; now none is begun past the end and one
+	# under way is cut there.
+	local progs=() script
+	command -v clang >/dev/null && progs+=("clang --version")
+	command -v node >/dev/null && progs+=("node -e 0")
+	command -v gcc >/dev/null && progs+=("gcc -O2 -c -x c /dev/null -o /dev/null")
+	command -v g++ >/dev/null && progs+=("g++ -O2 -c -x c++ /dev/null -o /dev/null")
+	command -v gdb >/dev/null && progs+=("gdb --version")
+	[ "${#progs[@]}" -ge 2 ]
+	script="until [ -e '$TMP/go' ]; do sleep 0.05; done; sleep 1; while :; do"
+	for p in "${progs[@]}"; do script+=" $p >/dev/null 2>&1;"; done
+	script+=" done"
+	sh -c "$script" &
+	BGPID=$!
+	"$PROFILER" cpu -v -a -F 999 -d 2 -o "$TMP/out.folded" 2>"$TMP/err" &
+	prof=$!
+	for _ in $(seq 600); do
+		grep -q 'attached in .*; collecting' "$TMP/err" && break
+		sleep 0.05
+	done
+	touch "$TMP/go"
+	wait "$prof"
+	tail -3 "$TMP/err"
+	dur=$(sed -n 's/.*, \([0-9.]*\) s (duration reached).*/\1/p' "$TMP/err")
+	echo "collected for $dur s with -d 2"
+	[ -n "$dur" ]
+	awk -v d="$dur" 'BEGIN { exit !(d >= 2 && d <= 3.5) }'
+}

@@ -219,3 +219,37 @@ libc_debug_installed() {
 	# or before main, has no frame pointers: a sample there may lose some)
 	! grep 'lib_spin' "$TMP/out.folded" | grep 'frames lost'
 }
+
+@test "symbols: BPF programs in kernel stacks are named as /proc/kallsyms names them, without reading it" {
+	# mem's uprobes run its BPF programs (with subprograms) inside
+	# mem_storm's malloc and free, so cpu samples of mem_storm catch them
+	# in kernel stacks.  Their names come from the bpf() listing; the rest
+	# of the kernel from the cached kallsyms, never the whole file.
+	"$PROFILER" mem -d 60 -o "$TMP/mem.folded" -- "$W/mem_storm" 2000000000 2>"$TMP/mem.err" &
+	BGPID=$!
+	for _ in $(seq 100); do
+		storm=$(pgrep -P "$BGPID" -x mem_storm) && break
+		sleep 0.2
+	done
+	[ -n "$storm" ]
+	sleep 1
+	grep '\[bpf\]$' /proc/kallsyms > "$TMP/before"
+	run --separate-stderr "$PROFILER" cpu -v -F 999 -d 4 -p "$storm" -o "$TMP/out.folded"
+	grep '\[bpf\]$' /proc/kallsyms > "$TMP/after"
+	kill "$storm"
+	wait "$BGPID" || true
+	BGPID=
+	[ "$status" -eq 0 ]
+	echo "$stderr" | grep -E 'BPF programs|kernel symbols from' | cut -c1-200
+	[[ "$stderr" == *"kernel symbols from the cache"* ]]
+	[[ "$stderr" == *"functions of loaded BPF programs listed through bpf()"* ]]
+	# programs loaded all along (ours among them): a frame in one of them
+	# carries exactly the name kallsyms gives it
+	awk '{ print $3 }' "$TMP/before" | sort -u > "$TMP/b"
+	awk '{ print $3 }' "$TMP/after" | sort -u > "$TMP/a"
+	grep -o 'bpf_prog_[0-9a-f]*[^;]*_\[k\]' "$TMP/out.folded" | sed 's/_\[k\]$//' | sort -u > "$TMP/frames"
+	cat "$TMP/frames"
+	[ -n "$(comm -12 "$TMP/b" "$TMP/a" | comm -12 - "$TMP/frames")" ]
+	# and no kernel frame left as an address
+	! grep -q '\[kernel\]+0x' "$TMP/out.folded"
+}
