@@ -120,27 +120,57 @@ void symbolizer_get_stats(const struct symbolizer *sz, struct symbolizer_stats *
 	st->timeline_dropped = ts.dropped + (ts.refused ? 1 : 0);
 }
 
-/* Put each location's inlined frames before it (stacks are leaf first). */
+struct splice_ctx {
+	const uint32_t *old_first;
+	uint32_t first;
+};
+
+static bool spliced_eq(const void *ctx, uint32_t idx)
+{
+	const struct splice_ctx *c = ctx;
+
+	return c->old_first[idx] == c->first;
+}
+
+/* Put each location's inlined frames before it (stacks are leaf first),
+ * once per distinct stack: samples that shared frames still do. */
 static void splice_inlines(struct symbolizer *sz, struct profile *p, size_t nlocs)
 {
-	uint32_t *frames = NULL;
+	uint32_t *frames = NULL, *old_first = xcalloc(p->nsamples + 1, sizeof(*old_first));
+	struct idxmap done = {};
 	size_t n = 0, cap = 0;
 
+	idxmap_free(&p->stack_index);	/* new frames: the index no longer holds */
 	for (size_t s = 0; s < p->nsamples; s++) {
 		const uint32_t *f = profile_sample_frames(p, s);
+		struct splice_ctx c = { old_first, p->samples[s].first };
+		uint64_t h = hash_u64(c.first);
 		uint32_t first = n;
+		int64_t same = -1;
 
+		old_first[s] = p->samples[s].first;
+		if (p->samples[s].nframes)
+			same = idxmap_find(&done, h, spliced_eq, &c);
+		if (same >= 0) {
+			p->samples[s].first = p->samples[same].first;
+			p->samples[s].nframes = p->samples[same].nframes;
+			continue;
+		}
 		for (uint32_t i = 0; i < p->samples[s].nframes; i++) {
-			const struct inline_chain *c = f[i] < nlocs ? &sz->chains[f[i]] : NULL;
+			const struct inline_chain *ch = f[i] < nlocs ? &sz->chains[f[i]] : NULL;
 
-			GROW(frames, cap, n + 1 + (c ? c->n : 0));
-			for (uint32_t k = 0; c && k < c->n; k++)
-				frames[n++] = sz->chain_ids[c->first + k];
+			GROW(frames, cap, n + 1 + (ch ? ch->n : 0));
+			for (uint32_t k = 0; ch && k < ch->n; k++)
+				frames[n++] = sz->chain_ids[ch->first + k];
 			frames[n++] = f[i];
 		}
+		if (p->samples[s].nframes)
+			idxmap_insert(&done, h, s);
 		p->samples[s].first = first;
 		p->samples[s].nframes = n - first;
 	}
+	idxmap_free(&done);
+	free(old_first);
 	free(p->frames);
 	p->frames = frames;
 	p->nframes = n;
