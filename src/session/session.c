@@ -264,6 +264,10 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		if (r->rt.set->verbose)
 			log_symbolizer(&r->rt, ps[i]);
 	}
+	/* the run's last naming (a whole run after its windows comes last):
+	 * what it read per binary is not needed for writing */
+	if (!err && last && (whole || !r->o->whole_run || !r->index))
+		symbolizer_release(r->rt.sym);
 	if (!err && forgets_exited(r))
 		session_forget_exited(&r->rt, mark);
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,

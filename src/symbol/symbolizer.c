@@ -46,21 +46,49 @@ struct symbolizer *symbolizer_new(void)
 	return sz;
 }
 
+/* What naming keeps of a file; its path and identity stay. */
+static void release_file(struct sym_file *f)
+{
+	if (f->fd >= 0 && f->fd != f->dwfd)
+		close(f->fd);
+	srcline_close(f->sl);
+	if (f->dwfd >= 0)
+		close(f->dwfd);
+	cfi_close(f->cfi);
+	gopclntab_free(f->go);
+	elf_syms_free(f->es);
+	f->fd = f->dwfd = -1;
+	f->sl = NULL;
+	f->cfi = NULL;
+	f->go = NULL;
+	f->es = NULL;
+	f->state = FILE_FAILED;
+}
+
+/*
+ * Measured under churn (profiler cpu -a -F 999 -d 40, heaptrack): at the
+ * peak, while writing, the files' symbols held some 19 MiB, libdw's CFI
+ * caches 12 MiB and the kernel's symbols 10 MiB, none of which writing
+ * needs.
+ */
+void symbolizer_release(struct symbolizer *sz)
+{
+	sz_preload_join(sz);
+	for (size_t i = 0; i < sz->nfiles; i++)
+		release_file(&sz->files[i]);
+	ksyms_free(sz->ksyms);
+	sz->ksyms = NULL;
+	sz->ksyms_tried = sz->ksyms_warned = true;
+}
+
 void symbolizer_free(struct symbolizer *sz)
 {
 	if (!sz)
 		return;
 	sz_preload_join(sz);
 	for (size_t i = 0; i < sz->nfiles; i++) {
-		if (sz->files[i].fd >= 0)
-			close(sz->files[i].fd);
-		srcline_close(sz->files[i].sl);
-		if (sz->files[i].dwfd >= 0)
-			close(sz->files[i].dwfd);
-		cfi_close(sz->files[i].cfi);
-		gopclntab_free(sz->files[i].go);
+		release_file(&sz->files[i]);
 		free(sz->files[i].path);
-		elf_syms_free(sz->files[i].es);
 	}
 	for (size_t i = 0; i < sz->nprocs; i++)
 		elf_syms_free(sz->procs[i].jit);
