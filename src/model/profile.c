@@ -27,6 +27,7 @@ void profile_free(struct profile *p)
 	free(p->strings);
 	idxmap_free(&p->string_index);
 	idxmap_free(&p->loc_index);
+	idxmap_free(&p->stack_index);
 	free(p->samples);
 	free(p->values);
 	free(p->frames);
@@ -185,27 +186,87 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		ids[(*n)++] = profile_location(p, FRAME_PYTHON, pid, ips[i] & ~PY_FRAME_MARK, false);
 }
 
+struct stack_ctx {
+	const struct profile *p;
+	const uint32_t *locs;
+	uint32_t n;
+};
+
+static bool stack_eq(const void *ctx, uint32_t idx)
+{
+	const struct stack_ctx *c = ctx;
+	const struct sample *s = &c->p->samples[idx];
+
+	return s->nframes == c->n && !memcmp(c->p->frames + s->first, c->locs, c->n * sizeof(*c->locs));
+}
+
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values)
 {
+	struct stack_ctx c = { p, locs, nlocs };
+	uint64_t h = hash_bytes(locs, nlocs * sizeof(*locs), nlocs);
+	int64_t same = idxmap_find(&p->stack_index, h, stack_eq, &c);
 	struct sample *s;
 
 	GROW(p->samples, p->samples_cap, p->nsamples + 1);
 	GROW(p->values, p->values_cap, (p->nsamples + 1) * p->ntypes);
-	GROW(p->frames, p->frames_cap, p->nframes + nlocs);
 	s = &p->samples[p->nsamples];
-	s->first = p->nframes;
 	s->nframes = nlocs;
 	s->pid = pid;
 	s->tid = tid;
 	s->comm = profile_intern(p, comm ? comm : "");
 	s->cgroup = NULL;	/* set by whoever knows it (runtime/cgroups.c, readers) */
-	if (nlocs)	/* a sample may have no stack: frames is still NULL */
-		memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
-	p->nframes += nlocs;
+	if (same >= 0) {
+		s->first = p->samples[same].first;
+	} else {
+		GROW(p->frames, p->frames_cap, p->nframes + nlocs);
+		s->first = p->nframes;
+		if (nlocs)	/* a sample may have no stack: frames is still NULL */
+			memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
+		p->nframes += nlocs;
+		idxmap_insert(&p->stack_index, h, p->nsamples);
+	}
 	memcpy(p->values + p->nsamples * p->ntypes, values, p->ntypes * sizeof(*values));
 	return p->nsamples++;
+}
+
+struct edit_ctx {
+	const struct profile *p;
+	uint32_t first;
+};
+
+static bool edited_eq(const void *ctx, uint32_t idx)
+{
+	const struct edit_ctx *c = ctx;
+
+	return c->p->samples[idx].first == c->first;
+}
+
+void profile_edit_stacks(struct profile *p, stack_edit_fn edit, void *ctx)
+{
+	struct idxmap done = {};
+
+	/* the frames change: what equals what is known again only for new samples */
+	idxmap_free(&p->stack_index);
+	for (size_t s = 0; s < p->nsamples; s++) {
+		struct sample *smp = &p->samples[s];
+		struct edit_ctx c = { p, smp->first };
+		uint64_t h = hash_u64(smp->first);
+		int64_t i;
+
+		/* a stack of none shares its offset with the next stack */
+		if (!smp->nframes)
+			continue;
+		i = idxmap_find(&done, h, edited_eq, &c);
+		if (i >= 0) {
+			smp->nframes = p->samples[i].nframes;
+			continue;
+		}
+		smp->nframes = edit(p, p->frames + smp->first, smp->nframes, ctx);
+		idxmap_insert(&done, h, s);
+	}
+	idxmap_free(&done);
 }
 
 uint32_t profile_group_frame(struct profile *p, const char *group, const char *name)
@@ -263,28 +324,34 @@ void profile_add_stack_table(struct profile *p, const char *title, int type, int
 								   count_type, age_type };
 }
 
+static uint32_t prune_bogus(struct profile *p, uint32_t *fr, uint32_t n, void *ctx)
+{
+	uint32_t *mark = ctx;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (!p->locs[fr[i]].bogus)
+			continue;
+		if (*mark == UINT32_MAX) {
+			/* address 1 never holds code: a location of its own */
+			*mark = profile_location(p, FRAME_USER, 0, 1, false);
+			p->locs[*mark].name = profile_intern(p, "[frames lost: no frame pointer]");
+			p->locs[*mark].module = profile_intern(p, "[unknown]");
+		}
+		fr[i] = *mark;
+		return i + 1;
+	}
+	return n;
+}
+
 void profile_prune_bogus(struct profile *p)
 {
 	uint32_t mark = UINT32_MAX;
+	bool any = false;
 
-	for (size_t s = 0; s < p->nsamples; s++) {
-		struct sample *smp = &p->samples[s];
-		uint32_t *fr = p->frames + smp->first;
-
-		for (uint32_t i = 0; i < smp->nframes; i++) {
-			if (!p->locs[fr[i]].bogus)
-				continue;
-			if (mark == UINT32_MAX) {
-				/* address 1 never holds code: a location of its own */
-				mark = profile_location(p, FRAME_USER, 0, 1, false);
-				p->locs[mark].name = profile_intern(p, "[frames lost: no frame pointer]");
-				p->locs[mark].module = profile_intern(p, "[unknown]");
-			}
-			fr[i] = mark;
-			smp->nframes = i + 1;
-			break;
-		}
-	}
+	for (size_t i = 0; i < p->nlocs && !any; i++)
+		any = p->locs[i].bogus;
+	if (any)
+		profile_edit_stacks(p, prune_bogus, &mark);
 }
 
 size_t profile_add_histogram(struct profile *p, const char *name, const char *unit, int64_t scale)
@@ -320,22 +387,28 @@ void profile_table_row(struct profile *p, size_t table, const char *const *cells
 	t->nrows++;
 }
 
+static uint32_t check_leaf(struct profile *p, uint32_t *fr, uint32_t n, void *ctx)
+{
+	(void)ctx;
+	for (uint32_t i = 1; i < n; i++) {
+		const struct location *c = &p->locs[fr[i]];
+
+		if (!c->ra_slot)
+			continue;
+		if (p->locs[fr[i - 1]].cfa_sp == 8 * c->ra_slot)
+			break;	/* the CFI puts the return address there: keep */
+		memmove(fr + i, fr + i + 1, (n - i - 1) * sizeof(*fr));
+		return n - 1;
+	}
+	return n;
+}
+
 void profile_check_leaf_candidates(struct profile *p)
 {
-	for (size_t s = 0; s < p->nsamples; s++) {
-		struct sample *smp = &p->samples[s];
-		uint32_t *fr = p->frames + smp->first;
+	bool any = false;
 
-		for (uint32_t i = 1; i < smp->nframes; i++) {
-			const struct location *c = &p->locs[fr[i]];
-
-			if (!c->ra_slot)
-				continue;
-			if (p->locs[fr[i - 1]].cfa_sp == 8 * c->ra_slot)
-				break;	/* the CFI puts the return address there: keep */
-			memmove(fr + i, fr + i + 1, (smp->nframes - i - 1) * sizeof(*fr));
-			smp->nframes--;
-			break;
-		}
-	}
+	for (size_t i = 0; i < p->nlocs && !any; i++)
+		any = p->locs[i].ra_slot > 0;
+	if (any)
+		profile_edit_stacks(p, check_leaf, NULL);
 }

@@ -82,7 +82,9 @@ struct location {
 };
 
 struct sample {
-	uint32_t first;		/* into profile.frames: location ids, leaf first */
+	uint32_t first;		/* into profile.frames: location ids, leaf first;
+				 * samples with the same stack share it (never
+				 * write through it: profile_edit_stacks) */
 	uint32_t nframes;
 	uint32_t pid;
 	uint32_t tid;		/* 0 when samples are aggregated per process */
@@ -142,8 +144,15 @@ struct profile {
 	size_t nsamples, samples_cap;
 	int64_t *values;	/* nsamples * ntypes */
 	size_t values_cap;
-	uint32_t *frames;
+	uint32_t *frames;	/* each distinct stack once */
 	size_t nframes, frames_cap;
+	/*
+	 * Distinct stacks, by the sample that first had each: under churn
+	 * thousands of processes of one program have the same stack of
+	 * file-keyed locations, one copy of its frames.  Dropped when stacks
+	 * are edited (they may then repeat, never wrongly shared).
+	 */
+	struct idxmap stack_index;
 
 	struct location *locs;
 	size_t nlocs, locs_cap;
@@ -214,7 +223,8 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
 		   uint32_t nips, bool first_is_ip);
 
-/* values has p->ntypes entries.  Returns the sample's index. */
+/* values has p->ntypes entries.  Returns the sample's index.  A stack seen
+ * before is not copied: the sample shares its frames. */
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values);
@@ -257,6 +267,15 @@ static inline const uint32_t *profile_sample_frames(const struct profile *p, siz
 }
 
 int64_t profile_total(const struct profile *p, int type);
+
+/*
+ * Edit every distinct stack in place once: edit gets its frames and count
+ * and returns the new count (no more than it was given), which every
+ * sample sharing the stack then has.  The edit must depend on the frames
+ * alone.
+ */
+typedef uint32_t (*stack_edit_fn)(struct profile *p, uint32_t *fr, uint32_t n, void *ctx);
+void profile_edit_stacks(struct profile *p, stack_edit_fn edit, void *ctx);
 
 /* Keep a return-address candidate only where the frame before it (the
  * interrupted function) keeps its return address in that very stack word;

@@ -16,100 +16,285 @@
 #include <string.h>
 
 #include "output/output.h"
+#include "util/idxmap.h"
 #include "util/util.h"
 
-struct line {
-	char *text;
-	int64_t value, base;
+/*
+ * Lines are not made as text per sample: under churn a profile has one
+ * sample per process and stack (200,000 at 2 minutes), and their texts
+ * were the largest thing alive while writing.  Each sample becomes a
+ * sequence of segment ids (the root, then each frame's text, interned
+ * once), samples with the same sequence add up, and only the distinct
+ * sequences are sorted, comparing their texts as they would be printed.
+ */
+struct segs {
+	char *text;		/* every segment, '\0' after each */
+	size_t len, cap;
+	uint32_t *off;		/* segment id -> offset in text */
+	size_t n, off_cap;
+	struct idxmap index;
 };
 
-static int cmp_line(const void *a, const void *b)
+struct seg_key {
+	const struct segs *sg;
+	const char *s;
+};
+
+static bool seg_eq(const void *ctx, uint32_t idx)
 {
-	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
+	const struct seg_key *k = ctx;
+
+	return !strcmp(k->sg->text + k->sg->off[idx], k->s);
+}
+
+static uint32_t seg_intern(struct segs *sg, const char *s, size_t len)
+{
+	struct seg_key k = { sg, s };
+	uint64_t h = hash_bytes(s, len, 0);
+	int64_t i = idxmap_find(&sg->index, h, seg_eq, &k);
+
+	if (i >= 0)
+		return i;
+	GROW(sg->text, sg->cap, sg->len + len + 1);
+	memcpy(sg->text + sg->len, s, len + 1);
+	GROW(sg->off, sg->off_cap, sg->n + 1);
+	sg->off[sg->n] = sg->len;
+	sg->len += len + 1;
+	idxmap_insert(&sg->index, h, sg->n);
+	return sg->n++;
+}
+
+static const char *seg_text(const struct segs *sg, uint32_t id)
+{
+	return sg->text + sg->off[id];
+}
+
+/* A text being built: one buffer reused for every segment. */
+struct sbuf {
+	char *b;
+	size_t len, cap;
+};
+
+static void sb_putc(struct sbuf *sb, char c)
+{
+	GROW(sb->b, sb->cap, sb->len + 2);
+	sb->b[sb->len++] = c;
+	sb->b[sb->len] = '\0';
+}
+
+static void sb_reset(struct sbuf *sb)
+{
+	GROW(sb->b, sb->cap, 1);
+	sb->len = 0;
+	sb->b[0] = '\0';
+}
+
+static void sb_puts(struct sbuf *sb, const char *s)
+{
+	while (*s)
+		sb_putc(sb, *s++);
 }
 
 /* A root frame's text as folded lines keep it: no spaces, no ';'. */
-static void put_root(FILE *m, const char *name)
+static void put_root(struct sbuf *sb, const char *name)
 {
 	for (const char *c = name; *c; c++)
-		fputc(*c == ' ' ? '_' : *c == ';' ? ':' : *c, m);
+		sb_putc(sb, *c == ' ' ? '_' : *c == ';' ? ':' : *c);
 }
 
-static char *stack_text(const struct profile *p, size_t s, int group_by)
+/* A frame's text: as fput_frame writes its name, then lines and kind. */
+static void put_frame(struct sbuf *sb, const struct location *l)
 {
+	char num[16];
+
+	for (const char *c = l->name; *c; c++)
+		sb_putc(sb, *c == ';' ? ':' : *c == '\n' || *c == '\r' ? ' ' : *c);
+	if (l->file && l->kind != FRAME_PYTHON) {	/* --lines: "name [file.c:42]" */
+		const char *base = strrchr(l->file, '/');
+
+		sb_puts(sb, " [");
+		sb_puts(sb, base ? base + 1 : l->file);
+		snprintf(num, sizeof(num), ":%u]", l->line);
+		sb_puts(sb, num);
+	}
+	if (l->kind == FRAME_KERNEL)
+		sb_puts(sb, "_[k]");
+	else if (l->kind == FRAME_INLINE)	/* as stackcollapse-perf.pl --inline */
+		sb_puts(sb, "_[i]");
+	else if (l->kind == FRAME_PYTHON)	/* "function (file.py:line)_[p]" */
+		sb_puts(sb, "_[p]");
+}
+
+struct line {
+	uint32_t first, n;	/* into fold.ids: segments, root first */
+	int64_t value, base;
+};
+
+struct fold {
+	const struct profile *p;
+	struct segs sg;
+	uint32_t *ids;
+	size_t nids, ids_cap;
+	struct line *lines;
+	size_t nlines, lines_cap;
+	struct idxmap index;
+	const uint32_t *key;	/* the sequence sought (line_eq) */
+	uint32_t nkey;
+};
+
+static bool line_eq(const void *ctx, uint32_t idx)
+{
+	const struct fold *fo = ctx;
+	const struct line *ln = &fo->lines[idx];
+
+	return ln->n == fo->nkey && !memcmp(fo->ids + ln->first, fo->key, fo->nkey * sizeof(*fo->key));
+}
+
+/* The segments of sample s into key (root first); returns how many. */
+static uint32_t sample_key(struct fold *fo, size_t s, int group_by, uint32_t *loc_seg,
+			   struct sbuf *sb, uint32_t **key, size_t *cap)
+{
+	const struct profile *p = fo->p;
 	const struct sample *smp = &p->samples[s];
 	const uint32_t *fr = profile_sample_frames(p, s);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
+	uint32_t n = 0;
 
-	if (!m)
-		return NULL;
+	GROW(*key, *cap, smp->nframes + 2);
 	/* a cgroup path starts with '/', which is how readers know it */
 	if (group_by == GROUP_BY_CGROUP) {
-		put_root(m, smp->cgroup ? smp->cgroup : "/[unknown]");
-		fputc(';', m);
+		sb_reset(sb);
+		put_root(sb, smp->cgroup ? smp->cgroup : "/[unknown]");
+		(*key)[n++] = seg_intern(&fo->sg, sb->b, sb->len);
 	}
 	/* process names keep no spaces, as stackcollapse-perf.pl does */
-	put_root(m, smp->comm);
-	if (group_by == GROUP_BY_PID)
-		fprintf(m, "-%u", smp->pid);
-	for (uint32_t i = smp->nframes; i-- > 0;) {
-		const struct location *l = &p->locs[fr[i]];
+	sb_reset(sb);
+	put_root(sb, smp->comm);
+	if (group_by == GROUP_BY_PID) {
+		char pid[16];
 
-		fputc(';', m);
-		fput_frame(m, l->name);
-		if (l->file && l->kind != FRAME_PYTHON) {	/* --lines: "name [file.c:42]" */
-			const char *base = strrchr(l->file, '/');
-
-			fprintf(m, " [%s:%u]", base ? base + 1 : l->file, l->line);
-		}
-		if (l->kind == FRAME_KERNEL)
-			fputs("_[k]", m);
-		else if (l->kind == FRAME_INLINE)	/* as stackcollapse-perf.pl --inline */
-			fputs("_[i]", m);
-		else if (l->kind == FRAME_PYTHON)	/* "function (file.py:line)_[p]" */
-			fputs("_[p]", m);
+		snprintf(pid, sizeof(pid), "-%u", smp->pid);
+		sb_puts(sb, pid);
 	}
-	fclose(m);
-	return buf;
+	(*key)[n++] = seg_intern(&fo->sg, sb->b, sb->len);
+	for (uint32_t i = smp->nframes; i-- > 0;) {
+		if (!loc_seg[fr[i]]) {
+			sb_reset(sb);
+			put_frame(sb, &p->locs[fr[i]]);
+			loc_seg[fr[i]] = seg_intern(&fo->sg, sb->b, sb->len) + 1;
+		}
+		(*key)[n++] = loc_seg[fr[i]] - 1;
+	}
+	return n;
+}
+
+static void add_line(struct fold *fo, const uint32_t *key, uint32_t n, int64_t v, int64_t b,
+		     int type)
+{
+	uint64_t h = hash_bytes(key, n * sizeof(*key), n);
+	int64_t i;
+
+	fo->key = key;
+	fo->nkey = n;
+	i = idxmap_find(&fo->index, h, line_eq, fo);
+	if (i >= 0) {
+		struct line *ln = &fo->lines[i];
+
+		ln->base = profile_combine(fo->p, 0, ln->base, b);
+		ln->value = profile_combine(fo->p, type, ln->value, v);
+		return;
+	}
+	GROW(fo->ids, fo->ids_cap, fo->nids + n);
+	memcpy(fo->ids + fo->nids, key, n * sizeof(*key));
+	GROW(fo->lines, fo->lines_cap, fo->nlines + 1);
+	fo->lines[fo->nlines] = (struct line){ fo->nids, n, v, b };
+	fo->nids += n;
+	idxmap_insert(&fo->index, h, fo->nlines++);
+}
+
+/* The next character of a line's text, 0 at its end (as strcmp sees it). */
+struct cursor {
+	const struct fold *fo;
+	const uint32_t *ids;
+	uint32_t n, k;
+	const char *c;
+};
+
+static unsigned char next_char(struct cursor *u)
+{
+	while (!*u->c) {
+		if (++u->k >= u->n)
+			return 0;
+		u->c = seg_text(&u->fo->sg, u->ids[u->k]);
+		return ';';
+	}
+	return (unsigned char)*u->c++;
+}
+
+static int cmp_line(const void *a, const void *b, void *arg)
+{
+	const struct fold *fo = arg;
+	const struct line *x = a, *y = b;
+	struct cursor u = { fo, fo->ids + x->first, x->n, 0, seg_text(&fo->sg, fo->ids[x->first]) };
+	struct cursor w = { fo, fo->ids + y->first, y->n, 0, seg_text(&fo->sg, fo->ids[y->first]) };
+
+	for (;;) {
+		unsigned char c = next_char(&u), d = next_char(&w);
+
+		if (c != d)
+			return c - d;
+		if (!c)
+			return 0;
+	}
 }
 
 int write_folded(const struct profile *p, const struct write_opts *o, FILE *f)
 {
-	struct line *lines = xcalloc(p->nsamples, sizeof(*lines));
-	size_t n = 0;
+	struct fold fo = { .p = p };
+	uint32_t *loc_seg = xcalloc(p->nlocs + 1, sizeof(*loc_seg)), *key = NULL;
+	struct sbuf sb = {};
+	size_t key_cap = 0;
 
 	for (size_t s = 0; s < p->nsamples; s++) {
 		int64_t v = MAX(profile_value(p, s, o->type), 0);
 		int64_t b = o->diff ? MAX(profile_value(p, s, 0), 0) : 0;
+		uint32_t n;
 
 		if (v <= 0 && b <= 0)
 			continue;
-		lines[n].text = stack_text(p, s, o->group_by);
-		if (!lines[n].text)
-			continue;
-		lines[n].base = b;
-		lines[n++].value = v;
+		n = sample_key(&fo, s, o->group_by, loc_seg, &sb, &key, &key_cap);
+		add_line(&fo, key, n, v, b, o->type);
 	}
+	free(loc_seg);
+	free(key);
+	free(sb.b);
+	idxmap_free(&fo.index);
+	idxmap_free(&fo.sg.index);
 	/* Different addresses in the same functions fold into one line. */
-	qsort(lines, n, sizeof(*lines), cmp_line);
-	for (size_t i = 0; i < n;) {
+	qsort_r(fo.lines, fo.nlines, sizeof(*fo.lines), cmp_line, &fo);
+	for (size_t i = 0; i < fo.nlines;) {
+		const struct line *ln = &fo.lines[i];
 		size_t j = i + 1;
-		int64_t v = lines[i].value, b = lines[i].base;
+		int64_t v = ln->value, b = ln->base;
 
-		while (j < n && !strcmp(lines[j].text, lines[i].text)) {
-			b = profile_combine(p, 0, b, lines[j].base);
-			v = profile_combine(p, o->type, v, lines[j++].value);
+		/* two texts made the same by the escaping are one line */
+		while (j < fo.nlines && !cmp_line(ln, &fo.lines[j], &fo)) {
+			b = profile_combine(p, 0, b, fo.lines[j].base);
+			v = profile_combine(p, o->type, v, fo.lines[j++].value);
+		}
+		for (uint32_t k = 0; k < ln->n; k++) {
+			if (k)
+				fputc(';', f);
+			fputs(seg_text(&fo.sg, fo.ids[ln->first + k]), f);
 		}
 		if (o->diff)
-			fprintf(f, "%s %lld %lld\n", lines[i].text, (long long)b, (long long)v);
+			fprintf(f, " %lld %lld\n", (long long)b, (long long)v);
 		else
-			fprintf(f, "%s %lld\n", lines[i].text, (long long)v);
+			fprintf(f, " %lld\n", (long long)v);
 		i = j;
 	}
-	for (size_t i = 0; i < n; i++)
-		free(lines[i].text);
-	free(lines);
+	free(fo.lines);
+	free(fo.ids);
+	free(fo.sg.text);
+	free(fo.sg.off);
 	return ferror(f) ? -EIO : 0;
 }

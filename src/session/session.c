@@ -213,6 +213,7 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 	struct timespec rt;
 	uint64_t now = now_ns(), mlost, cpu0 = cpu_ns_if(r->rt.set->stats);
 	uint64_t mark = symbolizer_exit_mark(r->rt.sym);
+	bool final;
 	int err = 0;
 
 	w.to_ns = r->rt.stop_ns ? r->rt.stop_ns : now;
@@ -256,6 +257,11 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 	if (r->rt.rb)
 		ring_buffer__consume(r->rt.rb);
 	session_catch_up(&r->rt);
+	/* the run's last naming (a whole run after its windows comes last):
+	 * what it reads per binary is not needed for writing */
+	final = !err && last && (whole || !r->o->whole_run || !r->index);
+	if (final && r->ncols == 1)
+		symbolizer_last_naming(r->rt.sym);
 	for (int i = 0; i < r->ncols && !err; i++) {
 		if (!ps[i])
 			continue;
@@ -264,6 +270,8 @@ static int cut_window(struct run *r, bool last, bool whole, struct profile **las
 		if (r->rt.set->verbose)
 			log_symbolizer(&r->rt, ps[i]);
 	}
+	if (final)
+		symbolizer_release(r->rt.sym);
 	if (!err && forgets_exited(r))
 		session_forget_exited(&r->rt, mark);
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,

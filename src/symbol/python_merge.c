@@ -78,28 +78,37 @@ static void merge_sample(struct profile *p, uint32_t *fr, uint32_t n, uint32_t *
 	memcpy(fr, out, k * sizeof(*fr));
 }
 
+struct merge_bufs {
+	uint32_t *out, *evals, *ends;
+	size_t cap;
+};
+
+static uint32_t merge_stack(struct profile *p, uint32_t *fr, uint32_t n, void *ctx)
+{
+	struct merge_bufs *b = ctx;
+
+	if (n > b->cap) {
+		b->cap = n;
+		b->out = xrealloc(b->out, n * sizeof(*b->out));
+		b->evals = xrealloc(b->evals, n * sizeof(*b->evals));
+		b->ends = xrealloc(b->ends, n * sizeof(*b->ends));
+	}
+	merge_sample(p, fr, n, b->out, b->evals, b->ends);
+	return n;
+}
+
 void python_merge(struct profile *p)
 {
-	uint32_t *out = NULL, *evals = NULL, *ends = NULL;
-	size_t cap = 0;
+	struct merge_bufs b = {};
 	bool any = false;
 
 	for (size_t i = 0; i < p->nlocs && !any; i++)
 		any = p->locs[i].kind == FRAME_PYTHON;
 	if (!any)
 		return;
-	for (size_t s = 0; s < p->nsamples; s++) {
-		struct sample *smp = &p->samples[s];
-
-		if (smp->nframes > cap) {
-			cap = smp->nframes;
-			out = xrealloc(out, cap * sizeof(*out));
-			evals = xrealloc(evals, cap * sizeof(*evals));
-			ends = xrealloc(ends, cap * sizeof(*ends));
-		}
-		merge_sample(p, p->frames + smp->first, smp->nframes, out, evals, ends);
-	}
-	free(out);
-	free(evals);
-	free(ends);
+	/* once per distinct stack: a second pass over shared frames would reorder them again */
+	profile_edit_stacks(p, merge_stack, &b);
+	free(b.out);
+	free(b.evals);
+	free(b.ends);
 }

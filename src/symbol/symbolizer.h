@@ -115,6 +115,22 @@ struct py_names *symbolizer_python_names(struct symbolizer *sz);
 /* Give every location of p a name. */
 int symbolizer_resolve(struct symbolizer *sz, struct profile *p);
 
+/*
+ * The next resolve is the run's last naming, of its only profile: each
+ * table is freed as soon as naming is done with it (the kernel's after
+ * the kernel frames, a file's after the last location in it), then the
+ * rest as symbolizer_release does.
+ */
+void symbolizer_last_naming(struct symbolizer *sz);
+
+/*
+ * Naming is over for this run (its last profiles are named): free the
+ * tables naming keeps per binary (symbols, CFI, lines, Go's) and the
+ * kernel's symbols, before the writers need the room.  A resolve after it
+ * names user frames module+0xOFFSET and kernel frames by address.
+ */
+void symbolizer_release(struct symbolizer *sz);
+
 /* For tests: use this kallsyms file instead of /proc/kallsyms. */
 void symbolizer_set_kallsyms(struct symbolizer *sz, const char *path);
 

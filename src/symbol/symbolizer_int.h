@@ -75,6 +75,7 @@ struct symbolizer {
 
 	uint32_t pass;		/* symbolizer_resolve calls so far */
 	bool lines;
+	bool last;		/* the next resolve is the run's last naming */
 	bool no_debuginfod;	/* --no-debuginfod */
 	bool dbgd_tried;	/* the client is made on the first stripped file */
 	struct dbginfod *dbgd;

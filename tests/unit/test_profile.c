@@ -95,6 +95,57 @@ static void test_prune_bogus(void **state)
 	profile_free(p);
 }
 
+/* Samples of one stack (two processes of one file) share one copy of it. */
+static void test_stacks_shared(void **state)
+{
+	struct profile *p = profile_new();
+	uint32_t a[2] = { 3, 4 }, b[2] = { 3, 5 };
+
+	profile_add_type(p, "samples", "count");
+	profile_add_sample(p, a, 2, 1, 0, "x", (int64_t[]){ 1 });
+	profile_add_sample(p, a, 2, 2, 0, "y", (int64_t[]){ 2 });
+	profile_add_sample(p, b, 2, 1, 0, "x", (int64_t[]){ 3 });
+	profile_add_sample(p, a, 1, 1, 0, "x", (int64_t[]){ 4 });	/* a prefix: its own */
+	assert_ptr_equal(profile_sample_frames(p, 0), profile_sample_frames(p, 1));
+	assert_int_equal(p->nframes, 5);
+	assert_int_equal(profile_sample_frames(p, 2)[1], 5);
+	assert_int_equal(p->samples[3].nframes, 1);
+	assert_int_equal(p->samples[1].pid, 2);
+	assert_int_equal(profile_value(p, 1, 0), 2);
+	profile_free(p);
+}
+
+/* A shared stack is edited once: a return-address candidate the CFI does
+ * not confirm is dropped from both samples, and nothing else with it. */
+static void test_shared_stack_edited_once(void **state)
+{
+	struct profile *p = profile_new();
+	uint32_t ids[4];
+
+	profile_add_type(p, "samples", "count");
+	ids[0] = profile_location(p, FRAME_USER, 1, 0x100, false);
+	ids[1] = profile_location_slot(p, FRAME_USER, 1, 0x200, true, 1);
+	ids[2] = profile_location(p, FRAME_USER, 1, 0x300, true);
+	ids[3] = profile_location(p, FRAME_USER, 1, 0x400, true);
+	p->locs[ids[0]].cfa_sp = 16;	/* its return address is not in word 0 */
+	profile_add_sample(p, ids, 4, 1, 0, "x", (int64_t[]){ 1 });
+	profile_add_sample(p, ids, 4, 1, 0, "x", (int64_t[]){ 1 });
+	profile_check_leaf_candidates(p);
+	for (int s = 0; s < 2; s++) {
+		const uint32_t *fr = profile_sample_frames(p, s);
+
+		assert_int_equal(p->samples[s].nframes, 3);
+		assert_int_equal(fr[0], ids[0]);
+		assert_int_equal(fr[1], ids[2]);
+		assert_int_equal(fr[2], ids[3]);
+	}
+	/* added after an edit: not wrongly shared with the edited copy */
+	profile_add_sample(p, ids, 4, 1, 0, "x", (int64_t[]){ 1 });
+	assert_int_equal(p->samples[2].nframes, 4);
+	assert_int_equal(profile_sample_frames(p, 2)[1], ids[1]);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +153,8 @@ int main(void)
 		cmocka_unit_test(test_locations_by_file),
 		cmocka_unit_test(test_stack_first_is_ip),
 		cmocka_unit_test(test_prune_bogus),
+		cmocka_unit_test(test_stacks_shared),
+		cmocka_unit_test(test_shared_stack_edited_once),
 	};
 
 	return cmocka_run_group_tests_name("profile", tests, NULL, NULL);

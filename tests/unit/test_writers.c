@@ -63,6 +63,39 @@ static void test_folded(void **state)
 	profile_free(p);
 }
 
+/*
+ * Lines sort as their whole texts do (strcmp), not frame by frame: "b"
+ * then "b!x" ('!' before ';') then "b;c"; and two names the escaping
+ * makes one text are one line.
+ */
+static void test_folded_order_and_escaping(void **state)
+{
+	struct profile *p = profile_new();
+	uint32_t b = loc(p, FRAME_USER, 0x10, "b");
+	uint32_t bx = loc(p, FRAME_USER, 0x20, "b!x");
+	uint32_t c = loc(p, FRAME_USER, 0x30, "c");
+	uint32_t semi = loc(p, FRAME_USER, 0x40, "odd;name");
+	uint32_t colon = loc(p, FRAME_USER, 0x50, "odd:name");
+	char *out;
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	add(p, "x", 1, 2, (uint32_t[]){ b, c });
+	add(p, "x", 2, 1, (uint32_t[]){ bx });
+	add(p, "x", 3, 1, (uint32_t[]){ b });
+	add(p, "x", 4, 1, (uint32_t[]){ semi });
+	add(p, "x", 5, 1, (uint32_t[]){ colon });
+	add(p, "x", 6, 2, (uint32_t[]){ b, c });	/* the same stack again */
+	out = run(write_folded, p, 0);
+	assert_string_equal(out,
+		"x;b 3\n"
+		"x;b!x 2\n"
+		"x;b;c 7\n"
+		"x;odd:name 9\n");
+	free(out);
+	profile_free(p);
+}
+
 static void test_report_arithmetic(void **state)
 {
 	struct profile *p = make();
@@ -124,6 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_folded_order_and_escaping),
 		cmocka_unit_test(test_report_arithmetic),
 		cmocka_unit_test(test_report_recursion_counted_once),
 		cmocka_unit_test(test_report_losses_and_units),
