@@ -386,6 +386,29 @@ static void store(struct unwind_cache *c, const char *name, const struct unwind_
 	prune(c);
 }
 
+/*
+ * The key of the file at fd: its GNU build-id, or for a file without one
+ * (Go's own toolchain) its identity and last change as the kernel keeps
+ * them (device, inode, size, mtime, ctime: no write leaves ctime as it
+ * was).  Its length, or 0.
+ */
+static size_t file_key(int fd, uint8_t *key, size_t max)
+{
+	size_t n = build_id(fd, key, max);
+	struct stat st;
+	uint64_t v[5];
+
+	if (n || fstat(fd, &st) || sizeof(v) > max)
+		return n;
+	v[0] = st.st_dev;
+	v[1] = st.st_ino;
+	v[2] = st.st_size;
+	v[3] = st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
+	v[4] = st.st_ctim.tv_sec * 1000000000ULL + st.st_ctim.tv_nsec;
+	memcpy(key, v, sizeof(v));
+	return sizeof(v);
+}
+
 struct unwind_table *unwind_cache_table(struct unwind_cache *c, int fd, bool *hit)
 {
 	uint8_t key[UNWIND_CACHE_KEY_MAX];
@@ -395,7 +418,7 @@ struct unwind_table *unwind_cache_table(struct unwind_cache *c, int fd, bool *hi
 	int err;
 
 	*hit = false;
-	n = c ? build_id(fd, key, sizeof(key) - sizeof(c->self)) : 0;
+	n = c ? file_key(fd, key, sizeof(key) - sizeof(c->self)) : 0;
 	if (!n)
 		return unwind_table_from_fd(fd);
 	memcpy(key + n, &c->self, sizeof(c->self));

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Unwind tables kept on disk, keyed by the binary's GNU build-id and by
- * the profiler's own (a build that makes rows differently never reads
- * another's): a compiler's table costs about a second of CPU to make
+ * Unwind tables kept on disk, keyed by the binary's GNU build-id (for a
+ * file without one, its device, inode, size, mtime and ctime) and by the
+ * profiler's own build-id (a build that makes rows differently never
+ * reads another's): a compiler's table costs about a second of CPU to make
  * (0.8 us a row) and a few milliseconds to read back, and the same
  * binaries come back run after run and at every agent renewal.
  *
@@ -33,7 +34,7 @@ struct unwind_cache *unwind_cache_open(void);
 void unwind_cache_close(struct unwind_cache *c);
 /*
  * The table of the ELF file open at fd (not closed): from the cache when
- * it holds one for the file's build-id, else made (unwind_table_from_fd)
+ * it holds one for the file's key, else made (unwind_table_from_fd)
  * and stored.  *hit says which.  c may be NULL: then only made.
  */
 struct unwind_table *unwind_cache_table(struct unwind_cache *c, int fd, bool *hit);

@@ -100,11 +100,11 @@ static void test_damaged(void **state)
 	unwind_table_free(t);
 }
 
-/* The table of our own executable through a cache in dir */
-static struct unwind_table *through(bool *hit)
+/* A table of file through the cache (PROFILER_CACHE_DIR) */
+static struct unwind_table *file_through(const char *file, bool *hit)
 {
 	struct unwind_cache *c = unwind_cache_open();
-	int fd = open("/proc/self/exe", O_RDONLY);
+	int fd = open(file, O_RDONLY);
 	struct unwind_table *t;
 
 	assert_non_null(c);
@@ -114,6 +114,38 @@ static struct unwind_table *through(bool *hit)
 	unwind_cache_close(c);
 	assert_non_null(t);
 	return t;
+}
+
+/* A file without a build-id is kept by what it is on disk: changed, it
+ * is made again */
+static void test_no_build_id(void **state)
+{
+	char dir[] = "/tmp/unwcache.XXXXXX", bin[600], cmd[1400];
+	struct unwind_table *made, *read;
+	bool hit;
+
+	assert_non_null(mkdtemp(dir));
+	setenv("PROFILER_CACHE_DIR", dir, 1);
+	snprintf(bin, sizeof(bin), "%s/nobuildid", dir);
+	snprintf(cmd, sizeof(cmd), "objcopy --remove-section .note.gnu.build-id /proc/%d/exe %s",
+		 (int)getpid(), bin);
+	assert_int_equal(system(cmd), 0);
+	made = file_through(bin, &hit);
+	assert_false(hit);
+	read = file_through(bin, &hit);
+	assert_true(hit);
+	assert_same(made, read);
+	unwind_table_free(read);
+	/* written to since: not the same file */
+	snprintf(cmd, sizeof(cmd), "printf x >> %s", bin);
+	assert_int_equal(system(cmd), 0);
+	read = file_through(bin, &hit);
+	assert_false(hit);
+	unwind_table_free(read);
+	unwind_table_free(made);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	unsetenv("PROFILER_CACHE_DIR");
 }
 
 /* The one file in dir/unwind, its path into path */
@@ -139,9 +171,9 @@ static void test_on_disk(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	setenv("PROFILER_CACHE_DIR", dir, 1);
-	made = through(&hit);
+	made = file_through("/proc/self/exe", &hit);
 	assert_false(hit);
-	read = through(&hit);
+	read = file_through("/proc/self/exe", &hit);
 	assert_true(hit);
 	assert_same(made, read);
 	unwind_table_free(read);
@@ -151,7 +183,7 @@ static void test_on_disk(void **state)
 
 	/* writable by others: not read, and replaced by our own */
 	assert_int_equal(chmod(path, 0666), 0);
-	read = through(&hit);
+	read = file_through("/proc/self/exe", &hit);
 	assert_false(hit);
 	unwind_table_free(read);
 	assert_int_equal(stat(path, &st), 0);
@@ -161,7 +193,7 @@ static void test_on_disk(void **state)
 	snprintf(other, sizeof(other), "%s/elsewhere", dir);
 	assert_int_equal(rename(path, other), 0);
 	assert_int_equal(symlink(other, path), 0);
-	read = through(&hit);
+	read = file_through("/proc/self/exe", &hit);
 	assert_false(hit);
 	unwind_table_free(read);
 	assert_int_equal(lstat(path, &st), 0);
@@ -187,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_on_disk),
+		cmocka_unit_test(test_no_build_id),
 	};
 
 	return cmocka_run_group_tests_name("unwind_cache", tests, NULL, NULL);
