@@ -79,9 +79,9 @@ void stats_print(struct session *ss, int stats_fd)
 
 		unwinder_get_stats(ss->unw, &us);
 		fprintf(stderr, "  unwind tables: %llu processes (%llu more from mmap records "
-			"before their first sample), %llu binaries, %s rows in %.1f MiB, "
-			"%.1f ms", (unsigned long long)us.procs, (unsigned long long)us.early,
-			(unsigned long long)us.files, fmt_count(b1, sizeof(b1), us.rows),
+			"before their first sample), %llu binaries (%llu from the cache), %s rows in "
+			"%.1f MiB, %.1f ms", (unsigned long long)us.procs, (unsigned long long)us.early,
+			(unsigned long long)us.files, (unsigned long long)us.cached, fmt_count(b1, sizeof(b1), us.rows),
 			us.bytes / 1048576.0, us.ns / 1e6);
 		if (us.full || us.procs_full)
 			fprintf(stderr, "; no room for %llu binaries, %llu processes",

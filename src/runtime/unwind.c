@@ -14,6 +14,7 @@
 #include "runtime/unwind.h"
 #include "symbol/elf_segs.h"
 #include "symbol/proc_maps.h"
+#include "symbol/unwind_cache.h"
 #include "symbol/unwind_table.h"
 #include "util/idxmap.h"
 #include "util/file_limits.h"
@@ -52,6 +53,7 @@ struct unwinder {
 	size_t nw, w_cap;
 	struct idxmap w_index;
 
+	struct unwind_cache *cache;	/* tables kept on disk by build-id, or NULL */
 	struct unw_file vdso;		/* the kernel's vDSO, the same in every process */
 	bool vdso_tried;
 
@@ -109,6 +111,7 @@ struct unwinder *unwinder_new(uint32_t max_procs)
 	u->procs_fd = procs_fd;
 	u->tmpl_fd = tmpl_fd;
 	u->self = getpid();
+	u->cache = unwind_cache_open();
 	/* the array of slots itself, made whole */
 	u->st.bytes = (uint64_t)UNWIND_MAX_TABLES * sizeof(void *);
 	return u;
@@ -121,6 +124,7 @@ void unwinder_free(struct unwinder *u)
 	close(u->rows_fd);
 	close(u->tmpl_fd);
 	close(u->procs_fd);
+	unwind_cache_close(u->cache);
 	for (size_t i = 0; i < u->nfiles; i++)
 		free(u->files[i].segs);
 	free(u->vdso.segs);
@@ -162,6 +166,7 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 	int64_t i = idxmap_find(&u->file_index, h, file_eq, &k);
 	struct unwind_table *t = NULL;
 	struct unw_file *f;
+	bool hit = false;
 	uint64_t t0;
 	int fd;
 
@@ -185,9 +190,10 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 		/* a big binary's table is cut where the run ends */
 		if (u->until)
 			max_ms = MIN(max_ms, u->until > now ? (u->until - now) / 1000000 + 1 : 0);
-		t = unwind_table_from_fd_max(fd, max_ms);
+		t = unwind_cache_table(u->cache, fd, max_ms, &hit);
 		close(fd);
 	}
+	u->st.cached += hit;
 	if (!t)
 		pr_debug("no unwind table for %s: %s", m->path, strerror(errno));
 	else if (t->too_slow && u->until && now_ns() >= u->until)

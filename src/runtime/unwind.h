@@ -25,6 +25,7 @@ struct unwinder_stats {
 	uint64_t procs_full;	/* processes the unw_procs map had no room for */
 	uint64_t early;		/* tables written from mmap records, before any sample */
 	uint64_t ns;		/* CPU time making the binaries' tables (unwinder_time) */
+	uint64_t cached;	/* of the binaries, tables read from the cache on disk */
 	uint64_t writes;	/* unw_procs entries written */
 	uint64_t unchanged;	/* writes left out: the entry held that already */
 	uint64_t reads;		/* /proc/PID/maps read for tables (unwinder_add) */

@@ -26,21 +26,38 @@ struct budget {
 	uint64_t deadline;	/* CLOCK_MONOTONIC */
 	uint64_t cpu_mark;	/* thread CPU time at the start of this group */
 	size_t steps;
+	size_t group;		/* steps between two reads of the clocks */
 };
 
+/*
+ * Groups start small and double while steps stay cheap: a step is about
+ * a microsecond, and reading the two clocks every 16 steps was a fifth of
+ * making a compiler's table under churn (a system call each on this VM).
+ * A group that costs more than a hundredth of its limit starts over at
+ * the smallest: a CFI that turns hostile (milliseconds a step) is caught
+ * within one group of at most STEP_GROUP_MAX steps, and the deadline
+ * still bounds the whole.
+ */
 #define STEP_GROUP	16
+#define STEP_GROUP_MAX	256
 
 /* False once the binary has cost too much: past its deadline, or a group
  * of steps took more CPU than LIMIT_UNWIND_STEP_NS each. */
 static bool within(struct budget *b)
 {
-	uint64_t cpu;
+	uint64_t cpu, used;
 
-	if (++b->steps % STEP_GROUP)
+	if (++b->steps < b->group)
 		return true;
 	cpu = cpu_now_ns();
-	if (now_ns() > b->deadline || cpu - b->cpu_mark > STEP_GROUP * LIMIT_UNWIND_STEP_NS)
+	used = cpu - b->cpu_mark;
+	if (now_ns() > b->deadline || used > b->group * LIMIT_UNWIND_STEP_NS)
 		return false;
+	if (used < b->group * (LIMIT_UNWIND_STEP_NS / 100))
+		b->group = MIN(2 * b->group, (size_t)STEP_GROUP_MAX);
+	else
+		b->group = STEP_GROUP;
+	b->steps = 0;
 	b->cpu_mark = cpu;
 	return true;
 }
@@ -183,7 +200,7 @@ static int read_segments(Elf *elf, struct unwind_table *t)
 static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 {
 	uint64_t deadline = now_ns() + max_ms * 1000000ULL;
-	struct budget b = { deadline, cpu_now_ns(), 0 };
+	struct budget b = { deadline, cpu_now_ns(), 0, STEP_GROUP };
 	struct unwind_table *t = NULL;
 	uint64_t *starts = NULL;
 	size_t nstarts = 0;

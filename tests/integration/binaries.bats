@@ -60,6 +60,27 @@ EOF
 	at_least "$root" "$all" 0.90
 }
 
+@test "binaries: cc1plus's table read back from the cache on disk unwinds as the one made" {
+	printf '#include <regex>\n#include <map>\nint main(int c, char **v) { std::map<int, std::regex> m; m[c] = std::regex(v[0]); return std::regex_match(v[0], m[c]); }\n' > "$TMP/re.cc"
+	for round in 1 2; do
+		run --separate-stderr env PROFILER_CACHE_DIR="$TMP/cache" "$PROFILER" cpu -F 499 \
+			--stats -o "$TMP/re$round.folded" -- g++ -O2 -c "$TMP/re.cc" -o "$TMP/re.o"
+		[ "$status" -eq 0 ]
+		printf '%s\n' "$stderr" > "$TMP/re$round.err"
+		grep 'unwind tables' "$TMP/re$round.err"
+	done
+	# the first run made and kept them; the second read cc1plus's and the
+	# others back (the vDSO's is made each run)
+	grep -q 'binaries (0 from the cache)' "$TMP/re1.err"
+	n=$(sed -n 's/.* binaries (\([0-9]*\) from the cache).*/\1/p' "$TMP/re2.err")
+	[ "$n" -ge 3 ]
+	ls "$TMP"/cache/unwind/unw-* >/dev/null
+	[ "$(stat -c %a "$TMP/cache/unwind")" = 700 ]
+	all=$(folded_sum "$TMP/re2.folded" '^cc1plus;')
+	root=$(folded_sum "$TMP/re2.folded" '^cc1plus;_start;')
+	at_least "$root" "$all" 0.90
+}
+
 # The frame of each FDE of FILE's hot code: "START END" per line, hex
 fde_ranges() {	# FILE
 	readelf --debug-dump=frames "$1" | sed -n 's/.* FDE .*pc=\([0-9a-f]*\)\.\.\([0-9a-f]*\).*/\1 \2/p'

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "symbol/unwind_cache.h"
+#include "util/file_limits.h"
+#include "util/util.h"
+
+/*
+ * Bump when unwind_table.c makes other rows from the same binary, or the
+ * layout below changes.  (Our own build-id is in the key too; the version
+ * keeps a rebuilt but unchanged profiler from reading an older layout.)
+ */
+#define UCACHE_VERSION	1
+#define UCACHE_MAGIC	"PRFUNW\0\0"
+#define UCACHE_PREFIX	"unw-"
+#define UCACHE_MAX_SEGS	256
+
+struct ucache_hdr {
+	char magic[8];
+	uint32_t version, hdr_size, row_size, seg_size;
+	uint32_t key_len, flags;	/* flags: UCACHE_TOO_MANY */
+	uint8_t key[UNWIND_CACHE_KEY_MAX];
+	uint64_t nrows, nsegs;
+	uint64_t sum;			/* of everything after the header */
+};
+
+#define UCACHE_TOO_MANY	1u
+
+/* An ELF segment as stored: struct elf_seg without its padding */
+struct ucache_seg {
+	uint64_t offset, vaddr, filesz, exec;
+};
+
+struct unwind_cache {
+	int dir_fd;
+	uint64_t self;		/* our own build-id, hashed */
+};
+
+/* Eight bytes at a time: a compiler's table is some 10 MiB */
+static uint64_t sum_words(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint64_t h = hash_u64(len), w;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, b + i, 8);
+		h = hash_u64(h ^ w) + i;
+	}
+	return hash_bytes(b + i, len - i, h);
+}
+
+static bool rows_valid(const struct unwind_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* the BPF side binary-searches them: strictly in order */
+		if (i && rows[i].pc <= rows[i - 1].pc)
+			return false;
+		if (rows[i].cfa > UNW_GO_CGO)
+			return false;
+	}
+	return true;
+}
+
+struct unwind_table *unwind_cache_parse(const void *buf, size_t size, const uint8_t *key,
+					size_t key_len)
+{
+	const unsigned char *b = buf;
+	const struct ucache_seg *ss;
+	struct ucache_hdr h;
+	struct unwind_table *t;
+	size_t rows_len, segs_len;
+
+	errno = EINVAL;
+	if (size < sizeof(h))
+		return NULL;
+	memcpy(&h, b, sizeof(h));
+	if (memcmp(h.magic, UCACHE_MAGIC, sizeof(h.magic)) || h.hdr_size != sizeof(h) ||
+	    h.row_size != sizeof(struct unwind_row) || h.seg_size != sizeof(struct ucache_seg))
+		return NULL;
+	if (h.version != UCACHE_VERSION || h.key_len != key_len || key_len > sizeof(h.key) ||
+	    memcmp(h.key, key, key_len)) {
+		errno = ESTALE;
+		return NULL;
+	}
+	if (!h.nrows || h.nrows > LIMIT_UNWIND_ROWS || !h.nsegs || h.nsegs > UCACHE_MAX_SEGS ||
+	    (h.flags & ~UCACHE_TOO_MANY))
+		return NULL;
+	rows_len = h.nrows * sizeof(struct unwind_row);
+	segs_len = h.nsegs * sizeof(*ss);
+	if (size != sizeof(h) + rows_len + segs_len ||
+	    sum_words(b + sizeof(h), size - sizeof(h)) != h.sum)
+		return NULL;
+	t = xcalloc(1, sizeof(*t));
+	t->n = t->cap = h.nrows;
+	t->rows = xmalloc(rows_len);
+	memcpy(t->rows, b + sizeof(h), rows_len);
+	t->nsegs = h.nsegs;
+	t->segs = xcalloc(h.nsegs, sizeof(*t->segs));
+	ss = (const void *)(b + sizeof(h) + rows_len);
+	for (size_t i = 0; i < h.nsegs; i++) {
+		struct ucache_seg s;
+
+		memcpy(&s, &ss[i], sizeof(s));
+		if (s.exec > 1 || s.offset + s.filesz < s.offset || s.vaddr + s.filesz < s.vaddr) {
+			unwind_table_free(t);
+			return NULL;
+		}
+		t->segs[i] = (struct elf_seg){ s.offset, s.vaddr, s.filesz, s.exec };
+	}
+	if (!rows_valid(t->rows, t->n)) {
+		unwind_table_free(t);
+		return NULL;
+	}
+	t->too_many_rows = h.flags & UCACHE_TOO_MANY;
+	errno = 0;
+	return t;
+}
+
+int unwind_cache_encode(const struct unwind_table *t, const uint8_t *key, size_t key_len,
+			void **bufp, size_t *sizep)
+{
+	struct ucache_hdr h = { .version = UCACHE_VERSION, .hdr_size = sizeof(h),
+				.row_size = sizeof(struct unwind_row),
+				.seg_size = sizeof(struct ucache_seg) };
+	size_t rows_len = t->n * sizeof(struct unwind_row), size;
+	struct ucache_seg *ss;
+	unsigned char *b;
+
+	if (key_len > sizeof(h.key) || !t->n || t->n > LIMIT_UNWIND_ROWS || !t->nsegs ||
+	    t->nsegs > UCACHE_MAX_SEGS)
+		return -EINVAL;
+	memcpy(h.magic, UCACHE_MAGIC, sizeof(h.magic));
+	h.key_len = key_len;
+	memcpy(h.key, key, key_len);
+	h.nrows = t->n;
+	h.nsegs = t->nsegs;
+	h.flags = t->too_many_rows ? UCACHE_TOO_MANY : 0;
+	size = sizeof(h) + rows_len + t->nsegs * sizeof(*ss);
+	b = xcalloc(1, size);
+	memcpy(b + sizeof(h), t->rows, rows_len);
+	ss = (void *)(b + sizeof(h) + rows_len);
+	for (size_t i = 0; i < t->nsegs; i++)
+		ss[i] = (struct ucache_seg){ t->segs[i].offset, t->segs[i].vaddr,
+					     t->segs[i].filesz, t->segs[i].exec };
+	h.sum = sum_words(b + sizeof(h), size - sizeof(h));
+	memcpy(b, &h, sizeof(h));
+	*bufp = b;
+	*sizep = size;
+	return 0;
+}
+
+void unwind_cache_seal(void *buf, size_t size)
+{
+	struct ucache_hdr h;
+
+	if (size < sizeof(h))
+		return;
+	memcpy(&h, buf, sizeof(h));
+	h.sum = sum_words((char *)buf + sizeof(h), size - sizeof(h));
+	memcpy(buf, &h, sizeof(h));
+}
+
+/* A directory, or a file in one, that only we may change */
+static bool ours(int fd, bool dir)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)) &&
+	       st.st_uid == geteuid() && !(st.st_mode & 022);
+}
+
+/* Each component under an existing base made (0700) if missing, none
+ * followed if a symlink, the last one checked: its fd, or -1. */
+static int open_dir(const char *base, const char *sub)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", base, sub) >= (int)sizeof(path))
+		return -1;
+	for (char *p = path + strlen(base) + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(path, 0700) && errno != EEXIST)
+				return -1;
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && !ours(fd, true)) {
+		pr_debug("%s is not root's alone: no unwind tables are kept there", path);
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int cache_dir_fd(void)
+{
+	const char *env = getenv("PROFILER_CACHE_DIR"), *home;
+
+	if (env && *env)
+		return open_dir(env, "unwind");
+	if (geteuid() == 0)
+		return open_dir("/var/cache", "profiler/unwind");
+	env = getenv("XDG_CACHE_HOME");
+	if (env && *env == '/')
+		return open_dir(env, "profiler/unwind");
+	home = getenv("HOME");
+	return home && *home == '/' ? open_dir(home, ".cache/profiler/unwind") : -1;
+}
+
+/* The GNU build-id of the ELF file at fd, at most max bytes: its length or 0 */
+static size_t build_id(int fd, uint8_t *id, size_t max)
+{
+	Elf *elf;
+	const void *p;
+	ssize_t n;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return 0;
+	n = dwelf_elf_gnu_build_id(elf, &p);
+	if (n < 8 || (size_t)n > max)
+		n = 0;
+	else
+		memcpy(id, p, n);
+	elf_end(elf);
+	return n;
+}
+
+struct unwind_cache *unwind_cache_open(void)
+{
+	uint8_t id[UNWIND_CACHE_KEY_MAX];
+	struct unwind_cache *c;
+	size_t n;
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+	n = fd >= 0 ? build_id(fd, id, sizeof(id)) : 0;
+	if (fd >= 0)
+		close(fd);
+	if (!n)
+		return NULL;
+	fd = cache_dir_fd();
+	if (fd < 0)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->dir_fd = fd;
+	c->self = hash_bytes(id, n, UCACHE_VERSION);
+	return c;
+}
+
+void unwind_cache_close(struct unwind_cache *c)
+{
+	if (!c)
+		return;
+	close(c->dir_fd);
+	free(c);
+}
+
+static struct unwind_table *load(struct unwind_cache *c, const char *name, const uint8_t *key,
+				 size_t key_len)
+{
+	struct unwind_table *t = NULL;
+	struct stat st;
+	void *map;
+	int fd = openat(c->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	errno = EPERM;	/* not ours alone, or too big */
+	if (ours(fd, false) && !fstat(fd, &st) && st.st_size > 0 &&
+	    (uint64_t)st.st_size <= sizeof(struct ucache_hdr) +
+	    (uint64_t)LIMIT_UNWIND_ROWS * sizeof(struct unwind_row) +
+	    UCACHE_MAX_SEGS * sizeof(struct ucache_seg)) {
+		map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map != MAP_FAILED) {
+			t = unwind_cache_parse(map, st.st_size, key, key_len);
+			munmap(map, st.st_size);
+		}
+		/* used: the last to go when the cache is pruned */
+		if (t)
+			futimens(fd, NULL);
+	}
+	if (!t)
+		pr_debug("unwind cache file %s not used: %s", name, strerror(errno));
+	close(fd);
+	return t;
+}
+
+struct old_file {
+	char name[NAME_MAX + 1];
+	int64_t mtime;
+	uint64_t size;
+};
+
+static int by_mtime(const void *a, const void *b)
+{
+	const struct old_file *x = a, *y = b;
+
+	return (x->mtime > y->mtime) - (x->mtime < y->mtime);
+}
+
+/* Keep the cache under its limit: the least recently used files go. */
+static void prune(struct unwind_cache *c)
+{
+	int fd = dup(c->dir_fd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct old_file *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t total = 0;
+	struct dirent *e;
+	struct stat st;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, UCACHE_PREFIX, strlen(UCACHE_PREFIX)) ||
+		    fstatat(c->dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		GROW(v, cap, n + 1);
+		snprintf(v[n].name, sizeof(v[n].name), "%s", e->d_name);
+		v[n].mtime = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		v[n].size = st.st_size;
+		total += st.st_size;
+		n++;
+	}
+	closedir(d);
+	if (total > UNWIND_CACHE_MAX_BYTES) {
+		qsort(v, n, sizeof(*v), by_mtime);
+		/* down to three quarters, so it is not pruned at every store */
+		for (size_t i = 0; i < n && total > UNWIND_CACHE_MAX_BYTES / 4 * 3; i++)
+			if (!unlinkat(c->dir_fd, v[i].name, 0))
+				total -= v[i].size;
+	}
+	free(v);
+}
+
+static void store(struct unwind_cache *c, const char *name, const struct unwind_table *t,
+		  const uint8_t *key, size_t key_len)
+{
+	char tmp[NAME_MAX + 32];
+	size_t size, done = 0;
+	void *buf;
+	int fd;
+
+	if (unwind_cache_encode(t, key, key_len, &buf, &size))
+		return;
+	snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());
+	fd = openat(c->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	while (fd >= 0 && done < size) {
+		ssize_t w = write(fd, (char *)buf + done, size - done);
+
+		if (w <= 0)
+			break;
+		done += w;
+	}
+	free(buf);
+	if (fd < 0)
+		return;
+	/* whole or not at all: a reader sees the old name or the new file */
+	if (close(fd) || done < size || renameat(c->dir_fd, tmp, c->dir_fd, name)) {
+		unlinkat(c->dir_fd, tmp, 0);
+		return;
+	}
+	prune(c);
+}
+
+/*
+ * The key of the file at fd: its GNU build-id, or for a file without one
+ * (Go's own toolchain) its identity and last change as the kernel keeps
+ * them (device, inode, size, mtime, ctime: no write leaves ctime as it
+ * was).  Its length, or 0.
+ */
+static size_t file_key(int fd, uint8_t *key, size_t max)
+{
+	size_t n = build_id(fd, key, max);
+	struct stat st;
+	uint64_t v[5];
+
+	if (n || fstat(fd, &st) || sizeof(v) > max)
+		return n;
+	v[0] = st.st_dev;
+	v[1] = st.st_ino;
+	v[2] = st.st_size;
+	v[3] = st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
+	v[4] = st.st_ctim.tv_sec * 1000000000ULL + st.st_ctim.tv_nsec;
+	memcpy(key, v, sizeof(v));
+	return sizeof(v);
+}
+
+struct unwind_table *unwind_cache_table(struct unwind_cache *c, int fd, uint64_t max_ms, bool *hit)
+{
+	uint8_t key[UNWIND_CACHE_KEY_MAX];
+	char name[NAME_MAX + 1];
+	struct unwind_table *t;
+	size_t n, k;
+	int err;
+
+	*hit = false;
+	n = c ? file_key(fd, key, sizeof(key) - sizeof(c->self)) : 0;
+	if (!n)
+		return unwind_table_from_fd_max(fd, max_ms);
+	memcpy(key + n, &c->self, sizeof(c->self));
+	k = snprintf(name, sizeof(name), UCACHE_PREFIX);
+	for (size_t i = 0; i < n; i++)
+		k += snprintf(name + k, sizeof(name) - k, "%02x", key[i]);
+	snprintf(name + k, sizeof(name) - k, "-%016llx", (unsigned long long)c->self);
+
+	t = load(c, name, key, n + sizeof(c->self));
+	if (t) {
+		*hit = true;
+		return t;
+	}
+	t = unwind_table_from_fd_max(fd, max_ms);
+	err = errno;
+	/* a table cut short by the clock depends on the load: not kept */
+	if (t && !t->too_slow)
+		store(c, name, t, key, n + sizeof(c->self));
+	errno = err;
+	return t;
+}
