@@ -144,6 +144,7 @@ static void finish_window(struct agent_run *r, int n)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		dir_prune(r->set->agent_dir, &r->keep, (uint64_t)ts.tv_sec);
 	}
+	agent_drop_file_pages();
 }
 
 /* Every session still running ends (its last window collected). */
@@ -288,6 +289,7 @@ static void *sess_thread(void *arg)
 
 	/* what the session freed goes back to the kernel (docs/performance.md, Agent) */
 	malloc_trim(0);
+	agent_drop_file_pages();
 	pthread_mutex_lock(&r->lock);
 	s->rc = rc;
 	s->ended = true;
