@@ -128,6 +128,8 @@ unsigned long agent_rss_bytes(void);
  * are clean and stay in the page cache, so a later read takes a minor
  * fault.  Measured under churn, 15-20 MiB of the agent's RSS (see
  * docs/performance.md, Agent).  Returns the bytes of mappings dropped.
+ * The caller makes sure no other thread unmaps such a file meanwhile
+ * (one session alive): a range reused by a new mapping would be zeroed.
  */
 size_t agent_drop_file_pages(void);
 /* The collector index of a profile type's name, or -1. */
