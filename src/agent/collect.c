@@ -144,6 +144,15 @@ static void finish_window(struct agent_run *r, int n)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		dir_prune(r->set->agent_dir, &r->keep, (uint64_t)ts.tv_sec);
 	}
+	/*
+	 * Only with one session alive: another session's thread unmaps
+	 * the files it read, and a mapping made at the same address
+	 * between the read of the maps and the madvise would be zeroed.
+	 * A session's own mappings are unmapped by its own thread, this
+	 * one, and a successor cannot start while r->lock is held.
+	 */
+	if (!(r->sess[0].running && r->sess[1].running))
+		agent_drop_file_pages();
 }
 
 /* Every session still running ends (its last window collected). */

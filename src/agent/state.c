@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,4 +307,58 @@ unsigned long agent_rss_bytes(void)
 		resident = 0;
 	fclose(f);
 	return resident * (unsigned long)sysconf(_SC_PAGESIZE);
+}
+
+/* A line of /proc/self/maps: its range, permissions and path ("" for none). */
+static bool maps_line(const char *line, unsigned long *start, unsigned long *end, char perms[5],
+		      const char **path)
+{
+	const char *p = strchr(line, '/');
+
+	*path = p ? p : "";
+	return sscanf(line, "%lx-%lx %4s", start, end, perms) == 3;
+}
+
+size_t agent_drop_file_pages(void)
+{
+	char *maps = read_file("/proc/self/maps", NULL), *line, *next = NULL, *stop;
+	const char **exec = NULL;
+	size_t nexec = 0, cap = 0, dropped = 0;
+	unsigned long start, end;
+	const char *path;
+	char perms[5];
+
+	/* the lines are split in place: each path is a string of its own */
+	for (line = maps; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (!next)
+			break;
+		*next++ = '\0';
+		if (maps_line(line, &start, &end, perms, &path) && *path && perms[2] == 'x') {
+			GROW(exec, cap, nexec + 1);
+			exec[nexec++] = path;
+		}
+	}
+	stop = line;
+	for (line = maps; line && line < stop; line += strlen(line) + 1) {
+		bool ours = false;
+
+		if (!maps_line(line, &start, &end, perms, &path) || !*path || strcmp(perms, "r--p"))
+			continue;
+		/*
+		 * A read-only private mapping of a file that is not one of
+		 * our loaded objects (they map a segment executable, and
+		 * their RELRO pages were written before being made
+		 * read-only): never writable, so it holds no page of its
+		 * own, and its pages come back from the page cache at the
+		 * next touch.
+		 */
+		for (size_t i = 0; i < nexec && !ours; i++)
+			ours = !strcmp(exec[i], path);
+		if (!ours && !madvise((void *)start, end - start, MADV_DONTNEED))
+			dropped += end - start;
+	}
+	free(exec);
+	free(maps);
+	return dropped;
 }

@@ -167,6 +167,24 @@ static int on_code(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * The code-object ring's size.  Its records come with samples (a code
+ * object's first), so its fill follows the rate: 2 MiB from 128 Hz,
+ * less below (512 KiB at the agent's 19 Hz).  A ring buffer's every page
+ * is resident from its mmap, its data mapped twice: 2 MiB cost the agent
+ * 4 MiB of RSS per session, 8 MiB while a renewal runs two.
+ */
+static uint32_t codes_ring_size(int freq)
+{
+	uint32_t size = 256 << 10;
+
+	if (freq <= 0 || freq >= 128)
+		return 2 << 20;
+	while (size < (uint32_t)freq * (16 << 10))
+		size <<= 1;
+	return size;
+}
+
 static struct pyrt *pyrt_new(struct session *ss)
 {
 	struct pyrt *r = xcalloc(1, sizeof(*r));
@@ -179,7 +197,8 @@ static struct pyrt *pyrt_new(struct session *ss)
 				     sizeof(struct py_proc), ss->set->system_wide ? 8192 : 1024,
 				     &(struct bpf_map_create_opts){ .sz = sizeof(struct bpf_map_create_opts),
 								   .map_flags = BPF_F_NO_PREALLOC });
-	r->codes_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "py_codes", 0, 0, 1 << 21, NULL);
+	r->codes_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "py_codes", 0, 0,
+				     codes_ring_size(ss->set->freq), NULL);
 	if (r->procs_fd < 0 || r->codes_fd < 0)
 		goto fail;
 	/* the proc_events ring buffer joins this manager later (session_watch_procs) */

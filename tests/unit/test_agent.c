@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The agent's pure parts: --keep limits and pruning, pieces added up into windows. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
+#include "agent/agent.h"
 #include "agent/files.h"
 #include "agent/merge.h"
 
@@ -140,6 +143,64 @@ static void test_merge_adds_pieces(void **state)
 	merged_free(&m);
 }
 
+/* RssFile + RssShmem of /proc/self/status (a tmpfs /tmp's files are shmem), in KiB. */
+static long rss_file_kib(void)
+{
+	char line[256];
+	long kib = 0, v;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssFile: %ld", &v) == 1 || sscanf(line, "RssShmem: %ld", &v) == 1)
+			kib += v;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * A read-only file mapping's pages leave RSS and read back the same; a
+ * private writable mapping keeps the page written into it.
+ */
+static void test_drop_file_pages(void **state)
+{
+	const size_t size = 8 << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+	char path[256];
+	unsigned char *ro, *rw;
+	uint64_t sum = 0, again = 0;
+	long before, touched, after;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/data", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < size / page; i++) {
+		unsigned char buf[4096];
+
+		memset(buf, (int)(i * 7 + 1), sizeof(buf));
+		assert_int_equal(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	}
+	ro = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	rw = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(ro != MAP_FAILED && rw != MAP_FAILED);
+	rw[0] = 0xAB;
+	before = rss_file_kib();
+	for (size_t i = 0; i < size; i += page)
+		sum += ro[i] + ro[i + page - 1];
+	touched = rss_file_kib();
+	assert_true(touched - before >= 7 << 10);	/* 8 MiB touched */
+	assert_true(agent_drop_file_pages() >= size);
+	after = rss_file_kib();
+	assert_true(touched - after >= 7 << 10);
+	for (size_t i = 0; i < size; i += page)
+		again += ro[i] + ro[i + page - 1];
+	assert_int_equal(again, sum);
+	assert_int_equal(rw[0], 0xAB);
+	munmap(ro, size);
+	munmap(rw, page);
+	close(fd);
+}
+
 static int setup(void **state)
 {
 	return mkdtemp(dir) ? 0 : -1;
@@ -161,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_prune_count_age_size),
 		cmocka_unit_test(test_dir_write_names_by_time),
 		cmocka_unit_test(test_merge_adds_pieces),
+		cmocka_unit_test(test_drop_file_pages),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
