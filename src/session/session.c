@@ -384,8 +384,14 @@ static void wait_for_end(struct run *r, int sigfd)
 				mmap_watch_consume(ss->mw);
 				break;
 			}
+		/* past -d, the rest of the round is the end's: records and
+		 * announcements are read again once the probes are detached */
+		if (deadline && now_ns() >= deadline)
+			continue;
 		if (fds[1].revents)
 			ring_buffer__consume(ss->rb);
+		if (deadline && now_ns() >= deadline)
+			continue;
 		/* tables of processes that mapped more code (dlopen), new ones */
 		session_catch_up(ss);
 		entry_hold_check(ss->hold, ss->unw);
