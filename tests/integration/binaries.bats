@@ -76,9 +76,14 @@ EOF
 	[ "$n" -ge 3 ]
 	ls "$TMP"/cache/unwind/unw-* >/dev/null
 	[ "$(stat -c %a "$TMP/cache/unwind")" = 700 ]
-	all=$(folded_sum "$TMP/re2.folded" '^cc1plus;')
-	root=$(folded_sum "$TMP/re2.folded" '^cc1plus;_start;')
-	at_least "$root" "$all" 0.90
+	# cc1plus's rows, read back, unwind as made: when the first run made
+	# them whole (a table cut by the time limit, under heavy load, is not
+	# kept, by design: then the second run made its own again)
+	if ! grep -q 'took more than the limit' "$TMP/re1.err"; then
+		all=$(folded_sum "$TMP/re2.folded" '^cc1plus;')
+		root=$(folded_sum "$TMP/re2.folded" '^cc1plus;_start;')
+		at_least "$root" "$all" 0.90
+	fi
 }
 
 # The frame of each FDE of FILE's hot code: "START END" per line, hex
