@@ -39,17 +39,19 @@ struct {
 } sites SEC(".maps");
 
 /*
- * Which site holds each index of site_sums.  An index is taken by an
- * insert that fails when it is taken already, as a compare-and-swap: the
- * instruction set clang targets by default has no fetch-and-add that
- * returns the old value.  Twice the sites, so that probing stays short.
+ * The indexes of site_sums taken.  An index is taken by an insert that
+ * fails when it is taken already, as a compare-and-swap: the instruction
+ * set clang targets by default has no fetch-and-add that returns the old
+ * value.  Twice the sites, so that probing stays short; allocated as used
+ * (preallocated for kernel allocations, as `live`).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MEM_SITE_SLOTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
-	__type(value, struct mem_site);
-} site_keys SEC(".maps");
+	__type(value, __u8);
+} site_taken SEC(".maps");
 
 /* Allocated count and bytes per site: an array, found without hashing. */
 struct {
@@ -118,29 +120,21 @@ static __always_inline void site_sum(__u32 idx, __u64 bytes)
 
 #define SITE_PROBES	16
 
-static __always_inline bool site_eq(const struct mem_site *a, const struct mem_site *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
-}
-
-/* A new site's index: the first free one from its hash, or one a racing
- * thread took for the same key; -1 when none is left. */
+/* A free index of site_sums, from the key's hash; -1 when none is left. */
 static __always_inline long site_claim(const struct mem_site *key)
 {
 	const __u64 *w = (const __u64 *)key;
 	__u32 h = mix64(w[0] ^ mix64(w[1] ^ mix64(w[2] ^ mix64(w[3])))), idx;
-	struct mem_site *owner;
-	int k;
+	__u8 one = 1;
+	int k, err;
 
 	for (k = 0; k < SITE_PROBES; k++) {
 		idx = (h + k) & (MEM_SITE_SLOTS - 1);
-		if (!bpf_map_update_elem(&site_keys, &idx, key, BPF_NOEXIST))
+		err = map_update_err(bpf_map_update_elem(&site_taken, &idx, &one, BPF_NOEXIST));
+		if (!err)
 			return idx;
-		owner = bpf_map_lookup_elem(&site_keys, &idx);
-		if (owner && site_eq(owner, key))
-			return idx;
+		if (err != -EEXIST)
+			return -1;	/* full, or no memory to hand */
 	}
 	return -1;
 }
@@ -164,9 +158,15 @@ static __always_inline __u32 site_add(__u32 pid, __u64 stack, __u64 bytes)
 			return 0;
 		}
 		idx = got;
-		/* -EEXIST: a racing thread put the same index there */
 		err = map_update_err(bpf_map_update_elem(&sites, &key, &idx, BPF_NOEXIST));
-		if (err && err != -EEXIST) {
+		if (err == -EEXIST) {
+			/* a racing thread gave the site another index: that one
+			 * counts, ours stays a row of zeros */
+			i = bpf_map_lookup_elem(&sites, &key);
+			if (!i)
+				return 0;
+			idx = *i;
+		} else if (err) {
 			count_drop(DROP_COUNTS_FULL);
 			return 0;
 		}

@@ -115,15 +115,15 @@ static __always_inline __u64 sc_check(struct mem_sc_slot *s)
 
 /* ---- the walks, as stacks.bpf.h and unwind.bpf.h make them, noting words ---- */
 
-/* stack_entry_walk()'s note: the words of a frame-pointer walk. */
-static void sc_note_fp(void *arg, __u64 addr, __u64 w)
+/*
+ * stack_entry_walk()'s note: the words of a frame-pointer walk.  A failed
+ * read (addr 0) lies off the span, which makes the walk one that cannot be
+ * remembered, with no branch of its own: one per word read would multiply
+ * the verifier's states at every frame.
+ */
+static __always_inline void sc_note_fp(void *arg, __u64 addr, __u64 w)
 {
-	struct mem_sc_slot *s = arg;
-
-	if (!addr)
-		s->n = SC_UNSURE;	/* a read failed */
-	else
-		sc_note(s, addr, w);
+	sc_note(arg, addr, w);
 }
 
 /*

@@ -284,13 +284,14 @@ static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip
 					      __u64 fp, stack_note_fn note, void *arg, __u32 *nr)
 {
 	__u64 lo, h;
+	__u32 n = 2;
 	struct {
 		__u64 fp;
 		__u64 ret;
 	} fr;
 	int i;
 
-	*nr = 2;
+	*nr = 0;
 	buf->ips[0] = ip;
 	if (bpf_probe_read_user(&buf->ips[1], sizeof(buf->ips[1]), (void *)sp) || !buf->ips[1]) {
 		count_drop(DROP_USER_STACK_FAULT);
@@ -319,15 +320,16 @@ static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip
 			break;
 		buf->ips[i] = fr.ret;
 		h = mix64(h ^ fr.ret);
-		*nr = i + 1;
+		n = i + 1;
 		lo = fp + sizeof(fr);
 		fp = fr.fp;
 	}
-	if (*nr < max_depth)
-		buf->ips[*nr & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
+	*nr = n;
+	if (n < max_depth)
+		buf->ips[n & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else
 		count_drop(DROP_TRUNCATED);
-	return stack_keep(buf, mix64(h ^ *nr));
+	return stack_keep(buf, mix64(h ^ n));
 }
 
 static __always_inline __u64 stack_capture_entry(struct pt_regs *ctx)

@@ -530,6 +530,7 @@ static int mem_start(struct session *ss)
 		 */
 		bpf_map__set_map_flags(skel->maps.live, 0);
 		bpf_map__set_map_flags(skel->maps.stacks, 0);
+		bpf_map__set_map_flags(skel->maps.site_taken, 0);
 		bpf_map__set_max_entries(skel->maps.live,
 					 s->mem_max_live_set ? s->mem_max_live : KERNEL_MAX_LIVE);
 		bpf_map__set_max_entries(skel->maps.stacks, 16384);
