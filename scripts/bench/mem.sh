@@ -4,7 +4,7 @@
 # tracking with stacks from .eh_frame, the same with frame pointers, and
 # --sample-every 100), and under the equivalent bpftrace
 # script (malloc uprobe + uretprobe with the user stack, free uprobe), in
-# one run.  With BASE=/path/to/an/older/build, that build's profiler runs
+# one run.  With BASE=/path/to/an/older/build (or its profiler), that build's profiler runs
 # too, default and --unwind fp, in the same rounds.  Each round runs every
 # variant once, in an order turned by one each round, so that a slow spell
 # of a shared machine does not fall on one variant; the table gives medians.
@@ -18,6 +18,9 @@ BUILD=${1:-build}
 N=${2:-1000000}
 ROUNDS=${3:-3}
 W=$BUILD/workloads/mem_storm
+# BASE: an older build's directory, or its profiler binary
+BASEP=${BASE:-}
+[ -d "$BASEP" ] && BASEP=$BASEP/profiler
 make --no-print-directory "$BUILD/profiler" "$W" >/dev/null
 LIBC=$(ldd "$W" | awk '/libc\.so/ { print $3 }')
 TMP=$(mktemp -d)
@@ -52,7 +55,7 @@ per_pair() {
 }
 run_bare() { "$W" "$N" 2>"$TMP/o"; per_pair "$TMP/o"; }
 run_ours() { "$BUILD/profiler" mem -q "$@" -o /dev/null -f folded -- "$W" "$N" 2>"$TMP/o"; per_pair "$TMP/o"; }
-run_base() { "$BASE/profiler" mem -q "$@" -o /dev/null -f folded -- "$W" "$N" 2>"$TMP/o"; per_pair "$TMP/o"; }
+run_base() { "$BASEP" mem -q "$@" -o /dev/null -f folded -- "$W" "$N" 2>"$TMP/o"; per_pair "$TMP/o"; }
 run_bt() { bpftrace -c "$W $N" "$TMP/$1.bt" >/dev/null 2>"$TMP/o"; per_pair "$TMP/o"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -148,6 +151,6 @@ echo "BPF run time per pair (--stats, one run each):"
 echo "  profiler mem: $(bpf_per_pair "$BUILD/profiler")"
 echo "  profiler mem --unwind fp: $(bpf_per_pair "$BUILD/profiler" --unwind fp)"
 if [ -n "${BASE:-}" ]; then
-	echo "  BASE profiler mem: $(bpf_per_pair "$BASE/profiler")"
-	echo "  BASE profiler mem --unwind fp: $(bpf_per_pair "$BASE/profiler" --unwind fp)"
+	echo "  BASE profiler mem: $(bpf_per_pair "$BASEP")"
+	echo "  BASE profiler mem --unwind fp: $(bpf_per_pair "$BASEP" --unwind fp)"
 fi
