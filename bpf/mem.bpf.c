@@ -30,13 +30,36 @@ struct {
 	__type(value, struct mem_live);
 } live SEC(".maps");
 
-/* Allocated count and bytes per (process, stack). */
+/* Per (process, stack, name): its index in site_sums, given once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, MEM_MAX_SITES);
 	__type(key, struct mem_site);
-	__type(value, struct mem_totals);
+	__type(value, __u32);
 } sites SEC(".maps");
+
+/*
+ * The indexes of site_sums taken.  An index is taken by an insert that
+ * fails when it is taken already, as a compare-and-swap: the instruction
+ * set clang targets by default has no fetch-and-add that returns the old
+ * value.  Twice the sites, so that probing stays short; allocated as used
+ * (preallocated for kernel allocations, as `live`).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MEM_SITE_SLOTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u8);
+} site_taken SEC(".maps");
+
+/* Allocated count and bytes per site: an array, found without hashing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MEM_SITE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mem_totals);
+} site_sums SEC(".maps");
 
 /* munmaps user space must apply (struct mem_unmap -> length) */
 struct {
@@ -71,6 +94,8 @@ struct pending {
 	__u64 announced;	/* 1 + the exec count at which its process was announced */
 	__u32 nest;		/* allocator calls on this thread's stack */
 	__u32 kind;
+	__u32 slot;		/* the slot of sc the stack came from */
+	__u32 site;		/* its site's index + 1, when the slot knew it */
 	struct mem_sc sc;
 };
 
@@ -83,33 +108,79 @@ struct {
 
 enum { K_PLAIN, K_MEMALIGN_PTR, K_REALLOC, K_MMAP };
 
-static __always_inline void site_add(__u32 pid, __u64 stack, __u64 bytes)
+static __always_inline void site_sum(__u32 idx, __u64 bytes)
 {
-	struct mem_site key = { .pid = pid, .stack = stack };
-	struct mem_totals *t, init = { 1, bytes };
-	int err;
+	struct mem_totals *t = bpf_map_lookup_elem(&site_sums, &idx);
 
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	t = bpf_map_lookup_elem(&sites, &key);
 	if (t) {
 		__sync_fetch_and_add(&t->count, 1);
 		__sync_fetch_and_add(&t->bytes, bytes);
-		return;
-	}
-	err = map_update_err(bpf_map_update_elem(&sites, &key, &init, BPF_NOEXIST));
-	if (err == -EEXIST) {
-		t = bpf_map_lookup_elem(&sites, &key);
-		if (t) {
-			__sync_fetch_and_add(&t->count, 1);
-			__sync_fetch_and_add(&t->bytes, bytes);
-		}
-	} else if (err) {
-		count_drop(DROP_COUNTS_FULL);
 	}
 }
 
-static __always_inline void track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 size, __u64 stack,
-				   __u32 flags)
+#define SITE_PROBES	16
+
+/* A free index of site_sums, from the key's hash; -1 when none is left. */
+static __always_inline long site_claim(const struct mem_site *key)
+{
+	const __u64 *w = (const __u64 *)key;
+	__u32 h = mix64(w[0] ^ mix64(w[1] ^ mix64(w[2] ^ mix64(w[3])))), idx;
+	__u8 one = 1;
+	int k, err;
+
+	for (k = 0; k < SITE_PROBES; k++) {
+		idx = (h + k) & (MEM_SITE_SLOTS - 1);
+		err = map_update_err(bpf_map_update_elem(&site_taken, &idx, &one, BPF_NOEXIST));
+		if (!err)
+			return idx;
+		if (err != -EEXIST)
+			return -1;	/* full, or no memory to hand */
+	}
+	return -1;
+}
+
+/* Add to the site of (pid, stack, this thread's name): its index + 1, or 0. */
+static __always_inline __u32 site_add(__u32 pid, __u64 stack, __u64 bytes)
+{
+	struct mem_site key = { .pid = pid, .stack = stack };
+	__u32 *i, idx;
+	long got;
+	int err;
+
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	i = bpf_map_lookup_elem(&sites, &key);
+	if (i) {
+		idx = *i;
+	} else {
+		got = site_claim(&key);
+		if (got < 0) {
+			count_drop(DROP_COUNTS_FULL);
+			return 0;
+		}
+		idx = got;
+		err = map_update_err(bpf_map_update_elem(&sites, &key, &idx, BPF_NOEXIST));
+		if (err == -EEXIST) {
+			/* a racing thread gave the site another index: that one
+			 * counts, ours stays a row of zeros */
+			i = bpf_map_lookup_elem(&sites, &key);
+			if (!i)
+				return 0;
+			idx = *i;
+		} else if (err) {
+			count_drop(DROP_COUNTS_FULL);
+			return 0;
+		}
+	}
+	site_sum(idx, bytes);
+	return idx + 1;
+}
+
+/*
+ * Put a block in `live` and add it to its site: site is the site's index
+ * + 1 when the caller knows it (0 when not); returns it, or 0.
+ */
+static __always_inline __u32 track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 size, __u64 stack,
+				   __u32 flags, __u32 site)
 {
 	struct mem_addr key = { .addr = addr, .pid = addr_pid };
 	struct mem_live v = { .size = size, .stack = stack, .ts = bpf_ktime_get_ns(), .pid = pid,
@@ -117,7 +188,10 @@ static __always_inline void track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 s
 
 	if (bpf_map_update_elem(&live, &key, &v, BPF_ANY))
 		count_drop(DROP_LIVE_FULL);
-	site_add(pid, stack, size);
+	if (site)
+		site_sum(site - 1, size);
+	else
+		site = site_add(pid, stack, size);
 	if (flags & MEM_LIVE_MMAP) {
 		__u64 one = 1, *n = bpf_map_lookup_elem(&mmapped, &pid);
 
@@ -126,6 +200,7 @@ static __always_inline void track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 s
 		else
 			bpf_map_update_elem(&mmapped, &pid, &one, BPF_NOEXIST);
 	}
+	return site;
 }
 
 static __always_inline void untrack(__u64 addr, __u32 addr_pid)
@@ -156,11 +231,12 @@ static __always_inline struct pending *enter(struct pt_regs *ctx, __u64 size, __
 	c->kind = kind;
 	c->old_addr = 0;
 	c->stack = 0;
+	c->site = 0;
 	if (sampled()) {
 		/* .eh_frame where the process has tables: the walk from the
 		 * frame pointers skips every caller of a function built without
 		 * them, such as libstdc++'s operator new */
-		c->stack = mem_stack(ctx, &c->sc, task->self_exec_id);
+		c->stack = mem_stack(ctx, &c->sc, task->self_exec_id, &c->slot, &c->site);
 		if (!c->stack)
 			c->stack = STACK_ID_LOST;	/* 0 means "not sampled" here */
 	}
@@ -171,7 +247,7 @@ static __always_inline struct pending *enter(struct pt_regs *ctx, __u64 size, __
 static __always_inline void leave(__u64 addr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32, site;
 	struct pending *c;
 
 	c = bpf_task_storage_get(&calls, task, NULL, 0);
@@ -204,7 +280,11 @@ static __always_inline void leave(__u64 addr)
 		if (bpf_map_lookup_elem(&procs_seen, &pid))
 			c->announced = task->self_exec_id + 1;
 	}
-	track(addr, pid, pid, c->size, c->stack, c->kind == K_MMAP ? MEM_LIVE_MMAP : 0);
+	site = track(addr, pid, pid, c->size, c->stack, c->kind == K_MMAP ? MEM_LIVE_MMAP : 0,
+		     c->site);
+	/* the slot adds to its site without hashing from now on */
+	if (site && !c->site)
+		mem_sc_site(&c->sc, c->slot, c->stack, site);
 }
 
 SEC("uprobe")
@@ -507,7 +587,7 @@ static __always_inline void kernel_alloc(void *ctx, const void *ptr, __u64 size)
 		return;
 	proc_announce(pid);
 	/* from the allocator's caller: not this program and bpf_trace_run */
-	track((__u64)ptr, 0, pid, size, stack_capture_skip(ctx, 0, 2), 0);
+	track((__u64)ptr, 0, pid, size, stack_capture_skip(ctx, 0, 2), 0, 0);
 }
 
 SEC("raw_tp/kmalloc")

@@ -42,6 +42,7 @@ struct mem_sc_slot {
 	__u16 n;		/* words to compare */
 	__u16 span;		/* bytes to read from sp to compare them */
 	__u32 uses;		/* SC_GENERAL: calls left before a new walk */
+	__u32 site;		/* SC_STACK: its site's index + 1 once known (see below) */
 	__u16 idx[MEM_SC_WORDS];	/* the words' index above sp, in 8-byte words */
 	__u64 val[MEM_SC_WORDS];
 };
@@ -115,53 +116,28 @@ static __always_inline __u64 sc_check(struct mem_sc_slot *s)
 /* ---- the walks, as stacks.bpf.h and unwind.bpf.h make them, noting words ---- */
 
 /*
- * By frame pointers from the allocator's first instruction: [function,
- * caller ([sp]), then the frame-pointer chain], hashed as walked, as
- * stack_capture_entry() does.  The stack id, or STACK_ID_LOST; *ok is 0
- * when the stack cannot be remembered (a read failed, a word off the span).
+ * stack_entry_walk()'s note: the words of a frame-pointer walk.  A failed
+ * read (addr 0) lies off the span, which makes the walk one that cannot be
+ * remembered, with no branch of its own: one per word read would multiply
+ * the verifier's states at every frame.
+ */
+static __always_inline void sc_note_fp(void *arg, __u64 addr, __u64 w)
+{
+	sc_note(arg, addr, w);
+}
+
+/*
+ * By frame pointers from the allocator's first instruction, as
+ * stack_capture_entry() does, noting words: the stack id, or STACK_ID_LOST.
  */
 static __always_inline __u64 sc_walk_fp(struct mem_sc_slot *s, struct stack_frames *buf,
 					__u16 *truncated)
 {
-	__u64 fp = s->fp, lo = s->sp + sizeof(__u64), h;
-	__u32 nr = 2;
-	int i;
-	struct {
-		__u64 fp;
-		__u64 ret;
-	} fr;
+	__u32 nr;
+	__u64 id = stack_entry_walk(buf, s->ip, s->sp, s->fp, sc_note_fp, s, &nr);
 
-	buf->ips[0] = s->ip;
-	if (bpf_probe_read_user(&buf->ips[1], sizeof(buf->ips[1]), (void *)s->sp) || !buf->ips[1]) {
-		count_drop(DROP_USER_STACK_FAULT);
-		s->n = SC_UNSURE;
-		return STACK_ID_LOST;
-	}
-	sc_note(s, s->sp, buf->ips[1]);
-	h = mix64(mix64(0x7f4a7c159e3779b9ULL ^ buf->ips[0]) ^ buf->ips[1]);
-	for (i = 2; i < MAX_STACK_DEPTH && i < max_depth; i++) {
-		if (fp < lo || fp - lo > USER_STACK_SPAN || (fp & 7))
-			break;
-		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp)) {
-			s->n = SC_UNSURE;
-			break;
-		}
-		sc_note(s, fp, fr.fp);
-		sc_note(s, fp + 8, fr.ret);
-		if (!fr.ret)
-			break;
-		buf->ips[i] = fr.ret;
-		h = mix64(h ^ fr.ret);
-		nr = i + 1;
-		lo = fp + sizeof(fr);
-		fp = fr.fp;
-	}
 	*truncated = nr >= max_depth;
-	if (nr < max_depth)
-		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
-	else
-		count_drop(DROP_TRUNCATED);
-	return stack_keep(buf, mix64(h ^ nr));
+	return id;
 }
 
 #if defined(__TARGET_ARCH_x86)
@@ -180,9 +156,8 @@ static long sc_cfi_step(__u64 i, void *ctx)
 {
 	struct sc_cfi *w = ctx;
 	struct stack_frames *buf = w->buf;
-	struct unwind_row *r = NULL;
+	struct unwind_row *r;
 	__u64 pc, cfa, ra, at = i;
-	long mi, ri;
 
 	barrier_var(at);
 	if (at >= MAX_STACK_DEPTH || !buf || !w->slot)
@@ -190,19 +165,7 @@ static long sc_cfi_step(__u64 i, void *ctx)
 	buf->ips[at] = w->ip;
 	w->nr = at + 1;
 	pc = w->ip - (at ? 1 : 0);
-	mi = unw_map_index(w->proc, pc);
-	barrier_var(mi);
-	if (mi >= 0 && mi < UNWIND_MAX_MAPS) {
-		struct unwind_map *m = &w->proc->maps[mi];
-		__u32 idx, slot = m->table;
-		void *rows;
-
-		ri = unw_row_index(slot, m->row_count, pc - m->bias);
-		idx = ri;
-		rows = ri >= 0 ? bpf_map_lookup_elem(&unw_rows, &slot) : NULL;
-		if (rows)
-			r = bpf_map_lookup_elem(rows, &idx);
-	}
+	r = unw_row_find(w->proc, pc);
 	if (!r) {
 		w->general = 1;
 		return 1;
@@ -304,7 +267,8 @@ static __always_inline __u64 sc_general(struct pt_regs *regs)
  * The user stack at an allocator's entry (regs: the uprobe's), through the
  * thread's slots: its stack id, STACK_ID_LOST when it could not be kept.
  */
-static __always_inline __u64 mem_stack(struct pt_regs *regs, struct mem_sc *sc, __u64 exec_id)
+static __always_inline __u64 mem_stack(struct pt_regs *regs, struct mem_sc *sc, __u64 exec_id,
+				       __u32 *slot, __u32 *site)
 {
 	__u64 ip = PT_REGS_IP(regs), sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs), id;
 	__u32 zero = 0, nr = 0, tgid = bpf_get_current_pid_tgid() >> 32;
@@ -312,13 +276,17 @@ static __always_inline __u64 mem_stack(struct pt_regs *regs, struct mem_sc *sc, 
 	struct mem_sc_slot *s;
 	int n;
 
-	s = &sc->slot[mix64(ip ^ sp ^ (fp << 17)) & (MEM_SC_SLOTS - 1)];
+	*slot = mix64(ip ^ sp ^ (fp << 17)) & (MEM_SC_SLOTS - 1);
+	*site = 0;
+	s = &sc->slot[*slot & (MEM_SC_SLOTS - 1)];
 	if (s->kind != SC_EMPTY && s->ip == ip && s->sp == sp && s->fp == fp &&
 	    s->exec_id == exec_id) {
 		if (s->kind == SC_STACK) {
 			id = sc_check(s);
-			if (id)
+			if (id) {
+				*site = s->site;
 				return id;
+			}
 		} else if (s->uses) {
 			s->uses--;
 			return sc_general(regs);
@@ -334,6 +302,7 @@ static __always_inline __u64 mem_stack(struct pt_regs *regs, struct mem_sc *sc, 
 	s->exec_id = exec_id;
 	s->n = 0;
 	s->span = 0;
+	s->site = 0;
 	if (cfi_unwind) {
 		n = sc_walk_cfi(s, buf);
 		if (n < 0) {
@@ -355,6 +324,22 @@ static __always_inline __u64 mem_stack(struct pt_regs *regs, struct mem_sc *sc, 
 		s->kind = SC_STACK;
 	}
 	return id;
+}
+
+/*
+ * The site (index + 1 in the caller's array of totals) of the stack that
+ * slot gave: kept with it, so that the next call from there adds to its
+ * totals without hashing.  The site's key is (process, stack, thread
+ * name); the slot is the thread's and goes at exec, and a name changed by
+ * prctl keeps its first name here, as user space keeps a stack's first
+ * name in any case.
+ */
+static __always_inline void mem_sc_site(struct mem_sc *sc, __u32 slot, __u64 id, __u32 site)
+{
+	struct mem_sc_slot *s = &sc->slot[slot & (MEM_SC_SLOTS - 1)];
+
+	if (s->kind == SC_STACK && s->id == id)
+		s->site = site;
 }
 
 #endif /* PROFILER_MEM_STACK_BPF_H */

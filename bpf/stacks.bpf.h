@@ -270,44 +270,78 @@ static __always_inline __u64 stack_capture(void *ctx, int user)
  * is read, where the kernel's walk reads it and takes a fault, which costs
  * more than the rest of the capture.
  */
-static __always_inline __u64 stack_capture_entry(struct pt_regs *ctx)
+/*
+ * Hears of each word a walk read (addr 0: a read failed), for a caller
+ * that remembers stacks by them (bpf/mem_stack.bpf.h); NULL for none.
+ */
+typedef void (*stack_note_fn)(void *arg, __u64 addr, __u64 word);
+
+/*
+ * That walk into buf from the registers ip, sp and fp: the stack id, or
+ * STACK_ID_LOST; *nr the frames.
+ */
+static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip, __u64 sp,
+					      __u64 fp, stack_note_fn note, void *arg, __u32 *nr)
 {
-	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), lo, h;
-	struct stack_frames *buf;
-	__u32 slot = 0, nr = 2;
+	__u64 lo, h;
+	__u32 n = 2;
 	struct {
 		__u64 fp;
 		__u64 ret;
 	} fr;
 	int i;
 
-	buf = bpf_map_lookup_elem(&stack_buf, &slot);
-	if (!buf)
-		return STACK_ID_LOST;
-	buf->ips[0] = PT_REGS_IP(ctx);
+	*nr = 0;
+	buf->ips[0] = ip;
 	if (bpf_probe_read_user(&buf->ips[1], sizeof(buf->ips[1]), (void *)sp) || !buf->ips[1]) {
 		count_drop(DROP_USER_STACK_FAULT);
+		if (note)
+			note(arg, 0, 0);
 		return STACK_ID_LOST;
 	}
+	if (note)
+		note(arg, sp, buf->ips[1]);
 	/* hashed as walked: a second loop over a depth the verifier cannot know is costly */
 	h = mix64(mix64(0x7f4a7c159e3779b9ULL ^ buf->ips[0]) ^ buf->ips[1]);
 	lo = sp + sizeof(__u64);
 	for (i = 2; i < MAX_STACK_DEPTH && i < max_depth; i++) {
 		if (fp < lo || fp - lo > USER_STACK_SPAN || (fp & 7))
 			break;
-		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp) || !fr.ret)
+		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp)) {
+			if (note)
+				note(arg, 0, 0);
+			break;
+		}
+		if (note) {
+			note(arg, fp, fr.fp);
+			note(arg, fp + 8, fr.ret);
+		}
+		if (!fr.ret)
 			break;
 		buf->ips[i] = fr.ret;
 		h = mix64(h ^ fr.ret);
-		nr = i + 1;
+		n = i + 1;
 		lo = fp + sizeof(fr);
 		fp = fr.fp;
 	}
-	if (nr < max_depth)
-		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
+	*nr = n;
+	if (n < max_depth)
+		buf->ips[n & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else
 		count_drop(DROP_TRUNCATED);
-	return stack_keep(buf, mix64(h ^ nr));
+	return stack_keep(buf, mix64(h ^ n));
+}
+
+static __always_inline __u64 stack_capture_entry(struct pt_regs *ctx)
+{
+	struct stack_frames *buf;
+	__u32 slot = 0, nr;
+
+	buf = bpf_map_lookup_elem(&stack_buf, &slot);
+	if (!buf)
+		return STACK_ID_LOST;
+	return stack_entry_walk(buf, PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), NULL, NULL,
+				&nr);
 }
 
 #endif /* PROFILER_STACKS_BPF_H */

@@ -150,6 +150,29 @@ __noinline long unw_row_index(__u32 slot, __u32 len, __u64 pc)
 	return base;
 }
 
+/* The row of proc's tables that covers address pc, or NULL. */
+static __always_inline struct unwind_row *unw_row_find(struct unwind_proc *proc, __u64 pc)
+{
+	struct unwind_row *r = NULL;
+	long mi, ri;
+
+	mi = proc ? unw_map_index(proc, pc) : -1;
+	/* clang knows the range the callee returns; the verifier must see it checked */
+	barrier_var(mi);
+	if (proc && mi >= 0 && mi < UNWIND_MAX_MAPS) {
+		struct unwind_map *m = &proc->maps[mi];
+		__u32 idx, slot = m->table;
+		void *rows;
+
+		ri = unw_row_index(slot, m->row_count, pc - m->bias);
+		idx = ri;
+		rows = ri >= 0 ? bpf_map_lookup_elem(&unw_rows, &slot) : NULL;
+		if (rows)
+			r = bpf_map_lookup_elem(rows, &idx);
+	}
+	return r;
+}
+
 /* One frame-pointer step, for code without a row: 1 to go on, 0 to stop. */
 static __always_inline int unw_fp_step(struct unw_state *s)
 {
@@ -194,10 +217,9 @@ static long unw_step(__u64 i, void *ctx)
 	struct unw_state *s = ctx;
 	struct stack_frames *buf = s->buf;
 	struct unwind_proc *proc = s->proc;
-	struct unwind_row *r = NULL;
+	struct unwind_row *r;
 	__u64 pc, cfa, ra;
 	__u64 at = i;
-	long mi, ri;
 
 	/* checked on the very register used: clang may otherwise test a copy */
 	barrier_var(at);
@@ -208,20 +230,7 @@ static long unw_step(__u64 i, void *ctx)
 
 	/* a return address points after its call, maybe past the caller's end */
 	pc = s->ip - (at ? 1 : 0);
-	mi = proc ? unw_map_index(proc, pc) : -1;
-	/* clang knows the range the callee returns; the verifier must see it checked */
-	barrier_var(mi);
-	if (proc && mi >= 0 && mi < UNWIND_MAX_MAPS) {
-		struct unwind_map *m = &proc->maps[mi];
-		__u32 idx, slot = m->table;
-		void *rows;
-
-		ri = unw_row_index(slot, m->row_count, pc - m->bias);
-		idx = ri;
-		rows = ri >= 0 ? bpf_map_lookup_elem(&unw_rows, &slot) : NULL;
-		if (rows)
-			r = bpf_map_lookup_elem(rows, &idx);
-	}
+	r = unw_row_find(proc, pc);
 	if (!r || r->cfa == UNW_UNKNOWN)
 		return unw_fp_step(s) && s->ip ? 0 : 1;
 

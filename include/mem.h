@@ -34,7 +34,14 @@ struct mem_unmap {
 	__u32 pad;
 };
 
-/* Per (process, stack): what was allocated there. */
+/*
+ * Per (process, stack): what was allocated there.  The map `sites` gives a
+ * site its index in the array `site_sums` (struct mem_totals), so that a
+ * thread that has found its site once adds to it without hashing.
+ */
+#define MEM_MAX_SITES	65536
+#define MEM_SITE_SLOTS	(2 * MEM_MAX_SITES)	/* indexes of their totals (a power of two) */
+
 struct mem_site {
 	__u32 pid;
 	__u32 pad;

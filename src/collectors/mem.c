@@ -530,6 +530,7 @@ static int mem_start(struct session *ss)
 		 */
 		bpf_map__set_map_flags(skel->maps.live, 0);
 		bpf_map__set_map_flags(skel->maps.stacks, 0);
+		bpf_map__set_map_flags(skel->maps.site_taken, 0);
 		bpf_map__set_max_entries(skel->maps.live,
 					 s->mem_max_live_set ? s->mem_max_live : KERNEL_MAX_LIVE);
 		bpf_map__set_max_entries(skel->maps.stacks, 16384);
@@ -618,15 +619,16 @@ static struct site *site_get(struct site_table *t, uint32_t pid, uint64_t stack)
 
 /* Allocations since the last collect (whole: since the start); what is
  * outstanding (read_live) is state, as it is at the window's end. */
-static void read_sites(int fd, struct site_table *t, struct deltas *windows, bool whole)
+static void read_sites(int fd, int sums_fd, struct site_table *t, struct deltas *windows, bool whole)
 {
 	struct mem_site key, next, *prev = NULL;
 	struct mem_totals v;
+	__u32 idx;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
+		if (bpf_map_lookup_elem(fd, &key, &idx) || bpf_map_lookup_elem(sums_fd, &idx, &v))
 			continue;
 		/* a site with nothing new keeps its name for what it still holds */
 		deltas_take(windows, &key, (uint64_t *)&v, whole);
@@ -763,7 +765,8 @@ static int mem_collect(struct session *ss, struct profile *p)
 
 	if (!st->windows)
 		st->windows = deltas_new(sizeof(struct mem_site), 2);
-	read_sites(bpf_map__fd(st->skel->maps.sites), &t, st->windows, ss->whole_run);
+	read_sites(bpf_map__fd(st->skel->maps.sites), bpf_map__fd(st->skel->maps.site_sums), &t,
+		   st->windows, ss->whole_run);
 	if (st->mode != MODE_FAULTS) {
 		size_t ncuts = 0;
 		struct mem_cut *cuts = read_cuts(bpf_map__fd(st->skel->maps.unmaps), &ncuts);
