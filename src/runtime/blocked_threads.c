@@ -444,8 +444,9 @@ void blocked_add_table(const struct blocked *b, struct profile *p)
 	if (!b || !b->start.n)
 		return;
 	/* the waits parked at the start began then: the tests' skew */
-	pr_debug("blocked threads at the start: seen %.1f ms after the run began",
-		 ((double)b->start_scan_ns - (double)b->ss->start_ns) / 1e6);
+	/* negative when a collector started before this one: the run began first */
+	pr_debug("blocked threads at the start: seen %.1f ms before collecting began",
+		 ((double)b->ss->start_ns - (double)b->start_scan_ns) / 1e6);
 	t = profile_add_table(p, b->skel ? "Threads blocked when the profile began" :
 			      "Threads blocked when the profile began (from /proc: no stacks)",
 			      ARRAY_SIZE(cols), cols);
