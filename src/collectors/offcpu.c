@@ -21,6 +21,7 @@
 #include "runtime/blocked_threads.h"
 #include "runtime/deltas.h"
 #include "runtime/runtime.h"
+#include "util/idxmap.h"
 #include "util/util.h"
 
 #define MAX_BLOCK_US (1ULL << 40)	/* 12 days: beyond that, a typo */
@@ -219,6 +220,85 @@ static void add_pending(const struct settings *s, struct offcpu_state *st)
 	}
 }
 
+/* The window's counts as read, and the waits still going on added to them. */
+struct ongoing {
+	struct cpu_key *keys;
+	struct offcpu_val *vals;
+	long n, cap;
+	struct idxmap index;
+	const struct cpu_key *sought;
+	uint64_t now, min_ns;
+};
+
+static bool ongoing_key_eq(const void *ctx, uint32_t i)
+{
+	const struct ongoing *o = ctx;
+
+	return !memcmp(&o->keys[i], o->sought, sizeof(*o->sought));
+}
+
+static void ongoing_chunk(void *ctx, const void *keys, const void *vals, size_t n)
+{
+	const struct offcpu_start *recs = vals;
+	struct ongoing *o = ctx;
+
+	(void)keys;
+	for (size_t j = 0; j < n; j++) {
+		const struct offcpu_start *r = &recs[j];
+		uint64_t h;
+		int64_t i;
+
+		if (r->ts >= o->now || o->now - r->ts < o->min_ns)
+			continue;
+		h = hash_bytes(&r->key, sizeof(r->key), 0);
+		o->sought = &r->key;
+		i = idxmap_find(&o->index, h, ongoing_key_eq, o);
+		if (i < 0) {
+			if (o->n == o->cap) {
+				o->cap = MAX(2 * o->cap, 64);
+				o->keys = xrealloc(o->keys, o->cap * sizeof(*o->keys));
+				o->vals = xrealloc(o->vals, o->cap * sizeof(*o->vals));
+			}
+			i = o->n++;
+			o->keys[i] = r->key;
+			o->vals[i] = (struct offcpu_val){};
+			idxmap_insert(&o->index, h, i);
+		}
+		o->vals[i].ns += o->now - r->ts;
+		o->vals[i].count++;
+	}
+}
+
+/*
+ * At a window's cut while the run goes on, the waits still going on count
+ * up to now: a long wait is split over the windows it spans, instead of
+ * landing whole in the one where it ends (a thread asleep through four
+ * windows of half a second was off the CPU 440% of the last one).  They
+ * are added to what was read, never written to the map: when a wait ends
+ * the counts grow by all of it and its part here goes, so the next window
+ * gets the rest.  The counts are read before the waits, so a wait that
+ * ends between the two reads is in neither for a moment; deltas_hold()
+ * keeps that dip out of the windows.  Not with --max-block: a wait
+ * counted here may outgrow it and never reach the counts.
+ */
+static long add_ongoing(const struct settings *s, struct offcpu_state *st,
+			struct cpu_key **keys, struct offcpu_val **vals, long nkeys)
+{
+	struct ongoing o = {
+		.keys = *keys, .vals = *vals, .n = nkeys, .cap = nkeys,
+		.now = now_ns(), .min_ns = s->min_block_us * 1000,
+	};
+
+	for (long i = 0; i < nkeys; i++)
+		idxmap_insert(&o.index, hash_bytes(&o.keys[i], sizeof(*o.keys), 0), i);
+	map_read_chunks(bpf_map__fd(st->skel->maps.start), sizeof(__u32),
+			sizeof(struct offcpu_start), ongoing_chunk, &o);
+	idxmap_free(&o.index);
+	*keys = o.keys;
+	*vals = o.vals;
+	return o.n;
+}
+
 static int offcpu_collect(struct session *ss, struct profile *p)
 {
 	struct offcpu_state *st = ss->priv;
@@ -250,6 +330,8 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 	 * its CPU at every refresh over a busy machine.
 	 */
 	nkeys = map_read_all(counts_fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
+	if (!ss->whole_run && !st->stop_ns && !ss->set->max_block_us)
+		nkeys = add_ongoing(ss->set, st, &keys, &vals, nkeys);
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
 	for (long i = 0; i < nkeys; i++) {
 		struct cpu_key *key = &keys[i];
@@ -257,9 +339,11 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 		uint32_t n = 0;
 
 		/* only what came since the last collect: a wait counts in the
-		 * window where it ends (or, still going on, in the last) */
-		if (!st->windows)
+		 * windows it spans, up to each cut (add_ongoing) */
+		if (!st->windows) {
 			st->windows = deltas_new(sizeof(*key), 2);
+			deltas_hold(st->windows);
+		}
 		if (!deltas_take(st->windows, key, (uint64_t *)v, ss->whole_run))
 			continue;
 		/* no stack entry is an interrupted instruction: all are return addresses */

@@ -15,6 +15,7 @@ struct deltas {
 	size_t n, cap;
 	struct idxmap index;
 	const void *sought;	/* for key_eq */
+	bool hold;		/* a value never goes down (deltas_hold) */
 };
 
 struct deltas *deltas_new(size_t key_size, unsigned int nvals)
@@ -24,6 +25,11 @@ struct deltas *deltas_new(size_t key_size, unsigned int nvals)
 	d->key_size = key_size;
 	d->nvals = nvals;
 	return d;
+}
+
+void deltas_hold(struct deltas *d)
+{
+	d->hold = true;
 }
 
 static bool key_eq(const void *ctx, uint32_t idx)
@@ -67,6 +73,10 @@ bool deltas_take(struct deltas *d, const void *key, uint64_t *vals, bool whole)
 	for (unsigned int i = 0; i < d->nvals; i++) {
 		uint64_t now = vals[i];
 
+		if (now < last[i] && d->hold) {
+			vals[i] = 0;
+			continue;
+		}
 		vals[i] = now >= last[i] ? now - last[i] : now;
 		last[i] = now;
 		any |= vals[i] != 0;

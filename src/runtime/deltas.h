@@ -20,6 +20,15 @@ struct deltas;
 /* Keys of key_size bytes, each with nvals counters. */
 struct deltas *deltas_new(size_t key_size, unsigned int nvals);
 /*
+ * For counters read with an estimated part that a later read may find
+ * smaller (offcpu adds the waits still going on, and a wait that ends
+ * between the reads of two maps is in neither): a value below the last
+ * read is held at it instead of counting from zero.  Its window gets
+ * nothing and the next gets the growth from the held value, so the
+ * windows still add up to the last read.
+ */
+void deltas_hold(struct deltas *d);
+/*
  * vals holds key's counters as read now.  Unless whole, they are replaced
  * by their growth since the last call for key, and remembered; with whole
  * (the whole run at the end) they are left as they are.  A counter that

@@ -132,6 +132,29 @@ stack_sums() {	# TYPE FILE...
 	awk -v o="$off" -v d="$dur" 'BEGIN { exit !(o / 1e9 <= d + 0.01) }'
 }
 
+@test "record: a long wait is split over the windows it spans" {
+	# A sleep of 2.2 s through windows of 0.5 s: each window holds the
+	# part of the wait it saw (the wait used to land whole in the window
+	# where it ended: 2.2 s off the CPU in a window of 0.26 s).
+	run "$PROFILER" record --what offcpu --window 0.5 -o "$TMP/out" -- sleep 2.2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	full=0 sum=0
+	for w in "$TMP"/out/window-*; do
+		off=$(folded "$w/offcpu.pb.gz" offcpu | grep '^sleep' | folded_total /dev/stdin)
+		dur=$("$PROFILER" report "$w/offcpu.pb.gz" | sed -n 's/^Duration: *\([0-9.]*\) s$/\1/p')
+		echo "$w: $off ns in $dur s"
+		# the duration is printed to 10 ms
+		awk -v o="$off" -v d="$dur" 'BEGIN { exit !(o / 1e9 <= d + 0.01) }'
+		awk -v o="$off" 'BEGIN { exit !(o >= 0.3e9) }' && full=$((full + 1))
+		sum=$((sum + off))
+	done
+	echo "$full windows with most of a window asleep; $sum ns in all"
+	[ "$full" -ge 3 ]
+	# and the windows still add up to the wait
+	awk -v s="$sum" 'BEGIN { exit !(s >= 2.15e9 && s <= 2.4e9) }'
+}
+
 @test "record: without -o the combined report goes to stdout, a section per collector" {
 	run --separate-stderr "$PROFILER" record --what cpu,offcpu -q -- "$W/burn31" 0.5
 	[ "$status" -eq 0 ]

@@ -3,6 +3,9 @@
  * Two named threads burning CPU in different functions, for -t tests.
  * Prints "tid_a=N tid_b=N" on stdout once both run.  Usage: threads SECONDS
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pthread_setname_np */
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
