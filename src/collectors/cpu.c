@@ -290,7 +290,7 @@ static void check_parts(const struct profile *p, const struct stack_maps *sm,
 {
 	struct profile *q = profile_new();
 	size_t differ = 0;
-	uint64_t count;
+	uint64_t count, t0 = cpu_now_ns(), ns;
 
 	q->file_of = p->file_of;
 	q->file_ctx = p->file_ctx;
@@ -301,6 +301,7 @@ static void check_parts(const struct profile *p, const struct stack_maps *sm,
 
 		add_sample(q, sm, NULL, key, count, period);
 	}
+	ns = cpu_now_ns() - t0;
 	for (size_t s = 0; s < nkeys; s++) {
 		const struct sample *a = &p->samples[s], *b = &q->samples[s];
 		const uint32_t *fa = profile_sample_frames(p, s), *fb = profile_sample_frames(q, s);
@@ -311,8 +312,8 @@ static void check_parts(const struct profile *p, const struct stack_maps *sm,
 			same = same_location(&p->locs[fa[k]], &q->locs[fb[k]]);
 		differ += !same;
 	}
-	pr_debug("cpu: stack parts checked against a lookup per stack: %zu samples, %zu differ",
-		 nkeys, differ);
+	pr_debug("cpu: stack parts checked against a lookup per stack: %zu samples, %zu differ; "
+		 "%.1f ms of CPU that way", nkeys, differ, ns / 1e6);
 	profile_free(q);
 }
 
@@ -331,6 +332,7 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	uint64_t swaps, moved;
 	const char *env = getenv("PROFILER_CHECK_STACK_PARTS");
 	bool check = env && *env && strcmp(env, "0");
+	uint64_t t0;
 	size_t nkeys;
 
 	profile_add_type(p, "samples", "count");
@@ -363,6 +365,7 @@ static int cpu_collect(struct session *ss, struct profile *p)
 		whole = st->whole;
 		nkeys = deltas_size(whole);
 	}
+	t0 = cpu_now_ns();
 	if (nkeys >= STACK_PARTS_MIN) {
 		sp = stack_parts_new(&sm);
 		for (size_t i = 0; i < nkeys; i++) {
@@ -386,6 +389,8 @@ static int cpu_collect(struct session *ss, struct profile *p)
 		if (!whole && !check && i && !(i % TRIM_KEYS))
 			cpu_counts_trim(st->counts, i, &keys, &counts);
 	}
+	pr_debug("cpu: %zu samples made in %.1f ms of CPU (%s)", nkeys, (cpu_now_ns() - t0) / 1e6,
+		 sp ? "one pass over the stacks maps" : "a lookup per stack");
 	if (sp && check)
 		check_parts(p, &sm, whole, keys, counts, nkeys, period);
 	stack_parts_free(sp);
