@@ -33,6 +33,11 @@ size_t cpu_counts_take(struct cpu_counts *c, const struct cpu_key **keys,
 /* The last take's keys and counts freed (copied into the profile): they
  * are not kept through naming and writing (12.6 MiB after 2 min of churn). */
 void cpu_counts_release(struct cpu_counts *c);
+/* Only the last take's first n entries are still needed: the rest freed
+ * (the keys are copied into the profile from the last one down); *keys and
+ * *counts are where the first n are now. */
+void cpu_counts_trim(struct cpu_counts *c, size_t n, const struct cpu_key **keys,
+		     const uint64_t **counts);
 /* How often the maps were swapped, and the entries moved, for -v. */
 void cpu_counts_stats(const struct cpu_counts *c, uint64_t *swaps, uint64_t *moved);
 void cpu_counts_free(struct cpu_counts *c);

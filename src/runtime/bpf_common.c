@@ -449,6 +449,18 @@ void stack_maps_release(struct stack_maps *sm)
 	sm->cache = NULL;
 }
 
+uint32_t stack_maps_depth(const struct stack_maps *sm)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	size_t vsize;
+
+	/* the values are as deep as --max-depth made them */
+	vsize = bpf_obj_get_info_by_fd(sm->fd, &info, &len) ? sizeof(struct stack_frames)
+							    : info.value_size;
+	return MIN(vsize, sizeof(struct stack_frames)) / sizeof(uint64_t);
+}
+
 uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 {
 	struct stack_maps *m = (struct stack_maps *)sm;
@@ -459,15 +471,8 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 	if (!(id & STACK_ID_VALID_BIT))
 		return 0;
 	if (!m->cache) {
-		struct bpf_map_info info = {};
-		uint32_t len = sizeof(info);
-		size_t vsize;
-
-		/* the values are as deep as --max-depth made them */
 		m->cache = xcalloc(1, sizeof(*m->cache));
-		vsize = bpf_obj_get_info_by_fd(m->fd, &info, &len) ? sizeof(struct stack_frames)
-								     : info.value_size;
-		m->cache->depth = MIN(vsize, sizeof(struct stack_frames)) / sizeof(uint64_t);
+		m->cache->depth = stack_maps_depth(m);
 	}
 	/*
 	 * A window of a long run names a few of the many stacks the maps
@@ -512,6 +517,20 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 	return n;
 }
 
+void session_lost_stack(struct profile *p, enum frame_kind kind, uint32_t pid, uint32_t *ids,
+			uint32_t *n)
+{
+	/* Counted in the drops map; marked here so the sample keeps its place. */
+	const char *mark = kind == FRAME_KERNEL ? "[lost kernel stack]" : "[lost user stack]";
+	uint32_t loc = profile_location(p, kind, pid, 0, false);
+
+	if (!p->locs[loc].name) {
+		p->locs[loc].name = profile_intern(p, mark);
+		p->locs[loc].module = profile_intern(p, "[lost]");
+	}
+	ids[(*n)++] = loc;
+}
+
 void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t id,
 		       enum frame_kind kind, uint32_t pid, bool first_is_ip, uint32_t *ids,
 		       uint32_t *n)
@@ -523,15 +542,7 @@ void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t 
 		return;
 	nips = stack_read(sm, id, ips);
 	if (!nips) {
-		/* Counted in the drops map; marked here so the sample keeps its place. */
-		const char *mark = kind == FRAME_KERNEL ? "[lost kernel stack]" : "[lost user stack]";
-		uint32_t loc = profile_location(p, kind, pid, 0, false);
-
-		if (!p->locs[loc].name) {
-			p->locs[loc].name = profile_intern(p, mark);
-			p->locs[loc].module = profile_intern(p, "[lost]");
-		}
-		ids[(*n)++] = loc;
+		session_lost_stack(p, kind, pid, ids, n);
 		return;
 	}
 	profile_stack(p, ids, n, 2 * MAX_STACK_DEPTH, kind, pid, ips, nips, first_is_ip);

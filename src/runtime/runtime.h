@@ -158,8 +158,7 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
  * where the kernel has no batch operations).  Returns how many, or -errno;
  * *keys and *vals are malloc'd. */
 long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals);
-/* The same, a chunk at a time into cb (its arrays are reused after it
- * returns): for a map read only to be folded into something else. */
+/* The same, each batch handed to cb as it comes (n entries) and not kept. */
 typedef void (*map_chunk_fn)(void *ctx, const void *keys, const void *vals, size_t n);
 long map_read_chunks(int fd, uint32_t key_size, uint32_t value_size, map_chunk_fn cb, void *ctx);
 /* PROFILER_NO_MAP_BATCH=1: map reads one element at a time, as on a kernel
@@ -186,12 +185,17 @@ void stack_maps_release(struct stack_maps *sm);
 void session_forget_exited(struct session *ss, uint64_t mark);
 /* -v: the heap and RSS after a window is handed on (runtime/heap.c). */
 void session_heap_report(void);
+/* Frames a value of the stacks maps holds (--max-depth). */
+uint32_t stack_maps_depth(const struct stack_maps *sm);
 /* Frames of a stack id; 0 frames when not found. */
 uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
 /* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */
 void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t id,
 		       enum frame_kind kind, uint32_t pid, bool first_is_ip, uint32_t *ids,
 		       uint32_t *n);
+/* The marker frame of a stack the maps did not keep ("[lost user stack]"). */
+void session_lost_stack(struct profile *p, enum frame_kind kind, uint32_t pid, uint32_t *ids,
+			uint32_t *n);
 /* Open attr on every session CPU and attach prog: links[ncpus], NULL where skipped. */
 int session_attach_perf(struct session *ss, struct perf_event_attr *attr,
 			struct bpf_program *prog, struct bpf_link **links);

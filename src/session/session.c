@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -595,6 +596,13 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 					       .child_go = -1, .child_err = -1, .index = i,
 					       .keep_whole = o->whole_run || sink->want_whole };
 	ss->launch_ns = now_ns();
+	/*
+	 * Large arrays always in mappings of their own: glibc otherwise raises
+	 * its threshold to the largest block freed (up to 32 MiB), after which
+	 * a growing array is copied within the heap, old and new resident at
+	 * once, and what is freed stays in RSS.  The agent sets the same.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	bpf_setup_logging(set->verbose);
 	raise_fd_limit();
 	err = check_privileges();

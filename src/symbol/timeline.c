@@ -38,6 +38,15 @@ struct timeline {
 	bool tracked;		/* records flow: completeness can be trusted */
 	uint32_t epoch;		/* records lost so many times */
 	struct timeline_stats st;
+	/*
+	 * Every mapping's path, each distinct one once: under churn each
+	 * child copied its parent's mappings with a copy of every path, about
+	 * 400 bytes a process (60,000 processes in a 10-minute run); the
+	 * paths are as many as the files mapped.  Freed with the timeline.
+	 */
+	char **paths;
+	size_t npaths, paths_cap;
+	struct idxmap path_index;
 };
 
 struct timeline *timeline_new(size_t max_maps)
@@ -48,10 +57,44 @@ struct timeline *timeline_new(size_t max_maps)
 	return t;
 }
 
+struct path_key {
+	const struct timeline *t;
+	const char *s;
+};
+
+static bool path_eq(const void *ctx, uint32_t idx)
+{
+	const struct path_key *k = ctx;
+
+	return !strcmp(k->t->paths[idx], k->s);
+}
+
+/* m's path, which it owned, replaced by the timeline's copy. */
+static void intern_path(struct timeline *t, struct proc_map *m)
+{
+	struct path_key k = { t, m->path };
+	uint64_t h;
+	int64_t i;
+
+	if (!m->path)
+		return;
+	h = hash_bytes(m->path, strlen(m->path), 0);
+	i = idxmap_find(&t->path_index, h, path_eq, &k);
+	if (i < 0) {
+		GROW(t->paths, t->paths_cap, t->npaths + 1);
+		t->paths[t->npaths] = m->path;
+		idxmap_insert(&t->path_index, h, t->npaths);
+		i = t->npaths++;
+	} else {
+		free(m->path);
+	}
+	m->path = t->paths[i];
+}
+
 static void gen_clear(struct timeline *t, struct tl_gen *g)
 {
 	t->st.maps -= g->n;
-	proc_maps_free(g->maps, g->n);
+	free(g->maps);	/* the paths are the timeline's */
 	g->maps = NULL;
 	g->n = 0;
 }
@@ -74,6 +117,10 @@ void timeline_free(struct timeline *t)
 	free(t->procs);
 	free(t->exits);
 	idxmap_free(&t->index);
+	for (size_t i = 0; i < t->npaths; i++)
+		free(t->paths[i]);
+	free(t->paths);
+	idxmap_free(&t->path_index);
 	free(t);
 }
 
@@ -140,14 +187,13 @@ static bool make_room(struct timeline *t, size_t n)
 	return true;
 }
 
+/* The paths are the timeline's, shared. */
 static struct proc_map *copy_maps(const struct proc_map *maps, size_t n)
 {
 	struct proc_map *c = n ? xmalloc(n * sizeof(*c)) : NULL;
 
-	for (size_t i = 0; i < n; i++) {
-		c[i] = maps[i];
-		c[i].path = xstrdup(maps[i].path);
-	}
+	if (n)
+		memcpy(c, maps, n * sizeof(*c));
 	return c;
 }
 
@@ -298,11 +344,11 @@ void timeline_add(struct timeline *t, uint32_t pid, struct proc_map *maps, size_
 
 		for (size_t j = 0; j < n && !overlap; j++)
 			overlap = o->start < maps[j].end && maps[j].start < o->end;
-		if (overlap)
-			free(o->path);
-		else
+		if (!overlap)
 			out[keep++] = *o;
 	}
+	for (size_t j = 0; j < n; j++)
+		intern_path(t, &maps[j]);
 	memcpy(out + keep, maps, n * sizeof(*maps));
 	free(maps);
 	t->st.maps += keep + n - g->n;

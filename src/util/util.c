@@ -103,7 +103,7 @@ char *xstrdup(const char *s)
 	return d;
 }
 
-void grow_array(void **p, size_t *cap, size_t need, size_t size)
+void grow_array_raw(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t ncap;
 
@@ -113,8 +113,15 @@ void grow_array(void **p, size_t *cap, size_t need, size_t size)
 	while (ncap < need)
 		ncap *= 2;
 	*p = xrealloc(*p, ncap * size);
-	memset((char *)*p + *cap * size, 0, (ncap - *cap) * size);
 	*cap = ncap;
+}
+
+void grow_array(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t old = *cap;
+
+	grow_array_raw(p, cap, need, size);
+	memset((char *)*p + old * size, 0, (*cap - old) * size);
 }
 
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)

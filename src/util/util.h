@@ -32,6 +32,13 @@ char *command_path(const char *cmd);
 /* Grow *p (of *cap elements of size) to hold at least need elements. */
 void grow_array(void **p, size_t *cap, size_t need, size_t size);
 #define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+/*
+ * The same without zeroing the new elements: for large arrays written
+ * element by element, whose unwritten tail then stays out of RSS (a large
+ * realloc is memory mapped alone, resident only where written).
+ */
+void grow_array_raw(void **p, size_t *cap, size_t need, size_t size);
+#define GROW_RAW(arr, cap, need) grow_array_raw((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 /* Parsers: 0 on success, -EINVAL when s is not a number, -ERANGE when out of [min, max]. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

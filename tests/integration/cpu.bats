@@ -386,13 +386,16 @@ main_share() {	# FILE
 
 @test "cpu: maps read one element at a time (a kernel refusing batch reads) give the same profile" {
 	# manystacks: some 8,000 stacks, so the stacks map is read whole in
-	# batches after its first 2,048 lookups; PROFILER_NO_MAP_BATCH=1 takes
+	# one pass (stack_parts); PROFILER_NO_MAP_BATCH=1 takes
 	# the path of a kernel that refuses batch operations (the counts maps
 	# and the stacks map one element at a time).  Both must name every
 	# sample's stack: no lost stack, HZ x CPU seconds in the profile.
+	# PROFILER_CHECK_STACK_PARTS=1 makes every sample again with a lookup
+	# per stack (the path of a few keys) and compares them frame by frame:
+	# none may differ.
 	for mode in batch single; do
-		env=()
-		[ "$mode" = single ] && env=(PROFILER_NO_MAP_BATCH=1)
+		env=(PROFILER_CHECK_STACK_PARTS=1)
+		[ "$mode" = single ] && env+=(PROFILER_NO_MAP_BATCH=1)
 		run --separate-stderr env "${env[@]}" "$PROFILER" cpu -v -F 999 --max-stacks 4096 \
 			-o "$TMP/$mode.folded" -- "$W/manystacks" 4 cpu
 		[ "$status" -eq 0 ]
@@ -402,6 +405,8 @@ main_share() {	# FILE
 			[[ "$stderr" != *"read one element at a time"* ]]
 		fi
 		! grep -q '\[lost' "$TMP/$mode.folded"
+		grep 'stack parts checked' <<< "$stderr"
+		[[ "$stderr" =~ "stack parts checked against a lookup per stack: "[1-9][0-9]*" samples, 0 differ" ]]
 		got=$(folded_sum "$TMP/$mode.folded" '^manystacks;')
 		lines=$(grep -c '^manystacks;' "$TMP/$mode.folded")
 		echo "$mode: samples=$got folded lines=$lines"
