@@ -15,11 +15,13 @@
  *
  * Only what is a function of those inputs is remembered: a walk that
  * failed to read a word, or went through code without a row (JIT code,
- * or a library whose tables are not loaded yet: the general unwinder's
- * frame-pointer step would then stand in for the rows that come later),
- * or through a Go C call (words off this stack), is not.  For those the
- * slot only says "take the general unwinder", for a while.  Slots hold
- * the thread's exec count: after exec the process has other tables.
+ * or a library whose tables are not loaded yet: a frame-pointer step
+ * stands in for the rows that may come later), is walked again at the
+ * next call; one through a Go C call (words off this stack) is left to
+ * the general unwinder, for a while.  The allocator's own frame needs no
+ * row: at its first instruction the caller's return address is at [sp].
+ * Slots hold the thread's exec count: after exec the process has other
+ * tables.
  */
 #ifndef PROFILER_MEM_STACK_BPF_H
 #define PROFILER_MEM_STACK_BPF_H
@@ -151,24 +153,46 @@ struct sc_cfi {
 	__u32 general;	/* met what only the general unwinder does */
 };
 
-/* bpf_loop callback: unw_step() for the rows it handles, noting words. */
+/*
+ * bpf_loop callback: unw_step() for the rows it handles, noting words.
+ *
+ * Frame 0 is the allocator's first instruction (a uprobe at its entry):
+ * there the return address is at [sp] and the CFA is sp + 8 whatever the
+ * table says, and the frame pointer is still the caller's.  That rule is
+ * used for it, not its row: a binary without rows there (libc's table cut
+ * by the time limit, or code without CFI) would otherwise take a
+ * frame-pointer step from the caller's frame pointer and skip the caller.
+ * Further frames without a row take that frame-pointer step, as
+ * unw_step() does; such a walk is not remembered (the rows may come).
+ */
 static long sc_cfi_step(__u64 i, void *ctx)
 {
 	struct sc_cfi *w = ctx;
 	struct stack_frames *buf = w->buf;
 	struct unwind_row *r;
-	__u64 pc, cfa, ra, at = i;
+	__u64 cfa, ra, at = i, fr[2];
+	__s8 fp_off = 0;
 
 	barrier_var(at);
 	if (at >= MAX_STACK_DEPTH || !buf || !w->slot)
 		return 1;
 	buf->ips[at] = w->ip;
 	w->nr = at + 1;
-	pc = w->ip - (at ? 1 : 0);
-	r = unw_row_find(w->proc, pc);
-	if (!r) {
-		w->general = 1;
-		return 1;
+	if (at == 0) {
+		cfa = w->sp + 8;
+		goto read;
+	}
+	/* a return address points after its call, maybe past the caller's end */
+	r = unw_row_find(w->proc, w->ip - 1);
+	if (!r || r->cfa == UNW_UNKNOWN) {
+		w->slot->n = SC_UNSURE;
+		if (w->fp < w->sp || w->fp - w->sp > UNW_STACK_SPAN || (w->fp & 7) ||
+		    bpf_probe_read_user(fr, sizeof(fr), (void *)w->fp))
+			return 1;
+		w->sp = w->fp + 16;
+		w->fp = fr[0];
+		w->ip = fr[1];
+		return w->ip ? 0 : 1;
 	}
 	switch (r->cfa) {
 	case UNW_CFA_SP:
@@ -183,9 +207,11 @@ static long sc_cfi_step(__u64 i, void *ctx)
 	case UNW_END:
 		return 1;
 	default:
-		w->general = 1;	/* a frame-pointer step, or Go's system stack */
+		w->general = 1;	/* Go's system stack */
 		return 1;
 	}
+	fp_off = r->fp_off;
+read:
 	if (cfa <= w->sp || cfa - w->sp > UNW_STACK_SPAN)
 		return 1;
 	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
@@ -195,8 +221,8 @@ static long sc_cfi_step(__u64 i, void *ctx)
 	sc_note(w->slot, cfa - 8, ra);
 	if (!ra)
 		return 1;
-	if (r->fp_off) {
-		__u64 at_fp = cfa + (__s64)r->fp_off * 8;
+	if (fp_off) {
+		__u64 at_fp = cfa + (__s64)fp_off * 8;
 
 		if (bpf_probe_read_user(&w->fp, sizeof(w->fp), (void *)at_fp)) {
 			w->slot->n = SC_UNSURE;
@@ -211,8 +237,8 @@ static long sc_cfi_step(__u64 i, void *ctx)
 
 /*
  * The stack from .eh_frame, noting words: the number of frames, or -1 when
- * the general unwinder must make it (no tables for the first frame, or a
- * frame only it handles).
+ * the general unwinder must make it (no tables for the process, or a frame
+ * only it handles).  The first frame needs no row (sc_cfi_step()).
  */
 static __always_inline int sc_walk_cfi(struct mem_sc_slot *s, struct stack_frames *buf)
 {
@@ -220,7 +246,7 @@ static __always_inline int sc_walk_cfi(struct mem_sc_slot *s, struct stack_frame
 	struct sc_cfi w = {};
 
 	w.proc = bpf_map_lookup_elem(&unw_procs, &tgid);
-	if (!w.proc || unw_map_index(w.proc, s->ip) < 0)
+	if (!w.proc)
 		return -1;
 	w.ip = s->ip;
 	w.sp = s->sp;

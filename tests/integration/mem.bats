@@ -203,6 +203,25 @@ check_mem_fork() {	# run of mem_fork: its sites exact, each under its own pid
 }
 
 
+@test "mem: the caller of an allocator without CFI at its entry is kept (x86-64)" {
+	[ "$(uname -m)" = x86_64 ] || skip "the workload's allocator is x86-64 assembly"
+	# nocfi_malloc has no row in the binary's .eh_frame, as libc's malloc
+	# when its table is cut: its frame is sp + 8 at its first instruction
+	run "$PROFILER" mem -q -f folded --lib "$W/mem_nocfi" --prefix nocfi_ \
+		-o "$TMP/space.folded" -- "$W/mem_nocfi"
+	[ "$status" -eq 0 ]
+	run "$PROFILER" mem -q -f folded --value alloc_objects --lib "$W/mem_nocfi" \
+		--prefix nocfi_ -o "$TMP/objects.folded" -- "$W/mem_nocfi"
+	[ "$status" -eq 0 ]
+	cat "$TMP"/*.folded
+	# exact, and each under its caller (the old walk gave main;nocfi_malloc)
+	[ "$(folded_sum "$TMP/space.folded" ';main;leak_site;nocfi_malloc$')" -eq 4096000 ]
+	[ "$(folded_sum "$TMP/objects.folded" ';main;leak_site;nocfi_malloc$')" -eq 1000 ]
+	[ "$(folded_sum "$TMP/objects.folded" ';main;churn_site;nocfi_malloc$')" -eq 1000 ]
+	[ "$(folded_sum "$TMP/objects.folded" ';main;nocfi_malloc$')" -eq 0 ]
+}
+
+
 @test "mem: the AddressSanitizer build profiles cleanly, in every mode" {
 	[ -x "$BUILD/asan/profiler" ] || skip "no ASan build"
 	ASAN_OPTIONS=detect_leaks=1 run "$BUILD/asan/profiler" mem -o "$TMP/x.folded" -o - -- "$W/mem_sites"
