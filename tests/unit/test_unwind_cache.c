@@ -211,6 +211,75 @@ static void test_on_disk(void **state)
 	assert_int_equal(system(sub), 0);
 	unsetenv("PROFILER_CACHE_DIR");
 }
+
+/* Small records (an interpreter's layout): exactly what was put, for
+ * that kind and that file only, and nothing damaged */
+static void test_records(void **state)
+{
+	char dir[] = "/tmp/unwcache.XXXXXX", cmd[600];
+	uint8_t rec[72], back[72], *buf;
+	struct unwind_cache *c;
+	size_t size;
+	int fd, other;
+
+	for (size_t i = 0; i < sizeof(rec); i++)
+		rec[i] = i * 7 + 1;
+	assert_int_equal(unwind_cache_encode_rec(rec, sizeof(rec), key, sizeof(key),
+						 (void **)&buf, &size), 0);
+	assert_int_equal(size, HDR_SIZE + sizeof(rec));
+	assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key), back, sizeof(back)), 0);
+	assert_memory_equal(rec, back, sizeof(rec));
+	assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key) - 1, back,
+						sizeof(back)), -ESTALE);
+	/* a record of another size, cut short, or a bit flipped */
+	assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key), back, 64), -EINVAL);
+	assert_int_equal(unwind_cache_parse_rec(buf, size - 1, key, sizeof(key), back,
+						sizeof(back) - 1), -EINVAL);
+	buf[HDR_SIZE + 5] ^= 1;
+	assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key), back, sizeof(back)),
+			 -EINVAL);
+	free(buf);
+	/* a table's file is no record */
+	{
+		struct unwind_table *t = self_table();
+
+		assert_int_equal(unwind_cache_encode(t, key, sizeof(key), (void **)&buf, &size), 0);
+		assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key), back,
+							size - HDR_SIZE), -EINVAL);
+		free(buf);
+		unwind_table_free(t);
+	}
+
+	/* on disk: read back for the same file and kind only */
+	assert_non_null(mkdtemp(dir));
+	setenv("PROFILER_CACHE_DIR", dir, 1);
+	c = unwind_cache_open();
+	assert_non_null(c);
+	fd = open("/proc/self/exe", O_RDONLY);
+	other = open("/bin/sh", O_RDONLY);
+	assert_true(fd >= 0 && other >= 0);
+	assert_int_equal(unwind_cache_get(c, "python", fd, back, sizeof(back)), -ENOENT);
+	unwind_cache_put(c, "python", fd, rec, sizeof(rec));
+	memset(back, 0, sizeof(back));
+	assert_int_equal(unwind_cache_get(c, "python", fd, back, sizeof(back)), 0);
+	assert_memory_equal(rec, back, sizeof(rec));
+	assert_int_equal(unwind_cache_get(c, "other", fd, back, sizeof(back)), -ENOENT);
+	assert_int_equal(unwind_cache_get(c, "python", other, back, sizeof(back)), -ENOENT);
+	assert_int_equal(unwind_cache_get(c, "python", fd, back, 64), -ENOENT);
+	/* writable by others: not read */
+	snprintf(cmd, sizeof(cmd), "chmod 666 %s/unwind/rec-*", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(unwind_cache_get(c, "python", fd, back, sizeof(back)), -ENOENT);
+	/* no cache: nothing kept, nothing found */
+	unwind_cache_put(NULL, "python", fd, rec, sizeof(rec));
+	assert_int_equal(unwind_cache_get(NULL, "python", fd, back, sizeof(back)), -ENOENT);
+	close(fd);
+	close(other);
+	unwind_cache_close(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	unsetenv("PROFILER_CACHE_DIR");
+}
 #endif
 
 int main(void)
@@ -221,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_on_disk),
 		cmocka_unit_test(test_no_build_id),
+		cmocka_unit_test(test_records),
 	};
 
 	return cmocka_run_group_tests_name("unwind_cache", tests, NULL, NULL);
