@@ -21,7 +21,7 @@
  * layout below changes.  (Our own build-id is in the key too; the version
  * keeps a rebuilt but unchanged profiler from reading an older layout.)
  */
-#define UCACHE_VERSION	1
+#define UCACHE_VERSION	2
 #define UCACHE_MAGIC	"PRFUNW\0\0"
 #define UCACHE_PREFIX	"unw-"
 #define UCACHE_REC_MAGIC	"PRFREC\0\0"
@@ -35,6 +35,7 @@ struct ucache_hdr {
 	uint8_t key[UNWIND_CACHE_KEY_MAX];
 	uint64_t nrows, nsegs;
 	uint64_t sum;			/* of everything after the header */
+	uint64_t resume_pc;		/* a table cut by the clock: where to go on */
 };
 
 #define UCACHE_TOO_MANY	1u
@@ -126,6 +127,15 @@ struct unwind_table *unwind_cache_parse(const void *buf, size_t size, const uint
 		return NULL;
 	}
 	t->too_many_rows = h.flags & UCACHE_TOO_MANY;
+	/* cut by the clock: its last row, with no rule, is where it goes on */
+	if (h.resume_pc && (h.resume_pc != t->rows[t->n - 1].pc ||
+			    t->rows[t->n - 1].cfa != UNW_UNKNOWN || t->too_many_rows)) {
+		unwind_table_free(t);
+		errno = EINVAL;
+		return NULL;
+	}
+	t->resume_pc = h.resume_pc;
+	t->too_slow = h.resume_pc != 0;
 	errno = 0;
 	return t;
 }
@@ -149,6 +159,7 @@ int unwind_cache_encode(const struct unwind_table *t, const uint8_t *key, size_t
 	h.nrows = t->n;
 	h.nsegs = t->nsegs;
 	h.flags = t->too_many_rows ? UCACHE_TOO_MANY : 0;
+	h.resume_pc = t->resume_pc;
 	size = sizeof(h) + rows_len + t->nsegs * sizeof(*ss);
 	b = xcalloc(1, size);
 	memcpy(b + sizeof(h), t->rows, rows_len);
@@ -448,6 +459,7 @@ struct unwind_table *unwind_cache_table(struct unwind_cache *c, int fd, uint64_t
 	uint8_t key[UNWIND_CACHE_KEY_MAX];
 	char name[NAME_MAX + 1];
 	struct unwind_table *t;
+	uint64_t resume;
 	size_t n, size;
 	void *buf;
 	int err;
@@ -457,14 +469,17 @@ struct unwind_table *unwind_cache_table(struct unwind_cache *c, int fd, uint64_t
 	if (!n)
 		return unwind_table_from_fd_max(fd, max_ms);
 	t = load(c, name, key, n);
-	if (t) {
+	if (t && !t->resume_pc) {
 		*hit = true;
 		return t;
 	}
-	t = unwind_table_from_fd_max(fd, max_ms);
+	/* a table cut by the clock in an earlier run is made further, so a
+	 * big binary's table is whole after a few runs even under load */
+	resume = t ? t->resume_pc : 0;
+	t = t ? unwind_table_resume(fd, t, max_ms) : unwind_table_from_fd_max(fd, max_ms);
 	err = errno;
-	/* a table cut short by the clock depends on the load: not kept */
-	if (t && !t->too_slow && !unwind_cache_encode(t, key, n, &buf, &size))
+	if (t && (!t->too_slow || (t->resume_pc && t->resume_pc != resume)) &&
+	    !unwind_cache_encode(t, key, n, &buf, &size))
 		store(c, name, buf, size);
 	errno = err;
 	return t;

@@ -12,7 +12,7 @@
 #include "util/file_limits.h"
 
 #ifdef __x86_64__
-#define HDR_SIZE	120	/* the file's header: the rows start there */
+#define HDR_SIZE	128	/* the file's header: the rows start there */
 
 static const uint8_t key[28] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
 
@@ -212,6 +212,61 @@ static void test_on_disk(void **state)
 	unsetenv("PROFILER_CACHE_DIR");
 }
 
+/* A table cut by the clock is kept as far as it goes, made further by
+ * the next run, and kept whole once whole */
+static void test_cut_resumed(void **state)
+{
+	char dir[] = "/tmp/unwcache.XXXXXX", cmd[600];
+	struct unwind_table *whole, *t;
+	struct unwind_cache *c;
+	size_t size;
+	uint8_t *buf;
+	bool hit;
+	int fd = open("/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY);
+
+	assert_true(fd >= 0);
+	whole = unwind_table_from_fd(fd);
+	assert_non_null(whole);
+	assert_non_null(mkdtemp(dir));
+	setenv("PROFILER_CACHE_DIR", dir, 1);
+	c = unwind_cache_open();
+	assert_non_null(c);
+	t = unwind_cache_table(c, fd, 0, &hit);
+	assert_non_null(t);
+	assert_false(hit);
+	assert_true(t->too_slow && t->resume_pc);
+	/* its file: the cut where it was */
+	assert_int_equal(unwind_cache_encode(t, key, sizeof(key), (void **)&buf, &size), 0);
+	unwind_table_free(t);
+	t = unwind_cache_parse(buf, size, key, sizeof(key));
+	assert_non_null(t);
+	assert_true(t->too_slow && t->resume_pc);
+	unwind_table_free(t);
+	/* a cut that is not at its last row is no cut */
+	buf[HDR_SIZE - 8] ^= 1;
+	unwind_cache_seal(buf, size);
+	assert_null(unwind_cache_parse(buf, size, key, sizeof(key)));
+	free(buf);
+	/* the next run goes on from the cut: whole, and kept so */
+	t = unwind_cache_table(c, fd, LIMIT_UNWIND_MS, &hit);
+	assert_non_null(t);
+	assert_false(hit);
+	assert_false(t->too_slow);
+	assert_int_equal(t->resume_pc, 0);
+	assert_same(whole, t);
+	unwind_table_free(t);
+	t = unwind_cache_table(c, fd, 0, &hit);
+	assert_true(hit);
+	assert_same(whole, t);
+	unwind_table_free(t);
+	unwind_table_free(whole);
+	unwind_cache_close(c);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	unsetenv("PROFILER_CACHE_DIR");
+}
+
 /* Small records (an interpreter's layout): exactly what was put, for
  * that kind and that file only, and nothing damaged */
 static void test_records(void **state)
@@ -291,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_on_disk),
 		cmocka_unit_test(test_no_build_id),
 		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_cut_resumed),
 	};
 
 	return cmocka_run_group_tests_name("unwind_cache", tests, NULL, NULL);
