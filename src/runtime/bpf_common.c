@@ -274,8 +274,6 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
  */
 #define MAP_BATCH_BYTES (256 << 10)
 
-typedef void (*map_chunk_fn)(void *ctx, const void *keys, const void *vals, size_t n);
-
 bool map_batch_refused(void)
 {
 	const char *env = getenv("PROFILER_NO_MAP_BATCH");
@@ -283,8 +281,7 @@ bool map_batch_refused(void)
 	return env && *env && strcmp(env, "0");
 }
 
-static long map_read_chunks(int fd, uint32_t key_size, uint32_t value_size, map_chunk_fn cb,
-			    void *ctx)
+long map_read_chunks(int fd, uint32_t key_size, uint32_t value_size, map_chunk_fn cb, void *ctx)
 {
 	__u32 batch = MAX(MAP_BATCH_BYTES / (key_size + value_size), 16u);
 	char *k = xmalloc((size_t)batch * key_size), *v = xmalloc((size_t)batch * value_size);

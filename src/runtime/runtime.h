@@ -158,6 +158,10 @@ void session_read_drops(struct session *ss, struct bpf_map *drops, struct profil
  * where the kernel has no batch operations).  Returns how many, or -errno;
  * *keys and *vals are malloc'd. */
 long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, void **vals);
+/* The same, a chunk at a time into cb (its arrays are reused after it
+ * returns): for a map read only to be folded into something else. */
+typedef void (*map_chunk_fn)(void *ctx, const void *keys, const void *vals, size_t n);
+long map_read_chunks(int fd, uint32_t key_size, uint32_t value_size, map_chunk_fn cb, void *ctx);
 /* PROFILER_NO_MAP_BATCH=1: map reads one element at a time, as on a kernel
  * that refuses batch operations (for the tests of that path). */
 bool map_batch_refused(void);
