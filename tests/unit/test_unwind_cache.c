@@ -101,6 +101,23 @@ static void test_damaged(void **state)
 	unwind_table_free(t);
 }
 
+/* A fresh cache directory in dir (a mkdtemp template), through
+ * PROFILER_CACHE_DIR; and gone again */
+static void cache_dir_in(char *dir)
+{
+	assert_non_null(mkdtemp(dir));
+	setenv("PROFILER_CACHE_DIR", dir, 1);
+}
+
+static void cache_dir_out(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	unsetenv("PROFILER_CACHE_DIR");
+}
+
 /* A table of file through the cache (PROFILER_CACHE_DIR) */
 static struct unwind_table *file_through(const char *file, bool *hit)
 {
@@ -125,8 +142,7 @@ static void test_no_build_id(void **state)
 	struct unwind_table *made, *read;
 	bool hit;
 
-	assert_non_null(mkdtemp(dir));
-	setenv("PROFILER_CACHE_DIR", dir, 1);
+	cache_dir_in(dir);
 	snprintf(bin, sizeof(bin), "%s/nobuildid", dir);
 	snprintf(cmd, sizeof(cmd), "objcopy --remove-section .note.gnu.build-id /proc/%d/exe %s",
 		 (int)getpid(), bin);
@@ -144,9 +160,7 @@ static void test_no_build_id(void **state)
 	assert_false(hit);
 	unwind_table_free(read);
 	unwind_table_free(made);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	unsetenv("PROFILER_CACHE_DIR");
+	cache_dir_out(dir);
 }
 
 /* The one file in dir/unwind, its path into path */
@@ -170,8 +184,7 @@ static void test_on_disk(void **state)
 	struct stat st;
 	bool hit;
 
-	assert_non_null(mkdtemp(dir));
-	setenv("PROFILER_CACHE_DIR", dir, 1);
+	cache_dir_in(dir);
 	made = file_through("/proc/self/exe", &hit);
 	assert_false(hit);
 	read = file_through("/proc/self/exe", &hit);
@@ -207,16 +220,14 @@ static void test_on_disk(void **state)
 	assert_int_equal(chmod(sub, 0700), 0);
 
 	unwind_table_free(made);
-	snprintf(sub, sizeof(sub), "rm -rf %s", dir);
-	assert_int_equal(system(sub), 0);
-	unsetenv("PROFILER_CACHE_DIR");
+	cache_dir_out(dir);
 }
 
 /* A table cut by the clock is kept as far as it goes, made further by
  * the next run, and kept whole once whole */
 static void test_cut_resumed(void **state)
 {
-	char dir[] = "/tmp/unwcache.XXXXXX", cmd[600];
+	char dir[] = "/tmp/unwcache.XXXXXX";
 	struct unwind_table *whole, *t;
 	struct unwind_cache *c;
 	size_t size;
@@ -227,8 +238,7 @@ static void test_cut_resumed(void **state)
 	assert_true(fd >= 0);
 	whole = unwind_table_from_fd(fd);
 	assert_non_null(whole);
-	assert_non_null(mkdtemp(dir));
-	setenv("PROFILER_CACHE_DIR", dir, 1);
+	cache_dir_in(dir);
 	c = unwind_cache_open();
 	assert_non_null(c);
 	t = unwind_cache_table(c, fd, 0, &hit);
@@ -262,9 +272,7 @@ static void test_cut_resumed(void **state)
 	unwind_table_free(whole);
 	unwind_cache_close(c);
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	unsetenv("PROFILER_CACHE_DIR");
+	cache_dir_out(dir);
 }
 
 /* Small records (an interpreter's layout): exactly what was put, for
@@ -306,8 +314,7 @@ static void test_records(void **state)
 	}
 
 	/* on disk: read back for the same file and kind only */
-	assert_non_null(mkdtemp(dir));
-	setenv("PROFILER_CACHE_DIR", dir, 1);
+	cache_dir_in(dir);
 	c = unwind_cache_open();
 	assert_non_null(c);
 	fd = open("/proc/self/exe", O_RDONLY);
@@ -331,9 +338,7 @@ static void test_records(void **state)
 	close(fd);
 	close(other);
 	unwind_cache_close(c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	unsetenv("PROFILER_CACHE_DIR");
+	cache_dir_out(dir);
 }
 #endif
 
