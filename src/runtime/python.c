@@ -5,7 +5,10 @@
  * inode) for _PyRuntime; the offsets come from the file's DWARF (its
  * separate debug file) where it has one, else from the table, and only
  * for a version the walker knows (3.11).  Anything else gets native stacks
- * and one warning.
+ * and one warning.  What a file's DWARF said is kept on disk by its
+ * build-id (unwind_cache.h's records): reading it inflated 18.6 MiB of a
+ * pyenv libpython's debug sections, a third of our CPU in a short run
+ * and a burst of RSS in each agent session.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,7 @@
 #include "symbol/proc_maps.h"
 #include "symbol/python_layout.h"
 #include "symbol/python_names.h"
+#include "symbol/unwind_cache.h"
 #include "util/util.h"
 
 /* A file looked at: an interpreter we can read, or not. */
@@ -37,8 +41,18 @@ struct py_bin {
 	struct py_layout l;
 };
 
+/* What a debug file's DWARF gave, kept by the interpreter's build-id */
+struct py_rec {
+	uint64_t runtime;
+	uint32_t version;
+	uint32_t from_dwarf;	/* 1: its DWARF's offsets; 0: it lacked a type, the table's */
+	struct py_layout l;
+};
+
 struct pyrt {
 	int procs_fd, codes_fd;
+	struct unwind_cache *cache;
+	bool cache_tried;
 	struct py_names *names;
 	struct py_bin *bins;
 	size_t nbins, cap;
@@ -54,13 +68,17 @@ static bool python_named(const char *path)
 	return !strncmp(b, "python", 6) || !strncmp(b, "libpython", 9);
 }
 
-/* The offsets for file fd (of pid, at path), version ver: 0 or -ENOTSUP. */
-static int layout_for(int fd, uint32_t pid, const char *path, uint32_t ver, struct py_layout *l)
+/* The offsets for file fd (of pid, at path), version ver: 0 or -ENOTSUP;
+ * *dwarf 1 when its debug file's DWARF gave them, 0 when that lacked a
+ * type, -1 when there is no debug file. */
+static int layout_for(int fd, uint32_t pid, const char *path, uint32_t ver, struct py_layout *l,
+		      int *dwarf)
 {
 	struct elf_syms *es;
 	char root[32];
 	int dfd, err;
 
+	*dwarf = -1;
 	if (python_layout_table(ver, l))
 		return -ENOTSUP;	/* a version the walker does not know */
 	es = elf_syms_from_fd(fd);
@@ -73,6 +91,7 @@ static int layout_for(int fd, uint32_t pid, const char *path, uint32_t ver, stru
 	}
 	err = python_layout_dwarf(dfd, l);
 	close(dfd);
+	*dwarf = !err;
 	if (!err)
 		pr_debug("python: %s: offsets from its debug file's DWARF", path);
 	if (err) {
@@ -83,12 +102,46 @@ static int layout_for(int fd, uint32_t pid, const char *path, uint32_t ver, stru
 	return 0;
 }
 
+/* Its runtime, version and offsets from what an earlier run kept: 0, or
+ * -ENOENT; else found, and kept when a debug file was read for them. */
+static int bin_layout(struct pyrt *r, int fd, uint32_t pid, const struct proc_map *m,
+		      struct py_bin *b, uint32_t *ver)
+{
+	struct py_rec rec = {};
+	int dwarf, err;
+
+	if (!r->cache_tried)
+		r->cache = unwind_cache_open();
+	r->cache_tried = true;
+	if (!unwind_cache_get(r->cache, "python", fd, &rec, sizeof(rec)) &&
+	    !python_layout_table(rec.version, &b->l)) {
+		b->runtime = rec.runtime;
+		*ver = rec.version;
+		b->l = rec.l;
+		pr_debug("python: %s: offsets kept from its debug file's %s", m->path,
+			 rec.from_dwarf ? "DWARF" : "lack of them: the table's");
+		return 0;
+	}
+	if (python_elf_probe(fd, &b->runtime, ver))
+		return -ENOENT;	/* not an interpreter: python3-config, a venv's tool */
+	err = layout_for(fd, pid, m->path, *ver, &b->l, &dwarf);
+	/* no debug file: looked for again next run (one may be installed) */
+	if (!err && dwarf >= 0) {
+		rec.runtime = b->runtime;
+		rec.version = *ver;
+		rec.from_dwarf = dwarf;
+		rec.l = b->l;
+		unwind_cache_put(r->cache, "python", fd, &rec, sizeof(rec));
+	}
+	return err ? -ENOTSUP : 0;
+}
+
 static struct py_bin *bin_for(struct pyrt *r, uint32_t pid, const struct proc_map *m)
 {
 	struct py_bin *b;
 	uint32_t ver = 0;
 	Elf *elf;
-	int fd;
+	int fd, err;
 
 	for (size_t i = 0; i < r->nbins; i++)
 		if (r->bins[i].dev == m->dev && r->bins[i].ino == m->ino)
@@ -99,9 +152,10 @@ static struct py_bin *bin_for(struct pyrt *r, uint32_t pid, const struct proc_ma
 	GROW(r->bins, r->cap, r->nbins + 1);
 	b = &r->bins[r->nbins++];
 	*b = (struct py_bin){ .dev = m->dev, .ino = m->ino };
-	if (python_elf_probe(fd, &b->runtime, &ver))
-		goto out;	/* not an interpreter: python3-config, a venv's tool */
-	if (layout_for(fd, pid, m->path, ver, &b->l)) {
+	err = bin_layout(r, fd, pid, m, b, &ver);
+	if (err == -ENOENT)
+		goto out;
+	if (err) {
 		if (!r->warned)
 			pr_warn("%s is Python %u.%u, whose frames this profiler cannot read yet "
 				"(CPython 3.11 only): its stacks are native only",
@@ -259,5 +313,6 @@ void pyrt_free(struct pyrt *r)
 	for (size_t i = 0; i < r->nbins; i++)
 		free(r->bins[i].segs);
 	free(r->bins);
+	unwind_cache_close(r->cache);
 	free(r);
 }

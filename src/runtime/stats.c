@@ -22,20 +22,21 @@ int stats_enable(void)
 	return fd;
 }
 
-static uint64_t map_fill(int fd, uint32_t key_size)
+static void count_chunk(void *ctx, const void *keys, const void *vals, size_t n)
 {
-	char key[512], next[512];
-	void *prev = NULL;
-	uint64_t n = 0;
+}
 
-	if (key_size > sizeof(key))
-		return 0;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(key, next, key_size);
-		prev = key;
-		n++;
-	}
-	return n;
+/*
+ * The entries of a hash map: read in batches (what the end of the run
+ * does with the stacks), not one get_next_key system call a key: that was
+ * about 3% of our CPU under churn, for two full 64K-entry maps.
+ */
+static uint64_t map_fill(const struct bpf_map *map)
+{
+	long n = map_read_chunks(bpf_map__fd(map), bpf_map__key_size(map),
+				 bpf_map__value_size(map), count_chunk, NULL);
+
+	return n > 0 ? n : 0;
 }
 
 void stats_print(struct session *ss, int stats_fd)
@@ -67,7 +68,7 @@ void stats_print(struct session *ss, int stats_fd)
 
 			if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_LRU_HASH)
 				continue;
-			used = map_fill(bpf_map__fd(map), bpf_map__key_size(map));
+			used = map_fill(map);
 			fprintf(stderr, "  map %-20s %12s of %s entries (%.1f%%)\n", bpf_map__name(map),
 				fmt_count(b1, sizeof(b1), used),
 				fmt_count(b2, sizeof(b2), bpf_map__max_entries(map)),

@@ -194,6 +194,10 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 		close(fd);
 	}
 	u->st.cached += hit;
+	if (t)
+		pr_debug("unwind table for %s: %zu rows, %s%s", m->path, t->n,
+			 hit ? "from the cache" : "made",
+			 t->resume_pc ? ", cut by the clock (made further next run)" : "");
 	if (!t)
 		pr_debug("no unwind table for %s: %s", m->path, strerror(errno));
 	else if (t->too_slow && u->until && now_ns() >= u->until)

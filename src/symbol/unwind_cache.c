@@ -21,9 +21,11 @@
  * layout below changes.  (Our own build-id is in the key too; the version
  * keeps a rebuilt but unchanged profiler from reading an older layout.)
  */
-#define UCACHE_VERSION	1
+#define UCACHE_VERSION	2
 #define UCACHE_MAGIC	"PRFUNW\0\0"
 #define UCACHE_PREFIX	"unw-"
+#define UCACHE_REC_MAGIC	"PRFREC\0\0"
+#define UCACHE_REC_PREFIX	"rec-"
 #define UCACHE_MAX_SEGS	256
 
 struct ucache_hdr {
@@ -33,6 +35,7 @@ struct ucache_hdr {
 	uint8_t key[UNWIND_CACHE_KEY_MAX];
 	uint64_t nrows, nsegs;
 	uint64_t sum;			/* of everything after the header */
+	uint64_t resume_pc;		/* a table cut by the clock: where to go on */
 };
 
 #define UCACHE_TOO_MANY	1u
@@ -124,6 +127,15 @@ struct unwind_table *unwind_cache_parse(const void *buf, size_t size, const uint
 		return NULL;
 	}
 	t->too_many_rows = h.flags & UCACHE_TOO_MANY;
+	/* cut by the clock: its last row, with no rule, is where it goes on */
+	if (h.resume_pc && (h.resume_pc != t->rows[t->n - 1].pc ||
+			    t->rows[t->n - 1].cfa != UNW_UNKNOWN || t->too_many_rows)) {
+		unwind_table_free(t);
+		errno = EINVAL;
+		return NULL;
+	}
+	t->resume_pc = h.resume_pc;
+	t->too_slow = h.resume_pc != 0;
 	errno = 0;
 	return t;
 }
@@ -147,6 +159,7 @@ int unwind_cache_encode(const struct unwind_table *t, const uint8_t *key, size_t
 	h.nrows = t->n;
 	h.nsegs = t->nsegs;
 	h.flags = t->too_many_rows ? UCACHE_TOO_MANY : 0;
+	h.resume_pc = t->resume_pc;
 	size = sizeof(h) + rows_len + t->nsegs * sizeof(*ss);
 	b = xcalloc(1, size);
 	memcpy(b + sizeof(h), t->rows, rows_len);
@@ -275,31 +288,45 @@ void unwind_cache_close(struct unwind_cache *c)
 	free(c);
 }
 
+/* The file name in the cache if it is ours alone and holds at most max
+ * bytes: its fd (its size in *size), else -1 */
+static int open_ours(struct unwind_cache *c, const char *name, uint64_t max, size_t *size)
+{
+	struct stat st;
+	int fd = openat(c->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (!ours(fd, false) || fstat(fd, &st) || st.st_size <= 0 || (uint64_t)st.st_size > max) {
+		pr_debug("unwind cache file %s not used: not ours alone, or too big", name);
+		close(fd);
+		return -1;
+	}
+	*size = st.st_size;
+	return fd;
+}
+
 static struct unwind_table *load(struct unwind_cache *c, const char *name, const uint8_t *key,
 				 size_t key_len)
 {
 	struct unwind_table *t = NULL;
-	struct stat st;
+	size_t size;
 	void *map;
-	int fd = openat(c->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_ours(c, name, sizeof(struct ucache_hdr) +
+			   (uint64_t)LIMIT_UNWIND_ROWS * sizeof(struct unwind_row) +
+			   UCACHE_MAX_SEGS * sizeof(struct ucache_seg), &size);
 
 	if (fd < 0)
 		return NULL;
-	errno = EPERM;	/* not ours alone, or too big */
-	if (ours(fd, false) && !fstat(fd, &st) && st.st_size > 0 &&
-	    (uint64_t)st.st_size <= sizeof(struct ucache_hdr) +
-	    (uint64_t)LIMIT_UNWIND_ROWS * sizeof(struct unwind_row) +
-	    UCACHE_MAX_SEGS * sizeof(struct ucache_seg)) {
-		map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map != MAP_FAILED) {
-			t = unwind_cache_parse(map, st.st_size, key, key_len);
-			munmap(map, st.st_size);
-		}
-		/* used: the last to go when the cache is pruned */
-		if (t)
-			futimens(fd, NULL);
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map != MAP_FAILED) {
+		t = unwind_cache_parse(map, size, key, key_len);
+		munmap(map, size);
 	}
-	if (!t)
+	/* used: the last to go when the cache is pruned */
+	if (t)
+		futimens(fd, NULL);
+	else
 		pr_debug("unwind cache file %s not used: %s", name, strerror(errno));
 	close(fd);
 	return t;
@@ -335,7 +362,8 @@ static void prune(struct unwind_cache *c)
 		return;
 	}
 	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, UCACHE_PREFIX, strlen(UCACHE_PREFIX)) ||
+		if ((strncmp(e->d_name, UCACHE_PREFIX, strlen(UCACHE_PREFIX)) &&
+		     strncmp(e->d_name, UCACHE_REC_PREFIX, strlen(UCACHE_REC_PREFIX))) ||
 		    fstatat(c->dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
 			continue;
 		GROW(v, cap, n + 1);
@@ -356,16 +384,13 @@ static void prune(struct unwind_cache *c)
 	free(v);
 }
 
-static void store(struct unwind_cache *c, const char *name, const struct unwind_table *t,
-		  const uint8_t *key, size_t key_len)
+/* buf (freed here) as the file name, whole or not at all */
+static void store(struct unwind_cache *c, const char *name, void *buf, size_t size)
 {
 	char tmp[NAME_MAX + 32];
-	size_t size, done = 0;
-	void *buf;
+	size_t done = 0;
 	int fd;
 
-	if (unwind_cache_encode(t, key, key_len, &buf, &size))
-		return;
 	snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());
 	fd = openat(c->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	while (fd >= 0 && done < size) {
@@ -409,34 +434,135 @@ static size_t file_key(int fd, uint8_t *key, size_t max)
 	return sizeof(v);
 }
 
+/*
+ * The key of the file at fd with salt (ours: our build-id, and what kind
+ * of thing is kept) after it, into key; its name in the cache (prefix,
+ * then the key in hex) into name.  The key's length, or 0.
+ */
+static size_t key_name(struct unwind_cache *c, int fd, const char *prefix, uint64_t salt,
+		       uint8_t key[UNWIND_CACHE_KEY_MAX], char name[NAME_MAX + 1])
+{
+	size_t n = c ? file_key(fd, key, UNWIND_CACHE_KEY_MAX - sizeof(salt)) : 0, k;
+
+	if (!n)
+		return 0;
+	memcpy(key + n, &salt, sizeof(salt));
+	k = snprintf(name, NAME_MAX + 1, "%s", prefix);
+	for (size_t i = 0; i < n; i++)
+		k += snprintf(name + k, NAME_MAX + 1 - k, "%02x", key[i]);
+	snprintf(name + k, NAME_MAX + 1 - k, "-%016llx", (unsigned long long)salt);
+	return n + sizeof(salt);
+}
+
 struct unwind_table *unwind_cache_table(struct unwind_cache *c, int fd, uint64_t max_ms, bool *hit)
 {
 	uint8_t key[UNWIND_CACHE_KEY_MAX];
 	char name[NAME_MAX + 1];
 	struct unwind_table *t;
-	size_t n, k;
+	uint64_t resume;
+	size_t n, size;
+	void *buf;
 	int err;
 
 	*hit = false;
-	n = c ? file_key(fd, key, sizeof(key) - sizeof(c->self)) : 0;
+	n = key_name(c, fd, UCACHE_PREFIX, c ? c->self : 0, key, name);
 	if (!n)
 		return unwind_table_from_fd_max(fd, max_ms);
-	memcpy(key + n, &c->self, sizeof(c->self));
-	k = snprintf(name, sizeof(name), UCACHE_PREFIX);
-	for (size_t i = 0; i < n; i++)
-		k += snprintf(name + k, sizeof(name) - k, "%02x", key[i]);
-	snprintf(name + k, sizeof(name) - k, "-%016llx", (unsigned long long)c->self);
-
-	t = load(c, name, key, n + sizeof(c->self));
-	if (t) {
+	t = load(c, name, key, n);
+	if (t && !t->resume_pc) {
 		*hit = true;
 		return t;
 	}
-	t = unwind_table_from_fd_max(fd, max_ms);
+	/* a table cut by the clock in an earlier run is made further, so a
+	 * big binary's table is whole after a few runs even under load */
+	resume = t ? t->resume_pc : 0;
+	t = t ? unwind_table_resume(fd, t, max_ms) : unwind_table_from_fd_max(fd, max_ms);
 	err = errno;
-	/* a table cut short by the clock depends on the load: not kept */
-	if (t && !t->too_slow)
-		store(c, name, t, key, n + sizeof(c->self));
+	if (t && (!t->too_slow || (t->resume_pc && t->resume_pc != resume)) &&
+	    !unwind_cache_encode(t, key, n, &buf, &size))
+		store(c, name, buf, size);
 	errno = err;
 	return t;
+}
+
+/* ---- small records ---- */
+
+/* A record file: the tables' header (row_size the record's size, one
+ * row, no segments), then the record */
+static uint64_t rec_salt(const struct unwind_cache *c, const char *kind)
+{
+	return hash_bytes(kind, strlen(kind), c->self);
+}
+
+int unwind_cache_get(struct unwind_cache *c, const char *kind, int fd, void *rec, size_t size)
+{
+	uint8_t key[UNWIND_CACHE_KEY_MAX], b[sizeof(struct ucache_hdr) + UNWIND_CACHE_REC_MAX];
+	char name[NAME_MAX + 1];
+	size_t n, have;
+	int err = -ENOENT, f;
+
+	n = c && size <= UNWIND_CACHE_REC_MAX ?
+	    key_name(c, fd, UCACHE_REC_PREFIX, rec_salt(c, kind), key, name) : 0;
+	if (!n || (f = open_ours(c, name, sizeof(struct ucache_hdr) + size, &have)) < 0)
+		return -ENOENT;
+	if (have == sizeof(struct ucache_hdr) + size && pread(f, b, have, 0) == (ssize_t)have &&
+	    !unwind_cache_parse_rec(b, have, key, n, rec, size)) {
+		futimens(f, NULL);
+		err = 0;
+	}
+	close(f);
+	return err;
+}
+
+void unwind_cache_put(struct unwind_cache *c, const char *kind, int fd, const void *rec,
+		      size_t size)
+{
+	uint8_t key[UNWIND_CACHE_KEY_MAX];
+	char name[NAME_MAX + 1];
+	size_t n, len;
+	void *buf;
+
+	n = c ? key_name(c, fd, UCACHE_REC_PREFIX, rec_salt(c, kind), key, name) : 0;
+	if (n && !unwind_cache_encode_rec(rec, size, key, n, &buf, &len))
+		store(c, name, buf, len);
+}
+
+int unwind_cache_parse_rec(const void *buf, size_t size, const uint8_t *key, size_t key_len,
+			   void *rec, size_t rec_size)
+{
+	struct ucache_hdr h;
+
+	if (size != sizeof(h) + rec_size)
+		return -EINVAL;
+	memcpy(&h, buf, sizeof(h));
+	if (memcmp(h.magic, UCACHE_REC_MAGIC, sizeof(h.magic)) || h.hdr_size != sizeof(h) ||
+	    h.row_size != rec_size || h.seg_size || h.nrows != 1 || h.nsegs || h.flags ||
+	    h.version != UCACHE_VERSION)
+		return -EINVAL;
+	if (h.key_len != key_len || key_len > sizeof(h.key) || memcmp(h.key, key, key_len))
+		return -ESTALE;
+	if (sum_words((const char *)buf + sizeof(h), rec_size) != h.sum)
+		return -EINVAL;
+	memcpy(rec, (const char *)buf + sizeof(h), rec_size);
+	return 0;
+}
+
+int unwind_cache_encode_rec(const void *rec, size_t rec_size, const uint8_t *key, size_t key_len,
+			    void **bufp, size_t *sizep)
+{
+	struct ucache_hdr h = { .version = UCACHE_VERSION, .hdr_size = sizeof(h),
+				.row_size = rec_size, .key_len = key_len, .nrows = 1 };
+	unsigned char *b;
+
+	if (key_len > sizeof(h.key) || !rec_size || rec_size > UNWIND_CACHE_REC_MAX)
+		return -EINVAL;
+	memcpy(h.magic, UCACHE_REC_MAGIC, sizeof(h.magic));
+	memcpy(h.key, key, key_len);
+	h.sum = sum_words(rec, rec_size);
+	b = xmalloc(sizeof(h) + rec_size);
+	memcpy(b, &h, sizeof(h));
+	memcpy(b + sizeof(h), rec, rec_size);
+	*bufp = b;
+	*sizep = sizeof(h) + rec_size;
+	return 0;
 }

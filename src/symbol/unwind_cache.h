@@ -40,6 +40,23 @@ void unwind_cache_close(struct unwind_cache *c);
  */
 struct unwind_table *unwind_cache_table(struct unwind_cache *c, int fd, uint64_t max_ms, bool *hit);
 
+/*
+ * Small records beside the tables, kept by the same rules: what kind
+ * ("python": an interpreter's layout) says of the ELF file at fd, worked
+ * out once per binary (its build-id) rather than once per run.  get: 0
+ * with the record kept for the file into rec (exactly size bytes), or
+ * -ENOENT.  c may be NULL (then nothing is kept).
+ */
+#define UNWIND_CACHE_REC_MAX	1024
+int unwind_cache_get(struct unwind_cache *c, const char *kind, int fd, void *rec, size_t size);
+void unwind_cache_put(struct unwind_cache *c, const char *kind, int fd, const void *rec,
+		      size_t size);
+/* Their format: 0, -EINVAL (not whole) or -ESTALE (another key) */
+int unwind_cache_parse_rec(const void *buf, size_t size, const uint8_t *key, size_t key_len,
+			   void *rec, size_t rec_size);
+int unwind_cache_encode_rec(const void *rec, size_t rec_size, const uint8_t *key, size_t key_len,
+			    void **buf, size_t *size);
+
 /* The file format, for tests and fuzzing: a table from a cache file's
  * bytes if they hold one for key, else NULL (errno EINVAL or ESTALE). */
 struct unwind_table *unwind_cache_parse(const void *buf, size_t size, const uint8_t *key,

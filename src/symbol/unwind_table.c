@@ -197,13 +197,31 @@ static int read_segments(Elf *elf, struct unwind_table *t)
 	return t->nsegs ? 0 : -ENOEXEC;
 }
 
-static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
+/* Cut by the clock at FDE start pc: the rows end there, at a row with no
+ * rule, so that a later run can make the rest (unwind_table_resume) and
+ * get what one run would have made whole.  Rows of the FDE under way go. */
+static void cut_at(struct unwind_table *t, uint64_t pc)
 {
-	uint64_t deadline = now_ns() + max_ms * 1000000ULL;
+	while (t->n && t->rows[t->n - 1].pc >= pc)
+		t->n--;
+	add_row(t, pc, UNW_UNKNOWN, 0, 0);
+	if (!t->n || t->rows[t->n - 1].pc != pc) {
+		/* the row before has no rule either: one at pc still marks where */
+		GROW(t->rows, t->cap, t->n + 1);
+		t->rows[t->n++] = (struct unwind_row){ .pc = pc, .cfa = UNW_UNKNOWN };
+	}
+	t->resume_pc = pc;
+}
+
+/* The table of elf; with from (cut by the clock), from made further. */
+static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms,
+				     struct unwind_table *from)
+{
+	uint64_t deadline = now_ns() + max_ms * 1000000ULL, resume = 0;
 	struct budget b = { deadline, cpu_now_ns(), 0, STEP_GROUP };
-	struct unwind_table *t = NULL;
+	struct unwind_table *t = from;
 	uint64_t *starts = NULL;
-	size_t nstarts = 0;
+	size_t nstarts = 0, cut = SIZE_MAX;
 	Dwarf_CFI *cfi = NULL;
 	GElf_Ehdr eh;
 	int err = -ENOEXEC;
@@ -213,14 +231,25 @@ static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64)
 		goto out;
-	t = xcalloc(1, sizeof(*t));
-	if ((err = read_segments(elf, t)))
-		goto out;
+	if (t) {
+		/* the rows before the cut stay; its closing row goes */
+		resume = t->resume_pc;
+		while (t->n && t->rows[t->n - 1].pc >= resume)
+			t->n--;
+		t->too_slow = false;
+		t->resume_pc = 0;
+	} else {
+		t = xcalloc(1, sizeof(*t));
+		if ((err = read_segments(elf, t)))
+			goto out;
+	}
 	/* Go code has no .eh_frame (a cgo binary's C code has): its rows come
 	 * from the Go runtime's own table */
 	if (eh_frame_hdr_starts(elf, &starts, &nstarts) || !(cfi = dwarf_getcfi_elf(elf)))
 		nstarts = 0;
 	for (size_t i = 0; i < nstarts; i++) {
+		bool slow;
+
 		/* the rows hold 32-bit addresses: enough for any binary but a huge one */
 		if (starts[i] >= UINT32_MAX) {
 			err = -ERANGE;
@@ -228,18 +257,28 @@ static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms)
 		}
 		if (i && starts[i] < starts[i - 1])
 			continue;	/* unsorted: not a table we can trust */
+		if (starts[i] < resume)
+			continue;	/* made in an earlier run */
 		/* a hostile .eh_frame: stop where the budget ends, and say that
 		 * the code past the last row has no rule (one row is kept for it) */
 		t->too_many_rows = t->too_many_rows || t->n + 1 >= max_rows;
 		t->too_slow = t->too_slow || (!(i & 63) && now_ns() > deadline);
 		if (t->too_many_rows || t->too_slow) {
 			add_row(t, starts[i], UNW_UNKNOWN, 0, 0);
+			cut = MIN(cut, i);
 			break;
 		}
+		slow = t->too_slow;
 		walk_fde(t, cfi, starts[i], i + 1 < nstarts ? starts[i + 1] : UINT32_MAX,
 			 max_rows - 2, &b);
+		if (!slow && t->too_slow)
+			cut = i;	/* cut within: this FDE is where to go on */
 	}
-	gopclntab_unwind_rows(elf, t, max_rows);
+	/* Go's rows are merged in whole: such a table is not resumed */
+	if (!gopclntab_unwind_rows(elf, t, max_rows))
+		cut = SIZE_MAX;
+	else if (cut != SIZE_MAX && t->too_slow && !t->too_many_rows && starts[cut])
+		cut_at(t, starts[cut]);
 	err = t->n ? 0 : -ENOENT;
 out:
 	if (cfi)
@@ -255,6 +294,15 @@ out:
 	return t;
 }
 
+struct unwind_table *unwind_table_resume(int fd, struct unwind_table *t, uint64_t max_ms)
+{
+	if (!t->resume_pc)
+		return t;
+	elf_version(EV_CURRENT);
+	return from_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL), LIMIT_UNWIND_ROWS,
+			MIN(max_ms, (uint64_t)LIMIT_UNWIND_MS), t);
+}
+
 struct unwind_table *unwind_table_from_fd(int fd)
 {
 	return unwind_table_from_fd_max(fd, LIMIT_UNWIND_MS);
@@ -263,7 +311,7 @@ struct unwind_table *unwind_table_from_fd(int fd)
 struct unwind_table *unwind_table_from_fd_max(int fd, uint64_t max_ms)
 {
 	elf_version(EV_CURRENT);
-	return from_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL), LIMIT_UNWIND_ROWS, max_ms);
+	return from_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL), LIMIT_UNWIND_ROWS, max_ms, NULL);
 }
 
 struct unwind_table *unwind_table_from_mem(const void *image, size_t size)
@@ -276,7 +324,7 @@ struct unwind_table *unwind_table_from_mem_max(const void *image, size_t size, s
 					       uint64_t max_ms)
 {
 	elf_version(EV_CURRENT);
-	return from_elf(elf_memory((char *)image, size), max_rows < 3 ? 3 : max_rows, max_ms);
+	return from_elf(elf_memory((char *)image, size), max_rows < 3 ? 3 : max_rows, max_ms, NULL);
 }
 
 void unwind_table_free(struct unwind_table *t)

@@ -25,6 +25,9 @@ struct unwind_table {
 	/* a limit was reached (LIMIT_UNWIND_ROWS, LIMIT_UNWIND_MS): the rows
 	 * end there, the code past them has no rule */
 	bool too_many_rows, too_slow;
+	/* too_slow: the start of the FDE the rows stop at, where
+	 * unwind_table_resume goes on (0: the table cannot be resumed) */
+	uint64_t resume_pc;
 };
 
 /*
@@ -35,6 +38,13 @@ struct unwind_table {
 struct unwind_table *unwind_table_from_fd(int fd);
 /* The same within max_ms (LIMIT_UNWIND_MS at most): the run's end may come first. */
 struct unwind_table *unwind_table_from_fd_max(int fd, uint64_t max_ms);
+/*
+ * A table cut by the clock (t->resume_pc), made further from the ELF file
+ * open at fd within max_ms: t itself, its rows then the same as a table
+ * made whole in one go, up to where this one stops.  Frees t and returns
+ * NULL (errno set) if the file is no longer its binary's.
+ */
+struct unwind_table *unwind_table_resume(int fd, struct unwind_table *t, uint64_t max_ms);
 /* The same for an ELF image in memory (tests, fuzzing). */
 struct unwind_table *unwind_table_from_mem(const void *image, size_t size);
 /* The same with its own limits: at most max_rows rows, max_ms to make them. */

@@ -108,3 +108,22 @@ pyf() { echo "$1 \\(split31\\.py:${2:-[0-9]+}\\)_\\[p\\]"; }
 	# a frame of its own kind and colour (Python's yellow: red 215-255)
 	grep -qE 'three_parts \(split31\.py:[0-9]+\) \([^<]*, python\)</title><rect [^>]*fill="rgb\(2[1-5][0-9],' "$TMP/out.svg"
 }
+
+@test "python: the layout from the debug file's DWARF is kept, read back, and not trusted damaged" {
+	export PROFILER_CACHE_DIR=$TMP/cache
+	for i in 1 2 3; do
+		run "$PROFILER" cpu -v -F 999 -o "$TMP/out$i.folded" -- "$PY" "$PYW/split31.py" 1
+		[ "$status" -eq 0 ]
+		grep -F "python: $PY:" <<<"$output"
+		[ "$(folded_sum "$TMP/out$i.folded" "^python3\\.11;.*;$(pyf '(three_parts|one_part)');")" -gt 100 ]
+		case $i in
+		1)	grep -qF "$PY: offsets from its debug file's DWARF" <<<"$output"
+			ls "$TMP"/cache/unwind/rec-* ;;
+		2)	grep -qF "$PY: offsets kept from its debug file's DWARF" <<<"$output"
+			# one byte of the record changed: read from the DWARF again
+			f=$(ls "$TMP"/cache/unwind/rec-*)
+			printf '\001' | dd of="$f" bs=1 seek=$(( $(stat -c %s "$f") - 8 )) conv=notrunc ;;
+		3)	grep -qF "$PY: offsets from its debug file's DWARF" <<<"$output" ;;
+		esac
+	done
+}

@@ -12,7 +12,7 @@
 #include "util/file_limits.h"
 
 #ifdef __x86_64__
-#define HDR_SIZE	120	/* the file's header: the rows start there */
+#define HDR_SIZE	128	/* the file's header: the rows start there */
 
 static const uint8_t key[28] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
 
@@ -101,6 +101,23 @@ static void test_damaged(void **state)
 	unwind_table_free(t);
 }
 
+/* A fresh cache directory in dir (a mkdtemp template), through
+ * PROFILER_CACHE_DIR; and gone again */
+static void cache_dir_in(char *dir)
+{
+	assert_non_null(mkdtemp(dir));
+	setenv("PROFILER_CACHE_DIR", dir, 1);
+}
+
+static void cache_dir_out(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	unsetenv("PROFILER_CACHE_DIR");
+}
+
 /* A table of file through the cache (PROFILER_CACHE_DIR) */
 static struct unwind_table *file_through(const char *file, bool *hit)
 {
@@ -125,8 +142,7 @@ static void test_no_build_id(void **state)
 	struct unwind_table *made, *read;
 	bool hit;
 
-	assert_non_null(mkdtemp(dir));
-	setenv("PROFILER_CACHE_DIR", dir, 1);
+	cache_dir_in(dir);
 	snprintf(bin, sizeof(bin), "%s/nobuildid", dir);
 	snprintf(cmd, sizeof(cmd), "objcopy --remove-section .note.gnu.build-id /proc/%d/exe %s",
 		 (int)getpid(), bin);
@@ -144,9 +160,7 @@ static void test_no_build_id(void **state)
 	assert_false(hit);
 	unwind_table_free(read);
 	unwind_table_free(made);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	unsetenv("PROFILER_CACHE_DIR");
+	cache_dir_out(dir);
 }
 
 /* The one file in dir/unwind, its path into path */
@@ -170,8 +184,7 @@ static void test_on_disk(void **state)
 	struct stat st;
 	bool hit;
 
-	assert_non_null(mkdtemp(dir));
-	setenv("PROFILER_CACHE_DIR", dir, 1);
+	cache_dir_in(dir);
 	made = file_through("/proc/self/exe", &hit);
 	assert_false(hit);
 	read = file_through("/proc/self/exe", &hit);
@@ -207,9 +220,125 @@ static void test_on_disk(void **state)
 	assert_int_equal(chmod(sub, 0700), 0);
 
 	unwind_table_free(made);
-	snprintf(sub, sizeof(sub), "rm -rf %s", dir);
-	assert_int_equal(system(sub), 0);
-	unsetenv("PROFILER_CACHE_DIR");
+	cache_dir_out(dir);
+}
+
+/* A table cut by the clock is kept as far as it goes, made further by
+ * the next run, and kept whole once whole */
+static void test_cut_resumed(void **state)
+{
+	char dir[] = "/tmp/unwcache.XXXXXX";
+	struct unwind_table *whole, *t;
+	struct unwind_cache *c;
+	size_t size;
+	uint8_t *buf;
+	bool hit;
+	int fd = open("/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY);
+
+	assert_true(fd >= 0);
+	whole = unwind_table_from_fd(fd);
+	assert_non_null(whole);
+	cache_dir_in(dir);
+	c = unwind_cache_open();
+	assert_non_null(c);
+	t = unwind_cache_table(c, fd, 0, &hit);
+	assert_non_null(t);
+	assert_false(hit);
+	assert_true(t->too_slow && t->resume_pc);
+	/* its file: the cut where it was */
+	assert_int_equal(unwind_cache_encode(t, key, sizeof(key), (void **)&buf, &size), 0);
+	unwind_table_free(t);
+	t = unwind_cache_parse(buf, size, key, sizeof(key));
+	assert_non_null(t);
+	assert_true(t->too_slow && t->resume_pc);
+	unwind_table_free(t);
+	/* a cut that is not at its last row is no cut */
+	buf[HDR_SIZE - 8] ^= 1;
+	unwind_cache_seal(buf, size);
+	assert_null(unwind_cache_parse(buf, size, key, sizeof(key)));
+	free(buf);
+	/* the next run goes on from the cut: whole, and kept so */
+	t = unwind_cache_table(c, fd, LIMIT_UNWIND_MS, &hit);
+	assert_non_null(t);
+	assert_false(hit);
+	assert_false(t->too_slow);
+	assert_int_equal(t->resume_pc, 0);
+	assert_same(whole, t);
+	unwind_table_free(t);
+	t = unwind_cache_table(c, fd, 0, &hit);
+	assert_true(hit);
+	assert_same(whole, t);
+	unwind_table_free(t);
+	unwind_table_free(whole);
+	unwind_cache_close(c);
+	close(fd);
+	cache_dir_out(dir);
+}
+
+/* Small records (an interpreter's layout): exactly what was put, for
+ * that kind and that file only, and nothing damaged */
+static void test_records(void **state)
+{
+	char dir[] = "/tmp/unwcache.XXXXXX", cmd[600];
+	uint8_t rec[72], back[72], *buf;
+	struct unwind_cache *c;
+	size_t size;
+	int fd, other;
+
+	for (size_t i = 0; i < sizeof(rec); i++)
+		rec[i] = i * 7 + 1;
+	assert_int_equal(unwind_cache_encode_rec(rec, sizeof(rec), key, sizeof(key),
+						 (void **)&buf, &size), 0);
+	assert_int_equal(size, HDR_SIZE + sizeof(rec));
+	assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key), back, sizeof(back)), 0);
+	assert_memory_equal(rec, back, sizeof(rec));
+	assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key) - 1, back,
+						sizeof(back)), -ESTALE);
+	/* a record of another size, cut short, or a bit flipped */
+	assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key), back, 64), -EINVAL);
+	assert_int_equal(unwind_cache_parse_rec(buf, size - 1, key, sizeof(key), back,
+						sizeof(back) - 1), -EINVAL);
+	buf[HDR_SIZE + 5] ^= 1;
+	assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key), back, sizeof(back)),
+			 -EINVAL);
+	free(buf);
+	/* a table's file is no record */
+	{
+		struct unwind_table *t = self_table();
+
+		assert_int_equal(unwind_cache_encode(t, key, sizeof(key), (void **)&buf, &size), 0);
+		assert_int_equal(unwind_cache_parse_rec(buf, size, key, sizeof(key), back,
+							size - HDR_SIZE), -EINVAL);
+		free(buf);
+		unwind_table_free(t);
+	}
+
+	/* on disk: read back for the same file and kind only */
+	cache_dir_in(dir);
+	c = unwind_cache_open();
+	assert_non_null(c);
+	fd = open("/proc/self/exe", O_RDONLY);
+	other = open("/bin/sh", O_RDONLY);
+	assert_true(fd >= 0 && other >= 0);
+	assert_int_equal(unwind_cache_get(c, "python", fd, back, sizeof(back)), -ENOENT);
+	unwind_cache_put(c, "python", fd, rec, sizeof(rec));
+	memset(back, 0, sizeof(back));
+	assert_int_equal(unwind_cache_get(c, "python", fd, back, sizeof(back)), 0);
+	assert_memory_equal(rec, back, sizeof(rec));
+	assert_int_equal(unwind_cache_get(c, "other", fd, back, sizeof(back)), -ENOENT);
+	assert_int_equal(unwind_cache_get(c, "python", other, back, sizeof(back)), -ENOENT);
+	assert_int_equal(unwind_cache_get(c, "python", fd, back, 64), -ENOENT);
+	/* writable by others: not read */
+	snprintf(cmd, sizeof(cmd), "chmod 666 %s/unwind/rec-*", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(unwind_cache_get(c, "python", fd, back, sizeof(back)), -ENOENT);
+	/* no cache: nothing kept, nothing found */
+	unwind_cache_put(NULL, "python", fd, rec, sizeof(rec));
+	assert_int_equal(unwind_cache_get(NULL, "python", fd, back, sizeof(back)), -ENOENT);
+	close(fd);
+	close(other);
+	unwind_cache_close(c);
+	cache_dir_out(dir);
 }
 #endif
 
@@ -221,6 +350,8 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_on_disk),
 		cmocka_unit_test(test_no_build_id),
+		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_cut_resumed),
 	};
 
 	return cmocka_run_group_tests_name("unwind_cache", tests, NULL, NULL);

@@ -166,6 +166,48 @@ static void test_not_elf(void **state)
 }
 #endif
 
+/* A table cut by the clock, made further run after run, ends the same
+ * as one made whole: each cut ends at an FDE's start, at a row with no rule */
+static void test_resume(void **state)
+{
+	int fd = open("/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY);
+	struct unwind_table *whole, *t;
+	uint64_t last = 0;
+	size_t runs = 0;
+
+	assert_true(fd >= 0);
+	whole = unwind_table_from_fd(fd);
+	assert_non_null(whole);
+	assert_false(whole->too_slow);
+	assert_int_equal(whole->resume_pc, 0);
+	t = unwind_table_from_fd_max(fd, 0);
+	assert_non_null(t);
+	assert_true(t->too_slow);
+	assert_true(t->resume_pc > 0);
+	while (t->resume_pc && runs++ < 200000) {
+		assert_true(t->resume_pc >= last);
+		last = t->resume_pc;
+		assert_int_equal(t->rows[t->n - 1].pc, t->resume_pc);
+		assert_int_equal(t->rows[t->n - 1].cfa, UNW_UNKNOWN);
+		/* the rows before the cut are the whole table's */
+		assert_true(t->n - 1 <= whole->n);
+		assert_memory_equal(t->rows, whole->rows, (t->n - 1) * sizeof(*t->rows));
+		t = unwind_table_resume(fd, t, 5);
+		assert_non_null(t);
+	}
+	print_message("made whole in %zu runs of 5 ms\n", runs);
+	assert_true(runs > 1);
+	assert_int_equal(t->resume_pc, 0);
+	assert_false(t->too_slow);
+	assert_int_equal(t->n, whole->n);
+	assert_memory_equal(t->rows, whole->rows, whole->n * sizeof(*t->rows));
+	/* a whole table is left as it is */
+	assert_ptr_equal(unwind_table_resume(fd, t, 1), t);
+	unwind_table_free(t);
+	unwind_table_free(whole);
+	close(fd);
+}
+
 int main(void)
 {
 #ifdef __x86_64__
@@ -174,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_libc),
 		cmocka_unit_test(test_bias),
 		cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_resume),
 	};
 
 	return cmocka_run_group_tests_name("unwind_table", tests, NULL, NULL);
