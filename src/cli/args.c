@@ -350,7 +350,7 @@ int args_parse(const struct collector *col, int argc, char **argv, struct settin
 	if (ncol)
 		memcpy(longopts + nlong, col->longopts, ncol * sizeof(*longopts));
 	/* operands may come between options (SPEC -f report): no '+' then */
-	snprintf(shortopts, sizeof(shortopts), "%s%s", COMMON_SHORT + (col->operands != NULL),
+	snprintf(shortopts, sizeof(shortopts), "%s%s", &COMMON_SHORT[col->operands != NULL],
 		 col->shortopts ? col->shortopts : "");
 
 	s->top = 20;

@@ -164,8 +164,10 @@ struct gopclntab *gopclntab_from_elf(Elf *elf)
 		goto out;
 	err = -EINVAL;
 	if (shnum > 1) {
-		if (sh.sh_offset > rawsize || rawsize - sh.sh_offset < sh.sh_size ||
-		    !try_table(g, raw + sh.sh_offset, sh.sh_size, sh.sh_addr)) {
+		/* the section's bounds first: the retry below reads it too */
+		if (sh.sh_offset > rawsize || rawsize - sh.sh_offset < sh.sh_size)
+			goto out;
+		if (!try_table(g, raw + sh.sh_offset, sh.sh_size, sh.sh_addr)) {
 			/* a position-independent build leaves textStart to a
 			 * relocation: the start of .text is the same address */
 			if (g->ver == 116 || g->text_start || !find_section(elf, ".text", &text))
