@@ -56,10 +56,12 @@ __u64 counts_added;
  */
 static __always_inline bool sample_in_kernel(struct bpf_perf_event_data *ctx)
 {
+	/* the context is read a whole field at a time: clang would narrow
+	 * the load to the bits tested, and the verifier refuses that */
 #if defined(__TARGET_ARCH_x86)
-	return (ctx->regs.cs & 3) == 0;
+	return (*(volatile __u64 *)&ctx->regs.cs & 3) == 0;
 #elif defined(__TARGET_ARCH_arm64)
-	return (ctx->regs.pstate & 0xf) != 0;	/* not EL0t */
+	return (*(volatile __u64 *)&ctx->regs.pstate & 0xf) != 0;	/* not EL0t */
 #else
 	return true;	/* unknown here: ask */
 #endif

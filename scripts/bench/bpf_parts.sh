@@ -30,17 +30,17 @@ sleep 1
 "$build/profiler" cpu -a -F 999 -d "$secs" --stats -o /dev/null "$@" >"$out/stats" 2>&1 &
 pid=$!
 sleep 2
-# the .bss with the marks (part_ns and part_runs after counts_added)
 while kill -0 "$pid" 2>/dev/null; do
-	bss=$(bpftool -j map show 2>/dev/null | python3 -c '
+	# the newest cpu object's .bss that has the marks
+	for bss in $(bpftool -j map show 2>/dev/null | python3 -c '
 import json, sys
-ids = [m["id"] for m in json.load(sys.stdin)
-       if m.get("name") == "cpu_bpf.bss" and m.get("bytes_value") == 8 + 2 * 8 * 8]
-print(max(ids) if ids else "")')
-	if [ -n "$bss" ] && bpftool -j map dump id "$bss" >"$out/tmp" 2>/dev/null &&
-		grep -q part_ns "$out/tmp"; then
-		mv "$out/tmp" "$out/bss"
-	fi
+ids = [m["id"] for m in json.load(sys.stdin) if m.get("name") == "cpu_bpf.bss"]
+print(*sorted(ids, reverse=True))'); do
+		if bpftool -j map dump id "$bss" >"$out/tmp" 2>/dev/null && grep -q part_ns "$out/tmp"; then
+			mv "$out/tmp" "$out/bss"
+			break
+		fi
+	done
 	sleep 1
 done
 wait "$pid" || true
