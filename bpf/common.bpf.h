@@ -44,7 +44,7 @@ static __always_inline void count_drop(__u32 reason)
 }
 
 /*
- * Time spent in each part of a sample, for scripts/bench/churn_bpf.sh
+ * Time spent in each part of a sample, for scripts/bench/bpf_parts.sh
  * only: built with -DPART_TIMING into a build of its own, read from the
  * object's .bss with bpftool while it runs.  Off, the marks compile away.
  */

@@ -56,12 +56,19 @@ __u64 counts_added;
  */
 static __always_inline bool sample_in_kernel(struct bpf_perf_event_data *ctx)
 {
-	/* the context is read a whole field at a time: clang would narrow
-	 * the load to the bits tested, and the verifier refuses that */
+	/*
+	 * The context is read a whole word at a time, by its UAPI index
+	 * (bpf_user_pt_regs_t at offset 0, a fixed layout): the verifier
+	 * refuses a narrower load of it, and a field access would be a CO-RE
+	 * relocation, which fails where the field's size differs (cs is a
+	 * u16 in a union since 6.9, an unsigned long before).
+	 */
+	const volatile __u64 *regs = (const volatile __u64 *)ctx;
+
 #if defined(__TARGET_ARCH_x86)
-	return (*(volatile __u64 *)&ctx->regs.cs & 3) == 0;
+	return (regs[17] & 3) == 0;		/* cs, after r15 ... orig_ax, ip */
 #elif defined(__TARGET_ARCH_arm64)
-	return (*(volatile __u64 *)&ctx->regs.pstate & 0xf) != 0;	/* not EL0t */
+	return (regs[33] & 0xf) != 0;		/* pstate, after regs[31], sp, pc: not EL0t */
 #else
 	return true;	/* unknown here: ask */
 #endif
