@@ -43,4 +43,24 @@ static __always_inline void count_drop(__u32 reason)
 		*n += 1;	/* per-CPU slot: no atomics needed */
 }
 
+/*
+ * Time spent in each part of a sample, for scripts/bench/bpf_parts.sh
+ * only: built with -DPART_TIMING into a build of its own, read from the
+ * object's .bss with bpftool while it runs.  Off, the marks compile away.
+ */
+enum { PART_ALL, PART_CFI, PART_FP, PART_LEAF, PART_USER_STORE, PART_KERN,
+       PART_COUNTS, PART_PROC, PART_MAX };
+#ifdef PART_TIMING
+__u64 part_ns[PART_MAX];
+__u64 part_runs[PART_MAX];
+#define PART_T0(t)	__u64 t = bpf_ktime_get_ns()
+#define PART_ADD(i, t)	do {							\
+		__sync_fetch_and_add(&part_ns[i], bpf_ktime_get_ns() - (t));	\
+		__sync_fetch_and_add(&part_runs[i], 1);				\
+	} while (0)
+#else
+#define PART_T0(t)	do { } while (0)
+#define PART_ADD(i, t)	do { } while (0)
+#endif
+
 #endif /* PROFILER_COMMON_BPF_H */

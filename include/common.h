@@ -29,11 +29,12 @@
 /*
  * A user frame the unwinder cannot see: the return address of a function
  * that has no frame of its own (a leaf, a libc syscall wrapper), read from
- * the user stack near its stack pointer.  It travels as the last frame of
- * the user stack (user space moves it to just after the first) with the top
- * bit set and the word's index above the stack pointer in bits 56-58; user
- * space keeps it only when the function's CFI says the return address is
- * exactly there.
+ * the user stack near its stack pointer.  Each of the first LEAF_RA_WORDS
+ * words there that may be one travels as a candidate at the end of the
+ * user stack (user space moves them to just after the first frame) with
+ * the top bit set and the word's index above the stack pointer in bits
+ * 56-58; user space keeps the one the function's CFI says holds the return
+ * address, and drops the others.
  */
 #define LEAF_RA_MARK		(1ULL << 63)
 #define LEAF_RA_SLOT_SHIFT	56

@@ -163,8 +163,7 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
 		   uint32_t nips, bool first_is_ip)
 {
-	uint64_t cand = 0;
-	uint32_t len = 0, npy = 0;
+	uint32_t len = 0, npy = 0, ncand = 0;
 
 	while (len < nips && ips[len])
 		len++;
@@ -173,16 +172,19 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		len--;
 		npy++;
 	}
-	/* a return-address candidate comes last; it belongs after the first frame */
-	if (kind != FRAME_KERNEL && len >= 2 && (ips[len - 1] & LEAF_RA_MARK))
-		cand = ips[--len];
+	/* return-address candidates come last, in the order of their words
+	 * above sp; they belong after the first frame */
+	while (kind != FRAME_KERNEL && len >= 2 && ncand < LEAF_RA_WORDS && (ips[len - 1] & LEAF_RA_MARK)) {
+		len--;
+		ncand++;
+	}
 	for (uint32_t i = 0; i < len && *n < max; i++) {
 		ids[(*n)++] = profile_location(p, kind, pid, ips[i], !(i == 0 && first_is_ip));
-		if (i == 0 && cand && *n < max)
-			ids[(*n)++] = profile_location_slot(p, kind, pid, cand & LEAF_RA_ADDR_MASK, true,
-							    ((cand & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1);
+		for (uint32_t j = len; i == 0 && j < len + ncand && *n < max; j++)
+			ids[(*n)++] = profile_location_slot(p, kind, pid, ips[j] & LEAF_RA_ADDR_MASK, true,
+							    ((ips[j] & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1);
 	}
-	for (uint32_t i = len; i < len + npy && *n < max; i++)
+	for (uint32_t i = len + ncand; i < len + ncand + npy && *n < max; i++)
 		ids[(*n)++] = profile_location(p, FRAME_PYTHON, pid, ips[i] & ~PY_FRAME_MARK, false);
 }
 
@@ -393,14 +395,23 @@ static uint32_t check_leaf(struct profile *p, uint32_t *fr, uint32_t n, void *ct
 {
 	(void)ctx;
 	for (uint32_t i = 1; i < n; i++) {
-		const struct location *c = &p->locs[fr[i]];
+		uint32_t leaf = fr[i - 1];
+		bool kept = false;
 
-		if (!c->ra_slot)
+		if (!p->locs[fr[i]].ra_slot)
 			continue;
-		if (p->locs[fr[i - 1]].cfa_sp == 8 * c->ra_slot)
-			break;	/* the CFI puts the return address there: keep */
-		memmove(fr + i, fr + i + 1, (n - i - 1) * sizeof(*fr));
-		return n - 1;
+		/* the candidates follow the leaf: keep the one word the
+		 * CFI puts the return address in, drop the rest */
+		while (i < n && p->locs[fr[i]].ra_slot) {
+			if (!kept && p->locs[leaf].cfa_sp == 8 * p->locs[fr[i]].ra_slot) {
+				kept = true;
+				i++;
+				continue;
+			}
+			memmove(fr + i, fr + i + 1, (n - i - 1) * sizeof(*fr));
+			n--;
+		}
+		break;
 	}
 	return n;
 }

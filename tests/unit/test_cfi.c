@@ -97,11 +97,12 @@ static void test_function_start(void **state)
 static void test_candidates_kept_or_dropped(void **state)
 {
 	struct profile *p = profile_new();
-	uint32_t leaf, leaf_framed, cand, root, ids[3];
+	uint32_t leaf, leaf2, leaf_framed, cand, cand2, root, ids[3], ids4[4];
 
 	profile_add_type(p, "samples", "count");
 	leaf = profile_location(p, FRAME_USER, 1, 0x100, false);
 	leaf_framed = profile_location(p, FRAME_USER, 1, 0x180, false);
+	leaf2 = profile_location(p, FRAME_USER, 1, 0x140, false);
 	cand = profile_location_slot(p, FRAME_USER, 1, 0x200, true, 1);
 	root = profile_location(p, FRAME_USER, 1, 0x300, true);
 	assert_int_not_equal(cand, profile_location(p, FRAME_USER, 1, 0x200, true));
@@ -111,7 +112,20 @@ static void test_candidates_kept_or_dropped(void **state)
 	profile_add_sample(p, ids, 3, 1, 0, "x", (int64_t[]){ 1 });
 	ids[0] = leaf_framed;
 	profile_add_sample(p, ids, 3, 1, 0, "x", (int64_t[]){ 1 });
+	/* several candidates: only the word the CFI names stays */
+	cand2 = profile_location_slot(p, FRAME_USER, 1, 0x280, true, 2);
+	p->locs[leaf2].cfa_sp = 16;	/* one push: return address at [sp + 8] */
+	ids4[0] = leaf2, ids4[1] = cand, ids4[2] = cand2, ids4[3] = root;
+	profile_add_sample(p, ids4, 4, 1, 0, "x", (int64_t[]){ 1 });
+	ids4[0] = leaf;
+	profile_add_sample(p, ids4, 4, 1, 0, "x", (int64_t[]){ 1 });
 	profile_check_leaf_candidates(p);
+	assert_int_equal(p->samples[2].nframes, 3);
+	assert_int_equal(profile_sample_frames(p, 2)[1], cand2);
+	assert_int_equal(profile_sample_frames(p, 2)[2], root);
+	assert_int_equal(p->samples[3].nframes, 3);
+	assert_int_equal(profile_sample_frames(p, 3)[1], cand);
+	assert_int_equal(profile_sample_frames(p, 3)[2], root);
 	assert_int_equal(p->samples[0].nframes, 3);
 	assert_int_equal(profile_sample_frames(p, 0)[1], cand);
 	assert_int_equal(p->samples[1].nframes, 2);
