@@ -216,8 +216,6 @@ PY
 }
 
 # --NAME-OPTION as record takes it: offcpu's --min-block through the agent.
-# waits' sleeper blocks 10 ms at a time, its reader 20 ms: at 15 ms the
-# sleeper's share goes from a third to almost nothing, the reader stays.
 # waits' sleeper sleeps 10 ms at a time, its reader blocks about 20 ms.  A
 # loaded machine stretches some sleeps past 15 ms (the wake-up waits for a
 # CPU), and those may pass the filter; every off-CPU period lies within its
