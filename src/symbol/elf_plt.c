@@ -54,7 +54,7 @@ static const char *reloc_name(struct elf_syms *es, Elf *elf, Elf_Data *syms,
 	if (type == R_X86_64_IRELATIVE) {
 		const struct elf_sym *s = elf_syms_lookup(es, (uint64_t)r->r_addend);
 
-		return s ? es->names + s->name : NULL;
+		return s ? elf_syms_raw_name(es, s) : NULL;
 	}
 	if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
 		return NULL;
@@ -125,7 +125,7 @@ static size_t name_stubs(struct elf_syms *es, const struct got_slots *gs,
 				if (!elf_syms_add(es, sh->sh_addr + off, ent, name))
 					return added;	/* full */
 				/* a real symbol at the same address wins */
-				es->syms[es->n - 1].rank = UINT8_MAX - 1;
+				es->syms[es->n - 1].bind = ELF_SYM_STUB;
 				added++;
 			}
 			break;

@@ -4,6 +4,9 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "symbol/demangle.h"
 #include "symbol/elf_plt.h"
@@ -11,27 +14,96 @@
 #include "util/file_limits.h"
 #include "util/util.h"
 
-static uint32_t add_name(struct elf_syms *es, const char *name)
+/* Copy a name into es->names: false when they would pass what an
+ * elf_sym can point at (a hostile file's), and the table is full. */
+static bool add_name(struct elf_syms *es, const char *name, struct elf_sym *sym)
 {
 	size_t len = strlen(name) + 1;
-	uint32_t off = es->names_len;
 
+	if (es->names_len + len > (size_t)ELF_SYM_NAME_MAX + 1) {
+		es->truncated = true;
+		return false;
+	}
 	GROW(es->names, es->names_cap, es->names_len + len);
-	memcpy(es->names + off, name, len);
+	memcpy(es->names + es->names_len, name, len);
+	sym->name = es->names_len;
+	sym->own = 1;
 	es->names_len += len;
-	return off;
+	return true;
 }
 
-static uint8_t sym_rank(const GElf_Sym *sym, const char *name)
+const char *elf_syms_raw_name(const struct elf_syms *es, const struct elf_sym *sym)
+{
+	return sym->own ? es->names + sym->name : es->strtab + sym->name;
+}
+
+static unsigned int sym_bind(const GElf_Sym *sym)
 {
 	int bind = GELF_ST_BIND(sym->st_info);
-	uint8_t r = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
-	int us = 0;
 
+	return bind == STB_GLOBAL ? ELF_SYM_GLOBAL : bind == STB_WEAK ? ELF_SYM_WEAK : ELF_SYM_LOCAL;
+}
+
+/* Preference among the names of one address, lower is better: read only
+ * when two symbols share it, so that sorting touches no other name. */
+static unsigned int sym_rank(const struct elf_syms *es, const struct elf_sym *sym)
+{
+	const char *name;
+	unsigned int us = 0;
+
+	if (sym->label)
+		return UINT8_MAX;
+	if (sym->bind == ELF_SYM_STUB)
+		return UINT8_MAX - 1;
 	/* malloc before __libc_malloc: fewer leading underscores reads better */
+	name = elf_syms_raw_name(es, sym);
 	while (name[us] == '_' && us < 3)
 		us++;
-	return r * 4 + us;
+	return sym->bind * 4 + us;
+}
+
+/*
+ * Map the string table of a symbol table read-only, so that symbols can
+ * point into it instead of copying every name: false (names are then
+ * copied) when the file is not at hand, the table is compressed, runs past
+ * the file's end or does not end its last name.
+ */
+static bool map_strtab(struct elf_syms *es, Elf *elf, int fd, size_t strndx)
+{
+	Elf_Scn *scn = elf_getscn(elf, strndx);
+	long page = sysconf(_SC_PAGESIZE);
+	GElf_Shdr sh;
+	struct stat st;
+	size_t lead;
+	void *map;
+
+	if (fd < 0 || es->strmap || !scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_STRTAB ||
+	    (sh.sh_flags & SHF_COMPRESSED) || !sh.sh_size || sh.sh_size > (uint64_t)ELF_SYM_NAME_MAX ||
+	    fstat(fd, &st) || sh.sh_offset > (uint64_t)st.st_size ||
+	    sh.sh_size > (uint64_t)st.st_size - sh.sh_offset)
+		return false;
+	lead = sh.sh_offset % (uint64_t)page;
+	map = mmap(NULL, lead + sh.sh_size, PROT_READ, MAP_PRIVATE, fd, (off_t)(sh.sh_offset - lead));
+	if (map == MAP_FAILED)
+		return false;
+	if (((const char *)map)[lead + sh.sh_size - 1]) {
+		munmap(map, lead + sh.sh_size);
+		return false;
+	}
+	es->strmap = map;
+	es->strmap_len = lead + sh.sh_size;
+	es->strtab = (const char *)map + lead;
+	es->strtab_len = sh.sh_size;
+	return true;
+}
+
+static void unmap_strtab(struct elf_syms *es)
+{
+	if (es->strmap)
+		munmap(es->strmap, es->strmap_len);
+	es->strmap = NULL;
+	es->strtab = NULL;
+	es->strtab_len = 0;
 }
 
 /*
@@ -60,15 +132,24 @@ static bool room(struct elf_syms *es)
 	return false;
 }
 
-static void read_symtab(struct elf_syms *es, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
+/* fd: the file, for its string table; -1 to copy the names. */
+static void read_symtab(struct elf_syms *es, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, int fd)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
+	bool mapped;
 	size_t count;
 
 	if (!data || !sh->sh_entsize)
 		return;
 	count = sh->sh_size / sh->sh_entsize;
+	mapped = map_strtab(es, elf, fd, sh->sh_link);
+	/* room for them all at once, not zeroed: pages never written are never resident */
+	if (es->n + MIN(count, es->max_syms) > es->cap) {
+		es->cap = es->n + MIN(count, es->max_syms);
+		es->syms = xrealloc(es->syms, es->cap * sizeof(*es->syms));
+	}
 	for (size_t i = 0; i < count; i++) {
+		struct elf_sym *s;
 		GElf_Sym sym;
 		const char *name;
 		bool label;
@@ -80,19 +161,29 @@ static void read_symtab(struct elf_syms *es, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 		label = code_label(elf, &sym);
 		if (type != STT_FUNC && type != STT_GNU_IFUNC && !label)
 			continue;
-		if (sym.st_shndx == SHN_UNDEF || !sym.st_value)
+		if (sym.st_shndx == SHN_UNDEF || !sym.st_value || !sym.st_name)
 			continue;
-		name = elf_strptr(elf, sh->sh_link, sym.st_name);
-		if (!name || !*name || (label && name[0] == '.'))
+		if (mapped)
+			name = sym.st_name < es->strtab_len ? es->strtab + sym.st_name : NULL;
+		else
+			name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		/* (only a label's name is read now: the others' pages stay unread) */
+		if (!name || (label && (name[0] == '.' || !name[0])))
 			continue;
 		if (!room(es))
 			return;
 		GROW(es->syms, es->cap, es->n + 1);
-		es->syms[es->n].addr = sym.st_value;
-		/* a label reaches to the next symbol; a function at its address wins */
-		es->syms[es->n].size = label ? 0 : sym.st_size;
-		es->syms[es->n].rank = label ? UINT8_MAX : sym_rank(&sym, name);
-		es->syms[es->n].name = add_name(es, name);
+		s = &es->syms[es->n];
+		*s = (struct elf_sym){
+			.addr = sym.st_value,
+			/* a label reaches to the next symbol; a function at its address wins */
+			.size = label ? 0 : (uint32_t)MIN(sym.st_size, UINT32_MAX),
+			.bind = sym_bind(&sym),
+			.label = label,
+			.name = mapped ? sym.st_name : 0,
+		};
+		if (!mapped && !add_name(es, name, s))
+			return;
 		es->n++;
 	}
 }
@@ -139,14 +230,17 @@ static void read_debug_sections(struct elf_syms *es, Elf *elf, Elf_Scn *scn,
 	}
 }
 
-static int cmp_sym(const void *a, const void *b)
+static int cmp_sym(const void *a, const void *b, void *arg)
 {
 	const struct elf_sym *x = a, *y = b;
+	unsigned int rx, ry;
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	if (x->rank != y->rank)
-		return x->rank - y->rank;
+	rx = sym_rank(arg, x);
+	ry = sym_rank(arg, y);
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
 	/* a sized symbol says more than a zero-sized label */
 	return (y->size > 0) - (x->size > 0);
 }
@@ -157,11 +251,16 @@ static void sort_syms(struct elf_syms *es)
 	size_t j = 0;
 
 	if (es->n)
-		qsort(es->syms, es->n, sizeof(*es->syms), cmp_sym);
+		qsort_r(es->syms, es->n, sizeof(*es->syms), cmp_sym, es);
 	for (size_t i = 0; i < es->n; i++)
 		if (j == 0 || es->syms[j - 1].addr != es->syms[i].addr)
 			es->syms[j++] = es->syms[i];
 	es->n = j;
+	/* what the dropped aliases and the reserve held goes back */
+	if (es->n && es->n < es->cap) {
+		es->syms = xrealloc(es->syms, es->n * sizeof(*es->syms));
+		es->cap = es->n;
+	}
 	free(es->demangled);
 	es->demangled = xcalloc(es->n ? es->n : 1, sizeof(*es->demangled));
 }
@@ -182,10 +281,9 @@ bool elf_syms_add(struct elf_syms *es, uint64_t addr, uint64_t size, const char 
 	if (!room(es))
 		return false;
 	GROW(es->syms, es->cap, es->n + 1);
-	es->syms[es->n].addr = addr;
-	es->syms[es->n].size = size;
-	es->syms[es->n].rank = 0;
-	es->syms[es->n].name = add_name(es, name);
+	es->syms[es->n] = (struct elf_sym){ .addr = addr, .size = (uint32_t)MIN(size, UINT32_MAX) };
+	if (!add_name(es, name, &es->syms[es->n]))
+		return false;
 	es->n++;
 	return true;
 }
@@ -203,7 +301,8 @@ void elf_syms_merge(struct elf_syms *es, const struct elf_syms *from)
 	for (size_t i = 0; i < from->n && room(es); i++) {
 		struct elf_sym s = from->syms[i];
 
-		s.name = add_name(es, from->names + s.name);
+		if (!add_name(es, elf_syms_raw_name(from, &from->syms[i]), &s))
+			break;
 		es->syms[es->n++] = s;
 	}
 	es->has_symtab = es->has_symtab || from->has_symtab;
@@ -211,7 +310,7 @@ void elf_syms_merge(struct elf_syms *es, const struct elf_syms *from)
 	sort_syms(es);
 }
 
-static struct elf_syms *read_elf(Elf *elf)
+static struct elf_syms *read_elf(Elf *elf, int fd)
 {
 	struct elf_syms *es;
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
@@ -248,12 +347,14 @@ static struct elf_syms *read_elf(Elf *elf)
 		}
 	}
 	if (symtab) {
-		read_symtab(es, elf, symtab, &symtab_sh);
+		read_symtab(es, elf, symtab, &symtab_sh, fd);
 		es->has_symtab = es->n > 0;
+		if (!es->has_symtab)
+			unmap_strtab(es);
 	}
 	/* .symtab is a superset of .dynsym; read .dynsym only without it */
 	if (!es->has_symtab && dynsym)
-		read_symtab(es, elf, dynsym, &dynsym_sh);
+		read_symtab(es, elf, dynsym, &dynsym_sh, fd);
 
 	sort_syms(es);
 	if (elf_plt_add(es, elf))
@@ -268,7 +369,7 @@ static void elf_init(void)
 }
 
 /* Read an opened ELF and let it go: NULL with errno set when it is none. */
-static struct elf_syms *read_and_end(Elf *elf)
+static struct elf_syms *read_and_end(Elf *elf, int fd)
 {
 	struct elf_syms *es;
 
@@ -276,7 +377,7 @@ static struct elf_syms *read_and_end(Elf *elf)
 		errno = ENOEXEC;
 		return NULL;
 	}
-	es = read_elf(elf);
+	es = read_elf(elf, fd);
 	elf_end(elf);
 	return es;
 }
@@ -284,14 +385,15 @@ static struct elf_syms *read_and_end(Elf *elf)
 struct elf_syms *elf_syms_from_fd(int fd)
 {
 	elf_init();
-	return read_and_end(elf_begin(fd, ELF_C_READ_MMAP, NULL));
+	return read_and_end(elf_begin(fd, ELF_C_READ_MMAP, NULL), fd);
 }
 
 struct elf_syms *elf_syms_from_mem(const void *image, size_t size)
 {
 	elf_init();
 	/* libelf does not write through the pointer in read mode */
-	return read_and_end(elf_memory((char *)image, size));
+	/* the image may go before the table does: its names are copied */
+	return read_and_end(elf_memory((char *)image, size), -1);
 }
 
 void elf_syms_free(struct elf_syms *es)
@@ -304,6 +406,7 @@ void elf_syms_free(struct elf_syms *es)
 	free(es->demangled);
 	free(es->syms);
 	free(es->names);
+	unmap_strtab(es);
 	free(es->segs);
 	free(es->debuglink);
 	free(es->debugdata);
@@ -338,7 +441,7 @@ const struct elf_sym *elf_syms_lookup(const struct elf_syms *es, uint64_t addr)
 		} else if (k == 0) {
 			/* a zero-sized symbol reaches to the next one, unless it
 			 * is a label inside a function that contains addr */
-			if (lo > 1 && s->rank == UINT8_MAX && addr < es->syms[lo - 2].addr +
+			if (lo > 1 && s->label && addr < es->syms[lo - 2].addr +
 			    es->syms[lo - 2].size)
 				return &es->syms[lo - 2];
 			return s;
@@ -350,7 +453,7 @@ const struct elf_sym *elf_syms_lookup(const struct elf_syms *es, uint64_t addr)
 const char *elf_syms_name(struct elf_syms *es, const struct elf_sym *sym)
 {
 	size_t i = sym - es->syms;
-	const char *raw = es->names + sym->name;
+	const char *raw = elf_syms_raw_name(es, sym);
 
 	if (!es->demangled[i]) {
 		size_t len = strlen(raw);

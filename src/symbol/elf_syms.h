@@ -3,7 +3,10 @@
  * Function symbols of one ELF file, read with libelf: .symtab when the file
  * has one, else .dynsym; sorted by address, sizes honoured; plus the
  * PT_LOAD segments that turn a file offset into an ELF address, and the
- * GNU build-id.
+ * GNU build-id.  16 bytes a symbol, and no copy of the names: a table read
+ * from a file keeps the file's string table mapped read-only and its
+ * symbols point into it, so a name costs a page of the file only once a
+ * sample needs it (docs/architecture.md, Decisions: the agent's memory).
  */
 #ifndef PROFILER_ELF_SYMS_H
 #define PROFILER_ELF_SYMS_H
@@ -14,18 +17,30 @@
 
 #include "symbol/elf_segs.h"
 
+/* elf_sym.bind: preference among aliases at one address, lower is better */
+enum { ELF_SYM_GLOBAL, ELF_SYM_WEAK, ELF_SYM_LOCAL, ELF_SYM_STUB /* a PLT stub */ };
+
+#define ELF_SYM_NAME_MAX ((1u << 27) - 1)	/* the largest name offset */
+
 struct elf_sym {
 	uint64_t addr;
-	uint64_t size;		/* 0: extends to the next symbol */
-	uint32_t name;		/* offset in elf_syms.names */
-	uint8_t rank;		/* preference among aliases, lower is better */
+	uint32_t size;		/* 0: extends to the next symbol; clamped to 4 GiB */
+	uint32_t name : 27;	/* offset in the file's string table, or in names */
+	uint32_t own : 1;	/* the name is in elf_syms.names */
+	uint32_t bind : 2;	/* ELF_SYM_* */
+	uint32_t label : 1;	/* an assembler label: reaches to the next symbol */
+	uint32_t pad : 1;
 };
 
 struct elf_syms {
 	struct elf_sym *syms;
 	size_t n, cap;
-	char *names;
+	char *names;		/* names added by hand (perf maps, PLT stubs, merged) */
 	size_t names_len, names_cap;
+	const char *strtab;	/* the file's string table, mapped: names of own == 0 */
+	size_t strtab_len;
+	void *strmap;		/* its mapping, munmapped at free */
+	size_t strmap_len;
 	struct elf_seg *segs;	/* PT_LOAD */
 	size_t nsegs;
 	char **demangled;	/* lazily filled, one per symbol */
@@ -63,5 +78,7 @@ bool elf_syms_offset_to_addr(const struct elf_syms *es, uint64_t off, uint64_t *
 const struct elf_sym *elf_syms_lookup(const struct elf_syms *es, uint64_t addr);
 /* Its name, demangled when mangled. */
 const char *elf_syms_name(struct elf_syms *es, const struct elf_sym *sym);
+/* Its name as the file gives it. */
+const char *elf_syms_raw_name(const struct elf_syms *es, const struct elf_sym *sym);
 
 #endif /* PROFILER_ELF_SYMS_H */

@@ -5,8 +5,12 @@
  * read_in_b(), fed every 20 ms by the main thread; with "burn", thread
  * "burner" computes in burn_in_c().  At exit it prints, on stderr, the
  * time each thread measured itself blocked, the seconds the burner lived
- * and the CPU seconds it used:
- *   sleep_ns=N read_ns=N burn_secs=S burn_cpu=S
+ * and the CPU seconds it used, and the time of the sleeps and reads that
+ * lasted WAITS_LONG_US microseconds or more (15000 unless set): a
+ * machine's load stretches some 10 ms sleeps past it (and a late reader
+ * blocks less), and an off-CPU period lies within its call, so no other
+ * call can pass an off-CPU filter of that length:
+ *   sleep_ns=N read_ns=N burn_secs=S burn_cpu=S sleep_long_ns=N read_long_ns=N
  * The system calls are made inline, so that the blocked frame is the
  * measured function itself: libc has no frame pointers, and unwinding
  * through it would skip its caller.
@@ -25,7 +29,7 @@ static volatile unsigned long sink;
 static volatile int done;
 static double secs;
 static int pipefd[2];
-static long long sleep_ns, read_ns;
+static long long sleep_ns, read_ns, sleep_long_ns, read_long_ns, long_ns = 15000000;
 static double burn_secs, burn_cpu;
 
 static long long now(void)
@@ -57,20 +61,26 @@ __attribute__((noinline)) void keep(unsigned long x)
 __attribute__((noinline)) void sleep_in_a(void)
 {
 	struct timespec ts = { 0, 10000000 };
-	long long t0 = now();
+	long long t0 = now(), d;
 
 	sys3(SYS_nanosleep, (long)&ts, 0, 0);
-	sleep_ns += now() - t0;
+	d = now() - t0;
+	sleep_ns += d;
+	if (d >= long_ns)
+		sleep_long_ns += d;
 	keep(0);
 }
 
 __attribute__((noinline)) int read_in_b(void)
 {
-	long long t0 = now();
+	long long t0 = now(), d;
 	char c;
 	long r = sys3(SYS_read, pipefd[0], (long)&c, 1);
 
-	read_ns += now() - t0;
+	d = now() - t0;
+	read_ns += d;
+	if (d >= long_ns)
+		read_long_ns += d;
 	keep(c);
 	return r == 1 && c != 'q';
 }
@@ -133,6 +143,8 @@ int main(int argc, char **argv)
 	long long end;
 
 	secs = argc > 1 ? atof(argv[1]) : 2;
+	if (getenv("WAITS_LONG_US"))
+		long_ns = atoll(getenv("WAITS_LONG_US")) * 1000;
 	if (pipe(pipefd))
 		return 1;
 	pthread_create(&a, NULL, sleeper, NULL);
@@ -148,7 +160,7 @@ int main(int argc, char **argv)
 	pthread_join(b, NULL);
 	if (burn)
 		pthread_join(c, NULL);
-	fprintf(stderr, "sleep_ns=%lld read_ns=%lld burn_secs=%.3f burn_cpu=%.4f\n", sleep_ns, read_ns,
-		burn_secs, burn_cpu);
+	fprintf(stderr, "sleep_ns=%lld read_ns=%lld burn_secs=%.3f burn_cpu=%.4f sleep_long_ns=%lld "
+		"read_long_ns=%lld\n", sleep_ns, read_ns, burn_secs, burn_cpu, sleep_long_ns, read_long_ns);
 	return 0;
 }
