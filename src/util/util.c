@@ -121,7 +121,9 @@ void grow_array(void **p, size_t *cap, size_t need, size_t size)
 	size_t old = *cap;
 
 	grow_array_raw(p, cap, need, size);
-	memset((char *)*p + old * size, 0, (*cap - old) * size);
+	/* nothing grown: *p may still be NULL, and NULL + 0 is undefined */
+	if (*cap > old)
+		memset((char *)*p + old * size, 0, (*cap - old) * size);
 }
 
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
