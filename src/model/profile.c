@@ -199,7 +199,9 @@ static bool stack_eq(const void *ctx, uint32_t idx)
 	const struct stack_ctx *c = ctx;
 	const struct sample *s = &c->p->samples[idx];
 
-	return s->nframes == c->n && !memcmp(c->p->frames + s->first, c->locs, c->n * sizeof(*c->locs));
+	/* no frames at all (frames may still be NULL): equal by length alone */
+	return s->nframes == c->n &&
+	       (!c->n || !memcmp(c->p->frames + s->first, c->locs, c->n * sizeof(*c->locs)));
 }
 
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
@@ -224,9 +226,11 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 	if (same >= 0) {
 		s->first = p->samples[same].first;
 	} else {
-		GROW_RAW(p->frames, p->frames_cap, p->nframes + nlocs);
+		/* at least one slot: a profile whose samples all have no stack
+		 * still has frames, so that frames + first is never NULL + 0 */
+		GROW_RAW(p->frames, p->frames_cap, p->nframes + (nlocs ? nlocs : 1));
 		s->first = p->nframes;
-		if (nlocs)	/* a sample may have no stack: frames is still NULL */
+		if (nlocs)	/* a sample may have no stack: locs may be NULL */
 			memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
 		p->nframes += nlocs;
 		idxmap_insert(&p->stack_index, h, p->nsamples);
