@@ -106,7 +106,9 @@ static void unnamed(const struct profile *p, struct advice *a)
 	if (m[0] == '/')
 		next = strf("%s has no symbols for these addresses: install its debug file (on "
 			    "Debian its -dbgsym package) or rebuild it with -g, then profile again", m);
-	else if (!strcmp(m, "[anon]"))
+	/* a profile read back from folded text has no modules, but a JIT's
+	 * frame keeps its name there */
+	else if (!strcmp(m, "[anon]") || !strcmp(l->name, JIT_UNNAMED))
 		next = strf("code in anonymous memory (a JIT): make the runtime write "
 			    "/tmp/perf-PID.map (node --perf-basic-prof, for example)");
 	else

@@ -194,6 +194,24 @@ static void test_unnamed_truncated(void **state)
 	}
 }
 
+/* A JIT's frame read back from folded text has no module: still the JIT's advice. */
+static void test_unnamed_jit(void **state)
+{
+	for (int folded = 0; folded < 2; folded++) {
+		struct profile *p = cpu_self(100);
+		struct advice a;
+
+		(void)state;
+		cpu_add(p, (struct fr[]){ { FRAME_USER, JIT_UNNAMED, folded ? NULL : "[anon]" },
+					  U("main"), END }, 200);
+		a = run_rules(p);
+		assert_non_null(find(&a, "quality-unnamed"));
+		assert_true(says(find(&a, "quality-unnamed"), "node --perf-basic-prof"));
+		advice_free(&a);
+		profile_free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_io),
 		cmocka_unit_test(test_lost),
 		cmocka_unit_test(test_unnamed_truncated),
+		cmocka_unit_test(test_unnamed_jit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
