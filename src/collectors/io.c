@@ -452,6 +452,9 @@ const struct collector io_collector = {
 		"interrupt that completed them.\n"
 		"Sample types (--value): requests (default), bytes, latency (nanoseconds)\n",
 	.default_format = "report",
+	.no_samples = "no block I/O request of the targets completed on a disk: reads served "
+		"from the page cache and writes not yet written back never reach one; try a "
+		"longer -d, or -a for the whole machine (writeback is the kernel's)",
 	.value_names = "requests bytes latency",
 	.shortopts = "i:",
 	.longopts = io_longopts,

@@ -434,6 +434,9 @@ const struct collector latency_collector = {
 		"every process that runs the function.\n"
 		"Sample types (--value): calls (default), latency (nanoseconds)\n",
 	.default_format = "report",
+	.no_samples = "no timed function was called by the targets during the run: check "
+		"that the program reaches it (a library function is FILE:FUNC, like libc:malloc), "
+		"or try a longer -d",
 	.value_names = "calls latency",
 	.shortopts = "i:",
 	.longopts = latency_longopts,

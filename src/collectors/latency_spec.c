@@ -115,6 +115,77 @@ static bool taken(const struct lat_funcs *fs, size_t first, uint64_t off)
 }
 
 /*
+ * The library a symbol that elf only imports comes from, as its version
+ * needs name it (malloc@GLIBC_2.2.5 -> "libc.so.6"), or "" when it is
+ * imported without a version; NULL when elf does not import name.  For
+ * the message of a function asked of a program that only calls it.
+ */
+static const char *imported_from(Elf *elf, const char *name)
+{
+	Elf_Data *syms = NULL, *vers = NULL, *need = NULL;
+	size_t strs = 0, need_strs = 0, nsyms = 0;
+	Elf_Scn *scn = NULL;
+	GElf_Half ver = 0;
+	bool found = false;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_DYNSYM && sh.sh_entsize) {
+			syms = elf_getdata(scn, NULL);
+			strs = sh.sh_link;
+			nsyms = sh.sh_size / sh.sh_entsize;
+		} else if (sh.sh_type == SHT_GNU_versym) {
+			vers = elf_getdata(scn, NULL);
+		} else if (sh.sh_type == SHT_GNU_verneed) {
+			need = elf_getdata(scn, NULL);
+			need_strs = sh.sh_link;
+		}
+	}
+	for (size_t i = 0; syms && i < nsyms && !found; i++) {
+		const char *n;
+		GElf_Sym sym;
+
+		if (!gelf_getsym(syms, i, &sym) || sym.st_shndx != SHN_UNDEF ||
+		    !(n = elf_strptr(elf, strs, sym.st_name)) || strcmp(n, name))
+			continue;
+		found = true;
+		if (vers && !gelf_getversym(vers, i, &ver))
+			ver = 0;
+	}
+	if (!found)
+		return NULL;
+	/* each needed file lists its versions; ours is the one numbered ver */
+	for (int off = 0, n = 0; need && ver > 1 && n < 256; n++) {
+		GElf_Verneed vn;
+		int aoff;
+
+		if (!gelf_getverneed(need, off, &vn))
+			break;
+		aoff = off + vn.vn_aux;
+		for (unsigned int a = 0; a < vn.vn_cnt && a < 256; a++) {
+			GElf_Vernaux va;
+			const char *file;
+
+			if (!gelf_getvernaux(need, aoff, &va))
+				break;
+			if ((va.vna_other & 0x7fff) == (ver & 0x7fff) &&
+			    (file = elf_strptr(elf, need_strs, vn.vn_file)))
+				return file;
+			if (!va.vna_next)
+				break;
+			aoff += va.vna_next;
+		}
+		if (!vn.vn_next)
+			break;
+		off += vn.vn_next;
+	}
+	return "";
+}
+
+/*
  * The functions of the ELF file at fd named pat (a glob or a name) into
  * fs, each address once (aliases such as getpid and __getpid are one
  * function, named as first found).  Both symbol tables are read, weak and
@@ -127,6 +198,7 @@ static long add_user_funcs(struct lat_funcs *fs, int fd, const char *path, const
 	struct elf_seg *segs = NULL;
 	size_t nsegs, first = fs->n;
 	Elf_Scn *scn = NULL;
+	const char *lib;
 	long found = 0;
 	int own = -1;
 	Elf *elf;
@@ -169,6 +241,20 @@ static long add_user_funcs(struct lat_funcs *fs, int fd, const char *path, const
 		}
 	}
 	free(segs);
+	if (!found && !is_glob(pat) && (lib = imported_from(elf, pat))) {
+		/* libc.so.6 -> libc: the FILE: form names a mapped library so */
+		char stem[256];
+
+		snprintf(stem, sizeof(stem), "%.*s", (int)strcspn(lib, "."), lib);
+		if (*lib)
+			pr_err("'%s' is not in %s, which calls it from %s: give %s:%s", pat, path,
+			       lib, stem, pat);
+		else
+			pr_err("'%s' is not in %s, which calls it from a shared library: give "
+			       "LIB:%s (ldd %s lists them)", pat, path, pat, path);
+		elf_end(elf);
+		return -ENOENT;
+	}
 	elf_end(elf);
 	if (found && own < 0) {
 		pr_err("cannot keep %s open: %s", path, strerror(errno));

@@ -466,12 +466,27 @@ static void print_summary(struct session *rt, const struct session *ss, struct p
 				p->losses[i].hint ? p->losses[i].hint : "");
 	if (rt->set->quiet)
 		return;
+	/* the type's name after its value: "12.7 KiB inuse_space", "1,331 samples" */
 	fprintf(stderr, "profiler %s: %s %s, %s stacks, %.2f s (%s)\n", ss->col->name,
-		fmt_value(b1, sizeof(b1), t->unit, total), strcmp(t->unit, "count") ? "" : t->name,
+		fmt_value(b1, sizeof(b1), t->unit, total), t->name,
 		fmt_count(b2, sizeof(b2), p->nsamples), p->duration_ns / 1e9,
 		rt->stop_reason ? rt->stop_reason : "stopped");
 	if (rt != ss)
 		return;		/* several collectors: one finding nothing is no news */
+	/* a default value of 0 beside others that are not (mem: everything
+	 * allocated was freed) is an answer, not a run that saw nothing */
+	for (int i = 0; !total && i < 2 * p->ntypes; i++) {
+		const struct sample_type *o = &p->types[i % p->ntypes];
+		int64_t other = profile_total(p, i % p->ntypes);
+
+		/* one of the same unit first: alloc_space for inuse_space */
+		if (!other || (i < p->ntypes && strcmp(o->unit, t->unit)))
+			continue;
+		fprintf(stderr, "profiler %s: %s is 0, but %s is %s: --value %s shows it\n",
+			ss->col->name, t->name, o->name, fmt_value(b1, sizeof(b1), o->unit, other),
+			o->name);
+		return;
+	}
 	if (!total && ss->col->no_samples)
 		fprintf(stderr, "profiler %s: no samples: %s\n", ss->col->name, ss->col->no_samples);
 	else if (!total)

@@ -160,6 +160,10 @@ never_returned() {	# FILE LABEL
 	run "$PROFILER" latency no_such_function -- "$W/latency" fast 1
 	[ "$status" -ne 0 ]; [ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"no function named 'no_such_function'"* ]]
+	# a library's function asked of the program that calls it: the file to name
+	run "$PROFILER" latency nanosleep -- "$W/latency" fast 1
+	[ "$status" -ne 0 ]; [ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"'nanosleep' is not in"*"which calls it from libc.so.6: give libc:nanosleep"* ]]
 	run "$PROFILER" latency libnosuchlib:foo -- "$W/latency" fast 1
 	[ "$status" -ne 0 ]; [ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"no library 'libnosuchlib'"* ]]
