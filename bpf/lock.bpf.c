@@ -306,6 +306,10 @@ int BPF_PROG(futex_enter, struct pt_regs *regs, long nr)
 		w.owner = word;
 	}
 	futex_note(tgid, w.addr);
+	/* here, not only at the exit: a new process's first wait then ends
+	 * after user space has read its maps, so its stack gets its Python
+	 * frames and its tables (a no-op for a process already announced) */
+	proc_announce(tgid);
 	w.ts = bpf_ktime_get_ns();
 	bpf_map_update_elem(&uwaits, &tid, &w, BPF_ANY);
 	return 0;

@@ -23,6 +23,7 @@
 
 #define TASK_RUNNING	0x0000
 #define TASK_DEAD	0x0080	/* include/linux/sched.h: not in BTF */
+#define TASK_STOPPED_BITS	(0x0004 | 0x0008)	/* __TASK_STOPPED, __TASK_TRACED */
 /* bpf_trace_runN and the program itself, above __schedule in kernel stacks */
 #define TRACE_FRAMES	2
 
@@ -78,6 +79,10 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	state = task_state(prev);
 	if (state & TASK_DEAD)
 		return;		/* exiting: it will never be switched back in */
+	/* stopped by a signal or a tracer (Ctrl-Z, a debugger, our own hold of
+	 * -- COMMAND at its entry point): not a wait of the program's own */
+	if (state & TASK_STOPPED_BITS)
+		return;
 	if (!all_states && (preempt || state == TASK_RUNNING))
 		return;		/* preempted, still runnable: not waiting on anything */
 	s = bpf_map_lookup_elem(&scratch, &zero);

@@ -55,6 +55,108 @@ static const struct wait_rule rules[] = {
 	{ "runtime.lock2", PREFIX, WAIT_MUTEX },
 };
 
+/* "__GI___lll_lock_wait" -> "lll_lock_wait", "___pthread_cond_wait" -> "pthread_cond_wait" */
+static const char *bare_name(const char *name)
+{
+	while (*name == '_')
+		name++;
+	if (!strncmp(name, "GI_", 3))
+		name += 3;
+	while (*name == '_')
+		name++;
+	return name;
+}
+
+/*
+ * Runtimes that build a lock out of another kind of wait.  CPython's
+ * threading.Lock and RLock are POSIX semaphores: a semaphore wait that
+ * PyThread_acquire_lock* made is a lock's.  Unless the threading module
+ * asked for it to wait for an event: its outermost frame in threading.py,
+ * of those that called the lock, says which (Semaphore.acquire waits in
+ * Condition.wait: the outer one names it); without Python frames
+ * (--no-python) it stays a lock.  And the GIL is a mutex and a condition
+ * variable: a thread in take_gil waits for another to drop it, which is
+ * contention whichever of the two it sleeps on.
+ */
+struct refine {
+	enum wait_kind inner;	/* the kind the innermost known frame gave */
+	const char *caller;	/* a prefix of a function within REFINE_REACH frames out */
+	enum wait_kind kind;	/* what it is then */
+	bool threading_py;	/* then threading.py's frames may say otherwise */
+};
+
+static const struct refine refines[] = {
+	{ WAIT_SEMAPHORE, "PyThread_acquire_lock", WAIT_MUTEX, true },	/* and _timed */
+	{ WAIT_CONDVAR, "take_gil", WAIT_MUTEX, false },
+};
+
+#define REFINE_REACH	8
+
+struct py_wait {
+	const char *func;	/* a threading.py function's qualified name */
+	enum wait_kind kind;
+};
+
+static const struct py_wait py_waits[] = {
+	{ "Condition.wait", WAIT_CONDVAR },	/* queue.Queue.get waits here too */
+	{ "Condition.wait_for", WAIT_CONDVAR },
+	{ "Event.wait", WAIT_CONDVAR },
+	{ "Semaphore.acquire", WAIT_SEMAPHORE },
+	{ "Barrier.wait", WAIT_BARRIER },
+	{ "Thread.join", WAIT_JOIN },
+	{ "Thread._wait_for_tstate_lock", WAIT_JOIN },
+};
+
+static bool in_threading_py(const struct location *l)
+{
+	const char *b = l->file ? strrchr(l->file, '/') : NULL;
+
+	return l->kind == FRAME_PYTHON && l->file && !strcmp(b ? b + 1 : l->file, "threading.py");
+}
+
+/* kind, or what threading.py's outermost frame from frames[i] out makes of it */
+static enum wait_kind threading_wait(const struct profile *p, const uint32_t *frames, uint32_t n,
+				     uint32_t i, enum wait_kind kind)
+{
+	/* to the first Python frame, then out through threading.py's */
+	while (i < n && p->locs[frames[i]].kind != FRAME_PYTHON)
+		i++;
+	for (; i < n && in_threading_py(&p->locs[frames[i]]); i++) {
+		/* named "Condition.wait (threading.py:327)" */
+		const char *name = p->locs[frames[i]].name;
+
+		for (size_t r = 0; r < ARRAY_SIZE(py_waits); r++) {
+			size_t len = strlen(py_waits[r].func);
+
+			if (name && !strncmp(name, py_waits[r].func, len) &&
+			    (!name[len] || name[len] == ' '))
+				kind = py_waits[r].kind;
+		}
+	}
+	return kind;
+}
+
+/* The kind of the wait at frames[at], which its own frame says is kind. */
+static enum wait_kind refined(const struct profile *p, const uint32_t *frames, uint32_t n,
+			      uint32_t at, enum wait_kind kind)
+{
+	for (size_t r = 0; r < ARRAY_SIZE(refines); r++) {
+		const struct refine *f = &refines[r];
+
+		if (f->inner != kind)
+			continue;
+		for (uint32_t i = at + 1; i < n && i <= at + REFINE_REACH; i++) {
+			const struct location *l = &p->locs[frames[i]];
+
+			if (l->kind != FRAME_USER || !l->name ||
+			    strncmp(bare_name(l->name), f->caller, strlen(f->caller)))
+				continue;
+			return f->threading_py ? threading_wait(p, frames, n, i, f->kind) : f->kind;
+		}
+	}
+	return kind;
+}
+
 static const char *const kind_names[WAIT_NKINDS] = {
 	[WAIT_MUTEX] = "mutex",
 	[WAIT_RWLOCK] = "rwlock",
@@ -106,18 +208,6 @@ int wait_kinds_parse(const char *arg, unsigned *mask)
 	return 0;
 }
 
-/* "__GI___lll_lock_wait" -> "lll_lock_wait", "___pthread_cond_wait" -> "pthread_cond_wait" */
-static const char *bare_name(const char *name)
-{
-	while (*name == '_')
-		name++;
-	if (!strncmp(name, "GI_", 3))
-		name += 3;
-	while (*name == '_')
-		name++;
-	return name;
-}
-
 static bool rule_matches(const struct wait_rule *r, const char *name)
 {
 	if (r->how == CONTAINS)
@@ -131,11 +221,12 @@ enum wait_kind futex_wait_kind(const struct profile *p, const uint32_t *frames, 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct location *l = &p->locs[frames[i]];
 
-		if (l->kind == FRAME_GROUP || l->kind == FRAME_KERNEL || !l->name)
+		if (l->kind == FRAME_GROUP || l->kind == FRAME_KERNEL || l->kind == FRAME_PYTHON ||
+		    !l->name)
 			continue;
 		for (size_t r = 0; r < ARRAY_SIZE(rules); r++)
 			if (rule_matches(&rules[r], l->name))
-				return rules[r].kind;
+				return refined(p, frames, n, i, rules[r].kind);
 	}
 	/* no frame known (a stripped static binary, a lost stack): the call itself */
 	if (flags & (LOCK_F_PI | LOCK_F_LLL))

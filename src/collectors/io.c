@@ -20,6 +20,7 @@
 #include "collectors/disks.h"
 #include "runtime/deltas.h"
 #include "runtime/drop_counts.h"
+#include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "util/util.h"
 
@@ -132,6 +133,7 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->filter_dev = st->dev;

@@ -22,6 +22,7 @@
 #include "collectors/lock_graph.h"
 #include "runtime/deltas.h"
 #include "runtime/blocked_threads.h"
+#include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "symbol/elf_objects.h"
 #include "symbol/kallsyms_data.h"
@@ -174,6 +175,7 @@ static int open_and_load(struct session *ss, struct lock_state *st, bool raw_tp)
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->futex_nr = SYS_futex;
@@ -489,7 +491,7 @@ static void kinds_table(const struct settings *s, struct profile *p, const uint6
 		if (t == SIZE_MAX)
 			t = profile_add_table(p, "Kinds of wait", 5, cols);
 		fmt_count(c1, sizeof(c1), waits[k]);
-		snprintf(c2, sizeof(c2), "%.3f ms", ns[k] / 1e6);
+		fmt_value(c2, sizeof(c2), "nanoseconds", ns[k]);
 		profile_table_row(p, t, (const char *const[]){
 			wait_kind_name(k), WAIT_CONTENTION & WAIT_BIT(k) ? "yes" : "no: an event",
 			c1, c2, shown ? "yes" : "no (--kind)" });

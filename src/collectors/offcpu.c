@@ -20,6 +20,7 @@
 #include "collectors/collector.h"
 #include "runtime/blocked_threads.h"
 #include "runtime/deltas.h"
+#include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -110,6 +111,7 @@ static int offcpu_load(struct session *ss, struct offcpu_state *st, bool raw_tp)
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->all_states = !strcmp(s->offcpu_state, "all");
@@ -147,8 +149,6 @@ static int offcpu_start(struct session *ss)
 	int err = -EINVAL;
 
 	ss->priv = st;
-	/* stopping -- COMMAND at its entry would be time off the CPU (wall too) */
-	ss->no_entry_hold = true;
 	if (!force_raw_tp()) {
 		err = offcpu_load(ss, st, false);
 		if (err)

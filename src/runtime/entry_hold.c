@@ -12,7 +12,6 @@
 #include <bpf/libbpf.h>
 
 #include "runtime/entry_hold.h"
-#include "runtime/unwind.h"
 #include "symbol/elf_segs.h"
 #include "util/util.h"
 #include "entry.skel.h"
@@ -79,23 +78,30 @@ struct entry_hold *entry_hold_arm(const char *argv0, pid_t pid)
 	return h;
 }
 
-bool entry_hold_check(struct entry_hold *h, struct unwinder *u)
+bool entry_hold_stopped(struct entry_hold *h)
 {
 	siginfo_t si = { 0 };
 
 	if (!h || h->done)
-		return h && h->done;
+		return false;
 	if (!__atomic_load_n(&h->skel->bss->stopped, __ATOMIC_ACQUIRE))
 		return false;
 	/* the signal may still be on its way: its SIGCHLD brings us back */
-	if (waitid(P_PID, h->pid, &si, WSTOPPED | WNOHANG) || si.si_pid != h->pid)
-		return false;
-	unwinder_add(u, h->pid);
+	return !waitid(P_PID, h->pid, &si, WSTOPPED | WNOHANG | WNOWAIT) && si.si_pid == h->pid;
+}
+
+void entry_hold_release(struct entry_hold *h)
+{
+	siginfo_t si = { 0 };
+
+	if (!h || h->done)
+		return;
+	/* consume the stop, then continue */
+	waitid(P_PID, h->pid, &si, WSTOPPED | WNOHANG);
 	kill(h->pid, SIGCONT);
 	h->done = true;
-	pr_debug("command stopped at its entry point %.1f ms after release; tables made",
+	pr_debug("command stopped at its entry point %.1f ms after release; its maps read",
 		 (now_ns() - h->armed_ns) / 1e6);
-	return true;
 }
 
 void entry_hold_close(struct entry_hold *h)

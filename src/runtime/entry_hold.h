@@ -11,7 +11,6 @@
 #include <sys/types.h>
 
 struct entry_hold;
-struct unwinder;
 
 /*
  * Before the command is released: a uprobe at the entry point of the file
@@ -21,10 +20,13 @@ struct unwinder;
  */
 struct entry_hold *entry_hold_arm(const char *argv0, pid_t pid);
 /*
- * After a SIGCHLD: if the command is stopped at its entry, make its
- * tables and let it go.  True once that is done.
+ * After a SIGCHLD: whether the command is stopped at its entry, its maps
+ * final (the program and its libraries), for the caller to read them
+ * (unwind tables, the Python interpreter) and then entry_hold_release().
  */
-bool entry_hold_check(struct entry_hold *h, struct unwinder *u);
+bool entry_hold_stopped(struct entry_hold *h);
+/* Let the stopped command go on; once, for good. */
+void entry_hold_release(struct entry_hold *h);
 /* At the end: never leave the command stopped. */
 void entry_hold_close(struct entry_hold *h);
 

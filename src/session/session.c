@@ -395,7 +395,13 @@ static void wait_for_end(struct run *r, int sigfd)
 			continue;
 		/* tables of processes that mapped more code (dlopen), new ones */
 		session_catch_up(ss);
-		entry_hold_check(ss->hold, ss->unw);
+		/* the command at its entry point: its tables and its Python
+		 * interpreter before its first instruction */
+		if (entry_hold_stopped(ss->hold)) {
+			unwinder_add(ss->unw, ss->child);
+			python_note_process(ss->py, ss->child);
+			entry_hold_release(ss->hold);
+		}
 		/* collectors that drain their maps as they fill (cpu) */
 		for (int i = 0; i < r->ncols; i++)
 			if (r->cols[i].col->tick && !r->failed[i])

@@ -20,6 +20,8 @@ line_of() { grep -nF "$1" "$PYW/split31.py" | head -1 | cut -d: -f1; }
 
 # A Python frame of split31.py in folded form, as an awk regex.
 pyf() { echo "$1 \\(split31\\.py:${2:-[0-9]+}\\)_\\[p\\]"; }
+# The same of waits31.py.
+pyw() { echo "$1 \\(waits31\\.py:[0-9]+\\)_\\[p\\]"; }
 
 @test "python: a 3:1 split between two Python functions comes out 75/25" {
 	# 3 CPU seconds of the main thread at 999 Hz: some 3000 samples; the
@@ -126,4 +128,38 @@ pyf() { echo "$1 \\(split31\\.py:${2:-[0-9]+}\\)_\\[p\\]"; }
 		3)	grep -qF "$PY: offsets from its debug file's DWARF" <<<"$output" ;;
 		esac
 	done
+}
+
+@test "python: offcpu and wall put the Python function on its waits, for as long as it slept" {
+	# nap() sleeps 5 x 100 ms and prints how long its sleeps took; off the
+	# CPU under nap is that, less the sleeps' few microseconds on the CPU
+	for c in offcpu wall; do
+		run "$PROFILER" "$c" -o "$TMP/$c.folded" -- "$PY" "$PYW/waits31.py" nap 5
+		[ "$status" -eq 0 ]
+		slept=$(echo "$output" | sed -n 's/^slept_ns=//p')
+		nap=$(folded_sum "$TMP/$c.folded" ";$(pyw nap);")
+		echo "$c: slept_ns=$slept under nap: $nap"
+		[ -n "$slept" ] && [ "$slept" -ge 500000000 ]
+		# wall adds the on-CPU samples of nap's own loop: a few 10 ms periods at most
+		[ "$nap" -ge $((slept * 95 / 100)) ]
+		[ "$nap" -le $((slept + 30000000)) ]
+	done
+}
+
+@test "python: lock tells threading.Lock contention from the threading module's waits" {
+	# one wait of ~200 ms of each kind on a helper thread, then two threads
+	# contending for a threading.Lock: all of them CPython semaphores
+	run "$PROFILER" lock --kind all -o "$TMP/out.folded" -- "$PY" "$PYW/waits31.py" kinds
+	[ "$status" -eq 0 ]
+	for w in "event_wait condvar" "condition_wait condvar" "semaphore_wait semaphore" \
+		 "join_wait join" "contend mutex"; do
+		set -- $w
+		ns=$(folded_sum "$TMP/out.folded" "\\(futex $2\\);.*;$(pyw "$1");")
+		echo "$1 as $2: $ns ns"
+		[ "$ns" -ge 20000000 ]
+	done
+	# and none of the semaphores that waited for an event is taken for a
+	# lock (after a wait, taking the GIL back is contention: take_gil)
+	! grep -E "\\(futex mutex\\);.*;$(pyw '(event|condition|semaphore|join)_wait');.*sem_wait" \
+		"$TMP/out.folded"
 }

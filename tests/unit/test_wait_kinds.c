@@ -68,6 +68,69 @@ static void test_glibc_kinds(void **state)
 	assert_int_equal(KIND(LOCK_F_FUTEX, "app+0x10", "main"), WAIT_OTHER);
 }
 
+/*
+ * A CPython wait, leaf first: libc and the interpreter's C frames (names
+ * without "(") then Python frames "func (file:line)" of file's base name.
+ */
+static enum wait_kind py_kind_of(const char *const *names, int n)
+{
+	struct profile *p = profile_new();
+	uint32_t ids[16];
+	enum wait_kind k;
+
+	for (int i = 0; i < n; i++) {
+		const char *paren = strchr(names[i], '(');
+		bool py = paren != NULL;
+
+		ids[i] = frame(p, py ? FRAME_PYTHON : FRAME_USER, 0x1000 + i, names[i],
+			       py ? "[python]" : "/usr/bin/python3.11");
+		if (py) {
+			char file[64];
+
+			snprintf(file, sizeof(file), "/usr/lib/python3.11/%.*s",
+				 (int)strcspn(paren + 1, ":)"), paren + 1);
+			p->locs[ids[i]].file = profile_intern(p, file);
+		}
+	}
+	k = futex_wait_kind(p, ids, n, LOCK_F_FUTEX);
+	profile_free(p);
+	return k;
+}
+
+#define PY_KIND(...) py_kind_of((const char *const[]){ __VA_ARGS__ }, \
+	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
+#define PY_SEM "__futex_abstimed_wait_common", "__new_sem_wait_slow64.constprop.0", \
+	"PyThread_acquire_lock_timed", "acquire_timed", "lock_PyThread_acquire_lock.lto_priv.0", \
+	"method_vectorcall_VARARGS_KEYWORDS", "PyObject_Vectorcall"
+
+static void test_python_kinds(void **state)
+{
+	(void)state;
+	/* threading.Lock held by another thread: a lock, though a semaphore */
+	assert_int_equal(PY_KIND(PY_SEM, "contend (app.py:50)", "Thread.run (threading.py:982)"),
+			 WAIT_MUTEX);
+	/* the threading module's waits for events, by their outermost frame */
+	assert_int_equal(PY_KIND(PY_SEM, "Condition.wait (threading.py:320)",
+				 "Event.wait (threading.py:622)", "main (app.py:9)"), WAIT_CONDVAR);
+	assert_int_equal(PY_KIND(PY_SEM, "Condition.wait (threading.py:320)",
+				 "Queue.get (queue.py:171)"), WAIT_CONDVAR);
+	assert_int_equal(PY_KIND(PY_SEM, "Condition.wait (threading.py:320)",
+				 "Semaphore.acquire (threading.py:472)", "main (app.py:9)"),
+			 WAIT_SEMAPHORE);
+	assert_int_equal(PY_KIND(PY_SEM, "Thread._wait_for_tstate_lock (threading.py:1132)",
+				 "Thread.join (threading.py:1112)"), WAIT_JOIN);
+	/* a function named like one of threading's, in another file: a lock */
+	assert_int_equal(PY_KIND(PY_SEM, "Condition.wait (mylocks.py:3)"), WAIT_MUTEX);
+	/* no Python frames (--no-python): the lock it is most often */
+	assert_int_equal(PY_KIND(PY_SEM, "_PyEval_EvalFrameDefault"), WAIT_MUTEX);
+	/* a semaphore not CPython's stays one */
+	assert_int_equal(PY_KIND("__futex_abstimed_wait_common", "__new_sem_wait_slow64",
+				 "consumer"), WAIT_SEMAPHORE);
+	/* the GIL: waiting for another thread to drop it is contention */
+	assert_int_equal(PY_KIND("__futex_abstimed_wait_common", "pthread_cond_timedwait",
+				 "take_gil.lto_priv.0", "PyEval_RestoreThread"), WAIT_MUTEX);
+}
+
 static void test_parse(void **state)
 {
 	unsigned m;
@@ -144,6 +207,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_glibc_kinds),
+		cmocka_unit_test(test_python_kinds),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_report_reasons),
 	};
