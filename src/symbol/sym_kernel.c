@@ -35,6 +35,8 @@
 #include "util/util.h"
 #include "symbol/symbolizer_int.h"
 
+#define KSYMS_REREAD_NS	(10 * 1000000000ULL)
+
 void sz_preload_join(struct symbolizer *sz)
 {
 	if (sz->preloading) {
@@ -100,10 +102,18 @@ void sz_name_kernel(struct symbolizer *sz, struct profile *prof, struct location
 			return;
 		}
 	}
-	if (sz->ksyms && !kallsyms_covers(sz->ksyms, l->addr)) {
-		/* a trampoline, an ftrace or kprobe page: only /proc/kallsyms knows them */
+	if (sz->ksyms && !kallsyms_covers(sz->ksyms, l->addr) &&
+	    (!sz->ksyms_full_ns || now_ns() - sz->ksyms_full_ns >= KSYMS_REREAD_NS)) {
+		/*
+		 * A trampoline, an ftrace or kprobe page: only /proc/kallsyms
+		 * knows them.  Read whole at most every KSYMS_REREAD_NS: an
+		 * address it does not hold either (a BPF program unloaded
+		 * since, someone else's) would otherwise read it again for each
+		 * such frame, 12% of a churn run's CPU on a shared machine.
+		 */
 		struct ksyms *full = ksyms_load("/proc/kallsyms");
 
+		sz->ksyms_full_ns = now_ns();
 		if (full) {
 			ksyms_free(sz->ksyms);
 			sz->ksyms = full;

@@ -57,6 +57,7 @@ struct symbolizer {
 	char *debug_root;	/* NULL: DEBUGINFO_ROOT */
 	struct ksyms *ksyms;
 	bool ksyms_tried, ksyms_warned;
+	uint64_t ksyms_full_ns;		/* when /proc/kallsyms was last read whole, 0: never */
 	int ksyms_errno;
 	pthread_t preload;	/* reading kallsyms while the profile runs */
 	bool preloading;
