@@ -123,6 +123,7 @@ static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h)
 	/* The common case is a stack seen before: a lockless lookup. */
 	if (bpf_map_lookup_elem(&stacks, &id))
 		return id;
+	PART_FLAG(PF_NEWSTACK);
 	/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
 	err = map_update_err(bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST));
 	if (!err || err == -EEXIST)
@@ -205,13 +206,16 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	if (user) {
 		PART_T0(t_cfi);
 
-		if (task_in_execve())
+		if (task_in_execve()) {
+			PART_FLAG(PF_EXECVE);
 			return STACK_ID_NONE;
+		}
 		/* from .eh_frame where the process has tables, else frame pointers */
 		nr = unw_user_stack(buf);
 		PART_ADD(PART_CFI, t_cfi);
 		if (nr > 0)
 			return stack_store_timed(buf, nr, user);
+		PART_FLAG(PF_FPONLY);
 		PART_T0(t_fp);
 		nr = fp_walk_user(buf);
 		PART_ADD(PART_FP, t_fp);
