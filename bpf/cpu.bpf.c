@@ -132,7 +132,7 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	}
 	PART_T0(t_ann);
 	proc_announce(tgid);
-	PART_ADD(PART_PROC, t_ann);
+	PART_ADD(PART_ANN, t_ann);
 	PART_T0(t_counts);
 
 	counts_now = bpf_map_lookup_elem(&counts_sel, &zero);
