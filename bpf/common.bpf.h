@@ -49,18 +49,61 @@ static __always_inline void count_drop(__u32 reason)
  * object's .bss with bpftool while it runs.  Off, the marks compile away.
  */
 enum { PART_ALL, PART_CFI, PART_FP, PART_LEAF, PART_USER_STORE, PART_KERN,
-       PART_COUNTS, PART_PROC, PART_MAX };
+       PART_COUNTS, PART_PROC,
+       /* whole samples of a kind (PART_FLAG below), and a first user read */
+       PART_S_NOTAB, PART_S_TAB, PART_S_NEWSTACK, PART_S_NEWPROC, PART_S_KMODE,
+       PART_S_NEWKEY, PART_S_YOUNG, PART_S_EXECVE, PART_S_FPONLY, PART_TOUCH,
+       PART_FILTERED, PART_ANN, PART_MAX };
+enum { PF_NOTAB = 1, PF_TAB = 2, PF_NEWSTACK = 4, PF_NEWPROC = 8, PF_KMODE = 16,
+       PF_NEWKEY = 32, PF_YOUNG = 64, PF_EXECVE = 128, PF_FPONLY = 256 };
 #ifdef PART_TIMING
 __u64 part_ns[PART_MAX];
 __u64 part_runs[PART_MAX];
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} part_flags SEC(".maps");
 #define PART_T0(t)	__u64 t = bpf_ktime_get_ns()
 #define PART_ADD(i, t)	do {							\
 		__sync_fetch_and_add(&part_ns[i], bpf_ktime_get_ns() - (t));	\
 		__sync_fetch_and_add(&part_runs[i], 1);				\
 	} while (0)
+static __always_inline __u32 *part_flags_slot(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&part_flags, &zero);
+}
+#define PART_FLAG(f)	do {							\
+		__u32 *pf_ = part_flags_slot();					\
+		if (pf_)							\
+			*pf_ |= (f);						\
+	} while (0)
+#define PART_FLAGS_RESET()	do {						\
+		__u32 *pf_ = part_flags_slot();					\
+		if (pf_)							\
+			*pf_ = 0;						\
+	} while (0)
+/* the whole sample's time under each kind it was of */
+#define PART_END(t)	do {							\
+		__u32 *pf_ = part_flags_slot(), f_ = pf_ ? *pf_ : 0;		\
+		__u64 d_ = bpf_ktime_get_ns() - (t);				\
+		__sync_fetch_and_add(&part_ns[PART_ALL], d_);			\
+		__sync_fetch_and_add(&part_runs[PART_ALL], 1);			\
+		for (int k_ = 0; k_ < 9; k_++)					\
+			if (f_ & (1u << k_)) {					\
+				__sync_fetch_and_add(&part_ns[PART_S_NOTAB + k_], d_); \
+				__sync_fetch_and_add(&part_runs[PART_S_NOTAB + k_], 1); \
+			}							\
+	} while (0)
 #else
 #define PART_T0(t)	do { } while (0)
 #define PART_ADD(i, t)	do { } while (0)
+#define PART_FLAG(f)	do { } while (0)
+#define PART_FLAGS_RESET()	do { } while (0)
+#define PART_END(t)	do { } while (0)
 #endif
 
 #endif /* PROFILER_COMMON_BPF_H */

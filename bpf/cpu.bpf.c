@@ -85,31 +85,54 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	void *counts_now;
 	int err;
 
-	if (!target_match(tgid, tid))
+	if (!target_match(tgid, tid)) {
+		PART_T0(t_f);
+
+		PART_ADD(PART_FILTERED, t_f);
 		return 0;
+	}
 
 	PART_T0(t_all);
+	PART_FLAGS_RESET();
 	PART_T0(t_proc);
 
 	key.pid = tgid;
 	if (tgid) {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		__u64 start = BPF_CORE_READ(task, group_leader, start_time);
 
-		key.life = LIFE_TAG(BPF_CORE_READ(task, group_leader, start_time));
+		key.life = LIFE_TAG(start);
+#ifdef PART_TIMING
+		if (bpf_ktime_get_ns() - start < 20000000ULL)
+			PART_FLAG(PF_YOUNG);
+#endif
 	}
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	PART_ADD(PART_PROC, t_proc);
+#ifdef PART_TIMING
+	if (user_stacks && !task_is_kthread()) {
+		struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		__u64 w, sp = r ? BPF_CORE_READ(r, sp) : 0;
+		PART_T0(t_touch);
+
+		if (sp)
+			bpf_probe_read_user(&w, sizeof(w), (void *)sp);
+		PART_ADD(PART_TOUCH, t_touch);
+	}
+#endif
 	if (user_stacks && !task_is_kthread())
 		key.user_stack = stack_capture(ctx, 1);
 	if (kernel_stacks && sample_in_kernel(ctx)) {
 		PART_T0(t_kern);
+
+		PART_FLAG(PF_KMODE);
 
 		key.kern_stack = stack_capture(ctx, 0);
 		PART_ADD(PART_KERN, t_kern);
 	}
 	PART_T0(t_ann);
 	proc_announce(tgid);
-	PART_ADD(PART_PROC, t_ann);
+	PART_ADD(PART_ANN, t_ann);
 	PART_T0(t_counts);
 
 	counts_now = bpf_map_lookup_elem(&counts_sel, &zero);
@@ -121,11 +144,12 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	if (val) {
 		__sync_fetch_and_add(val, 1);
 		PART_ADD(PART_COUNTS, t_counts);
-		PART_ADD(PART_ALL, t_all);
+		PART_END(t_all);
 		return 0;
 	}
 	err = map_update_err(bpf_map_update_elem(counts_now, &key, &one, BPF_NOEXIST));
 	if (!err) {
+		PART_FLAG(PF_NEWKEY);
 		__sync_fetch_and_add(&counts_added, 1);
 	} else if (err == -EEXIST) {
 		val = bpf_map_lookup_elem(counts_now, &key);
@@ -135,7 +159,7 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 		count_drop(DROP_COUNTS_FULL);
 	}
 	PART_ADD(PART_COUNTS, t_counts);
-	PART_ADD(PART_ALL, t_all);
+	PART_END(t_all);
 	return 0;
 }
 

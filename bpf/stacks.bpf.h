@@ -12,7 +12,15 @@
  *
  * A map that allocates as it fills can still refuse an element for want
  * of memory in the allocator's per-CPU cache (seen at start-up, -ENOMEM);
- * such a stack goes to a small preallocated spill map instead.
+ * such a stack goes to a small preallocated spill map instead. *
+ * Where user space asks (cpu: short_stacks), a stack of at most
+ * STACK_SHORT_DEPTH frames is kept in stacks_short, whose values hold that
+ * many: a value of the stacks map holds --max-depth frames (4 KiB at the
+ * default 512), and under process churn most samples store a new stack, a
+ * copy into a fresh 4 KiB+ element each (an 8 KiB slab object, refilled by
+ * an irq_work every few): at --max-depth 64 a sample cost 12.4 µs where it
+ * cost 19.3 at 512, back to back (docs/performance.md).  A stack's frame
+ * count decides its map, so an id is in one map only.
  */
 #ifndef PROFILER_STACKS_BPF_H
 #define PROFILER_STACKS_BPF_H
@@ -36,6 +44,17 @@ struct {
 	__type(key, __u64);
 	__type(value, struct stack_frames);
 } stacks_spill SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);		/* sized by user space where used */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct stack_frames_short);
+} stacks_short SEC(".maps");
+
+/* Set by user space when it reads stacks_short too, and --max-depth is deeper. */
+const volatile bool short_stacks = false;
 
 /* Two slots per CPU: user and kernel stack of the sample being taken. */
 struct {
@@ -114,17 +133,30 @@ static __always_inline int leaf_return_candidates(struct stack_frames *buf, int 
 	return at;
 }
 
-/* Keep the frames in buf under their hash h: the id, or STACK_ID_LOST. */
-static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h)
+/* Keep the nr frames in buf under their hash h: the id, or STACK_ID_LOST. */
+static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h, int nr)
 {
 	__u64 id = h | STACK_ID_VALID_BIT;
 	int err;
 
-	/* The common case is a stack seen before: a lockless lookup. */
-	if (bpf_map_lookup_elem(&stacks, &id))
-		return id;
-	/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
-	err = map_update_err(bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST));
+	/* each map has its own calls: a call site that sees one map only is
+	 * one the verifier can turn into a direct call */
+	if (short_stacks && nr <= STACK_SHORT_DEPTH) {
+		/* user space reads up to the first 0 or the value's end */
+		if (nr >= 0 && nr < STACK_SHORT_DEPTH)
+			buf->ips[nr] = 0;
+		if (bpf_map_lookup_elem(&stacks_short, &id))
+			return id;
+		PART_FLAG(PF_NEWSTACK);
+		err = map_update_err(bpf_map_update_elem(&stacks_short, &id, buf, BPF_NOEXIST));
+	} else {
+		/* The common case is a stack seen before: a lockless lookup. */
+		if (bpf_map_lookup_elem(&stacks, &id))
+			return id;
+		PART_FLAG(PF_NEWSTACK);
+		/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
+		err = map_update_err(bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST));
+	}
 	if (!err || err == -EEXIST)
 		return id;
 	if (err == -ENOMEM) {
@@ -172,7 +204,7 @@ static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int u
 			break;
 		h = mix64(h ^ buf->ips[i]);
 	}
-	return stack_keep(buf, h);
+	return stack_keep(buf, h, nr);
 }
 
 static __always_inline __u64 stack_store_timed(struct stack_frames *buf, int nr, int user)
@@ -205,13 +237,16 @@ static __always_inline __u64 stack_capture_skip(void *ctx, int user, __u32 skip)
 	if (user) {
 		PART_T0(t_cfi);
 
-		if (task_in_execve())
+		if (task_in_execve()) {
+			PART_FLAG(PF_EXECVE);
 			return STACK_ID_NONE;
+		}
 		/* from .eh_frame where the process has tables, else frame pointers */
 		nr = unw_user_stack(buf);
 		PART_ADD(PART_CFI, t_cfi);
 		if (nr > 0)
 			return stack_store_timed(buf, nr, user);
+		PART_FLAG(PF_FPONLY);
 		PART_T0(t_fp);
 		nr = fp_walk_user(buf);
 		PART_ADD(PART_FP, t_fp);
@@ -348,7 +383,7 @@ static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip
 		buf->ips[n & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else
 		count_drop(DROP_TRUNCATED);
-	return stack_keep(buf, mix64(h ^ n));
+	return stack_keep(buf, mix64(h ^ n), n);
 }
 
 static __always_inline __u64 stack_capture_entry(struct pt_regs *ctx)

@@ -143,6 +143,7 @@ static __always_inline void proc_announce_task(__u32 tgid, struct task_struct *t
 		return;
 	if (bpf_map_update_elem(&procs_seen, &tgid, &one, BPF_NOEXIST))
 		return;		/* another CPU announced it first */
+	PART_FLAG(PF_NEWPROC);
 	e = bpf_ringbuf_reserve(&proc_events, sizeof(*e), 0);
 	if (!e) {
 		count_drop(DROP_PROC_EVENTS);

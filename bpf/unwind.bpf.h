@@ -280,8 +280,11 @@ static __always_inline int unw_user_stack(struct stack_frames *buf)
 	if (!cfi_unwind)
 		return -1;
 	s.proc = bpf_map_lookup_elem(&unw_procs, &tgid);
-	if (!s.proc)
+	if (!s.proc) {
+		PART_FLAG(PF_NOTAB);
 		return -1;
+	}
+	PART_FLAG(PF_TAB);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
 		return -1;

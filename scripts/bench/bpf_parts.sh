@@ -49,12 +49,26 @@ import json, sys
 v = json.load(open(sys.argv[1]))[0]["formatted"]["value"][".bss"]
 ns = next(s["part_ns"] for s in v if "part_ns" in s)
 runs = next(s["part_runs"] for s in v if "part_runs" in s)
-names = ["all", "cfi", "fp", "leaf", "user_store", "kern", "counts", "proc"]
+names = ["all", "cfi", "fp", "leaf", "user_store", "kern", "counts", "proc (comm, start time)"]
+kinds = ["no tables yet", "with tables", "a new stack stored", "process announced",
+	 "kernel mode", "a new counts key", "process < 20 ms old", "in execve",
+	 "frame pointers (no .eh_frame)", "first user read (8 bytes at sp)"]
 n = max(runs[0], 1)
 print("| part | µs per sample | share of samples |")
 print("| --- | --- | --- |")
 for i, name in enumerate(names):
 	print(f"| {name} | {ns[i] / 1000 / n:.2f} | {min(runs[i], n) * 100 // n}% |")
+if len(ns) > len(names):
+	print("\n| samples of a kind | µs per such sample (whole program) | share of samples |")
+	print("| --- | --- | --- |")
+	for k, name in enumerate(kinds):
+		i = len(names) + k
+		r = max(runs[i], 1)
+		print(f"| {name} | {ns[i] / 1000 / r:.2f} | {runs[i] * 100 / n:.1f}% |")
+	print(f"\nfiltered out (idle, not a target): {runs[len(names) + len(kinds)]} runs")
+	a = len(names) + len(kinds) + 1
+	if len(ns) > a:
+		print(f"announcement (procs_seen, ring buffer): {ns[a] / 1000 / n:.2f} µs per sample")
 print(f"\n{runs[0]} samples")
 PY
 grep "BPF cpu_sample" "$out/stats" || true
