@@ -53,6 +53,9 @@ for k in "${kernels[@]}"; do
 	rm -f "$disk"
 	truncate -s 16M "$disk"
 	log=$out/console-$k.log
+	# no_timer_check: under TCG on a loaded host the emulated timer is too
+	# slow for the kernel's IO-APIC check, which panics the boot ("IO-APIC
+	# + timer doesn't work", seen at load 45); cloud images skip it so too
 	echo "test-kernels: booting $(basename "$vmlinuz") under ${accel%%,*} (timeout ${timeout_s} s)"
 	start=$(date +%s)
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
@@ -60,7 +63,7 @@ for k in "${kernels[@]}"; do
 		-display none -serial stdio -monitor none -no-reboot \
 		-kernel "$vmlinuz" -initrd "$initrd" \
 		-drive "file=$disk,if=virtio,format=raw" \
-		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 smoke=${SMOKE:-}" \
+		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 no_timer_check smoke=${SMOKE:-}" \
 		</dev/null 2>&1 | tr -d '\r' | tee "$log"
 	rc=${PIPESTATUS[0]}
 	secs=$(( $(date +%s) - start ))
