@@ -9,6 +9,10 @@
 #
 #   scripts/soak.sh BUILD            plain build, then the ASan build
 #   SOAK_VARIANTS=plain SOAK_SECONDS=60 scripts/soak.sh build
+#   BASE=/path/to/old/profiler SOAK_VARIANTS=plain scripts/soak.sh build
+#                                    the plain build and BASE at once, on
+#                                    one churn: a same-run ratio on a
+#                                    machine whose load swings
 #
 # The load: tests/workloads/churn starts SOAK_RATE (default 100) processes a
 # second, each burning 3 ms and exiting, a thread every tenth start and a
@@ -33,37 +37,53 @@ mib() {
 	awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'
 }
 
-# One variant: prints a markdown table row.
-soak_one() {	# NAME PROFILER
-	local name=$1 prof=$2 out=$tmp/$1 ppid cpid t=0 rss1=0 rss_end=0 first rc after
+# Start profiler NAME on the churn that runs.
+soak_start() {	# NAME PROFILER
+	local out=$tmp/$1
 	mkdir -p "$out"
-	"$build/workloads/churn" "$rate" $((secs + 10)) "$build/workloads/libspin.so" \
-		> "$out/churn.out" 2>&1 &
-	cpid=$!
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-		"$prof" cpu -a -F 999 -d "$secs" --stats -o "$out/soak.pb.gz" -o "$out/soak.folded" \
+		"$2" cpu -a -F 999 -d "$secs" --stats -o "$out/soak.pb.gz" -o "$out/soak.folded" \
 		2> "$out/stderr" &
-	ppid=$!
-	first=$(date +%s)
+	echo $! > "$out/pid"
 	: > "$out/rss"
-	while kill -0 "$ppid" 2>/dev/null; do
+	echo 0 > "$out/rss1"
+	echo 0 > "$out/rss_end"
+}
+
+# Read the RSS of each started profiler every 5 s until all have ended.
+soak_watch() {	# NAME...
+	local first t n pid r alive=1
+	first=$(date +%s)
+	while [ "$alive" = 1 ]; do
 		sleep 5
 		t=$(($(date +%s) - first))
-		r=$(rss_kib "$ppid" VmRSS)
-		[ -n "$r" ] || continue
-		echo "$t $r" >> "$out/rss"
-		[ "$t" -le 62 ] && rss1=$r
-		# the window ends at $secs; what comes after is symbolizing and writing
-		[ "$t" -le "$secs" ] && rss_end=$r
+		alive=0
+		for n in "$@"; do
+			pid=$(cat "$tmp/$n/pid")
+			if ! kill -0 "$pid" 2>/dev/null; then
+				[ -f "$tmp/$n/after" ] || echo $((t - secs)) > "$tmp/$n/after"
+				continue
+			fi
+			alive=1
+			r=$(rss_kib "$pid" VmRSS)
+			[ -n "$r" ] || continue
+			echo "$t $r" >> "$tmp/$n/rss"
+			[ "$t" -le 62 ] && echo "$r" > "$tmp/$n/rss1"
+			# the window ends at $secs; what comes after is symbolizing and writing
+			[ "$t" -le "$secs" ] && echo "$r" > "$tmp/$n/rss_end"
+		done
 	done
-	after=$(($(date +%s) - first - secs))
-	rc=0
-	wait "$ppid" || rc=$?
-	kill "$cpid" 2>/dev/null || true
-	wait "$cpid" 2>/dev/null || true
+}
 
-	local started samples cpu peak lost named total unnamed errors
-	started=$(grep -o 'started [0-9]*' "$out/churn.out" | awk '{ print $2 }')
+# One profiler's markdown table row, once it has ended.
+soak_row() {	# NAME
+	local name=$1 out=$tmp/$1 rc=0 rss1 rss_end after
+	local started samples cpu peak lost total unnamed errors
+	wait "$(cat "$out/pid")" || rc=$?
+	rss1=$(cat "$out/rss1")
+	rss_end=$(cat "$out/rss_end")
+	after=$(cat "$out/after" 2>/dev/null || echo "?")
+	started=$(grep -o 'started [0-9]*' "$tmp/churn.out" | awk '{ print $2 }')
 	[ -n "$started" ] || started="(killed: about $((rate * secs)) planned)"
 	samples=$(sed -n 's/.*: \([0-9,]*\) samples.*/\1/p' "$out/stderr" | tail -1)
 	cpu=$(sed -n 's/.*profiler: \([0-9.]*\) s CPU.*/\1/p' "$out/stderr" | tail -1)
@@ -84,6 +104,25 @@ soak_one() {	# NAME PROFILER
 	[ "$rc" = 0 ] && [ "$errors" = 0 ]
 }
 
+# Profilers NAME=PATH... at once on one churn: a row each.
+soak_group() {	# NAME=PROFILER...
+	local cpid v names=() status=0
+	"$build/workloads/churn" "$rate" $((secs + 10)) "$build/workloads/libspin.so" \
+		> "$tmp/churn.out" 2>&1 &
+	cpid=$!
+	for v in "$@"; do
+		soak_start "${v%%=*}" "${v#*=}"
+		names+=("${v%%=*}")
+	done
+	soak_watch "${names[@]}"
+	for v in "${names[@]}"; do
+		soak_row "$v" || status=1
+	done
+	kill "$cpid" 2>/dev/null || true
+	wait "$cpid" 2>/dev/null || true
+	return $status
+}
+
 make --no-print-directory -s all "$build/workloads/churn" "$build/workloads/libspin.so" >&2
 [[ " $variants " == *" asan "* ]] && make --no-print-directory -s "$build/asan/profiler" >&2
 
@@ -99,6 +138,8 @@ status=0
 	echo "the time from the window's end to the profile written (symbolization and output), on a machine"
 	echo "that was also running the load; peak RSS is the whole run's, writing included."
 	echo
+	[ -z "${BASE:-}" ] || echo "\"base\" is $BASE, run at once with plain on the same churn."
+	[ -z "${BASE:-}" ] || echo
 	echo "| build | window | processes started | samples | RSS at 1 min | RSS at the window's end | peak RSS | written after | profiler CPU | unnamed | losses | result |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 } > "$section"
@@ -108,8 +149,12 @@ for v in $variants; do
 	asan) p=$build/asan/profiler ;;
 	*) echo "soak: unknown variant '$v' in SOAK_VARIANTS (plain, asan)" >&2; exit 1 ;;
 	esac
-	echo "soak: $v, $secs s" >&2
-	soak_one "$v" "$p" >> "$section" || status=1
+	echo "soak: $v, $secs s${BASE:+, beside $BASE}" >&2
+	if [ "$v" = plain ] && [ -n "${BASE:-}" ]; then
+		soak_group "plain=$p" "base=$BASE" >> "$section" || status=1
+	else
+		soak_group "$v=$p" >> "$section" || status=1
+	fi
 done
 echo >> "$section"
 cat "$section"

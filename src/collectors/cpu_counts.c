@@ -12,6 +12,7 @@
 
 #include "collectors/cpu_counts.h"
 #include "runtime/runtime.h"
+#include "util/idxmap.h"
 #include "util/util.h"
 
 #define BATCH 4096
@@ -28,13 +29,9 @@ struct cpu_counts {
 	struct cpu_key *keys;
 	uint64_t *counts;
 	size_t n, cap;
-	/*
-	 * entry + 1 per slot, 0 empty, open addressing by the key's hash: 4
-	 * bytes a slot where idxmap keeps 12 (a 10-minute churn run counts
-	 * 573,000 keys, 24 MiB of idxmap)
-	 */
-	uint32_t *slots;
-	size_t nslots;		/* a power of two, at least twice n */
+	/* compact: 4 bytes a slot (a 10-minute churn run counts 742,000
+	 * keys, 24 MiB of idxmap's default 12-byte slots) */
+	struct idxmap index;
 	/* the last take's, kept until the next */
 	struct cpu_key *out_keys;
 	uint64_t *out_counts;
@@ -55,6 +52,28 @@ static int point_at(struct cpu_counts *c, int i)
 	return 0;
 }
 
+static uint64_t key_hash(const struct cpu_key *k)
+{
+	return hash_bytes(k, sizeof(*k), 0);
+}
+
+static uint64_t hash_of(const void *ctx, uint32_t idx)
+{
+	return key_hash(&((const struct cpu_counts *)ctx)->keys[idx]);
+}
+
+struct key_ctx {
+	const struct cpu_counts *c;
+	const struct cpu_key *k;
+};
+
+static bool key_eq(const void *ctx, uint32_t idx)
+{
+	const struct key_ctx *kc = ctx;
+
+	return !memcmp(&kc->c->keys[idx], kc->k, sizeof(*kc->k));
+}
+
 struct cpu_counts *cpu_counts_new(int sel_fd, const int fds[2], uint32_t max_entries,
 				  const volatile __u64 *added)
 {
@@ -68,6 +87,7 @@ struct cpu_counts *cpu_counts_new(int sel_fd, const int fds[2], uint32_t max_ent
 	c->added = added;
 	c->bk = xmalloc(BATCH * sizeof(*c->bk));
 	c->bv = xmalloc(BATCH * sizeof(*c->bv));
+	idxmap_compact(&c->index, hash_of, c);
 	err = point_at(c, 0);
 	if (err) {
 		cpu_counts_free(c);
@@ -77,29 +97,13 @@ struct cpu_counts *cpu_counts_new(int sel_fd, const int fds[2], uint32_t max_ent
 	return c;
 }
 
-static size_t slot_of(const struct cpu_counts *c, const struct cpu_key *k)
-{
-	size_t mask = c->nslots - 1, i = hash_bytes(k, sizeof(*k), 0) & mask;
-
-	while (c->slots[i] && memcmp(&c->keys[c->slots[i] - 1], k, sizeof(*k)))
-		i = (i + 1) & mask;
-	return i;
-}
-
 static void add(struct cpu_counts *c, const struct cpu_key *k, uint64_t count)
 {
-	size_t i;
+	struct key_ctx kc = { c, k };
+	uint32_t i = idxmap_find_or_insert(&c->index, key_hash(k), key_eq, &kc, c->n);
 
-	if ((c->n + 1) * 2 > c->nslots) {
-		free(c->slots);
-		c->nslots = c->nslots ? 2 * c->nslots : 8192;
-		c->slots = xcalloc(c->nslots, sizeof(*c->slots));
-		for (size_t j = 0; j < c->n; j++)
-			c->slots[slot_of(c, &c->keys[j])] = j + 1;
-	}
-	i = slot_of(c, k);
-	if (c->slots[i]) {
-		c->counts[c->slots[i] - 1] += count;
+	if (i != c->n) {
+		c->counts[i] += count;
 		return;
 	}
 	if (c->n == c->cap) {
@@ -108,8 +112,7 @@ static void add(struct cpu_counts *c, const struct cpu_key *k, uint64_t count)
 		c->counts = xrealloc(c->counts, c->cap * sizeof(*c->counts));
 	}
 	c->keys[c->n] = *k;
-	c->counts[c->n] = count;
-	c->slots[i] = ++c->n;
+	c->counts[c->n++] = count;
 }
 
 /* Empty map fd, which no program writes any more, into the table. */
@@ -192,9 +195,7 @@ size_t cpu_counts_take(struct cpu_counts *c, const struct cpu_key **keys,
 	c->keys = NULL;
 	c->counts = NULL;
 	c->n = c->cap = 0;
-	free(c->slots);
-	c->slots = NULL;
-	c->nslots = 0;
+	idxmap_free(&c->index);
 	*keys = c->out_keys;
 	*counts = c->out_counts;
 	return n;
@@ -232,7 +233,7 @@ void cpu_counts_free(struct cpu_counts *c)
 	free(c->counts);
 	free(c->out_keys);
 	free(c->out_counts);
-	free(c->slots);
+	idxmap_free(&c->index);
 	free(c->bk);
 	free(c->bv);
 	free(c);

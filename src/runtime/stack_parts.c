@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Stacks read in one pass and kept as lists of locations (stack_parts.h).
- * Each wanted stack id has an entry (32 bytes) and a slot in a table of
- * 4-byte slots; what it becomes is a part, a list of location ids stored
+ * Each wanted stack id has an entry (32 bytes) and a 4-byte slot in a
+ * compact idxmap; what it becomes is a part, a list of location ids stored
  * once however many stacks come to it.  A user stack wanted by two
  * processes (two lifetimes of a pid, or a fork that shares its parent's
  * addresses) keeps its frames instead, made into locations per sample.
@@ -30,29 +30,74 @@ struct sp_entry {
 	bool shared;		/* a user stack wanted by more than one (pid, life) */
 };
 
+/*
+ * Runs of values (location ids, or raw frames) one after another in one
+ * array, each run found by its number.
+ */
+struct run_pool {
+	void *vals;
+	size_t size;		/* bytes a value */
+	size_t nvals, vals_cap;
+	struct run { uint32_t first, len; } *runs;
+	size_t nruns, runs_cap;
+};
+
 struct stack_parts {
 	const struct stack_maps *sm;
 	uint32_t depth;		/* frames a value of the maps holds */
 	struct sp_entry *e;
 	size_t n, cap;
-	uint32_t *slots;	/* entry + 1, 0: empty; open addressing */
-	size_t nslots;		/* a power of two, at least twice n */
+	struct idxmap index;	/* of e by id, compact */
 
 	/* parts: location lists, each distinct one once */
-	uint32_t *locs;
-	size_t nlocs, locs_cap;
-	uint32_t *first, *len;
-	size_t nparts, parts_cap;
-	struct idxmap part_index;
-
+	struct run_pool parts;
+	struct idxmap part_index;	/* compact */
 	/* raw frames of shared user stacks */
-	uint64_t *raw;
-	size_t nraw, raw_cap;
-	uint32_t *raw_first, *raw_len;
-	size_t nraws, raws_cap;
+	struct run_pool raw;
 
 	uint32_t buf[MAX_IDS];
 };
+
+static uint32_t run_add(struct run_pool *rp, const void *vals, uint32_t n)
+{
+	GROW_RAW(rp->runs, rp->runs_cap, rp->nruns + 1);
+	grow_array_raw(&rp->vals, &rp->vals_cap, rp->nvals + n, rp->size);
+	memcpy((char *)rp->vals + rp->nvals * rp->size, vals, n * rp->size);
+	rp->runs[rp->nruns] = (struct run){ rp->nvals, n };
+	rp->nvals += n;
+	return rp->nruns++;
+}
+
+static const void *run_at(const struct run_pool *rp, uint32_t r, uint32_t *n)
+{
+	*n = rp->runs[r].len;
+	return (const char *)rp->vals + rp->runs[r].first * rp->size;
+}
+
+static void run_pool_free(struct run_pool *rp)
+{
+	free(rp->vals);
+	free(rp->runs);
+}
+
+static uint64_t part_hash(const uint32_t *ids, uint32_t n)
+{
+	return hash_bytes(ids, n * sizeof(*ids), n);
+}
+
+static uint64_t part_hash_of(const void *ctx, uint32_t idx)
+{
+	const struct stack_parts *sp = ctx;
+	uint32_t n;
+	const uint32_t *ids = run_at(&sp->parts, idx, &n);
+
+	return part_hash(ids, n);
+}
+
+static uint64_t entry_hash_of(const void *ctx, uint32_t idx)
+{
+	return hash_u64(((const struct stack_parts *)ctx)->e[idx].id);
+}
 
 struct stack_parts *stack_parts_new(const struct stack_maps *sm)
 {
@@ -60,55 +105,43 @@ struct stack_parts *stack_parts_new(const struct stack_maps *sm)
 
 	sp->sm = sm;
 	sp->depth = stack_maps_depth(sm);
+	sp->parts.size = sizeof(uint32_t);
+	sp->raw.size = sizeof(uint64_t);
+	idxmap_compact(&sp->index, entry_hash_of, sp);
+	idxmap_compact(&sp->part_index, part_hash_of, sp);
 	return sp;
+}
+
+struct id_key {
+	const struct stack_parts *sp;
+	uint64_t id;
+};
+
+static bool id_eq(const void *ctx, uint32_t idx)
+{
+	const struct id_key *k = ctx;
+
+	return k->sp->e[idx].id == k->id;
 }
 
 static struct sp_entry *find(const struct stack_parts *sp, uint64_t id)
 {
-	size_t mask = sp->nslots - 1;
+	struct id_key k = { sp, id };
+	int64_t i = idxmap_find(&sp->index, hash_u64(id), id_eq, &k);
 
-	if (!sp->nslots)
-		return NULL;
-	for (size_t i = hash_u64(id) & mask;; i = (i + 1) & mask) {
-		uint32_t s = sp->slots[i];
-
-		if (!s)
-			return NULL;
-		if (sp->e[s - 1].id == id)
-			return &sp->e[s - 1];
-	}
-}
-
-static void slot_in(struct stack_parts *sp, uint32_t idx)
-{
-	size_t mask = sp->nslots - 1, i = hash_u64(sp->e[idx].id) & mask;
-
-	while (sp->slots[i])
-		i = (i + 1) & mask;
-	sp->slots[i] = idx + 1;
+	return i < 0 ? NULL : &sp->e[i];
 }
 
 static struct sp_entry *get(struct stack_parts *sp, uint64_t id)
 {
-	struct sp_entry *e = find(sp, id);
+	struct id_key k = { sp, id };
+	uint32_t i = idxmap_find_or_insert(&sp->index, hash_u64(id), id_eq, &k, sp->n);
 
-	if (e)
-		return e;
-	if ((sp->n + 1) * 2 > sp->nslots) {
-		free(sp->slots);
-		sp->nslots = sp->nslots ? 2 * sp->nslots : 1024;
-		sp->slots = xcalloc(sp->nslots, sizeof(*sp->slots));
-		for (size_t i = 0; i < sp->n; i++)
-			slot_in(sp, i);
-	}
-	if (sp->n == sp->cap) {
-		sp->cap = sp->cap ? 2 * sp->cap : 1024;
-		sp->e = xrealloc(sp->e, sp->cap * sizeof(*sp->e));
-	}
-	e = &sp->e[sp->n];
-	*e = (struct sp_entry){ .id = id, .kpart = PART_NONE, .upart = PART_NONE };
-	slot_in(sp, sp->n++);
-	return e;
+	if (i < sp->n)
+		return &sp->e[i];
+	GROW_RAW(sp->e, sp->cap, sp->n + 1);
+	sp->e[sp->n] = (struct sp_entry){ .id = id, .kpart = PART_NONE, .upart = PART_NONE };
+	return &sp->e[sp->n++];
 }
 
 void stack_parts_want(struct stack_parts *sp, uint64_t id, enum frame_kind kind, uint32_t pid,
@@ -142,46 +175,19 @@ struct part_key {
 static bool part_eq(const void *ctx, uint32_t idx)
 {
 	const struct part_key *k = ctx;
+	uint32_t n;
+	const uint32_t *ids = run_at(&k->sp->parts, idx, &n);
 
-	return k->sp->len[idx] == k->n &&
-	       !memcmp(k->sp->locs + k->sp->first[idx], k->ids, k->n * sizeof(*k->ids));
+	return n == k->n && !memcmp(ids, k->ids, n * sizeof(*ids));
 }
 
 static uint32_t intern(struct stack_parts *sp, const uint32_t *ids, uint32_t n)
 {
 	struct part_key k = { sp, ids, n };
-	uint64_t h = hash_bytes(ids, n * sizeof(*ids), n);
-	int64_t i = idxmap_find(&sp->part_index, h, part_eq, &k);
+	uint32_t i = idxmap_find_or_insert(&sp->part_index, part_hash(ids, n), part_eq, &k,
+					   sp->parts.nruns);
 
-	if (i >= 0)
-		return i;
-	if (sp->nparts == sp->parts_cap) {
-		sp->parts_cap = sp->parts_cap ? 2 * sp->parts_cap : 256;
-		sp->first = xrealloc(sp->first, sp->parts_cap * sizeof(*sp->first));
-		sp->len = xrealloc(sp->len, sp->parts_cap * sizeof(*sp->len));
-	}
-	GROW(sp->locs, sp->locs_cap, sp->nlocs + n);
-	memcpy(sp->locs + sp->nlocs, ids, n * sizeof(*ids));
-	sp->first[sp->nparts] = sp->nlocs;
-	sp->len[sp->nparts] = n;
-	sp->nlocs += n;
-	idxmap_insert(&sp->part_index, h, sp->nparts);
-	return sp->nparts++;
-}
-
-static uint32_t keep_raw(struct stack_parts *sp, const uint64_t *ips, uint32_t nr)
-{
-	if (sp->nraws == sp->raws_cap) {
-		sp->raws_cap = sp->raws_cap ? 2 * sp->raws_cap : 64;
-		sp->raw_first = xrealloc(sp->raw_first, sp->raws_cap * sizeof(*sp->raw_first));
-		sp->raw_len = xrealloc(sp->raw_len, sp->raws_cap * sizeof(*sp->raw_len));
-	}
-	GROW(sp->raw, sp->raw_cap, sp->nraw + nr);
-	memcpy(sp->raw + sp->nraw, ips, nr * sizeof(*ips));
-	sp->raw_first[sp->nraws] = sp->nraw;
-	sp->raw_len[sp->nraws] = nr;
-	sp->nraw += nr;
-	return sp->nraws++;
+	return i < sp->parts.nruns ? i : run_add(&sp->parts, ids, n);
 }
 
 /* What a stack's frames become: a part, a raw copy, or lost (no frames). */
@@ -202,7 +208,7 @@ static void convert(struct stack_parts *sp, struct profile *p, struct sp_entry *
 		if (!nr) {
 			e->upart = PART_LOST;
 		} else if (e->shared) {
-			e->upart = keep_raw(sp, ips, nr);
+			e->upart = run_add(&sp->raw, ips, nr);
 		} else {
 			n = 0;
 			profile_set_life(p, e->life);
@@ -273,7 +279,8 @@ void stack_parts_add(struct stack_parts *sp, struct profile *p, uint64_t id, enu
 		     uint32_t pid, uint32_t *ids, uint32_t *n)
 {
 	struct sp_entry *e = id & STACK_ID_VALID_BIT ? find(sp, id) : NULL;
-	uint32_t part = !e ? PART_NONE : kind == FRAME_KERNEL ? e->kpart : e->upart;
+	uint32_t part = !e ? PART_NONE : kind == FRAME_KERNEL ? e->kpart : e->upart, len;
+	const uint32_t *locs;
 
 	if (part == PART_NONE) {
 		/* not wanted: as one sample alone would have it */
@@ -285,12 +292,14 @@ void stack_parts_add(struct stack_parts *sp, struct profile *p, uint64_t id, enu
 		return;
 	}
 	if (kind != FRAME_KERNEL && e->shared) {
-		profile_stack(p, ids, n, MAX_IDS, kind, pid, sp->raw + sp->raw_first[part],
-			      sp->raw_len[part], true);
+		const uint64_t *ips = run_at(&sp->raw, part, &len);
+
+		profile_stack(p, ids, n, MAX_IDS, kind, pid, ips, len, true);
 		return;
 	}
-	for (uint32_t i = 0; i < sp->len[part] && *n < MAX_IDS; i++)
-		ids[(*n)++] = sp->locs[sp->first[part] + i];
+	locs = run_at(&sp->parts, part, &len);
+	for (uint32_t i = 0; i < len && *n < MAX_IDS; i++)
+		ids[(*n)++] = locs[i];
 }
 
 void stack_parts_free(struct stack_parts *sp)
@@ -298,13 +307,9 @@ void stack_parts_free(struct stack_parts *sp)
 	if (!sp)
 		return;
 	free(sp->e);
-	free(sp->slots);
-	free(sp->locs);
-	free(sp->first);
-	free(sp->len);
+	idxmap_free(&sp->index);
+	run_pool_free(&sp->parts);
 	idxmap_free(&sp->part_index);
-	free(sp->raw);
-	free(sp->raw_first);
-	free(sp->raw_len);
+	run_pool_free(&sp->raw);
 	free(sp);
 }
