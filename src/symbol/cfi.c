@@ -5,7 +5,6 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "symbol/cfi.h"
 #include "symbol/eh_frame_hdr.h"
@@ -51,16 +50,6 @@ struct cfi *cfi_open(int fd)
 	c->elf = elf;
 	c->cfi = dc;
 	return c;
-}
-
-void cfi_drop_pages(struct cfi *c)
-{
-	size_t size = 0;
-	char *base = c ? elf_rawfile(c->elf, &size) : NULL;
-
-	/* libelf mapped the whole file from offset 0: page-aligned */
-	if (base && size)
-		madvise(base, size, MADV_DONTNEED);
 }
 
 void cfi_close(struct cfi *c)

@@ -17,8 +17,6 @@ struct cfi;
 /* The .eh_frame of the ELF file open at fd; fd may be closed afterwards.
  * NULL when the file has none. */
 struct cfi *cfi_open(int fd);
-/* Give back the pages of the file's mapping read so far (clean). */
-void cfi_drop_pages(struct cfi *c);
 void cfi_close(struct cfi *c);
 
 /* At ELF address addr, the canonical frame address as an offset from the

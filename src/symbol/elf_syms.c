@@ -97,12 +97,6 @@ static bool map_strtab(struct elf_syms *es, Elf *elf, int fd, size_t strndx)
 	return true;
 }
 
-void elf_syms_drop_pages(const struct elf_syms *es)
-{
-	if (es && es->strmap)
-		madvise(es->strmap, es->strmap_len, MADV_DONTNEED);
-}
-
 static void unmap_strtab(struct elf_syms *es)
 {
 	if (es->strmap)
@@ -365,13 +359,6 @@ static struct elf_syms *read_elf(Elf *elf, int fd)
 	sort_syms(es);
 	if (elf_plt_add(es, elf))
 		sort_syms(es);
-	/*
-	 * Sorting read the names of aliases (C++'s C1/C2 twins are most of
-	 * libLLVM's), and fault-around mapped their neighbours: nearly the
-	 * whole table, 2.7 MiB of libLLVM's 3 MiB, 7 MiB of node's, kept
-	 * until a window's end.  A name is read again only for a sample.
-	 */
-	elf_syms_drop_pages(es);
 	return es;
 }
 

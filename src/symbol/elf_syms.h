@@ -80,8 +80,5 @@ const struct elf_sym *elf_syms_lookup(const struct elf_syms *es, uint64_t addr);
 const char *elf_syms_name(struct elf_syms *es, const struct elf_sym *sym);
 /* Its name as the file gives it. */
 const char *elf_syms_raw_name(const struct elf_syms *es, const struct elf_sym *sym);
-/* Give back the pages of the mapped string table (clean: a name read
- * later faults its page in again from the page cache). */
-void elf_syms_drop_pages(const struct elf_syms *es);
 
 #endif /* PROFILER_ELF_SYMS_H */

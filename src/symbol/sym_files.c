@@ -131,7 +131,6 @@ int32_t sz_file_for_map(struct symbolizer *sz, uint32_t pid, const struct proc_m
 	f->dwfd = -1;
 	f->sl = NULL;
 	f->build_id[0] = '\0';
-	f->named_pass = 0;
 	f->state = f->fd >= 0 ? FILE_UNREAD : FILE_FAILED;
 	if (f->fd < 0)
 		pr_debug("cannot open %s of pid %u: %s", m->path, pid, strerror(errno));

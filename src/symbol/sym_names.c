@@ -260,7 +260,6 @@ static void name_in_map(struct symbolizer *sz, struct profile *prof, struct loca
 
 	if (m->kind == MAP_FILE && m->file >= 0) {
 		es = sz_file_syms(sz, &sz->files[m->file]);
-		sz->files[m->file].named_pass = sz->pass;
 		module = sz->files[m->file].path;
 	} else if (m->kind == MAP_VDSO) {
 		es = vdso_syms(sz);

@@ -276,25 +276,6 @@ static void name_releasing(struct symbolizer *sz, struct profile *p, size_t nloc
 	free(order);
 }
 
-/*
- * The clean file pages this naming read (names, CFI) go back at once:
- * they are the session's own mappings, so this is safe while another
- * session runs (a renewal), unlike the agent's drop of every read-only
- * file mapping after a window.  At one peak under churn they were 25 MiB
- * (the compilers' names and CFI, node's names) on 45 MiB of heap.
- */
-static void drop_named_pages(struct symbolizer *sz)
-{
-	for (size_t i = 0; i < sz->nfiles; i++) {
-		struct sym_file *f = &sz->files[i];
-
-		if (f->named_pass != sz->pass)
-			continue;
-		elf_syms_drop_pages(f->es);
-		cfi_drop_pages(f->cfi);
-	}
-}
-
 int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 {
 	uint64_t t0 = now_ns();
@@ -324,7 +305,6 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 	profile_prune_bogus(p);
 	if (sz->lines && sz->nchain_ids)
 		splice_inlines(sz, p, nlocs);
-	drop_named_pages(sz);
 	sz->stats.ns += now_ns() - t0;
 	return 0;
 }

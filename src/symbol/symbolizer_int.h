@@ -33,7 +33,6 @@ struct sym_file {
 	int dwfd;		/* the file sl reads, -1: none */
 	struct cfi *cfi;	/* its .eh_frame, when leaf candidates need it */
 	struct gopclntab *go;	/* Go's own table of its functions, NULL: not Go */
-	uint32_t named_pass;	/* the symbolizer_resolve call that last named in it */
 };
 
 /* --lines: the inlined frames found for a location, innermost first */
