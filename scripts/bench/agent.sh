@@ -11,7 +11,11 @@
 # With BASE=/path/to/an/older/profiler: the defaults only, that build and
 # this one alternated for ROUNDS (default 2) rounds in the same run, and
 # the ratio of their means; with CHURN=RATE, tests/workloads/churn starts
-# RATE processes a second besides the burners.
+# RATE processes a second besides the burners.  Each row also says how
+# many uprobes other programs had on libc's allocator at 30 s (bpftool
+# perf list): a uprobe on a file traps in every process that maps it, so
+# another tool's malloc probes make every malloc and free of the agent a
+# trap (half of its CPU at one measurement here: docs/performance.md).
 #   scripts/bench/agent.sh [BUILD] [SECS]
 #   BASE=/tmp/old/build/profiler CHURN=100 scripts/bench/agent.sh build 60
 set -euo pipefail
@@ -38,35 +42,50 @@ if [ -n "${CHURN:-}" ]; then
 	loads+=($!)
 fi
 
-# One run: prints "steady-CPU-% BPF-ms-per-s RSS-MiB peak-MiB".
+# Uprobes of other programs on libc's malloc or free now (- without bpftool).
+libc_uprobes() {
+	local libc offs=""
+	command -v bpftool > /dev/null || { echo -; return; }
+	libc=$(ldd "$prof" | awk '$1 ~ /^libc\.so/ { print $3 }')
+	for h in $(nm -D "$libc" | awk '$3 ~ /^(malloc|free)(@|$)/ { print $1 }'); do
+		offs="$offs $((16#$h))"
+	done
+	{ bpftool perf list 2> /dev/null || true; } |
+		awk -v lib="$(basename "$libc")" -v offs="$offs" '
+			BEGIN { split(offs, o, " "); for (i in o) want[o[i]] = 1 }
+			index($0, lib) && $NF in want { n++ } END { print n + 0 }'
+}
+
+# One run: prints "steady-CPU-% BPF-ms-per-s RSS-MiB peak-MiB libc-uprobes".
 run() {	# FREQ WINDOW [PROFILER]
 	"${3:-$prof}" agent -F "$1" --window "$2" --listen 127.0.0.1:0 --stats -d "$secs" \
 		> /dev/null 2> "$tmp/err" &
-	local pid=$! c1 c2 rss
+	local pid=$! c1 c2 rss up
 	sleep 30
+	up=$(libc_uprobes)
 	c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
 	sleep $((secs - 32))
 	c2=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
 	rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status")
 	wait "$pid" || true
-	awk -v c1="$c1" -v c2="$c2" -v t="$tick" -v d=$((secs - 32)) -v r="$rss" -v s="$secs" '
+	awk -v c1="$c1" -v c2="$c2" -v t="$tick" -v d=$((secs - 32)) -v r="$rss" -v s="$secs" -v up="$up" '
 		/^  BPF .* ms in all/ { for (i = 1; i <= NF; i++) if ($i == "ms" && $(i + 1) == "in") b += $(i - 1) }
 		/^  profiler: .* s CPU/ { for (i = 1; i <= NF; i++) if ($i == "RSS") m = $(i + 1) }
-		END { printf "%.3f %.3f %.1f %.1f\n", (c2 - c1) / t / d * 100, b / s, r / 1024, m }' "$tmp/err"
+		END { printf "%.3f %.3f %.1f %.1f %s\n", (c2 - c1) / t / d * 100, b / s, r / 1024, m, up }' "$tmp/err"
 }
 
 if [ -n "${BASE:-}" ]; then
-	echo "| round | build | agent CPU | BPF | agent + BPF | RSS at the end | peak RSS |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| round | build | agent CPU | BPF | agent + BPF | RSS at the end | peak RSS | others' libc malloc/free uprobes |"
+	echo "|---|---|---|---|---|---|---|---|"
 	for r in $(seq "${ROUNDS:-2}"); do
 		for which in before after; do
 			p=$prof
 			[ "$which" = before ] && p=$BASE
-			read -r c b rss m < <(run 19 10 "$p")
+			read -r c b rss m up < <(run 19 10 "$p")
 			echo "$which $c $b $m" >> "$tmp/ab"
-			printf '| %s | %s | %.2f%% | %.2f%% | %.2f%% | %.1f MiB | %s MiB |\n' "$r" "$which" \
+			printf '| %s | %s | %.2f%% | %.2f%% | %.2f%% | %.1f MiB | %s MiB | %s |\n' "$r" "$which" \
 				"$c" "$(awk -v b="$b" 'BEGIN { print b / 10 }')" \
-				"$(awk -v c="$c" -v b="$b" 'BEGIN { print c + b / 10 }')" "$rss" "$m"
+				"$(awk -v c="$c" -v b="$b" 'BEGIN { print c + b / 10 }')" "$rss" "$m" "$up"
 		done
 	done
 	awk '{ c[$1] += $2 + $3 / 10; m[$1] = m[$1] > $4 ? m[$1] : $4; n[$1]++ }
@@ -84,14 +103,14 @@ echo "(the steady state, start-up excluded). BPF: the kernel's run time of its p
 echo "per second of the run, as a share of one CPU. Goal at the defaults: agent + BPF <= 1% of one"
 echo "CPU, RSS <= 64 MiB."
 echo
-echo "| rate | window | agent CPU | BPF | agent + BPF | RSS at the end | peak RSS |"
-echo "|---|---|---|---|---|---|---|"
+echo "| rate | window | agent CPU | BPF | agent + BPF | RSS at the end | peak RSS | others' libc malloc/free uprobes |"
+echo "|---|---|---|---|---|---|---|---|"
 for cfg in 19:10 49:10 99:10 19:15; do
 	f=${cfg%:*} w=${cfg#*:}
-	read -r c b r m < <(run "$f" "$w")
-	printf '| %s Hz | %s s | %.2f%% | %.2f%% | %.2f%% | %.1f MiB | %s MiB |\n' "$f" "$w" "$c" \
+	read -r c b r m up < <(run "$f" "$w")
+	printf '| %s Hz | %s s | %.2f%% | %.2f%% | %.2f%% | %.1f MiB | %s MiB | %s |\n' "$f" "$w" "$c" \
 		"$(awk -v b="$b" 'BEGIN { print b / 10 }')" \
-		"$(awk -v c="$c" -v b="$b" 'BEGIN { print c + b / 10 }')" "$r" "$m"
+		"$(awk -v c="$c" -v b="$b" 'BEGIN { print c + b / 10 }')" "$r" "$m" "$up"
 done
 echo
 echo "Their own published figures: the OpenTelemetry eBPF profiler gives \"1% CPU and 250MB memory\""

@@ -6,6 +6,7 @@
  * ?seconds=N request: a profile of a few seconds, a millisecond or two.
  */
 #include <errno.h>
+#include <link.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -319,46 +320,69 @@ static bool maps_line(const char *line, unsigned long *start, unsigned long *end
 	return sscanf(line, "%lx-%lx %4s", start, end, perms) == 3;
 }
 
+struct loaded {
+	unsigned long (*seg)[2];	/* [start, end) of each PT_LOAD of a loaded object */
+	size_t n, cap;
+};
+
+static int add_loaded(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct loaded *l = arg;
+	unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		unsigned long start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		GROW(l->seg, l->cap, l->n + 1);
+		l->seg[l->n][0] = start & ~(page - 1);
+		l->seg[l->n][1] = (start + ph->p_memsz + page - 1) & ~(page - 1);
+		l->n++;
+	}
+	return 0;
+}
+
 size_t agent_drop_file_pages(void)
 {
-	char *maps = read_file("/proc/self/maps", NULL), *line, *next = NULL, *stop;
-	const char **exec = NULL;
-	size_t nexec = 0, cap = 0, dropped = 0;
+	char *maps = read_file("/proc/self/maps", NULL), *line, *next = NULL;
+	struct loaded l = {};
+	size_t dropped = 0;
 	unsigned long start, end;
 	const char *path;
 	char perms[5];
 
-	/* the lines are split in place: each path is a string of its own */
+	/*
+	 * Our loaded objects after the maps: one mapped since is not in
+	 * the maps, and one mapped but not yet listed by the loader has not
+	 * been relocated, so none of its read-only pages was written.
+	 */
+	dl_iterate_phdr(add_loaded, &l);
 	for (line = maps; line && *line; line = next) {
+		bool ours = false;
+
 		next = strchr(line, '\n');
 		if (!next)
 			break;
 		*next++ = '\0';
-		if (maps_line(line, &start, &end, perms, &path) && *path && perms[2] == 'x') {
-			GROW(exec, cap, nexec + 1);
-			exec[nexec++] = path;
-		}
-	}
-	stop = line;
-	for (line = maps; line && line < stop; line += strlen(line) + 1) {
-		bool ours = false;
-
 		if (!maps_line(line, &start, &end, perms, &path) || !*path || strcmp(perms, "r--p"))
 			continue;
 		/*
-		 * A read-only private mapping of a file that is not one of
-		 * our loaded objects (they map a segment executable, and
-		 * their RELRO pages were written before being made
-		 * read-only): never writable, so it holds no page of its
-		 * own, and its pages come back from the page cache at the
-		 * next touch.
+		 * A read-only private mapping of a file that is not a
+		 * segment of one of our loaded objects (their RELRO pages
+		 * were written before being made read-only): never
+		 * writable, so it holds no page of its own, and its pages
+		 * come back from the page cache at the next touch.  Files
+		 * we also run (libc, our own binary) that libelf mapped
+		 * whole to read as ELF are dropped too.
 		 */
-		for (size_t i = 0; i < nexec && !ours; i++)
-			ours = !strcmp(exec[i], path);
+		for (size_t i = 0; i < l.n && !ours; i++)
+			ours = start < l.seg[i][1] && end > l.seg[i][0];
 		if (!ours && !madvise((void *)start, end - start, MADV_DONTNEED))
 			dropped += end - start;
 	}
-	free(exec);
+	free(l.seg);
 	free(maps);
 	return dropped;
 }

@@ -201,6 +201,42 @@ static void test_drop_file_pages(void **state)
 	close(fd);
 }
 
+/*
+ * A file we also run (here our own executable), mapped whole read-only
+ * as libelf maps it to read symbols: its pages leave RSS too, while the
+ * loader's mappings of it, relocated pages included, stay.
+ */
+static void test_drop_own_file_pages(void **state)
+{
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int fd = open("/proc/self/exe", O_RDONLY);
+	uint64_t sum = 0, again = 0;
+	long touched, after;
+	unsigned char *ro;
+	struct stat st;
+	size_t size;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	size = (size_t)st.st_size & ~(page - 1);
+	assert_true(size >= 2 << 20);
+	ro = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	assert_true(ro != MAP_FAILED);
+	for (size_t i = 0; i < size; i += page)
+		sum += ro[i];
+	touched = rss_file_kib();
+	assert_true(agent_drop_file_pages() >= size);
+	after = rss_file_kib();
+	assert_true(touched - after >= (long)(size >> 10) - 512);
+	for (size_t i = 0; i < size; i += page)
+		again += ro[i];
+	assert_int_equal(again, sum);
+	/* our relocated read-only pages were kept: a call through the PLT works */
+	assert_int_equal(strcmp("a", "a"), 0);
+	munmap(ro, size);
+	close(fd);
+}
+
 static int setup(void **state)
 {
 	return mkdtemp(dir) ? 0 : -1;
@@ -223,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_dir_write_names_by_time),
 		cmocka_unit_test(test_merge_adds_pieces),
 		cmocka_unit_test(test_drop_file_pages),
+		cmocka_unit_test(test_drop_own_file_pages),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
