@@ -5,7 +5,11 @@
 #  - launch to first sample, and the wall time of a minimal system-wide
 #    job (start, one sample, stop), against bpftrace and perf;
 #  - peak RSS of system-wide profiles of growing length on a busy machine:
-#    kernel aggregation keeps it bounded by unique stacks, not samples.
+#    kernel aggregation keeps it bounded by unique stacks, not samples;
+#  - with BASE=/path/to/an/older/profiler (and strace): the seconds each
+#    map's creation and each program's load take in `cpu -a -F 999 -d 0.01`
+#    (strace -T, ROUNDS alternated runs of each build, default 5), per
+#    run; PARTS_ONLY=1 prints only that.
 # Prints a markdown section.  Usage: scripts/bench/startup.sh [BUILD]
 set -euo pipefail
 build=${1:-build}
@@ -22,6 +26,34 @@ wall() {	# wall seconds of a command
 	b=$(date +%s.%N)
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f\n", b - a }'
 }
+
+# One build's bpf() calls: "MAP_CREATE|PROG_LOAD name seconds" per line
+bpf_calls() {
+	strace -f -T -e trace=bpf -o "$tmp/st" "$1" cpu -a -F 999 -d 0.01 -o /dev/null >/dev/null 2>&1 || true
+	sed -En 's/.*BPF_(MAP_CREATE|PROG_LOAD).*(map|prog)_name="([^"]*)".*<([0-9.]+)>$/\1 \3 \4/p' "$tmp/st"
+}
+if [ -n "${BASE:-}" ] && command -v strace >/dev/null; then
+	rounds=${ROUNDS:-5}
+	for r in $(seq "$rounds"); do
+		bpf_calls "$BASE" | sed 's/^/before /'
+		bpf_calls "$P" | sed 's/^/after /'
+	done > "$tmp/calls"
+	echo "## Start-up by map and program"
+	echo
+	echo "Seconds per run in bpf() (strace -T), $rounds alternated runs of each build of"
+	echo "\`profiler cpu -a -F 999 -d 0.01\`; the unwind tables made per binary are left out."
+	echo
+	echo "| call | before | after |"
+	echo "| --- | --- | --- |"
+	awk -v n="$rounds" '$3 != "unw_table" { t[$2 " " $3, $1] += $4; k[$2 " " $3] = 1
+		if ($2 == "MAP_CREATE") m[$1] += $4 }
+		END { for (x in k) if (t[x, "before"] + t[x, "after"] >= 0.0005 * n)
+			printf "| %s | %.4f | %.4f |\n", x, t[x, "before"] / n, t[x, "after"] / n
+		      printf "| all map creations | %.4f | %.4f |\n", m["before"] / n, m["after"] / n }' \
+		"$tmp/calls" | sort -t'|' -k3 -rn
+	echo
+	[ -n "${PARTS_ONLY:-}" ] && exit 0
+fi
 
 "$W/burn31" 600 2>/dev/null & loads+=($!)
 busy=${loads[0]}

@@ -8,6 +8,7 @@
 #include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -146,7 +147,7 @@ static int cpu_start(struct session *ss)
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .btf_custom_path = session_core_btf(ss, elf, elf_size));
 	uint32_t counts_max;
-	int err;
+	int err, tmpl;
 
 	ss->priv = st;
 	skel = cpu_bpf__open_opts(&opts);
@@ -183,8 +184,11 @@ static int cpu_start(struct session *ss)
 	skel->rodata->short_stacks = session_stack_short(ss, skel->maps.stacks,
 							 skel->maps.stacks_short);
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
+	tmpl = map_in_map_template(skel->maps.counts_sel);
 
 	err = cpu_bpf__load(skel);
+	if (tmpl >= 0)
+		close(tmpl);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
 	st->counts = cpu_counts_new(bpf_map__fd(skel->maps.counts_sel),

@@ -143,8 +143,61 @@ const char *session_core_btf(struct session *ss, const void *elf, size_t size)
 	return ss->btf_path;
 }
 
+/*
+ * The inner-map template of a map of maps, made here with one entry: libbpf
+ * makes it from the BPF definition (counts_sel's: 16,384 preallocated keys,
+ * 7 ms of system time on a quiet machine by strace -T), only to close it
+ * once the outer map is made, and the kernel does not compare a hash's
+ * size.  (libbpf 1.1 crashes in bpf_map__set_max_entries() on the inner
+ * map it keeps, which has no object.)  The caller closes the fd after
+ * load; -1 leaves libbpf's template.
+ */
+int map_in_map_template(struct bpf_map *outer)
+{
+	struct bpf_map *in = bpf_map__inner_map(outer);
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int fd;
+
+	if (!in)
+		return -1;
+	opts.map_flags = bpf_map__map_flags(in);
+	fd = bpf_map_create(bpf_map__type(in), "tmpl", bpf_map__key_size(in),
+			    bpf_map__value_size(in), 1, &opts);
+	if (fd >= 0 && bpf_map__set_inner_map_fd(outer, fd)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Map max_entries to 1 if the object has it and it is not made yet. */
+static void map_minimal(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	if (m && bpf_map__fd(m) < 0)
+		bpf_map__set_max_entries(m, 1);
+}
+
+/*
+ * Maps this run never uses, made as small as the kernel allows before
+ * load: the targets map is read only with -p, -t or a command (and by the
+ * fork program that follows a command's children), the cgroup verdicts
+ * only with --cgroup.  Both are preallocated: 8,192 targets and 4,096 LRU
+ * verdicts, 8-16 ms of system time at every start of a system-wide run
+ * under load (strace -T).
+ */
+static void trim_unused_maps(struct session *ss, struct bpf_object *obj)
+{
+	if (!ss->filter_pids && !ss->filter_tids && !ss->follow_forks && !ss->child && !ss->rt->child)
+		map_minimal(obj, "targets");
+	if (!ss->set->ncgroups)
+		map_minimal(obj, "cgroup_verdicts");
+}
+
 void session_add_object(struct session *ss, struct bpf_object *obj)
 {
+	trim_unused_maps(ss, obj);
 	ss = ss->rt;
 	if (ss->nobjs < (int)ARRAY_SIZE(ss->objs))
 		ss->objs[ss->nobjs++] = obj;
@@ -419,6 +472,26 @@ static void cache_chunk(void *ctx, const void *keys, const void *vals, size_t n)
 	}
 }
 
+/*
+ * The spill map made here, without BTF: its value type in BTF is a stack of
+ * MAX_STACK_DEPTH frames, so at any other depth the kernel refuses libbpf's
+ * first try (with BTF) only after preallocating the map whole, and libbpf
+ * tries again without: 1,024 stacks of 4 KiB allocated twice, 13-15 ms of
+ * system time on a quiet machine, 36-54 ms under load (strace -T).
+ */
+static void spill_create(struct bpf_map *spill)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(spill));
+	int fd = bpf_map_create(bpf_map__type(spill), bpf_map__name(spill), bpf_map__key_size(spill),
+				bpf_map__value_size(spill), bpf_map__max_entries(spill), &opts);
+
+	/* on failure libbpf makes it at load, as before */
+	if (fd < 0 || bpf_map__reuse_fd(spill, fd))
+		pr_debug("stacks_spill made at load: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, struct bpf_map *spill)
 {
 	unsigned int depth = ss->set->max_depth ? ss->set->max_depth : DEFAULT_STACK_DEPTH;
@@ -426,6 +499,8 @@ unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, str
 	/* a stack costs the depth asked for, not the deepest one can ask */
 	bpf_map__set_value_size(stacks, depth * sizeof(uint64_t));
 	bpf_map__set_value_size(spill, depth * sizeof(uint64_t));
+	if (depth != MAX_STACK_DEPTH)
+		spill_create(spill);
 	return depth;
 }
 

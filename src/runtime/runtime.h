@@ -129,8 +129,11 @@ bool session_cgroup_prepare(struct session *ss, struct bpf_map *cgroup_targets);
  * CO-RE relocations need (core/core_btf.h), or NULL for all of the kernel's.
  * One object per session. */
 const char *session_core_btf(struct session *ss, const void *elf, size_t size);
-/* Count a loaded BPF object in --stats. */
+/* Count a BPF object in --stats; before load, its maps this run never uses
+ * are made minimal. */
 void session_add_object(struct session *ss, struct bpf_object *obj);
+/* outer's inner-map template with one entry: an fd to close after load, or -1 */
+int map_in_map_template(struct bpf_map *outer);
 /* Turn a failed load/attach into a one-line message that names the fix. */
 int bpf_explain(const char *what, int err);
 /* Put the target pids/tids (and the -- CMD child) into a targets map. */
