@@ -5,7 +5,7 @@
  * kernel: the kmem tracepoints; page faults: a software perf event.
  *
  * Lean by design, since every probe hit is a trap in the target: an
- * allocation costs one stack capture, one insert into `live` and two
+ * allocation costs one stack capture, one insert into the live blocks and two
  * atomic adds on its site; a free costs one delete.  What is outstanding,
  * and how old, is worked out by user space from `live` at the end.
  */
