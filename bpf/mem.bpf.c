@@ -5,7 +5,7 @@
  * kernel: the kmem tracepoints; page faults: a software perf event.
  *
  * Lean by design, since every probe hit is a trap in the target: an
- * allocation costs one stack capture, one insert into `live` and two
+ * allocation costs one stack capture, one insert into the live blocks and two
  * atomic adds on its site; a free costs one delete.  What is outstanding,
  * and how old, is worked out by user space from `live` at the end.
  */
@@ -29,6 +29,23 @@ struct {
 	__type(key, struct mem_addr);
 	__type(value, struct mem_live);
 } live SEC(".maps");
+
+/*
+ * Live user-space blocks first: buckets claimed by compare-and-swap
+ * (include/mem.h), a hash-free, lock-free and allocation-free insert and
+ * delete.  A block goes to `live` instead when its bucket is full or its
+ * (pid, address) has no one-word key.  Sized by user space.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mem_live_bucket);
+} live_slots SEC(".maps");
+
+const volatile __u32 live_buckets = 8192;	/* live_slots' size, a power of two */
+__u32 live_spilled;	/* a block of user space went to `live`: frees look there too */
 
 /* Per (process, stack, name): its index in site_sums, given once. */
 struct {
@@ -108,6 +125,95 @@ struct {
 
 enum { K_PLAIN, K_MEMALIGN_PTR, K_REALLOC, K_MMAP };
 
+/* a load the compiler must make where it is written, once */
+#define LIVE_KEY(b, i)	(*(volatile __u64 *)&(b)->key[i])
+
+/* The bucket of a one-word key (0: none). */
+static __always_inline struct mem_live_bucket *live_bucket(__u64 k)
+{
+	__u32 idx = mix64(k) & (live_buckets - 1);
+
+	return k ? bpf_map_lookup_elem(&live_slots, &idx) : NULL;
+}
+
+/*
+ * The block at addr, as `live` with BPF_ANY keeps it: a key already there
+ * (a block whose free went unseen) takes the new value.  A free slot is
+ * claimed by compare-and-swap, filled, and then given its key, so that a
+ * reader never matches a half-written slot.
+ */
+static __always_inline void live_put(__u64 addr, __u32 addr_pid, const struct mem_live *v)
+{
+	struct mem_addr key = { .addr = addr, .pid = addr_pid };
+	__u64 k = mem_live_key(addr, addr_pid), cur;
+	struct mem_live_bucket *b = live_bucket(k);
+	int i;
+
+	if (b) {
+		for (i = 0; i < MEM_LIVE_WAYS; i++) {
+			if (LIVE_KEY(b, i) == k) {
+				b->v[i] = *v;
+				return;
+			}
+		}
+		for (i = 0; i < MEM_LIVE_WAYS; i++) {
+			cur = LIVE_KEY(b, i);
+			if (cur != MEM_LIVE_EMPTY && cur != MEM_LIVE_FREED)
+				continue;
+			if (__sync_val_compare_and_swap(&b->key[i], cur, MEM_LIVE_BUSY) != cur)
+				continue;	/* another thread took it */
+			b->v[i] = *v;
+			__sync_lock_test_and_set(&b->key[i], k);	/* after the value */
+			/* an older block there whose free went unseen: this one replaces it */
+			if (live_spilled)
+				bpf_map_delete_elem(&live, &key);
+			return;
+		}
+		/* before the insert: a free that misses the array looks in `live` */
+		live_spilled = 1;
+	}
+	if (bpf_map_update_elem(&live, &key, v, BPF_ANY))
+		count_drop(DROP_LIVE_FULL);
+}
+
+/* The block at addr, or NULL; in the array while its key is there. */
+static __always_inline struct mem_live *live_find(__u64 addr, __u32 addr_pid)
+{
+	struct mem_addr key = { .addr = addr, .pid = addr_pid };
+	__u64 k = mem_live_key(addr, addr_pid);
+	struct mem_live_bucket *b = live_bucket(k);
+	int i;
+
+	if (b) {
+		for (i = 0; i < MEM_LIVE_WAYS; i++)
+			if (LIVE_KEY(b, i) == k)
+				return &b->v[i];
+		if (!live_spilled)
+			return NULL;
+	}
+	return bpf_map_lookup_elem(&live, &key);
+}
+
+/* A free: the key's slot is freed by compare-and-swap, so that two frees
+ * of one block (a bug of the program's) cannot free a slot claimed since. */
+static __always_inline void untrack(__u64 addr, __u32 addr_pid)
+{
+	struct mem_addr key = { .addr = addr, .pid = addr_pid };
+	__u64 k = mem_live_key(addr, addr_pid);
+	struct mem_live_bucket *b = live_bucket(k);
+	int i;
+
+	if (b) {
+		for (i = 0; i < MEM_LIVE_WAYS; i++)
+			if (LIVE_KEY(b, i) == k &&
+			    __sync_val_compare_and_swap(&b->key[i], k, MEM_LIVE_FREED) == k)
+				return;
+		if (!live_spilled)
+			return;
+	}
+	bpf_map_delete_elem(&live, &key);
+}
+
 static __always_inline void site_sum(__u32 idx, __u64 bytes)
 {
 	struct mem_totals *t = bpf_map_lookup_elem(&site_sums, &idx);
@@ -182,12 +288,10 @@ static __always_inline __u32 site_add(__u32 pid, __u64 stack, __u64 bytes)
 static __always_inline __u32 track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 size, __u64 stack,
 				   __u32 flags, __u32 site)
 {
-	struct mem_addr key = { .addr = addr, .pid = addr_pid };
 	struct mem_live v = { .size = size, .stack = stack, .ts = bpf_ktime_get_ns(), .pid = pid,
 			      .flags = flags };
 
-	if (bpf_map_update_elem(&live, &key, &v, BPF_ANY))
-		count_drop(DROP_LIVE_FULL);
+	live_put(addr, addr_pid, &v);
 	if (site)
 		site_sum(site - 1, size);
 	else
@@ -203,12 +307,6 @@ static __always_inline __u32 track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 
 	return site;
 }
 
-static __always_inline void untrack(__u64 addr, __u32 addr_pid)
-{
-	struct mem_addr key = { .addr = addr, .pid = addr_pid };
-
-	bpf_map_delete_elem(&live, &key);
-}
 
 static __always_inline bool sampled(void)
 {
@@ -266,9 +364,7 @@ static __always_inline void leave(__u64 addr)
 	if (c->kind == K_REALLOC && c->old_addr) {
 		if (!addr && c->size) {
 			/* failed: the old block is still there */
-			struct mem_addr key = { .addr = c->old_addr, .pid = pid };
-
-			bpf_map_update_elem(&live, &key, &c->old, BPF_ANY);
+			live_put(c->old_addr, pid, &c->old);
 			return;
 		}
 	}
@@ -305,7 +401,6 @@ int BPF_KPROBE(calloc_enter, size_t nmemb, size_t size)
 static __always_inline void realloc_common(struct pt_regs *ctx, __u64 ptr, __u64 size)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	struct mem_addr key = { .addr = ptr, .pid = pid };
 	struct mem_live *old;
 	struct pending *c;
 
@@ -316,12 +411,12 @@ static __always_inline void realloc_common(struct pt_regs *ctx, __u64 ptr, __u64
 	 * The old block is given back now, while this thread owns it: once
 	 * realloc frees it another thread may get the same address.
 	 */
-	old = bpf_map_lookup_elem(&live, &key);
+	old = live_find(ptr, pid);
 	if (!old)
 		return;
 	c->old = *old;
 	c->old_addr = ptr;
-	bpf_map_delete_elem(&live, &key);
+	untrack(ptr, pid);
 }
 
 SEC("uprobe")
@@ -389,14 +484,13 @@ int BPF_KPROBE(munmap_enter, void *ptr, size_t length)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u64 addr = (__u64)ptr, len = ((__u64)length + page_size - 1) & ~(page_size - 1);
-	struct mem_addr key = { .addr = addr, .pid = pid };
 	struct mem_live *r, rest;
 	__u64 *n, size;
 
 	n = bpf_map_lookup_elem(&mmapped, &pid);
 	if (!n || !*n || !len)
 		return 0;	/* no region of ours in this process */
-	r = bpf_map_lookup_elem(&live, &key);
+	r = live_find(addr, pid);
 	if (!r || !(r->flags & MEM_LIVE_MMAP)) {
 		record_unmap(pid, addr, len);
 		return 0;
@@ -404,14 +498,12 @@ int BPF_KPROBE(munmap_enter, void *ptr, size_t length)
 	if (len < r->size) {
 		rest = *r;
 		rest.size -= len;
-		key.addr = addr + len;
-		bpf_map_update_elem(&live, &key, &rest, BPF_ANY);
-		key.addr = addr;
-		bpf_map_delete_elem(&live, &key);
+		live_put(addr + len, pid, &rest);
+		untrack(addr, pid);
 		return 0;
 	}
 	size = (r->size + page_size - 1) & ~(page_size - 1);
-	bpf_map_delete_elem(&live, &key);
+	untrack(addr, pid);
 	__sync_fetch_and_add(n, -1);
 	if (len > size)
 		record_unmap(pid, addr + size, len - size);

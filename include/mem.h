@@ -23,6 +23,31 @@ struct mem_live {
 #define MEM_LIVE_MMAP	1	/* a region from mmap: munmap may take part of it */
 
 /*
+ * Live user-space blocks are kept first in buckets of an array (the map
+ * `live_slots`), claimed by compare-and-swap; what does not fit, or has no
+ * one-word key, goes to the hash `live`.  A key is one word: (pid, address)
+ * for a 16-byte-aligned address below 2^47 and a pid below 2^21, so that
+ * two words never name one block; below 2^43 a key is a mark instead.
+ */
+#define MEM_LIVE_WAYS		8	/* slots a bucket has: one cache line of keys */
+#define MEM_LIVE_ADDR_BITS	43	/* the address's bits 4..46 */
+#define MEM_LIVE_EMPTY		0	/* never used: no key lies past it */
+#define MEM_LIVE_BUSY		1	/* claimed, its value being written */
+#define MEM_LIVE_FREED		2	/* its block was freed: free to claim */
+
+struct mem_live_bucket {
+	__u64 key[MEM_LIVE_WAYS];
+	struct mem_live v[MEM_LIVE_WAYS];
+};
+
+static inline __u64 mem_live_key(__u64 addr, __u32 pid)
+{
+	if (!pid || (addr & 15) || addr >> 47 || pid >> 21)
+		return 0;
+	return addr >> 4 | (__u64)pid << MEM_LIVE_ADDR_BITS;
+}
+
+/*
  * A munmap that did not start at a region's start (the middle, the end,
  * or past one region into the next): user space takes [addr, addr + len)
  * out of every region of pid mapped before ts.

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -37,6 +38,8 @@
 
 #define DEFAULT_MAX_LIVE (1U << 20)
 #define KERNEL_MAX_LIVE (1U << 18)	/* preallocated: about 20 MiB */
+/* buckets of live_slots: 65,536 blocks (2.5 MiB) before any goes to the hash */
+#define LIVE_BUCKETS (1U << 13)
 
 enum mem_mode { MODE_USER, MODE_KERNEL, MODE_FAULTS };
 
@@ -60,6 +63,7 @@ struct mem_state {
 	bool signal_task;	/* children stopped at fork (bpf_send_signal_task) */
 	uint64_t unfollowed;	/* children user space failed to probe */
 	struct deltas *windows;	/* allocations handed over so far, per site */
+	uint32_t live_buckets;	/* live_slots' size */
 };
 
 /* One row of the result: a site in one process. */
@@ -521,6 +525,10 @@ static int mem_start(struct session *ss)
 	ss->no_entry_hold = skel->rodata->hold_children;
 	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
 	bpf_map__set_max_entries(skel->maps.live, s->mem_max_live);
+	/* the array in front: no bigger than --max-live asks for */
+	st->live_buckets = LIVE_BUCKETS;
+	while (st->live_buckets > 1 && st->live_buckets * MEM_LIVE_WAYS > s->mem_max_live)
+		st->live_buckets /= 2;
 	bpf_map__set_max_entries(skel->maps.stacks, 1 << 18);
 	if (st->mode == MODE_KERNEL) {
 		/*
@@ -534,7 +542,10 @@ static int mem_start(struct session *ss)
 		bpf_map__set_max_entries(skel->maps.live,
 					 s->mem_max_live_set ? s->mem_max_live : KERNEL_MAX_LIVE);
 		bpf_map__set_max_entries(skel->maps.stacks, 16384);
+		st->live_buckets = 1;	/* kernel addresses have no one-word key */
 	}
+	skel->rodata->live_buckets = st->live_buckets;
+	bpf_map__set_max_entries(skel->maps.live_slots, st->live_buckets);
 	st->signal_task = st->mode == MODE_USER && ss->follow_forks && can_signal_task();
 	set_autoload(skel, st->mode, ss->follow_forks, st->signal_task);
 
@@ -664,8 +675,51 @@ static struct mem_cut *read_cuts(int fd, size_t *n)
 	return cuts;
 }
 
-/* Batch reads: a million live allocations in a few hundred system calls.
- * A region from mmap counts what munmaps left of it. */
+/* One live block: a region from mmap counts what munmaps left of it. */
+static void count_live(struct site_table *t, uint64_t addr, uint32_t addr_pid,
+		       const struct mem_live *v, const struct mem_cut *cuts, size_t ncuts)
+{
+	uint64_t size = v->size;
+	struct site *s;
+
+	if (v->flags & MEM_LIVE_MMAP)
+		size = mem_region_left(addr, size, addr_pid, v->ts, cuts, ncuts);
+	if (!size)
+		return;	/* all of it unmapped, a piece at a time */
+	s = site_get(t, v->pid, v->stack);
+	s->inuse_count++;
+	s->inuse_bytes += size;
+	if (!s->oldest_ts || v->ts < s->oldest_ts)
+		s->oldest_ts = v->ts;
+}
+
+/* The array in front of `live` (include/mem.h), mapped and read whole. */
+static void read_live_slots(int fd, uint32_t buckets, struct site_table *t,
+			    const struct mem_cut *cuts, size_t ncuts)
+{
+	size_t len = (size_t)buckets * sizeof(struct mem_live_bucket);
+	const struct mem_live_bucket *b;
+
+	b = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (b == MAP_FAILED) {
+		pr_warn("reading live allocations: %s", strerror(errno));
+		return;
+	}
+	for (uint32_t i = 0; i < buckets; i++) {
+		for (int j = 0; j < MEM_LIVE_WAYS; j++) {
+			uint64_t k = __atomic_load_n(&b[i].key[j], __ATOMIC_ACQUIRE);
+			struct mem_live v = b[i].v[j];
+
+			/* marks (free, being written) lie below a key's pid */
+			if (k >> MEM_LIVE_ADDR_BITS)
+				count_live(t, (k & ((1ULL << MEM_LIVE_ADDR_BITS) - 1)) << 4,
+					   k >> MEM_LIVE_ADDR_BITS, &v, cuts, ncuts);
+		}
+	}
+	munmap((void *)b, len);
+}
+
+/* Batch reads: a million live allocations in a few hundred system calls. */
 static void read_live(int fd, struct site_table *t, const struct mem_cut *cuts, size_t ncuts)
 {
 	enum { CHUNK = 8192 };
@@ -683,21 +737,8 @@ static void read_live(int fd, struct site_table *t, const struct mem_cut *cuts, 
 			pr_warn("reading live allocations: %s", strerror(errno));
 			break;
 		}
-		for (__u32 i = 0; i < n; i++) {
-			uint64_t size = vals[i].size;
-			struct site *s;
-
-			if (vals[i].flags & MEM_LIVE_MMAP)
-				size = mem_region_left(keys[i].addr, size, keys[i].pid, vals[i].ts,
-						       cuts, ncuts);
-			if (!size)
-				continue;	/* all of it unmapped, a piece at a time */
-			s = site_get(t, vals[i].pid, vals[i].stack);
-			s->inuse_count++;
-			s->inuse_bytes += size;
-			if (!s->oldest_ts || vals[i].ts < s->oldest_ts)
-				s->oldest_ts = vals[i].ts;
-		}
+		for (__u32 i = 0; i < n; i++)
+			count_live(t, keys[i].addr, keys[i].pid, &vals[i], cuts, ncuts);
 		in = &out;
 	}
 	free(keys);
@@ -772,6 +813,8 @@ static int mem_collect(struct session *ss, struct profile *p)
 		struct mem_cut *cuts = read_cuts(bpf_map__fd(st->skel->maps.unmaps), &ncuts);
 
 		read_live(bpf_map__fd(st->skel->maps.live), &t, cuts, ncuts);
+		read_live_slots(bpf_map__fd(st->skel->maps.live_slots), st->live_buckets, &t, cuts,
+				ncuts);
 		free(cuts);
 	}
 
