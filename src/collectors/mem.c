@@ -891,6 +891,9 @@ const struct collector mem_collector = {
 		"Sample types (--value): inuse_space (default), inuse_objects, alloc_space,\n"
 		"alloc_objects, inuse_age (oldest outstanding), faults (with --faults)\n",
 	.default_format = "report",
+	.no_samples = "no allocation by the targets was seen: a program that does not call "
+		"the probed allocator (a static binary, its own allocator: --lib PATH and "
+		"--prefix) or that allocated nothing during the run; try a longer -d",
 	.value_names = "inuse_space inuse_objects alloc_space alloc_objects inuse_age faults",
 	.shortopts = "",
 	.longopts = mem_longopts,
