@@ -12,15 +12,7 @@
  *
  * A map that allocates as it fills can still refuse an element for want
  * of memory in the allocator's per-CPU cache (seen at start-up, -ENOMEM);
- * such a stack goes to a small preallocated spill map instead. *
- * Where user space asks (cpu: short_stacks), a stack of at most
- * STACK_SHORT_DEPTH frames is kept in stacks_short, whose values hold that
- * many: a value of the stacks map holds --max-depth frames (4 KiB at the
- * default 512), and under process churn most samples store a new stack, a
- * copy into a fresh 4 KiB+ element each (an 8 KiB slab object, refilled by
- * an irq_work every few): at --max-depth 64 a sample cost 12.4 µs where it
- * cost 19.3 at 512, back to back (docs/performance.md).  A stack's frame
- * count decides its map, so an id is in one map only.
+ * such a stack goes to a small preallocated spill map instead.
  */
 #ifndef PROFILER_STACKS_BPF_H
 #define PROFILER_STACKS_BPF_H
@@ -44,17 +36,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct stack_frames);
 } stacks_spill SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);		/* sized by user space where used */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct stack_frames_short);
-} stacks_short SEC(".maps");
-
-/* Set by user space when it reads stacks_short too, and --max-depth is deeper. */
-const volatile bool short_stacks = false;
 
 /* Two slots per CPU: user and kernel stack of the sample being taken. */
 struct {
@@ -133,30 +114,18 @@ static __always_inline int leaf_return_candidates(struct stack_frames *buf, int 
 	return at;
 }
 
-/* Keep the nr frames in buf under their hash h: the id, or STACK_ID_LOST. */
-static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h, int nr)
+/* Keep the frames in buf under their hash h: the id, or STACK_ID_LOST. */
+static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h)
 {
 	__u64 id = h | STACK_ID_VALID_BIT;
 	int err;
 
-	/* each map has its own calls: a call site that sees one map only is
-	 * one the verifier can turn into a direct call */
-	if (short_stacks && nr <= STACK_SHORT_DEPTH) {
-		/* user space reads up to the first 0 or the value's end */
-		if (nr >= 0 && nr < STACK_SHORT_DEPTH)
-			buf->ips[nr] = 0;
-		if (bpf_map_lookup_elem(&stacks_short, &id))
-			return id;
-		PART_FLAG(PF_NEWSTACK);
-		err = map_update_err(bpf_map_update_elem(&stacks_short, &id, buf, BPF_NOEXIST));
-	} else {
-		/* The common case is a stack seen before: a lockless lookup. */
-		if (bpf_map_lookup_elem(&stacks, &id))
-			return id;
-		PART_FLAG(PF_NEWSTACK);
-		/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
-		err = map_update_err(bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST));
-	}
+	/* The common case is a stack seen before: a lockless lookup. */
+	if (bpf_map_lookup_elem(&stacks, &id))
+		return id;
+	PART_FLAG(PF_NEWSTACK);
+	/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
+	err = map_update_err(bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST));
 	if (!err || err == -EEXIST)
 		return id;
 	if (err == -ENOMEM) {
@@ -204,7 +173,7 @@ static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int u
 			break;
 		h = mix64(h ^ buf->ips[i]);
 	}
-	return stack_keep(buf, h, nr);
+	return stack_keep(buf, h);
 }
 
 static __always_inline __u64 stack_store_timed(struct stack_frames *buf, int nr, int user)
@@ -383,7 +352,7 @@ static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip
 		buf->ips[n & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else
 		count_drop(DROP_TRUNCATED);
-	return stack_keep(buf, mix64(h ^ n), n);
+	return stack_keep(buf, mix64(h ^ n));
 }
 
 static __always_inline __u64 stack_capture_entry(struct pt_regs *ctx)

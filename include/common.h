@@ -17,12 +17,6 @@
  */
 #define MAX_STACK_DEPTH		1024
 #define DEFAULT_STACK_DEPTH	512
-/*
- * cpu keeps stacks of up to this many frames in a map of their own
- * (bpf/stacks.bpf.h, stacks_short): a value of 512 bytes, not the 4 KiB
- * the default depth makes every value of the stacks map.
- */
-#define STACK_SHORT_DEPTH	64
 
 /*
  * Stack ids handed from BPF to user space.  A real id is a 63-bit hash of
@@ -71,10 +65,6 @@ enum drop_reason {
 
 struct stack_frames {
 	__u64 ips[MAX_STACK_DEPTH];
-};
-
-struct stack_frames_short {
-	__u64 ips[STACK_SHORT_DEPTH];
 };
 
 /* Sent through the "proc_events" ring buffer when a process is first seen. */

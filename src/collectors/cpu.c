@@ -181,8 +181,6 @@ static int cpu_start(struct session *ss)
 	bpf_map__set_max_entries(skel->maps.counts_spare, counts_max);
 	bpf_map__set_max_entries(skel->maps.stacks,
 				 s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
-	skel->rodata->short_stacks = session_stack_short(ss, skel->maps.stacks,
-							 skel->maps.stacks_short);
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
 	tmpl = map_in_map_template(skel->maps.counts_sel);
 
@@ -352,7 +350,6 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	p->event = profile_intern(p, event);
 
 	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
-	stack_maps_add_short(&sm, st->skel->maps.stacks_short);
 	/* drained from the kernel: what is taken is exactly what came since
 	 * the last collect (a window, an -i interval) */
 	nkeys = cpu_counts_take(st->counts, &keys, &counts);

@@ -508,38 +508,7 @@ void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_m
 {
 	sm->fd = bpf_map__fd(stacks);
 	sm->spill_fd = bpf_map__fd(spill);
-	sm->short_fd = -1;
 	sm->cache = NULL;
-}
-
-bool session_stack_short(struct session *ss, struct bpf_map *stacks, struct bpf_map *short_map)
-{
-	unsigned int depth = ss->set->max_depth ? ss->set->max_depth : DEFAULT_STACK_DEPTH;
-
-	/* values no smaller than the stacks map's: nothing to win */
-	if (depth <= STACK_SHORT_DEPTH)
-		return false;
-	/* allocated as it fills, like the stacks map: its ceiling costs nothing */
-	bpf_map__set_max_entries(short_map, bpf_map__max_entries(stacks));
-	return true;
-}
-
-void stack_maps_add_short(struct stack_maps *sm, struct bpf_map *short_map)
-{
-	sm->short_fd = bpf_map__max_entries(short_map) > 1 ? bpf_map__fd(short_map) : -1;
-}
-
-/* The stacks_short map's values into c, as cache_chunk() takes them. */
-static void cache_read_short(struct stack_maps *m)
-{
-	uint32_t depth = m->cache->depth;
-
-	if (m->short_fd < 0)
-		return;
-	m->cache->depth = STACK_SHORT_DEPTH;
-	map_read_chunks(m->short_fd, sizeof(uint64_t), sizeof(struct stack_frames_short),
-			cache_chunk, m->cache);
-	m->cache->depth = depth;
 }
 
 void stack_maps_release(struct stack_maps *sm)
@@ -597,7 +566,6 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 				m->cache);
 		map_read_chunks(m->spill_fd, sizeof(uint64_t), depth * sizeof(uint64_t),
 				cache_chunk, m->cache);
-		cache_read_short(m);
 	}
 	ctx[0] = m->cache;
 	ctx[1] = &id;
@@ -612,8 +580,7 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 
 		m->cache->lookups++;
 		if (bpf_map_lookup_elem(m->fd, &id, buf) &&
-		    bpf_map_lookup_elem(m->spill_fd, &id, buf) &&
-		    (m->short_fd < 0 || bpf_map_lookup_elem(m->short_fd, &id, buf)))
+		    bpf_map_lookup_elem(m->spill_fd, &id, buf))
 			return 0;
 		cache_chunk(m->cache, &id, buf, 1);
 		i = (int64_t)m->cache->n - 1;

@@ -171,22 +171,13 @@ bool map_batch_refused(void);
 /* --max-depth, before load: the stacks maps' values sized to it; the depth */
 unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, struct bpf_map *spill);
 
-/* The maps of bpf/stacks.bpf.h, read whole on first use. */
+/* The two maps of bpf/stacks.bpf.h, read whole on first use. */
 struct stack_maps {
 	int fd;
 	int spill_fd;
-	int short_fd;	/* stacks_short (STACK_SHORT_DEPTH frames a value), or -1 */
 	struct stack_cache *cache;
 };
 void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
-/*
- * Before load, where a collector reads stacks_short too (cpu): sized like
- * the stacks map, used when --max-depth is deeper than its values.  Whether
- * it is used (the value of the object's short_stacks).
- */
-bool session_stack_short(struct session *ss, struct bpf_map *stacks, struct bpf_map *short_map);
-/* After stack_maps_init(): read stacks_short too. */
-void stack_maps_add_short(struct stack_maps *sm, struct bpf_map *short_map);
 void stack_maps_release(struct stack_maps *sm);
 /*
  * A window's samples were read from a point taken (mark:

@@ -245,15 +245,6 @@ void stack_parts_read(struct stack_parts *sp, struct profile *p)
 
 	map_read_chunks(sp->sm->fd, sizeof(uint64_t), vsize, read_chunk, &c);
 	map_read_chunks(sp->sm->spill_fd, sizeof(uint64_t), vsize, read_chunk, &c);
-	if (sp->sm->short_fd >= 0) {
-		/* values of STACK_SHORT_DEPTH frames: read and cut at that stride */
-		uint32_t depth = sp->depth;
-
-		sp->depth = STACK_SHORT_DEPTH;
-		map_read_chunks(sp->sm->short_fd, sizeof(uint64_t),
-				sizeof(struct stack_frames_short), read_chunk, &c);
-		sp->depth = depth;
-	}
 	/*
 	 * Stored after the pass went by (the samples that name it were
 	 * counted later), or never: asked for alone before it is lost.
@@ -266,9 +257,7 @@ void stack_parts_read(struct stack_parts *sp, struct profile *p)
 			continue;
 		memset(buf, 0, sizeof(struct stack_frames));
 		if (bpf_map_lookup_elem(sp->sm->fd, &e->id, buf) &&
-		    bpf_map_lookup_elem(sp->sm->spill_fd, &e->id, buf) &&
-		    (sp->sm->short_fd < 0 ||
-		     bpf_map_lookup_elem(sp->sm->short_fd, &e->id, buf)))
+		    bpf_map_lookup_elem(sp->sm->spill_fd, &e->id, buf))
 			buf[0] = 0;
 		convert(sp, p, e, buf);
 	}
