@@ -141,3 +141,16 @@ void advice_section(const struct profile *p, FILE *f)
 		advice_write(f, &a);
 	advice_free(&a);
 }
+
+void advice_warn_lines(const struct profile *p, const char *who, FILE *f)
+{
+	struct profile *one = (struct profile *)p;	/* the rules only read */
+	struct advice a;
+
+	if (advice_run(&one, 1, &a) > 0)
+		for (size_t i = 0; i < a.n; i++)
+			/* the summary has counted the losses already */
+			if (a.v[i].warning && strcmp(a.v[i].rule, "quality-lost"))
+				fprintf(f, "profiler %s: %s: %s\n", who, a.v[i].title, a.v[i].next);
+	advice_free(&a);
+}

@@ -52,4 +52,13 @@ void advice_free(struct advice *a);
 /* advice_run() over one profile and advice_write() to f: a report's section. */
 void advice_section(const struct profile *p, FILE *f);
 
+/*
+ * The warnings about p itself (frames without a name, stacks cut short;
+ * not losses, which the summary line counts), one line each on f as
+ * "profiler WHO: TITLE: NEXT": for outputs with no Recommendations
+ * section, so that a folded file of [JIT code: no perf map] frames
+ * comes with the flag that names them.
+ */
+void advice_warn_lines(const struct profile *p, const char *who, FILE *f);
+
 #endif /* PROFILER_ADVICE_H */

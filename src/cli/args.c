@@ -64,7 +64,8 @@ enum {
 	"      --width PIXELS        svg: image width (default 1200)\n" \
 	"      --minwidth PIXELS     svg: merge frames narrower than this (default 0.1)\n" \
 	"  -v, --verbose             say more; -vv adds libbpf's log\n" \
-	"  -q, --quiet               no summary line on standard error\n" \
+	"  -q, --quiet               no summary line or warnings about the profile on\n" \
+	"                            standard error\n" \
 	"  -h, --help                this text\n"
 
 static const struct option common_longopts[] = {

@@ -4,12 +4,14 @@
  * collector whose windows (one at the end; io -i: one per interval) go to
  * the -o files or standard output.
  */
+#include "analysis/advice.h"
 #include "cli/frontends.h"
 #include "output/output.h"
 #include "session/session.h"
 
 struct oneshot {
 	const struct settings *set;
+	const struct collector *col;
 	struct output outs[MAX_OUTPUTS + 1];
 	int nouts;
 };
@@ -19,15 +21,22 @@ static int oneshot_window(void *ctx, struct profile *const *profiles, int n,
 {
 	struct oneshot *os = ctx;
 	struct write_opts wo;
+	bool advised = false;
 
 	(void)n;
 	write_opts_init(&wo, os->set, profiles[0]);
+	for (int i = 0; i < os->nouts; i++)
+		advised |= os->outs[i].w->advises;
+	/* a folded file or a flame graph does not say that its frames lack
+	 * names, or why: stderr does, once, for the whole run */
+	if (w->last && !advised && !os->set->quiet)
+		advice_warn_lines(profiles[0], os->col->name, stderr);
 	return outputs_write(profiles[0], &wo, os->outs, os->nouts, w->last);
 }
 
 int oneshot_run(const struct collector *col, struct settings *set)
 {
-	struct oneshot os = { .set = set };
+	struct oneshot os = { .set = set, .col = col };
 	struct session_sink sink = { .ctx = &os, .window = oneshot_window };
 	struct session_opts o = {};
 	int rc;

@@ -8,11 +8,11 @@
 
 /* One line per format: the only place that lists them. */
 static const struct writer writers[] = {
-	{ "folded", ".folded .collapsed .stacks", "folded stacks for flamegraph.pl", write_folded },
-	{ "report", ".txt .report", "human-readable summary: top functions and stacks", write_report },
-	{ "svg", ".svg", "interactive flame graph for a browser", write_svg },
-	{ "pprof", ".pb.gz .pprof .pb", "gzipped profile.proto for go tool pprof", write_pprof },
-	{ "json", ".json", "stacks, frames and values as JSON (docs/formats.md)", write_json },
+	{ "folded", ".folded .collapsed .stacks", "folded stacks for flamegraph.pl", write_folded, false },
+	{ "report", ".txt .report", "human-readable summary: top functions and stacks", write_report, true },
+	{ "svg", ".svg", "interactive flame graph for a browser", write_svg, false },
+	{ "pprof", ".pb.gz .pprof .pb", "gzipped profile.proto for go tool pprof", write_pprof, false },
+	{ "json", ".json", "stacks, frames and values as JSON (docs/formats.md)", write_json, false },
 };
 
 const struct writer *writer_find(const char *name)

@@ -43,6 +43,7 @@ struct writer {
 	const char *exts;	/* file name endings that select it, space separated */
 	const char *help;
 	int (*write)(const struct profile *p, const struct write_opts *o, FILE *f);
+	bool advises;	/* it writes the Recommendations and the warnings itself */
 };
 
 const struct writer *writer_find(const char *name);

@@ -33,9 +33,9 @@ int tool_write(const struct profile *p, struct settings *s, bool diff)
 	write_opts_init(&wo, s, p);
 	if (diff) {
 		static const struct writer diff_writers[] = {
-			{ "folded", NULL, NULL, write_folded },
-			{ "svg", NULL, NULL, write_svg },
-			{ "report", NULL, NULL, write_diff_report },
+			{ "folded", NULL, NULL, write_folded, false },
+			{ "svg", NULL, NULL, write_svg, false },
+			{ "report", NULL, NULL, write_diff_report, false },
 		};
 
 		wo.diff = true;

@@ -125,6 +125,18 @@ sys.exit(not (jit > 100 and addr == 0))
 PY
 	grep -A3 'quality-unnamed' "$TMP/out.txt"
 	grep -A3 'quality-unnamed' "$TMP/out.txt" | grep -q 'node --perf-basic-prof'
+	# the report said it: stderr does not say it again
+	! echo "$stderr" | grep -q 'unnamed leaf frame'
+}
+
+@test "names: a folded file of JIT code without a perf map comes with the option on stderr" {
+	node_hot "" -o "$TMP/out.folded"
+	# most of the CPU time is in the JIT: the share is printed and large
+	line=$(echo "$stderr" | grep '^profiler cpu: .*% of the samples has an unnamed leaf frame')
+	echo "$line" | grep -q 'node --perf-basic-prof'
+	awk -v l="$line" 'BEGIN { split(l, w, " "); exit !(w[3] + 0 >= 50) }'
+	# once, not per window or per process
+	[ "$(echo "$stderr" | grep -c 'unnamed leaf frame')" -eq 1 ]
 }
 
 @test "names: a reused pid is named with each process's own files" {

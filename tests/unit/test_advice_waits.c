@@ -170,6 +170,30 @@ static void test_lost(void **state)
 	profile_free(p);
 }
 
+/* The stderr lines for outputs with no report: one per warning, with its
+ * next step, none for losses (the summary line counts them). */
+static void warn_lines(const struct profile *p, bool above)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int lines = 0;
+
+	profile_add_loss((struct profile *)p, "samples did not fit the aggregation map", 500, NULL);
+	advice_warn_lines(p, "cpu", f);
+	fclose(f);
+	for (char *c = buf; *c; c++)
+		lines += *c == '\n';
+	assert_int_equal(lines, above ? 2 : 0);
+	if (above) {
+		assert_non_null(strstr(buf, "profiler cpu: 10.1% of the samples has an unnamed leaf "
+				       "frame: /srv/app has no symbols"));
+		assert_non_null(strstr(buf, "\nprofiler cpu: "));
+	}
+	assert_null(strstr(buf, "did not fit"));
+	free(buf);
+}
+
 static void test_unnamed_truncated(void **state)
 {
 	for (int above = 0; above < 2; above++) {
@@ -189,6 +213,7 @@ static void test_unnamed_truncated(void **state)
 			assert_true(says(find(&a, "quality-unnamed"), "/srv/app has no symbols"));
 			assert_true(says(find(&a, "quality-truncated"), "[lost user stack]"));
 		}
+		warn_lines(p, above);
 		advice_free(&a);
 		profile_free(p);
 	}
