@@ -100,8 +100,14 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	if (tgid) {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 		__u64 start = BPF_CORE_READ(task, group_leader, start_time);
+		/* a fork copies self_exec_id and sets parent_exec_id to it; each
+		 * exec adds one to self_exec_id (u64 since Linux 5.7) */
+		__u64 execs = LIFE_EXECS_UNKNOWN;
 
-		key.life = LIFE_TAG(start);
+		if (bpf_core_field_size(task->self_exec_id) == sizeof(__u64))
+			execs = BPF_CORE_READ(task, self_exec_id) -
+				BPF_CORE_READ(task, parent_exec_id);
+		key.life = LIFE_TAG_EXECS(start, execs);
 #ifdef PART_TIMING
 		if (bpf_ktime_get_ns() - start < 20000000ULL)
 			PART_FLAG(PF_YOUNG);

@@ -56,12 +56,24 @@ enum drop_reason {
 
 /*
  * A process's start time (CLOCK_MONOTONIC ns, task->start_time of its
- * leader) cut to 32 bits of ~µs: a pid used twice in one profile belongs to
- * two processes with different tags, and the fork record (PERF_RECORD_FORK,
- * stamped on the same clock just after) of each tells its mappings apart.
- * Wraps after 73 minutes; 0 means "not taken".
+ * leader) cut to 32 bits of ~16 µs: a pid used twice in one profile belongs
+ * to two processes with different tags, and the fork record
+ * (PERF_RECORD_FORK, stamped on the same clock just after) of each tells
+ * its mappings apart.  Wraps after 73 minutes; 0 means "not taken".
+ *
+ * Bits 1-3 of a sample's tag (LIFE_TAG_EXECS) say how many execs the
+ * process made since its fork (LIFE_EXECS_UNKNOWN: 7 or more, or not
+ * read): a vfork child that execs another non-PIE program (Go's os/exec
+ * running compile, link) maps the same addresses before and after its
+ * exec, and only the count says which program a sample was in.
  */
-#define LIFE_TAG(ns)		((__u32)((ns) >> 10) | 1)
+#define LIFE_TAG(ns)		(((__u32)((ns) >> 10) & ~(__u32)0xf) | 1)
+#define LIFE_EXECS_UNKNOWN	7
+#define LIFE_TAG_EXECS(ns, n)	(LIFE_TAG(ns) | \
+				 ((__u32)((n) < LIFE_EXECS_UNKNOWN ? (n) : LIFE_EXECS_UNKNOWN) << 1))
+/* The start time part of a tag, as fork records are tagged. */
+#define LIFE_BASE(tag)		((tag) & ~(__u32)0xe)
+#define LIFE_EXECS(tag)		(((tag) >> 1) & 7)
 
 struct stack_frames {
 	__u64 ips[MAX_STACK_DEPTH];

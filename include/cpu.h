@@ -7,8 +7,9 @@
 
 struct cpu_key {
 	__u32 pid;		/* thread group id: the process */
-	__u32 life;		/* which lifetime of a reused pid: LIFE_TAG of the
-				 * process's start time (0: not taken) */
+	__u32 life;		/* which lifetime of a reused pid, and which
+				 * program of it: LIFE_TAG_EXECS of the process's
+				 * start time and its execs (0: not taken) */
 	__u64 user_stack;	/* STACK_ID_* or a stack id */
 	__u64 kern_stack;
 	char comm[TASK_COMM_LEN];

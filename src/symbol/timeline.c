@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <linux/types.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "symbol/timeline.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -429,6 +431,7 @@ static void lifetime(const struct tl_proc *p, uint32_t life, size_t *lo, size_t 
 	*hi = p->ngens;
 	if (!life)
 		return;
+	life = LIFE_BASE(life);
 	for (size_t i = 0; i < p->ngens; i++) {
 		int32_t d;
 
@@ -459,6 +462,21 @@ const struct proc_map *timeline_find(const struct timeline *t, uint32_t pid, uin
 	*ambiguous = false;
 	if (p)
 		lifetime(p, life, &lo, &hi);
+	/*
+	 * A lifetime begun by its fork record holds the fork's generation,
+	 * then one per exec: the sample's exec count names its program.
+	 * Found there, no other generation can make it ambiguous; not found
+	 * in a generation known whole, it is no code of that program; else
+	 * (a record lost) all of them are searched as before.
+	 */
+	if (p && life && hi > lo && p->gens[lo].life && LIFE_EXECS(life) != LIFE_EXECS_UNKNOWN &&
+	    lo + LIFE_EXECS(life) < hi) {
+		const struct tl_gen *g = &p->gens[lo + LIFE_EXECS(life)];
+
+		found = proc_maps_find(g->maps, g->n, addr);
+		if (found || (t->tracked && g->complete && g->epoch == t->epoch))
+			return found;
+	}
 	for (size_t i = hi; i-- > lo;) {
 		const struct tl_gen *g = &p->gens[i];
 		const struct proc_map *m = proc_maps_find(g->maps, g->n, addr);

@@ -37,6 +37,16 @@ sha256_callers() {	# FOLDED
 	sha256_callers "$TMP/u.folded"
 }
 
+@test "go: a Go program run by a Go program (vfork and exec, both at 0x400000) is named as itself" {
+	# os/exec's child maps gowork-stripped where its parent had gowork:
+	# the sample's exec count says which program it was in
+	run "$PROFILER" cpu -F 999 -o "$TMP/out.folded" -- "$G/gowork" spawn "$G/gowork-stripped" hash 2
+	[ "$status" -eq 0 ]
+	grep -E '^gowork-stripped;' "$TMP/out.folded" > "$TMP/child.folded"
+	sha256_callers "$TMP/child.folded"
+	! grep -E '\[pid [0-9]+ reused\]' "$TMP/out.folded"
+}
+
 # The functions with at least 2% of the samples of a folded file, one a line
 busy_functions() {	# FOLDED
 	awk '{ n = $NF; sub(/ [0-9]+$/, ""); k = split($0, f, ";")

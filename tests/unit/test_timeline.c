@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Each process's mappings over its lifetimes and execs (src/symbol/timeline.c). */
+#include <linux/types.h>
 #include <stdlib.h>
 
 #include "testutil.h"
+#include "common.h"
 #include "symbol/timeline.h"
 #include "util/util.h"
 
@@ -133,6 +135,42 @@ static void test_lifetimes_by_start_time(void **state)
 	timeline_free(t);
 }
 
+/* Go's os/exec: a vfork child of a non-PIE program execs another at the
+ * same addresses; the sample's exec count says which one it was in. */
+static void test_vfork_exec_same_addresses(void **state)
+{
+	uint64_t fork_ns = 5000ULL << 10, start = fork_ns - 3000;
+	struct timeline *t = timeline_new(0);
+	bool amb;
+
+	timeline_track(t);	/* records flow: an exec's generation is known whole */
+	timeline_add(t, 60, one_map(0x400000, 0x900000, 1, "/usr/bin/go"), 1);
+	timeline_fork(t, 60, 61, LIFE_TAG(fork_ns));
+	timeline_exec(t, 61);
+	timeline_add(t, 61, one_map(0x400000, 0x800000, 2, "/usr/lib/go/pkg/tool/link"), 1);
+	assert_int_equal(timeline_find(t, 61, LIFE_TAG_EXECS(start, 1), 0x401000, &amb)->ino, 2);
+	assert_false(amb);
+	assert_int_equal(timeline_find(t, 61, LIFE_TAG_EXECS(start, 0), 0x401000, &amb)->ino, 1);
+	assert_false(amb);
+	/* past what link mapped (all of it: its exec record began it): only
+	 * go maps it, but the sample was in link */
+	assert_int_equal(timeline_find(t, 61, LIFE_TAG_EXECS(start, 0), 0x880000, &amb)->ino, 1);
+	assert_null(timeline_find(t, 61, LIFE_TAG_EXECS(start, 1), 0x880000, &amb));
+	/* not known (7 or more, an old kernel), none taken, or more execs than
+	 * records seen (one lost): both are searched, and they disagree */
+	timeline_find(t, 61, LIFE_TAG_EXECS(start, 9), 0x401000, &amb);
+	assert_true(amb);
+	timeline_find(t, 61, 0, 0x401000, &amb);
+	assert_true(amb);
+	timeline_find(t, 61, LIFE_TAG_EXECS(start, 3), 0x401000, &amb);
+	assert_true(amb);
+	/* the parent, untouched: its own lifetime from before the run */
+	assert_int_equal(timeline_find(t, 60, LIFE_TAG_EXECS(start - 1000000000, 1), 0x401000,
+				       &amb)->ino, 1);
+	assert_false(amb);
+	timeline_free(t);
+}
+
 static void test_bound(void **state)
 {
 	struct timeline *t = timeline_new(3);
@@ -247,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_same_file_same_place),
 		cmocka_unit_test(test_dlclose_keeps_old),
 		cmocka_unit_test(test_lifetimes_by_start_time),
+		cmocka_unit_test(test_vfork_exec_same_addresses),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_complete),
 		cmocka_unit_test(test_forget_exited),

@@ -5,6 +5,10 @@
 //
 //	gowork hash SECONDS   hashes with crypto/sha256 (its assembly, block,
 //	                      sets up no frame pointer of its own) and sorts
+//	gowork spawn PROGRAM ARGS...
+//	                      runs PROGRAM (another Go program: both are
+//	                      non-PIE at 0x400000) as os/exec does, by vfork
+//	                      and exec, and waits for it
 //	gowork split SECONDS  main.spinThree and main.spinOne run the same
 //	                      short loop; a seeded PRNG picks spinThree with
 //	                      probability 3/4 for each chunk, a chunk being far
@@ -19,6 +23,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"syscall"
@@ -110,9 +115,23 @@ func splitLoop(secs float64) {
 	}
 }
 
+func spawn(args []string) {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "gowork: spawn:", err)
+		os.Exit(1)
+	}
+}
+
 func main() {
+	if len(os.Args) >= 3 && os.Args[1] == "spawn" {
+		spawn(os.Args[2:])
+		return
+	}
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: gowork hash|split SECONDS")
+		fmt.Fprintln(os.Stderr, "usage: gowork hash|split SECONDS | gowork spawn PROGRAM ARGS...")
 		os.Exit(2)
 	}
 	secs, err := strconv.ParseFloat(os.Args[2], 64)
