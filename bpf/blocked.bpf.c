@@ -25,6 +25,7 @@
 #include <bpf/bpf_core_read.h>
 #define UNW_TASK_MEM
 #include "blocked.h"
+#include "life.bpf.h"
 #include "lock.h"
 #include "offcpu.h"
 #include "stacks.bpf.h"
@@ -135,7 +136,7 @@ static __always_inline void park_thread(struct scratch *sc, struct task_struct *
 	if (mode == BLOCKED_MODE_OFFCPU) {
 		sc->os.ts = r->now_ns;
 		sc->os.key.pid = r->pid;
-		sc->os.key.life = 0;	/* offcpu keys carry no lifetime tag */
+		sc->os.key.life = task_life(task);
 		__builtin_memcpy(sc->os.key.comm, r->comm, sizeof(r->comm));
 		sc->os.key.user_stack = r->user_stack;
 		sc->os.key.kern_stack = r->kern_stack;

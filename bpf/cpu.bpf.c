@@ -16,6 +16,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "cpu.h"
+#include "life.bpf.h"
 #include "stacks.bpf.h"
 #include "targets.bpf.h"
 
@@ -99,17 +100,9 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	key.pid = tgid;
 	if (tgid) {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		__u64 start = BPF_CORE_READ(task, group_leader, start_time);
-		/* a fork copies self_exec_id and sets parent_exec_id to it; each
-		 * exec adds one to self_exec_id (u64 since Linux 5.7) */
-		__u64 execs = LIFE_EXECS_UNKNOWN;
-
-		if (bpf_core_field_size(task->self_exec_id) == sizeof(__u64))
-			execs = BPF_CORE_READ(task, self_exec_id) -
-				BPF_CORE_READ(task, parent_exec_id);
-		key.life = LIFE_TAG_EXECS(start, execs);
+		key.life = task_life(task);
 #ifdef PART_TIMING
-		if (bpf_ktime_get_ns() - start < 20000000ULL)
+		if (bpf_ktime_get_ns() - BPF_CORE_READ(task, group_leader, start_time) < 20000000ULL)
 			PART_FLAG(PF_YOUNG);
 #endif
 	}

@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "life.bpf.h"
 #include "offcpu.h"
 #include "stacks.bpf.h"
 #include "targets.bpf.h"
@@ -90,7 +91,7 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 		return;
 	/* prev is current here: bpf_get_stack() unwinds the task going to sleep */
 	s->key.pid = tgid;
-	s->key.life = 0;
+	s->key.life = task_life((struct task_struct *)bpf_get_current_task());
 	bpf_get_current_comm(s->key.comm, sizeof(s->key.comm));
 	s->key.user_stack = task_is_kthread() ? STACK_ID_NONE : stack_capture(ctx, 1);
 	s->key.kern_stack = stack_capture_skip(ctx, 0, TRACE_FRAMES);

@@ -47,6 +47,14 @@ sha256_callers() {	# FOLDED
 	! grep -E '\[pid [0-9]+ reused\]' "$TMP/out.folded"
 }
 
+@test "go: the waits of a Go program run by a Go program are named as its own" {
+	run "$PROFILER" offcpu -o "$TMP/out.folded" -- "$G/gowork" spawn "$G/gowork-stripped" hash 2
+	[ "$status" -eq 0 ]
+	# the Go runtime of the child waits (sysmon's sleeps, idle Ps, the GC)
+	grep -E '^gowork-stripped;' "$TMP/out.folded" | grep -qE ';runtime\.[a-z]'
+	! grep -E '\[pid [0-9]+ reused\]' "$TMP/out.folded"
+}
+
 # The functions with at least 2% of the samples of a folded file, one a line
 busy_functions() {	# FOLDED
 	awk '{ n = $NF; sub(/ [0-9]+$/, ""); k = split($0, f, ";")
