@@ -25,12 +25,14 @@ static int oneshot_window(void *ctx, struct profile *const *profiles, int n,
 
 	(void)n;
 	write_opts_init(&wo, os->set, profiles[0]);
-	for (int i = 0; i < os->nouts; i++)
-		advised |= os->outs[i].w->advises;
 	/* a folded file or a flame graph does not say that its frames lack
 	 * names, or why: stderr does, once, for the whole run */
-	if (w->last && !advised && !os->set->quiet)
-		advice_warn_lines(profiles[0], os->col->name, stderr);
+	if (w->last && !os->set->quiet) {
+		for (int i = 0; i < os->nouts; i++)
+			advised |= os->outs[i].w->advises;
+		if (!advised)
+			advice_warn_lines(profiles[0], os->col->name, stderr);
+	}
 	return outputs_write(profiles[0], &wo, os->outs, os->nouts, w->last);
 }
 

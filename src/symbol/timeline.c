@@ -402,6 +402,12 @@ bool timeline_known(const struct timeline *t, uint32_t pid)
 	return false;
 }
 
+/* Every mapping of g is known: records flow, it began whole, none lost since. */
+static bool gen_whole(const struct timeline *t, const struct tl_gen *g)
+{
+	return t->tracked && g->complete && g->epoch == t->epoch;
+}
+
 /* Do a and b put addr at the same place of the same thing? */
 static bool same_place(const struct proc_map *a, const struct proc_map *b, uint64_t addr)
 {
@@ -474,7 +480,7 @@ const struct proc_map *timeline_find(const struct timeline *t, uint32_t pid, uin
 		const struct tl_gen *g = &p->gens[lo + LIFE_EXECS(life)];
 
 		found = proc_maps_find(g->maps, g->n, addr);
-		if (found || (t->tracked && g->complete && g->epoch == t->epoch))
+		if (found || gen_whole(t, g))
 			return found;
 	}
 	for (size_t i = hi; i-- > lo;) {
@@ -528,7 +534,7 @@ bool timeline_complete(const struct timeline *t, uint32_t pid)
 	const struct tl_proc *p = find(t, pid);
 	const struct tl_gen *g = p && p->ngens ? &p->gens[p->ngens - 1] : NULL;
 
-	return t->tracked && g && g->complete && g->epoch == t->epoch && !p->exited;
+	return g && gen_whole(t, g) && !p->exited;
 }
 
 void timeline_get_stats(const struct timeline *t, struct timeline_stats *st)
