@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
@@ -17,8 +18,16 @@
 #include "runtime/preflight.h"
 #include "runtime/python.h"
 #include "runtime/unwind.h"
+#include "session/ring_wake.h"
 #include "session/run.h"
 #include "util/util.h"
+
+/*
+ * How long a record or an announcement may wait to be read while the
+ * rings bring news: chosen by measurement (docs/architecture.md,
+ * Decisions: "The loop reads the rings on a timer while they bring news").
+ */
+#define RING_READ_NS (2 * 1000000ULL)
 
 static bool targets_gone(const struct settings *s)
 {
@@ -39,6 +48,7 @@ void run_wait_for_end(struct run *r, int sigfd)
 	const struct settings *s = ss->set;
 	uint64_t deadline = s->duration > 0 ? ss->start_ns + (uint64_t)(s->duration * 1e9) : 0;
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
+	uint64_t read_by = 0;	/* while the rings bring news: their next read */
 
 	/* the loop ends within a table-making step of the deadline: tables of
 	 * binaries that come after it are not made (a loaded machine's
@@ -50,16 +60,25 @@ void run_wait_for_end(struct run *r, int sigfd)
 			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
 			{ .fd = r->o->cut_fd > 0 ? r->o->cut_fd : -1, .events = POLLIN },
 		};
-		int nmw = mmap_watch_pollfds(ss->mw, fds + 3, 64), nfds = 3 + nmw;
-		uint64_t now = now_ns();
-		int timeout = 250;
+		/*
+		 * Records coming: the next read is the timer's, not one wake
+		 * per record (the rings' own wake-ups are left out of the
+		 * poll; batched ones come only when a ring fills).  Else the
+		 * first record wakes the loop.
+		 */
+		int nmw = read_by && !r->o->batch_mappings ? 0 : mmap_watch_pollfds(ss->mw, fds + 3, 64);
+		int nfds = 3 + nmw;
+		uint64_t now = now_ns(), wait = 250000000ULL;
+		struct timespec ts;
+		size_t got;
+		int nrb;
 
 		if (deadline) {
 			if (now >= deadline) {
 				ss->stop_reason = "duration reached";
 				return;
 			}
-			timeout = MIN(timeout, (int)((deadline - now + 999999) / 1000000));
+			wait = MIN(wait, deadline - now);
 		}
 		if (next_window) {
 			if (now >= next_window) {
@@ -77,13 +96,16 @@ void run_wait_for_end(struct run *r, int sigfd)
 				while (next_window <= now_ns());
 				continue;
 			}
-			timeout = MIN(timeout, (int)((next_window - now + 999999) / 1000000));
+			wait = MIN(wait, next_window - now);
 		}
+		if (read_by)
+			wait = read_by > now ? MIN(wait, read_by - now) : 0;
 		if (r->sink->idle && r->sink->idle_fd >= 0)
 			fds[nfds++] = (struct pollfd){ .fd = r->sink->idle_fd, .events = POLLIN };
 		if (r->o->stop_fd > 0)
 			fds[nfds++] = (struct pollfd){ .fd = r->o->stop_fd, .events = POLLIN };
-		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
+		ts = (struct timespec){ .tv_sec = wait / 1000000000ULL, .tv_nsec = wait % 1000000000ULL };
+		if (ppoll(fds, nfds, &ts, NULL) < 0 && errno != EINTR)
 			return;
 		ss->wakeups++;
 		if (r->o->stop_fd > 0 && fds[nfds - 1].revents) {
@@ -94,22 +116,30 @@ void run_wait_for_end(struct run *r, int sigfd)
 			ss->stop_reason = "quit";
 			return;
 		}
-		/* mappings first: a new process's announcement may follow its mmap */
-		for (int i = 3; i < 3 + nmw; i++)
-			if (fds[i].revents || r->o->batch_mappings) {
-				mmap_watch_consume(ss->mw);
-				break;
-			}
+		/*
+		 * Every wake reads every ring (nothing new costs a look at
+		 * their heads); mappings first: a new process's announcement
+		 * may follow its mmap.
+		 */
+		got = mmap_watch_consume(ss->mw);
 		/* past -d, the rest of the round is the end's: records and
 		 * announcements are read again once the probes are detached */
 		if (deadline && now_ns() >= deadline)
 			continue;
-		if (fds[1].revents)
-			ring_buffer__consume(ss->rb);
+		if (ss->rb && (nrb = ring_buffer__consume(ss->rb)) > 0)
+			got += nrb;
 		if (deadline && now_ns() >= deadline)
 			continue;
 		/* tables of processes that mapped more code (dlopen), new ones */
 		session_catch_up(ss);
+		/*
+		 * News: more is likely to follow (an exec's mappings, a
+		 * burst of processes), read on the timer, and the BPF
+		 * programs submit without waking us until then.  Nothing:
+		 * the rings wake the loop again.
+		 */
+		read_by = got ? now_ns() + RING_READ_NS : 0;
+		ring_wake_promise(r->rw, read_by);
 		/* the command at its entry point: its tables and its Python
 		 * interpreter before its first instruction */
 		if (entry_hold_stopped(ss->hold)) {

@@ -10,6 +10,8 @@
 #include "runtime/runtime.h"
 #include "session/session.h"
 
+struct ring_wake;
+
 
 /* The run: its shared runtime context, and one struct per collector. */
 struct run {
@@ -22,6 +24,7 @@ struct run {
 	uint64_t from_ns;	/* the current window's start */
 	int index;		/* the current window's */
 	bool failed[SESSION_MAX_COLLECTORS];	/* failed to start, alone (sink->failed) */
+	struct ring_wake *rw;	/* the loop's promise to the BPF programs */
 };
 
 /*

@@ -27,6 +27,7 @@
 #include "runtime/runtime.h"
 #include "runtime/stats.h"
 #include "runtime/unwind.h"
+#include "session/ring_wake.h"
 #include "session/run.h"
 #include "util/util.h"
 
@@ -194,9 +195,10 @@ static int start_collectors(struct run *r)
 		struct session *c = &r->cols[i];
 		struct err_capture cap;
 		char why[256];
-		int err;
+		int err, nobjs;
 
 		share(r);
+		nobjs = r->rt.nobjs;
 		if (r->sink->failed)
 			err_capture_begin(&cap);
 		err = c->col->start(c);
@@ -205,6 +207,8 @@ static int start_collectors(struct run *r)
 		/* the shared context learns what the collectors made */
 		r->rt.no_entry_hold |= c->no_entry_hold;
 		if (err && r->sink->failed && ++nfailed < r->ncols) {
+			/* its objects go with it: not for --stats, nor the loop's promise */
+			r->rt.nobjs = nobjs;
 			fail_alone(r, i, why);
 			continue;
 		}
@@ -319,6 +323,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	if (ss->unw)
 		mmap_watch_on_map(ss->mw, unwind_on_map, ss->unw);
 	symbolizer_preload(ss->sym);
+	/* every object is loaded: the loop's promise reaches each */
+	r->rw = ring_wake_open(ss->objs, ss->nobjs);
 	/* stopped again at its entry point, for its unwind tables */
 	if (ss->child && ss->unw && !ss->no_entry_hold)
 		ss->hold = entry_hold_arm(set->cmd[0], ss->child);
@@ -377,6 +383,7 @@ out:
 		if (r->cols[i].btf_fd >= 0)
 			close(r->cols[i].btf_fd);
 	}
+	ring_wake_close(r->rw);
 	ring_buffer__free(ss->rb);
 	mmap_watch_close(ss->mw);
 	unwinder_free(ss->unw);
