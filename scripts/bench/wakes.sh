@@ -69,20 +69,9 @@ echo "## The loop's wake-ups under churn ($secs s, churn 100, -F 999 -a${CGROUP:
 echo
 echo "| run | CPU s | loop woke | BPF per sample us | samples | short_lived_work | of it from _start | churn unnamed |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-cg=
-churn_secs=$(( rounds * ${#runs[@]} * (secs + 15) + 10 ))
-if [ -n "${CGROUP:-}" ]; then
-	v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-	[ -n "$v2" ] || { echo "wakes.sh: CGROUP=1 needs a cgroup v2 mount" >&2; exit 1; }
-	cg=$v2/profiler-wakes-$$
-	mkdir "$cg"
-	trap 'cleanup; rmdir "$cg" 2>/dev/null || true' EXIT
-	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
-		"$build/workloads/churn" 100 $churn_secs "$build/workloads/libspin.so" >/dev/null &
-else
-	"$build/workloads/churn" 100 $churn_secs "$build/workloads/libspin.so" >/dev/null &
-fi
-loads+=($!)
+cgroup_for_load wakes
+bg_load "$build/workloads/churn" 100 $(( rounds * ${#runs[@]} * (secs + 15) + 10 )) \
+	"$build/workloads/libspin.so"
 sleep 1
 for r in $(seq "$rounds"); do
 	for v in "${runs[@]}"; do
