@@ -44,6 +44,38 @@ static __always_inline void count_drop(__u32 reason)
 }
 
 /*
+ * The session loop's promise, written by user space through a mapping of
+ * this array (src/session/ring_wake.c): it reads every ring buffer by
+ * this CLOCK_MONOTONIC time, on its own timer.  Until then a record needs
+ * no wake-up: the wake-up's irq_work was most of an announcement's
+ * ~17 us, and one wake of the loop per record its CPU under churn.  After
+ * it (the loop idle, or late) the ring wakes the loop as it always did:
+ * when the record is the first one the loop has not read.  A ring a
+ * quarter full wakes it at once, whatever was promised.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} ring_read_by SEC(".maps");
+
+/* The flags for bpf_ringbuf_submit() of a record in ring, as above. */
+static __always_inline __u64 ring_wake_flags(void *ring)
+{
+	__u32 zero = 0;
+	__u64 *by;
+
+	if (bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4)
+		return BPF_RB_FORCE_WAKEUP;
+	by = bpf_map_lookup_elem(&ring_read_by, &zero);
+	if (by && bpf_ktime_get_ns() < *by)
+		return BPF_RB_NO_WAKEUP;
+	return 0;
+}
+
+/*
  * Time spent in each part of a sample, for scripts/bench/bpf_parts.sh
  * only: built with -DPART_TIMING into a build of its own, read from the
  * object's .bss with bpftool while it runs.  Off, the marks compile away.

@@ -207,7 +207,7 @@ static __always_inline void py_note_code(struct py_walk *w, __u64 key, const __u
 	if (n && bpf_probe_read_user(e->linetable, n, (void *)(lt + pp->l.bytes_data)))
 		n = 0;
 	e->linetable_len = n;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ring_wake_flags(&py_codes));
 	bpf_map_update_elem(&py_seen, &sk, &one, BPF_ANY);
 	*recent = sk;
 }

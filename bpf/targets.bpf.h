@@ -154,7 +154,7 @@ static __always_inline void proc_announce_task(__u32 tgid, struct task_struct *t
 	e->flags = 0;
 	/* the process's cgroup now, while it is alive: its label */
 	e->cgroup = task_cgroup_id(task);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ring_wake_flags(&proc_events));
 }
 
 static __always_inline void proc_announce(__u32 tgid)

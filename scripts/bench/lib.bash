@@ -9,3 +9,25 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# CGROUP=1: a cgroup v2 of its own for a load, removed however the script
+# exits; its path in $cg (empty without CGROUP).  bg_load runs a command in
+# the background, in $cg when there is one, and adds it to loads.
+cg=
+cgroup_for_load() {	# NAME
+	local v2
+	[ -n "${CGROUP:-}" ] || return 0
+	v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$v2" ] || { echo "$1: CGROUP=1 needs a cgroup v2 mount" >&2; exit 1; }
+	cg=$v2/profiler-$1-$$
+	mkdir "$cg"
+	trap 'cleanup; rmdir "$cg" 2>/dev/null || true' EXIT
+}
+bg_load() {	# COMMAND...
+	if [ -n "$cg" ]; then
+		sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@" >/dev/null &
+	else
+		"$@" >/dev/null &
+	fi
+	loads+=($!)
+}

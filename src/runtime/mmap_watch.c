@@ -297,14 +297,13 @@ static void stash(struct mmap_watch *w, const struct mmap_ring *r, size_t off, s
  * order: a child's fork may be on one CPU's ring and its exec and mmaps on
  * another's.
  */
-void mmap_watch_consume(struct mmap_watch *w)
+size_t mmap_watch_consume(struct mmap_watch *w)
 {
 	uint64_t t0;
-
 	bool any = false;
 
 	if (!w)
-		return;
+		return 0;
 	/*
 	 * Every ring's head first, then the records up to them: a child's
 	 * mmap seen on one CPU's ring then has its fork (written before the
@@ -316,7 +315,7 @@ void mmap_watch_consume(struct mmap_watch *w)
 	}
 	/* called at every wake-up and announcement: nothing new costs nothing */
 	if (!any)
-		return;
+		return 0;
 	t0 = cpu_ns_if(w->timed);
 	w->len = 0;
 	w->npend = 0;
@@ -350,6 +349,7 @@ void mmap_watch_consume(struct mmap_watch *w)
 		handle(w, (const void *)(w->buf + w->pend[i].off));
 	w->records += w->npend;
 	w->ns += cpu_ns_if(w->timed) - t0;
+	return w->npend;
 }
 
 void mmap_watch_time(struct mmap_watch *w, bool on)

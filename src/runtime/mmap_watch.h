@@ -12,6 +12,7 @@
 
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct symbolizer;
@@ -37,8 +38,8 @@ void mmap_watch_on_map(struct mmap_watch *w,
 		       void (*fn)(void *ctx, uint32_t pid, enum mw_event what), void *ctx);
 /* Fill up to max pollfds; returns how many. */
 int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max);
-/* Hand every pending record to the symbolizer, in time order. */
-void mmap_watch_consume(struct mmap_watch *w);
+/* Hand every pending record to the symbolizer, in time order; how many. */
+size_t mmap_watch_consume(struct mmap_watch *w);
 /* Records the kernel dropped (a ring was full): processes named less. */
 uint64_t mmap_watch_lost(const struct mmap_watch *w);
 /*

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The loop of a session's run: wait for the end while reading what the
+ * rings bring (mapping records, announcements), making tables, releasing
+ * the held command and cutting windows.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "runtime/entry_hold.h"
+#include "runtime/mmap_watch.h"
+#include "runtime/preflight.h"
+#include "runtime/python.h"
+#include "runtime/unwind.h"
+#include "session/ring_wake.h"
+#include "session/run.h"
+#include "util/util.h"
+
+/*
+ * How long a record or an announcement may wait to be read while the
+ * rings bring news: chosen by measurement (docs/architecture.md,
+ * Decisions: "The loop reads the rings on a timer while they bring news").
+ */
+#define RING_READ_NS (2 * 1000000ULL)
+
+static bool targets_gone(const struct settings *s)
+{
+	int alive = 0;
+
+	if (!s->npids && !s->ntids)
+		return false;
+	for (int i = 0; i < s->npids; i++)
+		alive += proc_alive(s->pids[i]);
+	for (int i = 0; i < s->ntids; i++)
+		alive += proc_alive(s->tids[i]);
+	return alive == 0;
+}
+
+void run_wait_for_end(struct run *r, int sigfd)
+{
+	struct session *ss = &r->rt;
+	const struct settings *s = ss->set;
+	uint64_t deadline = s->duration > 0 ? ss->start_ns + (uint64_t)(s->duration * 1e9) : 0;
+	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
+	uint64_t read_by = 0;	/* while the rings bring news: their next read */
+
+	/* the loop ends within a table-making step of the deadline: tables of
+	 * binaries that come after it are not made (a loaded machine's
+	 * compilers held the loop for 10 s past -d 3) */
+	unwinder_set_until(ss->unw, deadline);
+	for (;;) {
+		struct pollfd fds[3 + 64 + 2] = {	/* + 2: the sink's idle_fd, stop_fd */
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
+			{ .fd = r->o->cut_fd > 0 ? r->o->cut_fd : -1, .events = POLLIN },
+		};
+		/*
+		 * Records coming: the next read is the timer's, not one wake
+		 * per record (the rings' own wake-ups are left out of the
+		 * poll; batched ones come only when a ring fills).  Else the
+		 * first record wakes the loop.
+		 */
+		int nmw = read_by && !r->o->batch_mappings ? 0 : mmap_watch_pollfds(ss->mw, fds + 3, 64);
+		int nfds = 3 + nmw;
+		uint64_t now = now_ns(), wait = 250000000ULL;
+		struct timespec ts;
+		size_t got;
+		int nrb;
+
+		if (deadline) {
+			if (now >= deadline) {
+				ss->stop_reason = "duration reached";
+				return;
+			}
+			wait = MIN(wait, deadline - now);
+		}
+		if (next_window) {
+			if (now >= next_window) {
+				run_cut_window(r, false, false, NULL);
+				if (r->sink->want_whole && r->sink->want_whole(r->sink->ctx))
+					run_cut_window(r, false, true, NULL);
+				/*
+				 * Late (a loaded machine, the first symbolization
+				 * waiting for the kernel's symbols): the next window
+				 * ends at the next boundary, not at once with an
+				 * interval of nothing and rates divided by zero.
+				 */
+				do
+					next_window += r->window_ns;
+				while (next_window <= now_ns());
+				continue;
+			}
+			wait = MIN(wait, next_window - now);
+		}
+		if (read_by)
+			wait = read_by > now ? MIN(wait, read_by - now) : 0;
+		if (r->sink->idle && r->sink->idle_fd >= 0)
+			fds[nfds++] = (struct pollfd){ .fd = r->sink->idle_fd, .events = POLLIN };
+		if (r->o->stop_fd > 0)
+			fds[nfds++] = (struct pollfd){ .fd = r->o->stop_fd, .events = POLLIN };
+		ts = (struct timespec){ .tv_sec = wait / 1000000000ULL, .tv_nsec = wait % 1000000000ULL };
+		if (ppoll(fds, nfds, &ts, NULL) < 0 && errno != EINTR)
+			return;
+		ss->wakeups++;
+		if (r->o->stop_fd > 0 && fds[nfds - 1].revents) {
+			ss->stop_reason = "stopped";
+			return;
+		}
+		if (r->sink->idle && r->sink->idle(r->sink->ctx)) {
+			ss->stop_reason = "quit";
+			return;
+		}
+		/*
+		 * Every wake reads every ring (nothing new costs a look at
+		 * their heads); mappings first: a new process's announcement
+		 * may follow its mmap.
+		 */
+		got = mmap_watch_consume(ss->mw);
+		/* past -d, the rest of the round is the end's: records and
+		 * announcements are read again once the probes are detached */
+		if (deadline && now_ns() >= deadline)
+			continue;
+		if (ss->rb && (nrb = ring_buffer__consume(ss->rb)) > 0)
+			got += nrb;
+		if (deadline && now_ns() >= deadline)
+			continue;
+		/* tables of processes that mapped more code (dlopen), new ones */
+		session_catch_up(ss);
+		/*
+		 * News: more is likely to follow (an exec's mappings, a
+		 * burst of processes), read on the timer, and the BPF
+		 * programs submit without waking us until then.  Nothing:
+		 * the rings wake the loop again.
+		 */
+		read_by = got ? now_ns() + RING_READ_NS : 0;
+		ring_wake_promise(r->rw, read_by);
+		/* the command at its entry point: its tables and its Python
+		 * interpreter before its first instruction */
+		if (entry_hold_stopped(ss->hold)) {
+			unwinder_add(ss->unw, ss->child);
+			python_note_process(ss->py, ss->child);
+			entry_hold_release(ss->hold);
+		}
+		/* collectors that drain their maps as they fill (cpu) */
+		for (int i = 0; i < r->ncols; i++)
+			if (r->cols[i].col->tick && !r->failed[i])
+				r->cols[i].col->tick(&r->cols[i]);
+		if (fds[2].revents) {
+			uint64_t n;
+
+			if (read(r->o->cut_fd, &n, sizeof(n)) == sizeof(n))
+				run_cut_window(r, false, false, NULL);
+		}
+		if (fds[0].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo != SIGCHLD &&
+				    !(r->sink->signal && r->sink->signal(r->sink->ctx, si.ssi_signo))) {
+					ss->stop_reason = "interrupted";
+					return;
+				}
+			}
+		}
+		if (ss->child && !ss->child_exited &&
+		    waitpid(ss->child, &ss->child_status, WNOHANG) == ss->child) {
+			ss->child_exited = true;
+			ss->stop_reason = "command exited";
+			return;
+		}
+		now = now_ns();
+		if (now >= next_check) {
+			next_check = now + 250000000ULL;
+			if (targets_gone(s)) {
+				ss->stop_reason = "targets exited";
+				return;
+			}
+		}
+	}
+}

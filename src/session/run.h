@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The parts of a session's run (session.c) shared by its files: the run
+ * itself, cutting a window and the end's summary (window.c), and the loop
+ * that waits for the end (loop.c).  Internal to src/session.
+ */
+#ifndef PROFILER_SESSION_RUN_H
+#define PROFILER_SESSION_RUN_H
+
+#include "runtime/runtime.h"
+#include "session/session.h"
+
+struct ring_wake;
+
+
+/* The run: its shared runtime context, and one struct per collector. */
+struct run {
+	struct session rt;
+	struct session cols[SESSION_MAX_COLLECTORS];
+	int ncols;
+	const struct session_opts *o;
+	const struct session_sink *sink;
+	uint64_t window_ns;
+	uint64_t from_ns;	/* the current window's start */
+	int index;		/* the current window's */
+	bool failed[SESSION_MAX_COLLECTORS];	/* failed to start, alone (sink->failed) */
+	struct ring_wake *rw;	/* the loop's promise to the BPF programs */
+};
+
+/*
+ * Collect every collector's window (whole: the whole run), symbolize and
+ * hand them to the sink; last_out, when given, keeps the profiles for the
+ * summary.  Non-zero when the sink or a collector failed.
+ */
+int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_out);
+/* Losses and one line per collector on stderr, and the run's warnings. */
+void run_print_end(struct run *r, struct profile **ps);
+/* Who speaks for several collectors in messages: top, agent or record. */
+const char *run_front_name(const struct run *r);
+/* Until the end (duration, Ctrl-C, targets gone, the command's exit, the
+ * sink's stop): read what the rings bring, cut windows; sets stop_reason. */
+void run_wait_for_end(struct run *r, int sigfd);
+
+#endif /* PROFILER_SESSION_RUN_H */
