@@ -18,7 +18,9 @@
 # half second into DIR/NAME/rss ("seconds VmHWM VmRSS RssAnon RssFile threads",
 # KiB, /proc's order) and its /proc/PID/smaps copied whenever VmRSS
 # passes its largest value so far by 1 MiB (DIR/NAME/smaps.SECONDS.KIB):
-# where the peak is, and when.
+# where the peak is, and when.  BUILD may be a copy of the build
+# directory (cp -a build /tmp/b1): the worktree can then be rebuilt while
+# the soak runs.
 #
 #   scripts/soak-agent.sh BUILD
 #   SOAK_SECONDS=120 scripts/soak-agent.sh build
@@ -29,7 +31,7 @@ source "$(dirname "$0")/soak-args.bash"
 
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
-make --no-print-directory -s all "$build/workloads/churn" "$build/workloads/libspin.so" >&2
+make --no-print-directory -s BUILD="$build" all "$build/workloads/churn" "$build/workloads/libspin.so" >&2
 
 names=(this)
 bins=("$build/profiler")

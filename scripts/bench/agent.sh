@@ -60,15 +60,21 @@ libc_uprobes() {
 run() {	# FREQ WINDOW [PROFILER]
 	"${3:-$prof}" agent -F "$1" --window "$2" --listen 127.0.0.1:0 --stats -d "$secs" \
 		> /dev/null 2> "$tmp/err" &
-	local pid=$! c1 c2 rss up
+	local pid=$! c1 c2 rss up t0 t1 t2 left
+	t0=$(date +%s)
 	sleep 30
-	up=$(libc_uprobes)
 	c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-	sleep $((secs - 32))
+	t1=$(date +%s)
+	# bpftool, ldd and nm took seconds at load 40: the second read is
+	# timed from the agent's start, before its -d ends it
+	up=$(libc_uprobes)
+	left=$((t0 + secs - 2 - $(date +%s)))
+	[ "$left" -le 0 ] || sleep "$left"
 	c2=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	t2=$(date +%s)
 	rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status")
 	wait "$pid" || true
-	awk -v c1="$c1" -v c2="$c2" -v t="$tick" -v d=$((secs - 32)) -v r="$rss" -v s="$secs" -v up="$up" '
+	awk -v c1="$c1" -v c2="$c2" -v t="$tick" -v d=$((t2 - t1)) -v r="$rss" -v s="$secs" -v up="$up" '
 		/^  BPF .* ms in all/ { for (i = 1; i <= NF; i++) if ($i == "ms" && $(i + 1) == "in") b += $(i - 1) }
 		/^  profiler: .* s CPU/ { for (i = 1; i <= NF; i++) if ($i == "RSS") m = $(i + 1) }
 		END { printf "%.3f %.3f %.1f %.1f %s\n", (c2 - c1) / t / d * 100, b / s, r / 1024, m, up }' "$tmp/err"

@@ -178,6 +178,30 @@ static void check_renewal(struct agent_run *r)
 	}
 }
 
+/*
+ * Whether a piece counts: not a successor's before the handover (its
+ * predecessor counted those samples).  Such a piece is then not named:
+ * it came at the moment the predecessor names its last piece, and two
+ * namings at once were the renewal's peak of RSS.  keep_from_ns is set
+ * once, later than any piece cut before it ends, so sess_window's own
+ * test agrees.
+ */
+static bool counts(const struct agent_sess *s, const struct session_window *w)
+{
+	return s->counting || (s->keep_from_ns && w->from_ns >= s->keep_from_ns);
+}
+
+static bool sess_wanted(void *ctx, const struct session_window *w)
+{
+	struct agent_sess *s = ctx;
+	bool want;
+
+	pthread_mutex_lock(&s->r->lock);
+	want = counts(s, w);
+	pthread_mutex_unlock(&s->r->lock);
+	return want;
+}
+
 static int sess_window(void *ctx, struct profile *const *ps, int n, const struct session_window *w)
 {
 	struct agent_sess *s = ctx;
@@ -187,7 +211,7 @@ static int sess_window(void *ctx, struct profile *const *ps, int n, const struct
 	pthread_mutex_lock(&r->lock);
 	if (!s->counting) {
 		/* a successor's pieces before the handover are its predecessor's samples */
-		if (!s->keep_from_ns || w->from_ns < s->keep_from_ns) {
+		if (!counts(s, w)) {
 			pthread_mutex_unlock(&r->lock);
 			return 0;
 		}
@@ -381,7 +405,7 @@ static void run_init(struct agent_run *r)
 		s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		s->sink = (struct session_sink){ .ctx = s, .window = sess_window,
 						 .signal = sess_signal, .started = sess_started,
-						 .stopped = sess_stopped };
+						 .stopped = sess_stopped, .wanted = sess_wanted };
 		s->o = (struct session_opts){ .window_ns = r->window_ns, .batch_mappings = true,
 					      .stop_fd = s->stop_fd };
 	}

@@ -76,6 +76,12 @@ struct session_sink {
 	 */
 	void (*started)(void *ctx);
 	void (*stopped)(void *ctx);
+	/*
+	 * Optional (the agent's renewed session, whose pieces before the
+	 * handover are its predecessor's samples): false, and the window is
+	 * read (its counts start again) but neither named nor handed over.
+	 */
+	bool (*wanted)(void *ctx, const struct session_window *w);
 };
 
 struct session_opts {

@@ -73,7 +73,7 @@ int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_o
 	struct timespec rt;
 	uint64_t now = now_ns(), mlost, cpu0 = cpu_ns_if(r->rt.set->stats);
 	uint64_t mark = symbolizer_exit_mark(r->rt.sym);
-	bool final;
+	bool final, named;
 	int err = 0;
 
 	w.to_ns = r->rt.stop_ns ? r->rt.stop_ns : now;
@@ -117,12 +117,14 @@ int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_o
 	if (r->rt.rb)
 		ring_buffer__consume(r->rt.rb);
 	session_catch_up(&r->rt);
+	/* a window the sink would drop is not named: a renewal's two sessions would name at once */
+	named = !err && (!r->sink->wanted || r->sink->wanted(r->sink->ctx, &w));
 	/* the run's last naming (a whole run after its windows comes last):
 	 * what it reads per binary is not needed for writing */
 	final = !err && last && (whole || !r->o->whole_run || !r->index);
 	if (final && r->ncols == 1)
 		symbolizer_last_naming(r->rt.sym);
-	for (int i = 0; i < r->ncols && !err; i++) {
+	for (int i = 0; i < r->ncols && named; i++) {
 		if (!ps[i])
 			continue;
 		symbolizer_resolve(r->rt.sym, ps[i]);
@@ -136,7 +138,7 @@ int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_o
 		session_forget_exited(&r->rt, mark);
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,
 		 whole ? " (whole run)" : "", (now_ns() - now) / 1e6);
-	if (!err)
+	if (named)
 		err = r->sink->window(r->sink->ctx, ps, r->ncols, &w);
 	for (int i = 0; i < r->ncols; i++) {
 		if (!err && r->sink->keep)
