@@ -5,9 +5,12 @@ drops as many.  Each bytearray(K) with K above pymalloc's 512 bytes is
 one realloc(NULL, K + 1) of the C library (PyByteArray_Resize asks for a
 byte more, for the trailing NUL), freed when the object is.  The program
 ends by os._exit: the interpreter's finalisation would free what keep()
-kept, and the kept blocks are the truth the profile is checked against."""
+kept, and the kept blocks are the truth the profile is checked against.  With a third
+argument "time", it also prints churn()'s CPU time per malloc+free pair
+(the traps and probes of a profiler run on this thread), for benches."""
 import os
 import sys
+import time
 
 
 def keep(n, k):
@@ -26,8 +29,12 @@ def churn(n, k):
 def main():
     n, k = int(sys.argv[1]), int(sys.argv[2])
     kept = keep(n, k)
+    t0 = time.thread_time_ns()
     churn(n, k)
+    t1 = time.thread_time_ns()
     print(f"kept={len(kept)}x{k}", flush=True)
+    if sys.argv[3:] == ["time"]:
+        print(f"cpu_ns_per_pair={(t1 - t0) // n}", flush=True)
     os._exit(0)
 
 
