@@ -268,15 +268,19 @@ static __always_inline int sc_walk_cfi(struct mem_sc_slot *s, struct stack_frame
 
 #endif
 
-/* Keep a walked stack, as unw_user_stack() and stack_store() do. */
-static __always_inline __u64 sc_keep(struct stack_frames *buf, __u32 nr, __u16 *truncated)
+/*
+ * Keep a walked stack, as unw_user_stack() and stack_store() do, with the
+ * thread's Python frames after it when python (a constant at each call).
+ */
+static __always_inline __u64 sc_keep(struct stack_frames *buf, __u32 nr, __u16 *truncated,
+				     bool python)
 {
 	*truncated = nr >= max_depth;
 	if (nr < max_depth)
 		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else
 		count_drop(DROP_TRUNCATED);
-	return stack_store(buf, nr, 1);
+	return stack_store_as(buf, nr, 1, python);
 }
 
 /* What the general unwinders make of it: .eh_frame, else frame pointers. */
@@ -287,6 +291,41 @@ static __always_inline __u64 sc_general(struct pt_regs *regs)
 	if (id == STACK_ID_NONE)
 		id = stack_capture_entry(regs);
 	return id;
+}
+
+/*
+ * A CPython process's stack: its native frames, then its Python frames.
+ * The native words do not tell its Python functions apart (each allocates
+ * from the same _PyEval_EvalFrameDefault frame), so it is walked at every
+ * call and not remembered; the slot is only the walk's scratch.  From
+ * .eh_frame, else (no tables yet, or a frame only the general unwinder
+ * reads: not CPython's) by frame pointers, each with its one Python walk:
+ * a copy for each of the general unwinder's ways would pass the
+ * verifier's limit.
+ */
+static __always_inline __u64 sc_python(struct mem_sc_slot *s, struct stack_frames *buf)
+{
+	volatile __u64 *at;
+	__u16 truncated;
+	__u64 h;
+	int n;
+
+	s->kind = SC_EMPTY;
+	s->n = 0;
+	s->span = 0;
+	s->site = 0;
+	n = cfi_unwind ? sc_walk_cfi(s, buf) : -1;
+	if (n <= 0) {
+		n = stack_entry_frames(buf, s->ip, s->sp, s->fp, NULL, NULL, &h);
+		if (!n)
+			return STACK_ID_LOST;
+		/* the depth through memory: one value the verifier does not
+		 * know, not a path of its own for each depth of that walk */
+		at = &buf->ips[n & (MAX_STACK_DEPTH - 1)];
+		*at = n;
+		n = *at & (MAX_STACK_DEPTH * 2 - 1);
+	}
+	return sc_keep(buf, n, &truncated, true);
 }
 
 /*
@@ -305,6 +344,16 @@ static __always_inline __u64 mem_stack(struct pt_regs *regs, struct mem_sc *sc, 
 	*slot = mix64(ip ^ sp ^ (fp << 17)) & (MEM_SC_SLOTS - 1);
 	*site = 0;
 	s = &sc->slot[*slot & (MEM_SC_SLOTS - 1)];
+	if (python_frames && bpf_map_lookup_elem(&py_procs, &tgid)) {
+		buf = bpf_map_lookup_elem(&stack_buf, &zero);
+		if (!buf)
+			return STACK_ID_LOST;
+		s->ip = ip;
+		s->sp = sp;
+		s->fp = fp;
+		s->exec_id = exec_id;
+		return sc_python(s, buf);
+	}
 	if (s->kind != SC_EMPTY && s->ip == ip && s->sp == sp && s->fp == fp &&
 	    s->exec_id == exec_id) {
 		if (s->kind == SC_STACK) {
@@ -341,7 +390,7 @@ static __always_inline __u64 mem_stack(struct pt_regs *regs, struct mem_sc *sc, 
 			return sc_general(regs);
 		}
 		nr = n;
-		id = sc_keep(buf, nr, &s->truncated);
+		id = sc_keep(buf, nr, &s->truncated, false);
 	} else {
 		id = sc_walk_fp(s, buf, &s->truncated);
 	}

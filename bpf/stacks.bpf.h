@@ -152,8 +152,14 @@ static __always_inline bool task_in_execve(void)
 
 #include "python.bpf.h"
 
-/* Hash the nr frames in buf and keep them: the id, or STACK_ID_LOST. */
-static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int user)
+/*
+ * Hash the nr frames in buf and keep them: the id, or STACK_ID_LOST.  A
+ * user stack gets the thread's Python frames after its native ones when
+ * python (a constant at each call: a caller with no Python stacks leaves
+ * the walk out of its program, and out of the verifier's paths).
+ */
+static __always_inline __u64 stack_store_as(struct stack_frames *buf, int nr, int user,
+					    bool python)
 {
 	__u64 h;
 	int i;
@@ -165,7 +171,7 @@ static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int u
 		count_drop(DROP_TRUNCATED);
 	}
 	/* Python frames after the native ones, within the same max_depth */
-	if (user && python_frames)
+	if (user && python && python_frames)
 		nr = python_end(buf, python_append(buf, nr));
 	h = 0x9e3779b97f4a7c15ULL ^ nr ^ ((__u64)user << 8);
 	for (i = 0; i < MAX_STACK_DEPTH; i++) {
@@ -174,6 +180,11 @@ static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int u
 		h = mix64(h ^ buf->ips[i]);
 	}
 	return stack_keep(buf, h);
+}
+
+static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int user)
+{
+	return stack_store_as(buf, nr, user, true);
 }
 
 static __always_inline __u64 stack_store_timed(struct stack_frames *buf, int nr, int user)
@@ -259,7 +270,8 @@ leaf:
 /*
  * The current user stack from .eh_frame alone: STACK_ID_NONE when the
  * process has no tables yet (or the interrupted code has none), so that
- * the caller can take it its own way.
+ * the caller can take it its own way.  Native frames only: its one
+ * caller (mem) takes a Python process's stacks its own way.
  */
 static __always_inline __u64 stack_capture_cfi(void)
 {
@@ -270,7 +282,7 @@ static __always_inline __u64 stack_capture_cfi(void)
 	if (!buf)
 		return STACK_ID_LOST;
 	nr = unw_user_stack(buf);
-	return nr > 0 ? stack_store(buf, nr, 1) : STACK_ID_NONE;
+	return nr > 0 ? stack_store_as(buf, nr, 1, false) : STACK_ID_NONE;
 }
 
 static __always_inline __u64 stack_capture(void *ctx, int user)
@@ -300,11 +312,11 @@ static __always_inline __u64 stack_capture(void *ctx, int user)
 typedef void (*stack_note_fn)(void *arg, __u64 addr, __u64 word);
 
 /*
- * That walk into buf from the registers ip, sp and fp: the stack id, or
- * STACK_ID_LOST; *nr the frames.
+ * That walk into buf from the registers ip, sp and fp: the number of
+ * frames (0: the first read failed), *hash their hash.
  */
-static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip, __u64 sp,
-					      __u64 fp, stack_note_fn note, void *arg, __u32 *nr)
+static __always_inline __u32 stack_entry_frames(struct stack_frames *buf, __u64 ip, __u64 sp,
+						__u64 fp, stack_note_fn note, void *arg, __u64 *hash)
 {
 	__u64 lo, h;
 	__u32 n = 2;
@@ -314,13 +326,12 @@ static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip
 	} fr;
 	int i;
 
-	*nr = 0;
 	buf->ips[0] = ip;
 	if (bpf_probe_read_user(&buf->ips[1], sizeof(buf->ips[1]), (void *)sp) || !buf->ips[1]) {
 		count_drop(DROP_USER_STACK_FAULT);
 		if (note)
 			note(arg, 0, 0);
-		return STACK_ID_LOST;
+		return 0;
 	}
 	if (note)
 		note(arg, sp, buf->ips[1]);
@@ -347,7 +358,22 @@ static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip
 		lo = fp + sizeof(fr);
 		fp = fr.fp;
 	}
+	*hash = h;
+	return n;
+}
+
+/*
+ * That walk, kept: the stack id, or STACK_ID_LOST; *nr the frames.
+ */
+static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip, __u64 sp,
+					      __u64 fp, stack_note_fn note, void *arg, __u32 *nr)
+{
+	__u64 h = 0;
+	__u32 n = stack_entry_frames(buf, ip, sp, fp, note, arg, &h);
+
 	*nr = n;
+	if (!n)
+		return STACK_ID_LOST;
 	if (n < max_depth)
 		buf->ips[n & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else

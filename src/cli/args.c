@@ -137,7 +137,7 @@ void args_usage(const struct collector *col, FILE *f)
 		"      --no-python           native frames only for CPython 3.11 processes (by\n"
 		"                            default their Python functions are merged in as\n"
 		"                            'function (file.py:line)' frames: cpu, offcpu,\n"
-		"                            wall, lock, io)\n"
+		"                            wall, lock, io, mem)\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
 		"                            runs and run time, map fill, losses, what new\n"
 		"                            processes cost, the profiler's own CPU time and\n"

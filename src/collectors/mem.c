@@ -31,6 +31,7 @@
 #include "runtime/deltas.h"
 #include "runtime/entry_hold.h"
 #include "runtime/preflight.h"
+#include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
 #include "util/idxmap.h"
@@ -320,8 +321,11 @@ static int on_held(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	if (e->why == MEM_HELD_ENTRY) {
-		if (!st->stopping)
+		/* its tables and its Python interpreter before its first allocation */
+		if (!st->stopping) {
 			unwinder_add(ss->unw, e->pid);
+			python_note_process(ss->py, e->pid);
+		}
 		kill(e->pid, SIGCONT);
 		return 0;
 	}
@@ -339,7 +343,13 @@ static int on_held(void *ctx, void *data, size_t size)
 			err = probe_process(ss, st, e->pid, lib);
 		/* its maps while it is sure to live: after exec, the libraries
 		 * it maps next come from the mmap records */
-		symbolizer_note_process(ss->sym, e->pid);
+		if (!symbolizer_note_process(ss->sym, e->pid) && e->why == MEM_HELD_FORK) {
+			/* a forked interpreter (multiprocessing) runs Python at once */
+			size_t n;
+			const struct proc_map *maps = symbolizer_current_maps(ss->sym, e->pid, &n);
+
+			python_note_maps(ss->py, e->pid, maps, n);
+		}
 		if (err) {
 			if (!st->unfollowed++)
 				pr_warn("mem: cannot probe the allocator of child process %u: %s",
@@ -513,6 +523,9 @@ static int mem_start(struct session *ss)
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	/* Python functions in the user stacks of a CPython process */
+	if (st->mode != MODE_KERNEL)
+		skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	/* user stacks from .eh_frame: page faults as CPU samples are, the
 	 * allocator probes from the function's entry (kernel allocations
 	 * take kernel stacks only) */

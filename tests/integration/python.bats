@@ -164,3 +164,37 @@ pyw() { echo "$1 \\(waits31\\.py:[0-9]+\\)_\\[p\\]"; }
 	! grep -E "\\(futex mutex\\);.*;$(pyw '(event|condition|semaphore|join)_wait');.*sem_wait" \
 		"$TMP/out.folded"
 }
+
+# The same of mem31.py.
+pym() { echo "$1 \\(mem31\\.py:[0-9]+\\)_\\[p\\]"; }
+
+@test "python: mem names the Python function that keeps memory, not the one that frees it" {
+	# keep() keeps N bytearray(K), churn() makes and drops N more.  Each
+	# buffer is one malloc(K + 1) (PyByteArray_Resize's trailing NUL; K is
+	# above pymalloc's 512 bytes, so the C library's), and every call is
+	# tracked, not sampled: under bytearray's own frames the counts are exact
+	n=1000 k=10000
+	for v in inuse_space alloc_space alloc_objects; do
+		run "$PROFILER" mem -q -f folded --value $v -o "$TMP/$v.folded" -- "$PY" "$PYW/mem31.py" $n $k
+		[ "$status" -eq 0 ]
+		[ "$output" = "kept=${n}x${k}" ]
+	done
+	buf=";bytearray___init__[^;]*;.*;malloc$"
+	keep_buf=$(folded_sum "$TMP/inuse_space.folded" ";$(pym keep);.*$buf")
+	keep=$(folded_sum "$TMP/inuse_space.folded" ";$(pym keep);")
+	churn=$(folded_sum "$TMP/inuse_space.folded" ";$(pym churn);")
+	churn_buf=$(folded_sum "$TMP/alloc_space.folded" ";$(pym churn);.*$buf")
+	objs=$(folded_sum "$TMP/alloc_objects.folded" ";$(pym keep);.*$buf")
+	echo "keep: $keep in use ($keep_buf in its buffers, $objs of them); churn: $churn in use, $churn_buf allocated"
+	[ "$keep_buf" -eq $((n * (k + 1))) ]
+	[ "$objs" -eq "$n" ]
+	[ "$churn_buf" -eq $((n * (k + 1))) ]
+	# the whole of keep: its buffers, plus what CPython adds for them: the
+	# list's array (list_resize: at most 9n/8 + 6 pointers, rounded up to
+	# 4) and, should its n 56-byte objects need a new pymalloc arena, one
+	# arena (1 MiB, mmap) and its radix-tree nodes (3 x 128 KiB, calloc)
+	[ "$keep" -ge $((n * k)) ]
+	[ "$keep" -le $((n * (k + 1) + 8 * (n * 9 / 8 + 10) + (1 << 20) + 3 * (128 << 10))) ]
+	# churn's buffers are all given back: none of them is in use
+	[ "$churn" -lt "$k" ]
+}
