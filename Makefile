@@ -45,7 +45,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 CFLAGS ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/skel
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags libbpf libelf 2>/dev/null)
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw libdebuginfod zlib liblzma libseccomp ncursesw libmicrohttpd libcurl 2>/dev/null || echo -lbpf -lelf -ldw -ldebuginfod -lz -llzma -lseccomp -lncursesw -ltinfo -lmicrohttpd -lcurl) -liberty -pthread
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw zlib liblzma libseccomp ncursesw libmicrohttpd libcurl 2>/dev/null || echo -lbpf -lelf -ldw -lz -llzma -lseccomp -lncursesw -ltinfo -lmicrohttpd -lcurl) -liberty -pthread
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \

@@ -14,7 +14,11 @@
 # minute.  CGROUP=1 puts churn in a cgroup v2 of its own and profiles
 # only it (`--cgroup`), ours only (perf record -G needs the v1 perf_event
 # controller): what a new process costs us, without the tables and the
-# symbols of whatever else the machine runs.
+# symbols of whatever else the machine runs.  TOGETHER=1 (with BASE=)
+# runs the two builds at once on the same churn, no perf, the one started
+# first alternating: on a loaded machine, where one run after another
+# sees different neighbours (their processes, stacks and files), both
+# then profile the same ones.
 #   scripts/bench/churn.sh [BUILD] [SECONDS]
 # Needs root.  A benchmark: nothing in `make test` depends on its timing.
 set -euo pipefail
@@ -69,6 +73,10 @@ theirs() {
 rounds=${ROUNDS:-1}
 runs=2
 [ -n "${BASE:-}" ] && runs=3
+if [ -n "${TOGETHER:-}" ]; then
+	[ -n "${BASE:-}" ] || { echo "churn.sh: TOGETHER=1 needs BASE=/path/to/the/other/profiler" >&2; exit 1; }
+	runs=1
+fi
 cg=
 churn_secs=$(( rounds * runs * (secs + 30) + 30 ))
 if [ -n "${CGROUP:-}" ]; then
@@ -97,8 +105,29 @@ echo "and perf's are not counted on either side."
 echo
 echo "| tool | CPU s | peak RSS MiB | BPF per sample | samples | short_lived_work | samples lost |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
+together() {	# ROUND: both builds at once, the first started alternating
+	local a="profiler cpu (round $1)" b="profiler cpu (before, round $1)" p1 p2
+
+	if [ $(($1 % 2)) = 1 ]; then
+		ours "$b" "$BASE" > "$tmp/b.row" & p1=$!
+		sleep 0.2
+		ours "$a" "$build/profiler" > "$tmp/a.row" & p2=$!
+	else
+		ours "$a" "$build/profiler" > "$tmp/a.row" & p1=$!
+		sleep 0.2
+		ours "$b" "$BASE" > "$tmp/b.row" & p2=$!
+	fi
+	wait "$p1" "$p2"
+	cat "$tmp/b.row" "$tmp/a.row"
+	ratio "$tmp/$a.cpu" "$tmp/$b.cpu" >> "$tmp/self.ratios"
+	echo >> "$tmp/self.ratios"
+}
 ratio() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 for r in $(seq "$rounds"); do
+	if [ -n "${TOGETHER:-}" ]; then
+		together "$r"
+		continue
+	fi
 	sfx=$([ "$rounds" -gt 1 ] && echo ", round $r")
 	[ -n "${BASE:-}" ] && ours "profiler cpu (before$sfx)" "$BASE"
 	ours "profiler cpu$([ "$rounds" -gt 1 ] && echo " (round $r)")" "$build/profiler"
@@ -120,7 +149,8 @@ done
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 echo
 [ -n "$cg" ] && [ -n "${BASE:-}" ] && echo && echo "ours after / before: $(median "$tmp/self.ratios")x$([ "$rounds" -gt 1 ] && echo ", median of $rounds rounds")."
-[ -z "$cg" ] && echo "perf's CPU / ours: $(median "$tmp/after.ratios")x$([ -n "${BASE:-}" ] && echo " (before: $(median "$tmp/before.ratios")x; ours after / before: $(median "$tmp/self.ratios")x)")$([ "$rounds" -gt 1 ] && echo ", medians of $rounds rounds")."
+[ -n "${TOGETHER:-}" ] && echo "Both builds at once on one churn: ours / before $(median "$tmp/self.ratios")x$([ "$rounds" -gt 1 ] && echo ", median of $rounds rounds") (the ratios: $(tr '\n' ' ' < "$tmp/self.ratios"))."
+[ -z "$cg" ] && [ -z "${TOGETHER:-}" ] && echo "perf's CPU / ours: $(median "$tmp/after.ratios")x$([ -n "${BASE:-}" ] && echo " (before: $(median "$tmp/before.ratios")x; ours after / before: $(median "$tmp/self.ratios")x)")$([ "$rounds" -gt 1 ] && echo ", medians of $rounds rounds")."
 for f in "$tmp"/*.parts; do
 	[ -s "$f" ] || continue
 	echo

@@ -237,6 +237,16 @@ static int cmp_line(const void *a, const void *b, void *arg)
 	struct cursor u = { fo, fo->ids + x->first, x->n, 0, seg_text(&fo->sg, fo->ids[x->first]) };
 	struct cursor w = { fo, fo->ids + y->first, y->n, 0, seg_text(&fo->sg, fo->ids[y->first]) };
 
+	/*
+	 * A segment id is its text: the segments both lines share in front
+	 * compare equal without a look at their characters (lines share
+	 * their comm and root frames; measured under churn, this sort was
+	 * a quarter of writing folded text).
+	 */
+	while (u.k + 1 < u.n && w.k + 1 < w.n && u.ids[u.k] == w.ids[w.k]) {
+		u.c = seg_text(&fo->sg, u.ids[++u.k]);
+		w.c = seg_text(&fo->sg, w.ids[++w.k]);
+	}
 	for (;;) {
 		unsigned char c = next_char(&u), d = next_char(&w);
 

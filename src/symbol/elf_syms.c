@@ -310,13 +310,20 @@ void elf_syms_merge(struct elf_syms *es, const struct elf_syms *from)
 	sort_syms(es);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = s ? strlen(s) : 0, k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
 static struct elf_syms *read_elf(Elf *elf, int fd)
 {
 	struct elf_syms *es;
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
 	GElf_Shdr sh, symtab_sh, dynsym_sh;
 	GElf_Ehdr eh;
-	size_t shstrndx = 0;
+	size_t shstrndx = 0, shnum = 0;
 
 	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
 		errno = ENOEXEC;
@@ -328,9 +335,12 @@ static struct elf_syms *read_elf(Elf *elf, int fd)
 	elf_getshdrstrndx(elf, &shstrndx);
 	es->nsegs = elf_segs_read(elf, &es->segs);
 
+	es->not_go = !elf_getshdrnum(elf, &shnum) && shnum > 1;
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (!gelf_getshdr(scn, &sh))
 			continue;
+		if (es->not_go && sh.sh_type != SHT_NOBITS && shstrndx)
+			es->not_go = !ends_with(elf_strptr(elf, shstrndx, sh.sh_name), "gopclntab");
 		if (sh.sh_type == SHT_SYMTAB) {
 			symtab = scn;
 			symtab_sh = sh;

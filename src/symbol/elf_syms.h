@@ -52,6 +52,8 @@ struct elf_syms {
 	void *debugdata;	/* .gnu_debugdata (MiniDebugInfo, xz), copied */
 	size_t debugdata_len;
 	bool is_dyn;		/* ET_DYN: PIE or shared library */
+	bool not_go;		/* section headers, none named *gopclntab: no Go table
+				 * to look for (gopclntab_from_elf's own first test) */
 	size_t max_syms;	/* kept at most (LIMIT_SYMS); more are dropped */
 	bool truncated;		/* some were: the file had more than max_syms */
 };

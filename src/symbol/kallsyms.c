@@ -100,11 +100,11 @@ void ksyms_get(const struct ksyms *ks, size_t i, struct ksym *out)
 	out->module = e->module == KSYM_NO_MODULE ? NULL : ks->strs + e->module;
 }
 
-bool ksyms_lookup(const struct ksyms *ks, uint64_t addr, struct ksym *out)
+/* How many symbols are at or below addr: the last of them is its. */
+static size_t below(const struct ksyms *ks, uint64_t addr)
 {
 	size_t lo = 0, hi = ks->n;
 
-	/* the last symbol with sym.addr <= addr */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -113,9 +113,26 @@ bool ksyms_lookup(const struct ksyms *ks, uint64_t addr, struct ksym *out)
 		else
 			hi = mid;
 	}
-	if (!lo)
+	return lo;
+}
+
+bool ksyms_lookup(const struct ksyms *ks, uint64_t addr, struct ksym *out)
+{
+	size_t lo = below(ks, addr), xlo = ks->extra ? below(ks->extra, addr) : 0;
+	struct ksym x;
+
+	if (!lo && !xlo)
 		return false;
-	ksyms_get(ks, lo - 1, out);
+	if (lo)
+		ksyms_get(ks, lo - 1, out);
+	if (!xlo)
+		return true;
+	ksyms_get(ks->extra, xlo - 1, &x);
+	/* the two as one sorted table (cmp_ksym): the higher address, at one
+	 * address the core kernel, then the shorter name */
+	if (!lo || x.addr > out->addr ||
+	    (x.addr == out->addr && out->module && (!x.module || strlen(x.name) < strlen(out->name))))
+		*out = x;
 	return true;
 }
 
@@ -129,5 +146,6 @@ void ksyms_free(struct ksyms *ks)
 	free(ks->own_strs);
 	free(ks->own_mods);
 	ksyms_bpf_free(ks->bpf);
+	ksyms_free(ks->extra);
 	free(ks);
 }

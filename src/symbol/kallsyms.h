@@ -48,6 +48,10 @@ struct ksyms {
 	 * ranges (kallsyms_cache.c) */
 	struct ksyms_bpf *bpf;
 	bool bpf_tried;
+	/* the lines of /proc/kallsyms outside those ranges, read when an
+	 * address there needed them (kallsyms_add_uncovered); looked up
+	 * beside syms as one table */
+	struct ksyms *extra;
 
 	/* what backs the table: owned buffers, or a mapped file */
 	struct ksym_entry *own_syms;

@@ -30,5 +30,12 @@ bool kallsyms_covers(const struct ksyms *ks, uint64_t addr);
  * trampoline, an ftrace or kprobe page): then only /proc/kallsyms knows.
  */
 const char *kallsyms_bpf_func(struct ksyms *ks, uint64_t addr);
+/*
+ * Read kallsyms_path for what the cache left out: the lines of modules it
+ * does not cover ([bpf], [__builtin__ftrace], [__builtin__kprobes]) go to
+ * ks->extra, and ks then answers for every address as the whole file,
+ * parsed, would.  0, or -errno when the file cannot be read.
+ */
+int kallsyms_add_uncovered(struct ksyms *ks, const char *kallsyms_path);
 
 #endif /* PROFILER_KALLSYMS_CACHE_H */

@@ -190,7 +190,11 @@ struct elf_syms *sz_file_syms(struct symbolizer *sz, struct sym_file *f)
 		f->es = elf_syms_from_fd(f->fd);
 		f->state = f->es ? FILE_LOADED : FILE_FAILED;
 		if (f->es) {
-			f->go = gopclntab_from_fd(f->fd);
+			/* a second mapping of the file, its pages faulted and
+			 * unmapped again, for Go files only (measured under
+			 * churn: 1.6% of our CPU, all for files not Go) */
+			if (!f->es->not_go)
+				f->go = gopclntab_from_fd(f->fd);
 			for (size_t i = 0; i < f->es->build_id_len; i++)
 				sprintf(f->build_id + 2 * i, "%02x", f->es->build_id[i]);
 			troot = file_root(f, root, sizeof(root));

@@ -111,14 +111,11 @@ void sz_name_kernel(struct symbolizer *sz, struct profile *prof, struct location
 		 * since, someone else's) would otherwise read it again for each
 		 * such frame, 12% of a churn run's CPU on a shared machine.
 		 */
-		struct ksyms *full = ksyms_load("/proc/kallsyms");
-
+		pr_debug("kernel: 0x%llx is in no cached range and no loaded BPF program: "
+			 "reading /proc/kallsyms", (unsigned long long)l->addr);
 		sz->ksyms_full_ns = now_ns();
-		if (full) {
-			ksyms_free(sz->ksyms);
-			sz->ksyms = full;
+		if (!kallsyms_add_uncovered(sz->ksyms, "/proc/kallsyms"))
 			sz->stats.kallsyms_cached = false;
-		}
 	}
 	if (sz->ksyms)
 		found = ksyms_lookup(sz->ksyms, l->is_return ? l->addr - 1 : l->addr, &ks);

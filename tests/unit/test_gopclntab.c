@@ -144,18 +144,13 @@ static void test_inlined(void **state)
 	gopclntab_free(g);
 }
 
-/* The same table found by its magic with the section headers cut off */
-static void test_no_sections(void **state)
+/* gowork-stripped read whole, its section headers cut off: malloc'd */
+static uint8_t *without_sections(size_t *size)
 {
 	int fd = open(go_path("gowork-stripped"), O_RDONLY);
-	struct gopclntab *g, *ref = open_go("gowork-stripped");
-	struct srcline_frame fr[4];
-	const char *a, *b;
-	struct go_func f;
 	struct stat st;
 	Elf64_Ehdr *eh;
 	uint8_t *img;
-	Elf *elf;
 
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
@@ -166,8 +161,23 @@ static void test_no_sections(void **state)
 	eh->e_shoff = 0;
 	eh->e_shnum = 0;
 	eh->e_shstrndx = 0;
+	*size = st.st_size;
+	return img;
+}
+
+/* The same table found by its magic with the section headers cut off */
+static void test_no_sections(void **state)
+{
+	struct gopclntab *g, *ref = open_go("gowork-stripped");
+	struct srcline_frame fr[4];
+	const char *a, *b;
+	struct go_func f;
+	size_t size;
+	uint8_t *img = without_sections(&size);
+	Elf *elf;
+
 	elf_version(EV_CURRENT);
-	elf = elf_memory((char *)img, st.st_size);
+	elf = elf_memory((char *)img, size);
 	g = gopclntab_from_elf(elf);
 	assert_non_null(g);
 	assert_int_equal(gopclntab_count(g), gopclntab_count(ref));
@@ -318,6 +328,45 @@ static void test_not_go(void **state)
 	close(fd);
 }
 
+/*
+ * elf_syms' not_go, which spares the symbolizer a second mapping of each
+ * file, says "not Go" exactly where gopclntab_from_fd refuses at the
+ * section names: never for a Go build (plain, stripped, cgo), and never
+ * for a file without section headers (the table is then sought by its
+ * magic); for our own binary, yes.
+ */
+static void test_not_go_flag(void **state)
+{
+	const char *paths[] = { go_path("gowork"), go_path("gowork-stripped"), go_path("gocgo"),
+				"/proc/self/exe" };
+	const bool go[] = { true, true, true, false };
+	struct elf_syms *es;
+	uint8_t *img;
+	size_t size;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+		struct gopclntab *g;
+
+		fd = open(paths[i], O_RDONLY);
+		assert_true(fd >= 0);
+		es = elf_syms_from_fd(fd);
+		g = gopclntab_from_fd(fd);
+		close(fd);
+		assert_non_null(es);
+		assert_int_equal(es->not_go, !go[i]);
+		assert_int_equal(g != NULL, go[i]);
+		gopclntab_free(g);
+		elf_syms_free(es);
+	}
+	img = without_sections(&size);
+	es = elf_syms_from_mem(img, size);
+	assert_non_null(es);
+	assert_false(es->not_go);
+	elf_syms_free(es);
+	free(img);
+}
+
 /* A damaged header or table: refused, never read past */
 static void test_damaged(void **state)
 {
@@ -348,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_not_go),
+		cmocka_unit_test(test_not_go_flag),
 		cmocka_unit_test(test_damaged),
 	};
 

@@ -320,6 +320,53 @@ static void test_miss_then_hit(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * The cache plus the lines it left out, read from the file: every address
+ * named as by the whole file parsed (the [bpf] program, the unloaded
+ * [xfs], the core and ext4 as before), and every address now answered for.
+ */
+static void test_uncovered_like_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct ksyms *ks = ksyms_file_map(f->path, &key), *whole = ksyms_parse(xstrdup(sample));
+	const uint64_t addrs[] = { 0xffffffff80000000, 0xffffffff81000000, 0xffffffff81001010,
+				   0xffffffff81003010, 0xffffffff81004000, 0xffffffff9fffffff,
+				   0xffffffffa0000000, 0xffffffffa0000010, 0xffffffffc0000000,
+				   0xffffffffc0001004, 0xffffffffc0002004, 0xffffffffc0100000,
+				   0xffffffffc0100040, 0xffffffffffffff00 };
+	char text[64];
+	int fd;
+
+	snprintf(text, sizeof(text), "%s/kallsyms-text", f->dir);
+	fd = open(text, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, sample, strlen(sample)), (ssize_t)strlen(sample));
+	close(fd);
+	assert_non_null(ks);
+	assert_false(kallsyms_covers(ks, 0xffffffffa0000010));
+	assert_int_equal(kallsyms_add_uncovered(ks, text), 0);
+	/* only the two lines the cache left out were parsed */
+	assert_non_null(ks->extra);
+	assert_int_equal(ks->extra->n, 2);
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(*addrs); i++) {
+		struct ksym a, b;
+		bool fa = ksyms_lookup(ks, addrs[i], &a), fb = ksyms_lookup(whole, addrs[i], &b);
+
+		assert_true(kallsyms_covers(ks, addrs[i]));
+		assert_int_equal(fa, fb);
+		if (!fa)
+			continue;
+		assert_int_equal(a.addr, b.addr);
+		assert_string_equal(a.name, b.name);
+		assert_int_equal(!a.module, !b.module);
+		if (a.module)
+			assert_string_equal(a.module, b.module);
+	}
+	assert_int_equal(kallsyms_add_uncovered(ks, "/nonexistent/kallsyms"), -ENOENT);
+	ksyms_free(whole);
+	ksyms_free(ks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +380,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_entries_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_and_mode, setup, teardown),
 		cmocka_unit_test(test_miss_then_hit),
+		cmocka_unit_test_setup_teardown(test_uncovered_like_whole, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("kallsyms_cache", tests, NULL, NULL);

@@ -96,6 +96,72 @@ static void test_folded_order_and_escaping(void **state)
 	profile_free(p);
 }
 
+struct ref_line {
+	char text[128];
+	int64_t v;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+	return strcmp(((const struct ref_line *)a)->text, ((const struct ref_line *)b)->text);
+}
+
+/*
+ * Many stacks that share their front segments (comms, root frames) and
+ * differ further in, with names that are prefixes of each other and that
+ * the escaping makes one: the writer's output is exactly the texts made
+ * one by one, summed and sorted by strcmp.
+ */
+static void test_folded_like_strcmp(void **state)
+{
+	const char *names[] = { "a", "ab", "a!", "b", "odd;x", "odd:x", "" };
+	const char *comms[] = { "c", "c d", "c_d" };
+	struct profile *p = profile_new();
+	struct ref_line *ref = calloc(400, sizeof(*ref));
+	uint32_t ids[7];
+	size_t nref = 0, len = 0;
+	unsigned seed = 7;
+	char *out, *want = calloc(400, 160);
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	for (int i = 0; i < 7; i++)
+		ids[i] = loc(p, FRAME_USER, 0x10 * (i + 1), names[i]);
+	for (int s = 0; s < 400; s++) {
+		uint32_t st[5];
+		int n = 1 + (seed = seed * 1103515245 + 12345) % 5, c = (seed >> 8) % 3;
+		struct ref_line r = {};
+		size_t k;
+
+		snprintf(r.text, sizeof(r.text), "%s", c == 1 ? "c_d" : comms[c]);
+		for (int i = 0; i < n; i++) {
+			int w = (seed = seed * 1103515245 + 12345) >> 16;
+
+			st[i] = ids[w % 7];
+			strcat(r.text, ";");
+			strcat(r.text, !strcmp(names[w % 7], "odd;x") ? "odd:x" : names[w % 7]);
+		}
+		r.v = 1 + s % 3;
+		add(p, comms[c], r.v, n, st);
+		for (k = 0; k < nref && strcmp(ref[k].text, r.text); k++)
+			;
+		if (k == nref)
+			ref[nref++] = (struct ref_line){ .v = 0 };
+		if (!ref[k].text[0])
+			memcpy(ref[k].text, r.text, sizeof(r.text));
+		ref[k].v += r.v;
+	}
+	qsort(ref, nref, sizeof(*ref), cmp_ref);
+	for (size_t k = 0; k < nref; k++)
+		len += sprintf(want + len, "%s %lld\n", ref[k].text, (long long)ref[k].v);
+	out = run(write_folded, p, 0);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+	free(ref);
+	profile_free(p);
+}
+
 static void test_report_arithmetic(void **state)
 {
 	struct profile *p = make();
@@ -158,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded),
 		cmocka_unit_test(test_folded_order_and_escaping),
+		cmocka_unit_test(test_folded_like_strcmp),
 		cmocka_unit_test(test_report_arithmetic),
 		cmocka_unit_test(test_report_recursion_counted_once),
 		cmocka_unit_test(test_report_losses_and_units),
