@@ -90,7 +90,8 @@ void merged_add(struct merged *m, const struct profile *src)
 		GROW(ids, cap, smp->nframes + 1);
 		for (uint32_t i = 0; i < smp->nframes; i++)
 			ids[i] = map[fr[i]];
-		profile_add_sample(p, ids, smp->nframes, smp->pid, smp->tid, smp->comm,
+		profile_add_sample(p, ids, smp->nframes, smp->pid, sample_label(src, smp)->tid,
+				   sample_label(src, smp)->comm,
 				   src->values + s * src->ntypes);
 	}
 	for (size_t i = 0; i < src->nlosses; i++)

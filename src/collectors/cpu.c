@@ -310,7 +310,7 @@ static void check_parts(const struct profile *p, const struct stack_maps *sm,
 		const struct sample *a = &p->samples[s], *b = &q->samples[s];
 		const uint32_t *fa = profile_sample_frames(p, s), *fb = profile_sample_frames(q, s);
 		bool same = a->nframes == b->nframes && a->pid == b->pid &&
-			    !strcmp(a->comm, b->comm) && profile_value(p, s, 0) == profile_value(q, s, 0);
+			    !strcmp(sample_label(p, a)->comm, sample_label(q, b)->comm) && profile_value(p, s, 0) == profile_value(q, s, 0);
 
 		for (uint32_t k = 0; same && k < a->nframes; k++)
 			same = same_location(&p->locs[fa[k]], &q->locs[fb[k]]);

@@ -81,16 +81,25 @@ struct location {
 	uint32_t line;		/* source line, 0 when unknown */
 };
 
+/*
+ * What a sample is labelled with besides its pid, once per distinct
+ * (tid, comm, cgroup): under churn a million samples have a few hundred
+ * of them, so a sample carries an index (16 bytes a sample, not 32).
+ */
+struct sample_label {
+	uint32_t tid;		/* 0 when samples are aggregated per process */
+	const char *comm;	/* interned */
+	const char *cgroup;	/* interned cgroup v2 path ("/system.slice/x.service"), or
+				 * NULL: unknown */
+};
+
 struct sample {
 	uint32_t first;		/* into profile.frames: location ids, leaf first;
 				 * samples with the same stack share it (never
 				 * write through it: profile_edit_stacks) */
 	uint32_t nframes;
 	uint32_t pid;
-	uint32_t tid;		/* 0 when samples are aggregated per process */
-	const char *comm;	/* interned */
-	const char *cgroup;	/* interned cgroup v2 path ("/system.slice/x.service"), or
-				 * NULL: unknown */
+	uint32_t label;		/* into profile.labels: sample_label() */
 };
 
 struct loss {
@@ -153,6 +162,10 @@ struct profile {
 	 * are edited (they may then repeat, never wrongly shared).
 	 */
 	struct idxmap stack_index;
+
+	struct sample_label *labels;	/* what samples point at, each once */
+	size_t nlabels, labels_cap;
+	struct idxmap label_index;
 
 	struct location *locs;
 	size_t nlocs, locs_cap;
@@ -228,6 +241,16 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values);
+
+/* A sample's tid, comm and cgroup. */
+static inline const struct sample_label *sample_label(const struct profile *p,
+							const struct sample *s)
+{
+	return &p->labels[s->label];
+}
+
+/* Label sample s with a cgroup (interned here), keeping its tid and comm. */
+void profile_set_cgroup(struct profile *p, size_t s, const char *cgroup);
 
 /* Ask the report for a ranking of stacks (types as indices, -1 for none). */
 void profile_add_stack_table(struct profile *p, const char *title, int type, int count_type,
