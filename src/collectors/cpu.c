@@ -340,7 +340,8 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	size_t nkeys;
 
 	profile_add_type(p, "samples", "count");
-	profile_add_type(p, "cpu", "nanoseconds");
+	/* always samples x period: not stored (8 bytes a sample) */
+	profile_add_scaled_type(p, "cpu", "nanoseconds", 0, period);
 	p->default_type = 0;
 	p->period_type = (struct sample_type){ profile_intern(p, "cpu"),
 					       profile_intern(p, "nanoseconds") };

@@ -80,6 +80,20 @@ int profile_add_type(struct profile *p, const char *name, const char *unit)
 		return -1;
 	p->types[p->ntypes].name = profile_intern(p, name);
 	p->types[p->ntypes].unit = profile_intern(p, unit);
+	p->column[p->ntypes] = p->nstored++;
+	return p->ntypes++;
+}
+
+int profile_add_scaled_type(struct profile *p, const char *name, const char *unit, int of,
+			    int64_t scale)
+{
+	if (p->ntypes >= PROFILE_MAX_TYPES || p->nsamples || of < 0 || of >= p->ntypes ||
+	    p->scaled_of[of])
+		return -1;
+	p->types[p->ntypes].name = profile_intern(p, name);
+	p->types[p->ntypes].unit = profile_intern(p, unit);
+	p->scaled_of[p->ntypes] = of + 1;
+	p->scale[p->ntypes] = scale;
 	return p->ntypes++;
 }
 
@@ -286,7 +300,7 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 	/* a sample per process and stack under churn (573,000 in 10 minutes):
 	 * what is not written yet is not resident */
 	GROW_RAW(p->samples, p->samples_cap, p->nsamples + 1);
-	GROW_RAW(p->values, p->values_cap, (p->nsamples + 1) * p->ntypes);
+	GROW_RAW(p->values, p->values_cap, (p->nsamples + 1) * p->nstored);
 	s = &p->samples[p->nsamples];
 	s->nframes = nlocs;
 	s->pid = pid;
@@ -303,7 +317,9 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 			memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
 		p->nframes += nlocs;
 	}
-	memcpy(p->values + p->nsamples * p->ntypes, values, p->ntypes * sizeof(*values));
+	for (int t = 0; t < p->ntypes; t++)
+		if (!p->scaled_of[t])
+			p->values[p->nsamples * p->nstored + p->column[t]] = values[t];
 	return p->nsamples++;
 }
 

@@ -185,6 +185,30 @@ static void test_sample_labels(void **state)
 	profile_free(p);
 }
 
+/* A scaled type is not stored, and reads as its base type times the scale;
+ * the stored types keep their own values around it. */
+static void test_scaled_type(void **state)
+{
+	struct profile *p = profile_new();
+
+	(void)state;
+	assert_int_equal(profile_add_type(p, "samples", "count"), 0);
+	assert_int_equal(profile_add_scaled_type(p, "cpu", "nanoseconds", 0, 1001001), 1);
+	assert_int_equal(profile_add_scaled_type(p, "x", "count", 1, 2), -1);	/* of a scaled one */
+	assert_int_equal(profile_add_type(p, "other", "bytes"), 2);
+	assert_int_equal(p->nstored, 2);
+	for (int64_t i = 0; i < 100; i++)
+		profile_add_sample(p, NULL, 0, 1, 0, "a", (int64_t[]){ i + 1, -1, 7 * i });
+	for (int64_t i = 0; i < 100; i++) {
+		assert_int_equal(profile_value(p, i, 0), i + 1);
+		assert_int_equal(profile_value(p, i, 1), (i + 1) * 1001001);
+		assert_int_equal(profile_value(p, i, 2), 7 * i);
+	}
+	assert_int_equal(profile_total(p, 1), 5050 * 1001001LL);
+	assert_int_equal(profile_add_type(p, "late", "count"), -1);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_stacks_shared),
 		cmocka_unit_test(test_shared_stack_edited_once),
 		cmocka_unit_test(test_sample_labels),
+		cmocka_unit_test(test_scaled_type),
 	};
 
 	return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
