@@ -13,6 +13,7 @@
 #                                    the plain build and BASE at once, on
 #                                    one churn: a same-run ratio on a
 #                                    machine whose load swings
+#   SOAK_KEEP=DIR                    keep each profiler's output and stderr in DIR/NAME
 #
 # The load: tests/workloads/churn starts SOAK_RATE (default 100) processes a
 # second, each burning 3 ms and exiting, a thread every tenth start and a
@@ -78,7 +79,7 @@ soak_watch() {	# NAME...
 # One profiler's markdown table row, once it has ended.
 soak_row() {	# NAME
 	local name=$1 out=$tmp/$1 rc=0 rss1 rss_end after
-	local started samples cpu peak lost total unnamed errors
+	local started samples stacks cpu peak lost total unnamed errors
 	wait "$(cat "$out/pid")" || rc=$?
 	rss1=$(cat "$out/rss1")
 	rss_end=$(cat "$out/rss_end")
@@ -95,7 +96,10 @@ soak_row() {	# NAME
 	if [ ! -s "$out/soak.pb.gz" ] || ! "$build/profiler" report "$out/soak.pb.gz" > /dev/null 2>&1; then
 		errors="$errors, unreadable pprof output"
 	fi
-	echo "soak: $name: exit $rc; RSS by time (s KiB): $(tr '\n' ' ' < "$out/rss")" >&2
+	# the profile's size: peaks of two builds compare per stack kept
+	stacks=$(sed -n 's/.* samples, \([0-9,]*\) stacks.*/\1/p' "$out/stderr" | tail -1)
+	echo "soak: $name: exit $rc; ${stacks:-?} stacks; RSS by time (s KiB): $(tr '\n' ' ' < "$out/rss")" >&2
+	[ -z "${SOAK_KEEP:-}" ] || { mkdir -p "$SOAK_KEEP/$name" && cp -r "$out/." "$SOAK_KEEP/$name/"; }
 	[ "$errors" = 0 ] || sed -n '/ERROR\|runtime error/,+12p' "$out/stderr" >&2
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s s | %s s | %s | %s | %s |\n' \
 		"$name" "$secs s" "$started" "${samples:-?}" "$(mib "$rss1")" "$(mib "$rss_end")" \

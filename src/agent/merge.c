@@ -56,6 +56,7 @@ static void add_loss(struct profile *p, const struct loss *l)
 void merged_add(struct merged *m, const struct profile *src)
 {
 	uint32_t *map, *ids = NULL;
+	int64_t vals[PROFILE_MAX_TYPES];
 	size_t cap = 0;
 	struct profile *p;
 
@@ -90,8 +91,10 @@ void merged_add(struct merged *m, const struct profile *src)
 		GROW(ids, cap, smp->nframes + 1);
 		for (uint32_t i = 0; i < smp->nframes; i++)
 			ids[i] = map[fr[i]];
-		profile_add_sample(p, ids, smp->nframes, smp->pid, smp->tid, smp->comm,
-				   src->values + s * src->ntypes);
+		for (int t = 0; t < src->ntypes; t++)
+			vals[t] = profile_value(src, s, t);
+		profile_add_sample(p, ids, smp->nframes, smp->pid, sample_label(src, smp)->tid,
+				   sample_label(src, smp)->comm, vals);
 	}
 	for (size_t i = 0; i < src->nlosses; i++)
 		add_loss(p, &src->losses[i]);

@@ -78,7 +78,8 @@ void rule_locks(const struct profile *p, struct advice *a)
 		r = tally_add(&locks, l->name, NULL, s, (int64_t[4]){ d, profile_value(p, s, tc) });
 		r->v[2] = MAX(r->v[2], mx);
 		GROW(w, cap, nw + 1);
-		w[nw++] = (struct waiter){ l->name, p->samples[s].pid, p->samples[s].tid };
+		w[nw++] = (struct waiter){ l->name, p->samples[s].pid,
+					   sample_label(p, &p->samples[s])->tid };
 	}
 	if (nw)
 		qsort(w, nw, sizeof(*w), cmp_waiter);
@@ -110,7 +111,8 @@ void rule_locks(const struct profile *p, struct advice *a)
 			next = strf("shorten what is done while %s is held where it is taken (%s): "
 				    "move work out of the critical section, or split the lock "
 				    "(per-thread or sharded state) so that %zu threads stop queueing "
-				    "on one", name, own ? ob : p->samples[r->sample].comm, nwait);
+				    "on one", name,
+				    own ? ob : sample_label(p, &p->samples[r->sample])->comm, nwait);
 		else
 			next = strf("a kernel lock taken for %s%s%s: make fewer such calls there, or "
 				    "spread the work over more of what the lock guards (files, "
@@ -157,7 +159,8 @@ static size_t top_wait(const struct profile *p, int t, const struct sample *thre
 		const struct location *at = wait_frame(p, s);
 		int64_t x = profile_value(p, s, t);
 
-		if (x > 0 && p->samples[s].pid == thread->pid && p->samples[s].comm == thread->comm)
+		if (x > 0 && p->samples[s].pid == thread->pid &&
+		    sample_label(p, &p->samples[s])->comm == sample_label(p, thread)->comm)
 			tally_add(&w, at ? at->name : NULL, NULL, s, (int64_t[4]){ x });
 	}
 	tally_sort(&w, 0);
@@ -180,7 +183,7 @@ void rule_offcpu(const struct profile *p, struct advice *a)
 		int64_t v = profile_value(p, s, t);
 
 		if (v > 0)
-			tally_add(&threads, (void *)(uintptr_t)smp->pid, smp->comm, s,
+			tally_add(&threads, (void *)(uintptr_t)smp->pid, sample_label(p, smp)->comm, s,
 				  (int64_t[4]){ v });
 	}
 	tally_sort(&threads, 0);
@@ -203,9 +206,9 @@ void rule_offcpu(const struct profile *p, struct advice *a)
 		if (own)
 			frame_label(ob, sizeof(ob), own);
 		else
-			snprintf(ob, sizeof(ob), "%s", smp->comm);
+			snprintf(ob, sizeof(ob), "%s", sample_label(p, smp)->comm);
 		title = strf("thread %s [pid %u] is off the CPU %.0f%% of the run, mostly in %s",
-			     smp->comm, smp->pid, 100 * share, why);
+			     sample_label(p, smp)->comm, smp->pid, 100 * share, why);
 		ev = strf("%.3f s off-CPU in a %.2f s run (threshold %.0f%%%s); %.3f s (%.1f%%) of "
 			  "it blocked in %s, from %s", r->v[0] / 1e9, secs, 100 * OFFCPU_THREAD_SHARE,
 			  share > 1 ? "; over 100%: several threads of this name" : "",
@@ -261,7 +264,7 @@ void rule_fsync(const struct profile *p, struct advice *a)
 		if (own)
 			frame_label(ob, sizeof(ob), own);
 		else
-			snprintf(ob, sizeof(ob), "%s", p->samples[r->sample].comm);
+			snprintf(ob, sizeof(ob), "%s", sample_label(p, &p->samples[r->sample])->comm);
 		title = strf("fsync on the path: %s %s %.1f%% of %s under fsync", ob,
 			     io ? "spends" : "is blocked", 100 * share,
 			     io ? "the disk's time" : "the run");

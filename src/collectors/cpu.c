@@ -310,7 +310,7 @@ static void check_parts(const struct profile *p, const struct stack_maps *sm,
 		const struct sample *a = &p->samples[s], *b = &q->samples[s];
 		const uint32_t *fa = profile_sample_frames(p, s), *fb = profile_sample_frames(q, s);
 		bool same = a->nframes == b->nframes && a->pid == b->pid &&
-			    !strcmp(a->comm, b->comm) && profile_value(p, s, 0) == profile_value(q, s, 0);
+			    !strcmp(sample_label(p, a)->comm, sample_label(q, b)->comm) && profile_value(p, s, 0) == profile_value(q, s, 0);
 
 		for (uint32_t k = 0; same && k < a->nframes; k++)
 			same = same_location(&p->locs[fa[k]], &q->locs[fb[k]]);
@@ -340,7 +340,8 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	size_t nkeys;
 
 	profile_add_type(p, "samples", "count");
-	profile_add_type(p, "cpu", "nanoseconds");
+	/* always samples x period: not stored (8 bytes a sample) */
+	profile_add_scaled_type(p, "cpu", "nanoseconds", 0, period);
 	p->default_type = 0;
 	p->period_type = (struct sample_type){ profile_intern(p, "cpu"),
 					       profile_intern(p, "nanoseconds") };

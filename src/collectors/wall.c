@@ -127,7 +127,8 @@ static void merge(struct profile *dst, const struct profile *src, int from, int 
 			ids[n++] = id;
 		}
 		vals[0] = vals[col] = profile_value(src, s, from);
-		profile_add_sample(dst, ids, n, smp->pid, smp->tid, smp->comm, vals);
+		profile_add_sample(dst, ids, n, smp->pid, sample_label(src, smp)->tid,
+				   sample_label(src, smp)->comm, vals);
 	}
 	for (size_t i = 0; i < src->nlosses; i++)
 		profile_add_loss(dst, src->losses[i].what, src->losses[i].count, src->losses[i].hint);

@@ -139,7 +139,7 @@ struct profile *read_folded(const char *data, size_t len, const char *name)
 		}
 		smp = profile_add_sample(p, ids, n, 0, 0, comm, &value);
 		if (cgroup)
-			p->samples[smp].cgroup = profile_intern(p, cgroup);
+			profile_set_cgroup(p, smp, cgroup);
 		free(cgroup);
 		free(comm);
 		line = eol + 1;

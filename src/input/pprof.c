@@ -228,7 +228,7 @@ static int read_sample(struct pp *pp, struct pb_reader r)
 		values[i] = (int64_t)vals[i];
 	idx = profile_add_sample(p, ids, n, pid, tid, comm, values);
 	if (cgroup)
-		p->samples[idx].cgroup = profile_intern(p, cgroup);
+		profile_set_cgroup(p, idx, cgroup);
 out:
 	free(locs);
 	free(vals);

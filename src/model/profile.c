@@ -55,6 +55,8 @@ void profile_free(struct profile *p)
 	idxmap_free(&p->string_index);
 	idxmap_free(&p->loc_index);
 	idxmap_free(&p->stack_index);
+	idxmap_free(&p->label_index);
+	free(p->labels);
 	free(p->samples);
 	free(p->values);
 	free(p->frames);
@@ -78,6 +80,20 @@ int profile_add_type(struct profile *p, const char *name, const char *unit)
 		return -1;
 	p->types[p->ntypes].name = profile_intern(p, name);
 	p->types[p->ntypes].unit = profile_intern(p, unit);
+	p->column[p->ntypes] = p->nstored++;
+	return p->ntypes++;
+}
+
+int profile_add_scaled_type(struct profile *p, const char *name, const char *unit, int of,
+			    int64_t scale)
+{
+	if (p->ntypes >= PROFILE_MAX_TYPES || p->nsamples || of < 0 || of >= p->ntypes ||
+	    p->scaled_of[of])
+		return -1;
+	p->types[p->ntypes].name = profile_intern(p, name);
+	p->types[p->ntypes].unit = profile_intern(p, unit);
+	p->scaled_of[p->ntypes] = of + 1;
+	p->scale[p->ntypes] = scale;
 	return p->ntypes++;
 }
 
@@ -226,6 +242,52 @@ static bool stack_eq(const void *ctx, uint32_t idx)
 	       (!c->n || !memcmp(c->p->frames + s->first, c->locs, c->n * sizeof(*c->locs)));
 }
 
+static uint64_t label_hash(uint32_t tid, const char *comm, const char *cgroup)
+{
+	/* interned strings: one address each */
+	return hash_u64(tid ^ ((uint64_t)(uintptr_t)comm * 0x9e3779b97f4a7c15ULL) ^
+			((uint64_t)(uintptr_t)cgroup << 17));
+}
+
+struct label_ctx {
+	const struct profile *p;
+	const struct sample_label *l;
+};
+
+static bool label_eq(const void *ctx, uint32_t idx)
+{
+	const struct label_ctx *c = ctx;
+	const struct sample_label *a = &c->p->labels[idx];
+
+	return a->tid == c->l->tid && a->comm == c->l->comm && a->cgroup == c->l->cgroup;
+}
+
+/* The index of label (tid, comm, cgroup), the strings interned; made on first use. */
+static uint32_t label_of(struct profile *p, uint32_t tid, const char *comm, const char *cgroup)
+{
+	struct sample_label l = { tid, comm, cgroup };
+	struct label_ctx c = { p, &l };
+	uint32_t i;
+
+	/* the same label as the last sample's: most samples of a window */
+	if (p->nlabels && label_eq(&c, p->nlabels - 1))
+		return p->nlabels - 1;
+	i = idxmap_find_or_insert(&p->label_index, label_hash(tid, comm, cgroup), label_eq, &c,
+				  p->nlabels);
+	if (i < p->nlabels)
+		return i;
+	GROW(p->labels, p->labels_cap, p->nlabels + 1);
+	p->labels[p->nlabels] = l;
+	return p->nlabels++;
+}
+
+void profile_set_cgroup(struct profile *p, size_t s, const char *cgroup)
+{
+	const struct sample_label *l = sample_label(p, &p->samples[s]);
+
+	p->samples[s].label = label_of(p, l->tid, l->comm, profile_intern(p, cgroup));
+}
+
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values)
@@ -238,13 +300,12 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 	/* a sample per process and stack under churn (573,000 in 10 minutes):
 	 * what is not written yet is not resident */
 	GROW_RAW(p->samples, p->samples_cap, p->nsamples + 1);
-	GROW_RAW(p->values, p->values_cap, (p->nsamples + 1) * p->ntypes);
+	GROW_RAW(p->values, p->values_cap, (p->nsamples + 1) * p->nstored);
 	s = &p->samples[p->nsamples];
 	s->nframes = nlocs;
 	s->pid = pid;
-	s->tid = tid;
-	s->comm = profile_intern(p, comm ? comm : "");
-	s->cgroup = NULL;	/* set by whoever knows it (runtime/cgroups.c, readers) */
+	/* the cgroup is set by whoever knows it (runtime/cgroups.c, readers) */
+	s->label = label_of(p, tid, profile_intern(p, comm ? comm : ""), NULL);
 	if (same < p->nsamples) {
 		s->first = p->samples[same].first;
 	} else {
@@ -256,7 +317,9 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 			memcpy(p->frames + p->nframes, locs, nlocs * sizeof(*locs));
 		p->nframes += nlocs;
 	}
-	memcpy(p->values + p->nsamples * p->ntypes, values, p->ntypes * sizeof(*values));
+	for (int t = 0; t < p->ntypes; t++)
+		if (!p->scaled_of[t])
+			p->values[p->nsamples * p->nstored + p->column[t]] = values[t];
 	return p->nsamples++;
 }
 

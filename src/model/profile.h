@@ -81,16 +81,25 @@ struct location {
 	uint32_t line;		/* source line, 0 when unknown */
 };
 
+/*
+ * What a sample is labelled with besides its pid, once per distinct
+ * (tid, comm, cgroup): under churn a million samples have a few hundred
+ * of them, so a sample carries an index (16 bytes a sample, not 32).
+ */
+struct sample_label {
+	uint32_t tid;		/* 0 when samples are aggregated per process */
+	const char *comm;	/* interned */
+	const char *cgroup;	/* interned cgroup v2 path ("/system.slice/x.service"), or
+				 * NULL: unknown */
+};
+
 struct sample {
 	uint32_t first;		/* into profile.frames: location ids, leaf first;
 				 * samples with the same stack share it (never
 				 * write through it: profile_edit_stacks) */
 	uint32_t nframes;
 	uint32_t pid;
-	uint32_t tid;		/* 0 when samples are aggregated per process */
-	const char *comm;	/* interned */
-	const char *cgroup;	/* interned cgroup v2 path ("/system.slice/x.service"), or
-				 * NULL: unknown */
+	uint32_t label;		/* into profile.labels: sample_label() */
 };
 
 struct loss {
@@ -133,6 +142,16 @@ struct profile {
 	int ntypes;
 	int default_type;	/* what folded and report weigh by unless told */
 	uint8_t combine[PROFILE_MAX_TYPES];	/* enum combine per type, COMBINE_SUM unless set */
+	/*
+	 * A type that is always another's value times a constant (cpu's
+	 * nanoseconds: samples x period) is not stored: scaled_of is 1 + that
+	 * type, 0 for a stored type, whose values are column[] of a sample's
+	 * nstored.  8 bytes a sample less under churn.
+	 */
+	uint8_t scaled_of[PROFILE_MAX_TYPES];
+	uint8_t column[PROFILE_MAX_TYPES];
+	int64_t scale[PROFILE_MAX_TYPES];
+	int nstored;
 
 	const char *event;	/* what was measured, for humans: "cpu-clock at 99 Hz" */
 	struct sample_type period_type;
@@ -142,7 +161,7 @@ struct profile {
 
 	struct sample *samples;
 	size_t nsamples, samples_cap;
-	int64_t *values;	/* nsamples * ntypes */
+	int64_t *values;	/* nsamples * nstored: profile_value() */
 	size_t values_cap;
 	uint32_t *frames;	/* each distinct stack once */
 	size_t nframes, frames_cap;
@@ -153,6 +172,10 @@ struct profile {
 	 * are edited (they may then repeat, never wrongly shared).
 	 */
 	struct idxmap stack_index;
+
+	struct sample_label *labels;	/* what samples point at, each once */
+	size_t nlabels, labels_cap;
+	struct idxmap label_index;
 
 	struct location *locs;
 	size_t nlocs, locs_cap;
@@ -193,6 +216,13 @@ void profile_free(struct profile *p);
 /* Returns the type's index. */
 int profile_add_type(struct profile *p, const char *name, const char *unit);
 int profile_find_type(const struct profile *p, const char *name);
+/*
+ * A type whose value is always type of's times scale: not stored, computed
+ * when read (profile_add_sample ignores what it is given for it).  Returns
+ * the type's index, -1 when of is not a stored type.
+ */
+int profile_add_scaled_type(struct profile *p, const char *name, const char *unit, int of,
+			    int64_t scale);
 
 const char *profile_intern(struct profile *p, const char *s);
 
@@ -223,11 +253,21 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
 		   uint32_t nips, bool first_is_ip);
 
-/* values has p->ntypes entries.  Returns the sample's index.  A stack seen
+/* values has p->ntypes entries (those of scaled types are not read).  Returns the sample's index.  A stack seen
  * before is not copied: the sample shares its frames. */
 size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values);
+
+/* A sample's tid, comm and cgroup. */
+static inline const struct sample_label *sample_label(const struct profile *p,
+							const struct sample *s)
+{
+	return &p->labels[s->label];
+}
+
+/* Label sample s with a cgroup (interned here), keeping its tid and comm. */
+void profile_set_cgroup(struct profile *p, size_t s, const char *cgroup);
 
 /* Ask the report for a ranking of stacks (types as indices, -1 for none). */
 void profile_add_stack_table(struct profile *p, const char *title, int type, int count_type,
@@ -258,7 +298,11 @@ void profile_table_row(struct profile *p, size_t table, const char *const *cells
 
 static inline int64_t profile_value(const struct profile *p, size_t sample, int type)
 {
-	return p->values[sample * p->ntypes + type];
+	int of = p->scaled_of[type];
+
+	if (of)
+		return p->values[sample * p->nstored + p->column[of - 1]] * p->scale[type];
+	return p->values[sample * p->nstored + p->column[type]];
 }
 
 static inline const uint32_t *profile_sample_frames(const struct profile *p, size_t sample)

@@ -89,30 +89,30 @@ static bool pid_name_eq(const void *ctx, uint32_t idx)
 	return !strncmp(s, k->comm, n) && !strcmp(s + n, k->suffix);
 }
 
-static uint32_t process_node(struct build *b, const struct sample *smp, int group_by,
-			     struct idxmap *pids)
+static uint32_t process_node(struct build *b, const struct sample *smp,
+			     const struct sample_label *lb, int group_by, struct idxmap *pids)
 {
 	struct flame *fl = b->fl;
 	uint32_t parent = 0;
-	const char *name = smp->comm;
+	const char *name = lb->comm;
 
 	if (group_by == GROUP_BY_CGROUP)
-		parent = child(b, 0, smp->cgroup ? smp->cgroup : "/[unknown]", FLAME_CGROUP);
+		parent = child(b, 0, lb->cgroup ? lb->cgroup : "/[unknown]", FLAME_CGROUP);
 	if (group_by == GROUP_BY_PID) {
-		uint64_t h = hash_u64(hash_u64((uintptr_t)smp->comm) ^ smp->pid);
+		uint64_t h = hash_u64(hash_u64((uintptr_t)lb->comm) ^ smp->pid);
 		char suffix[16];
-		struct pid_key k = { fl, smp->comm, suffix };
+		struct pid_key k = { fl, lb->comm, suffix };
 		int64_t i;
 
 		snprintf(suffix, sizeof(suffix), "-%u", smp->pid);
 		i = idxmap_find(pids, h, pid_name_eq, &k);
 		if (i < 0) {
-			size_t len = strlen(smp->comm) + strlen(suffix) + 1;
+			size_t len = strlen(lb->comm) + strlen(suffix) + 1;
 
 			GROW(fl->names, fl->names_cap, fl->nnames + 1);
 			i = fl->nnames++;
 			fl->names[i] = xmalloc(len);
-			snprintf(fl->names[i], len, "%s%s", smp->comm, suffix);
+			snprintf(fl->names[i], len, "%s%s", lb->comm, suffix);
 			idxmap_insert(pids, h, i);
 		}
 		name = fl->names[i];
@@ -142,7 +142,7 @@ void flame_build(struct flame *fl, const struct profile *p, int type, int type2,
 		v0 = MAX(v0, 0);
 		v1 = MAX(v1, 0);
 		add(p, type, type2, &fl->nodes[0], v0, v1);
-		n = process_node(&b, smp, group_by, &pids);
+		n = process_node(&b, smp, sample_label(p, smp), group_by, &pids);
 		if (fl->nodes[n].parent)	/* the cgroup above the process */
 			add(p, type, type2, &fl->nodes[fl->nodes[n].parent], v0, v1);
 		add(p, type, type2, &fl->nodes[n], v0, v1);

@@ -163,12 +163,12 @@ static uint32_t sample_key(struct fold *fo, size_t s, int group_by, uint32_t *lo
 	/* a cgroup path starts with '/', which is how readers know it */
 	if (group_by == GROUP_BY_CGROUP) {
 		sb_reset(sb);
-		put_root(sb, smp->cgroup ? smp->cgroup : "/[unknown]");
+		put_root(sb, sample_label(p, smp)->cgroup ? sample_label(p, smp)->cgroup : "/[unknown]");
 		(*key)[n++] = seg_intern(&fo->sg, sb->b, sb->len);
 	}
 	/* process names keep no spaces, as stackcollapse-perf.pl does */
 	sb_reset(sb);
-	put_root(sb, smp->comm);
+	put_root(sb, sample_label(p, smp)->comm);
 	if (group_by == GROUP_BY_PID) {
 		char pid[16];
 

@@ -87,14 +87,14 @@ int write_json(const struct profile *p, const struct write_opts *o, FILE *f)
 		const uint32_t *fr = profile_sample_frames(p, s);
 
 		fprintf(f, "%s\n    {\"pid\": %u, \"tid\": %u, \"comm\": ", s ? "," : "", smp->pid,
-			smp->tid);
-		jstr(f, smp->comm);
-		if (smp->cgroup) {	/* as pprof's labels: the path, and the container it names */
+			sample_label(p, smp)->tid);
+		jstr(f, sample_label(p, smp)->comm);
+		if (sample_label(p, smp)->cgroup) {	/* as pprof's labels: the path, and the container it names */
 			char id[CONTAINER_ID_LEN + 1];
 
 			fputs(", \"cgroup\": ", f);
-			jstr(f, smp->cgroup);
-			if (container_id(smp->cgroup, id))
+			jstr(f, sample_label(p, smp)->cgroup);
+			if (container_id(sample_label(p, smp)->cgroup, id))
 				fprintf(f, ", \"container_id\": \"%s\"", id);
 		}
 		fputs(", \"frames\": [", f);

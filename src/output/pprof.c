@@ -382,19 +382,19 @@ int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
 			pb_varint(&packed, (uint64_t)profile_value(p, s, t));
 		pb_message(&tmp, 2, &packed);
 		label(&tmp, &sub, &strs, "pid", NULL, smp->pid);
-		if (smp->tid)
-			label(&tmp, &sub, &strs, "tid", NULL, smp->tid);
-		if (smp->comm && *smp->comm)
-			label(&tmp, &sub, &strs, "comm", smp->comm, 0);
-		if (smp->cgroup) {
-			label(&tmp, &sub, &strs, "cgroup", smp->cgroup, 0);
+		if (sample_label(p, smp)->tid)
+			label(&tmp, &sub, &strs, "tid", NULL, sample_label(p, smp)->tid);
+		if (sample_label(p, smp)->comm && *sample_label(p, smp)->comm)
+			label(&tmp, &sub, &strs, "comm", sample_label(p, smp)->comm, 0);
+		if (sample_label(p, smp)->cgroup) {
+			label(&tmp, &sub, &strs, "cgroup", sample_label(p, smp)->cgroup, 0);
 			/* the table keeps pointers: the id is kept in it too */
-			if (smp->cgroup != last_cgroup) {
+			if (sample_label(p, smp)->cgroup != last_cgroup) {
 				char id[CONTAINER_ID_LEN + 1];
 
-				last_cgroup = smp->cgroup;
+				last_cgroup = sample_label(p, smp)->cgroup;
 				last_id = NULL;
-				if (container_id(smp->cgroup, id)) {
+				if (container_id(sample_label(p, smp)->cgroup, id)) {
 					GROW(strs.owned, strs.owned_cap, strs.nowned + 1);
 					last_id = strs.owned[strs.nowned++] = xstrdup(id);
 				}

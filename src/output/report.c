@@ -73,7 +73,7 @@ static bool stack_eq(const void *ctx, uint32_t idx)
 	const struct sample *y = &p->samples[a->key_sample];
 	const uint32_t *fx = p->frames + x->first, *fy = p->frames + y->first;
 
-	if (x->pid != y->pid || x->comm != y->comm || x->nframes != y->nframes)
+	if (x->pid != y->pid || x->label != y->label || x->nframes != y->nframes)
 		return false;
 	for (uint32_t i = 0; i < x->nframes; i++)
 		if (p->locs[fx[i]].name != p->locs[fy[i]].name)
@@ -85,7 +85,7 @@ static uint64_t stack_hash(const struct profile *p, size_t s)
 {
 	const struct sample *smp = &p->samples[s];
 	const uint32_t *fr = p->frames + smp->first;
-	uint64_t h = hash_u64(smp->pid ^ (uintptr_t)smp->comm);
+	uint64_t h = hash_u64(smp->pid ^ (uintptr_t)sample_label(p, smp)->comm);
 
 	for (uint32_t i = 0; i < smp->nframes; i++)
 		h = hash_u64(h ^ (uintptr_t)p->locs[fr[i]].name);
@@ -327,7 +327,7 @@ static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int
 		fprintf(f, "\n  %s %s (%.1f%%)  %s [pid %u]\n",
 			fmt_value(b1, sizeof(b1), t->unit, a->stacks[i].value),
 			strcmp(t->unit, "count") ? "" : t->name,
-			pct(a->stacks[i].value, total), s->comm, s->pid);
+			pct(a->stacks[i].value, total), sample_label(p, s)->comm, s->pid);
 		for (uint32_t k = 0; k < s->nframes; k++) {
 			const struct location *l = &p->locs[fr[k]];
 
@@ -378,7 +378,8 @@ static void print_procs(const struct profile *p, const struct write_opts *o, FIL
 
 	for (size_t s = 0; s < p->nsamples; s++) {
 		GROW(rows, cap, nrows + 1);
-		rows[nrows] = (struct proc_row){ p->samples[s].pid, p->samples[s].comm, {}, o->type };
+		rows[nrows] = (struct proc_row){ p->samples[s].pid,
+						 sample_label(p, &p->samples[s])->comm, {}, o->type };
 		for (int t = 0; t < p->ntypes; t++)
 			rows[nrows].v[t] = profile_value(p, s, t);
 		nrows++;
@@ -521,7 +522,7 @@ static void print_stack_table(struct agg *a, const struct stack_table *t, int to
 			n > 0 ? fmt_value(b3, sizeof(b3), unit, (double)v / n) : "",
 			t->age_type >= 0 ? fmt_value(b4, sizeof(b4), p->types[t->age_type].unit,
 						     s->vals[t->age_type]) : "",
-			smp->comm, smp->pid);
+			sample_label(p, smp)->comm, smp->pid);
 		for (uint32_t k = 0; k < smp->nframes && k < 8; k++)
 			fprintf(f, "%s%s", k ? " < " : " ", p->locs[fr[k]].name);
 		fprintf(f, "%s\n", smp->nframes > 8 ? " < ..." : "");

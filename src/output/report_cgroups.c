@@ -47,10 +47,10 @@ bool report_cgroups(const struct profile *p, const struct write_opts *o, FILE *f
 	char b[64], id[CONTAINER_ID_LEN + 1];
 
 	for (size_t s = 0; s < p->nsamples; s++) {
-		if (!p->samples[s].cgroup)
+		if (!sample_label(p, &p->samples[s])->cgroup)
 			continue;
 		GROW(rows, cap, nrows + 1);
-		rows[nrows] = (struct cg_row){ p->samples[s].cgroup, p->samples[s].pid, {}, 1 };
+		rows[nrows] = (struct cg_row){ sample_label(p, &p->samples[s])->cgroup, p->samples[s].pid, {}, 1 };
 		for (int t = 0; t < p->ntypes; t++)
 			rows[nrows].v[t] = profile_value(p, s, t);
 		nrows++;

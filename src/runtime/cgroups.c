@@ -333,14 +333,15 @@ void cgroups_label(struct cgroups *cg, struct profile *p)
 		if (!smp->pid)
 			continue;
 		if (last && smp->pid == last_pid) {
-			smp->cgroup = last;
+			profile_set_cgroup(p, s, last);
 			continue;
 		}
 		cg->sought = smp->pid;
 		i = idxmap_find(&cg->pid_index, hash_u64(smp->pid), pid_eq, cg);
 		if (i < 0)
 			continue;
-		smp->cgroup = last = profile_intern(p, cg->paths[cg->pid_cg[i]]);
+		last = profile_intern(p, cg->paths[cg->pid_cg[i]]);
+		profile_set_cgroup(p, s, last);
 		last_pid = smp->pid;
 	}
 }

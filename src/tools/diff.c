@@ -49,6 +49,7 @@ static void add_side(struct profile *d, const struct profile *p, int type, int s
 	}
 	for (size_t s = 0; s < p->nsamples; s++) {
 		const struct sample *smp = &p->samples[s];
+		const struct sample_label *lb = sample_label(p, smp);
 		const uint32_t *fr = profile_sample_frames(p, s);
 		int64_t v[2] = { 0, 0 };
 
@@ -58,10 +59,10 @@ static void add_side(struct profile *d, const struct profile *p, int type, int s
 		GROW(ids, cap, smp->nframes + 1);
 		for (uint32_t i = 0; i < smp->nframes; i++)
 			ids[i] = map[fr[i]];
-		idx = profile_add_sample(d, ids, smp->nframes, smp->pid, smp->tid, smp->comm, v);
+		idx = profile_add_sample(d, ids, smp->nframes, smp->pid, lb->tid, lb->comm, v);
 		/* --group-by cgroup puts the cgroup above the process on both sides */
-		if (smp->cgroup)
-			d->samples[idx].cgroup = profile_intern(d, smp->cgroup);
+		if (lb->cgroup)
+			profile_set_cgroup(d, idx, lb->cgroup);
 	}
 	free(ids);
 	free(map);

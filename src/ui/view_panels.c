@@ -79,7 +79,7 @@ void ui_build_cpu(struct ui_panel_view *pv, const struct profile *p, const struc
 			funcs->rows[r].mark = s;
 			funcs->rows[r].v[1] += v;
 		}
-		snprintf(name, sizeof(name), "%s [%u]", smp->comm ? smp->comm : "?", smp->pid);
+		snprintf(name, sizeof(name), "%s [%u]", sample_label(p, smp)->comm ? sample_label(p, smp)->comm : "?", smp->pid);
 		r = ui_table_row(procs, name, smp->pid);
 		procs->rows[r].v[0] += v;
 	}

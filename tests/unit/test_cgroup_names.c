@@ -86,10 +86,10 @@ static void test_folded_round_trip(void **state)
 
 	assert_non_null(p);
 	assert_int_equal(p->nsamples, 3);
-	assert_string_equal(p->samples[0].cgroup, "/svc/a.service");
-	assert_string_equal(p->samples[0].comm, "app");
-	assert_null(p->samples[2].cgroup);
-	assert_string_equal(p->samples[2].comm, "plain");
+	assert_string_equal(sample_label(p, &p->samples[0])->cgroup, "/svc/a.service");
+	assert_string_equal(sample_label(p, &p->samples[0])->comm, "app");
+	assert_null(sample_label(p, &p->samples[2])->cgroup);
+	assert_string_equal(sample_label(p, &p->samples[2])->comm, "plain");
 	f = open_memstream(&buf, &len);
 	assert_int_equal(write_folded(p, &o, f), 0);
 	fclose(f);

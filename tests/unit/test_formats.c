@@ -147,7 +147,7 @@ static void test_pprof_round_trip(void **state)
 	assert_string_equal(q->losses[0].what, "stacks did not fit");
 	assert_string_equal(q->losses[0].hint, "raise --max-stacks");
 	assert_int_equal(q->samples[0].pid, 42);
-	assert_string_equal(q->samples[0].comm, "burn31");
+	assert_string_equal(sample_label(q, &q->samples[0])->comm, "burn31");
 	for (size_t i = 0; i < q->nlocs; i++) {
 		if (!strcmp(q->locs[i].name, "spin_three")) {
 			assert_string_equal(q->locs[i].file, "burn31.c");

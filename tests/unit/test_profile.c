@@ -146,6 +146,69 @@ static void test_shared_stack_edited_once(void **state)
 	profile_free(p);
 }
 
+/* Samples point at one label per distinct (tid, comm, cgroup); a cgroup set
+ * on one sample changes no other, and labels alternate without mixing up. */
+static void test_sample_labels(void **state)
+{
+	struct profile *p = profile_new();
+	int64_t v = 1;
+
+	(void)state;
+	profile_add_type(p, "samples", "count");
+	assert_int_equal(sizeof(struct sample), 16);
+	for (uint32_t i = 0; i < 3000; i++)
+		profile_add_sample(p, NULL, 0, 100 + i, i % 3, i % 2 ? "odd" : "even", &v);
+	/* 6 distinct (tid, comm) pairs, whatever the order they came in */
+	assert_int_equal(p->nlabels, 6);
+	for (uint32_t i = 0; i < 3000; i++) {
+		const struct sample_label *l = sample_label(p, &p->samples[i]);
+
+		assert_int_equal(p->samples[i].pid, 100 + i);
+		assert_int_equal(l->tid, i % 3);
+		assert_string_equal(l->comm, i % 2 ? "odd" : "even");
+		assert_null(l->cgroup);
+	}
+	profile_set_cgroup(p, 7, "/a.slice");
+	profile_set_cgroup(p, 13, "/a.slice");
+	profile_set_cgroup(p, 8, "/b.slice");
+	assert_int_equal(p->nlabels, 8);	/* (1, odd, /a) once, (2, even, /b) */
+	assert_int_equal(p->samples[7].label, p->samples[13].label);
+	assert_string_equal(sample_label(p, &p->samples[7])->cgroup, "/a.slice");
+	assert_string_equal(sample_label(p, &p->samples[7])->comm, "odd");
+	assert_int_equal(sample_label(p, &p->samples[7])->tid, 1);
+	assert_string_equal(sample_label(p, &p->samples[8])->cgroup, "/b.slice");
+	assert_string_equal(sample_label(p, &p->samples[8])->comm, "even");
+	/* the others keep theirs: sample 1 has the label 7 had */
+	assert_int_equal(p->samples[1].label, p->samples[19].label);
+	assert_null(sample_label(p, &p->samples[1])->cgroup);
+	assert_null(sample_label(p, &p->samples[19])->cgroup);
+	profile_free(p);
+}
+
+/* A scaled type is not stored, and reads as its base type times the scale;
+ * the stored types keep their own values around it. */
+static void test_scaled_type(void **state)
+{
+	struct profile *p = profile_new();
+
+	(void)state;
+	assert_int_equal(profile_add_type(p, "samples", "count"), 0);
+	assert_int_equal(profile_add_scaled_type(p, "cpu", "nanoseconds", 0, 1001001), 1);
+	assert_int_equal(profile_add_scaled_type(p, "x", "count", 1, 2), -1);	/* of a scaled one */
+	assert_int_equal(profile_add_type(p, "other", "bytes"), 2);
+	assert_int_equal(p->nstored, 2);
+	for (int64_t i = 0; i < 100; i++)
+		profile_add_sample(p, NULL, 0, 1, 0, "a", (int64_t[]){ i + 1, -1, 7 * i });
+	for (int64_t i = 0; i < 100; i++) {
+		assert_int_equal(profile_value(p, i, 0), i + 1);
+		assert_int_equal(profile_value(p, i, 1), (i + 1) * 1001001);
+		assert_int_equal(profile_value(p, i, 2), 7 * i);
+	}
+	assert_int_equal(profile_total(p, 1), 5050 * 1001001LL);
+	assert_int_equal(profile_add_type(p, "late", "count"), -1);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +218,8 @@ int main(void)
 		cmocka_unit_test(test_prune_bogus),
 		cmocka_unit_test(test_stacks_shared),
 		cmocka_unit_test(test_shared_stack_edited_once),
+		cmocka_unit_test(test_sample_labels),
+		cmocka_unit_test(test_scaled_type),
 	};
 
 	return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
