@@ -177,9 +177,10 @@ static void print_summary(struct session *rt, const struct session *ss, struct p
 	if (rt->set->quiet)
 		return;
 	/* the type's name after its value: "12.7 KiB inuse_space", "1,331 samples" */
-	fprintf(stderr, "profiler %s: %s %s, %s stacks, %.2f s (%s)\n", ss->col->name,
+	fprintf(stderr, "profiler %s: %s %s, %s stack%s, %.2f s (%s)\n", ss->col->name,
 		fmt_value(b1, sizeof(b1), t->unit, total), t->name,
-		fmt_count(b2, sizeof(b2), p->nsamples), p->duration_ns / 1e9,
+		fmt_count(b2, sizeof(b2), p->nsamples), p->nsamples == 1 ? "" : "s",
+		p->duration_ns / 1e9,
 		rt->stop_reason ? rt->stop_reason : "stopped");
 	if (rt != ss)
 		return;		/* several collectors: one finding nothing is no news */
