@@ -19,7 +19,8 @@
 /* The cache directory: PROFILER_CACHE_DIR, else KALLSYMS_CACHE_DIR. */
 const char *cache_dir(void);
 /* From the cache when it matches this boot and these modules, else from
- * kallsyms_path (written to the cache for next time).  *cached says which. */
+ * kallsyms_path (written to the cache for next time, and then mapped from
+ * it as a hit would be).  *cached says which. */
 struct ksyms *kallsyms_cached(const char *cache_dir, const char *kallsyms_path, bool *cached);
 /* Whether a table read from the cache can answer for addr. */
 bool kallsyms_covers(const struct ksyms *ks, uint64_t addr);

@@ -274,15 +274,22 @@ static void test_miss_then_hit(void **state)
 	char cmd[256];
 
 	assert_non_null(mkdtemp(dir));
-	a = kallsyms_cached(dir, "/proc/kallsyms", &cached);
-	assert_non_null(a);
-	if (!a->n) {
-		ksyms_free(a);
+	b = kallsyms_cached(dir, "/proc/kallsyms", &cached);
+	assert_non_null(b);
+	if (!b->n) {
+		ksyms_free(b);
 		rmdir(dir);
 		skip();	/* not root: addresses hidden, nothing is cached */
 	}
 	assert_false(cached);
-	assert_false(a->from_cache);
+	/* a miss hands back the file it wrote, mapped: no parse kept on the heap */
+	assert_true(b->from_cache);
+	assert_null(b->own_syms);
+	assert_null(b->own_strs);
+	assert_non_null(b->map);
+	ksyms_free(b);
+	a = ksyms_load("/proc/kallsyms");
+	assert_non_null(a);
 	b = kallsyms_cached(dir, "/proc/kallsyms", &cached);
 	assert_non_null(b);
 	assert_true(cached);
@@ -367,6 +374,65 @@ static void test_uncovered_like_whole(void **state)
 	ksyms_free(ks);
 }
 
+/*
+ * A file many times the 64 KiB it is read by: every line the cache left
+ * out is kept whatever read it was split across (names of changing
+ * lengths move the line ends over the reads' edges), the covered ones
+ * are not, and the last line counts without its newline.
+ */
+static void test_uncovered_streamed(void **state)
+{
+	struct fixture *f = *state;
+	struct ksyms *ks = ksyms_file_map(f->path, &key), *whole;
+	size_t len = 0, cap = 0, nbpf = 0;
+	char *big = NULL, text[64], line[160];
+	int fd;
+
+	assert_non_null(ks);
+	for (int i = 0; i < 20000; i++) {
+		int n;
+
+		if (i % 7 == 3 || i == 19999)	/* a BPF program: outside every range */
+			n = snprintf(line, sizeof(line), "%016llx t bpf_prog_%0*d_f\t[bpf]%s",
+				     0xffffffffa0000000ULL + (uint64_t)i * 16, 1 + i % 61, i,
+				     i == 19999 ? "" : "\n");
+		else if (i % 2)	/* ext4's range: the cache's */
+			n = snprintf(line, sizeof(line), "%016llx t ext4_f%d\t[ext4]\n",
+				     0xffffffffc0000000ULL + (uint64_t)i * 2, i);
+		else		/* the core kernel: no tab */
+			n = snprintf(line, sizeof(line), "%016llx T core_%d\n",
+				     0xffffffff81000000ULL + (uint64_t)i, i);
+		nbpf += i % 7 == 3 || i == 19999;
+		GROW(big, cap, len + (size_t)n + 1);
+		memcpy(big + len, line, (size_t)n + 1);
+		len += (size_t)n;
+	}
+	assert_true(len > 10 * 65536);
+	snprintf(text, sizeof(text), "%s/kallsyms-big", f->dir);
+	fd = open(text, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, big, len), (ssize_t)len);
+	close(fd);
+	assert_int_equal(kallsyms_add_uncovered(ks, text), 0);
+	assert_int_equal(ks->extra->n, nbpf);
+	whole = ksyms_parse(big);
+	for (int i = 3; i < 20000; i += 7) {
+		uint64_t addr = 0xffffffffa0000000ULL + (uint64_t)i * 16 + 5;
+		struct ksym a, b;
+
+		assert_true(ksyms_lookup(ks, addr, &a));
+		assert_true(ksyms_lookup(whole, addr, &b));
+		assert_int_equal(a.addr, b.addr);
+		assert_string_equal(a.name, b.name);
+		assert_string_equal(a.module, "bpf");
+	}
+	/* the last line, without its newline */
+	snprintf(line, sizeof(line), "bpf_prog_%0*d_f", 1 + 19999 % 61, 19999);
+	assert_string_equal(ks->extra->strs + ks->extra->syms[ks->extra->n - 1].name, line);
+	ksyms_free(whole);
+	ksyms_free(ks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_owner_and_mode, setup, teardown),
 		cmocka_unit_test(test_miss_then_hit),
 		cmocka_unit_test_setup_teardown(test_uncovered_like_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uncovered_streamed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("kallsyms_cache", tests, NULL, NULL);
