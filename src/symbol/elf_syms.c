@@ -97,6 +97,13 @@ static bool map_strtab(struct elf_syms *es, Elf *elf, int fd, size_t strndx)
 	return true;
 }
 
+void elf_syms_drop_pages(const struct elf_syms *es)
+{
+	/* our own read-only private mapping: nothing in it was written */
+	if (es && es->strmap)
+		madvise(es->strmap, es->strmap_len, MADV_DONTNEED);
+}
+
 static void unmap_strtab(struct elf_syms *es)
 {
 	if (es->strmap)

@@ -63,6 +63,9 @@ struct elf_syms *elf_syms_from_fd(int fd);
 /* Read an ELF image already in memory, such as the vDSO. */
 struct elf_syms *elf_syms_from_mem(const void *image, size_t size);
 void elf_syms_free(struct elf_syms *es);
+/* Give back the clean pages of the mapped string table (NULL: nothing);
+ * they come back from the page cache when a name is read again. */
+void elf_syms_drop_pages(const struct elf_syms *es);
 /* Build a table by hand (perf maps): add symbols, then sort once. */
 struct elf_syms *elf_syms_new(void);
 /* false when the table is full (max_syms: truncated is set) */

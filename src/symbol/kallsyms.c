@@ -136,6 +136,13 @@ bool ksyms_lookup(const struct ksyms *ks, uint64_t addr, struct ksym *out)
 	return true;
 }
 
+void ksyms_drop_pages(const struct ksyms *ks)
+{
+	/* the cache file, mapped read-only and private: no page of it was written */
+	if (ks && ks->map)
+		madvise(ks->map, ks->map_size, MADV_DONTNEED);
+}
+
 void ksyms_free(struct ksyms *ks)
 {
 	if (!ks)

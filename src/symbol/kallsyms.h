@@ -68,6 +68,9 @@ struct ksyms *ksyms_load(const char *path);
 bool ksyms_lookup(const struct ksyms *ks, uint64_t addr, struct ksym *out);
 /* Entry i as a symbol. */
 void ksyms_get(const struct ksyms *ks, size_t i, struct ksym *out);
+/* Give back the clean pages of a table mapped from the cache (NULL, or a
+ * parsed table: nothing); read again from the page cache when needed. */
+void ksyms_drop_pages(const struct ksyms *ks);
 void ksyms_free(struct ksyms *ks);
 
 #endif /* PROFILER_KALLSYMS_H */

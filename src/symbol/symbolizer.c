@@ -240,14 +240,24 @@ static int cmp_by_file(const void *a, const void *b, void *arg)
 }
 
 /*
- * The run's last naming: the kernel's frames first, then its symbols are
- * freed; the frames of processes; then the locations of each file
- * together, its tables freed after them.  Not with --lines, whose inlined
- * frames become locations in the order they are named.  Measured under
+ * Naming by file: the kernel's frames first; the frames of processes;
+ * then the locations of each file together.  Not with --lines, whose
+ * inlined frames become locations in the order they are named.
+ *
+ * The run's last naming (release) frees the kernel's symbols after its
+ * frames and each file's tables after its locations.  Measured under
  * churn (heaptrack, cpu -a -F 999 -d 120): the kernel's symbols are 10 MiB
  * and the files' symbols and CFI some 30 MiB when all are held at once.
+ *
+ * Any other naming (a window's: the agent, top) keeps the tables for the
+ * next window but gives back the clean pages it read of the kallsyms
+ * cache and of each file's string table once done with them, so that
+ * one naming holds the pages of one file at a time, not of all it met.
+ * The agent's peak was one window's naming: 11-26 MiB of the largest
+ * binaries' file pages on ~22 MiB of heap (docs/performance.md).  Both
+ * are the symbolizer's own mappings: safe while another session runs.
  */
-static void name_releasing(struct symbolizer *sz, struct profile *p, size_t nlocs)
+static void name_by_file(struct symbolizer *sz, struct profile *p, size_t nlocs, bool release)
 {
 	uint32_t *order = xcalloc(nlocs + 1, sizeof(*order));
 	size_t n = 0;
@@ -255,10 +265,14 @@ static void name_releasing(struct symbolizer *sz, struct profile *p, size_t nloc
 	for (size_t i = 0; i < nlocs; i++)
 		if (p->locs[i].kind == FRAME_KERNEL)
 			name_one(sz, p, i);
-	sz_preload_join(sz);	/* no kernel frame: it may still be reading */
-	ksyms_free(sz->ksyms);
-	sz->ksyms = NULL;
-	sz->ksyms_tried = sz->ksyms_warned = true;
+	if (release) {
+		sz_preload_join(sz);	/* no kernel frame: it may still be reading */
+		ksyms_free(sz->ksyms);
+		sz->ksyms = NULL;
+		sz->ksyms_tried = sz->ksyms_warned = true;
+	} else if (sz->ksyms_warned) {
+		ksyms_drop_pages(sz->ksyms);	/* joined: sz->ksyms is this thread's */
+	}
 	for (size_t i = 0; i < nlocs; i++) {
 		if (in_file(&p->locs[i]))
 			order[n++] = i;
@@ -270,8 +284,12 @@ static void name_releasing(struct symbolizer *sz, struct profile *p, size_t nloc
 		uint32_t file = p->locs[order[k]].file_id;
 
 		name_one(sz, p, order[k]);
-		if ((k + 1 == n || p->locs[order[k + 1]].file_id != file) && file - 1 < sz->nfiles)
+		if ((k + 1 < n && p->locs[order[k + 1]].file_id == file) || file - 1 >= sz->nfiles)
+			continue;
+		if (release)
 			release_file(&sz->files[file - 1]);
+		else
+			elf_syms_drop_pages(sz->files[file - 1].es);
 	}
 	free(order);
 }
@@ -290,8 +308,8 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 	}
 	for (size_t i = 0; i < nlocs && !sz->need_cfi; i++)
 		sz->need_cfi = p->locs[i].ra_slot > 0;
-	if (sz->last && !sz->lines)
-		name_releasing(sz, p, nlocs);
+	if (!sz->lines)
+		name_by_file(sz, p, nlocs, sz->last);
 	sz->last = false;
 	for (size_t i = 0; i < nlocs; i++)
 		name_one(sz, p, i);

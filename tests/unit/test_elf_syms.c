@@ -5,6 +5,7 @@
 
 #include "testutil.h"
 #include "symbol/elf_syms.h"
+#include "util/util.h"
 
 struct nm_sym {
 	uint64_t addr, size;
@@ -150,6 +151,27 @@ static void test_shared(void **state)
 	elf_syms_free(es);
 }
 
+/* Its string table's pages given back: every name reads the same after. */
+static void test_drop_pages(void **state)
+{
+	char path[512];
+	struct elf_syms *es = load("libsym.so", path, sizeof(path));
+	char **before = xcalloc(es->n + 1, sizeof(*before));
+
+	assert_non_null(es->strmap);
+	for (size_t i = 0; i < es->n; i++)
+		before[i] = xstrdup(elf_syms_raw_name(es, &es->syms[i]));
+	elf_syms_drop_pages(es);
+	elf_syms_drop_pages(NULL);
+	for (size_t i = 0; i < es->n; i++) {
+		assert_string_equal(elf_syms_raw_name(es, &es->syms[i]), before[i]);
+		free(before[i]);
+	}
+	check_function(es, path, "fixture_alpha");
+	free(before);
+	elf_syms_free(es);
+}
+
 static void test_stripped(void **state)
 {
 	char path[512], pie[512];
@@ -255,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_pie),
 		cmocka_unit_test(test_nopie),
 		cmocka_unit_test(test_shared),
+		cmocka_unit_test(test_drop_pages),
 		cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_plt),
 		cmocka_unit_test(test_plt_libc),

@@ -370,6 +370,16 @@ static void test_uncovered_like_whole(void **state)
 			assert_string_equal(a.module, b.module);
 	}
 	assert_int_equal(kallsyms_add_uncovered(ks, "/nonexistent/kallsyms"), -ENOENT);
+	/* the mapped table's pages given back: the same answers after */
+	ksyms_drop_pages(ks);
+	ksyms_drop_pages(whole);	/* parsed: nothing to give back */
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(*addrs); i++) {
+		struct ksym a, b;
+
+		assert_int_equal(ksyms_lookup(ks, addrs[i], &a), ksyms_lookup(whole, addrs[i], &b));
+		if (a.addr == b.addr && a.name)
+			assert_string_equal(a.name, b.name);
+	}
 	ksyms_free(whole);
 	ksyms_free(ks);
 }
