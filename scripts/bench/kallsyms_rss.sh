@@ -17,7 +17,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$here"
 make --no-print-directory -s BUILD="$build" all >&2
+# make's own variables, expanded by make (single quotes on purpose)
+# shellcheck disable=SC2016
 flags=$(make -s BUILD="$build" --eval 'pf: ; @echo $(CPPFLAGS) -std=gnu11 -O2' pf)
+# shellcheck disable=SC2016
 libs=$(make -s BUILD="$build" --eval 'pl: ; @echo $(LIBS)' pl)
 objs=$(find "$build/obj" -name '*.o' ! -name main.o ! -name kallsyms_cache.o)
 # shellcheck disable=SC2086
