@@ -45,7 +45,12 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 CFLAGS ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/skel
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags libbpf libelf 2>/dev/null)
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw zlib liblzma libseccomp ncursesw libmicrohttpd libcurl 2>/dev/null || echo -lbpf -lelf -ldw -lz -llzma -lseccomp -lncursesw -ltinfo -lmicrohttpd -lcurl) -liberty -pthread
+# libcurl and libmicrohttpd (the agent's) are dlopen()ed when first used,
+# not linked: with their dependencies they were ~30 of the 42 libraries
+# that every start mapped and relocated (util/dynlib.h)
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw zlib liblzma libseccomp ncursesw 2>/dev/null || echo -lbpf -lelf -ldw -lz -llzma -lseccomp -lncursesw -ltinfo) -liberty -pthread
+# the unit tests' own HTTP server (test_push.c) links libmicrohttpd
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
@@ -100,7 +105,7 @@ WORKLOAD_CFLAGS := -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 
 $(BUILD)/tests/%: tests/unit/%.c $(patsubst src/%.c,$(ASAN_OBJ)/%.o,$(LIB_SRCS))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ASAN_FLAGS) -Itests/unit $^ $(LIBS) -lcmocka -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ASAN_FLAGS) -Itests/unit $^ $(LIBS) $(TEST_LIBS) -lcmocka -o $@
 
 $(BUILD)/workloads/%: tests/workloads/%.c
 	@mkdir -p $(@D)

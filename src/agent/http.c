@@ -11,6 +11,10 @@
  *   /                         the page: latest window's flame graph (?type, ?window)
  *   /flame.svg                the svg alone (?type, ?window)
  *   /healthz, /metrics
+ *
+ * libmicrohttpd is loaded by dlopen() in http_start(), not linked: it
+ * brings gnutls and its libraries, which every start of every command
+ * mapped and relocated for the agent alone (util/dynlib.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,9 +25,25 @@
 #include <microhttpd.h>
 
 #include "agent/http.h"
+#include "util/dynlib.h"
 #include "util/util.h"
 
+#define MHD_SONAME "libmicrohttpd.so.12"
+
+/* The functions of libmicrohttpd this file calls, found by dlsym() */
+struct mhd_lib {
+	typeof(MHD_start_daemon) *start_daemon;
+	typeof(MHD_stop_daemon) *stop_daemon;
+	typeof(MHD_get_daemon_info) *get_daemon_info;
+	typeof(MHD_create_response_from_buffer) *create_response_from_buffer;
+	typeof(MHD_add_response_header) *add_response_header;
+	typeof(MHD_queue_response) *queue_response;
+	typeof(MHD_destroy_response) *destroy_response;
+	typeof(MHD_lookup_connection_value) *lookup_connection_value;
+};
+
 struct http_server {
+	struct mhd_lib m;
 	struct MHD_Daemon *d;
 	struct agent *a;
 	unsigned int port;
@@ -39,28 +59,29 @@ static const struct {
 	{ "allocs", "mem" }, { "heap", "mem" },
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
-			     char *body, size_t len)
+static enum MHD_Result reply(struct http_server *h, struct MHD_Connection *c,
+			     unsigned int status, const char *type, char *body, size_t len)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = h->m.create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
 
 	if (!r) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+	h->m.add_response_header(r, "Content-Type", type);
+	h->m.add_response_header(r, "Cache-Control", "no-store");
+	h->m.add_response_header(r, "X-Content-Type-Options", "nosniff");
+	ret = h->m.queue_response(c, status, r);
+	h->m.destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *fmt,
-				  ...) __attribute__((format(printf, 3, 4)));
-static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *fmt,
-				  ...)
+static enum MHD_Result reply_text(struct http_server *h, struct MHD_Connection *c,
+				  unsigned int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static enum MHD_Result reply_text(struct http_server *h, struct MHD_Connection *c,
+				  unsigned int status, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -71,35 +92,36 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status,
 	va_end(ap);
 	if (n < 0)
 		return MHD_NO;
-	return reply(c, status, "text/plain; charset=utf-8", s, (size_t)n);
+	return reply(h, c, status, "text/plain; charset=utf-8", s, (size_t)n);
 }
 
-static enum MHD_Result reply_pprof(struct MHD_Connection *c, struct agent_blob *b)
+static enum MHD_Result reply_pprof(struct http_server *h, struct MHD_Connection *c,
+				   struct agent_blob *b)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
 	if (!b->data)
-		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return reply_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "nothing was collected: the agent stopped\n");
-	r = MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
+	r = h->m.create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(b->data);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/octet-stream");
-	MHD_add_response_header(r, "Content-Disposition", "attachment; filename=\"profile\"");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+	h->m.add_response_header(r, "Content-Type", "application/octet-stream");
+	h->m.add_response_header(r, "Content-Disposition", "attachment; filename=\"profile\"");
+	h->m.add_response_header(r, "X-Content-Type-Options", "nosniff");
+	ret = h->m.queue_response(c, MHD_HTTP_OK, r);
+	h->m.destroy_response(r);
 	return ret;
 }
 
 /* A query argument as a whole number in [min, max]: 0, -ENOENT when absent, -EINVAL. */
-static int arg_u64(struct MHD_Connection *c, const char *name, uint64_t min, uint64_t max,
+static int arg_u64(struct http_server *h, struct MHD_Connection *c, const char *name, uint64_t min, uint64_t max,
 		   uint64_t *out)
 {
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	const char *v = h->m.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 
 	if (!v)
 		return -ENOENT;
@@ -116,36 +138,36 @@ static enum MHD_Result serve_profile(struct http_server *h, struct MHD_Connectio
 	int type = agent_type(a, name), err;
 
 	if (type < 0)
-		return reply_text(c, MHD_HTTP_NOT_FOUND,
+		return reply_text(h, c, MHD_HTTP_NOT_FOUND,
 				  "this agent does not collect %s: start it with --what %s\n",
 				  name, name);
-	err = arg_u64(c, "seconds", 1, HTTP_MAX_SECONDS, &seconds);
+	err = arg_u64(h, c, "seconds", 1, HTTP_MAX_SECONDS, &seconds);
 	if (err == -EINVAL)
-		return reply_text(c, MHD_HTTP_BAD_REQUEST,
+		return reply_text(h, c, MHD_HTTP_BAD_REQUEST,
 				  "bad seconds '%s': give a whole number of seconds from 1 to %d\n",
-				  MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "seconds"),
+				  h->m.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "seconds"),
 				  HTTP_MAX_SECONDS);
-	if (arg_u64(c, "window", 1, UINT64_MAX, &id) == -EINVAL)
-		return reply_text(c, MHD_HTTP_BAD_REQUEST,
+	if (arg_u64(h, c, "window", 1, UINT64_MAX, &id) == -EINVAL)
+		return reply_text(h, c, MHD_HTTP_BAD_REQUEST,
 				  "bad window: give a window's number from the page or /debug/pprof/\n");
 	if (seconds && !id) {
 		err = agent_wait_profile(a, type, (unsigned int)seconds, &b);
 		if (err == -EBUSY)
-			return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			return reply_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 					  "%d profiles are being collected for clients already: "
 					  "retry later\n", AGENT_MAX_REQS);
 		if (err)
-			return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the agent is stopping\n");
-		return reply_pprof(c, &b);
+			return reply_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "the agent is stopping\n");
+		return reply_pprof(h, c, &b);
 	}
 	if (agent_copy_window(a, id, type, &b, &w)) {
 		if (id)
-			return reply_text(c, MHD_HTTP_NOT_FOUND, "window %llu is not kept: see "
+			return reply_text(h, c, MHD_HTTP_NOT_FOUND, "window %llu is not kept: see "
 					  "/debug/pprof/ for those that are\n", (unsigned long long)id);
-		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no window is complete yet: "
+		return reply_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "no window is complete yet: "
 				  "wait for one, or ask for ?seconds=N\n");
 	}
-	return reply_pprof(c, &b);
+	return reply_pprof(h, c, &b);
 }
 
 static enum MHD_Result serve_health(struct http_server *h, struct MHD_Connection *c)
@@ -159,14 +181,14 @@ static enum MHD_Result serve_health(struct http_server *h, struct MHD_Connection
 	stopping = a->stopping;
 	pthread_mutex_unlock(&a->lock);
 	if (stopping)
-		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
+		return reply_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
 	if (!last)
-		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "starting\n");
+		return reply_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "starting\n");
 	/* a piece every window: half a minute late is a stuck collection */
 	if (now - last > a->window_ns + 30000000000ULL)
-		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return reply_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "collection stalled: last profile %.0f s ago\n", (now - last) / 1e9);
-	return reply_text(c, MHD_HTTP_OK, "ok\n");
+	return reply_text(h, c, MHD_HTTP_OK, "ok\n");
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -181,32 +203,32 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	char *body;
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+		return reply_text(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	if (*upload_size)
-		return reply_text(c, MHD_HTTP_BAD_REQUEST, "a GET takes no body\n");
-	type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
-	if (arg_u64(c, "window", 1, UINT64_MAX, &id) == -EINVAL)
-		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad window: give a window's number\n");
+		return reply_text(h, c, MHD_HTTP_BAD_REQUEST, "a GET takes no body\n");
+	type = h->m.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
+	if (arg_u64(h, c, "window", 1, UINT64_MAX, &id) == -EINVAL)
+		return reply_text(h, c, MHD_HTTP_BAD_REQUEST, "bad window: give a window's number\n");
 	if (!strcmp(url, "/healthz"))
 		return serve_health(h, c);
 	if (!strcmp(url, "/metrics")) {
 		body = metrics_text(h->a, &len);
-		return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len);
+		return reply(h, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len);
 	}
 	if (!strcmp(url, "/")) {
 		body = page_home(h->a, type, id, &len);
-		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", body, len);
+		return reply(h, c, MHD_HTTP_OK, "text/html; charset=utf-8", body, len);
 	}
 	if (!strcmp(url, "/flame.svg")) {
 		body = page_flame(h->a, agent_type(h->a, type ? type : h->a->names[0]), id, &len);
 		if (!body)
-			return reply_text(c, MHD_HTTP_NOT_FOUND,
+			return reply_text(h, c, MHD_HTTP_NOT_FOUND,
 					  "no such window or type: see / for those kept\n");
-		return reply(c, MHD_HTTP_OK, "image/svg+xml", body, len);
+		return reply(h, c, MHD_HTTP_OK, "image/svg+xml", body, len);
 	}
 	if (!strcmp(url, "/debug/pprof") || !strcmp(url, pp)) {
 		body = page_index(h->a, &len);
-		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", body, len);
+		return reply(h, c, MHD_HTTP_OK, "text/html; charset=utf-8", body, len);
 	}
 	if (!strncmp(url, pp, strlen(pp))) {
 		const char *name = url + strlen(pp);
@@ -219,7 +241,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			if (!strcmp(name, collectors[i]))
 				return serve_profile(h, c, name, false);
 	}
-	return reply_text(c, MHD_HTTP_NOT_FOUND, "no page %s: see / and /debug/pprof/\n", url);
+	return reply_text(h, c, MHD_HTTP_NOT_FOUND, "no page %s: see / and /debug/pprof/\n", url);
 }
 
 /* "host:port", "[v6]:port" or ":port" into a socket address. */
@@ -261,6 +283,28 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6)
 	return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+/* libmicrohttpd's functions into m: 0, or -ENOENT with a line on stderr. */
+static int mhd_load(struct mhd_lib *m)
+{
+	const struct dynlib_sym syms[] = {
+		DYNLIB_SYM("MHD_start_daemon", m->start_daemon),
+		DYNLIB_SYM("MHD_stop_daemon", m->stop_daemon),
+		DYNLIB_SYM("MHD_get_daemon_info", m->get_daemon_info),
+		DYNLIB_SYM("MHD_create_response_from_buffer", m->create_response_from_buffer),
+		DYNLIB_SYM("MHD_add_response_header", m->add_response_header),
+		DYNLIB_SYM("MHD_queue_response", m->queue_response),
+		DYNLIB_SYM("MHD_destroy_response", m->destroy_response),
+		DYNLIB_SYM("MHD_lookup_connection_value", m->lookup_connection_value),
+	};
+	char why[256];
+
+	if (dynlib_open(MHD_SONAME, syms, ARRAY_SIZE(syms), why, sizeof(why)))
+		return 0;
+	pr_err("cannot load %s (%s): install Debian's libmicrohttpd12 to serve HTTP, or give "
+	       "--listen off", MHD_SONAME, why);
+	return -ENOENT;
+}
+
 int http_start(struct agent *a, const char *addr, struct http_server **out)
 {
 	struct http_server *h;
@@ -275,24 +319,28 @@ int http_start(struct agent *a, const char *addr, struct http_server **out)
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->a = a;
-	h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				(v6 ? MHD_USE_IPv6 : 0),
-				0, NULL, NULL, handle, h,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_IP,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-				/* flame graphs recurse by stack depth: 1 MiB is plenty */
-				MHD_OPTION_THREAD_STACK_SIZE, (size_t)1 << 20,
-				MHD_OPTION_END);
+	if (mhd_load(&h->m)) {
+		free(h);
+		return -ENOENT;
+	}
+	h->d = h->m.start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+				 (v6 ? MHD_USE_IPv6 : 0),
+				 0, NULL, NULL, handle, h,
+				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+				 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_IP,
+				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
+				 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+				 /* flame graphs recurse by stack depth: 1 MiB is plenty */
+				 MHD_OPTION_THREAD_STACK_SIZE, (size_t)1 << 20,
+				 MHD_OPTION_END);
 	if (!h->d) {
 		pr_err("cannot listen on %s: %s (another process has the port? choose one with "
 		       "--listen ADDRESS:PORT)", addr, strerror(errno ? errno : EADDRINUSE));
 		free(h);
 		return -EADDRINUSE;
 	}
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	info = h->m.get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : 0;
 	*out = h;
 	return 0;
@@ -307,6 +355,6 @@ void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
+	h->m.stop_daemon(h->d);
 	free(h);
 }

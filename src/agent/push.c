@@ -23,6 +23,11 @@
  * sending it again cannot help.  The queue is bounded by bytes: a profile
  * that does not fit is dropped at once and counted, never blocking the
  * caller (the collection loop).
+ *
+ * libcurl is loaded by dlopen() in push_open(), not linked: with openssl,
+ * kerberos, LDAP and ssh it is some 20 libraries that every start of
+ * every command mapped and relocated for the few agents that push
+ * (util/dynlib.h).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -34,6 +39,7 @@
 #include <unistd.h>
 
 #include "agent/push.h"
+#include "util/dynlib.h"
 #include "util/util.h"
 
 #define PUSH_QUEUE_DEFAULT	(16u << 20)	/* about 100 windows of a busy host's pprof */
@@ -43,6 +49,29 @@
 #define PUSH_REQUEST_MS		30000
 #define PUSH_SPY_NAME		"ebpfspy"
 #define PUSH_TYPE_MAX		32
+
+/* Debian's libcurl4 (openssl), else libcurl3-gnutls: the same API */
+static const char *const curl_sonames[] = { "libcurl.so.4", "libcurl-gnutls.so.4" };
+
+/* The functions of libcurl this file calls, found by dlsym() */
+struct curl_lib {
+	typeof(curl_global_init) *global_init;
+	typeof(curl_global_cleanup) *global_cleanup;
+	typeof(curl_easy_init) *easy_init;
+	typeof(curl_easy_cleanup) *easy_cleanup;
+	typeof(curl_easy_setopt) *easy_setopt;
+	typeof(curl_easy_perform) *easy_perform;
+	typeof(curl_easy_getinfo) *easy_getinfo;
+	typeof(curl_easy_strerror) *easy_strerror;
+	typeof(curl_easy_escape) *easy_escape;
+	typeof(curl_free) *cfree;
+	typeof(curl_slist_append) *slist_append;
+	typeof(curl_slist_free_all) *slist_free_all;
+	typeof(curl_url) *url;
+	typeof(curl_url_set) *url_set;
+	typeof(curl_url_get) *url_get;
+	typeof(curl_url_cleanup) *url_cleanup;
+};
 
 struct push_entry {
 	struct push_entry *next;
@@ -58,6 +87,8 @@ struct pusher {
 	char *ingest_url;	/* scheme://host[:port][/path]/ingest */
 	char *app;
 	char *labels;		/* "{hostname=H,k=v}" */
+	struct curl_lib c;
+	bool inited;		/* curl_global_init() done */
 	CURL *curl;		/* the sender thread's only */
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -172,9 +203,9 @@ static int build_labels(const struct push_opts *o, char **out)
 }
 
 /* base URL -> base/ingest: http or https, a host, no query or fragment. */
-static int build_ingest_url(const char *url, char **out)
+static int build_ingest_url(const struct curl_lib *c, const char *url, char **out)
 {
-	CURLU *u = curl_url();
+	CURLU *u = c->url();
 	char *scheme = NULL, *host = NULL, *path = NULL, *query = NULL, *frag = NULL;
 	char *full = NULL, *newpath = NULL;
 	size_t n;
@@ -182,15 +213,15 @@ static int build_ingest_url(const char *url, char **out)
 
 	if (!u)
 		return -ENOMEM;
-	if (!url || !*url || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+	if (!url || !*url || c->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
 		pr_err("bad --pyroscope URL '%s': not a URL; give the server's address, like http://127.0.0.1:4040",
 		       url ? url : "(null)");
 		goto out;
 	}
-	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	curl_url_get(u, CURLUPART_HOST, &host, 0);
-	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+	c->url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	c->url_get(u, CURLUPART_HOST, &host, 0);
+	c->url_get(u, CURLUPART_QUERY, &query, 0);
+	c->url_get(u, CURLUPART_FRAGMENT, &frag, 0);
 	if (!scheme || (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
 		pr_err("bad --pyroscope URL '%s': scheme '%s' is not http or https; give e.g. http://HOST:4040",
 		       url, scheme ? scheme : "");
@@ -205,15 +236,15 @@ static int build_ingest_url(const char *url, char **out)
 		       url);
 		goto out;
 	}
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
+	c->url_get(u, CURLUPART_PATH, &path, 0);
 	n = path ? strlen(path) : 0;
 	while (n && path[n - 1] == '/')
 		n--;
 	newpath = xmalloc(n + sizeof("/ingest"));
 	memcpy(newpath, path, n);
 	strcpy(newpath + n, "/ingest");
-	if (curl_url_set(u, CURLUPART_PATH, newpath, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
+	if (c->url_set(u, CURLUPART_PATH, newpath, 0) != CURLUE_OK ||
+	    c->url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
 		pr_err("bad --pyroscope URL '%s': cannot add /ingest to its path", url);
 		goto out;
 	}
@@ -221,13 +252,13 @@ static int build_ingest_url(const char *url, char **out)
 	err = 0;
 out:
 	free(newpath);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(path);
-	curl_free(query);
-	curl_free(frag);
-	curl_free(full);
-	curl_url_cleanup(u);
+	c->cfree(scheme);
+	c->cfree(host);
+	c->cfree(path);
+	c->cfree(query);
+	c->cfree(frag);
+	c->cfree(full);
+	c->url_cleanup(u);
 	return err;
 }
 
@@ -272,7 +303,7 @@ static char *entry_query(struct pusher *p, const struct push_entry *e)
 		snprintf(name, sizeof(name), "%s%s", p->app, p->labels);
 	else
 		snprintf(name, sizeof(name), "%s.%s%s", p->app, e->type, p->labels);
-	ename = curl_easy_escape(p->curl, name, 0);
+	ename = p->c.easy_escape(p->curl, name, 0);
 	if (!ename)
 		return NULL;
 	n = strlen(ename) + 200;
@@ -282,7 +313,7 @@ static char *entry_query(struct pusher *p, const struct push_entry *e)
 		 e->pprof ? "pprof" : "folded", PUSH_SPY_NAME);
 	if (e->sample_rate)
 		snprintf(q + strlen(q), n - strlen(q), "&sampleRate=%u", e->sample_rate);
-	curl_free(ename);
+	p->c.cfree(ename);
 	return q;
 }
 
@@ -302,19 +333,19 @@ static enum send_result send_entry(struct pusher *p, const struct push_entry *e)
 	n = strlen(p->ingest_url) + strlen(query) + 2;
 	url = xmalloc(n);
 	snprintf(url, n, "%s?%s", p->ingest_url, query);
-	hdr = curl_slist_append(hdr, e->pprof ? "Content-Type: application/octet-stream"
+	hdr = p->c.slist_append(hdr, e->pprof ? "Content-Type: application/octet-stream"
 					      : "Content-Type: text/plain");
 	/* no 100-continue round trip before each body */
-	hdr = curl_slist_append(hdr, "Expect:");
-	curl_easy_setopt(p->curl, CURLOPT_URL, url);
-	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, (const char *)e->data);
-	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->len);
-	curl_easy_setopt(p->curl, CURLOPT_WRITEDATA, reply);
-	rc = curl_easy_perform(p->curl);
+	hdr = p->c.slist_append(hdr, "Expect:");
+	p->c.easy_setopt(p->curl, CURLOPT_URL, url);
+	p->c.easy_setopt(p->curl, CURLOPT_HTTPHEADER, hdr);
+	p->c.easy_setopt(p->curl, CURLOPT_POSTFIELDS, (const char *)e->data);
+	p->c.easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->len);
+	p->c.easy_setopt(p->curl, CURLOPT_WRITEDATA, reply);
+	rc = p->c.easy_perform(p->curl);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hdr);
+		p->c.easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &status);
+	p->c.slist_free_all(hdr);
 	free(url);
 	free(query);
 
@@ -333,7 +364,7 @@ static enum send_result send_entry(struct pusher *p, const struct push_entry *e)
 	if (!p->down) {
 		if (rc != CURLE_OK)
 			pr_warn("pyroscope: %s: %s; retrying with backoff", p->ingest_url,
-				curl_easy_strerror(rc));
+				p->c.easy_strerror(rc));
 		else
 			pr_warn("pyroscope: %s: HTTP %ld; retrying with backoff", p->ingest_url, status);
 	}
@@ -414,11 +445,46 @@ static void *sender(void *arg)
 static void pusher_free(struct pusher *p)
 {
 	if (p->curl)
-		curl_easy_cleanup(p->curl);
+		p->c.easy_cleanup(p->curl);
+	if (p->inited)
+		p->c.global_cleanup();
 	free(p->ingest_url);
 	free(p->app);
 	free(p->labels);
 	free(p);
+}
+
+/* libcurl's functions into c, and its global state set up: 0, or -ENOENT. */
+static int curl_load(struct curl_lib *c)
+{
+	const struct dynlib_sym syms[] = {
+		DYNLIB_SYM("curl_global_init", c->global_init),
+		DYNLIB_SYM("curl_global_cleanup", c->global_cleanup),
+		DYNLIB_SYM("curl_easy_init", c->easy_init),
+		DYNLIB_SYM("curl_easy_cleanup", c->easy_cleanup),
+		DYNLIB_SYM("curl_easy_setopt", c->easy_setopt),
+		DYNLIB_SYM("curl_easy_perform", c->easy_perform),
+		DYNLIB_SYM("curl_easy_getinfo", c->easy_getinfo),
+		DYNLIB_SYM("curl_easy_strerror", c->easy_strerror),
+		DYNLIB_SYM("curl_easy_escape", c->easy_escape),
+		DYNLIB_SYM("curl_free", c->cfree),
+		DYNLIB_SYM("curl_slist_append", c->slist_append),
+		DYNLIB_SYM("curl_slist_free_all", c->slist_free_all),
+		DYNLIB_SYM("curl_url", c->url),
+		DYNLIB_SYM("curl_url_set", c->url_set),
+		DYNLIB_SYM("curl_url_get", c->url_get),
+		DYNLIB_SYM("curl_url_cleanup", c->url_cleanup),
+	};
+	char why[256], first[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(curl_sonames); i++) {
+		if (dynlib_open(curl_sonames[i], syms, ARRAY_SIZE(syms), i ? why : first,
+				sizeof(why)))
+			return 0;
+	}
+	pr_err("pyroscope: cannot load libcurl (%s): install Debian's libcurl4 to push to "
+	       "--pyroscope", first);
+	return -ENOENT;
 }
 
 int push_open(const struct push_opts *o, struct pusher **out)
@@ -439,31 +505,33 @@ int push_open(const struct push_opts *o, struct pusher **out)
 		pr_err("bad --app '%.40s...': longer than 200 characters; give a shorter name", app);
 		return -EINVAL;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		pr_err("pyroscope: libcurl failed to initialise");
-		return -ENOMEM;
-	}
 	p = xcalloc(1, sizeof(*p));
 	p->app = xstrdup(app);
 	p->cap = o->queue_bytes ? o->queue_bytes : PUSH_QUEUE_DEFAULT;
-	err = build_ingest_url(o->url, &p->ingest_url);
+	err = curl_load(&p->c);
+	if (!err && p->c.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		pr_err("pyroscope: libcurl failed to initialise");
+		err = -ENOMEM;
+	}
+	p->inited = !err;
+	if (!err)
+		err = build_ingest_url(&p->c, o->url, &p->ingest_url);
 	if (!err)
 		err = build_labels(o, &p->labels);
-	if (!err && !(p->curl = curl_easy_init()))
+	if (!err && !(p->curl = p->c.easy_init()))
 		err = -ENOMEM;
 	if (err) {
 		pusher_free(p);
-		curl_global_cleanup();
 		return err;
 	}
-	curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)PUSH_CONNECT_MS);
-	curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS, (long)PUSH_REQUEST_MS);
-	curl_easy_setopt(p->curl, CURLOPT_USERAGENT, "profiler-agent");
-	curl_easy_setopt(p->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(p->curl, CURLOPT_XFERINFOFUNCTION, xfer_check);
-	curl_easy_setopt(p->curl, CURLOPT_XFERINFODATA, p);
-	curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, keep_reply);
+	p->c.easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
+	p->c.easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)PUSH_CONNECT_MS);
+	p->c.easy_setopt(p->curl, CURLOPT_TIMEOUT_MS, (long)PUSH_REQUEST_MS);
+	p->c.easy_setopt(p->curl, CURLOPT_USERAGENT, "profiler-agent");
+	p->c.easy_setopt(p->curl, CURLOPT_NOPROGRESS, 0L);
+	p->c.easy_setopt(p->curl, CURLOPT_XFERINFOFUNCTION, xfer_check);
+	p->c.easy_setopt(p->curl, CURLOPT_XFERINFODATA, p);
+	p->c.easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, keep_reply);
 
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -476,7 +544,6 @@ int push_open(const struct push_opts *o, struct pusher **out)
 		pthread_cond_destroy(&p->cond);
 		pthread_mutex_destroy(&p->lock);
 		pusher_free(p);
-		curl_global_cleanup();
 		return err;
 	}
 	*out = p;
@@ -561,5 +628,4 @@ void push_close(struct pusher *p, int timeout_ms)
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
 	pusher_free(p);
-	curl_global_cleanup();
 }
