@@ -290,9 +290,13 @@ static uint64_t *write_mappings(const struct profile *p, const bool *used, struc
 	return loc_map;
 }
 
-/* Mappings, functions and the locations the samples use. */
-static void write_locations(const struct profile *p, struct pb_buf *out, struct pb_buf *tmp,
-			    struct pb_buf *line, struct id_table *strs)
+/*
+ * Mappings, functions and the locations the samples use, gzipped a chunk
+ * at a time like the samples: a 10-minute churn profile has 380,000
+ * locations, whose messages were all alive at once before.
+ */
+static void write_locations(const struct profile *p, struct gz_out *gz, struct pb_buf *out,
+			    struct pb_buf *tmp, struct pb_buf *line, struct id_table *strs)
 {
 	struct id_table funcs = {};
 	bool *used = xcalloc(p->nlocs + 1, sizeof(*used));
@@ -341,6 +345,8 @@ static void write_locations(const struct profile *p, struct pb_buf *out, struct 
 		pb_uint(tmp, 3, l->kind == FRAME_KERNEL || !l->module_addr ? l->addr : l->module_addr);
 		pb_message(tmp, 4, line);
 		pb_message(out, PROF_LOCATION, tmp);
+		if (out->len >= GZIP_CHUNK)
+			gz_feed(gz, out, false);
 	}
 	free(used);
 	free(loc_map);
@@ -406,7 +412,7 @@ int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
 		if (out.len >= GZIP_CHUNK)
 			gz_feed(&gz, &out, false);
 	}
-	write_locations(p, &out, &tmp, &sub, &strs);
+	write_locations(p, &gz, &out, &tmp, &sub, &strs);
 	if (p->start_time_ns)
 		pb_uint(&out, PROF_TIME_NANOS, p->start_time_ns);
 	if (p->duration_ns)
@@ -431,8 +437,11 @@ int write_pprof(const struct profile *p, const struct write_opts *o, FILE *f)
 			pb_uint(&out, PROF_COMMENT, str_id(&strs, combine_max[t]));
 	if (p->ntypes)
 		pb_uint(&out, PROF_DEFAULT_SAMPLE_TYPE, str_id(&strs, p->types[o->type].name));
-	for (size_t i = 0; i < strs.n; i++)
+	for (size_t i = 0; i < strs.n; i++) {
 		pb_string(&out, PROF_STRING_TABLE, strs.strs[i]);
+		if (out.len >= GZIP_CHUNK)
+			gz_feed(&gz, &out, false);
+	}
 	gz_feed(&gz, &out, true);
 	deflateEnd(&gz.z);
 	err = gz.err;

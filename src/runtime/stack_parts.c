@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Stacks read in one pass and kept as lists of locations (stack_parts.h).
- * Each wanted stack id has an entry (32 bytes) and a 4-byte slot in a
- * compact idxmap; what it becomes is a part, a list of location ids stored
+ * Each wanted stack id has an entry (16 bytes; 8 more until the pass is
+ * done) and a 4-byte slot in a compact idxmap; what it becomes is a part, a list of location ids stored
  * once however many stacks come to it.  A user stack wanted by two
  * processes (two lifetimes of a pid, or a fork that shares its parent's
  * addresses) keeps its frames instead, made into locations per sample.
@@ -16,18 +16,32 @@
 #include "util/idxmap.h"
 #include "util/util.h"
 
-#define PART_NONE UINT32_MAX		/* not read yet */
-#define PART_LOST (UINT32_MAX - 1)	/* in neither map */
+/*
+ * What an entry's kpart and upart hold: a part (a raw run for a shared user
+ * stack), or one of these.  The top bit of upart says the user stack is
+ * shared: wanted by more than one (pid, life).
+ */
+#define PART_UNWANTED 0x7fffffffU	/* no sample wants it as this kind */
+#define PART_NONE (0x7fffffffU - 1)	/* wanted, not read yet */
+#define PART_LOST (0x7fffffffU - 2)	/* in neither map */
+#define PART_SHARED 0x80000000U
 #define MAX_IDS (2 * MAX_STACK_DEPTH)
 
-enum { WANT_KERNEL = 1, WANT_USER = 2 };
-
+/*
+ * One per wanted stack id: under churn nearly every sample has stack ids
+ * of its own, 1.3 million entries in a 10-minute run, alive beside the
+ * whole profile at the end of cpu_collect (its peak), so 16 bytes, not 32:
+ * who first wanted a user stack lives in a parallel array freed after the
+ * pass.
+ */
 struct sp_entry {
 	uint64_t id;
-	uint32_t pid, life;	/* the first process to want it as a user stack */
-	uint32_t kpart, upart;	/* its part as each kind; a shared user stack: its raw */
-	uint8_t want;
-	bool shared;		/* a user stack wanted by more than one (pid, life) */
+	uint32_t kpart, upart;	/* its part as each kind (a shared user stack: its raw) */
+};
+
+/* The first process to want a user stack: (pid, life), until read. */
+struct sp_who {
+	uint32_t pid, life;
 };
 
 /*
@@ -47,6 +61,8 @@ struct stack_parts {
 	uint32_t depth;		/* frames a value of the maps holds */
 	struct sp_entry *e;
 	size_t n, cap;
+	struct sp_who *who;	/* beside e until stack_parts_read is done */
+	size_t who_cap;
 	struct idxmap index;	/* of e by id, compact */
 
 	/* parts: location lists, each distinct one once */
@@ -140,7 +156,9 @@ static struct sp_entry *get(struct stack_parts *sp, uint64_t id)
 	if (i < sp->n)
 		return &sp->e[i];
 	GROW_RAW(sp->e, sp->cap, sp->n + 1);
-	sp->e[sp->n] = (struct sp_entry){ .id = id, .kpart = PART_NONE, .upart = PART_NONE };
+	GROW_RAW(sp->who, sp->who_cap, sp->n + 1);
+	sp->e[sp->n] = (struct sp_entry){ .id = id, .kpart = PART_UNWANTED, .upart = PART_UNWANTED };
+	sp->who[sp->n] = (struct sp_who){ 0, 0 };
 	return &sp->e[sp->n++];
 }
 
@@ -148,21 +166,22 @@ void stack_parts_want(struct stack_parts *sp, uint64_t id, enum frame_kind kind,
 		      uint32_t life)
 {
 	struct sp_entry *e;
+	struct sp_who *w;
 
 	/* none, or an error code: stack_read says so without a lookup */
 	if (!(id & STACK_ID_VALID_BIT))
 		return;
 	e = get(sp, id);
 	if (kind == FRAME_KERNEL) {
-		e->want |= WANT_KERNEL;
+		e->kpart = PART_NONE;
 		return;
 	}
-	if (!(e->want & WANT_USER)) {
-		e->want |= WANT_USER;
-		e->pid = pid;
-		e->life = life;
-	} else if (e->pid != pid || e->life != life) {
-		e->shared = true;
+	w = &sp->who[e - sp->e];
+	if (e->upart == PART_UNWANTED) {
+		e->upart = PART_NONE;
+		*w = (struct sp_who){ pid, life };
+	} else if (w->pid != pid || w->life != life) {
+		e->upart |= PART_SHARED;
 	}
 }
 
@@ -198,21 +217,24 @@ static void convert(struct stack_parts *sp, struct profile *p, struct sp_entry *
 
 	while (nr < sp->depth && ips[nr])
 		nr++;
-	if ((e->want & WANT_KERNEL) && e->kpart == PART_NONE) {
+	if (e->kpart == PART_NONE) {
 		n = 0;
 		if (nr)
 			profile_stack(p, sp->buf, &n, MAX_IDS, FRAME_KERNEL, 0, ips, nr, true);
 		e->kpart = nr ? intern(sp, sp->buf, n) : PART_LOST;
 	}
-	if ((e->want & WANT_USER) && e->upart == PART_NONE) {
+	if ((e->upart & ~PART_SHARED) == PART_NONE) {
+		const struct sp_who *w = &sp->who[e - sp->e];
+		uint32_t shared = e->upart & PART_SHARED;
+
 		if (!nr) {
-			e->upart = PART_LOST;
-		} else if (e->shared) {
-			e->upart = run_add(&sp->raw, ips, nr);
+			e->upart = PART_LOST | shared;
+		} else if (shared) {
+			e->upart = run_add(&sp->raw, ips, nr) | shared;
 		} else {
 			n = 0;
-			profile_set_life(p, e->life);
-			profile_stack(p, sp->buf, &n, MAX_IDS, FRAME_USER, e->pid, ips, nr, true);
+			profile_set_life(p, w->life);
+			profile_stack(p, sp->buf, &n, MAX_IDS, FRAME_USER, w->pid, ips, nr, true);
 			profile_set_life(p, 0);
 			e->upart = intern(sp, sp->buf, n);
 		}
@@ -252,8 +274,7 @@ void stack_parts_read(struct stack_parts *sp, struct profile *p)
 	for (size_t i = 0; i < sp->n; i++) {
 		struct sp_entry *e = &sp->e[i];
 
-		if (!(((e->want & WANT_KERNEL) && e->kpart == PART_NONE) ||
-		      ((e->want & WANT_USER) && e->upart == PART_NONE)))
+		if (e->kpart != PART_NONE && (e->upart & ~PART_SHARED) != PART_NONE)
 			continue;
 		memset(buf, 0, sizeof(struct stack_frames));
 		if (bpf_map_lookup_elem(sp->sm->fd, &e->id, buf) &&
@@ -262,16 +283,24 @@ void stack_parts_read(struct stack_parts *sp, struct profile *p)
 		convert(sp, p, e, buf);
 	}
 	free(buf);
+	/* every user stack is a part or a raw run now: who wanted it is done */
+	free(sp->who);
+	sp->who = NULL;
+	sp->who_cap = 0;
+	pr_debug("stack parts: %zu stack ids, %zu parts (%zu ids), %zu shared user stacks (%zu frames)",
+		 sp->n, sp->parts.nruns, sp->parts.nvals, sp->raw.nruns, sp->raw.nvals);
 }
 
 void stack_parts_add(struct stack_parts *sp, struct profile *p, uint64_t id, enum frame_kind kind,
 		     uint32_t pid, uint32_t *ids, uint32_t *n)
 {
 	struct sp_entry *e = id & STACK_ID_VALID_BIT ? find(sp, id) : NULL;
-	uint32_t part = !e ? PART_NONE : kind == FRAME_KERNEL ? e->kpart : e->upart, len;
+	uint32_t part = !e ? PART_UNWANTED : kind == FRAME_KERNEL ? e->kpart : e->upart, len;
+	bool shared = kind != FRAME_KERNEL && (part & PART_SHARED);
 	const uint32_t *locs;
 
-	if (part == PART_NONE) {
+	part &= ~PART_SHARED;
+	if (part == PART_UNWANTED || part == PART_NONE) {
 		/* not wanted: as one sample alone would have it */
 		session_add_stack(p, sp->sm, id, kind, pid, true, ids, n);
 		return;
@@ -280,7 +309,7 @@ void stack_parts_add(struct stack_parts *sp, struct profile *p, uint64_t id, enu
 		session_lost_stack(p, kind, pid, ids, n);
 		return;
 	}
-	if (kind != FRAME_KERNEL && e->shared) {
+	if (shared) {
 		const uint64_t *ips = run_at(&sp->raw, part, &len);
 
 		profile_stack(p, ids, n, MAX_IDS, kind, pid, ips, len, true);
@@ -296,6 +325,7 @@ void stack_parts_free(struct stack_parts *sp)
 	if (!sp)
 		return;
 	free(sp->e);
+	free(sp->who);
 	idxmap_free(&sp->index);
 	run_pool_free(&sp->parts);
 	idxmap_free(&sp->part_index);
