@@ -142,6 +142,16 @@ $(BUILD)/workloads/libspin.so: tests/workloads/lib/libspin.c
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -fPIC -shared $< -o $@
 
+# One program built twice, non-PIE at one address with other names: a
+# parent that forks and execs the child (the lifetime tag's known truth)
+WORKLOADS += $(BUILD)/workloads/lifegen-parent $(BUILD)/workloads/lifegen-child
+$(BUILD)/workloads/lifegen-parent: tests/workloads/life/lifegen.c
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) -fno-pie -no-pie -DLIFE_PARENT $< -o $@
+$(BUILD)/workloads/lifegen-child: tests/workloads/life/lifegen.c
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) -fno-pie -no-pie $< -o $@
+
 # ELF fixtures for the symbol-lookup unit tests: PIE, non-PIE, shared, stripped.
 FIXTURES := $(BUILD)/fixtures/sym-pie $(BUILD)/fixtures/sym-nopie \
 	$(BUILD)/fixtures/libsym.so $(BUILD)/fixtures/sym-stripped \

@@ -20,6 +20,7 @@
 #include "io.h"
 #include "stacks.bpf.h"
 #include "targets.bpf.h"
+#include "life.bpf.h"
 
 #define REQ_OP_MASK	0xff	/* include/linux/blk_types.h: not in BTF */
 #define MINORBITS	20
@@ -40,7 +41,7 @@ struct req_info {
 	__u64 user_stack;
 	__u64 kern_stack;
 	__u32 pid;
-	__u32 pad;
+	__u32 life;		/* task_life() of the submitter */
 	char comm[TASK_COMM_LEN];
 };
 
@@ -172,7 +173,7 @@ static __always_inline struct req_info *take_submitter(void *ctx, __u64 now)
 	ri->insert_ns = 0;
 	ri->issue_ns = 0;
 	ri->pid = tgid;
-	ri->pad = 0;
+	ri->life = task_life((struct task_struct *)bpf_get_current_task());
 	bpf_get_current_comm(ri->comm, sizeof(ri->comm));
 	ri->user_stack = user_stacks && !task_is_kthread() ? stack_capture(ctx, 1) : STACK_ID_NONE;
 	ri->kern_stack = kernel_stacks ? stack_capture_skip(ctx, 0, TP_SKIP) : STACK_ID_NONE;
@@ -336,7 +337,7 @@ static __always_inline void hist_add(__u32 dev, __u32 op, __u32 kind, __u64 ns)
 
 static __always_inline void attr_add(struct req_info *ri, __u64 bytes, __u64 lat)
 {
-	struct io_attr_key k = { .pid = ri->pid, .user_stack = ri->user_stack,
+	struct io_attr_key k = { .pid = ri->pid, .life = ri->life, .user_stack = ri->user_stack,
 				 .kern_stack = ri->kern_stack };
 	struct io_attr_val *v;
 

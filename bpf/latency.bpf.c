@@ -27,6 +27,7 @@
 #include "latency.h"
 #include "stacks.bpf.h"
 #include "targets.bpf.h"
+#include "life.bpf.h"
 
 #define LAT_MAX_SYSCALLS	1024
 
@@ -229,8 +230,12 @@ static __always_inline void record(void *ctx, __u32 func, __u64 dur, __u64 now, 
 		break;
 	}
 	bpf_get_current_comm(k.comm, sizeof(k.comm));
-	if (k.where)
+	if (k.where) {
+		/* the calling program, as cpu tags a sample: a forked child's
+		 * code before and after its exec may lie at the same addresses */
+		k.life = task_life((struct task_struct *)bpf_get_current_task());
 		proc_announce(k.pid);
+	}
 	by_add(&k, dur);
 	if (slow_ns && dur >= slow_ns) {
 		struct lat_slow_event *e;
@@ -249,7 +254,7 @@ static __always_inline void record(void *ctx, __u32 func, __u64 dur, __u64 now, 
 		e->pid = k.pid;
 		e->tid = (__u32)id;
 		e->func = func;
-		e->pad = 0;
+		e->life = k.where ? k.life : task_life((struct task_struct *)bpf_get_current_task());
 		__builtin_memcpy(e->comm, k.comm, sizeof(e->comm));
 		bpf_ringbuf_submit(e, 0);
 	}

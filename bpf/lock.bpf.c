@@ -25,6 +25,7 @@
 #include "blocked.h"
 #include "stacks.bpf.h"
 #include "targets.bpf.h"
+#include "life.bpf.h"
 
 #define FUTEX_WAIT		0
 #define FUTEX_LOCK_PI		6
@@ -129,6 +130,9 @@ static __always_inline struct lock_key *key_get(__u32 tgid, __u32 tid)
 	__builtin_memset(key, 0, sizeof(*key));
 	key->pid = tgid;
 	key->tid = tid;
+	/* the waiting program, as cpu tags a sample: a forked child's code
+	 * before and after its exec may lie at the same addresses */
+	key->life = task_life((struct task_struct *)bpf_get_current_task());
 	bpf_get_current_comm(key->comm, sizeof(key->comm));
 	return key;
 }

@@ -17,6 +17,7 @@
 #include "stacks.bpf.h"
 #include "mem_stack.bpf.h"
 #include "targets.bpf.h"
+#include "life.bpf.h"
 
 const volatile __u32 sample_every = 1;	/* track 1 in N allocations */
 const volatile __u64 page_size = 4096;
@@ -109,6 +110,9 @@ struct pending {
 	struct mem_live old;	/* realloc: the block given back, until it returns */
 	__u64 old_addr;
 	__u64 announced;	/* 1 + the exec count at which its process was announced */
+	__u64 life_exec;	/* 1 + the exec count at which life was taken */
+	__u32 life;		/* task_life() of the thread's program */
+	__u32 pad;
 	__u32 nest;		/* allocator calls on this thread's stack */
 	__u32 kind;
 	__u32 slot;		/* the slot of sc the stack came from */
@@ -245,10 +249,10 @@ static __always_inline long site_claim(const struct mem_site *key)
 	return -1;
 }
 
-/* Add to the site of (pid, stack, this thread's name): its index + 1, or 0. */
-static __always_inline __u32 site_add(__u32 pid, __u64 stack, __u64 bytes)
+/* Add to the site of (pid, life, stack, this thread's name): its index + 1, or 0. */
+static __always_inline __u32 site_add(__u32 pid, __u32 life, __u64 stack, __u64 bytes)
 {
-	struct mem_site key = { .pid = pid, .stack = stack };
+	struct mem_site key = { .pid = pid, .life = life, .stack = stack };
 	__u32 *i, idx;
 	long got;
 	int err;
@@ -285,17 +289,17 @@ static __always_inline __u32 site_add(__u32 pid, __u64 stack, __u64 bytes)
  * Put a block in `live` and add it to its site: site is the site's index
  * + 1 when the caller knows it (0 when not); returns it, or 0.
  */
-static __always_inline __u32 track(__u64 addr, __u32 addr_pid, __u32 pid, __u64 size, __u64 stack,
-				   __u32 flags, __u32 site)
+static __always_inline __u32 track(__u64 addr, __u32 addr_pid, __u32 pid, __u32 life, __u64 size,
+				   __u64 stack, __u32 flags, __u32 site)
 {
 	struct mem_live v = { .size = size, .stack = stack, .ts = bpf_ktime_get_ns(), .pid = pid,
-			      .flags = flags };
+			      .flags = MEM_LIVE_FLAGS(life, flags) };
 
 	live_put(addr, addr_pid, &v);
 	if (site)
 		site_sum(site - 1, size);
 	else
-		site = site_add(pid, stack, size);
+		site = site_add(pid, life, stack, size);
 	if (flags & MEM_LIVE_MMAP) {
 		__u64 one = 1, *n = bpf_map_lookup_elem(&mmapped, &pid);
 
@@ -376,8 +380,16 @@ static __always_inline void leave(__u64 addr)
 		if (bpf_map_lookup_elem(&procs_seen, &pid))
 			c->announced = task->self_exec_id + 1;
 	}
-	site = track(addr, pid, pid, c->size, c->stack, c->kind == K_MMAP ? MEM_LIVE_MMAP : 0,
-		     c->site);
+	/* the allocating program, as cpu tags a sample (a forked child's
+	 * code before and after its exec may lie at the same addresses):
+	 * a leak is named from it at the end.  Once per thread and program:
+	 * its slots' sites were made with the same tag */
+	if (c->life_exec != task->self_exec_id + 1) {
+		c->life = task_life(task);
+		c->life_exec = task->self_exec_id + 1;
+	}
+	site = track(addr, pid, pid, c->life, c->size, c->stack,
+		     c->kind == K_MMAP ? MEM_LIVE_MMAP : 0, c->site);
 	/* the slot adds to its site without hashing from now on */
 	if (site && !c->site)
 		mem_sc_site(&c->sc, c->slot, c->stack, site);
@@ -679,7 +691,7 @@ static __always_inline void kernel_alloc(void *ctx, const void *ptr, __u64 size)
 		return;
 	proc_announce(pid);
 	/* from the allocator's caller: not this program and bpf_trace_run */
-	track((__u64)ptr, 0, pid, size, stack_capture_skip(ctx, 0, 2), 0, 0);
+	track((__u64)ptr, 0, pid, 0, size, stack_capture_skip(ctx, 0, 2), 0, 0);
 }
 
 SEC("raw_tp/kmalloc")
@@ -723,7 +735,7 @@ int fault_sample(struct bpf_perf_event_data *ctx)
 	if (!target_match(pid, (__u32)id) || task_is_kthread())
 		return 0;
 	proc_announce(pid);
-	site_add(pid, stack_capture(ctx, 1), 0);
+	site_add(pid, task_life((struct task_struct *)bpf_get_current_task()), stack_capture(ctx, 1), 0);
 	return 0;
 }
 

@@ -53,7 +53,8 @@ struct io_hist {
 /* Requests, bytes and device time per submitter and submitting stack. */
 struct io_attr_key {
 	__u32 pid;
-	__u32 pad;
+	__u32 life;		/* the submitter's LIFE_TAG_EXECS (include/common.h), 0:
+				 * unknown: its user stack is named from that program */
 	__u64 user_stack;
 	__u64 kern_stack;
 	char comm[TASK_COMM_LEN];

@@ -59,7 +59,8 @@ struct lat_by_key {
 	__u32 func;
 	__u32 pid;
 	__u32 tid;		/* LAT_BY_TID only */
-	__u32 pad;
+	__u32 life;		/* with where: the caller's LIFE_TAG_EXECS (include/common.h),
+				 * 0 unknown: where is named from that program */
 	__u64 where;		/* return address (caller) or stack id (stack) */
 	char comm[TASK_COMM_LEN];
 };
@@ -78,7 +79,7 @@ struct lat_slow_event {
 	__u32 pid;
 	__u32 tid;
 	__u32 func;
-	__u32 pad;
+	__u32 life;		/* the caller's LIFE_TAG_EXECS: stack is named from that program */
 	char comm[TASK_COMM_LEN];
 };
 

@@ -30,6 +30,9 @@ struct lock_key {
 	__u32 tid;		/* the waiting thread */
 	__u32 flags;		/* LCB_F_* | LOCK_F_* */
 	__u32 owner;		/* tid holding a mutex when the wait began, 0: unknown */
+	__u32 life;		/* the waiter's LIFE_TAG_EXECS (include/common.h), 0:
+				 * unknown: its user stack is named from that program */
+	__u32 pad;
 	char comm[TASK_COMM_LEN];
 	char owner_comm[TASK_COMM_LEN];
 };

@@ -17,10 +17,17 @@ struct mem_live {
 	__u64 stack;		/* user or kernel stack id */
 	__u64 ts;		/* bpf_ktime_get_ns() at allocation */
 	__u32 pid;		/* who allocated */
-	__u32 flags;		/* MEM_LIVE_* */
+	__u32 flags;		/* MEM_LIVE_*, and above bit 0 the allocating
+				 * program's LIFE_TAG_EXECS (include/common.h),
+				 * whose own bit 0 is always set: MEM_LIVE_LIFE */
 };
 
 #define MEM_LIVE_MMAP	1	/* a region from mmap: munmap may take part of it */
+
+/* flags of a block allocated by a program of tag life (0: unknown) */
+#define MEM_LIVE_FLAGS(life, f)	(((life) & ~1U) | (f))
+/* the tag back from flags, 0 when not taken */
+#define MEM_LIVE_LIFE(flags)	((flags) & ~1U ? (flags) | 1U : 0)
 
 /*
  * Live user-space blocks are kept first in buckets of an array (the map
@@ -69,7 +76,8 @@ struct mem_unmap {
 
 struct mem_site {
 	__u32 pid;
-	__u32 pad;
+	__u32 life;		/* the allocating program's LIFE_TAG_EXECS, 0 unknown:
+				 * its stack is named from that program's mappings */
 	__u64 stack;
 	char comm[TASK_COMM_LEN];
 };

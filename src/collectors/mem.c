@@ -70,6 +70,7 @@ struct mem_state {
 /* One row of the result: a site in one process. */
 struct site {
 	uint32_t pid;
+	uint32_t life;		/* the allocating program's LIFE_TAG_EXECS, 0 unknown */
 	uint64_t stack;
 	char comm[TASK_COMM_LEN];
 	uint64_t alloc_count, alloc_bytes;
@@ -81,7 +82,7 @@ struct site_table {
 	struct site *v;
 	size_t n, cap;
 	struct idxmap index;
-	uint32_t key_pid;
+	uint32_t key_pid, key_life;
 	uint64_t key_stack;
 };
 
@@ -622,21 +623,24 @@ static bool site_eq(const void *ctx, uint32_t idx)
 {
 	const struct site_table *t = ctx;
 
-	return t->v[idx].pid == t->key_pid && t->v[idx].stack == t->key_stack;
+	return t->v[idx].pid == t->key_pid && t->v[idx].life == t->key_life &&
+	       t->v[idx].stack == t->key_stack;
 }
 
-static struct site *site_get(struct site_table *t, uint32_t pid, uint64_t stack)
+/* A site is a stack of one program: a pid's lifetimes and execs apart. */
+static struct site *site_get(struct site_table *t, uint32_t pid, uint32_t life, uint64_t stack)
 {
-	uint64_t h = hash_u64(stack ^ ((uint64_t)pid << 32 | pid));
+	uint64_t h = hash_u64(stack ^ ((uint64_t)pid << 32 | pid) ^ (uint64_t)life << 21);
 	int64_t i;
 
 	t->key_pid = pid;
+	t->key_life = life;
 	t->key_stack = stack;
 	i = idxmap_find(&t->index, h, site_eq, t);
 	if (i >= 0)
 		return &t->v[i];
 	GROW(t->v, t->cap, t->n + 1);
-	t->v[t->n] = (struct site){ .pid = pid, .stack = stack };
+	t->v[t->n] = (struct site){ .pid = pid, .life = life, .stack = stack };
 	idxmap_insert(&t->index, h, t->n);
 	return &t->v[t->n++];
 }
@@ -656,7 +660,7 @@ static void read_sites(int fd, int sums_fd, struct site_table *t, struct deltas 
 			continue;
 		/* a site with nothing new keeps its name for what it still holds */
 		deltas_take(windows, &key, (uint64_t *)&v, whole);
-		struct site *s = site_get(t, key.pid, key.stack);
+		struct site *s = site_get(t, key.pid, key.life, key.stack);
 
 		/* the same stack under two names (exec, prctl): the first name stays */
 		if (!s->comm[0])
@@ -699,7 +703,7 @@ static void count_live(struct site_table *t, uint64_t addr, uint32_t addr_pid,
 		size = mem_region_left(addr, size, addr_pid, v->ts, cuts, ncuts);
 	if (!size)
 		return;	/* all of it unmapped, a piece at a time */
-	s = site_get(t, v->pid, v->stack);
+	s = site_get(t, v->pid, MEM_LIVE_LIFE(v->flags), v->stack);
 	s->inuse_count++;
 	s->inuse_bytes += size;
 	if (!s->oldest_ts || v->ts < s->oldest_ts)
@@ -839,8 +843,11 @@ static int mem_collect(struct session *ss, struct profile *p)
 		if (!s->alloc_count && !s->inuse_count)
 			continue;	/* nothing in this window */
 
+		/* a leak named from the mappings of the program that allocated it */
+		profile_set_life(p, s->life);
 		session_add_stack(p, &sm, s->stack, st->mode == MODE_KERNEL ? FRAME_KERNEL : FRAME_USER,
 				  s->pid, true, ids, &n);
+		profile_set_life(p, 0);
 		if (st->mode == MODE_FAULTS) {
 			profile_add_sample(p, ids, n, s->pid, 0, s->comm,
 					   (int64_t[]){ (int64_t)s->alloc_count * period });

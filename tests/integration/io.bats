@@ -128,3 +128,17 @@ hist_sum() {	# FILE REGEX
 	[ "$(echo "$stderr" | wc -l)" -eq 1 ]
 	[[ "$stderr" == *"no disk named 'nosuchdisk'"*"$DISK"* ]]
 }
+
+@test "io: a forked child's requests after its exec are named from its own program" {
+	# lifegen-parent and lifegen-child are one program at one address with
+	# other names: the child's writes, submitted after its exec, from code
+	# at addresses its fork's copy of the parent also mapped (as go build's
+	# compile and link); the old build wrote those frames [pid N reused]
+	run "$PROFILER" io --disk "$DISK" -o "$TMP/out.folded" -- \
+		"$W/lifegen-parent" spawn "$W/lifegen-child" io "$LOOP" $N
+	[ "$status" -eq 0 ]
+	w=$(folded_sum "$TMP/out.folded" '^lifegen-child;.*;main;child_write_blocks;.*__x64_sys_pwrite64')
+	echo "writes under child_write_blocks: $w"
+	[ "$w" -ge $N ]
+	! grep -E '\[pid [0-9]+ reused\]|parent_' "$TMP/out.folded"
+}

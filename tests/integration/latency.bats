@@ -202,3 +202,23 @@ never_returned() {	# FILE LABEL
 	[ "$status" -eq 0 ]
 	[ "$(folded_total "$TMP/ns.folded")" -gt 0 ]
 }
+
+@test "latency: a forked child's callers after its exec are named from its own program" {
+	# lifegen-parent and lifegen-child are one program at one address with
+	# other names: child_timed's caller, in the child after its exec, lies
+	# at an address its fork's copy of the parent also mapped (as go
+	# build's compile and link); the old build wrote it [pid N reused].
+	# -a: a uprobe per process does not follow a command's children
+	"$PROFILER" latency -a -v "$W/lifegen-child:child_timed" --slow 50us -d 300 \
+		-o "$TMP/out.txt" -o "$TMP/out.folded" 2>"$TMP/err" &
+	prof=$!
+	wait_collecting "$TMP/err"
+	"$W/lifegen-parent" spawn "$W/lifegen-child" call 200
+	kill -INT "$prof"
+	wait "$prof"
+	cat "$TMP/out.txt"
+	[ "$(folded_sum "$TMP/out.folded" '^lifegen-child;child_call_loop;child_timed$')" -eq 200 ]
+	# each call sleeps 100 us: all of them slow, each with its caller named
+	[ "$(grep -c ' child_timed .* child_call_loop <- main' "$TMP/out.txt")" -eq 200 ]
+	! grep -E '\[pid [0-9]+ reused\]|parent_' "$TMP/out.folded" "$TMP/out.txt"
+}

@@ -136,3 +136,20 @@ report_locks() {	# FILE
 	! echo "$output" | grep -q '(futex mutex)\|(futex join)'
 	echo "$output" | grep -q '^waiter;lock:go_cond+0x[0-9a-f]* (futex condvar);'
 }
+
+@test "lock: a forked child's waits after its exec are named from its own program" {
+	# lifegen-parent and lifegen-child are one program at one address with
+	# other names: the child's waits, taken after its exec, at addresses
+	# its fork's copy of the parent also mapped (as go build's compile and
+	# link); the old build wrote each of those frames [pid N reused]
+	run "$PROFILER" lock --user --value contentions -o "$TMP/out.folded" -- \
+		"$W/lifegen-parent" spawn "$W/lifegen-child" lock 200
+	[ "$status" -eq 0 ]
+	total=$(folded_sum "$TMP/out.folded" '^lifegen-child;')
+	named=$(folded_sum "$TMP/out.folded" '^lifegen-child;.*;child_lock_loop;')
+	echo "the child's contentions: $total, in child_lock_loop: $named"
+	# two threads take turns 200 times each: most turns are one wait
+	[ "$named" -ge 100 ]
+	[ "$named" -ge $((total * 95 / 100)) ]
+	! grep -E '\[pid [0-9]+ reused\]|parent_' "$TMP/out.folded"
+}
