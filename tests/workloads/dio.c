@@ -13,31 +13,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "raw_syscall.h"	/* sys4(): system calls made in our own frames */
+
 #define BLOCK 4096
 
 static __attribute__((noinline)) void fail(const char *what)
 {
 	perror(what);
 	exit(1);
-}
-
-/*
- * Debian's libc wrappers have no frame pointer: unwinding from inside one
- * skips its caller.  The syscalls are made here instead, so the user stack
- * of every request reads main;write_blocks or main;read_blocks.
- */
-static inline __attribute__((always_inline)) long sys4(long nr, long a, long b, long c, long d)
-{
-#ifdef __x86_64__
-	register long r10 __asm__("r10") = d;
-	long ret;
-
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
-	return ret;
-#else
-	return syscall(nr, a, b, c, d);
-#endif
 }
 
 /* Called first thing, so GCC sets up the frame at entry, not only on the error path. */

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../raw_syscall.h"	/* sys4(): system calls made in our own frames */
+
 #ifdef LIFE_PARENT
 #define NAME(f)	parent_##f
 #else
@@ -37,22 +39,6 @@
 #endif
 
 #define BLOCK 4096
-
-/* the system call made here, not in libc (no frame pointers there): a
- * frame-pointer walk from the kernel then starts in NAME(write_blocks) */
-static inline __attribute__((always_inline)) long sys4(long nr, long a, long b, long c, long d)
-{
-#ifdef __x86_64__
-	register long r10 __asm__("r10") = d;
-	long ret;
-
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
-	return ret;
-#else
-	return syscall(nr, a, b, c, d);
-#endif
-}
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int rounds;
