@@ -52,16 +52,15 @@ static long fp_walk_step(__u64 i, void *ctx)
 /*
  * The current task's user stack into buf by frame pointers: the number of
  * frames, 0 when it has none (a kernel thread), -1 when it cannot be
- * walked here (the caller then asks bpf_get_stack()).  A global function
- * (GLOBAL_FUNC).
+ * walked here (the caller then asks bpf_get_stack()).
  */
-GLOBAL_FUNC int fp_walk_user(struct stack_frames *buf)
+static __always_inline int fp_walk_user(struct stack_frames *buf)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs;
 	struct fp_walk_state w = {};
 
-	if (!fp_walk || !buf)
+	if (!fp_walk)
 		return -1;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
