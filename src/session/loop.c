@@ -27,7 +27,7 @@
  * rings bring news: chosen by measurement (docs/architecture.md,
  * Decisions: "The loop reads the rings on a timer while they bring news").
  */
-#define RING_READ_NS (2 * 1000000ULL)
+#define RING_READ_NS (1 * 1000000ULL)
 
 static bool targets_gone(const struct settings *s)
 {
