@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
@@ -92,16 +94,74 @@ static bool map_strtab(struct elf_syms *es, Elf *elf, int fd, size_t strndx)
 	}
 	es->strmap = map;
 	es->strmap_len = lead + sh.sh_size;
+	es->file_size = st.st_size;
+	es->file_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	es->strtab = (const char *)map + lead;
 	es->strtab_len = sh.sh_size;
 	return true;
 }
 
-void elf_syms_drop_pages(const struct elf_syms *es)
+/*
+ * The file under the string table's mapping, opened through
+ * /proc/self/map_files: the very inode mapped, whatever its path became.
+ * CAP_SYS_ADMIN is needed; without it nothing is dropped.
+ */
+int elf_syms_open_mapped(const struct elf_syms *es)
 {
-	/* our own read-only private mapping: nothing in it was written */
-	if (es && es->strmap)
-		madvise(es->strmap, es->strmap_len, MADV_DONTNEED);
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)es->strmap;
+	uintptr_t end = start + (es->strmap_len + (size_t)page - 1) / (size_t)page * (size_t)page;
+	char path[64];
+
+	if (!es->strmap)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)start,
+		 (unsigned long)end);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * True when the mapped file is as it was when mapped.  Its size and
+ * modification time are compared, as a rewrite in place (cp onto a
+ * library) keeps the inode but not those; not its change time, which an
+ * upgrade's rename of a new file over the path also moves (the unlinked
+ * inode's), content unchanged.
+ */
+static bool strmap_file_same(const struct elf_syms *es)
+{
+	int fd = elf_syms_open_mapped(es);
+	struct stat st;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st))
+		st.st_size = -1;
+	close(fd);
+	return st.st_size == es->file_size &&
+	       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == es->file_mtime_ns;
+}
+
+void elf_syms_drop_pages(struct elf_syms *es)
+{
+	/*
+	 * Our own read-only private mapping: nothing in it was written, so
+	 * the pages come back from the file.  Only if the file can be checked
+	 * before they are read again (elf_syms_same_file).
+	 */
+	if (!es || !es->strmap || es->pages_dropped || !strmap_file_same(es))
+		return;
+	if (!madvise(es->strmap, es->strmap_len, MADV_DONTNEED))
+		es->pages_dropped = true;
+}
+
+bool elf_syms_same_file(struct elf_syms *es)
+{
+	if (!es || !es->pages_dropped)
+		return true;
+	if (!strmap_file_same(es))
+		return false;
+	es->pages_dropped = false;	/* checked for this naming: a drop re-arms it */
+	return true;
 }
 
 static void unmap_strtab(struct elf_syms *es)

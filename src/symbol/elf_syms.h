@@ -41,6 +41,9 @@ struct elf_syms {
 	size_t strtab_len;
 	void *strmap;		/* its mapping, munmapped at free */
 	size_t strmap_len;
+	int64_t file_size;	/* the mapped file's size and change time when */
+	int64_t file_mtime_ns;	/* mapped: its pages, once dropped, are its again */
+	bool pages_dropped;	/* given back: re-read from the file if it is the same */
 	struct elf_seg *segs;	/* PT_LOAD */
 	size_t nsegs;
 	char **demangled;	/* lazily filled, one per symbol */
@@ -64,8 +67,15 @@ struct elf_syms *elf_syms_from_fd(int fd);
 struct elf_syms *elf_syms_from_mem(const void *image, size_t size);
 void elf_syms_free(struct elf_syms *es);
 /* Give back the clean pages of the mapped string table (NULL: nothing);
- * they come back from the page cache when a name is read again. */
-void elf_syms_drop_pages(const struct elf_syms *es);
+ * they come back from the page cache when a name is read again.  Not done
+ * when the file cannot be checked again (elf_syms_same_file). */
+void elf_syms_drop_pages(struct elf_syms *es);
+/* false when the file under the dropped pages was changed in place since it
+ * was read (or cannot be checked): its names would be another file's, and a
+ * shortened file would fault (SIGBUS) where it was cut */
+bool elf_syms_same_file(struct elf_syms *es);
+/* The file of the mapped string table, opened read-only: an fd, or -errno */
+int elf_syms_open_mapped(const struct elf_syms *es);
 /* Build a table by hand (perf maps): add symbols, then sort once. */
 struct elf_syms *elf_syms_new(void);
 /* false when the table is full (max_syms: truncated is set) */

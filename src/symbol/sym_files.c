@@ -186,6 +186,20 @@ struct elf_syms *sz_file_syms(struct symbolizer *sz, struct sym_file *f)
 	char root[64];
 	const char *troot;
 
+	/*
+	 * A window's naming gave back the pages of its string table
+	 * (name_by_file): if the file was rewritten in place since, they
+	 * would come back as the new file's bytes, or fault past its new end.
+	 * Its tables are read again, from the inode mapped.
+	 */
+	if (f->state == FILE_LOADED && !elf_syms_same_file(f->es)) {
+		int fd = elf_syms_open_mapped(f->es);
+
+		pr_debug("%s changed in place since its symbols were read: read again", f->path);
+		sz_release_file(f);
+		f->fd = fd;
+		f->state = fd >= 0 ? FILE_UNREAD : FILE_FAILED;
+	}
 	if (f->state == FILE_UNREAD) {
 		f->es = elf_syms_from_fd(f->fd);
 		f->state = f->es ? FILE_LOADED : FILE_FAILED;

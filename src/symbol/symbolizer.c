@@ -47,7 +47,7 @@ struct symbolizer *symbolizer_new(void)
 }
 
 /* What naming keeps of a file; its path and identity stay. */
-static void release_file(struct sym_file *f)
+void sz_release_file(struct sym_file *f)
 {
 	if (f->fd >= 0 && f->fd != f->dwfd)
 		close(f->fd);
@@ -75,7 +75,7 @@ void symbolizer_release(struct symbolizer *sz)
 {
 	sz_preload_join(sz);
 	for (size_t i = 0; i < sz->nfiles; i++)
-		release_file(&sz->files[i]);
+		sz_release_file(&sz->files[i]);
 	ksyms_free(sz->ksyms);
 	sz->ksyms = NULL;
 	sz->ksyms_tried = sz->ksyms_warned = true;
@@ -92,7 +92,7 @@ void symbolizer_free(struct symbolizer *sz)
 		return;
 	sz_preload_join(sz);
 	for (size_t i = 0; i < sz->nfiles; i++) {
-		release_file(&sz->files[i]);
+		sz_release_file(&sz->files[i]);
 		free(sz->files[i].path);
 	}
 	for (size_t i = 0; i < sz->nprocs; i++)
@@ -287,7 +287,7 @@ static void name_by_file(struct symbolizer *sz, struct profile *p, size_t nlocs,
 		if ((k + 1 < n && p->locs[order[k + 1]].file_id == file) || file - 1 >= sz->nfiles)
 			continue;
 		if (release)
-			release_file(&sz->files[file - 1]);
+			sz_release_file(&sz->files[file - 1]);
 		else
 			elf_syms_drop_pages(sz->files[file - 1].es);
 	}

@@ -94,6 +94,8 @@ struct symbolizer {
 /* sym_files.c */
 int32_t sz_file_for_map(struct symbolizer *sz, uint32_t pid, const struct proc_map *m);
 struct elf_syms *sz_file_syms(struct symbolizer *sz, struct sym_file *f);
+/* Drop what naming read of a file (tables, fds); its path and identity stay. */
+void sz_release_file(struct sym_file *f);
 
 /* sym_procs.c */
 struct sym_proc *sz_find_proc(struct symbolizer *sz, uint32_t pid);

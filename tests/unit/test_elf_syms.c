@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Symbol lookup on ELF files the build makes: PIE, non-PIE, shared, stripped. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -172,6 +175,71 @@ static void test_drop_pages(void **state)
 	elf_syms_free(es);
 }
 
+/* A copy of a fixture in a temporary file: its path in path */
+static void copy_fixture(const char *name, char *path, size_t size)
+{
+	char src[512];
+	size_t len;
+	char *data;
+	int fd;
+
+	snprintf(src, sizeof(src), "%s/fixtures/%s", build_dir(), name);
+	data = read_file(src, &len);
+	assert_non_null(data);
+	snprintf(path, size, "/tmp/test_elf_syms.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	free(data);
+}
+
+/*
+ * Dropped pages come back from the file: a file rewritten in place since
+ * (cp onto a library keeps its inode) is told, by its size or by its
+ * modification time, before a name is read from it.
+ */
+static void test_drop_pages_rewritten(void **state)
+{
+	struct timespec later[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+	char path[64];
+	struct stat st;
+	struct elf_syms *es;
+	int fd;
+
+	copy_fixture("libsym.so", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	es = elf_syms_from_fd(fd);
+	close(fd);
+	assert_non_null(es);
+	assert_non_null(es->strmap);
+	assert_true(elf_syms_same_file(es));	/* nothing dropped yet */
+	elf_syms_drop_pages(es);
+	assert_true(es->pages_dropped);	/* root: /proc/self/map_files opens */
+	assert_true(elf_syms_same_file(es));
+	assert_false(es->pages_dropped);
+	check_function(es, path, "fixture_alpha");
+
+	/* the same size, a new modification time */
+	elf_syms_drop_pages(es);
+	assert_int_equal(stat(path, &st), 0);
+	later[1].tv_sec = st.st_mtim.tv_sec + 10;
+	assert_int_equal(utimensat(AT_FDCWD, path, later, 0), 0);
+	assert_false(elf_syms_same_file(es));
+
+	/* shortened in place: the old pages past its end would fault */
+	assert_int_equal(truncate(path, 100), 0);
+	assert_false(elf_syms_same_file(es));
+	fd = elf_syms_open_mapped(es);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 100);	/* the inode mapped, as it is now */
+	close(fd);
+	elf_syms_free(es);
+	unlink(path);
+}
+
 static void test_stripped(void **state)
 {
 	char path[512], pie[512];
@@ -278,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_nopie),
 		cmocka_unit_test(test_shared),
 		cmocka_unit_test(test_drop_pages),
+		cmocka_unit_test(test_drop_pages_rewritten),
 		cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_plt),
 		cmocka_unit_test(test_plt_libc),
