@@ -19,7 +19,8 @@ void *dynlib_open(const char *soname, const struct dynlib_sym *syms, size_t n,
 		*syms[i].slot = dlsym(h, syms[i].name);
 		if (!*syms[i].slot) {
 			snprintf(why, whylen, "%s has no %s", soname, syms[i].name);
-			dlclose(h);
+			/* not dlclose()d: its constructors ran, and what they
+			 * registered (exit handlers) must not outlive its code */
 			return NULL;
 		}
 	}
