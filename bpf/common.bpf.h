@@ -30,6 +30,18 @@ struct {
  * the low 32 bits of the helper's result are the error: on 6.1 -ENOMEM
  * arrives as 0xfffffff4, and a 64-bit comparison never matches.
  */
+/*
+ * A global BPF function: not static, not inlined.  The verifier checks it
+ * once, on its own, from its arguments' types alone, and at each call
+ * only that the arguments fit; a static or inlined one is checked again
+ * in every state the caller reaches it in (the cpu program's stack walks
+ * cost 300,000-400,000 instructions of verification that way).  The rules
+ * as of 6.1: arguments are scalars or pointers to memory of a known size
+ * (a map value or the stack will do), which the callee must test for NULL;
+ * the result is a scalar, of which the caller knows nothing.
+ */
+#define GLOBAL_FUNC __noinline
+
 static __always_inline int map_update_err(long ret)
 {
 	return (int)ret;

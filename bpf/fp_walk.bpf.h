@@ -52,15 +52,16 @@ static long fp_walk_step(__u64 i, void *ctx)
 /*
  * The current task's user stack into buf by frame pointers: the number of
  * frames, 0 when it has none (a kernel thread), -1 when it cannot be
- * walked here (the caller then asks bpf_get_stack()).
+ * walked here (the caller then asks bpf_get_stack()).  A global function
+ * (GLOBAL_FUNC).
  */
-static __always_inline int fp_walk_user(struct stack_frames *buf)
+GLOBAL_FUNC int fp_walk_user(struct stack_frames *buf)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs;
 	struct fp_walk_state w = {};
 
-	if (!fp_walk)
+	if (!fp_walk || !buf)
 		return -1;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)

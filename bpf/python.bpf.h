@@ -268,15 +268,19 @@ static long py_frame_cb(__u32 i, void *data)
 	return 0;
 }
 
-/* Append the Python frames of the current thread to buf: the new depth. */
-static __always_inline int python_append(struct stack_frames *buf, int nr)
+/*
+ * Append the Python frames of the current thread to buf: the new depth.
+ * A global function (GLOBAL_FUNC): verified once, not again in each of
+ * its callers' states.
+ */
+GLOBAL_FUNC int python_append(struct stack_frames *buf, int nr)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ts, cframe;
 	struct py_walk w = { .buf = buf, .pid = id >> 32, .nr = nr };
 	struct task_struct *task;
 	__u32 zero = 0, life;
 
-	if (!python_frames || nr <= 0 || nr >= MAX_STACK_DEPTH || nr >= (int)max_depth)
+	if (!buf || !python_frames || nr <= 0 || nr >= MAX_STACK_DEPTH || nr >= (int)max_depth)
 		return nr;
 	w.pp = bpf_map_lookup_elem(&py_procs, &w.pid);
 	if (!w.pp)

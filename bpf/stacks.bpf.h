@@ -77,17 +77,19 @@ const volatile bool leaf_fix = true;
  * isolation without PCID flushes the user TLB at every entry), a third of
  * a sample; the words themselves sit at sp, a page the walk reads anyway.
  * The CFI test in user space is exact where the code test was a guess.
- * Appends the candidates at buf->ips[nr...]: the new frame count.
+ * Appends the candidates at buf->ips[nr...]: the new frame count.  A
+ * global function (GLOBAL_FUNC).
  */
-static __always_inline int leaf_return_candidates(struct stack_frames *buf, int nr)
+GLOBAL_FUNC int leaf_return_candidates(struct stack_frames *buf, int nr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	__u64 words[LEAF_RA_WORDS], sp, next = nr > 1 ? buf->ips[1] : 0;
+	__u64 words[LEAF_RA_WORDS], sp, next;
 	int k, at = nr;
 
-	if (!regs)
+	if (!buf || !regs)
 		return nr;
+	next = nr > 1 ? buf->ips[1] : 0;
 	sp = BPF_CORE_READ(regs, sp);
 	if (!sp || bpf_probe_read_user(words, sizeof(words), (void *)sp))
 		return nr;
@@ -153,17 +155,18 @@ static __always_inline bool task_in_execve(void)
 #include "python.bpf.h"
 
 /*
- * Hash the nr frames in buf and keep them: the id, or STACK_ID_LOST.  A
- * user stack gets the thread's Python frames after its native ones when
- * python (a constant at each call: a caller with no Python stacks leaves
- * the walk out of its program, and out of the verifier's paths).
+ * The hash of the nr frames in buf, a user stack's Python frames appended
+ * first when python.  A global function (GLOBAL_FUNC); the keeping stays
+ * with the caller: until 6.2 or so a map update takes its value only from
+ * a map value or the stack, not from a global function's memory argument.
  */
-static __always_inline __u64 stack_store_as(struct stack_frames *buf, int nr, int user,
-					    bool python)
+GLOBAL_FUNC __u64 stack_hash(struct stack_frames *buf, int nr, int user, int python)
 {
 	__u64 h;
 	int i;
 
+	if (!buf)
+		return 0;
 	/* the map's values hold max_depth frames (a kernel stack is not cut
 	 * to it by its walker): the frames hashed are the frames kept */
 	if (nr > (int)max_depth) {
@@ -179,7 +182,18 @@ static __always_inline __u64 stack_store_as(struct stack_frames *buf, int nr, in
 			break;
 		h = mix64(h ^ buf->ips[i]);
 	}
-	return stack_keep(buf, h);
+	return h;
+}
+
+/*
+ * Hash the nr frames in buf (a map value) and keep them: the id, or
+ * STACK_ID_LOST.  A user stack gets the thread's Python frames after its
+ * native ones when python.
+ */
+static __always_inline __u64 stack_store_as(struct stack_frames *buf, int nr, int user,
+					    bool python)
+{
+	return stack_keep(buf, stack_hash(buf, nr, user, python));
 }
 
 static __always_inline __u64 stack_store(struct stack_frames *buf, int nr, int user)

@@ -268,16 +268,17 @@ static long unw_step(__u64 i, void *ctx)
 /*
  * Unwind the current task's user stack into buf: the number of frames, or
  * -1 when the process has no tables or its first frame has none (the
- * caller then walks frame pointers as before).
+ * caller then walks frame pointers as before).  A global function
+ * (GLOBAL_FUNC).
  */
-static __always_inline int unw_user_stack(struct stack_frames *buf)
+GLOBAL_FUNC int unw_user_stack(struct stack_frames *buf)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs;
 	struct unw_state s = {};
 	__u32 nr, tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (!cfi_unwind)
+	if (!cfi_unwind || !buf)
 		return -1;
 	s.proc = bpf_map_lookup_elem(&unw_procs, &tgid);
 	if (!s.proc) {
