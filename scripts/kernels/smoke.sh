@@ -165,6 +165,28 @@ lock_names() {
 	[ "$first" = "lock:big_lock (futex mutex)" ] && [ "$wait" -gt 0 ]
 }
 
+# The lifetime tag: lifegen-parent and lifegen-child are one program at one
+# address under other names; the child, forked and exec'd as go build runs
+# compile and link, is named from its own program, never [pid N reused]
+# (mem.bats' and lock.bats' tests of the same name)
+mem_life() {
+	prof mem -o "$T/life.folded" -- "$W/lifegen-parent" spawn "$W/lifegen-child" leak 300 1000 ||
+		{ verbose_log mem -d 1 -p 1; return 1; }
+	leak=$(folded_sum "$T/life.folded" '^lifegen-child;.*;main;child_leak_one;.*malloc')
+	echo "NOTE: in use under the child's child_leak_one: $leak bytes (truth 300000)"
+	[ "$leak" -eq 300000 ] && ! grep -E '\[pid [0-9]+ reused\]|parent_' "$T/life.folded"
+}
+
+lock_life() {
+	prof lock --user --value contentions -o "$T/llife.folded" -- \
+		"$W/lifegen-parent" spawn "$W/lifegen-child" lock 200 || { verbose_log lock -d 1; return 1; }
+	total=$(folded_sum "$T/llife.folded" '^lifegen-child;')
+	named=$(folded_sum "$T/llife.folded" '^lifegen-child;.*;child_lock_loop;')
+	echo "NOTE: the child's contentions: $total, in child_lock_loop: $named"
+	[ "$named" -ge 100 ] && [ "$named" -ge $((total * 95 / 100)) ] &&
+		! grep -E '\[pid [0-9]+ reused\]|parent_' "$T/llife.folded"
+}
+
 # offcpu under FORCE (empty: tp_btf; 1: the raw_tp fallback), against the truth
 offcpu_waits() {	# FORCE
 	PROFILER_OFFCPU_RAW_TP=$1 prof offcpu -v -o "$T/off.folded" -o "$T/off.txt" -- "$W/waits" 2 ||
@@ -304,7 +326,7 @@ cgroup_filter() {
 		[ "$off" -eq "$offall" ] && [ -n "$row" ]
 }
 
-all="offcpu_short cpu_split cpu_fp_split python_split cpu_tables go_cgo mem_leak mem_kernel lock_names offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel cgroup_filter"
+all="offcpu_short cpu_split cpu_fp_split python_split cpu_tables go_cgo mem_leak mem_kernel mem_life lock_names lock_life offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel cgroup_filter"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
 for c in ${*:-$all}; do
 	check "$(echo "$c" | tr _ ' ')" "$c"
