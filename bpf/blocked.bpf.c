@@ -136,7 +136,7 @@ static __always_inline void park_thread(struct scratch *sc, struct task_struct *
 	if (mode == BLOCKED_MODE_OFFCPU) {
 		sc->os.ts = r->now_ns;
 		sc->os.key.pid = r->pid;
-		sc->os.key.life = task_life(task);
+		sc->os.key.life = r->life;
 		__builtin_memcpy(sc->os.key.comm, r->comm, sizeof(r->comm));
 		sc->os.key.user_stack = r->user_stack;
 		sc->os.key.kern_stack = r->kern_stack;
@@ -204,6 +204,7 @@ int blocked_tasks(struct bpf_iter__task *ctx)
 	r->now_ns = bpf_ktime_get_ns();
 	r->syscall = BLOCKED_NO_SYSCALL;
 	r->switches = task->nvcsw + task->nivcsw;
+	r->life = task_life(task);
 	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
 	off_since(r, task);
 

@@ -38,6 +38,8 @@ struct blocked_rec {
 	__u32 owner;		/* futex on a mutex: the tid glibc says holds it, 0 unknown */
 	__u32 lock_flags;	/* futex wait: LOCK_F_* as the lock collector keys it */
 	char comm[TASK_COMM_LEN];
+	__u32 life;		/* its lifetime tag (bpf/life.bpf.h): whose mappings name user_stack */
+	__u32 pad;
 };
 
 /* A futex call in progress, per thread: bpf/lock.bpf.c's "uwaits" value. */

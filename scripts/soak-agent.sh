@@ -121,7 +121,7 @@ done
 kill "$cpid" 2>/dev/null || true
 wait "$cpid" 2>/dev/null || true
 
-started=$(grep -o 'started [0-9]*' "$tmp/churn.out" | awk '{ print $2 }')
+started=$({ grep -o 'started [0-9]*' "$tmp/churn.out" || true; } | awk '{ print $2 }')
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 for k in "${!names[@]}"; do
 	echo "soak-agent: ${names[k]} (${bins[k]}): exit ${arc[k]}; RSS by time (s KiB):" \
@@ -148,8 +148,9 @@ section=$tmp/section.md
 		windows=$(metric "$m" profiler_agent_windows_total)
 		renewals=$(metric "$m" profiler_agent_renewals_total)
 		files=$(ls "$tmp/${names[k]}/dir" 2> /dev/null | wc -l)
-		losses=$(grep '^profiler_agent_losses_total' "$m" | sed 's/profiler_agent_losses_total//' |
-			tr '\n' ' ' | cut -c1-400)
+		# none on a quiet run: grep's status must not end the script (set -e)
+		losses=$({ grep '^profiler_agent_losses_total' "$m" || true; } |
+			sed 's/profiler_agent_losses_total//' | tr '\n' ' ' | cut -c1-400)
 		run="$secs s"
 		[ -z "${BASE:-}" ] || run="$secs s, ${names[k]}"
 		printf '| %s | %s | %s | %s | %s | %.2f s (%.2f%% of a CPU) | %s | %s | %s | %s (%s) | %s | exit %s |\n' \

@@ -352,6 +352,7 @@ static void add_pending(struct lock_state *st, struct lock_graph *g, bool whole)
 		key.pid = t->rec.pid;
 		key.tid = tid;
 		key.user_stack = t->rec.user_stack;
+		key.life = t->rec.life;	/* named from the program that waits */
 		memcpy(key.comm, t->rec.comm, sizeof(key.comm));
 		/* once: the whole run's collect after the last window reads it */
 		if (!whole)

@@ -153,3 +153,22 @@ report_locks() {	# FILE
 	[ "$named" -ge $((total * 95 / 100)) ]
 	! grep -E '\[pid [0-9]+ reused\]|parent_' "$TMP/out.folded"
 }
+
+@test "lock: a forked child's wait still in progress at the end is named from its own program" {
+	# lifegen-child stuck: one thread holds the mutex for good, the other
+	# waits in child_stuck_wait until killed.  The wait is taken from the
+	# end's look at the blocked threads (bpf/blocked.bpf.c), whose record
+	# carries the lifetime tag: the old build wrote it [pid N reused]
+	# not under run: the child, left waiting, would hold its output open
+	# (and bats' fd 3) for good
+	timeout 60 "$PROFILER" lock --user -d 2 -o "$TMP/out.folded" -- \
+		"$W/lifegen-parent" spawn "$W/lifegen-child" stuck >"$TMP/out" 2>"$TMP/err" 3>&- ||
+		{ pkill -KILL -f "lifegen-child stuck"; cat "$TMP/err"; false; }
+	pkill -KILL -f "lifegen-child stuck" || true
+	cat "$TMP/out.folded"
+	named=$(folded_sum "$TMP/out.folded" '^lifegen-child;.*;child_stuck_wait;')
+	echo "waited in child_stuck_wait: $named ns"
+	# one wait from the child's first milliseconds to the end of 2 s
+	[ "$named" -ge 1000000000 ]
+	! grep -E '\[pid [0-9]+ reused\]|parent_' "$TMP/out.folded"
+}

@@ -39,18 +39,23 @@ static struct nm_sym nm_lookup(const char *file, const char *name)
 	return s;
 }
 
-static struct elf_syms *load(const char *name, char *path, size_t size)
+static struct elf_syms *load_path(const char *path)
 {
 	struct elf_syms *es;
 	int fd;
 
-	snprintf(path, size, "%s/fixtures/%s", build_dir(), name);
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
 	es = elf_syms_from_fd(fd);
 	close(fd);
 	assert_non_null(es);
 	return es;
+}
+
+static struct elf_syms *load(const char *name, char *path, size_t size)
+{
+	snprintf(path, size, "%s/fixtures/%s", build_dir(), name);
+	return load_path(path);
 }
 
 static void check_function(struct elf_syms *es, const char *path, const char *name)
@@ -208,11 +213,7 @@ static void test_drop_pages_rewritten(void **state)
 	int fd;
 
 	copy_fixture("libsym.so", path, sizeof(path));
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	es = elf_syms_from_fd(fd);
-	close(fd);
-	assert_non_null(es);
+	es = load_path(path);
 	assert_non_null(es->strmap);
 	assert_true(elf_syms_same_file(es));	/* nothing dropped yet */
 	elf_syms_drop_pages(es);

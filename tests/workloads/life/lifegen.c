@@ -18,6 +18,10 @@
  *                                      NAME(write_blocks), then fdatasync
  *   lifegen-child call N               N calls of NAME(timed) from
  *                                      NAME(call_loop), 100 us each
+ *   lifegen-child stuck                one thread holds the mutex for good,
+ *                                      the other waits for it in
+ *                                      NAME(stuck_wait) until killed: a
+ *                                      wait still in progress at the end
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -102,6 +106,22 @@ __attribute__((noinline)) void NAME(call_loop)(int n)
 		NAME(timed)();
 }
 
+static volatile int held;
+
+static void *NAME(stuck_hold)(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	held = 1;
+	for (;;)
+		pause();
+	return arg;
+}
+
+__attribute__((noinline)) void NAME(stuck_wait)(void)
+{
+	pthread_mutex_lock(&mu);	/* never given back */
+}
+
 static int NAME(spawn)(char **argv)
 {
 	int status;
@@ -156,7 +176,17 @@ int main(int argc, char **argv)
 		NAME(call_loop)(atoi(argv[2]));
 		return 0;
 	}
-	fprintf(stderr, "usage: %s spawn PROG ARGS... | lock N | leak N SIZE | io PATH N | call N\n",
+	if (!strcmp(mode, "stuck") && argc == 2) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, NAME(stuck_hold), NULL))
+			NAME(fail)("pthread_create");
+		while (!held)
+			NAME(hold)(1000);
+		NAME(stuck_wait)();
+		return 1;
+	}
+	fprintf(stderr, "usage: %s spawn PROG ARGS... | lock N | leak N SIZE | io PATH N | call N | stuck\n",
 		argv[0]);
 	return 2;
 }
