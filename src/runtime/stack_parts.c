@@ -2,8 +2,8 @@
 /*
  * Stacks read in one pass and kept as lists of locations (stack_parts.h).
  * Each wanted stack id has an entry (16 bytes; 8 more until the pass is
- * done) and a 4-byte slot in a compact idxmap; what it becomes is a part, a list of location ids stored
- * once however many stacks come to it.  A user stack wanted by two
+ * done) and a 4-byte slot in a compact idxmap; what it becomes is a part,
+ * a list of location ids stored once however many stacks come to it.  A user stack wanted by two
  * processes (two lifetimes of a pid, or a fork that shares its parent's
  * addresses) keeps its frames instead, made into locations per sample.
  */
@@ -63,6 +63,7 @@ struct stack_parts {
 	size_t n, cap;
 	struct sp_who *who;	/* beside e until stack_parts_read is done */
 	size_t who_cap;
+	bool read;		/* stack_parts_read done: no more wants */
 	struct idxmap index;	/* of e by id, compact */
 
 	/* parts: location lists, each distinct one once */
@@ -171,6 +172,12 @@ void stack_parts_want(struct stack_parts *sp, uint64_t id, enum frame_kind kind,
 	/* none, or an error code: stack_read says so without a lookup */
 	if (!(id & STACK_ID_VALID_BIT))
 		return;
+	/* want, then read, then add: a want after the read would find who
+	 * freed and the stack never read */
+	if (sp->read) {
+		pr_err("internal error: stack_parts_want after stack_parts_read");
+		abort();
+	}
 	e = get(sp, id);
 	if (kind == FRAME_KERNEL) {
 		e->kpart = PART_NONE;
@@ -287,6 +294,7 @@ void stack_parts_read(struct stack_parts *sp, struct profile *p)
 	free(sp->who);
 	sp->who = NULL;
 	sp->who_cap = 0;
+	sp->read = true;
 	pr_debug("stack parts: %zu stack ids, %zu parts (%zu ids), %zu shared user stacks (%zu frames)",
 		 sp->n, sp->parts.nruns, sp->parts.nvals, sp->raw.nruns, sp->raw.nvals);
 }

@@ -327,6 +327,42 @@ static uint32_t module_loc(struct profile *p, uint64_t addr, const char *name, c
 	return id;
 }
 
+/*
+ * pprof's locations, functions and strings go to gzip a megabyte at a time
+ * (GZIP_CHUNK in src/output/pprof.c): 100,000 samples, each of its own
+ * function with a 41-byte name, make the samples (~1.3 MB), the locations
+ * with their functions (~3 MB) and the strings (~4.3 MB) each cross that
+ * size, and the file read back gives every stack and value again.
+ */
+static void test_pprof_round_trip_large(void **state)
+{
+	struct profile *p = profile_new();
+	struct write_opts o = test_opts(0);
+	uint32_t root = loc(p, FRAME_USER, 0x10, "main");
+	enum { N = 100000 };
+	struct profile *q;
+	char name[64];
+	char *f1, *f2;
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "a_function_with_a_long_name_%06u_padding", i);
+		add(p, "big", i + 1, 2, (uint32_t[]){ root, loc(p, FRAME_USER, 0x1000 + 16 * i, name) });
+	}
+	q = round_trip(p, &o, write_pprof, "big.pb.gz");
+	assert_int_equal(q->nsamples, N);
+	assert_true(profile_total(q, 0) == (int64_t)N * (N + 1) / 2);
+	f1 = write_to_string(write_folded, p, &o);
+	f2 = write_to_string(write_folded, q, &o);
+	assert_true(strlen(f1) > (4u << 20));	/* the names alone are 4.3 MB */
+	assert_string_equal(f1, f2);
+	free(f1);
+	free(f2);
+	profile_free(q);
+	profile_free(p);
+}
+
 /* The file name of a pprof file's first mapping: what pprof calls the main binary. */
 static char *first_mapping(const char *path)
 {
@@ -406,6 +442,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_varints),
 		cmocka_unit_test(test_pprof_round_trip),
+		cmocka_unit_test(test_pprof_round_trip_large),
 		cmocka_unit_test(test_pprof_main_binary),
 		cmocka_unit_test(test_folded_round_trip),
 		cmocka_unit_test(test_folded_reader_rules),
