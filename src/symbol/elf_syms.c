@@ -64,6 +64,11 @@ static unsigned int sym_rank(const struct elf_syms *es, const struct elf_sym *sy
 	return sym->bind * 4 + us;
 }
 
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
 /*
  * Map the string table of a symbol table read-only, so that symbols can
  * point into it instead of copying every name: false (names are then
@@ -95,7 +100,7 @@ static bool map_strtab(struct elf_syms *es, Elf *elf, int fd, size_t strndx)
 	es->strmap = map;
 	es->strmap_len = lead + sh.sh_size;
 	es->file_size = st.st_size;
-	es->file_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	es->file_mtime_ns = mtime_ns(&st);
 	es->strtab = (const char *)map + lead;
 	es->strtab_len = sh.sh_size;
 	return true;
@@ -137,8 +142,7 @@ static bool strmap_file_same(const struct elf_syms *es)
 	if (fstat(fd, &st))
 		st.st_size = -1;
 	close(fd);
-	return st.st_size == es->file_size &&
-	       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == es->file_mtime_ns;
+	return st.st_size == es->file_size && mtime_ns(&st) == es->file_mtime_ns;
 }
 
 void elf_syms_drop_pages(struct elf_syms *es)

@@ -41,8 +41,8 @@ struct elf_syms {
 	size_t strtab_len;
 	void *strmap;		/* its mapping, munmapped at free */
 	size_t strmap_len;
-	int64_t file_size;	/* the mapped file's size and change time when */
-	int64_t file_mtime_ns;	/* mapped: its pages, once dropped, are its again */
+	int64_t file_size;	/* the mapped file's size and modification time */
+	int64_t file_mtime_ns;	/* when mapped: dropped pages come back from it */
 	bool pages_dropped;	/* given back: re-read from the file if it is the same */
 	struct elf_seg *segs;	/* PT_LOAD */
 	size_t nsegs;
