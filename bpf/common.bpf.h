@@ -60,31 +60,62 @@ static __always_inline void count_drop(__u32 reason)
  * this array (src/session/ring_wake.c): it reads every ring buffer by
  * this CLOCK_MONOTONIC time, on its own timer.  Until then a record needs
  * no wake-up: the wake-up's irq_work was most of an announcement's
- * ~17 us, and one wake of the loop per record its CPU under churn.  After
- * it (the loop idle, or late) the ring wakes the loop as it always did:
- * when the record is the first one the loop has not read.  A ring a
- * quarter full wakes it at once, whatever was promised.
+ * ~17 us, and one wake of the loop per record its CPU under churn.  An
+ * urgent record (RING_URGENT_NS, include/common.h) waits only if the read
+ * is that near, and else wakes the loop at once.  After the promised time
+ * (the loop idle, or late) the ring wakes the loop as it always did: when
+ * the record is the first one the loop has not read.  A ring a quarter
+ * full wakes it at once, whatever was promised.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, RING_WAKE_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(map_flags, BPF_F_MMAPABLE);
 } ring_read_by SEC(".maps");
 
-/* The flags for bpf_ringbuf_submit() of a record in ring, as above. */
-static __always_inline __u64 ring_wake_flags(void *ring)
+/*
+ * The flags for bpf_ringbuf_submit() of a record in ring that may wait
+ * up to wait_ns for its read, as above.  A forced wake-up where the
+ * promise is too far: records not read yet (submitted without one) would
+ * keep the usual wake-up from coming.
+ */
+static __always_inline __u64 ring_wake_flags_within(void *ring, __u64 wait_ns)
 {
-	__u32 zero = 0;
-	__u64 *by;
+	__u32 k = RING_WAKE_BY;
+	__u64 *by, now;
 
 	if (bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4)
 		return BPF_RB_FORCE_WAKEUP;
-	by = bpf_map_lookup_elem(&ring_read_by, &zero);
-	if (by && bpf_ktime_get_ns() < *by)
-		return BPF_RB_NO_WAKEUP;
-	return 0;
+	by = bpf_map_lookup_elem(&ring_read_by, &k);
+	if (!by)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (now >= *by)
+		return 0;
+	return *by - now <= wait_ns ? BPF_RB_NO_WAKEUP : BPF_RB_FORCE_WAKEUP;
+}
+
+/* A record that can wait for the loop's promised read, however far. */
+static __always_inline __u64 ring_wake_flags(void *ring)
+{
+	return ring_wake_flags_within(ring, ~0ULL);
+}
+
+/* Whether the loop wants urgent records to wake it (RING_WAKE_URGENT). */
+static __always_inline bool ring_wake_urgent(void)
+{
+	__u32 k = RING_WAKE_URGENT;
+	__u64 *on = bpf_map_lookup_elem(&ring_read_by, &k);
+
+	return on && *on;
+}
+
+/* The flags for an urgent record: read within RING_URGENT_NS, if wanted. */
+static __always_inline __u64 ring_wake_flags_urgent(void *ring)
+{
+	return ring_wake_flags_within(ring, ring_wake_urgent() ? RING_URGENT_NS : ~0ULL);
 }
 
 /*

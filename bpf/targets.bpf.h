@@ -154,7 +154,13 @@ static __always_inline void proc_announce_task(__u32 tgid, struct task_struct *t
 	e->flags = 0;
 	/* the process's cgroup now, while it is alive: its label */
 	e->cgroup = task_cgroup_id(task);
-	bpf_ringbuf_submit(e, ring_wake_flags(&proc_events));
+	/*
+	 * Urgent when its tables are not in place (a process older than the
+	 * run, or whose records were lost): it is unwound short until they
+	 * come.  Most new processes had theirs made from their records.
+	 */
+	bpf_ringbuf_submit(e, cfi_unwind && !bpf_map_lookup_elem(&unw_procs, &tgid) ?
+			   ring_wake_flags_urgent(&proc_events) : ring_wake_flags(&proc_events));
 }
 
 static __always_inline void proc_announce(__u32 tgid)
@@ -188,16 +194,32 @@ int BPF_PROG(follow_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* After exec the process has new mappings: announce it again. */
+/*
+ * After exec the process has new mappings: announce it again.  With
+ * tables, tell the loop at once (PROC_NOTE_EXEC): its mapping records are
+ * read on a slower timer, and a 4 ms program needs its tables from them
+ * before its first samples.
+ */
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct proc_note *e;
 
 	bpf_map_delete_elem(&procs_seen, &tgid);
+	if (!cfi_unwind)
+		return 0;
 	/* its tables were the old program's; user space makes new ones */
-	if (cfi_unwind)
-		bpf_map_delete_elem(&unw_procs, &tgid);
+	bpf_map_delete_elem(&unw_procs, &tgid);
+	if (!ring_wake_urgent() || !target_match_task(tgid, BPF_CORE_READ(task, pid), task))
+		return 0;
+	e = bpf_ringbuf_reserve(&proc_events, sizeof(*e), 0);
+	if (!e)
+		return 0;	/* the slower timer reads its records */
+	e->pid = tgid;
+	e->flags = PROC_NOTE_EXEC;
+	e->cgroup = 0;
+	bpf_ringbuf_submit(e, ring_wake_flags_urgent(&proc_events));
 	return 0;
 }
 

@@ -82,8 +82,31 @@ struct stack_frames {
 /* Sent through the "proc_events" ring buffer when a process is first seen. */
 struct proc_note {
 	__u32 pid;
-	__u32 flags;
+	__u32 flags;		/* PROC_NOTE_*: 0 for an announcement */
 	__u64 cgroup;		/* its cgroup v2 id (kernfs node id) when announced */
 };
+
+/*
+ * A target exec'd (bpf/targets.bpf.h, proc_exec): no announcement, only a
+ * wake-up of the session loop, which then reads each mapping record at
+ * once while the new program maps its libraries (src/session/loop.c).
+ */
+#define PROC_NOTE_EXEC		1
+
+/*
+ * How long an urgent record (an exec, a new process) may wait for the
+ * session loop's read: a 4 ms process needs its unwind tables before
+ * most of its samples (docs/architecture.md, Decisions: "The loop reads
+ * the rings on a timer while they bring news").  Other records wait for
+ * the loop's slower timer.
+ */
+#define RING_URGENT_NS		1000000ULL
+/*
+ * The slots of each object's ring_read_by array (bpf/common.bpf.h): the
+ * promised read time, and whether urgent records wake the loop at all
+ * (not for the front-ends that batch mapping records, the agent and top,
+ * which forgo the tables of a program's first milliseconds).
+ */
+enum { RING_WAKE_BY, RING_WAKE_URGENT, RING_WAKE_SLOTS };
 
 #endif /* PROFILER_COMMON_H */

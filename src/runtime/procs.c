@@ -139,10 +139,16 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 	const struct proc_note *e = data;
 	uint64_t t0 = cpu_ns_if(ss->set->stats);
 
-	if (!ss->first_event_ns)
-		ss->first_event_ns = now_ns();
 	if (size < sizeof(*e))
 		return 0;
+	/* the loop reads each new mapping at once while the program maps
+	 * its libraries (src/session/loop.c) */
+	if (e->flags & PROC_NOTE_EXEC) {
+		ss->exec_ns = now_ns();
+		return 0;
+	}
+	if (!ss->first_event_ns)
+		ss->first_event_ns = now_ns();
 	/* every note: after an exec the process may be in another cgroup */
 	cgroups_note(ss->cg, e->pid, e->cgroup);
 	if (!announce_new(ss, ((struct session *)ctx)->index, e->pid)) {

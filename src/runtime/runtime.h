@@ -74,6 +74,7 @@ struct session {
 	int ncpus;
 	uint64_t launch_ns;		/* session_run entered */
 	uint64_t first_event_ns;	/* first new-process announcement: first sample */
+	uint64_t exec_ns;		/* the last PROC_NOTE_EXEC read */
 	uint64_t start_ns, stop_ns;	/* the first collector attached; all stopped */
 	const char *stop_reason;
 	/*

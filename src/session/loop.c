@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "common.h"
 #include "runtime/entry_hold.h"
 #include "runtime/mmap_watch.h"
 #include "runtime/preflight.h"
@@ -23,11 +24,14 @@
 #include "util/util.h"
 
 /*
- * How long a record or an announcement may wait to be read while the
- * rings bring news: chosen by measurement (docs/architecture.md,
- * Decisions: "The loop reads the rings on a timer while they bring news").
+ * How long a record may wait to be read while the rings bring news, and
+ * how long after a target's exec each mapping record wakes the loop while
+ * the program maps its libraries: chosen by measurement
+ * (docs/architecture.md, Decisions: "The loop reads the rings on a timer
+ * while they bring news").
  */
-#define RING_READ_NS (1 * 1000000ULL)
+#define RING_READ_NS (20 * 1000000ULL)
+#define URGENT_SPAN_NS (2 * 1000000ULL)
 
 static bool targets_gone(const struct settings *s)
 {
@@ -60,15 +64,19 @@ void run_wait_for_end(struct run *r, int sigfd)
 			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
 			{ .fd = r->o->cut_fd > 0 ? r->o->cut_fd : -1, .events = POLLIN },
 		};
+		uint64_t now = now_ns(), wait = 250000000ULL;
 		/*
 		 * Records coming: the next read is the timer's, not one wake
 		 * per record (the rings' own wake-ups are left out of the
 		 * poll; batched ones come only when a ring fills).  Else the
-		 * first record wakes the loop.
+		 * first record wakes the loop, and so does each one just
+		 * after an exec: the new program's libraries, mapped a
+		 * fraction of a millisecond apart, each need their tables.
 		 */
-		int nmw = read_by && !r->o->batch_mappings ? 0 : mmap_watch_pollfds(ss->mw, fds + 3, 64);
+		bool urgent = now < ss->exec_ns + URGENT_SPAN_NS;
+		int nmw = read_by && !urgent && !r->o->batch_mappings ? 0 :
+			  mmap_watch_pollfds(ss->mw, fds + 3, 64);
 		int nfds = 3 + nmw;
-		uint64_t now = now_ns(), wait = 250000000ULL;
 		struct timespec ts;
 		size_t got;
 		int nrb;
@@ -135,10 +143,14 @@ void run_wait_for_end(struct run *r, int sigfd)
 		/*
 		 * News: more is likely to follow (an exec's mappings, a
 		 * burst of processes), read on the timer, and the BPF
-		 * programs submit without waking us until then.  Nothing:
-		 * the rings wake the loop again.
+		 * programs submit without waking us until then, but for an
+		 * urgent record (an exec, a process without tables) when the
+		 * read is further than RING_URGENT_NS.  Just after an exec,
+		 * within that.  Nothing: the rings wake the loop again.
 		 */
-		read_by = got ? now_ns() + RING_READ_NS : 0;
+		now = now_ns();
+		read_by = !got ? 0 : now + (now < ss->exec_ns + URGENT_SPAN_NS ?
+					    RING_URGENT_NS : RING_READ_NS);
 		ring_wake_promise(r->rw, read_by);
 		/* the command at its entry point: its tables and its Python
 		 * interpreter before its first instruction */

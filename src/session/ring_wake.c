@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "common.h"
 #include "session/ring_wake.h"
 #include "util/util.h"
 
@@ -43,7 +44,13 @@ struct ring_wake *ring_wake_open(struct bpf_object *const *objs, int nobjs)
 void ring_wake_promise(struct ring_wake *w, uint64_t by_ns)
 {
 	for (int i = 0; w && i < w->n; i++)
-		__atomic_store_n(w->by[i], by_ns, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->by[i][RING_WAKE_BY], by_ns, __ATOMIC_RELEASE);
+}
+
+void ring_wake_urgent(struct ring_wake *w, bool on)
+{
+	for (int i = 0; w && i < w->n; i++)
+		__atomic_store_n(&w->by[i][RING_WAKE_URGENT], on, __ATOMIC_RELEASE);
 }
 
 void ring_wake_close(struct ring_wake *w)

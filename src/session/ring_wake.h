@@ -8,6 +8,7 @@
 #ifndef PROFILER_RING_WAKE_H
 #define PROFILER_RING_WAKE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct bpf_object;
@@ -17,6 +18,11 @@ struct ring_wake;
 struct ring_wake *ring_wake_open(struct bpf_object *const *objs, int nobjs);
 /* The rings are read by by_ns (CLOCK_MONOTONIC); 0: no promise, wake. */
 void ring_wake_promise(struct ring_wake *w, uint64_t by_ns);
+/*
+ * Whether urgent records (a target's exec, a process without tables) wake
+ * the loop within RING_URGENT_NS; off at first.
+ */
+void ring_wake_urgent(struct ring_wake *w, bool on);
 void ring_wake_close(struct ring_wake *w);
 
 #endif /* PROFILER_RING_WAKE_H */

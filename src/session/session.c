@@ -325,6 +325,9 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	symbolizer_preload(ss->sym);
 	/* every object is loaded: the loop's promise reaches each */
 	r->rw = ring_wake_open(ss->objs, ss->nobjs);
+	/* a front-end that batches mapping records forgoes the tables of a
+	 * program's first milliseconds: nothing is urgent to it */
+	ring_wake_urgent(r->rw, ss->unw && !r->o->batch_mappings);
 	/* stopped again at its entry point, for its unwind tables */
 	if (ss->child && ss->unw && !ss->no_entry_hold)
 		ss->hold = entry_hold_arm(set->cmd[0], ss->child);
