@@ -244,15 +244,14 @@ static void add_sample(struct profile *p, const struct stack_maps *sm, struct st
 	uint32_t n = 0;
 
 	if (sp)
-		stack_parts_add(sp, p, key->kern_stack, FRAME_KERNEL, key->pid, ids, &n);
+		stack_parts_add(sp, p, key->kern_stack, FRAME_KERNEL, key->pid, 0, ids, &n);
 	else
-		session_add_stack(p, sm, key->kern_stack, FRAME_KERNEL, key->pid, true, ids, &n);
-	profile_set_life(p, key->life);
+		session_add_stack(p, sm, key->kern_stack, FRAME_KERNEL, key->pid, 0, true, ids, &n);
 	if (sp)
-		stack_parts_add(sp, p, key->user_stack, FRAME_USER, key->pid, ids, &n);
+		stack_parts_add(sp, p, key->user_stack, FRAME_USER, key->pid, key->life, ids, &n);
 	else
-		session_add_stack(p, sm, key->user_stack, FRAME_USER, key->pid, true, ids, &n);
-	profile_set_life(p, 0);
+		session_add_stack(p, sm, key->user_stack, FRAME_USER, key->pid, key->life, true, ids,
+				  &n);
 	memcpy(comm, key->comm, sizeof(comm));
 	comm[TASK_COMM_LEN - 1] = '\0';
 	profile_add_sample(p, ids, n, key->pid, 0, comm,

@@ -336,11 +336,9 @@ static void collect_attr(struct io_state *st, struct profile *p, bool whole)
 			st->attr_windows = deltas_new(sizeof(*k), 3);
 		if (!deltas_take(st->attr_windows, k, (uint64_t *)&v, whole))
 			continue;
-		session_add_stack(p, &sm, k->kern_stack, FRAME_KERNEL, k->pid, false, ids, &n);
+		session_add_stack(p, &sm, k->kern_stack, FRAME_KERNEL, k->pid, 0, false, ids, &n);
 		/* named from the mappings of the program that submitted it */
-		profile_set_life(p, k->life);
-		session_add_stack(p, &sm, k->user_stack, FRAME_USER, k->pid, false, ids, &n);
-		profile_set_life(p, 0);
+		session_add_stack(p, &sm, k->user_stack, FRAME_USER, k->pid, k->life, false, ids, &n);
 		k->comm[TASK_COMM_LEN - 1] = '\0';
 		profile_add_sample(p, ids, n, k->pid, 0, k->comm,
 				   (int64_t[]){ (int64_t)v.requests, (int64_t)v.bytes,

@@ -158,19 +158,18 @@ static void read_by(struct session *ss, struct lat_state *st, struct profile *p)
 		/* the function is the leaf: flame graphs grow it from its callers */
 		ids[nids++] = profile_group_frame(p, "function", label(st, k->func, name, sizeof(name)));
 		/* the caller named from the mappings of the program that called */
-		profile_set_life(p, k->life);
 		if (by == LAT_BY_CALLER && k->where)
-			ids[nids++] = profile_location(p, FRAME_USER, k->pid, k->where, true);
+			ids[nids++] = profile_location_life(p, FRAME_USER, k->pid, k->life, k->where, true);
 		else if (by == LAT_BY_STACK)
 			/* taken after the return: the first frame is the return address too */
-			session_add_stack(p, &sm, k->where, FRAME_USER, k->pid, false, ids, &nids);
+			session_add_stack(p, &sm, k->where, FRAME_USER, k->pid, k->life, false, ids,
+					  &nids);
 		else if (by == LAT_BY_TID) {
 			char task[64];
 
 			snprintf(task, sizeof(task), "%s [%u]", k->comm, k->tid);
 			ids[nids++] = profile_group_frame(p, "task", task);
 		}
-		profile_set_life(p, 0);
 		profile_add_sample(p, ids, nids, k->pid, k->tid, k->comm,
 				   (int64_t[]){ (int64_t)v.calls, (int64_t)v.total_ns });
 	}
@@ -197,9 +196,8 @@ static void read_slow(struct session *ss, struct lat_state *st, struct profile *
 	for (size_t i = 0; i < st->nslow; i++) {
 		uint32_t n = 0;
 
-		profile_set_life(tp, st->slow[i].life);
-		session_add_stack(tp, &sm, st->slow[i].stack, FRAME_USER, st->slow[i].pid, false,
-				  ids, &n);
+		session_add_stack(tp, &sm, st->slow[i].stack, FRAME_USER, st->slow[i].pid,
+				  st->slow[i].life, false, ids, &n);
 		profile_add_sample(tp, ids, n, st->slow[i].pid, st->slow[i].tid, "",
 				   (int64_t[]){ 1 });
 	}

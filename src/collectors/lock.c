@@ -451,8 +451,8 @@ static enum wait_kind *classify(struct session *ss, const struct stack_maps *sm,
 
 		if (!(keys[i].flags & LOCK_F_FUTEX))
 			continue;
-		profile_set_life(tmp, keys[i].life);
-		session_add_stack(tmp, sm, keys[i].user_stack, FRAME_USER, keys[i].pid, true, ids, &nids);
+		session_add_stack(tmp, sm, keys[i].user_stack, FRAME_USER, keys[i].pid, keys[i].life, true,
+				  ids, &nids);
 		sample[i] = profile_add_sample(tmp, ids, nids, keys[i].pid, keys[i].tid, "",
 					       (int64_t[]){ 1 });
 	}
@@ -571,11 +571,9 @@ static int lock_collect(struct session *ss, struct profile *p)
 		if (s->lock_by == BY_STACK)
 			ids[nids++] = profile_group_frame(p, "lock", label);
 		/* kernel stacks were taken in a tracepoint: every frame is a return address */
-		session_add_stack(p, &sm, key.kern_stack, FRAME_KERNEL, key.pid, false, ids, &nids);
+		session_add_stack(p, &sm, key.kern_stack, FRAME_KERNEL, key.pid, 0, false, ids, &nids);
 		/* named from the mappings of the program that waited */
-		profile_set_life(p, key.life);
-		session_add_stack(p, &sm, key.user_stack, FRAME_USER, key.pid, true, ids, &nids);
-		profile_set_life(p, 0);
+		session_add_stack(p, &sm, key.user_stack, FRAME_USER, key.pid, key.life, true, ids, &nids);
 		if (s->lock_by != BY_STACK) {
 			if (key.owner) {
 				char owner[64];

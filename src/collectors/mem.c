@@ -844,10 +844,8 @@ static int mem_collect(struct session *ss, struct profile *p)
 			continue;	/* nothing in this window */
 
 		/* a leak named from the mappings of the program that allocated it */
-		profile_set_life(p, s->life);
 		session_add_stack(p, &sm, s->stack, st->mode == MODE_KERNEL ? FRAME_KERNEL : FRAME_USER,
-				  s->pid, true, ids, &n);
-		profile_set_life(p, 0);
+				  s->pid, s->life, true, ids, &n);
 		if (st->mode == MODE_FAULTS) {
 			profile_add_sample(p, ids, n, s->pid, 0, s->comm,
 					   (int64_t[]){ (int64_t)s->alloc_count * period });

@@ -347,12 +347,11 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 		if (!deltas_take(st->windows, key, (uint64_t *)v, ss->whole_run))
 			continue;
 		/* no stack entry is an interrupted instruction: all are return addresses */
-		session_add_stack(p, &sm, key->kern_stack, FRAME_KERNEL, key->pid, false, ids, &n);
+		session_add_stack(p, &sm, key->kern_stack, FRAME_KERNEL, key->pid, 0, false, ids, &n);
 		/* named from the mappings of the program that waited (the pid's
 		 * lifetime and its execs): go's and link's code share addresses */
-		profile_set_life(p, key->life);
-		session_add_stack(p, &sm, key->user_stack, FRAME_USER, key->pid, false, ids, &n);
-		profile_set_life(p, 0);
+		session_add_stack(p, &sm, key->user_stack, FRAME_USER, key->pid, key->life, false, ids,
+				  &n);
 		key->comm[TASK_COMM_LEN - 1] = '\0';
 		profile_add_sample(p, ids, n, key->pid, 0, key->comm,
 				   (int64_t[]){ (int64_t)v->ns, (int64_t)v->count });

@@ -115,9 +115,7 @@ static void merge(struct profile *dst, const struct profile *src, int from, int 
 			const struct location *l = &src->locs[fr[i]];
 			uint32_t id;
 
-			profile_set_life(dst, l->life);
-			id = profile_location(dst, l->kind, l->pid, l->addr, l->is_return);
-			profile_set_life(dst, 0);
+			id = profile_location_life(dst, l->kind, l->pid, l->life, l->addr, l->is_return);
 
 			/* markers ([lost user stack]) are named by the collector already */
 			if (l->name && !dst->locs[id].name) {

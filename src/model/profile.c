@@ -150,11 +150,6 @@ static bool loc_eq(const void *ctx, uint32_t idx)
 	       a->file_id == b->file_id;
 }
 
-void profile_set_life(struct profile *p, uint32_t life)
-{
-	p->life = life;
-}
-
 uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
 			       uint64_t addr, bool is_return, uint8_t slot)
 {
@@ -188,6 +183,18 @@ uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
 			  uint64_t addr, bool is_return)
 {
 	return profile_location_slot(p, kind, pid, addr, is_return, 0);
+}
+
+/* p->life is set only for the length of one call: no caller leaves it set */
+uint32_t profile_location_life(struct profile *p, enum frame_kind kind, uint32_t pid,
+			       uint32_t life, uint64_t addr, bool is_return)
+{
+	uint32_t id;
+
+	p->life = life;
+	id = profile_location_slot(p, kind, pid, addr, is_return, 0);
+	p->life = 0;
+	return id;
 }
 
 uint32_t profile_add_location(struct profile *p, const struct location *l)
@@ -224,6 +231,15 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 	}
 	for (uint32_t i = len + ncand; i < len + ncand + npy && *n < max; i++)
 		ids[(*n)++] = profile_location(p, FRAME_PYTHON, pid, ips[i] & ~PY_FRAME_MARK, false);
+}
+
+void profile_stack_life(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
+			enum frame_kind kind, uint32_t pid, uint32_t life, const uint64_t *ips,
+			uint32_t nips, bool first_is_ip)
+{
+	p->life = life;
+	profile_stack(p, ids, n, max, kind, pid, ips, nips, first_is_ip);
+	p->life = 0;
 }
 
 struct stack_ctx {

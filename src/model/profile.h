@@ -180,7 +180,7 @@ struct profile {
 	struct location *locs;
 	size_t nlocs, locs_cap;
 	struct idxmap loc_index;
-	uint32_t life;		/* profile_set_life: for the locations made next */
+	uint32_t life;		/* the *_life calls': for the locations made in them */
 	/*
 	 * Optional, set before any location is made: the file a user address
 	 * of (pid, life) lies in, and its offset there.  When it answers, the
@@ -226,16 +226,18 @@ int profile_add_scaled_type(struct profile *p, const char *name, const char *uni
 
 const char *profile_intern(struct profile *p, const char *s);
 
-/*
- * The lifetime (LIFE_TAG) of the process whose user stacks are added next,
- * 0 when the collector does not know it: locations of one pid in two
- * lifetimes are two locations, each named from its own mappings.
- */
-void profile_set_life(struct profile *p, uint32_t life);
-
 /* The id of the location for (kind, pid, addr), created on first use. */
 uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
 			  uint64_t addr, bool is_return);
+
+/*
+ * The same for a frame of the program whose lifetime tag (LIFE_TAG,
+ * include/common.h) is life, 0 when the collector does not know it:
+ * locations of one pid in two lifetimes are two locations, each named
+ * from its own mappings.  Kernel frames have none.
+ */
+uint32_t profile_location_life(struct profile *p, enum frame_kind kind, uint32_t pid,
+			       uint32_t life, uint64_t addr, bool is_return);
 
 /* The same for a return-address candidate from stack word slot - 1. */
 uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
@@ -252,6 +254,10 @@ uint32_t profile_add_location(struct profile *p, const struct location *l);
 void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
 		   uint32_t nips, bool first_is_ip);
+/* The same for the program of lifetime tag life (profile_location_life). */
+void profile_stack_life(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
+			enum frame_kind kind, uint32_t pid, uint32_t life, const uint64_t *ips,
+			uint32_t nips, bool first_is_ip);
 
 /* values has p->ntypes entries (those of scaled types are not read).  Returns the sample's index.  A stack seen
  * before is not copied: the sample shares its frames. */

@@ -607,8 +607,8 @@ void session_lost_stack(struct profile *p, enum frame_kind kind, uint32_t pid, u
 }
 
 void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t id,
-		       enum frame_kind kind, uint32_t pid, bool first_is_ip, uint32_t *ids,
-		       uint32_t *n)
+		       enum frame_kind kind, uint32_t pid, uint32_t life, bool first_is_ip,
+		       uint32_t *ids, uint32_t *n)
 {
 	uint64_t ips[MAX_STACK_DEPTH];
 	uint32_t nips;
@@ -620,7 +620,7 @@ void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t 
 		session_lost_stack(p, kind, pid, ids, n);
 		return;
 	}
-	profile_stack(p, ids, n, 2 * MAX_STACK_DEPTH, kind, pid, ips, nips, first_is_ip);
+	profile_stack_life(p, ids, n, 2 * MAX_STACK_DEPTH, kind, pid, life, ips, nips, first_is_ip);
 }
 
 void session_forget_exited(struct session *ss, uint64_t mark)

@@ -193,10 +193,14 @@ void session_heap_report(void);
 uint32_t stack_maps_depth(const struct stack_maps *sm);
 /* Frames of a stack id; 0 frames when not found. */
 uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
-/* Add a stack id's frames (leaf first) to ids; a lost stack becomes a marker frame. */
+/*
+ * Add a stack id's frames (leaf first) to ids; a lost stack becomes a
+ * marker frame.  life: the lifetime tag of the program a user stack is
+ * of (profile_location_life), 0 for kernel stacks or when not known.
+ */
 void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t id,
-		       enum frame_kind kind, uint32_t pid, bool first_is_ip, uint32_t *ids,
-		       uint32_t *n);
+		       enum frame_kind kind, uint32_t pid, uint32_t life, bool first_is_ip,
+		       uint32_t *ids, uint32_t *n);
 /* The marker frame of a stack the maps did not keep ("[lost user stack]"). */
 void session_lost_stack(struct profile *p, enum frame_kind kind, uint32_t pid, uint32_t *ids,
 			uint32_t *n);

@@ -240,9 +240,8 @@ static void convert(struct stack_parts *sp, struct profile *p, struct sp_entry *
 			e->upart = run_add(&sp->raw, ips, nr) | shared;
 		} else {
 			n = 0;
-			profile_set_life(p, w->life);
-			profile_stack(p, sp->buf, &n, MAX_IDS, FRAME_USER, w->pid, ips, nr, true);
-			profile_set_life(p, 0);
+			profile_stack_life(p, sp->buf, &n, MAX_IDS, FRAME_USER, w->pid, w->life, ips, nr,
+					   true);
 			e->upart = intern(sp, sp->buf, n);
 		}
 	}
@@ -300,7 +299,7 @@ void stack_parts_read(struct stack_parts *sp, struct profile *p)
 }
 
 void stack_parts_add(struct stack_parts *sp, struct profile *p, uint64_t id, enum frame_kind kind,
-		     uint32_t pid, uint32_t *ids, uint32_t *n)
+		     uint32_t pid, uint32_t life, uint32_t *ids, uint32_t *n)
 {
 	struct sp_entry *e = id & STACK_ID_VALID_BIT ? find(sp, id) : NULL;
 	uint32_t part = !e ? PART_UNWANTED : kind == FRAME_KERNEL ? e->kpart : e->upart, len;
@@ -310,7 +309,7 @@ void stack_parts_add(struct stack_parts *sp, struct profile *p, uint64_t id, enu
 	part &= ~PART_SHARED;
 	if (part == PART_UNWANTED || part == PART_NONE) {
 		/* not wanted: as one sample alone would have it */
-		session_add_stack(p, sp->sm, id, kind, pid, true, ids, n);
+		session_add_stack(p, sp->sm, id, kind, pid, life, true, ids, n);
 		return;
 	}
 	if (part == PART_LOST) {

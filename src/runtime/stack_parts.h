@@ -31,9 +31,10 @@ void stack_parts_want(struct stack_parts *sp, uint64_t id, enum frame_kind kind,
 /* One pass over both maps: the stacks wanted become locations of p. */
 void stack_parts_read(struct stack_parts *sp, struct profile *p);
 /* Append stack id's locations to ids[*n] (at most 2 * MAX_STACK_DEPTH in
- * all); a user stack's with the profile's life set for it (profile_set_life). */
+ * all); a user stack's named from the program of lifetime tag life, as
+ * wanted (session_add_stack). */
 void stack_parts_add(struct stack_parts *sp, struct profile *p, uint64_t id, enum frame_kind kind,
-		     uint32_t pid, uint32_t *ids, uint32_t *n);
+		     uint32_t pid, uint32_t life, uint32_t *ids, uint32_t *n);
 void stack_parts_free(struct stack_parts *sp);
 
 #endif /* PROFILER_STACK_PARTS_H */
