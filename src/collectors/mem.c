@@ -9,17 +9,16 @@
  * site; what is outstanding, and since when, is read from the live map at
  * the end, so a free costs the target one map delete.
  *
- * Uprobes are attached per process.  With -- COMMAND, its children are
- * followed: BPF holds each new one (SIGSTOP) at its return from fork and
- * at exec, on_held() puts probes on its allocator, then lets it go.
+ * Uprobes are attached per process (mem_probes.c).  With -- COMMAND, its
+ * children are followed: BPF holds each new one (SIGSTOP) at its return
+ * from fork and at exec, on_held() puts probes on its allocator, then lets
+ * it go.  The maps are read into rows by mem_sites.c.
  */
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -28,63 +27,18 @@
 #include "mem.skel.h"
 #include "collectors/collector.h"
 #include "collectors/mem_lib.h"
+#include "collectors/mem_sites.h"
+#include "collectors/mem_state.h"
 #include "runtime/deltas.h"
-#include "runtime/entry_hold.h"
 #include "runtime/preflight.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
-#include "runtime/unwind.h"
-#include "util/idxmap.h"
 #include "util/util.h"
 
 #define DEFAULT_MAX_LIVE (1U << 20)
 #define KERNEL_MAX_LIVE (1U << 18)	/* preallocated: about 20 MiB */
 /* buckets of live_slots: 65,536 blocks (2.5 MiB) before any goes to the hash */
 #define LIVE_BUCKETS (1U << 13)
-
-enum mem_mode { MODE_USER, MODE_KERNEL, MODE_FAULTS };
-
-struct mem_state {
-	struct mem_bpf *skel;
-	struct bpf_link **links;
-	int nlinks;
-	size_t links_cap;
-	enum mem_mode mode;
-	char lib[4096];
-	bool kprobes;		/* the kernel has kprobes (we still use tracepoints) */
-	/* processes with probes, and on which file: a process probed twice on
-	 * one file would count each allocation twice */
-	struct probed {
-		pid_t pid;
-		dev_t dev;
-		ino_t ino;
-	} *probed;
-	size_t nprobed, probed_cap;
-	bool stopping;		/* held processes are let go, not probed */
-	bool signal_task;	/* children stopped at fork (bpf_send_signal_task) */
-	uint64_t unfollowed;	/* children user space failed to probe */
-	struct deltas *windows;	/* allocations handed over so far, per site */
-	uint32_t live_buckets;	/* live_slots' size */
-};
-
-/* One row of the result: a site in one process. */
-struct site {
-	uint32_t pid;
-	uint32_t life;		/* the allocating program's LIFE_TAG_EXECS, 0 unknown */
-	uint64_t stack;
-	char comm[TASK_COMM_LEN];
-	uint64_t alloc_count, alloc_bytes;
-	uint64_t inuse_count, inuse_bytes;
-	uint64_t oldest_ts;	/* 0: nothing outstanding */
-};
-
-struct site_table {
-	struct site *v;
-	size_t n, cap;
-	struct idxmap index;
-	uint32_t key_pid, key_life;
-	uint64_t key_stack;
-};
 
 enum {
 	OPT_KERNEL = 1101,
@@ -104,47 +58,6 @@ static const struct option mem_longopts[] = {
 	{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* The allocator's entry points; those a library lacks are skipped. */
-static const struct {
-	const char *name;
-	bool ret;		/* also a return probe: the address comes back */
-	bool prefixed;		/* named with --prefix (not mmap/munmap) */
-} funcs[] = {
-	{ "malloc", true, true },
-	{ "calloc", true, true },
-	{ "realloc", true, true },
-	{ "reallocarray", true, true },
-	{ "free", false, true },
-	{ "posix_memalign", true, true },
-	{ "aligned_alloc", true, true },
-	{ "memalign", true, true },
-	{ "valloc", true, true },
-	{ "pvalloc", true, true },
-	{ "mmap", true, false },
-	{ "munmap", false, false },
-};
-
-static struct bpf_program *entry_prog(struct mem_bpf *skel, const char *name)
-{
-	if (!strcmp(name, "malloc") || !strcmp(name, "valloc") || !strcmp(name, "pvalloc"))
-		return skel->progs.malloc_enter;
-	if (!strcmp(name, "calloc"))
-		return skel->progs.calloc_enter;
-	if (!strcmp(name, "realloc"))
-		return skel->progs.realloc_enter;
-	if (!strcmp(name, "reallocarray"))
-		return skel->progs.reallocarray_enter;
-	if (!strcmp(name, "posix_memalign"))
-		return skel->progs.posix_memalign_enter;
-	if (!strcmp(name, "aligned_alloc") || !strcmp(name, "memalign"))
-		return skel->progs.memalign_enter;
-	if (!strcmp(name, "mmap"))
-		return skel->progs.mmap_enter;
-	if (!strcmp(name, "munmap"))
-		return skel->progs.munmap_enter;
-	return skel->progs.free_enter;
-}
 
 static int mem_parse(struct settings *s, int opt, const char *arg)
 {
@@ -214,220 +127,6 @@ static int mem_validate(struct settings *s)
 		s->mem_sample_every = 1;
 	if (!s->mem_max_live)
 		s->mem_max_live = DEFAULT_MAX_LIVE;
-	return 0;
-}
-
-static void add_link(struct mem_state *st, struct bpf_link *l)
-{
-	GROW(st->links, st->links_cap, (size_t)st->nlinks + 1);
-	st->links[st->nlinks++] = l;
-}
-
-/* Probes on every allocator function lib has, for one process (-1: all). */
-static int attach_allocator(struct session *ss, struct mem_state *st, pid_t pid, const char *lib)
-{
-	const char *prefix = ss->set->mem_prefix ? ss->set->mem_prefix : "";
-	int attached = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++) {
-		char name[128];
-
-		snprintf(name, sizeof(name), "%s%s", funcs[i].prefixed ? prefix : "", funcs[i].name);
-		if (!elf_defines(lib, name))
-			continue;
-		for (int r = 0; r <= funcs[i].ret; r++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = name, .retprobe = r);
-			struct bpf_program *prog = r ? st->skel->progs.alloc_return
-						     : entry_prog(st->skel, funcs[i].name);
-			struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, lib, 0, &o);
-
-			if (!l) {
-				int err = -errno;
-
-				pr_err("cannot attach a uprobe to %s in %s: %s", name, lib,
-				       strerror(-err));
-				return err;
-			}
-			add_link(st, l);
-		}
-		pr_debug("mem: probes on %s in %s%s", name, lib, funcs[i].ret ? " (+ return)" : "");
-		attached += !strcmp(funcs[i].name, "malloc") || !strcmp(funcs[i].name, "free");
-	}
-	if (attached < 2) {
-		pr_err("%s has no %smalloc and %sfree: give the allocator with --lib PATH "
-		       "(and --prefix for prefixed names like je_malloc)", lib, prefix, prefix);
-		return -ENOENT;
-	}
-	return 0;
-}
-
-/* Probes on lib for pid, unless it has them already: a process keeps its
- * probes through exec, so a new program on the same allocator needs none. */
-static int probe_process(struct session *ss, struct mem_state *st, pid_t pid, const char *lib)
-{
-	struct stat sb;
-	int err;
-
-	if (stat(lib, &sb))
-		return -errno;
-	for (size_t i = 0; i < st->nprobed; i++)
-		if (st->probed[i].pid == pid && st->probed[i].dev == sb.st_dev &&
-		    st->probed[i].ino == sb.st_ino)
-			return 0;
-	err = attach_allocator(ss, st, pid, lib);
-	if (err)
-		return err;
-	GROW(st->probed, st->probed_cap, st->nprobed + 1);
-	st->probed[st->nprobed++] = (struct probed){ pid, sb.st_dev, sb.st_ino };
-	return 0;
-}
-
-/*
- * An exec'd target is held again at its program's entry point, where the
- * dynamic loader has mapped its libraries, so that its unwind tables are
- * made before its first allocation (bpf hold_entry, for this pid only).
- */
-static void hold_at_entry(struct session *ss, struct mem_state *st, __u32 pid)
-{
-	int fd = bpf_map__fd(st->skel->maps.entry_wait);
-	struct bpf_link *l;
-	char exe[64];
-	uint64_t off;
-	__u8 one = 1;
-
-	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
-	if (!ss->unw || !elf_entry_offset(exe, &off) ||
-	    bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
-		return;
-	l = bpf_program__attach_uprobe(st->skel->progs.hold_entry, false, pid, exe, off);
-	if (!l) {
-		bpf_map_delete_elem(fd, &pid);
-		pr_debug("mem: cannot stop %u at its entry point (%s): its first stacks use "
-			 "frame pointers", pid, strerror(errno));
-		return;
-	}
-	add_link(st, l);
-}
-
-/* A process BPF holds stopped: probe its allocator, then let it run. */
-static int on_held(void *ctx, void *data, size_t size)
-{
-	struct session *ss = ctx;
-	struct mem_state *st = ss->priv;
-	const struct mem_held *e = data;
-	const char *prefix = ss->set->mem_prefix;
-	char lib[4096], exe[64];
-	int err = 0;
-
-	if (size < sizeof(*e))
-		return 0;
-	if (e->why == MEM_HELD_ENTRY) {
-		/* its tables and its Python interpreter before its first allocation */
-		if (!st->stopping) {
-			unwinder_add(ss->unw, e->pid);
-			python_note_process(ss->py, e->pid);
-		}
-		kill(e->pid, SIGCONT);
-		return 0;
-	}
-	if (!st->stopping) {
-		/* after fork: the parent's maps; after exec: the new program, or our libc,
-		 * which it will load as the command did (its libraries are not mapped yet) */
-		snprintf(exe, sizeof(exe), "/proc/%u/exe", e->pid);
-		if (ss->set->mem_lib)
-			snprintf(lib, sizeof(lib), "%s", ss->set->mem_lib);
-		else
-			err = mem_find_allocator(e->why == MEM_HELD_FORK ? (pid_t)e->pid : 0,
-						 e->why == MEM_HELD_EXEC ? exe : NULL, prefix, lib,
-						 sizeof(lib));
-		if (!err)
-			err = probe_process(ss, st, e->pid, lib);
-		/* its maps while it is sure to live: after exec, the libraries
-		 * it maps next come from the mmap records */
-		if (!symbolizer_note_process(ss->sym, e->pid) && e->why == MEM_HELD_FORK) {
-			/* a forked interpreter (multiprocessing) runs Python at once */
-			size_t n;
-			const struct proc_map *maps = symbolizer_current_maps(ss->sym, e->pid, &n);
-
-			python_note_maps(ss->py, e->pid, maps, n);
-		}
-		if (err) {
-			if (!st->unfollowed++)
-				pr_warn("mem: cannot probe the allocator of child process %u: %s",
-					e->pid, strerror(-err));
-		} else {
-			pr_debug("mem: following %s process %u (%s)",
-				 e->why == MEM_HELD_FORK ? "new" : "exec'd", e->pid, lib);
-			if (e->why == MEM_HELD_EXEC)
-				hold_at_entry(ss, st, e->pid);
-		}
-	}
-	kill(e->pid, SIGCONT);
-	return 0;
-}
-
-/* -- COMMAND: hold its children and execs for on_held. */
-static int follow_children(struct session *ss, struct mem_state *st)
-{
-	struct mem_bpf *skel = st->skel;
-	int err = ring_buffer__add(ss->rb, bpf_map__fd(skel->maps.held), on_held, ss);
-
-	if (err)
-		return bpf_explain("opening the ring buffer", err);
-	if (st->signal_task) {
-		if (!(skel->links.hold_fork_task = bpf_program__attach(skel->progs.hold_fork_task)))
-			return bpf_explain("attaching sched_process_fork", -errno);
-	} else if (!(skel->links.hold_fork = bpf_program__attach(skel->progs.hold_fork)) ||
-		   !(skel->links.hold_sys_exit = bpf_program__attach(skel->progs.hold_sys_exit))) {
-		return bpf_explain("attaching sched_process_fork and sys_exit", -errno);
-	}
-	if (!(skel->links.hold_exec = bpf_program__attach(skel->progs.hold_exec)))
-		return bpf_explain("attaching sched_process_exec", -errno);
-	pr_debug("mem: children are stopped %s", st->signal_task ? "in their parent's fork" :
-		 "at their first syscall exit (a program on every syscall: no bpf_send_signal_task)");
-	return 0;
-}
-
-static int start_user(struct session *ss, struct mem_state *st)
-{
-	const struct settings *s = ss->set;
-	int err;
-
-	if (ss->child || !s->npids) {
-		/* -- CMD is not running yet, -a watches everyone: the libc we use */
-		char *exe = ss->child ? command_path(s->cmd[0]) : NULL;
-
-		if (s->mem_lib)
-			snprintf(st->lib, sizeof(st->lib), "%s", s->mem_lib);
-		else if ((err = mem_find_allocator(0, exe, s->mem_prefix, st->lib, sizeof(st->lib)))) {
-			free(exe);
-			pr_err("cannot find the C library in /proc/self/maps: give the allocator with --lib PATH");
-			return err;
-		}
-		free(exe);
-		if (!ss->child)
-			return attach_allocator(ss, st, -1, st->lib);
-		err = probe_process(ss, st, ss->child, st->lib);
-		return err ? err : follow_children(ss, st);
-	}
-	for (int i = 0; i < s->npids; i++) {
-		char lib[4096];
-
-		if (s->mem_lib)
-			snprintf(lib, sizeof(lib), "%s", s->mem_lib);
-		else if ((err = mem_find_allocator(s->pids[i], NULL, s->mem_prefix, lib, sizeof(lib)))) {
-			pr_err("no allocator found in the mappings of PID %d (/proc/%d/maps): "
-			       "give it with --lib PATH", s->pids[i], s->pids[i]);
-			return err;
-		}
-		if (!i)
-			snprintf(st->lib, sizeof(st->lib), "%s", lib);
-		err = attach_allocator(ss, st, s->pids[i], lib);
-		if (err)
-			return err;
-		/* announce it now: the BPF side announces only on a tracked allocation */
-		symbolizer_note_process(ss->sym, s->pids[i]);
-	}
 	return 0;
 }
 
@@ -575,7 +274,7 @@ static int mem_start(struct session *ss)
 
 	switch (st->mode) {
 	case MODE_USER:
-		return start_user(ss, st);
+		return mem_start_user(ss, st);
 	case MODE_KERNEL:
 		return start_kernel(ss, st);
 	case MODE_FAULTS:
@@ -617,149 +316,6 @@ static void mem_stop(struct session *ss)
 		st->skel->links.kmalloc_tp = st->skel->links.cache_alloc_tp = NULL;
 		st->skel->links.kfree_tp = st->skel->links.cache_free_tp = NULL;
 	}
-}
-
-static bool site_eq(const void *ctx, uint32_t idx)
-{
-	const struct site_table *t = ctx;
-
-	return t->v[idx].pid == t->key_pid && t->v[idx].life == t->key_life &&
-	       t->v[idx].stack == t->key_stack;
-}
-
-/* A site is a stack of one program: a pid's lifetimes and execs apart. */
-static struct site *site_get(struct site_table *t, uint32_t pid, uint32_t life, uint64_t stack)
-{
-	uint64_t h = hash_u64(stack ^ ((uint64_t)pid << 32 | pid) ^ (uint64_t)life << 21);
-	int64_t i;
-
-	t->key_pid = pid;
-	t->key_life = life;
-	t->key_stack = stack;
-	i = idxmap_find(&t->index, h, site_eq, t);
-	if (i >= 0)
-		return &t->v[i];
-	GROW(t->v, t->cap, t->n + 1);
-	t->v[t->n] = (struct site){ .pid = pid, .life = life, .stack = stack };
-	idxmap_insert(&t->index, h, t->n);
-	return &t->v[t->n++];
-}
-
-/* Allocations since the last collect (whole: since the start); what is
- * outstanding (read_live) is state, as it is at the window's end. */
-static void read_sites(int fd, int sums_fd, struct site_table *t, struct deltas *windows, bool whole)
-{
-	struct mem_site key, next, *prev = NULL;
-	struct mem_totals v;
-	__u32 idx;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &idx) || bpf_map_lookup_elem(sums_fd, &idx, &v))
-			continue;
-		/* a site with nothing new keeps its name for what it still holds */
-		deltas_take(windows, &key, (uint64_t *)&v, whole);
-		struct site *s = site_get(t, key.pid, key.life, key.stack);
-
-		/* the same stack under two names (exec, prctl): the first name stays */
-		if (!s->comm[0])
-			memcpy(s->comm, key.comm, TASK_COMM_LEN);
-		s->alloc_count += v.count;
-		s->alloc_bytes += v.bytes;
-	}
-}
-
-/* The munmaps BPF left to us, sorted for mem_region_left. */
-static struct mem_cut *read_cuts(int fd, size_t *n)
-{
-	struct mem_unmap *keys = NULL;
-	uint64_t *lens = NULL;
-	struct mem_cut *cuts;
-	long got = map_read_all(fd, sizeof(*keys), sizeof(*lens), (void **)&keys, (void **)&lens);
-
-	if (got < 0) {
-		pr_warn("reading munmaps: %s", strerror((int)-got));
-		got = 0;
-	}
-	cuts = xcalloc(got + 1, sizeof(*cuts));
-	for (long i = 0; i < got; i++)
-		cuts[i] = (struct mem_cut){ keys[i].addr, lens[i], keys[i].ts, keys[i].pid };
-	mem_cuts_sort(cuts, got);
-	free(keys);
-	free(lens);
-	*n = got;
-	return cuts;
-}
-
-/* One live block: a region from mmap counts what munmaps left of it. */
-static void count_live(struct site_table *t, uint64_t addr, uint32_t addr_pid,
-		       const struct mem_live *v, const struct mem_cut *cuts, size_t ncuts)
-{
-	uint64_t size = v->size;
-	struct site *s;
-
-	if (v->flags & MEM_LIVE_MMAP)
-		size = mem_region_left(addr, size, addr_pid, v->ts, cuts, ncuts);
-	if (!size)
-		return;	/* all of it unmapped, a piece at a time */
-	s = site_get(t, v->pid, MEM_LIVE_LIFE(v->flags), v->stack);
-	s->inuse_count++;
-	s->inuse_bytes += size;
-	if (!s->oldest_ts || v->ts < s->oldest_ts)
-		s->oldest_ts = v->ts;
-}
-
-/* The array in front of `live` (include/mem.h), mapped and read whole. */
-static void read_live_slots(int fd, uint32_t buckets, struct site_table *t,
-			    const struct mem_cut *cuts, size_t ncuts)
-{
-	size_t len = (size_t)buckets * sizeof(struct mem_live_bucket);
-	const struct mem_live_bucket *b;
-
-	b = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	if (b == MAP_FAILED) {
-		pr_warn("reading live allocations: %s", strerror(errno));
-		return;
-	}
-	for (uint32_t i = 0; i < buckets; i++) {
-		for (int j = 0; j < MEM_LIVE_WAYS; j++) {
-			uint64_t k = __atomic_load_n(&b[i].key[j], __ATOMIC_ACQUIRE);
-			struct mem_live v = b[i].v[j];
-
-			/* marks (free, being written) lie below a key's pid */
-			if (k >> MEM_LIVE_ADDR_BITS)
-				count_live(t, (k & ((1ULL << MEM_LIVE_ADDR_BITS) - 1)) << 4,
-					   k >> MEM_LIVE_ADDR_BITS, &v, cuts, ncuts);
-		}
-	}
-	munmap((void *)b, len);
-}
-
-/* Batch reads: a million live allocations in a few hundred system calls. */
-static void read_live(int fd, struct site_table *t, const struct mem_cut *cuts, size_t ncuts)
-{
-	enum { CHUNK = 8192 };
-	struct mem_addr *keys = xcalloc(CHUNK, sizeof(*keys));
-	struct mem_live *vals = xcalloc(CHUNK, sizeof(*vals));
-	struct mem_addr out;
-	void *in = NULL;
-	int err = 0;
-
-	while (!err) {
-		__u32 n = CHUNK;
-
-		err = bpf_map_lookup_batch(fd, in, &out, keys, vals, &n, NULL);
-		if (err && errno != ENOENT) {
-			pr_warn("reading live allocations: %s", strerror(errno));
-			break;
-		}
-		for (__u32 i = 0; i < n; i++)
-			count_live(t, keys[i].addr, keys[i].pid, &vals[i], cuts, ncuts);
-		in = &out;
-	}
-	free(keys);
-	free(vals);
 }
 
 static void describe(struct session *ss, struct mem_state *st, struct profile *p)
@@ -823,15 +379,15 @@ static int mem_collect(struct session *ss, struct profile *p)
 
 	if (!st->windows)
 		st->windows = deltas_new(sizeof(struct mem_site), 2);
-	read_sites(bpf_map__fd(st->skel->maps.sites), bpf_map__fd(st->skel->maps.site_sums), &t,
-		   st->windows, ss->whole_run);
+	mem_read_sites(bpf_map__fd(st->skel->maps.sites), bpf_map__fd(st->skel->maps.site_sums), &t,
+		       st->windows, ss->whole_run);
 	if (st->mode != MODE_FAULTS) {
 		size_t ncuts = 0;
-		struct mem_cut *cuts = read_cuts(bpf_map__fd(st->skel->maps.unmaps), &ncuts);
+		struct mem_cut *cuts = mem_read_cuts(bpf_map__fd(st->skel->maps.unmaps), &ncuts);
 
-		read_live(bpf_map__fd(st->skel->maps.live), &t, cuts, ncuts);
-		read_live_slots(bpf_map__fd(st->skel->maps.live_slots), st->live_buckets, &t, cuts,
-				ncuts);
+		mem_read_live(bpf_map__fd(st->skel->maps.live), &t, cuts, ncuts);
+		mem_read_live_slots(bpf_map__fd(st->skel->maps.live_slots), st->live_buckets, &t,
+				    cuts, ncuts);
 		free(cuts);
 	}
 
@@ -859,8 +415,7 @@ static int mem_collect(struct session *ss, struct profile *p)
 						s->oldest_ts && end > s->oldest_ts ?
 							(int64_t)(end - s->oldest_ts) : 0 });
 	}
-	free(t.v);
-	idxmap_free(&t.index);
+	site_table_free(&t);
 	stack_maps_release(&sm);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-live");
 	if (st->skel->bss->unmaps_lost)
