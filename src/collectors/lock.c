@@ -20,33 +20,21 @@
 #include "collectors/collector.h"
 #include "collectors/futex_kind.h"
 #include "collectors/lock_graph.h"
+#include "collectors/lock_names.h"
 #include "runtime/deltas.h"
 #include "runtime/blocked_threads.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
-#include "symbol/elf_objects.h"
-#include "symbol/kallsyms_data.h"
-#include "util/idxmap.h"
 #include "util/util.h"
 
 enum { BY_LOCK, BY_STACK, BY_TASK };
-
-struct futex_name {
-	uint32_t pid;
-	uint64_t addr;
-	char *name;
-};
 
 struct lock_state {
 	struct lock_bpf *skel;
 	bool raw_tp;			/* attached as raw_tp: tp_btf refused or --raw-tp */
 	struct bpf_link *links[6];
 	int nlinks;
-	struct data_namer *dn;
-	struct futex_name *names;	/* named while the process lived */
-	size_t nnames, names_cap;
-	struct idxmap name_index;
-	struct ksyms_data *kdata;
+	struct lock_names *names;	/* futexes named while their processes lived */
 	struct blocked *blocked;	/* threads in a futex wait at the start and the end */
 	bool ended;			/* the end's look was taken */
 	uint64_t stop_ns;
@@ -108,52 +96,12 @@ static int lock_validate(struct settings *s)
 
 /* ---- futex names, taken while the process lives ------------------------- */
 
-struct name_key {
-	const struct lock_state *st;
-	uint32_t pid;
-	uint64_t addr;
-};
-
-static bool name_eq(const void *ctx, uint32_t idx)
-{
-	const struct name_key *k = ctx;
-
-	return k->st->names[idx].pid == k->pid && k->st->names[idx].addr == k->addr;
-}
-
-static uint64_t name_hash(uint32_t pid, uint64_t addr)
-{
-	return hash_u64(addr ^ ((uint64_t)pid << 48) ^ pid);
-}
-
-static const char *futex_name(const struct lock_state *st, uint32_t pid, uint64_t addr)
-{
-	struct name_key k = { st, pid, addr };
-	int64_t i = idxmap_find(&st->name_index, name_hash(pid, addr), name_eq, &k);
-
-	return i >= 0 ? st->names[i].name : NULL;
-}
-
-static void futex_remember(struct lock_state *st, uint32_t pid, uint64_t addr)
-{
-	char *name;
-
-	if (futex_name(st, pid, addr))
-		return;
-	name = data_namer_user(st->dn, pid, addr);
-	if (!name)
-		return;		/* gone already: named by address at the end */
-	GROW(st->names, st->names_cap, st->nnames + 1);
-	st->names[st->nnames] = (struct futex_name){ pid, addr, name };
-	idxmap_insert(&st->name_index, name_hash(pid, addr), st->nnames++);
-}
-
 static int on_lock_event(void *ctx, void *data, size_t size)
 {
 	const struct futex_note *e = data;
 
 	if (size >= sizeof(*e))
-		futex_remember(ctx, e->pid, e->addr);
+		lock_names_remember(ctx, e->pid, e->addr);
 	return 0;
 }
 
@@ -220,7 +168,7 @@ static int lock_start(struct session *ss)
 	int err;
 
 	ss->priv = st;
-	st->dn = data_namer_new();
+	st->names = lock_names_new();
 	err = open_and_load(ss, st, s->lock_raw_tp || s->lock_user);
 	if (err && !s->lock_raw_tp && !s->lock_user) {
 		/* BTF-typed tracing refused (older kernel, lockdown): raw_tp has the same arguments */
@@ -236,7 +184,7 @@ static int lock_start(struct session *ss)
 				     skel->progs.proc_exec, &skel->links.proc_exec);
 	if (err)
 		return err;
-	err = ring_buffer__add(ss->rb, bpf_map__fd(skel->maps.lock_events), on_lock_event, st);
+	err = ring_buffer__add(ss->rb, bpf_map__fd(skel->maps.lock_events), on_lock_event, st->names);
 	if (err)
 		return bpf_explain("opening the lock ring buffer", err);
 	if ((err = attach(st, skel->progs.lock_begin_btf, "attaching lock:contention_begin")) ||
@@ -256,7 +204,8 @@ static int lock_start(struct session *ss)
 		l = blocked_at_start(st->blocked);
 		for (size_t i = 0; l && i < l->n; i++)
 			if (l->v[i].rec.lock_flags)
-				futex_remember(st, l->v[i].rec.pid, l->v[i].rec.args[0]);
+				lock_names_remember(st->names, l->v[i].rec.pid,
+						    l->v[i].rec.args[0]);
 	}
 	if (s->verbose)
 		pr_debug("lock: %s%s", s->lock_user ? "" : st->raw_tp ?
@@ -357,13 +306,13 @@ static void add_pending(struct lock_state *st, struct lock_graph *g, bool whole)
 		/* once: the whole run's collect after the last window reads it */
 		if (!whole)
 			waits_add(waits_fd, &key, st->stop_ns - w.ts);
-		futex_remember(st, key.pid, key.addr);
+		lock_names_remember(st->names, key.pid, key.addr);
 		check_owner(&key);
 		if (key.owner) {
 			struct lock_edge e = { .pid = key.pid, .tid = tid, .owner = key.owner };
 
 			memcpy(e.comm, key.comm, sizeof(e.comm));
-			name = futex_name(st, key.pid, key.addr);
+			name = lock_names_futex(st->names, key.pid, key.addr);
 			if (name && name[0] != '[')
 				snprintf(e.lock, sizeof(e.lock), "%s", name);
 			else
@@ -372,63 +321,6 @@ static void add_pending(struct lock_state *st, struct lock_graph *g, bool whole)
 			lock_graph_add(g, &e);
 		}
 	}
-}
-
-/* The kind of lock, from the contention_begin flags, as perf lock names it. */
-static const char *lock_type(uint32_t f)
-{
-	if (f & LOCK_F_FUTEX)
-		return f & LOCK_F_PI ? "futex-pi" : "futex";
-	switch (f & LCB_F_MASK) {
-	case LCB_F_SPIN:			return "spinlock";
-	case LCB_F_SPIN | LCB_F_READ:		return "rwlock:R";
-	case LCB_F_SPIN | LCB_F_WRITE:		return "rwlock:W";
-	case LCB_F_READ:			return "rwsem:R";
-	case LCB_F_WRITE:			return "rwsem:W";
-	case LCB_F_RT:				return "rtmutex";
-	case LCB_F_RT | LCB_F_READ:		return "rwlock-rt:R";
-	case LCB_F_RT | LCB_F_WRITE:		return "rwlock-rt:W";
-	case LCB_F_PERCPU | LCB_F_READ:		return "percpu-rwsem:R";
-	case LCB_F_PERCPU | LCB_F_WRITE:	return "percpu-rwsem:W";
-	case LCB_F_MUTEX:
-	case LCB_F_MUTEX | LCB_F_SPIN:		return "mutex";
-	}
-	return "lock";
-}
-
-static void lock_label(struct lock_state *st, const struct lock_key *k, enum wait_kind kind,
-		       char *buf, size_t size)
-{
-	const char *name = NULL;
-	char nb[256], type[64];
-
-	if (k->flags & LOCK_F_FUTEX) {
-		/* "futex mutex", "futex condvar", "futex-pi mutex": every row says its kind */
-		snprintf(type, sizeof(type), "%s %s", lock_type(k->flags), wait_kind_name(kind));
-		name = futex_name(st, k->pid, k->addr);
-		/* a name of a kind of memory, not a variable: keep the address apart */
-		if (name && name[0] == '[')
-			snprintf(buf, size, "lock:%s 0x%llx (%s)", name, (unsigned long long)k->addr, type);
-		else if (name)
-			snprintf(buf, size, "lock:%s (%s)", name, type);
-		else
-			snprintf(buf, size, "lock:0x%llx (%s)", (unsigned long long)k->addr, type);
-		return;
-	} else if (k->flags & LOCK_F_MMAP) {
-		name = "mmap_lock";
-	} else if (k->flags & LOCK_F_SIGHAND) {
-		name = "siglock";
-	} else {
-		if (!st->kdata)
-			st->kdata = ksyms_data_load("/proc/kallsyms");
-		if (st->kdata)
-			name = ksyms_data_name(st->kdata, k->addr, 4096, nb, sizeof(nb));
-	}
-	if (name)
-		snprintf(buf, size, "lock:%s (%s)", name, lock_type(k->flags));
-	else
-		snprintf(buf, size, "lock:0x%llx (%s)", (unsigned long long)k->addr,
-			 lock_type(k->flags));
 }
 
 /*
@@ -565,7 +457,7 @@ static int lock_collect(struct session *ss, struct profile *p)
 		key.comm[TASK_COMM_LEN - 1] = '\0';
 		key.owner_comm[TASK_COMM_LEN - 1] = '\0';
 		check_owner(&key);
-		lock_label(st, &key, kinds[i], label, sizeof(label));
+		lock_names_label(st->names, &key, kinds[i], label, sizeof(label));
 		snprintf(task, sizeof(task), "task:%s [%u]", key.comm, key.tid);
 		/* --by stack: the lock is the leaf, so code paths group first */
 		if (s->lock_by == BY_STACK)
@@ -612,12 +504,7 @@ static void lock_destroy(struct session *ss)
 	blocked_close(st->blocked);
 	deltas_free(st->windows);
 	lock_bpf__destroy(st->skel);
-	for (size_t i = 0; i < st->nnames; i++)
-		free(st->names[i].name);
-	free(st->names);
-	idxmap_free(&st->name_index);
-	data_namer_free(st->dn);
-	ksyms_data_free(st->kdata);
+	lock_names_free(st->names);
 	free(st);
 	ss->priv = NULL;
 }
