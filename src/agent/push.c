@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "agent/push.h"
+#include "agent/push_labels.h"
 #include "util/dynlib.h"
 #include "util/util.h"
 
@@ -100,107 +101,6 @@ struct pusher {
 	uint64_t deadline_ns;	/* when stopping: give up then */
 	bool down;		/* the last attempt failed: warn once per outage */
 };
-
-static bool app_char_ok(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '-' || c == '.' || c == '/' || c == ':';
-}
-
-/* Prometheus label names, which Pyroscope requires of series labels. */
-static bool label_name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (!n || (s[0] >= '0' && s[0] <= '9') || (n >= 2 && s[0] == '_' && s[1] == '_'))
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_'))
-			return false;
-	}
-	return true;
-}
-
-/* The name's {k=v,...} syntax has no escapes: these cannot be in a value. */
-static bool label_value_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || strchr(",{}=\"\\", *s) || *s == 0x7f)
-			return false;
-	return true;
-}
-
-/* The hostname label: the host's name with what the name syntax forbids as '_'. */
-static void host_label(char *buf, size_t size)
-{
-	char *c;
-
-	if (gethostname(buf, size) < 0 || !buf[0])
-		snprintf(buf, size, "unknown");
-	buf[size - 1] = '\0';
-	for (c = buf; *c; c++)
-		if ((unsigned char)*c <= ' ' || strchr(",{}=\"\\", *c) || *c == 0x7f)
-			*c = '_';
-}
-
-static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	GROW(*buf, *cap, *len + n + 1);
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-/* "{hostname=H,k=v}" from the options; a --label hostname=X replaces H. */
-static int build_labels(const struct push_opts *o, char **out)
-{
-	char host[256], *buf = NULL;
-	size_t len = 0, cap = 0;
-	bool own_host = false;
-	int i, j;
-
-	for (i = 0; i < o->n_labels; i++) {
-		const char *l = o->labels[i], *eq = l ? strchr(l, '=') : NULL;
-
-		if (!eq || !label_name_ok(l, eq - l)) {
-			pr_err("bad --label '%s': give NAME=VALUE, NAME of letters, digits and '_' "
-			       "not starting with a digit or '__'", l ? l : "(null)");
-			return -EINVAL;
-		}
-		if (!label_value_ok(eq + 1)) {
-			pr_err("bad --label '%s': the value must be non-empty, without spaces or any of , { } = \" \\",
-			       l);
-			return -EINVAL;
-		}
-		for (j = 0; j < i; j++)
-			if (!strncmp(o->labels[j], l, eq - l + 1)) {
-				pr_err("bad --label '%s': label '%.*s' given twice; keep one",
-				       l, (int)(eq - l), l);
-				return -EINVAL;
-			}
-		if (eq - l == 8 && !strncmp(l, "hostname", 8))
-			own_host = true;
-	}
-	append(&buf, &len, &cap, "{", 1);
-	if (!own_host) {
-		host_label(host, sizeof(host));
-		append(&buf, &len, &cap, "hostname=", 9);
-		append(&buf, &len, &cap, host, strlen(host));
-	}
-	for (i = 0; i < o->n_labels; i++) {
-		if (len > 1)
-			append(&buf, &len, &cap, ",", 1);
-		append(&buf, &len, &cap, o->labels[i], strlen(o->labels[i]));
-	}
-	append(&buf, &len, &cap, "}", 1);
-	*out = buf;
-	return 0;
-}
 
 /* base URL -> base/ingest: http or https, a host, no query or fragment. */
 static int build_ingest_url(const struct curl_lib *c, const char *url, char **out)
@@ -492,19 +392,12 @@ int push_open(const struct push_opts *o, struct pusher **out)
 	const char *app = o->app && *o->app ? o->app : "profiler";
 	pthread_condattr_t ca;
 	struct pusher *p;
-	const char *c;
 	int err;
 
 	*out = NULL;
-	for (c = app; *c; c++)
-		if (!app_char_ok(*c)) {
-			pr_err("bad --app '%s': use letters, digits and . _ - / : only", app);
-			return -EINVAL;
-		}
-	if (strlen(app) > 200) {
-		pr_err("bad --app '%.40s...': longer than 200 characters; give a shorter name", app);
-		return -EINVAL;
-	}
+	err = push_check_app(app);
+	if (err)
+		return err;
 	p = xcalloc(1, sizeof(*p));
 	p->app = xstrdup(app);
 	p->cap = o->queue_bytes ? o->queue_bytes : PUSH_QUEUE_DEFAULT;
@@ -517,7 +410,7 @@ int push_open(const struct push_opts *o, struct pusher **out)
 	if (!err)
 		err = build_ingest_url(&p->c, o->url, &p->ingest_url);
 	if (!err)
-		err = build_labels(o, &p->labels);
+		err = push_build_labels(o, &p->labels);
 	if (!err && !(p->curl = p->c.easy_init()))
 		err = -ENOMEM;
 	if (err) {
