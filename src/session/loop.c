@@ -32,6 +32,12 @@
  */
 #define RING_READ_NS (20 * 1000000ULL)
 #define URGENT_SPAN_NS (2 * 1000000ULL)
+/*
+ * The same for the front-ends that batch mapping records (the agent, top):
+ * on a busy machine records come at every read, so this is how often the
+ * loop wakes; what waits is only names and tables for a window's end.
+ */
+#define BATCH_READ_NS (100 * 1000000ULL)
 
 static bool targets_gone(const struct settings *s)
 {
@@ -149,8 +155,13 @@ void run_wait_for_end(struct run *r, int sigfd)
 		 * within that.  Nothing: the rings wake the loop again.
 		 */
 		now = now_ns();
-		read_by = !got ? 0 : now + (now < ss->exec_ns + URGENT_SPAN_NS ?
-					    RING_URGENT_NS : RING_READ_NS);
+		if (!got)
+			read_by = 0;
+		else if (r->o->batch_mappings)
+			read_by = now + BATCH_READ_NS;
+		else
+			read_by = now + (now < ss->exec_ns + URGENT_SPAN_NS ? RING_URGENT_NS :
+					 RING_READ_NS);
 		ring_wake_promise(r->rw, read_by);
 		/* the command at its entry point: its tables and its Python
 		 * interpreter before its first instruction */
