@@ -126,7 +126,10 @@ finding() {	# FILE RULE [CULPRIT]
 
 @test "advice: offcpu names the fsync path and the blocked thread with their times" {
 	loop_setup
-	run "$PROFILER" offcpu -o "$TMP/out.folded" -o "$TMP/out.txt" -- "$W/fsyncer" "$LOOP" 200
+	# 1000 commits: the thread's finding needs it off the CPU half the run,
+	# and with 200 the fixed start (exec, its tables) made that 40-58% on
+	# one quiet machine, where 4 runs of 6 had no finding (both builds); 1000: 70-76%
+	run "$PROFILER" offcpu -o "$TMP/out.folded" -o "$TMP/out.txt" -- "$W/fsyncer" "$LOOP" 1000
 	[ "$status" -eq 0 ]
 	cat "$TMP/out.txt"
 	f=$(finding "$TMP/out.txt" fsync-path)
