@@ -150,13 +150,14 @@ static bool loc_eq(const void *ctx, uint32_t idx)
 	       a->file_id == b->file_id;
 }
 
-uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
-			       uint64_t addr, bool is_return, uint8_t slot)
+/* The location of (kind, pid, life, addr), created on first use. */
+static uint32_t location_of(struct profile *p, enum frame_kind kind, uint32_t pid, uint32_t life,
+			    uint64_t addr, bool is_return, uint8_t slot)
 {
 	struct location l = {
 		.addr = addr,
 		.pid = kind == FRAME_KERNEL ? 0 : pid,
-		.life = kind == FRAME_KERNEL ? 0 : p->life,
+		.life = kind == FRAME_KERNEL ? 0 : life,
 		.kind = kind,
 		.is_return = is_return,
 		.ra_slot = slot,
@@ -179,22 +180,22 @@ uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t
 	return p->nlocs++;
 }
 
+uint32_t profile_location_slot(struct profile *p, enum frame_kind kind, uint32_t pid,
+			       uint64_t addr, bool is_return, uint8_t slot)
+{
+	return location_of(p, kind, pid, 0, addr, is_return, slot);
+}
+
 uint32_t profile_location(struct profile *p, enum frame_kind kind, uint32_t pid,
 			  uint64_t addr, bool is_return)
 {
-	return profile_location_slot(p, kind, pid, addr, is_return, 0);
+	return location_of(p, kind, pid, 0, addr, is_return, 0);
 }
 
-/* p->life is set only for the length of one call: no caller leaves it set */
 uint32_t profile_location_life(struct profile *p, enum frame_kind kind, uint32_t pid,
 			       uint32_t life, uint64_t addr, bool is_return)
 {
-	uint32_t id;
-
-	p->life = life;
-	id = profile_location_slot(p, kind, pid, addr, is_return, 0);
-	p->life = 0;
-	return id;
+	return location_of(p, kind, pid, life, addr, is_return, 0);
 }
 
 uint32_t profile_add_location(struct profile *p, const struct location *l)
@@ -204,9 +205,9 @@ uint32_t profile_add_location(struct profile *p, const struct location *l)
 	return p->nlocs++;
 }
 
-void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
-		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
-		   uint32_t nips, bool first_is_ip)
+void profile_stack_life(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
+			enum frame_kind kind, uint32_t pid, uint32_t life, const uint64_t *ips,
+			uint32_t nips, bool first_is_ip)
 {
 	uint32_t len = 0, npy = 0, ncand = 0;
 
@@ -224,22 +225,20 @@ void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
 		ncand++;
 	}
 	for (uint32_t i = 0; i < len && *n < max; i++) {
-		ids[(*n)++] = profile_location(p, kind, pid, ips[i], !(i == 0 && first_is_ip));
+		ids[(*n)++] = location_of(p, kind, pid, life, ips[i], !(i == 0 && first_is_ip), 0);
 		for (uint32_t j = len; i == 0 && j < len + ncand && *n < max; j++)
-			ids[(*n)++] = profile_location_slot(p, kind, pid, ips[j] & LEAF_RA_ADDR_MASK, true,
-							    ((ips[j] & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1);
+			ids[(*n)++] = location_of(p, kind, pid, life, ips[j] & LEAF_RA_ADDR_MASK, true,
+						  ((ips[j] & ~LEAF_RA_MARK) >> LEAF_RA_SLOT_SHIFT) + 1);
 	}
 	for (uint32_t i = len + ncand; i < len + ncand + npy && *n < max; i++)
-		ids[(*n)++] = profile_location(p, FRAME_PYTHON, pid, ips[i] & ~PY_FRAME_MARK, false);
+		ids[(*n)++] = location_of(p, FRAME_PYTHON, pid, life, ips[i] & ~PY_FRAME_MARK, false, 0);
 }
 
-void profile_stack_life(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
-			enum frame_kind kind, uint32_t pid, uint32_t life, const uint64_t *ips,
-			uint32_t nips, bool first_is_ip)
+void profile_stack(struct profile *p, uint32_t *ids, uint32_t *n, uint32_t max,
+		   enum frame_kind kind, uint32_t pid, const uint64_t *ips,
+		   uint32_t nips, bool first_is_ip)
 {
-	p->life = life;
-	profile_stack(p, ids, n, max, kind, pid, ips, nips, first_is_ip);
-	p->life = 0;
+	profile_stack_life(p, ids, n, max, kind, pid, 0, ips, nips, first_is_ip);
 }
 
 struct stack_ctx {

@@ -180,7 +180,6 @@ struct profile {
 	struct location *locs;
 	size_t nlocs, locs_cap;
 	struct idxmap loc_index;
-	uint32_t life;		/* the *_life calls': for the locations made in them */
 	/*
 	 * Optional, set before any location is made: the file a user address
 	 * of (pid, life) lies in, and its offset there.  When it answers, the
