@@ -39,6 +39,12 @@
  */
 #define BATCH_READ_NS (100 * 1000000ULL)
 
+/* Within URGENT_SPAN_NS of reading a target's exec: its libraries are being mapped. */
+static bool just_after_exec(const struct session *ss, uint64_t now)
+{
+	return now < ss->exec_ns + URGENT_SPAN_NS;
+}
+
 static bool targets_gone(const struct settings *s)
 {
 	int alive = 0;
@@ -79,8 +85,7 @@ void run_wait_for_end(struct run *r, int sigfd)
 		 * after an exec: the new program's libraries, mapped a
 		 * fraction of a millisecond apart, each need their tables.
 		 */
-		bool urgent = now < ss->exec_ns + URGENT_SPAN_NS;
-		int nmw = read_by && !urgent && !r->o->batch_mappings ? 0 :
+		int nmw = read_by && !just_after_exec(ss, now) && !r->o->batch_mappings ? 0 :
 			  mmap_watch_pollfds(ss->mw, fds + 3, 64);
 		int nfds = 3 + nmw;
 		struct timespec ts;
@@ -160,8 +165,7 @@ void run_wait_for_end(struct run *r, int sigfd)
 		else if (r->o->batch_mappings)
 			read_by = now + BATCH_READ_NS;
 		else
-			read_by = now + (now < ss->exec_ns + URGENT_SPAN_NS ? RING_URGENT_NS :
-					 RING_READ_NS);
+			read_by = now + (just_after_exec(ss, now) ? RING_URGENT_NS : RING_READ_NS);
 		ring_wake_promise(r->rw, read_by);
 		/* the command at its entry point: its tables and its Python
 		 * interpreter before its first instruction */
