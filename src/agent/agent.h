@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/merge.h"
+#include "model/merge.h"
 #include "cli/settings.h"
 #include "session/session.h"
 

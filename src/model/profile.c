@@ -338,6 +338,23 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 	return p->nsamples++;
 }
 
+void profile_fold_last_sample(struct profile *p, size_t into)
+{
+	size_t last = p->nsamples - 1;
+
+	/* the same frames: the last one's stack was found, not added */
+	if (into >= last || p->samples[into].first != p->samples[last].first ||
+	    p->samples[into].nframes != p->samples[last].nframes)
+		return;
+	for (int t = 0; t < p->ntypes; t++) {
+		int64_t *a = &p->values[into * p->nstored + p->column[t]];
+
+		if (!p->scaled_of[t])
+			*a = profile_combine(p, t, *a, p->values[last * p->nstored + p->column[t]]);
+	}
+	p->nsamples--;
+}
+
 struct edit_ctx {
 	const struct profile *p;
 	uint32_t first;

@@ -264,6 +264,12 @@ size_t profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nloc
 			  uint32_t pid, uint32_t tid, const char *comm,
 			  const int64_t *values);
 
+/*
+ * The last sample's values combined into those of sample into, which has
+ * the same stack (frames shared) and labels, and the last sample dropped.
+ */
+void profile_fold_last_sample(struct profile *p, size_t into);
+
 /* A sample's tid, comm and cgroup. */
 static inline const struct sample_label *sample_label(const struct profile *p,
 							const struct sample *s)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The agent's pure parts: --keep limits and pruning, pieces added up into windows. */
+/* The agent's pure parts: --keep limits and pruning, files' pages dropped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,7 +9,6 @@
 #include "testutil.h"
 #include "agent/agent.h"
 #include "agent/files.h"
-#include "agent/merge.h"
 
 static char dir[] = "/tmp/test_agent_XXXXXX";
 
@@ -96,51 +95,6 @@ static void test_dir_write_names_by_time(void **state)
 {
 	assert_int_equal(dir_write(dir, "lock", NOW * 1000000000ULL + 123456789ULL, "abc", 3), 0);
 	assert_true(exists("lock-20261202T000000.123Z.pb.gz"));
-}
-
-static struct profile *piece(uint64_t start_s, int64_t n_main, int64_t n_spin)
-{
-	struct profile *p = profile_new();
-	uint32_t main_id, spin_id, st[2];
-	int64_t v;
-
-	profile_add_type(p, "samples", "count");
-	p->start_time_ns = start_s * 1000000000ULL;
-	p->duration_ns = 1000000000ULL;
-	main_id = profile_location(p, FRAME_USER, 1, 0x1000, false);
-	spin_id = profile_location(p, FRAME_USER, 1, 0x2000, false);
-	p->locs[main_id].name = profile_intern(p, "main");
-	p->locs[spin_id].name = profile_intern(p, "spin");
-	st[0] = spin_id;
-	st[1] = main_id;
-	v = n_spin;
-	profile_add_sample(p, st, 2, 1, 1, "burn", &v);
-	v = n_main;
-	profile_add_sample(p, &main_id, 1, 1, 1, "burn", &v);
-	profile_add_loss(p, "stacks lost", 1, NULL);
-	return p;
-}
-
-static void test_merge_adds_pieces(void **state)
-{
-	struct merged m = {};
-	struct profile *a = piece(100, 1, 3), *b = piece(101, 2, 5), *w;
-
-	merged_add(&m, a);
-	merged_add(&m, b);
-	w = merged_take(&m);
-	assert_null(m.p);
-	/* one set of locations for both pieces, values and losses summed */
-	assert_int_equal(w->nlocs, 2);
-	assert_int_equal(profile_total(w, 0), 11);
-	assert_int_equal(w->nlosses, 1);
-	assert_int_equal(w->losses[0].count, 2);
-	assert_int_equal(w->start_time_ns, 100000000000ULL);
-	assert_int_equal(w->duration_ns, 2000000000ULL);
-	profile_free(w);
-	profile_free(a);
-	profile_free(b);
-	merged_free(&m);
 }
 
 /* RssFile + RssShmem of /proc/self/status (a tmpfs /tmp's files are shmem), in KiB. */
@@ -257,7 +211,6 @@ int main(void)
 		cmocka_unit_test(test_keep_parse_refuses),
 		cmocka_unit_test(test_prune_count_age_size),
 		cmocka_unit_test(test_dir_write_names_by_time),
-		cmocka_unit_test(test_merge_adds_pieces),
 		cmocka_unit_test(test_drop_file_pages),
 		cmocka_unit_test(test_drop_own_file_pages),
 	};

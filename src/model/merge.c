@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Ticks added up into windows: see merge.h. */
+/* Symbolized profiles added up by name: see merge.h. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/merge.h"
+#include "model/merge.h"
 #include "util/util.h"
 
 struct key_ctx {
@@ -28,12 +28,41 @@ static uint64_t loc_hash(const struct location *l)
 			l->module_addr ^ ((uint64_t)l->line << 40) ^ ((uint64_t)l->kind << 60));
 }
 
+/* A sample's identity: its stack (shared frames) and labels. */
+static uint64_t sample_hash(const void *ctx, uint32_t idx)
+{
+	const struct merged *m = ctx;
+	const struct sample *s = &m->p->samples[idx];
+
+	return hash_u64(((uint64_t)s->first << 32 | s->nframes) ^
+			hash_u64((uint64_t)s->pid << 32 | s->label));
+}
+
+struct sample_ctx {
+	const struct profile *p;
+	size_t s;
+};
+
+static bool same_sample(const void *ctx, uint32_t idx)
+{
+	const struct sample_ctx *c = ctx;
+	const struct sample *a = &c->p->samples[idx], *b = &c->p->samples[c->s];
+
+	return a->first == b->first && a->nframes == b->nframes && a->pid == b->pid &&
+	       a->label == b->label;
+}
+
 static void start(struct merged *m, const struct profile *src)
 {
 	struct profile *p = m->p = profile_new();
 
+	/* a scaled type stays one: not stored, 8 bytes a sample less */
 	for (int t = 0; t < src->ntypes; t++)
-		profile_add_type(p, src->types[t].name, src->types[t].unit);
+		if (src->scaled_of[t])
+			profile_add_scaled_type(p, src->types[t].name, src->types[t].unit,
+						src->scaled_of[t] - 1, src->scale[t]);
+		else
+			profile_add_type(p, src->types[t].name, src->types[t].unit);
 	memcpy(p->combine, src->combine, sizeof(p->combine));
 	p->default_type = src->default_type;
 	p->event = profile_intern(p, src->event);
@@ -41,6 +70,8 @@ static void start(struct merged *m, const struct profile *src)
 	p->period_type.unit = profile_intern(p, src->period_type.unit);
 	p->period = src->period;
 	p->start_time_ns = src->start_time_ns;
+	/* an entry per (process, stack): 4 bytes a slot */
+	idxmap_compact(&m->samples, sample_hash, m);
 }
 
 static void add_loss(struct profile *p, const struct loss *l)
@@ -87,14 +118,23 @@ void merged_add(struct merged *m, const struct profile *src)
 	for (size_t s = 0; s < src->nsamples; s++) {
 		const struct sample *smp = &src->samples[s];
 		const uint32_t *fr = profile_sample_frames(src, s);
+		const struct sample_label *lb = sample_label(src, smp);
+		struct sample_ctx sc = { p, 0 };
+		uint32_t at;
 
 		GROW(ids, cap, smp->nframes + 1);
 		for (uint32_t i = 0; i < smp->nframes; i++)
 			ids[i] = map[fr[i]];
 		for (int t = 0; t < src->ntypes; t++)
 			vals[t] = profile_value(src, s, t);
-		profile_add_sample(p, ids, smp->nframes, smp->pid, sample_label(src, smp)->tid,
-				   sample_label(src, smp)->comm, vals);
+		sc.s = profile_add_sample(p, ids, smp->nframes, smp->pid, lb->tid, lb->comm, vals);
+		if (lb->cgroup)
+			profile_set_cgroup(p, sc.s, lb->cgroup);
+		/* the same stack and labels in an earlier piece: one sample, the values combined */
+		at = idxmap_find_or_insert(&m->samples, sample_hash(m, sc.s), same_sample, &sc,
+					   sc.s);
+		if (at != sc.s)
+			profile_fold_last_sample(p, at);
 	}
 	for (size_t i = 0; i < src->nlosses; i++)
 		add_loss(p, &src->losses[i]);
@@ -109,6 +149,7 @@ struct profile *merged_take(struct merged *m)
 	struct profile *p = m->p;
 
 	idxmap_free(&m->locs);
+	idxmap_free(&m->samples);
 	memset(m, 0, sizeof(*m));
 	return p;
 }
