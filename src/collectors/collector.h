@@ -27,6 +27,14 @@ struct collector {
 	/* After "no samples: ": what was looked for and what to try; NULL for
 	 * the cpu collector's question about running on a CPU. */
 	const char *no_samples;
+	/*
+	 * Its windows add up: a profile of samples and losses only, each
+	 * window's values counted since the last one, none of them a state
+	 * (mem's outstanding bytes are).  A long one-shot run of it is cut
+	 * into windows, each named and added into the run's profile as it
+	 * goes, its exited processes then forgotten (session/fold.c).
+	 */
+	bool windows_add_up;
 	const char *shortopts;		/* its own short options, getopt style */
 	const struct option *longopts;	/* its own long options, {0} terminated */
 	/* An option of its own: 0, or -EINVAL after printing what is wrong. */

@@ -434,6 +434,7 @@ const struct collector cpu_collector = {
 		"Sample types (--value): samples (default), cpu (nanoseconds)\n",
 	.default_format = "folded",
 	.value_names = "samples cpu",
+	.windows_add_up = true,
 	.shortopts = "F:C:UK",
 	.longopts = cpu_longopts,
 	.parse = cpu_parse,

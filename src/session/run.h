@@ -7,6 +7,7 @@
 #ifndef PROFILER_SESSION_RUN_H
 #define PROFILER_SESSION_RUN_H
 
+#include "model/merge.h"
 #include "runtime/runtime.h"
 #include "session/session.h"
 
@@ -25,6 +26,9 @@ struct run {
 	int index;		/* the current window's */
 	bool failed[SESSION_MAX_COLLECTORS];	/* failed to start, alone (sink->failed) */
 	struct ring_wake *rw;	/* the loop's promise to the BPF programs */
+	/* a one-shot run cut into windows that are added up (fold.c) */
+	bool folding;
+	struct merged folded[SESSION_MAX_COLLECTORS];
 };
 
 /*
@@ -33,6 +37,19 @@ struct run {
  * summary.  Non-zero when the sink or a collector failed.
  */
 int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_out);
+/*
+ * After the collectors started: whether the run folds (one-shot, no
+ * windows of its own, every collector's windows add up); then window_ns
+ * is set.
+ */
+void run_fold_start(struct run *r);
+/*
+ * A window's symbolized profiles added into the run's (each freed); true
+ * when the sink gets ps now: always when not folding; else only at the
+ * last window, ps then the sums (owned by the caller).
+ */
+bool run_fold(struct run *r, struct profile **ps, bool last);
+void run_fold_free(struct run *r);
 /* Losses and one line per collector on stderr, and the run's warnings. */
 void run_print_end(struct run *r, struct profile **ps);
 /* Who speaks for several collectors in messages: top, agent or record. */

@@ -317,6 +317,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	started = ncols;
 	if (start_collectors(r))
 		goto out;
+	run_fold_start(r);
 	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym, r->o->batch_mappings);
 	/* the parts' CPU time, a system call per look: only for --stats */
 	mmap_watch_time(ss->mw, set->stats);
@@ -397,6 +398,7 @@ out:
 	cgroups_free(ss->cg);
 	for (int i = 0; i < ncols; i++)
 		profile_free(last[i]);
+	run_fold_free(r);
 	if (sigfd >= 0)
 		close(sigfd);
 	if (stats_fd >= 0)

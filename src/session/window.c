@@ -134,6 +134,13 @@ int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_o
 	}
 	if (final)
 		symbolizer_release(r->rt.sym);
+	/* a folded run's windows are added up; the sink gets their sum at the end */
+	if (named && !run_fold(r, ps, last)) {
+		named = false;
+	} else if (named && r->folding) {
+		w.index = 0;
+		w.from_ns = r->rt.start_ns;
+	}
 	if (!err && forgets_exited(r))
 		session_forget_exited(&r->rt, mark);
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,

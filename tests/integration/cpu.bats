@@ -348,6 +348,39 @@ main_share() {	# FILE
 	[ "$reached" -ge $((sort * 3 / 4)) ]
 }
 
+@test "cpu: a long run is folded as it goes: windows add up, exited processes named, then forgotten" {
+	# A run longer than 10 s is cut into windows, each named and added up,
+	# its exited processes then forgotten.  PROFILER_FOLD_MS cuts them
+	# every 0.4 s here: burn31's 3:1 must add up across windows, and each
+	# short qsort_slow, named in the window it exited in, must reach main
+	PROFILER_FOLD_MS=400 run --separate-stderr "$PROFILER" cpu -v -F 999 \
+		-o "$TMP/out.folded" -o "$TMP/out.pb.gz" \
+		-- sh -c "'$W/burn31' 2; for i in \$(seq 12); do '$W/qsort_slow' 0.15; done"
+	[ "$status" -eq 0 ]
+	windows=$(echo "$stderr" | grep -c 'window [0-9]*: collected')
+	forgotten=$(echo "$stderr" | sed -n 's/.* \([0-9]*\) exited processes forgotten.*/\1/p' | tail -1)
+	three=$(folded_sum "$TMP/out.folded" ';spin_three$')
+	one=$(folded_sum "$TMP/out.folded" ';spin_one$')
+	sort=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*(qsort_r|msort_with_tmp|slow_compare)')
+	reached=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*;main;.*(qsort_r|msort_with_tmp|slow_compare)')
+	echo "windows=$windows forgotten=$forgotten three=$three one=$one sort=$sort reached=$reached"
+	[ "$windows" -ge 5 ]
+	[ "$forgotten" -ge 4 ]
+	[ $((three + one)) -gt 800 ]
+	binomial_ok "$three" $((three + one)) 0.75
+	[ "$sort" -gt 100 ]
+	[ "$reached" -ge $((sort * 3 / 4)) ]
+	! grep -qE '\[pid [0-9]+ (exited|reused)\]|\[unknown\]' "$TMP/out.folded"
+	# the pprof output is the same sum, one sample per process and stack
+	run "$PROFILER" report "$TMP/out.pb.gz" -o "$TMP/again.folded"
+	[ "$status" -eq 0 ]
+	[ "$(folded_total "$TMP/again.folded")" -eq "$(folded_total "$TMP/out.folded")" ]
+	# and without folding (10 s windows), the same run is one window
+	run --separate-stderr "$PROFILER" cpu -v -F 999 -o "$TMP/one.folded" -- "$W/burn31" 1
+	[ "$status" -eq 0 ]
+	[ "$(echo "$stderr" | grep -c 'window [0-9]*: collected')" -eq 1 ]
+}
+
 @test "cpu: without bpf_loop user stacks fall back to frame pointers, and -v says so" {
 	"$W/qsort_slow" 30 &
 	BGPID=$!
