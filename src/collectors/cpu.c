@@ -32,6 +32,7 @@ struct cpu_state {
 	int nlinks;
 	struct cpu_counts *counts;	/* the two counts maps, drained */
 	struct deltas *whole;		/* with windows: the run's totals per key */
+	size_t stacks_entries;		/* in the stacks maps, as far as known (stack_parts_read) */
 };
 
 static const struct option cpu_longopts[] = {
@@ -378,7 +379,7 @@ static int cpu_collect(struct session *ss, struct profile *p)
 			stack_parts_want(sp, key->kern_stack, FRAME_KERNEL, key->pid, key->life);
 			stack_parts_want(sp, key->user_stack, FRAME_USER, key->pid, key->life);
 		}
-		stack_parts_read(sp, p);
+		stack_parts_read(sp, p, &st->stacks_entries);
 	}
 	/*
 	 * From the last key down, the taken keys freed a block at a time as

@@ -28,8 +28,15 @@ struct stack_parts *stack_parts_new(const struct stack_maps *sm);
 /* A sample will add stack id of kind for (pid, life). */
 void stack_parts_want(struct stack_parts *sp, uint64_t id, enum frame_kind kind, uint32_t pid,
 		      uint32_t life);
-/* One pass over both maps: the stacks wanted become locations of p. */
-void stack_parts_read(struct stack_parts *sp, struct profile *p);
+/*
+ * One pass over both maps: the stacks wanted become locations of p.  But
+ * when the maps hold far more than is wanted, each wanted stack is looked
+ * up alone: a long run's windows want a few thousand of its hundreds of
+ * thousands of stacks.  *entries is what the maps held as far as the
+ * caller knows (0: unknown), updated: as many as a pass met, or more by
+ * the stacks wanted now (the maps are never emptied).
+ */
+void stack_parts_read(struct stack_parts *sp, struct profile *p, size_t *entries);
 /* Append stack id's locations to ids[*n] (at most 2 * MAX_STACK_DEPTH in
  * all); a user stack's named from the program of lifetime tag life, as
  * wanted (session_add_stack). */

@@ -448,6 +448,29 @@ main_share() {	# FILE
 	done
 }
 
+@test "cpu: a long run's windows look their stacks up alone once the maps hold far more, the same as a pass" {
+	# manystacks gives nearly every sample a new stack, so the stacks map
+	# grows by some 1,000 a second; cut every 1.5 s, a window wants about
+	# as many stacks as 1.5 s made (above the 1,024 keys that take
+	# stack_parts at all), and from the fourth window on the map holds more
+	# than twice that: its stacks are looked up alone, not
+	# read in a pass over the whole map.  PROFILER_CHECK_STACK_PARTS=1
+	# makes every window's samples again with a lookup per stack and
+	# compares them frame by frame: none may differ, none may be lost.
+	PROFILER_FOLD_MS=1500 PROFILER_CHECK_STACK_PARTS=1 run --separate-stderr "$PROFILER" cpu \
+		-v -F 999 -o "$TMP/out.folded" -- "$W/manystacks" 8 cpu
+	[ "$status" -eq 0 ]
+	grep -E 'stack parts:|stack parts checked' <<< "$stderr"
+	[[ "$stderr" == *"each looked up alone"* ]]
+	[[ "$stderr" == *"one pass over the maps"* ]]
+	checked=$(grep -c 'stack parts checked against a lookup per stack: [1-9][0-9]* samples, 0 differ' <<< "$stderr")
+	differ=$(grep 'stack parts checked' <<< "$stderr" | grep -vc ' 0 differ' || true)
+	[ "$checked" -ge 3 ]
+	[ "$differ" -eq 0 ]
+	! grep -q '\[lost' "$TMP/out.folded"
+	count_ok "$(folded_sum "$TMP/out.folded" '^manystacks;')" $((8 * 999))
+}
+
 @test "cpu: the run ends within 1.5 s of -d while big binaries wait for their unwind tables" {
 	# From 1 s into the run, programs with the largest .eh_frame here
 	# (clang's libLLVM, node, gcc's cc1 and cc1plus, gdb) run over and
