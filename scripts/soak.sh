@@ -18,7 +18,7 @@
 # The load: tests/workloads/churn starts SOAK_RATE (default 100) processes a
 # second, each burning 3 ms and exiting, a thread every tenth start and a
 # dlopen/use/dlclose of libspin.so with it.  The profile: profiler cpu -a
-# -F 999 for the whole time.  Its RSS is read from /proc every 5 s.  The
+# -F 999 for the whole time.  Its RSS is read from /proc every 2 s.  The
 # figures go to standard output as markdown and, with SOAK_DOC=FILE, into
 # FILE between the markers <!-- soak --> and <!-- /soak --> (make bench
 # keeps that part of docs/performance.md as it is).
@@ -51,12 +51,12 @@ soak_start() {	# NAME PROFILER
 	echo 0 > "$out/rss_end"
 }
 
-# Read the RSS of each started profiler every 5 s until all have ended.
+# Read the RSS of each started profiler every 2 s (5 s missed the peaks) until all have ended.
 soak_watch() {	# NAME...
 	local first t n pid r alive=1
 	first=$(date +%s)
 	while [ "$alive" = 1 ]; do
-		sleep 5
+		sleep 2
 		t=$(($(date +%s) - first))
 		alive=0
 		for n in "$@"; do
@@ -137,7 +137,7 @@ status=0
 	echo
 	echo "\`profiler cpu -a -F 999 -d $secs\` while \`churn $rate\` starts $rate processes a second"
 	echo "(3 ms of CPU each, a thread and a dlopen/dlclose every tenth); $(date -u '+%Y-%m-%d %H:%M UTC'),"
-	echo "kernel $(uname -r), $(nproc) CPUs. RSS read from /proc every 5 s; \"unnamed\" is the share of"
+	echo "kernel $(uname -r), $(nproc) CPUs. RSS read from /proc every 2 s; \"unnamed\" is the share of"
 	echo "samples with a frame named only by its address (exited process, no mapping). \"written after\" is"
 	echo "the time from the window's end to the profile written (symbolization and output), on a machine"
 	echo "that was also running the load; peak RSS is the whole run's, writing included."
