@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
@@ -237,6 +238,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	struct session *ss = &r->rt;
 	struct profile *last[SESSION_MAX_COLLECTORS] = {};
 	sigset_t mask, oldmask;
+	struct timespec real;
 	int sigfd = -1, stats_fd = -1, err, rc = 1, started = 0;
 	uint64_t stop_begin_ns;
 
@@ -317,6 +319,9 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	started = ncols;
 	if (start_collectors(r))
 		goto out;
+	clock_gettime(CLOCK_REALTIME, &real);
+	r->real_start_ns = (uint64_t)real.tv_sec * 1000000000ULL + real.tv_nsec -
+			   (now_ns() - ss->start_ns);
 	run_fold_start(r);
 	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym, r->o->batch_mappings);
 	/* the parts' CPU time, a system call per look: only for --stats */

@@ -70,7 +70,6 @@ int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_o
 	struct session_window w = { .index = r->index, .last = last,
 				    .whole = whole || (last && !r->index && r->o->whole_run),
 				    .from_ns = whole ? r->rt.start_ns : r->from_ns };
-	struct timespec rt;
 	uint64_t now = now_ns(), mlost, cpu0 = cpu_ns_if(r->rt.set->stats);
 	uint64_t mark = symbolizer_exit_mark(r->rt.sym);
 	bool final, named;
@@ -78,7 +77,6 @@ int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_o
 
 	w.to_ns = r->rt.stop_ns ? r->rt.stop_ns : now;
 	w.run_start_ns = r->rt.start_ns;
-	clock_gettime(CLOCK_REALTIME, &rt);
 	/* the records are the whole system's, lost since the last window */
 	mlost = whole ? mmap_watch_lost(r->rt.mw) : mmap_watch_take_lost(r->rt.mw);
 	for (int i = 0; i < r->ncols && !err; i++) {
@@ -92,7 +90,7 @@ int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_o
 		/* user frames as (file, offset): one location for all processes of a binary */
 		p->file_of = symbolizer_file_of;
 		p->file_ctx = r->rt.sym;
-		p->start_time_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec - (now - w.from_ns);
+		p->start_time_ns = r->real_start_ns + (w.from_ns - r->rt.start_ns);
 		p->duration_ns = w.to_ns - w.from_ns;
 		c->whole_run = whole;
 		err = c->col->collect(c, p);
