@@ -128,7 +128,7 @@ for r in $(seq "$rounds"); do
 		together "$r"
 		continue
 	fi
-	sfx=$([ "$rounds" -gt 1 ] && echo ", round $r")
+	sfx=$([ "$rounds" -gt 1 ] && echo ", round $r" || true)
 	[ -n "${BASE:-}" ] && ours "profiler cpu (before$sfx)" "$BASE"
 	ours "profiler cpu$([ "$rounds" -gt 1 ] && echo " (round $r)")" "$build/profiler"
 	if [ -n "$cg" ]; then	# no perf: each of ours against the base, if any
