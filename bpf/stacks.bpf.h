@@ -134,6 +134,10 @@ static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h)
 		err = map_update_err(bpf_map_update_elem(&stacks_spill, &id, buf, BPF_NOEXIST));
 		if (!err || err == -EEXIST)
 			return id;
+		/* not a full map: --max-stacks would not help (a 10-minute
+		 * churn run filled the spill with the map 15% full) */
+		count_drop(DROP_STACKS_NOMEM);
+		return STACK_ID_LOST;
 	}
 	count_drop(DROP_STACKS_FULL);
 	return STACK_ID_LOST;

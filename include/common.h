@@ -45,12 +45,14 @@
 enum drop_reason {
 	DROP_USER_STACK_FAULT,	/* bpf_get_stack() failed on a user stack */
 	DROP_KERN_STACK_FAULT,	/* bpf_get_stack() failed on a kernel stack */
-	DROP_STACKS_FULL,	/* the stacks map had no room for a new stack */
+	DROP_STACKS_FULL,	/* the stacks map had no room (max entries) for a new stack */
 	DROP_COUNTS_FULL,	/* the aggregation map had no room: sample lost */
 	DROP_PROC_EVENTS,	/* ring buffer full: a new process not announced */
 	DROP_TRUNCATED,		/* stack deeper than --max-depth (kept, cut) */
 	DROP_LIVE_FULL,		/* profiler mem: no room to track a live allocation */
 	DROP_PY_CODES,		/* a Python code object not sent (ring buffer full) */
+	DROP_STACKS_NOMEM,	/* the stacks map's allocator had nothing at hand, the
+				 * spill map was full: a new stack not kept */
 	DROP_MAX,
 };
 

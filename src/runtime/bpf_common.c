@@ -284,6 +284,11 @@ static const struct {
 		"their bytes are missing from the totals: raise --max-live" },
 	[DROP_PY_CODES] = { "Python code objects not named (ring buffer full)",
 		"sent again at their next sample; frames of those never sent show as [python code]" },
+	/* the map was not full: its allocator, refilled behind the sampling
+	 * interrupt, ran dry in a burst of new stacks */
+	[DROP_STACKS_NOMEM] = { "stacks not kept: the kernel had no memory at hand for them",
+		"a burst of new stacks outran the stacks map's allocator and its 1,024-entry "
+		"spill; such samples appear under [lost ... stack]" },
 };
 
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
