@@ -43,7 +43,7 @@ void run_fold_start(struct run *r)
 	r->window_ns = ms * 1000000;
 }
 
-bool run_fold(struct run *r, struct profile **ps, bool last)
+bool run_fold(struct run *r, struct profile **ps, struct session_window *w)
 {
 	if (!r->folding)
 		return true;
@@ -52,9 +52,14 @@ bool run_fold(struct run *r, struct profile **ps, bool last)
 			continue;
 		merged_add(&r->folded[i], ps[i]);
 		profile_free(ps[i]);
-		ps[i] = last ? merged_take(&r->folded[i]) : NULL;
+		ps[i] = w->last ? merged_take(&r->folded[i]) : NULL;
 	}
-	return last;
+	if (!w->last)
+		return false;
+	/* the sink sees one window: the whole run */
+	w->index = 0;
+	w->from_ns = r->rt.start_ns;
+	return true;
 }
 
 void run_fold_free(struct run *r)

@@ -53,9 +53,9 @@ void run_fold_start(struct run *r);
 /*
  * A window's symbolized profiles added into the run's (each freed); true
  * when the sink gets ps now: always when not folding; else only at the
- * last window, ps then the sums (owned by the caller).
+ * last window, ps then the sums (owned by the caller) and w the whole run.
  */
-bool run_fold(struct run *r, struct profile **ps, bool last);
+bool run_fold(struct run *r, struct profile **ps, struct session_window *w);
 void run_fold_free(struct run *r);
 /* Losses and one line per collector on stderr, and the run's warnings. */
 void run_print_end(struct run *r, struct profile **ps);

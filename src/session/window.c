@@ -5,7 +5,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sys/wait.h>
 #include <bpf/libbpf.h>
 
@@ -133,12 +132,7 @@ int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_o
 	if (final)
 		symbolizer_release(r->rt.sym);
 	/* a folded run's windows are added up; the sink gets their sum at the end */
-	if (named && !run_fold(r, ps, last)) {
-		named = false;
-	} else if (named && r->folding) {
-		w.index = 0;
-		w.from_ns = r->rt.start_ns;
-	}
+	named = named && run_fold(r, ps, &w);
 	if (!err && forgets_exited(r))
 		session_forget_exited(&r->rt, mark);
 	pr_debug("window %d%s: collected and symbolized in %.1f ms", r->index + 1,
