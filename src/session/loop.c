@@ -65,6 +65,8 @@ void run_wait_for_end(struct run *r, int sigfd)
 	uint64_t deadline = s->duration > 0 ? ss->start_ns + (uint64_t)(s->duration * 1e9) : 0;
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 	uint64_t read_by = 0;	/* while the rings bring news: their next read */
+	uint64_t news_ns = 0;	/* when a read last found something */
+	uint64_t period = r->o->batch_mappings ? BATCH_READ_NS : RING_READ_NS;
 
 	/* the loop ends within a table-making step of the deadline: tables of
 	 * binaries that come after it are not made (a loaded machine's
@@ -156,16 +158,19 @@ void run_wait_for_end(struct run *r, int sigfd)
 		 * burst of processes), read on the timer, and the BPF
 		 * programs submit without waking us until then, but for an
 		 * urgent record (an exec, a process without tables) when the
-		 * read is further than RING_URGENT_NS.  Just after an exec,
-		 * within that.  Nothing: the rings wake the loop again.
+		 * read is further than RING_URGENT_NS; just after an exec the
+		 * mapping rings are polled as well, so each library's record
+		 * wakes the loop.  A read that finds nothing keeps the
+		 * timer: the promise lapses only after a whole period without
+		 * news.  Lapsed at each empty read, under churn it let each
+		 * process's exit and the next one's fork wake the loop on
+		 * their own, two of its ~5 wakes per new process.  Nothing
+		 * for a period: the rings wake the loop again.
 		 */
 		now = now_ns();
-		if (!got)
-			read_by = 0;
-		else if (r->o->batch_mappings)
-			read_by = now + BATCH_READ_NS;
-		else
-			read_by = now + (just_after_exec(ss, now) ? RING_URGENT_NS : RING_READ_NS);
+		if (got)
+			news_ns = now;
+		read_by = news_ns && now < news_ns + period ? news_ns + period : 0;
 		ring_wake_promise(r->rw, read_by);
 		/* the command at its entry point: its tables and its Python
 		 * interpreter before its first instruction */
