@@ -44,8 +44,9 @@ struct mmap_watch {
 	size_t *runs;		/* where each ring's records begin in pend, and the end */
 	uint64_t lost;		/* records the kernel could not write */
 	uint64_t lost_taken;	/* of those, what mmap_watch_take_lost handed over */
-	uint64_t records, ns;	/* records handled, and the CPU time it took */
-	bool timed;		/* ns counted (--stats) */
+	uint64_t records;	/* records handled */
+	struct part_clock clock;	/* the CPU time it took */
+	bool timed;		/* clock kept (--stats) */
 	__u64 *heads;		/* each ring's head when a consume began */
 };
 
@@ -316,7 +317,7 @@ size_t mmap_watch_consume(struct mmap_watch *w)
 	/* called at every wake-up and announcement: nothing new costs nothing */
 	if (!any)
 		return 0;
-	t0 = cpu_ns_if(w->timed);
+	t0 = part_start(&w->clock, w->timed);
 	w->len = 0;
 	w->npend = 0;
 	for (int i = 0; i < w->nrings; i++) {
@@ -348,7 +349,7 @@ size_t mmap_watch_consume(struct mmap_watch *w)
 	for (size_t i = 0; i < w->npend; i++)
 		handle(w, (const void *)(w->buf + w->pend[i].off));
 	w->records += w->npend;
-	w->ns += cpu_ns_if(w->timed) - t0;
+	part_stop(&w->clock, t0);
 	return w->npend;
 }
 
@@ -361,7 +362,7 @@ void mmap_watch_time(struct mmap_watch *w, bool on)
 void mmap_watch_get_stats(const struct mmap_watch *w, uint64_t *records, uint64_t *ns)
 {
 	*records = w ? w->records : 0;
-	*ns = w ? w->ns : 0;
+	*ns = w ? w->clock.ns : 0;
 }
 
 uint64_t mmap_watch_lost(const struct mmap_watch *w)

@@ -137,7 +137,7 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 {
 	struct session *ss = ((struct session *)ctx)->rt;
 	const struct proc_note *e = data;
-	uint64_t t0 = cpu_ns_if(ss->set->stats);
+	uint64_t t0;
 
 	if (size < sizeof(*e))
 		return 0;
@@ -147,6 +147,8 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 		ss->exec_ns = now_ns();
 		return 0;
 	}
+	/* timed whole: one may read /proc, make tables or read a Python layout */
+	t0 = cpu_ns_if(ss->set->stats);
 	if (!ss->first_event_ns)
 		ss->first_event_ns = now_ns();
 	/* every note: after an exec the process may be in another cgroup */

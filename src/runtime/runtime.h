@@ -16,6 +16,7 @@
 #include "cli/settings.h"
 #include "model/profile.h"
 #include "symbol/symbolizer.h"
+#include "util/util.h"
 
 struct announced;
 struct cgroups;

@@ -238,6 +238,17 @@ uint64_t cpu_ns_if(bool on)
 	return on ? cpu_now_ns() : 0;
 }
 
+uint64_t part_start(struct part_clock *c, bool on)
+{
+	return on && c->calls++ % PART_EVERY == 0 ? cpu_now_ns() : 0;
+}
+
+void part_stop(struct part_clock *c, uint64_t t0)
+{
+	if (t0)
+		c->ns += (cpu_now_ns() - t0) * PART_EVERY;
+}
+
 uint64_t hash_u64(uint64_t x)
 {
 	x ^= x >> 33;

@@ -134,6 +134,31 @@ static void test_proc_maps_short_line(void **state)
 	proc_maps_free(m, n);
 }
 
+/* --stats' sampled part clock: one call in PART_EVERY timed, counted that many times. */
+static void test_part_clock(void **state)
+{
+	struct part_clock off = { 0 }, on = { 0 };
+	volatile uint64_t x = 0;
+	int timed = 0;
+
+	assert_int_equal(part_start(&off, false), 0);
+	assert_int_equal(off.calls, 0);
+	for (int i = 0; i < 2 * PART_EVERY; i++) {
+		uint64_t t0 = part_start(&on, true);
+
+		timed += t0 != 0;
+		for (int k = 0; k < 100000; k++)
+			x += k;
+		part_stop(&on, t0);
+	}
+	assert_int_equal(timed, 2);
+	assert_int_equal(on.calls, 2 * PART_EVERY);
+	/* each timed call counts PART_EVERY times */
+	assert_true(on.ns > 0 && on.ns % PART_EVERY == 0);
+	part_stop(&on, 0);	/* an untimed call adds nothing */
+	assert_true(on.ns % PART_EVERY == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_proc_maps),
 		cmocka_unit_test(test_proc_maps_short_line),
 		cmocka_unit_test(test_command_path),
+		cmocka_unit_test(test_part_clock),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
