@@ -3,6 +3,7 @@
 #include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -32,6 +33,7 @@ struct pending {
 struct mmap_watch {
 	struct mmap_ring *rings;
 	int nrings;
+	int epfd;		/* every ring's fd, for mmap_watch_fd */
 	size_t size;		/* data bytes per ring */
 	struct symbolizer *sz;
 	void (*on_map)(void *ctx, uint32_t pid, enum mw_event what);
@@ -120,6 +122,7 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 	struct mmap_watch *w = xcalloc(1, sizeof(*w));
 
 	w->sz = sz;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->size = RING_PAGES * page;
 	w->rings = xcalloc(ncpus, sizeof(*w->rings));
 	w->heads = xcalloc(ncpus, sizeof(*w->heads));
@@ -146,6 +149,12 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 		r->meta = m;
 		r->data = (unsigned char *)m + page;
 		w->nrings++;
+		if (w->epfd >= 0 &&
+		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, r->fd,
+			      &(struct epoll_event){ .events = EPOLLIN }) < 0) {
+			close(w->epfd);
+			w->epfd = -1;
+		}
 	}
 	/* from now on a process's records tell its mappings whole */
 	symbolizer_track_records(sz);
@@ -161,13 +170,9 @@ void mmap_watch_on_map(struct mmap_watch *w,
 	w->on_map_ctx = ctx;
 }
 
-int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max)
+int mmap_watch_fd(const struct mmap_watch *w)
 {
-	int n = 0;
-
-	for (int i = 0; w && i < w->nrings && n < max; i++)
-		fds[n++] = (struct pollfd){ .fd = w->rings[i].fd, .events = POLLIN };
-	return n;
+	return w ? w->epfd : -1;
 }
 
 static void handle_mmap(struct mmap_watch *w, const struct perf_event_header *h)
@@ -391,6 +396,8 @@ void mmap_watch_close(struct mmap_watch *w)
 		munmap(w->rings[i].meta, w->size + page);
 		close(w->rings[i].fd);
 	}
+	if (w->epfd >= 0)
+		close(w->epfd);
 	free(w->rings);
 	free(w->heads);
 	free(w->runs);

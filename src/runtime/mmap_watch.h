@@ -10,7 +10,6 @@
 #ifndef PROFILER_MMAP_WATCH_H
 #define PROFILER_MMAP_WATCH_H
 
-#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,8 +35,11 @@ enum mw_event {
 /* Also tell fn of each of those (the unwinder's tables). */
 void mmap_watch_on_map(struct mmap_watch *w,
 		       void (*fn)(void *ctx, uint32_t pid, enum mw_event what), void *ctx);
-/* Fill up to max pollfds; returns how many. */
-int mmap_watch_pollfds(const struct mmap_watch *w, struct pollfd *fds, int max);
+/*
+ * One fd that polls readable when any CPU's ring has records (an epoll
+ * set of them all), or -1: a wait costs one fd, not one per CPU.
+ */
+int mmap_watch_fd(const struct mmap_watch *w);
 /* Hand every pending record to the symbolizer, in time order; how many. */
 size_t mmap_watch_consume(struct mmap_watch *w);
 /* Records the kernel dropped (a ring was full): processes named less. */

@@ -5,8 +5,8 @@
  * the held command and cutting windows.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +39,63 @@
  */
 #define BATCH_READ_NS (100 * 1000000ULL)
 
+/* What woke the loop: each fd's tag in the epoll set. */
+enum wake_src { W_SIG, W_RB, W_CUT, W_MMAP, W_IDLE, W_STOP, W_MAX };
+
+/*
+ * The loop waits in one epoll set, kept from wake to wake: ppoll set up
+ * and tore down a wait on every fd at each wake (one per CPU's mapping
+ * ring among them), half of its cost under churn, where the loop wakes
+ * hundreds of times a second.
+ */
+struct waiter {
+	int ep;
+	int mmap_fd;		/* mmap_watch_fd: in the set only when wanted */
+	bool mmap_in;
+	bool no_pwait2;		/* a kernel before 5.11: ms timeouts */
+};
+
+static void waiter_add(struct waiter *w, int fd, enum wake_src tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	if (fd >= 0 && epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		pr_debug("the loop cannot wait on fd %d (%m): it is read at each wake-up", fd);
+}
+
+/* The mapping rings in the wait or out of it, as the loop wants them now. */
+static void waiter_want_mmap(struct waiter *w, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = W_MMAP };
+
+	if (w->mmap_fd < 0 || on == w->mmap_in)
+		return;
+	if (epoll_ctl(w->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->mmap_fd, &ev) == 0)
+		w->mmap_in = on;
+}
+
+/* Wait up to wait_ns; which sources woke it, as bits of enum wake_src. */
+static int waiter_wait(struct waiter *w, uint64_t wait_ns, unsigned *woke)
+{
+	struct epoll_event evs[W_MAX];
+	struct timespec ts = { .tv_sec = wait_ns / 1000000000ULL,
+			       .tv_nsec = wait_ns % 1000000000ULL };
+	int n = -1;
+
+	if (!w->no_pwait2) {
+		n = epoll_pwait2(w->ep, evs, W_MAX, &ts, NULL);
+		w->no_pwait2 = n < 0 && errno == ENOSYS;
+	}
+	if (w->no_pwait2)	/* rounded up: never a busy loop of 0 ms waits */
+		n = epoll_wait(w->ep, evs, W_MAX, (int)MIN((wait_ns + 999999) / 1000000, 250));
+	*woke = 0;
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++)
+		*woke |= 1u << evs[i].data.u32;
+	return 0;
+}
+
 /* Within URGENT_SPAN_NS of reading a target's exec: its libraries are being mapped. */
 static bool just_after_exec(const struct session *ss, uint64_t now)
 {
@@ -58,26 +115,16 @@ static bool targets_gone(const struct settings *s)
 	return alive == 0;
 }
 
-void run_wait_for_end(struct run *r, int sigfd)
+static void run_wait(struct run *r, int sigfd, struct waiter *wt, uint64_t deadline)
 {
 	struct session *ss = &r->rt;
 	const struct settings *s = ss->set;
-	uint64_t deadline = s->duration > 0 ? ss->start_ns + (uint64_t)(s->duration * 1e9) : 0;
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 	uint64_t read_by = 0;	/* while the rings bring news: their next read */
 	uint64_t news_ns = 0;	/* when a read last found something */
 	uint64_t period = r->o->batch_mappings ? BATCH_READ_NS : RING_READ_NS;
 
-	/* the loop ends within a table-making step of the deadline: tables of
-	 * binaries that come after it are not made (a loaded machine's
-	 * compilers held the loop for 10 s past -d 3) */
-	unwinder_set_until(ss->unw, deadline);
 	for (;;) {
-		struct pollfd fds[3 + 64 + 2] = {	/* + 2: the sink's idle_fd, stop_fd */
-			{ .fd = sigfd, .events = POLLIN },
-			{ .fd = ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, .events = POLLIN },
-			{ .fd = r->o->cut_fd > 0 ? r->o->cut_fd : -1, .events = POLLIN },
-		};
 		uint64_t now = now_ns(), wait = 250000000ULL;
 		/*
 		 * Records coming: the next read is the timer's, not one wake
@@ -87,10 +134,8 @@ void run_wait_for_end(struct run *r, int sigfd)
 		 * after an exec: the new program's libraries, mapped a
 		 * fraction of a millisecond apart, each need their tables.
 		 */
-		int nmw = read_by && !just_after_exec(ss, now) && !r->o->batch_mappings ? 0 :
-			  mmap_watch_pollfds(ss->mw, fds + 3, 64);
-		int nfds = 3 + nmw;
-		struct timespec ts;
+		bool want_mmap = !read_by || just_after_exec(ss, now) || r->o->batch_mappings;
+		unsigned woke;
 		size_t got;
 		int nrb;
 
@@ -121,15 +166,11 @@ void run_wait_for_end(struct run *r, int sigfd)
 		}
 		if (read_by)
 			wait = read_by > now ? MIN(wait, read_by - now) : 0;
-		if (r->sink->idle && r->sink->idle_fd >= 0)
-			fds[nfds++] = (struct pollfd){ .fd = r->sink->idle_fd, .events = POLLIN };
-		if (r->o->stop_fd > 0)
-			fds[nfds++] = (struct pollfd){ .fd = r->o->stop_fd, .events = POLLIN };
-		ts = (struct timespec){ .tv_sec = wait / 1000000000ULL, .tv_nsec = wait % 1000000000ULL };
-		if (ppoll(fds, nfds, &ts, NULL) < 0 && errno != EINTR)
+		waiter_want_mmap(wt, want_mmap);
+		if (waiter_wait(wt, wait, &woke) < 0)
 			return;
 		ss->wakeups++;
-		if (r->o->stop_fd > 0 && fds[nfds - 1].revents) {
+		if (woke & (1u << W_STOP)) {
 			ss->stop_reason = "stopped";
 			return;
 		}
@@ -183,13 +224,13 @@ void run_wait_for_end(struct run *r, int sigfd)
 		for (int i = 0; i < r->ncols; i++)
 			if (r->cols[i].col->tick && !r->failed[i])
 				r->cols[i].col->tick(&r->cols[i]);
-		if (fds[2].revents) {
+		if (woke & (1u << W_CUT)) {
 			uint64_t n;
 
 			if (read(r->o->cut_fd, &n, sizeof(n)) == sizeof(n))
 				run_cut_window(r, false, false, NULL);
 		}
-		if (fds[0].revents) {
+		if (woke & (1u << W_SIG)) {
 			struct signalfd_siginfo si;
 
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
@@ -215,4 +256,28 @@ void run_wait_for_end(struct run *r, int sigfd)
 			}
 		}
 	}
+}
+
+void run_wait_for_end(struct run *r, int sigfd)
+{
+	struct session *ss = &r->rt;
+	const struct settings *s = ss->set;
+	uint64_t deadline = s->duration > 0 ? ss->start_ns + (uint64_t)(s->duration * 1e9) : 0;
+	struct waiter wt = { .ep = epoll_create1(EPOLL_CLOEXEC), .mmap_fd = mmap_watch_fd(ss->mw) };
+
+	/* the loop ends within a table-making step of the deadline: tables of
+	 * binaries that come after it are not made (a loaded machine's
+	 * compilers held the loop for 10 s past -d 3) */
+	unwinder_set_until(ss->unw, deadline);
+	if (wt.ep < 0) {
+		ss->stop_reason = "no epoll set for the wait (raise the limit on open files)";
+		return;
+	}
+	waiter_add(&wt, sigfd, W_SIG);
+	waiter_add(&wt, ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, W_RB);
+	waiter_add(&wt, r->o->cut_fd > 0 ? r->o->cut_fd : -1, W_CUT);
+	waiter_add(&wt, r->sink->idle ? r->sink->idle_fd : -1, W_IDLE);
+	waiter_add(&wt, r->o->stop_fd > 0 ? r->o->stop_fd : -1, W_STOP);
+	run_wait(r, sigfd, &wt, deadline);
+	close(wt.ep);
 }
