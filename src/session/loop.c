@@ -55,22 +55,27 @@ struct waiter {
 	bool no_pwait2;		/* a kernel before 5.11: ms timeouts */
 };
 
-static void waiter_add(struct waiter *w, int fd, enum wake_src tag)
+static void waiter_add(struct waiter *w, int fd, enum wake_src tag, uint32_t events)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	struct epoll_event ev = { .events = events, .data.u32 = tag };
 
 	if (fd >= 0 && epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 		pr_debug("the loop cannot wait on fd %d (%m): it is read at each wake-up", fd);
 }
 
-/* The mapping rings in the wait or out of it, as the loop wants them now. */
+/*
+ * The mapping rings in the wait or out of it, as the loop wants them now:
+ * they stay in the set, with or without EPOLLIN (an EPOLL_CTL_ADD of a
+ * nested epoll fd checks the whole graph of sets, and at each exec's
+ * add and delete that was a fifth of the wait's cost).
+ */
 static void waiter_want_mmap(struct waiter *w, bool on)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = W_MMAP };
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = W_MMAP };
 
 	if (w->mmap_fd < 0 || on == w->mmap_in)
 		return;
-	if (epoll_ctl(w->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->mmap_fd, &ev) == 0)
+	if (epoll_ctl(w->ep, EPOLL_CTL_MOD, w->mmap_fd, &ev) == 0)
 		w->mmap_in = on;
 }
 
@@ -273,11 +278,12 @@ void run_wait_for_end(struct run *r, int sigfd)
 		ss->stop_reason = "no epoll set for the wait (raise the limit on open files)";
 		return;
 	}
-	waiter_add(&wt, sigfd, W_SIG);
-	waiter_add(&wt, ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, W_RB);
-	waiter_add(&wt, r->o->cut_fd > 0 ? r->o->cut_fd : -1, W_CUT);
-	waiter_add(&wt, r->sink->idle ? r->sink->idle_fd : -1, W_IDLE);
-	waiter_add(&wt, r->o->stop_fd > 0 ? r->o->stop_fd : -1, W_STOP);
+	waiter_add(&wt, sigfd, W_SIG, EPOLLIN);
+	waiter_add(&wt, ss->rb ? ring_buffer__epoll_fd(ss->rb) : -1, W_RB, EPOLLIN);
+	waiter_add(&wt, r->o->cut_fd > 0 ? r->o->cut_fd : -1, W_CUT, EPOLLIN);
+	waiter_add(&wt, r->sink->idle ? r->sink->idle_fd : -1, W_IDLE, EPOLLIN);
+	waiter_add(&wt, r->o->stop_fd > 0 ? r->o->stop_fd : -1, W_STOP, EPOLLIN);
+	waiter_add(&wt, wt.mmap_fd, W_MMAP, 0);	/* waiter_want_mmap turns it on */
 	run_wait(r, sigfd, &wt, deadline);
 	close(wt.ep);
 }
