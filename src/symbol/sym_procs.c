@@ -259,6 +259,14 @@ int symbolizer_note_process(struct symbolizer *sz, uint32_t pid)
 		sz->stats.procs_from_records++;
 		return 0;
 	}
+	/*
+	 * Exited, as its records say: nothing to read.  Under churn a third
+	 * of the announcements were read after their process's exit (a
+	 * sample between its fork and its exec), each a failed open of
+	 * /proc/PID/maps: 6% of our own CPU.
+	 */
+	if (timeline_gone(sz->tl, pid))
+		return -ESRCH;
 	err = sz_proc_read(sz, p);
 	if (!err)
 		sz->stats.procs++;

@@ -35,6 +35,7 @@ struct tl_gen {
 struct tl_proc {
 	uint32_t pid;
 	bool exited;
+	uint32_t exit_epoch;	/* timeline.epoch at its exit */
 	uint64_t exit_seq;	/* its last exit: timeline_exit_mark just before */
 	struct tl_gen *gens;	/* oldest first */
 	size_t ngens;
@@ -277,6 +278,7 @@ void timeline_exit(struct timeline *t, uint32_t pid)
 	if (!p || p->exited)
 		return;
 	p->exited = true;
+	p->exit_epoch = t->epoch;
 	p->exit_seq = timeline_exit_mark(t);
 	if (t->exit_head > 4096 && t->exit_head * 2 > t->nexits) {
 		/* the forgotten half: shift it out */
@@ -535,6 +537,13 @@ bool timeline_complete(const struct timeline *t, uint32_t pid)
 	const struct tl_gen *g = p && p->ngens ? &p->gens[p->ngens - 1] : NULL;
 
 	return g && gen_whole(t, g) && !p->exited;
+}
+
+bool timeline_gone(const struct timeline *t, uint32_t pid)
+{
+	const struct tl_proc *p = find(t, pid);
+
+	return p && p->exited && t->tracked && p->exit_epoch == t->epoch;
 }
 
 void timeline_get_stats(const struct timeline *t, struct timeline_stats *st)

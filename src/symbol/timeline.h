@@ -79,6 +79,11 @@ const struct proc_map *timeline_current(const struct timeline *t, uint32_t pid, 
  * since (timeline_lost); only once timeline_track said records flow.
  */
 bool timeline_complete(const struct timeline *t, uint32_t pid);
+/*
+ * Whether pid's exit is its last record, with none lost since: its /proc
+ * entry is gone (a new process of that pid would have a fork record).
+ */
+bool timeline_gone(const struct timeline *t, uint32_t pid);
 void timeline_track(struct timeline *t);
 void timeline_lost(struct timeline *t);
 void timeline_mark_read(struct timeline *t, uint32_t pid);

@@ -235,6 +235,39 @@ static void test_complete(void **state)
 	(void)state;
 }
 
+/* Gone: its exit the last record, none lost since; a fork of the pid, or a
+ * loss, and /proc is worth a look again. */
+static void test_gone(void **state)
+{
+	struct timeline *t = timeline_new(0);
+
+	timeline_add(t, 20, one_map(0x1000, 0x2000, 1, "/bin/sh"), 1);
+	timeline_fork(t, 20, 21, 0);
+	timeline_exit(t, 21);
+	/* records do not flow yet: an exit seen is no proof */
+	assert_false(timeline_gone(t, 21));
+	timeline_track(t);
+	timeline_fork(t, 20, 22, 0);
+	assert_false(timeline_gone(t, 22));
+	/* a child of a process older than the run, never exec'd: not
+	 * complete, and gone at its exit */
+	assert_false(timeline_complete(t, 22));
+	timeline_exit(t, 22);
+	assert_true(timeline_gone(t, 22));
+	/* the pid again */
+	timeline_fork(t, 20, 22, 1);
+	assert_false(timeline_gone(t, 22));
+	timeline_exit(t, 22);
+	assert_true(timeline_gone(t, 22));
+	/* a record lost since: it may have been the pid's new fork */
+	timeline_lost(t);
+	assert_false(timeline_gone(t, 22));
+	assert_false(timeline_gone(t, 20));
+	assert_false(timeline_gone(t, 99));
+	timeline_free(t);
+	(void)state;
+}
+
 static void count_gone(void *ctx, uint32_t pid)
 {
 	(*(int *)ctx)++;
@@ -288,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_vfork_exec_same_addresses),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_complete),
+		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_forget_exited),
 	};
 
