@@ -12,7 +12,8 @@
  *
  * A map that allocates as it fills can still refuse an element for want
  * of memory in the allocator's per-CPU cache (seen at start-up, -ENOMEM);
- * such a stack goes to a small preallocated spill map instead.
+ * such a stack goes to a small preallocated spill map instead, which
+ * user space empties into the main map at each window (stack_maps_init).
  */
 #ifndef PROFILER_STACKS_BPF_H
 #define PROFILER_STACKS_BPF_H
@@ -36,6 +37,13 @@ struct {
 	__type(key, __u64);
 	__type(value, struct stack_frames);
 } stacks_spill SEC(".maps");
+
+/*
+ * For the tests only (PROFILER_TEST_SPILL, set by cpu): a new stack whose
+ * hash has these bits clear goes to the spill as if the allocator had
+ * refused it, a failure no test can cause on demand.  0: off.
+ */
+const volatile __u64 spill_test_mask = 0;
 
 /* Two slots per CPU: user and kernel stack of the sample being taken. */
 struct {
@@ -127,7 +135,10 @@ static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h)
 		return id;
 	PART_FLAG(PF_NEWSTACK);
 	/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
-	err = map_update_err(bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST));
+	if (spill_test_mask && !(h & spill_test_mask))
+		err = -ENOMEM;
+	else
+		err = map_update_err(bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST));
 	if (!err || err == -EEXIST)
 		return id;
 	if (err == -ENOMEM) {

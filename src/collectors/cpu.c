@@ -162,6 +162,7 @@ static int cpu_start(struct session *ss)
 	skel->rodata->fp_walk = session_fp_walk(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->spill_test_mask = session_spill_test_mask();
 	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);

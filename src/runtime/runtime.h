@@ -179,7 +179,10 @@ struct stack_maps {
 	int spill_fd;
 	struct stack_cache *cache;
 };
+/* At each read (a window): the spill's stacks moved into the main map first. */
 void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
+/* PROFILER_TEST_SPILL (tests only): stacks_spill's spill_test_mask. */
+uint64_t session_spill_test_mask(void);
 void stack_maps_release(struct stack_maps *sm);
 /*
  * A window's samples were read from a point taken (mark:
