@@ -50,7 +50,7 @@ enum wake_src { W_SIG, W_RB, W_CUT, W_MMAP, W_IDLE, W_STOP, W_MAX };
  */
 struct waiter {
 	int ep;
-	int mmap_fd;		/* mmap_watch_fd: in the set only when wanted */
+	int mmap_fd;		/* mmap_watch_fd: in the set, EPOLLIN only when wanted */
 	bool mmap_in;
 	bool no_pwait2;		/* a kernel before 5.11: ms timeouts */
 };
