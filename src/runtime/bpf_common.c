@@ -512,13 +512,15 @@ unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, str
 }
 
 /*
- * The spill's stacks moved into the main map, whose allocator, asked from
- * a system call, can wait for memory: the spill (preallocated, 1,024)
- * then holds what one window's bursts spill, not what a whole run's do.
- * Never emptied before, it filled in a 10-minute churn run, and 652 new
- * stacks were then lost with the main map 15% full.  Ids are the frames'
- * hash, so the counts that name a moved stack still find it; readers look
- * in both maps.  What the main map cannot take (full) stays.
+ * The spill's stacks moved into the main map, whose allocator has refilled
+ * its per-CPU caches by the next window (a burst drains them for moments;
+ * what it still refuses waits for the window after).  The spill
+ * (preallocated, 1,024) then holds what one window's bursts spill, not
+ * what a whole run's do: never emptied before, it filled in a 10-minute
+ * churn run, and 652 new stacks were then lost with the main map 15% full.
+ * Ids are the frames' hash, so the counts that name a moved stack still
+ * find it; readers look in both maps.  What the main map cannot take
+ * (full) stays.
  */
 static void spill_drain(struct stack_maps *sm)
 {
