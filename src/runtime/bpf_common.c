@@ -477,8 +477,6 @@ static void cache_chunk(void *ctx, const void *keys, const void *vals, size_t n)
 	}
 }
 
-#define SPILL_DRAIN_MAX 4096	/* more than the spill holds */
-
 /*
  * The spill map made here, without BTF: its value type in BTF is a stack of
  * MAX_STACK_DEPTH frames, so at any other depth the kernel refuses libbpf's
@@ -524,28 +522,25 @@ unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, str
  */
 static void spill_drain(struct stack_maps *sm)
 {
-	uint64_t key, *keys = NULL, *val;
-	size_t n = 0, cap = 0, moved = 0;
-	uint32_t depth;
+	uint64_t key, *keys;
+	uint32_t vsize;
+	char *vals;
+	size_t moved = 0;
+	long n;
 
 	if (sm->spill_fd < 0 || bpf_map_get_next_key(sm->spill_fd, NULL, &key))
 		return;		/* empty: the usual case, one system call */
-	do {
-		GROW(keys, cap, n + 1);
-		keys[n++] = key;
-	} while (n < SPILL_DRAIN_MAX && !bpf_map_get_next_key(sm->spill_fd, &key, &key));
-	depth = stack_maps_depth(sm);
-	val = xcalloc(depth, sizeof(*val));
-	for (size_t i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(sm->spill_fd, &keys[i], val))
-			continue;
-		if (bpf_map_update_elem(sm->fd, &keys[i], val, BPF_NOEXIST) && errno != EEXIST)
+	vsize = stack_maps_depth(sm) * sizeof(uint64_t);
+	n = map_read_all(sm->spill_fd, sizeof(uint64_t), vsize, (void **)&keys, (void **)&vals);
+	for (long i = 0; i < n; i++) {
+		if (bpf_map_update_elem(sm->fd, &keys[i], vals + i * vsize, BPF_NOEXIST) &&
+		    errno != EEXIST)
 			break;	/* full, or no memory now either: the next window tries */
 		bpf_map_delete_elem(sm->spill_fd, &keys[i]);
 		moved++;
 	}
-	pr_debug("%zu of the spill's %zu stacks moved into the stacks map", moved, n);
-	free(val);
+	pr_debug("%zu of the spill's %ld stacks moved into the stacks map", moved, n);
+	free(vals);
 	free(keys);
 }
 
