@@ -16,7 +16,6 @@
 #include "cli/settings.h"
 #include "model/profile.h"
 #include "symbol/symbolizer.h"
-#include "util/util.h"
 
 struct announced;
 struct cgroups;
