@@ -104,7 +104,7 @@ void args_usage(const struct collector *col, FILE *f)
 		"Usage: profiler %s [OPTIONS]%s%s [-- COMMAND [ARGS...]]\n"
 		"%s.\n\n"
 		"Targets (default: the whole system):\n"
-		"  -p, --pid PID[,PID...]    processes, all their threads\n"
+		"  -p, --pid PID[,PID...]    processes, all their threads (not their children)\n"
 		"  -t, --tid TID[,TID...]    single threads\n"
 		"  -a, --all                 the whole system (the default without a target)\n"
 		"  -- COMMAND [ARGS...]      start COMMAND, profile it and its children, stop\n"

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "output/output.h"	/* fmt_value: units for the summary line */
 #include "runtime/cgroups.h"
 #include "runtime/mmap_watch.h"
+#include "runtime/proc_stat.h"
 #include "runtime/unwind.h"
 #include "session/run.h"
 #include "util/util.h"
@@ -162,6 +164,46 @@ int run_cut_window(struct run *r, bool last, bool whole, struct profile **last_o
 }
 
 /* Losses and one line per collector on stderr. */
+/*
+ * -p profiles the processes given, not those they start (-- COMMAND
+ * follows its children; a service's workers are not what -p of its master
+ * asks for): `$!` of `cd dir && prog &` is a shell that waits for prog,
+ * and gives nothing.  When the targets gave nothing, name the processes
+ * they started that ran, and say how to profile them.  True when it said
+ * something.
+ */
+static bool hint_descendants(const struct session *ss)
+{
+	const struct settings *set = ss->set;
+	long hz = sysconf(_SC_CLK_TCK);
+	bool said = false;
+
+	for (int i = 0; i < set->npids; i++) {
+		struct proc_stat me, desc[3];
+		char list[160] = "", ids[64] = "";
+		size_t at = 0, at_ids = 0;
+		int n = proc_descendants(set->pids[i], desc, 3);
+
+		if (n <= 0 || !desc[0].cpu_ticks || proc_stat_read(set->pids[i], &me))
+			continue;
+		for (int k = 0; k < n && desc[k].cpu_ticks; k++) {
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%d (%s, %.2f s of CPU)",
+					       k ? ", " : "", desc[k].pid, desc[k].comm,
+					       (double)desc[k].cpu_ticks / (hz > 0 ? hz : 100));
+			at_ids += (size_t)snprintf(ids + at_ids, sizeof(ids) - at_ids, "%s%d",
+						   k ? "," : "", desc[k].pid);
+			if (at >= sizeof(list) || at_ids >= sizeof(ids))
+				break;
+		}
+		fprintf(stderr, "profiler %s: no samples: PID %d (%s) %s, but processes it started ran: %s; "
+			"-p does not follow them: profile them with -p %s\n",
+			ss->col->name, me.pid, me.comm,
+			me.state == 'R' ? "hardly ran" : "waited", list, ids);
+		said = true;
+	}
+	return said;
+}
+
 static void print_summary(struct session *rt, const struct session *ss, struct profile *p)
 {
 	const struct sample_type *t = &p->types[p->default_type];
@@ -197,6 +239,8 @@ static void print_summary(struct session *rt, const struct session *ss, struct p
 			o->name);
 		return;
 	}
+	if (!total && rt->set->npids && hint_descendants(ss))
+		return;
 	if (!total && ss->col->no_samples)
 		fprintf(stderr, "profiler %s: no samples: %s\n", ss->col->name, ss->col->no_samples);
 	else if (!total)

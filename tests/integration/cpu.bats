@@ -86,6 +86,30 @@ teardown() { teardown_common; }
 	! grep -E 'exited\]|threads\+0x' "$TMP/out.folded"
 }
 
+@test "cpu: -p of a shell that waits for its busy grandchild names the process to profile" {
+	# `$!` of `cd dir && prog &` is a subshell that waits (here a shell
+	# that waits for a shell that waits for burn31): -p does not follow
+	# the processes a target started
+	sh -c 'sh -c "\"$0\" 20; true"; true' "$W/burn31" &
+	BGPID=$!
+	for i in $(seq 100); do
+		mid=$(pgrep -P "$BGPID") && busy=$(pgrep -P "$mid" burn31) && break
+		sleep 0.1
+	done
+	[ -n "$busy" ]
+	# its CPU time counted in whole ticks: a tick at least
+	sleep 0.3
+	run --separate-stderr "$PROFILER" cpu -p "$BGPID" -d 0.5
+	kill "$busy"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"no samples: PID $BGPID (sh) waited, but processes it started ran: $busy (burn31, "* ]]
+	[[ "$stderr" == *"profile them with -p $busy" ]]
+	[[ "$stderr" != *"was the target running"* ]]
+	# the shell in the middle, which used no CPU, is not named
+	[[ "$stderr" != *"$mid (sh"* ]]
+}
+
 @test "cpu: -t TID profiles that thread only" {
 	# alive well past the profile, however slowly the profiler starts
 	"$W/threads" 30 > "$TMP/tids" &

@@ -2,10 +2,13 @@
 /* Parsers of user input and of /proc text. */
 #include <errno.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
+#include "runtime/proc_stat.h"
 #include "symbol/proc_maps.h"
 #include "util/util.h"
 
@@ -159,6 +162,53 @@ static void test_part_clock(void **state)
 	assert_true(on.ns % PART_EVERY == 0);
 }
 
+/* /proc/PID/stat: a comm with spaces and parentheses ends at the last ')' */
+static void test_proc_stat(void **state)
+{
+	struct proc_stat st, desc[4];
+	pid_t child;
+	int n = -1;
+
+	assert_int_equal(proc_stat_parse("4242 (a) b (c)) S 17 4242 4242 0 -1 4194560 "
+					 "100 0 0 0 250 31 0 0 20 0 1 0 9 0", &st), 0);
+	assert_int_equal(st.pid, 4242);
+	assert_int_equal(st.ppid, 17);
+	assert_int_equal(st.state, 'S');
+	assert_string_equal(st.comm, "a) b (c)");
+	assert_int_equal(st.cpu_ticks, 281);
+	/* a comm of 16 characters cannot come from the kernel: cut to 16 */
+	assert_int_equal(proc_stat_parse("1 (0123456789abcdefXYZ) R 0 1 1 0 -1 0 0 0 0 0 1 2", &st), 0);
+	assert_string_equal(st.comm, "0123456789abcdef");
+	assert_int_equal(proc_stat_parse("", &st), -EINVAL);
+	assert_int_equal(proc_stat_parse("x (sh) S 1 1", &st), -EINVAL);
+	assert_int_equal(proc_stat_parse("12 (sh S 1 1 1 0 -1 0 0 0 0 0 1 2", &st), -EINVAL);
+	assert_int_equal(proc_stat_parse("12 (sh) S 1 1 1 0 -1 0 0 0 0 0 1", &st), -EINVAL);
+	assert_int_equal(proc_stat_parse("12 (sh) 7 1 1 1 0 -1 0 0 0 0 0 1 2", &st), -EINVAL);
+	assert_int_equal(proc_stat_read(getpid(), &st), 0);
+	assert_int_equal(st.pid, getpid());
+	assert_int_equal(st.ppid, getppid());
+	assert_int_equal(st.state, 'R');
+	/* a child of ours is among our descendants, and nobody else is */
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_true(child > 0);
+	for (int tries = 0; tries < 100; tries++) {
+		n = proc_descendants(getpid(), desc, 4);
+		if (n == 1)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(n, 1);
+	assert_int_equal(desc[0].pid, child);
+	assert_int_equal(desc[0].ppid, getpid());
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_int_equal(proc_descendants(getpid(), desc, 4), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_proc_maps_short_line),
 		cmocka_unit_test(test_command_path),
 		cmocka_unit_test(test_part_clock),
+		cmocka_unit_test(test_proc_stat),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
