@@ -22,6 +22,7 @@
 #include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/stack_parts.h"
+#include "runtime/stack_prune.h"
 #include "util/util.h"
 
 #define DEFAULT_FREQ 99
@@ -33,6 +34,7 @@ struct cpu_state {
 	struct cpu_counts *counts;	/* the two counts maps, drained */
 	struct deltas *whole;		/* with windows: the run's totals per key */
 	size_t stacks_entries;		/* in the stacks maps, as far as known (stack_parts_read) */
+	struct stack_prune *prune;	/* user stacks to delete once their process exits */
 };
 
 static const struct option cpu_longopts[] = {
@@ -151,6 +153,7 @@ static int cpu_start(struct session *ss)
 	int err, tmpl;
 
 	ss->priv = st;
+	st->prune = stack_prune_new();
 	skel = cpu_bpf__open_opts(&opts);
 	if (!skel)
 		return bpf_explain("opening the BPF object", -errno);
@@ -322,6 +325,18 @@ static void check_parts(const struct profile *p, const struct stack_maps *sm,
 	profile_free(q);
 }
 
+struct prune_ctx {
+	struct session *ss;
+	uint64_t mark;
+};
+
+static int process_gone(void *ctx, uint32_t pid)
+{
+	const struct prune_ctx *c = ctx;
+
+	return session_process_gone(c->ss, pid, c->mark);
+}
+
 static int cpu_collect(struct session *ss, struct profile *p)
 {
 	const struct settings *s = ss->set;
@@ -337,6 +352,9 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	uint64_t swaps, moved;
 	const char *env = getenv("PROFILER_CHECK_STACK_PARTS");
 	bool check = env && *env && strcmp(env, "0");
+	/* exits noted before the counts are taken: those processes counted all they will */
+	uint64_t mark = session_exit_mark(ss);
+	bool prune = !ss->keep_whole;
 	uint64_t t0;
 	size_t nkeys;
 
@@ -392,6 +410,8 @@ static int cpu_collect(struct session *ss, struct profile *p)
 		const struct cpu_key *key = key_at(whole, keys, counts, i, &count);
 
 		add_sample(p, &sm, sp, key, count, period);
+		if (prune)
+			stack_prune_note(st->prune, key->user_stack, key->pid);
 		if (!whole && !check && i && !(i % TRIM_KEYS))
 			cpu_counts_trim(st->counts, i, &keys, &counts);
 	}
@@ -400,6 +420,20 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	if (sp && check)
 		check_parts(p, &sm, whole, keys, counts, nkeys, period);
 	stack_parts_free(sp);
+	/*
+	 * Read: the user stacks of processes gone go from the map.  Not when
+	 * the whole run is read again at the end (top's run so far): it
+	 * names them all.
+	 */
+	if (prune) {
+		struct prune_ctx pc = { ss, mark };
+		size_t n = stack_prune_run(st->prune, sm.fd, process_gone, &pc);
+
+		st->stacks_entries -= MIN(n, st->stacks_entries);
+		ss->rt->stacks_pruned += n;
+		pr_debug("cpu: %zu user stacks of exited processes deleted from the stacks map, "
+			 "%zu of live ones kept", n, stack_prune_size(st->prune));
+	}
 	stack_maps_release(&sm);
 	cpu_counts_release(st->counts);
 	session_read_drops(ss, st->skel->maps.drops, p, "--max-stacks");
@@ -416,6 +450,7 @@ static void cpu_destroy(struct session *ss)
 	cpu_counts_free(st->counts);
 	free(st->links);
 	deltas_free(st->whole);
+	stack_prune_free(st->prune);
 	cpu_bpf__destroy(st->skel);
 	free(st);
 	ss->priv = NULL;

@@ -2,6 +2,7 @@
 /* What every BPF collector shares on the user side. */
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -672,6 +673,21 @@ void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t 
 		return;
 	}
 	profile_stack_life(p, ids, n, 2 * MAX_STACK_DEPTH, kind, pid, life, ips, nips, first_is_ip);
+}
+
+uint64_t session_exit_mark(struct session *ss)
+{
+	return ss->rt->sym ? symbolizer_exit_mark(ss->rt->sym) : 0;
+}
+
+int session_process_gone(struct session *ss, uint32_t pid, uint64_t mark)
+{
+	int g = ss->rt->sym ? symbolizer_exited_before(ss->rt->sym, pid, mark) : -1;
+
+	if (g >= 0)
+		return g;
+	/* unknown to the records (forgotten, or older than the run) */
+	return kill((pid_t)pid, 0) && errno == ESRCH ? -1 : 0;
 }
 
 void session_forget_exited(struct session *ss, uint64_t mark)

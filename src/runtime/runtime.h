@@ -95,6 +95,7 @@ struct session {
 	/* for --stats (rt's): the wait loop's wake-ups; CPU time in
 	 * announcements (with what they make) and in cutting windows */
 	uint64_t wakeups, announce_ns, window_ns;
+	uint64_t stacks_pruned;		/* user stacks of exited processes deleted */
 	/*
 	 * (rt's) The exits noted when a window's samples were last read
 	 * (symbolizer_exit_mark): processes that exited before it are
@@ -190,6 +191,14 @@ void stack_maps_release(struct stack_maps *sm);
  * a sample counted as its process exited).
  */
 void session_forget_exited(struct session *ss, uint64_t mark);
+/* The exits noted so far (symbolizer_exit_mark), taken before samples are read. */
+uint64_t session_exit_mark(struct session *ss);
+/*
+ * Whether process pid is gone (stack_prune_gone_fn): 1 its exit was noted
+ * before mark, 0 it lives or exited since, -1 the records do not know it
+ * and no such process runs.
+ */
+int session_process_gone(struct session *ss, uint32_t pid, uint64_t mark);
 /* -v: the heap and RSS after a window is handed on (runtime/heap.c). */
 void session_heap_report(void);
 /* Frames a value of the stacks maps holds (--max-depth). */

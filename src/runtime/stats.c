@@ -75,6 +75,9 @@ void stats_print(struct session *ss, int stats_fd)
 				100.0 * used / MAX(1, bpf_map__max_entries(map)));
 		}
 	}
+	if (ss->stacks_pruned)
+		fprintf(stderr, "  stacks maps: %s user stacks of exited processes deleted once read\n",
+			fmt_count(b1, sizeof(b1), ss->stacks_pruned));
 	if (ss->unw) {
 		struct unwinder_stats us;
 

@@ -188,6 +188,11 @@ uint64_t symbolizer_exit_mark(const struct symbolizer *sz)
 	return timeline_exit_mark(sz->tl);
 }
 
+int symbolizer_exited_before(const struct symbolizer *sz, uint32_t pid, uint64_t mark)
+{
+	return timeline_exited_before(sz->tl, pid, mark);
+}
+
 static void proc_gone(void *ctx, uint32_t pid)
 {
 	struct symbolizer *sz = ctx;

@@ -103,6 +103,8 @@ void symbolizer_note_exit(struct symbolizer *sz, uint32_t pid);
  * samples and forgets up to it once they are named.
  */
 uint64_t symbolizer_exit_mark(const struct symbolizer *sz);
+/* timeline_exited_before: 1 pid exited before mark, 0 not, -1 unknown. */
+int symbolizer_exited_before(const struct symbolizer *sz, uint32_t pid, uint64_t mark);
 size_t symbolizer_forget_exited(struct symbolizer *sz, uint64_t mark);
 /* What pid maps now, as the records and /proc said (for the unwinder). */
 struct proc_map;

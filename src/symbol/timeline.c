@@ -546,6 +546,15 @@ bool timeline_gone(const struct timeline *t, uint32_t pid)
 	return p && p->exited && t->tracked && p->exit_epoch == t->epoch;
 }
 
+int timeline_exited_before(const struct timeline *t, uint32_t pid, uint64_t mark)
+{
+	const struct tl_proc *p = find(t, pid);
+
+	if (!p)
+		return -1;
+	return timeline_gone(t, pid) && p->exit_seq < mark;
+}
+
 void timeline_get_stats(const struct timeline *t, struct timeline_stats *st)
 {
 	*st = t->st;

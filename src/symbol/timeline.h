@@ -84,6 +84,12 @@ bool timeline_complete(const struct timeline *t, uint32_t pid);
  * entry is gone (a new process of that pid would have a fork record).
  */
 bool timeline_gone(const struct timeline *t, uint32_t pid);
+/*
+ * 1 when pid is gone (timeline_gone) and its exit came before mark
+ * (timeline_exit_mark); 0 when it lives or exited since; -1 when the
+ * timeline does not know it (never seen, or forgotten).
+ */
+int timeline_exited_before(const struct timeline *t, uint32_t pid, uint64_t mark);
 void timeline_track(struct timeline *t);
 void timeline_lost(struct timeline *t);
 void timeline_mark_read(struct timeline *t, uint32_t pid);
