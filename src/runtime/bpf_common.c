@@ -340,6 +340,33 @@ bool map_batch_refused(void)
 	return env && *env && strcmp(env, "0");
 }
 
+size_t map_delete_keys(int fd, const void *keys, uint32_t key_size, size_t n)
+{
+	const char *k = keys;
+	size_t gone = 0, at = 0;
+
+	while (at < n && !map_batch_refused()) {
+		__u32 count = (__u32)MIN(n - at, 4096);
+		int err = bpf_map_delete_batch(fd, k + at * key_size, &count, NULL);
+
+		/* count: how many went before an error */
+		gone += count;
+		at += count;
+		if (!err)
+			continue;
+		if (errno == ENOENT) {
+			at++;	/* not there (deleted already): skip it */
+			continue;
+		}
+		if (count)
+			continue;	/* stopped midway: go on from there */
+		break;		/* EINVAL, ENOTSUPP: no batch deletes for this map */
+	}
+	for (; at < n; at++)
+		gone += !bpf_map_delete_elem(fd, k + at * key_size);
+	return gone;
+}
+
 long map_read_chunks(int fd, uint32_t key_size, uint32_t value_size, map_chunk_fn cb, void *ctx)
 {
 	__u32 batch = MAX(MAP_BATCH_BYTES / (key_size + value_size), 16u);
@@ -696,6 +723,8 @@ void session_forget_exited(struct session *ss, uint64_t mark)
 
 	symbolizer_forget_exited(rt->sym, rt->forget_mark);
 	rt->forget_mark = mark;
+	/* and the unwind entries of processes that exited since the last window */
+	unwinder_flush_exited(rt->unw);
 }
 
 int session_attach_perf(struct session *ss, struct perf_event_attr *attr,

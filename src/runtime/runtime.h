@@ -166,8 +166,11 @@ long map_read_all(int fd, uint32_t key_size, uint32_t value_size, void **keys, v
 /* The same, each batch handed to cb as it comes (n entries) and not kept. */
 typedef void (*map_chunk_fn)(void *ctx, const void *keys, const void *vals, size_t n);
 long map_read_chunks(int fd, uint32_t key_size, uint32_t value_size, map_chunk_fn cb, void *ctx);
-/* PROFILER_NO_MAP_BATCH=1: map reads one element at a time, as on a kernel
- * that refuses batch operations (for the tests of that path). */
+/* Delete n keys from a BPF hash map, in batches where the kernel takes
+ * them; keys not there are passed over.  Returns how many went. */
+size_t map_delete_keys(int fd, const void *keys, uint32_t key_size, size_t n);
+/* PROFILER_NO_MAP_BATCH=1: map reads and deletes one element at a time, as
+ * on a kernel that refuses batch operations (for the tests of that path). */
 bool map_batch_refused(void);
 
 /* --max-depth, before load: the stacks maps' values sized to it; the depth */

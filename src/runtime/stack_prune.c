@@ -2,10 +2,9 @@
 /*
  * User stacks of exited processes deleted from a stacks map (stack_prune.h).
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <bpf/bpf.h>
+#include <linux/types.h>
 
 #include "common.h"
 #include "runtime/runtime.h"
@@ -64,33 +63,6 @@ void stack_prune_note(struct stack_prune *pr, uint64_t id, uint32_t pid)
 	pr->e[at].unknown_dead = false;	/* sampled again: a reused pid's */
 }
 
-/* Delete ids from fd, in batches where the kernel takes them; how many went. */
-static size_t delete_ids(int fd, const uint64_t *ids, size_t n)
-{
-	size_t gone = 0, at = 0;
-
-	while (at < n && !map_batch_refused()) {
-		__u32 count = (__u32)MIN(n - at, 4096);
-		int err = bpf_map_delete_batch(fd, ids + at, &count, NULL);
-
-		/* count: how many went before an error */
-		gone += count;
-		at += count;
-		if (!err)
-			continue;
-		if (errno == ENOENT) {
-			at++;	/* deleted already (the process's pid reused and pruned): skip it */
-			continue;
-		}
-		if (count)
-			continue;	/* stopped midway: go on from there */
-		break;		/* EINVAL, ENOTSUPP: no batch deletes for this map */
-	}
-	for (; at < n; at++)
-		gone += !bpf_map_delete_elem(fd, &ids[at]);
-	return gone;
-}
-
 size_t stack_prune_run(struct stack_prune *pr, int fd, stack_prune_gone_fn gone, void *ctx)
 {
 	size_t kept = 0, ndead = 0, deleted;
@@ -119,7 +91,7 @@ size_t stack_prune_run(struct stack_prune *pr, int fd, stack_prune_gone_fn gone,
 		pr->cap = 2 * kept + 1024;
 		pr->e = xrealloc(pr->e, pr->cap * sizeof(*pr->e));
 	}
-	deleted = fd >= 0 ? delete_ids(fd, pr->dead, ndead) : ndead;
+	deleted = fd >= 0 ? map_delete_keys(fd, pr->dead, sizeof(*pr->dead), ndead) : ndead;
 	if (pr->dead_cap > 2 * ndead + 1024) {
 		free(pr->dead);
 		pr->dead = NULL;

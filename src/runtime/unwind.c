@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <linux/types.h>
 
+#include "runtime/runtime.h"
 #include "runtime/unwind.h"
 #include "symbol/elf_segs.h"
 #include "symbol/proc_maps.h"
@@ -52,6 +53,8 @@ struct unwinder {
 	uint64_t *whash;
 	size_t nw, w_cap;
 	struct idxmap w_index;
+	uint32_t *exited;		/* entries to delete: their processes exited */
+	size_t nexited, exited_cap;
 
 	struct unwind_cache *cache;	/* tables kept on disk by build-id, or NULL */
 	struct unw_file vdso;		/* the kernel's vDSO, the same in every process */
@@ -137,6 +140,7 @@ void unwinder_free(struct unwinder *u)
 	free(u->early);
 	free(u->wpids);
 	free(u->whash);
+	free(u->exited);
 	idxmap_free(&u->w_index);
 	free(u);
 }
@@ -381,6 +385,39 @@ static uint64_t proc_hash(const struct unwind_proc *up)
 }
 
 /* Write up as pid's entry unless it holds that already: 0 or -errno */
+/*
+ * Deleted in batches of this many: under churn a delete at each exit was
+ * a system call per process, as many as the writes.
+ */
+#define EXITED_BATCH 256
+
+void unwinder_flush_exited(struct unwinder *u)
+{
+	if (!u || !u->nexited)
+		return;
+	u->st.exit_deletes += map_delete_keys(u->procs_fd, u->exited, sizeof(*u->exited),
+					      u->nexited);
+	u->nexited = 0;
+}
+
+void unwinder_exited(struct unwinder *u, uint32_t pid)
+{
+	uint64_t *h;
+
+	if (!u)
+		return;
+	h = written(u, pid, false);
+	/* 0: nothing written, or not known since records were lost (a
+	 * full map prunes those: prune_exited) */
+	if (!h || !*h)
+		return;
+	*h = 0;
+	GROW(u->exited, u->exited_cap, u->nexited + 1);
+	u->exited[u->nexited++] = pid;
+	if (u->nexited >= EXITED_BATCH)
+		unwinder_flush_exited(u);
+}
+
 static int procs_write(struct unwinder *u, uint32_t pid, const struct unwind_proc *up)
 {
 	uint64_t h = proc_hash(up), *w = written(u, pid, true);
@@ -390,6 +427,10 @@ static int procs_write(struct unwinder *u, uint32_t pid, const struct unwind_pro
 		return 0;
 	}
 	*w = 0;
+	/* a pid reused before its old entry went: the new one stays */
+	for (size_t i = 0; i < u->nexited; i++)
+		if (u->exited[i] == pid)
+			u->exited[i--] = u->exited[--u->nexited];
 	if (bpf_map_update_elem(u->procs_fd, &pid, up, BPF_ANY))
 		return -errno;
 	u->st.writes++;
@@ -421,6 +462,8 @@ static size_t prune_exited(struct unwinder *u)
 	uint32_t key, next, *dead = NULL;
 	size_t n = 0, cap = 0;
 	void *prev = NULL;
+
+	unwinder_flush_exited(u);
 
 	while (!bpf_map_get_next_key(u->procs_fd, prev, &next)) {
 		if (kill((pid_t)next, 0) && errno == ESRCH) {

@@ -29,6 +29,7 @@ struct unwinder_stats {
 	uint64_t writes;	/* unw_procs entries written */
 	uint64_t unchanged;	/* writes left out: the entry held that already */
 	uint64_t reads;		/* /proc/PID/maps read for tables (unwinder_add) */
+	uint64_t exit_deletes;	/* entries deleted as their processes exited */
 };
 
 /*
@@ -57,6 +58,13 @@ size_t unwinder_take_dirty(struct unwinder *u, uint32_t **pids);
  */
 void unwinder_forget(struct unwinder *u, uint32_t pid);
 void unwinder_forget_all(struct unwinder *u);
+/*
+ * pid exited (its exit record): the unw_procs entry we wrote for it goes,
+ * deleted in batches (unwinder_flush_exited, or when enough wait).  A
+ * write for a pid waiting there (reused) takes it out first.
+ */
+void unwinder_exited(struct unwinder *u, uint32_t pid);
+void unwinder_flush_exited(struct unwinder *u);
 /*
  * A process without tables mapped code (an exec, a fork of one that had
  * none): remember it; unwinder_take_new hands the list over (it stays

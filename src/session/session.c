@@ -138,8 +138,10 @@ static void unwind_on_map(void *ctx, uint32_t pid, enum mw_event what)
 		unwinder_mark_new(ctx, pid);
 		break;
 	case MW_EXEC:	/* BPF dropped its entry */
-	case MW_EXIT:
 		unwinder_forget(ctx, pid);
+		break;
+	case MW_EXIT:
+		unwinder_exited(ctx, pid);
 		break;
 	case MW_LOST:
 		unwinder_forget_all(ctx);
