@@ -405,6 +405,37 @@ main_share() {	# FILE
 	[ "$(echo "$stderr" | grep -c 'window [0-9]*: collected')" -eq 1 ]
 }
 
+@test "cpu: exited processes' stacks and unwind entries leave the kernel's maps; a live process loses none" {
+	# burn31 lives through ~13 windows of 0.3 s while 40 short qsort_slow
+	# come and go: theirs are deleted as they exit (the user stacks once
+	# read, the unw_procs entries in batches), burn31's stay and its 3:1
+	# adds up across windows with no stack lost
+	PROFILER_FOLD_MS=300 run --separate-stderr "$PROFILER" cpu -F 999 --stats \
+		-o "$TMP/out.folded" \
+		-- sh -c "'$W/burn31' 4 & for i in \$(seq 40); do '$W/qsort_slow' 0.05; done; wait"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	pruned=$(echo "$stderr" | sed -n 's/.*stacks maps: \([0-9,]*\) user stacks of exited.*/\1/p' | tr -d ,)
+	exits=$(echo "$stderr" | sed -n 's/.* \([0-9]*\) deleted at exit.*/\1/p')
+	left=$(echo "$stderr" | sed -n 's/.*map unw_procs *\([0-9,]*\) of.*/\1/p' | tr -d ,)
+	three=$(folded_sum "$TMP/out.folded" ';spin_three$')
+	one=$(folded_sum "$TMP/out.folded" ';spin_one$')
+	sort=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*(qsort_r|msort_with_tmp|slow_compare)')
+	reached=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*;main;.*(qsort_r|msort_with_tmp|slow_compare)')
+	echo "pruned=$pruned exits=$exits left=$left three=$three one=$one sort=$sort reached=$reached"
+	# each qsort_slow leaves user stacks of its own (its libraries at
+	# addresses of its own) and an unw_procs entry
+	[ "$pruned" -ge 40 ]
+	[ "$exits" -ge 30 ]
+	# what stays: the processes of the last window at most
+	[ "$left" -le 8 ]
+	[ $((three + one)) -gt 800 ]
+	binomial_ok "$three" $((three + one)) 0.75
+	[ "$sort" -gt 400 ]
+	[ "$reached" -ge $((sort * 3 / 4)) ]
+	! grep -E '\[lost (user|kernel) stack\]|\[pid [0-9]+ (exited|reused)\]|\[unknown\]' "$TMP/out.folded"
+}
+
 @test "cpu: without bpf_loop user stacks fall back to frame pointers, and -v says so" {
 	"$W/qsort_slow" 30 &
 	BGPID=$!
