@@ -96,14 +96,17 @@ soak_row() {	# NAME
 	if [ ! -s "$out/soak.pb.gz" ] || ! "$build/profiler" report "$out/soak.pb.gz" > /dev/null 2>&1; then
 		errors="$errors, unreadable pprof output"
 	fi
+	# what the kernel's maps still held at the end, entries of 4 KiB
+	# (stacks: 8 KiB slab objects) and 2 KiB (unw_procs)
+	kmaps="stacks $(sed -n 's/^  map stacks  *\([0-9,]*\) of.*/\1/p' "$out/stderr" | tail -1), unw_procs $(sed -n 's/^  map unw_procs  *\([0-9,]*\) of.*/\1/p' "$out/stderr" | tail -1)"
 	# the profile's size: peaks of two builds compare per stack kept
 	stacks=$(sed -n 's/.* samples, \([0-9,]*\) stacks.*/\1/p' "$out/stderr" | tail -1)
 	echo "soak: $name: exit $rc; ${stacks:-?} stacks; RSS by time (s KiB): $(tr '\n' ' ' < "$out/rss")" >&2
 	[ -z "${SOAK_KEEP:-}" ] || { mkdir -p "$SOAK_KEEP/$name" && cp -r "$out/." "$SOAK_KEEP/$name/"; }
 	[ "$errors" = 0 ] || sed -n '/ERROR\|runtime error/,+12p' "$out/stderr" >&2
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s s | %s s | %s | %s | %s |\n' \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s s | %s s | %s | %s | %s |\n' \
 		"$name" "$secs s" "$started" "${samples:-?}" "$(mib "$rss1")" "$(mib "$rss_end")" \
-		"${peak:-?}" "$after" "${cpu:-?}" "$(awk -v u="$unnamed" -v t="$total" 'BEGIN { if (t) printf "%.1f%%", 100 * u / t; else print "-" }')" \
+		"${peak:-?}" "$kmaps" "$after" "${cpu:-?}" "$(awk -v u="$unnamed" -v t="$total" 'BEGIN { if (t) printf "%.1f%%", 100 * u / t; else print "-" }')" \
 		"${lost:-none}" "exit $rc, $errors sanitizer errors"
 	[ "$rc" = 0 ] && [ "$errors" = 0 ]
 }
@@ -140,12 +143,14 @@ status=0
 	echo "kernel $(uname -r), $(nproc) CPUs. RSS read from /proc every 2 s; \"unnamed\" is the share of"
 	echo "samples with a frame named only by its address (exited process, no mapping). \"written after\" is"
 	echo "the time from the window's end to the profile written (symbolization and output), on a machine"
-	echo "that was also running the load; peak RSS is the whole run's, writing included."
+	echo "that was also running the load; peak RSS is the whole run's, writing included. \"kernel maps\" is"
+	echo "what the stacks map (4 KiB values, 8 KiB slab objects) and unw_procs (2 KiB) held at the end:"
+	echo "the kernel's memory, which RSS does not show."
 	echo
 	[ -z "${BASE:-}" ] || echo "\"base\" is $BASE, run at once with plain on the same churn."
 	[ -z "${BASE:-}" ] || echo
-	echo "| build | window | processes started | samples | RSS at 1 min | RSS at the window's end | peak RSS | written after | profiler CPU | unnamed | losses | result |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| build | window | processes started | samples | RSS at 1 min | RSS at the window's end | peak RSS | kernel maps (entries) | written after | profiler CPU | unnamed | losses | result |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } > "$section"
 for v in $variants; do
 	case $v in
