@@ -391,13 +391,16 @@ static uint64_t proc_hash(const struct unwind_proc *up)
  */
 #define EXITED_BATCH 256
 
-void unwinder_flush_exited(struct unwinder *u)
+size_t unwinder_flush_exited(struct unwinder *u)
 {
+	size_t n;
+
 	if (!u || !u->nexited)
-		return;
-	u->st.exit_deletes += map_delete_keys(u->procs_fd, u->exited, sizeof(*u->exited),
-					      u->nexited);
+		return 0;
+	n = map_delete_keys(u->procs_fd, u->exited, sizeof(*u->exited), u->nexited);
+	u->st.exit_deletes += n;
 	u->nexited = 0;
+	return n;
 }
 
 void unwinder_exited(struct unwinder *u, uint32_t pid)
@@ -460,23 +463,23 @@ void unwinder_forget_all(struct unwinder *u)
 static size_t prune_exited(struct unwinder *u)
 {
 	uint32_t key, next, *dead = NULL;
-	size_t n = 0, cap = 0;
+	size_t n, ndead = 0, cap = 0;
 	void *prev = NULL;
 
-	unwinder_flush_exited(u);
-
+	/* those whose exit records came, then any the records missed */
+	n = unwinder_flush_exited(u);
 	while (!bpf_map_get_next_key(u->procs_fd, prev, &next)) {
 		if (kill((pid_t)next, 0) && errno == ESRCH) {
-			GROW(dead, cap, n + 1);
-			dead[n++] = next;
+			GROW(dead, cap, ndead + 1);
+			dead[ndead++] = next;
 		}
 		key = next;
 		prev = &key;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < ndead; i++)
 		procs_delete(u, dead[i]);
 	free(dead);
-	return n;
+	return n + ndead;
 }
 
 /*

@@ -64,7 +64,8 @@ void unwinder_forget_all(struct unwinder *u);
  * write for a pid waiting there (reused) takes it out first.
  */
 void unwinder_exited(struct unwinder *u, uint32_t pid);
-void unwinder_flush_exited(struct unwinder *u);
+/* Returns how many entries went. */
+size_t unwinder_flush_exited(struct unwinder *u);
 /*
  * A process without tables mapped code (an exec, a fork of one that had
  * none): remember it; unwinder_take_new hands the list over (it stays
