@@ -325,18 +325,6 @@ static void check_parts(const struct profile *p, const struct stack_maps *sm,
 	profile_free(q);
 }
 
-struct prune_ctx {
-	struct session *ss;
-	uint64_t mark;
-};
-
-static int process_gone(void *ctx, uint32_t pid)
-{
-	const struct prune_ctx *c = ctx;
-
-	return session_process_gone(c->ss, pid, c->mark);
-}
-
 static int cpu_collect(struct session *ss, struct profile *p)
 {
 	const struct settings *s = ss->set;
@@ -426,8 +414,8 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	 * names them all.
 	 */
 	if (prune) {
-		struct prune_ctx pc = { ss, mark };
-		size_t n = stack_prune_run(st->prune, sm.fd, process_gone, &pc);
+		struct session_gone g = { ss, mark };
+		size_t n = stack_prune_run(st->prune, sm.fd, session_gone_fn, &g);
 
 		st->stacks_entries -= MIN(n, st->stacks_entries);
 		ss->rt->stacks_pruned += n;

@@ -22,6 +22,7 @@
 #include "runtime/deltas.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
+#include "runtime/stack_prune.h"
 #include "util/idxmap.h"
 #include "util/util.h"
 
@@ -33,6 +34,7 @@ struct offcpu_state {
 	uint64_t stop_ns;	/* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
 	struct blocked *blocked;	/* threads off the CPU at the start and the end */
 	struct deltas *windows;		/* counts handed over so far, per key */
+	struct stack_prune *prune;	/* user stacks to delete once their process exits */
 };
 
 enum { OPT_STATE = 1101, OPT_MIN_BLOCK, OPT_MAX_BLOCK, OPT_MAX_STACKS };
@@ -148,6 +150,7 @@ static int offcpu_start(struct session *ss)
 	struct offcpu_bpf *skel;
 	int err = -EINVAL;
 
+	st->prune = stack_prune_new();
 	ss->priv = st;
 	if (!force_raw_tp()) {
 		err = offcpu_load(ss, st, false);
@@ -299,6 +302,41 @@ static long add_ongoing(const struct settings *s, struct offcpu_state *st,
 	return o.n;
 }
 
+/* A key whose process's exit came before the counts were read: read for the last time. */
+static bool key_gone(void *ctx, const void *key)
+{
+	return session_gone_fn(ctx, ((const struct cpu_key *)key)->pid) > 0;
+}
+
+/*
+ * The keys of exited processes leave the counts map, the windows and
+ * (their user stacks) the stacks map, once read: under churn every
+ * process adds keys that never grow again, and the map, full, would
+ * refuse the new.  Not when the whole run is read again at the end.
+ */
+static void forget_exited(struct session *ss, struct offcpu_state *st, int stacks_fd,
+			  const struct cpu_key *keys, long nkeys, uint64_t mark)
+{
+	struct session_gone g = { ss, mark };
+	struct cpu_key *dead = NULL;
+	size_t ndead = 0, cap = 0, keys_gone, stacks_gone;
+
+	for (long i = 0; i < nkeys; i++) {
+		if (!key_gone(&g, &keys[i]))
+			continue;
+		GROW(dead, cap, ndead + 1);
+		dead[ndead++] = keys[i];
+	}
+	keys_gone = ndead ? map_delete_keys(bpf_map__fd(st->skel->maps.counts), dead,
+					    sizeof(*dead), ndead) : 0;
+	free(dead);
+	deltas_forget(st->windows, key_gone, &g);
+	stacks_gone = stack_prune_run(st->prune, stacks_fd, session_gone_fn, &g);
+	ss->rt->stacks_pruned += stacks_gone;
+	pr_debug("offcpu: %zu keys and %zu user stacks of exited processes deleted", keys_gone,
+		 stacks_gone);
+}
+
 static int offcpu_collect(struct session *ss, struct profile *p)
 {
 	struct offcpu_state *st = ss->priv;
@@ -329,6 +367,10 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 	 * batches, not a key and a lookup per entry, which cost top 13% of
 	 * its CPU at every refresh over a busy machine.
 	 */
+	/* exits noted before the counts are read: those processes counted all they will */
+	uint64_t mark = session_exit_mark(ss);
+	bool forget = !ss->keep_whole && !ss->whole_run;
+
 	nkeys = map_read_all(counts_fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
 	if (!ss->whole_run && !st->stop_ns && !ss->set->max_block_us)
 		nkeys = add_ongoing(ss->set, st, &keys, &vals, nkeys);
@@ -355,7 +397,11 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 		key->comm[TASK_COMM_LEN - 1] = '\0';
 		profile_add_sample(p, ids, n, key->pid, 0, key->comm,
 				   (int64_t[]){ (int64_t)v->ns, (int64_t)v->count });
+		if (forget)
+			stack_prune_note(st->prune, key->user_stack, key->pid);
 	}
+	if (forget && nkeys > 0)
+		forget_exited(ss, st, sm.fd, keys, nkeys, mark);
 	free(keys);
 	free(vals);
 	stack_maps_release(&sm);
@@ -372,6 +418,7 @@ static void offcpu_destroy(struct session *ss)
 		return;
 	blocked_close(st->blocked);
 	deltas_free(st->windows);
+	stack_prune_free(st->prune);
 	offcpu_bpf__destroy(st->skel);
 	free(st);
 	ss->priv = NULL;

@@ -717,6 +717,13 @@ int session_process_gone(struct session *ss, uint32_t pid, uint64_t mark)
 	return kill((pid_t)pid, 0) && errno == ESRCH ? -1 : 0;
 }
 
+int session_gone_fn(void *ctx, uint32_t pid)
+{
+	const struct session_gone *g = ctx;
+
+	return session_process_gone(g->ss, pid, g->mark);
+}
+
 void session_forget_exited(struct session *ss, uint64_t mark)
 {
 	struct session *rt = ss->rt;

@@ -92,6 +92,33 @@ void deltas_add(struct deltas *d, const void *key, const uint64_t *vals)
 		sum[i] += vals[i];
 }
 
+size_t deltas_forget(struct deltas *d, bool (*gone)(void *ctx, const void *key), void *ctx)
+{
+	size_t kept = 0;
+
+	if (!d)
+		return 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (gone(ctx, d->keys + i * d->key_size))
+			continue;
+		if (kept != i) {
+			memcpy(d->keys + kept * d->key_size, d->keys + i * d->key_size, d->key_size);
+			memcpy(d->last + kept * d->nvals, d->last + i * d->nvals,
+			       d->nvals * sizeof(*d->last));
+		}
+		kept++;
+	}
+	if (kept == d->n)
+		return 0;
+	/* the survivors moved: index them again */
+	idxmap_free(&d->index);
+	for (size_t i = 0; i < kept; i++)
+		idxmap_insert(&d->index, hash_bytes(d->keys + i * d->key_size, d->key_size, 0), i);
+	kept = d->n - kept;
+	d->n -= kept;
+	return kept;
+}
+
 const void *deltas_entry(const struct deltas *d, size_t i, const uint64_t **vals)
 {
 	*vals = d->last + i * d->nvals;

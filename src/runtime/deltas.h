@@ -41,6 +41,11 @@ bool deltas_take(struct deltas *d, const void *key, uint64_t *vals, bool whole);
  * kernel (the kernel keeps no total): key's values grow by vals.
  */
 void deltas_add(struct deltas *d, const void *key, const uint64_t *vals);
+/*
+ * Drop the entries whose key gone() says yes to (their process exited: no
+ * counter of theirs grows again).  Returns how many went.
+ */
+size_t deltas_forget(struct deltas *d, bool (*gone)(void *ctx, const void *key), void *ctx);
 /* Entry i < deltas_size(d): its key, and its values in *vals. */
 const void *deltas_entry(const struct deltas *d, size_t i, const uint64_t **vals);
 /* Entries remembered: what the windows cost in memory. */

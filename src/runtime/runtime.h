@@ -202,6 +202,12 @@ uint64_t session_exit_mark(struct session *ss);
  * and no such process runs.
  */
 int session_process_gone(struct session *ss, uint32_t pid, uint64_t mark);
+/* session_process_gone as a stack_prune_gone_fn: ctx is one of these. */
+struct session_gone {
+	struct session *ss;
+	uint64_t mark;
+};
+int session_gone_fn(void *ctx, uint32_t pid);
 /* -v: the heap and RSS after a window is handed on (runtime/heap.c). */
 void session_heap_report(void);
 /* Frames a value of the stacks maps holds (--max-depth). */

@@ -328,3 +328,29 @@ PY
 		printf "%d samples, %.1f expected from %.3f CPU s, %.3f s of gaps\n", n, e, c, gap
 		exit !(d < 4 * sqrt(e) + 5 && d > -4 * sqrt(e) - 5 - 99 * gap) }' "$TMP/windows"
 }
+
+@test "agent: offcpu's keys and stacks of exited processes leave the kernel's maps; the waits add up" {
+	# 80 processes that each sleep 50 ms, over ~5 windows of 1 s: each
+	# adds a key and user stacks of its own, deleted once its window is
+	# read; the sleeps' off-CPU time, summed over the windows, is what
+	# they slept (at least 50 ms each, timer slack beyond)
+	run --separate-stderr "$PROFILER" agent --what offcpu --window 1 --listen off \
+		--dir "$TMP/d" --stats -- sh -c 'for i in $(seq 80); do sleep 0.05; done'
+	echo "$stderr" | grep -E 'map (counts|stacks) |deleted|renew'
+	[ "$status" -eq 0 ]
+	pruned=$(echo "$stderr" | sed -n 's/.*stacks maps: \([0-9,]*\) user stacks of exited.*/\1/p' | tr -d ,)
+	keys=$(echo "$stderr" | sed -n 's/^  map counts  *\([0-9,]*\) of.*/\1/p' | tr -d , | tail -1)
+	total=0
+	for f in "$TMP"/d/offcpu-*.pb.gz; do
+		"$PROFILER" report "$f" -o "$TMP/w.folded"
+		n=$(folded_sum "$TMP/w.folded" '^sleep;.*nanosleep')
+		total=$((total + n))
+	done
+	echo "windows=$(ls "$TMP"/d/offcpu-*.pb.gz | wc -l) pruned=$pruned keys_left=$keys sleep_ns=$total"
+	[ "$(ls "$TMP"/d/offcpu-*.pb.gz | wc -l)" -ge 3 ]
+	[ "$pruned" -ge 40 ]
+	# left at the end: the processes of the last window at most
+	[ "$keys" -le 40 ]
+	[ "$total" -ge $((80 * 50000000 * 95 / 100)) ]
+	[ "$total" -le $((80 * 60000000)) ]
+}

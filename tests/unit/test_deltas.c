@@ -97,6 +97,44 @@ static void test_held_dip(void **state)
 	deltas_free(d);
 }
 
+static bool odd_pid(void *ctx, const void *key)
+{
+	(void)ctx;
+	return ((const struct key *)key)->pid % 2;
+}
+
+/* Keys of exited processes forgotten: the others keep their last reads. */
+static void test_forget(void **state)
+{
+	struct deltas *d = deltas_new(sizeof(struct key), 2);
+	uint64_t v[2];
+
+	for (uint32_t pid = 0; pid < 1000; pid++) {
+		struct key k;
+
+		memset(&k, 0, sizeof(k));	/* the padding is hashed too */
+		k.pid = pid, k.stack = 7;
+		v[0] = pid, v[1] = 1;
+		deltas_take(d, &k, v, false);
+	}
+	assert_int_equal(deltas_forget(d, odd_pid, NULL), 500);
+	assert_int_equal(deltas_size(d), 500);
+	assert_int_equal(deltas_forget(d, odd_pid, NULL), 0);
+	for (uint32_t pid = 0; pid < 1000; pid++) {
+		struct key k;
+
+		memset(&k, 0, sizeof(k));
+		k.pid = pid, k.stack = 7;
+		/* a kept key grows from its last read; a forgotten one counts anew */
+		v[0] = pid + 10, v[1] = 1;
+		deltas_take(d, &k, v, false);
+		assert_int_equal(v[0], pid % 2 ? pid + 10 : 10);
+		assert_int_equal(v[1], pid % 2 ? 1 : 0);
+	}
+	assert_int_equal(deltas_size(d), 1000);
+	deltas_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_windows_add_up),
 		cmocka_unit_test(test_counter_made_again),
 		cmocka_unit_test(test_held_dip),
+		cmocka_unit_test(test_forget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
