@@ -312,7 +312,8 @@ static bool key_gone(void *ctx, const void *key)
  * The keys of exited processes leave the counts map, the windows and
  * (their user stacks) the stacks map, once read: under churn every
  * process adds keys that never grow again, and the map, full, would
- * refuse the new.  Not when the whole run is read again at the end.
+ * refuse the new.  Not when the whole run is read again at the end, nor
+ * once stopped (the maps go with the session).
  */
 static void forget_exited(struct session *ss, struct offcpu_state *st, int stacks_fd,
 			  const struct cpu_key *keys, long nkeys, uint64_t mark)
@@ -369,7 +370,7 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 	 */
 	/* exits noted before the counts are read: those processes counted all they will */
 	uint64_t mark = session_exit_mark(ss);
-	bool forget = !ss->keep_whole && !ss->whole_run;
+	bool forget = !ss->keep_whole && !ss->whole_run && !ss->rt->stop_ns;
 
 	nkeys = map_read_all(counts_fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
 	if (!ss->whole_run && !st->stop_ns && !ss->set->max_block_us)
