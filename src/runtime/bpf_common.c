@@ -730,8 +730,10 @@ void session_forget_exited(struct session *ss, uint64_t mark)
 
 	symbolizer_forget_exited(rt->sym, rt->forget_mark);
 	rt->forget_mark = mark;
-	/* and the unwind entries of processes that exited since the last window */
-	unwinder_flush_exited(rt->unw);
+	/* and the unwind entries of processes that exited since the last
+	 * window; once stopped, unw_procs goes with the session */
+	if (!rt->stop_ns)
+		unwinder_flush_exited(rt->unw);
 }
 
 int session_attach_perf(struct session *ss, struct perf_event_attr *attr,
