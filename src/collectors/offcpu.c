@@ -348,6 +348,9 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
 	long nkeys;
 	char event[128];
+	/* exits noted before the counts are read: those processes counted all they will */
+	uint64_t mark = session_exit_mark(ss);
+	bool forget = !ss->keep_whole && !ss->whole_run && !ss->rt->stop_ns;
 
 	/* once, into the counts: the whole run's collect after the last
 	 * window reads them as they are.  Only after the stop: before, every
@@ -368,10 +371,6 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 	 * batches, not a key and a lookup per entry, which cost top 13% of
 	 * its CPU at every refresh over a busy machine.
 	 */
-	/* exits noted before the counts are read: those processes counted all they will */
-	uint64_t mark = session_exit_mark(ss);
-	bool forget = !ss->keep_whole && !ss->whole_run && !ss->rt->stop_ns;
-
 	nkeys = map_read_all(counts_fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
 	if (!ss->whole_run && !st->stop_ns && !ss->set->max_block_us)
 		nkeys = add_ongoing(ss->set, st, &keys, &vals, nkeys);

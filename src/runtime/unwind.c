@@ -384,7 +384,6 @@ static uint64_t proc_hash(const struct unwind_proc *up)
 	return h ? h : 1;
 }
 
-/* Write up as pid's entry unless it holds that already: 0 or -errno */
 /*
  * Deleted in batches of this many: under churn a delete at each exit was
  * a system call per process, as many as the writes.
@@ -421,6 +420,7 @@ void unwinder_exited(struct unwinder *u, uint32_t pid)
 		unwinder_flush_exited(u);
 }
 
+/* Write up as pid's entry unless it holds that already: 0 or -errno */
 static int procs_write(struct unwinder *u, uint32_t pid, const struct unwind_proc *up)
 {
 	uint64_t h = proc_hash(up), *w = written(u, pid, true);
