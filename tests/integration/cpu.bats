@@ -6,6 +6,21 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup() { setup_common; }
+
+# burn31's 3:1 within the binomial bound, and more than MIN samples of
+# qsort_slow's sort, three in four at least reaching main
+burn_and_sorts_ok() {	# FILE MIN
+	local three one sort reached
+	three=$(folded_sum "$1" ';spin_three$')
+	one=$(folded_sum "$1" ';spin_one$')
+	sort=$(folded_sum "$1" '^qsort_slow;.*(qsort_r|msort_with_tmp|slow_compare)')
+	reached=$(folded_sum "$1" '^qsort_slow;.*;main;.*(qsort_r|msort_with_tmp|slow_compare)')
+	echo "three=$three one=$one sort=$sort reached=$reached"
+	[ $((three + one)) -gt 800 ]
+	binomial_ok "$three" $((three + one)) 0.75
+	[ "$sort" -gt "$2" ]
+	[ "$reached" -ge $((sort * 3 / 4)) ]
+}
 teardown() { teardown_common; }
 
 @test "cpu: 3:1 workload comes out 75/25 within 5 standard deviations" {
@@ -383,17 +398,10 @@ main_share() {	# FILE
 	[ "$status" -eq 0 ]
 	windows=$(echo "$stderr" | grep -c 'window [0-9]*: collected')
 	forgotten=$(echo "$stderr" | sed -n 's/.* \([0-9]*\) exited processes forgotten.*/\1/p' | tail -1)
-	three=$(folded_sum "$TMP/out.folded" ';spin_three$')
-	one=$(folded_sum "$TMP/out.folded" ';spin_one$')
-	sort=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*(qsort_r|msort_with_tmp|slow_compare)')
-	reached=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*;main;.*(qsort_r|msort_with_tmp|slow_compare)')
-	echo "windows=$windows forgotten=$forgotten three=$three one=$one sort=$sort reached=$reached"
+	echo "windows=$windows forgotten=$forgotten"
 	[ "$windows" -ge 5 ]
 	[ "$forgotten" -ge 4 ]
-	[ $((three + one)) -gt 800 ]
-	binomial_ok "$three" $((three + one)) 0.75
-	[ "$sort" -gt 100 ]
-	[ "$reached" -ge $((sort * 3 / 4)) ]
+	burn_and_sorts_ok "$TMP/out.folded" 100
 	! grep -qE '\[pid [0-9]+ (exited|reused)\]|\[unknown\]' "$TMP/out.folded"
 	# the pprof output is the same sum, one sample per process and stack
 	run "$PROFILER" report "$TMP/out.pb.gz" -o "$TMP/again.folded"
@@ -418,21 +426,14 @@ main_share() {	# FILE
 	pruned=$(echo "$stderr" | sed -n 's/.*stacks maps: \([0-9,]*\) user stacks of exited.*/\1/p' | tr -d ,)
 	exits=$(echo "$stderr" | sed -n 's/.* \([0-9]*\) deleted at exit.*/\1/p')
 	left=$(echo "$stderr" | sed -n 's/.*map unw_procs *\([0-9,]*\) of.*/\1/p' | tr -d ,)
-	three=$(folded_sum "$TMP/out.folded" ';spin_three$')
-	one=$(folded_sum "$TMP/out.folded" ';spin_one$')
-	sort=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*(qsort_r|msort_with_tmp|slow_compare)')
-	reached=$(folded_sum "$TMP/out.folded" '^qsort_slow;.*;main;.*(qsort_r|msort_with_tmp|slow_compare)')
-	echo "pruned=$pruned exits=$exits left=$left three=$three one=$one sort=$sort reached=$reached"
+	echo "pruned=$pruned exits=$exits left=$left"
 	# each qsort_slow leaves user stacks of its own (its libraries at
 	# addresses of its own) and an unw_procs entry
 	[ "$pruned" -ge 40 ]
 	[ "$exits" -ge 30 ]
 	# what stays: the processes of the last window at most
 	[ "$left" -le 8 ]
-	[ $((three + one)) -gt 800 ]
-	binomial_ok "$three" $((three + one)) 0.75
-	[ "$sort" -gt 400 ]
-	[ "$reached" -ge $((sort * 3 / 4)) ]
+	burn_and_sorts_ok "$TMP/out.folded" 400
 	! grep -E '\[lost (user|kernel) stack\]|\[pid [0-9]+ (exited|reused)\]|\[unknown\]' "$TMP/out.folded"
 }
 
