@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -25,6 +26,7 @@
 #include "runtime/blocked_threads.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
+#include "runtime/stack_prune.h"
 #include "util/util.h"
 
 enum { BY_LOCK, BY_STACK, BY_TASK };
@@ -39,6 +41,7 @@ struct lock_state {
 	bool ended;			/* the end's look was taken */
 	uint64_t stop_ns;
 	struct deltas *windows;		/* counts handed over so far, per key */
+	struct stack_prune *prune;	/* user stacks to delete once their process exits */
 };
 
 static const struct option lock_longopts[] = {
@@ -168,6 +171,7 @@ static int lock_start(struct session *ss)
 	int err;
 
 	ss->priv = st;
+	st->prune = stack_prune_new();
 	st->names = lock_names_new();
 	err = open_and_load(ss, st, s->lock_raw_tp || s->lock_user);
 	if (err && !s->lock_raw_tp && !s->lock_user) {
@@ -413,6 +417,9 @@ static int lock_collect(struct session *ss, struct profile *p)
 	struct stack_maps sm;
 	struct lock_graph graph = {};
 	char label[512], task[64];
+	/* not when the whole run is read again at the end, nor once stopped */
+	bool forget = !ss->keep_whole && !ss->whole_run && !ss->rt->stop_ns;
+	uint64_t mark;
 	long n;
 	int maxt;
 
@@ -431,6 +438,8 @@ static int lock_collect(struct session *ss, struct profile *p)
 	if (!s->lock_kernel && st->ended)
 		add_pending(st, &graph, ss->whole_run);
 
+	/* exits noted before the counts are read: those processes waited all they will */
+	mark = session_exit_mark(ss);
 	n = map_read_all(fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
 	if (n < 0)
 		n = 0;
@@ -448,6 +457,8 @@ static int lock_collect(struct session *ss, struct profile *p)
 		 * is known only when it is the run's longest so far (else 0) */
 		if (!deltas_take(st->windows, &keys[i], (uint64_t *)&v, ss->whole_run))
 			continue;
+		if (forget)
+			stack_prune_note(st->prune, key.user_stack, key.pid);
 		if (!ss->whole_run)
 			v.max_ns = v.max_ns ? max_ns : 0;
 		kwaits[kinds[i]] += v.count;
@@ -481,6 +492,15 @@ static int lock_collect(struct session *ss, struct profile *p)
 				   (int64_t[]){ (int64_t)v.count, (int64_t)v.total_ns,
 						(int64_t)v.max_ns });
 	}
+	/* the keys and stacks of processes gone, as offcpu's: read for the last time */
+	if (forget && n > 0) {
+		size_t stacks, gone = session_forget_keys(ss, mark, fd, keys, n, sizeof(*keys),
+							  offsetof(struct lock_key, pid), st->windows,
+							  st->prune, sm.fd, &stacks);
+
+		pr_debug("lock: %zu keys and %zu user stacks of exited processes deleted", gone,
+			 stacks);
+	}
 	stack_maps_release(&sm);
 	kinds_table(s, p, kwaits, kns);
 	free(kinds);
@@ -503,6 +523,7 @@ static void lock_destroy(struct session *ss)
 	lock_stop(ss);
 	blocked_close(st->blocked);
 	deltas_free(st->windows);
+	stack_prune_free(st->prune);
 	lock_bpf__destroy(st->skel);
 	lock_names_free(st->names);
 	free(st);

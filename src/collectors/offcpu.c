@@ -9,6 +9,7 @@
  * fallback, so that tests cover it on kernels where tp_btf works.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -302,42 +303,6 @@ static long add_ongoing(const struct settings *s, struct offcpu_state *st,
 	return o.n;
 }
 
-/* A key whose process's exit came before the counts were read: read for the last time. */
-static bool key_gone(void *ctx, const void *key)
-{
-	return session_gone_fn(ctx, ((const struct cpu_key *)key)->pid) > 0;
-}
-
-/*
- * The keys of exited processes leave the counts map, the windows and
- * (their user stacks) the stacks map, once read: under churn every
- * process adds keys that never grow again, and the map, full, would
- * refuse the new.  Not when the whole run is read again at the end, nor
- * once stopped (the maps go with the session).
- */
-static void forget_exited(struct session *ss, struct offcpu_state *st, int stacks_fd,
-			  const struct cpu_key *keys, long nkeys, uint64_t mark)
-{
-	struct session_gone g = { ss, mark };
-	struct cpu_key *dead = NULL;
-	size_t ndead = 0, cap = 0, keys_gone, stacks_gone;
-
-	for (long i = 0; i < nkeys; i++) {
-		if (!key_gone(&g, &keys[i]))
-			continue;
-		GROW(dead, cap, ndead + 1);
-		dead[ndead++] = keys[i];
-	}
-	keys_gone = ndead ? map_delete_keys(bpf_map__fd(st->skel->maps.counts), dead,
-					    sizeof(*dead), ndead) : 0;
-	free(dead);
-	deltas_forget(st->windows, key_gone, &g);
-	stacks_gone = stack_prune_run(st->prune, stacks_fd, session_gone_fn, &g);
-	ss->rt->stacks_pruned += stacks_gone;
-	pr_debug("offcpu: %zu keys and %zu user stacks of exited processes deleted", keys_gone,
-		 stacks_gone);
-}
-
 static int offcpu_collect(struct session *ss, struct profile *p)
 {
 	struct offcpu_state *st = ss->priv;
@@ -400,8 +365,21 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 		if (forget)
 			stack_prune_note(st->prune, key->user_stack, key->pid);
 	}
-	if (forget && nkeys > 0)
-		forget_exited(ss, st, sm.fd, keys, nkeys, mark);
+	/*
+	 * The keys of exited processes leave the counts map, the windows and
+	 * (their user stacks) the stacks map, once read: under churn every
+	 * process adds keys that never grow again, and the map, full, would
+	 * refuse the new.  Not when the whole run is read again at the end,
+	 * nor once stopped (the maps go with the session).
+	 */
+	if (forget && nkeys > 0) {
+		size_t stacks, n = session_forget_keys(ss, mark, counts_fd, keys, nkeys,
+						       sizeof(*keys), offsetof(struct cpu_key, pid),
+						       st->windows, st->prune, sm.fd, &stacks);
+
+		pr_debug("offcpu: %zu keys and %zu user stacks of exited processes deleted", n,
+			 stacks);
+	}
 	free(keys);
 	free(vals);
 	stack_maps_release(&sm);

@@ -354,3 +354,32 @@ PY
 	[ "$total" -ge $((80 * 50000000 * 95 / 100)) ]
 	[ "$total" -le $((80 * 60000000)) ]
 }
+
+@test "agent: lock's keys and stacks of exited processes leave the kernel's maps; every window still finds the fight" {
+	# lockfight processes one after another for 3.5 s, four threads each
+	# fighting over big_lock, over windows of 1 s: their wait keys (per
+	# thread and lock) and user stacks are deleted once their window is
+	# read; what is left at the end is the last window's (the end deletes
+	# nothing: the maps go with the session)
+	run --separate-stderr "$PROFILER" agent -v --what lock --window 1 --listen off \
+		--dir "$TMP/d" --stats -- sh -c "end=\$((\$(date +%s%N) + 3500000000))
+			while [ \$(date +%s%N) -lt \$end ]; do '$W/lockfight' 2000 > /dev/null; done"
+	echo "$stderr" | grep -E 'map (waits|stacks) |deleted'
+	[ "$status" -eq 0 ]
+	pruned=$(echo "$stderr" | sed -n 's/.*stacks maps: \([0-9,]*\) user stacks of exited.*/\1/p' | tr -d ,)
+	deleted=$(echo "$stderr" | sed -n 's/.*lock: \([0-9]*\) keys and .* deleted.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	left=$(echo "$stderr" | sed -n 's/^  map waits  *\([0-9,]*\) of.*/\1/p' | tr -d , | tail -1)
+	windows=0
+	for f in "$TMP"/d/lock-*.pb.gz; do
+		"$PROFILER" report "$f" -o "$TMP/w.folded"
+		fights=$(folded_sum "$TMP/w.folded" 'big_lock')
+		echo "$(basename "$f"): big_lock $fights ns"
+		# a window cut after the last process ended may be empty
+		[ "$fights" -gt 0 ] && windows=$((windows + 1))
+	done
+	echo "windows with the fight=$windows pruned=$pruned keys deleted=$deleted left=$left"
+	[ "$windows" -ge 3 ]
+	[ "$pruned" -ge 30 ]
+	[ "$deleted" -ge 100 ]
+	[ "$deleted" -ge "$left" ]
+}
