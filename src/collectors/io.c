@@ -8,6 +8,7 @@
  * submitter is taken at block_getrq, under the request's first bio.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include "runtime/drop_counts.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
+#include "runtime/stack_prune.h"
 #include "util/util.h"
 
 /* Forces the raw_tp programs, for kernels (and tests) without tp_btf. */
@@ -46,6 +48,7 @@ struct io_state {
 	uint64_t lost_before[IO_DROP_MAX];
 	struct deltas *hist_windows;	/* handed over so far, per histogram */
 	struct deltas *attr_windows;	/* ... per submitter and stack */
+	struct stack_prune *prune;	/* user stacks to delete once their process exits */
 	int64_t mono_to_real;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 };
 
@@ -188,6 +191,7 @@ static int io_start(struct session *ss)
 	int err = -EINVAL;
 
 	ss->priv = st;
+	st->prune = stack_prune_new();
 	if (s->disk && disk_dev(s->disk, &st->dev))
 		return -ENOENT;	/* checked in validate; gone since */
 	/* every tracepoint has a btf_trace_NAME typedef in the kernel's BTF */
@@ -316,8 +320,12 @@ static void collect_hists(struct io_state *st, struct profile *p, bool whole)
 	free(e);
 }
 
-static void collect_attr(struct io_state *st, struct profile *p, bool whole)
+static void collect_attr(struct session *ss, struct io_state *st, struct profile *p, bool whole)
 {
+	/* exits noted before the counts are read: those processes submitted all they will */
+	uint64_t mark = session_exit_mark(ss);
+	/* not when the whole run is read again at the end, nor once stopped */
+	bool forget = !ss->keep_whole && !whole && !ss->rt->stop_ns;
 	int fd = bpf_map__fd(st->skel->maps.attr);
 	struct io_attr_key *keys;
 	struct io_attr_val *vals;
@@ -336,6 +344,8 @@ static void collect_attr(struct io_state *st, struct profile *p, bool whole)
 			st->attr_windows = deltas_new(sizeof(*k), 3);
 		if (!deltas_take(st->attr_windows, k, (uint64_t *)&v, whole))
 			continue;
+		if (forget)
+			stack_prune_note(st->prune, k->user_stack, k->pid);
 		session_add_stack(p, &sm, k->kern_stack, FRAME_KERNEL, k->pid, 0, false, ids, &n);
 		/* named from the mappings of the program that submitted it */
 		session_add_stack(p, &sm, k->user_stack, FRAME_USER, k->pid, k->life, false, ids, &n);
@@ -343,6 +353,14 @@ static void collect_attr(struct io_state *st, struct profile *p, bool whole)
 		profile_add_sample(p, ids, n, k->pid, 0, k->comm,
 				   (int64_t[]){ (int64_t)v.requests, (int64_t)v.bytes,
 						(int64_t)v.latency_ns });
+	}
+	/* the submitters gone: their keys and stacks, as offcpu's and lock's */
+	if (forget && nkeys > 0) {
+		size_t stacks, gone = session_forget_keys(ss, mark, fd, keys, nkeys, sizeof(*keys),
+							  offsetof(struct io_attr_key, pid),
+							  st->attr_windows, st->prune, sm.fd, &stacks);
+
+		pr_debug("io: %zu keys and %zu user stacks of exited processes deleted", gone, stacks);
 	}
 	stack_maps_release(&sm);
 	free(keys);
@@ -417,7 +435,7 @@ static int io_collect(struct session *ss, struct profile *p)
 	if (ss->rb)
 		ring_buffer__consume(ss->rb);
 	collect_hists(st, p, ss->whole_run);
-	collect_attr(st, p, ss->whole_run);
+	collect_attr(ss, st, p, ss->whole_run);
 	if (s->slow_ms > 0)
 		collect_slow(ss, st, p);
 	collect_losses(st, p, ss->whole_run);
@@ -435,6 +453,7 @@ static void io_destroy(struct session *ss)
 	free(st->slow);
 	deltas_free(st->hist_windows);
 	deltas_free(st->attr_windows);
+	stack_prune_free(st->prune);
 	free(st);
 	ss->priv = NULL;
 }

@@ -142,3 +142,30 @@ hist_sum() {	# FILE REGEX
 	[ "$w" -ge $N ]
 	! grep -E '\[pid [0-9]+ reused\]|parent_' "$TMP/out.folded"
 }
+
+@test "io: in agent windows the submitters' keys and stacks leave the kernel's maps once they exit; every request still counted" {
+	# dio processes one after another for 3.5 s over windows of 1 s, each
+	# N/10 O_DIRECT writes, an fdatasync and N/10 reads: >= 2N/10 requests
+	# each, all counted across the windows while the keys and user stacks
+	# of those gone are deleted
+	n=$((N / 10))
+	run --separate-stderr "$PROFILER" agent -v --what io --io-disk "$DISK" --window 1 --listen off \
+		--dir "$TMP/d" --stats -- sh -c "end=\$((\$(date +%s%N) + 3500000000))
+			while [ \$(date +%s%N) -lt \$end ]; do '$W/dio' '$LOOP' $n > /dev/null; echo >> '$TMP/runs'; done"
+	[ "$status" -eq 0 ]
+	runs=$(wc -l < "$TMP/runs")
+	deleted=$(echo "$stderr" | sed -n 's/.*io: \([0-9]*\) keys and .* deleted.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	left=$(echo "$stderr" | sed -n 's/^  map attr  *\([0-9,]*\) of.*/\1/p' | tr -d , | tail -1)
+	total=0
+	for f in "$TMP"/d/io-*.pb.gz; do
+		"$PROFILER" report "$f" -o "$TMP/w.folded"
+		total=$((total + $(folded_sum "$TMP/w.folded" '^dio;')))
+	done
+	echo "runs=$runs requests=$total (at least $((2 * n * runs))) keys deleted=$deleted left=$left"
+	[ "$runs" -ge 10 ]
+	[ "$total" -ge $((2 * n * runs)) ]
+	# and no more than the fdatasync's flush and one more request a run
+	[ "$total" -le $(((2 * n + 2) * runs)) ]
+	[ "$deleted" -ge "$runs" ]
+	[ "$deleted" -ge "$left" ]
+}
