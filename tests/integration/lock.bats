@@ -148,9 +148,13 @@ report_locks() {	# FILE
 	total=$(folded_sum "$TMP/out.folded" '^lifegen-child;')
 	named=$(folded_sum "$TMP/out.folded" '^lifegen-child;.*;child_lock_loop;')
 	echo "the child's contentions: $total, in child_lock_loop: $named"
-	# two threads take turns 200 times each: most turns are one wait
+	# two threads take turns 200 times each: most turns are one wait.
+	# The waits of the child's first milliseconds, before its unwind
+	# tables are written, are unwound by frame pointers and lose
+	# child_lock_loop (libc's lock has none): 6-13 of ~398 on a quiet
+	# machine, 24 under CI's load once, so the bound is three in four
 	[ "$named" -ge 100 ]
-	[ "$named" -ge $((total * 95 / 100)) ]
+	[ "$named" -ge $((total * 3 / 4)) ]
 	! grep -E '\[pid [0-9]+ reused\]|parent_' "$TMP/out.folded"
 }
 
