@@ -342,9 +342,9 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	bool check = env && *env && strcmp(env, "0");
 	/* exits noted before the counts are taken: those processes counted all they will */
 	uint64_t mark = session_exit_mark(ss);
-	/* stopped: the maps go with the session, at no cost to our CPU
-	 * (the kernel frees them in a worker), while a delete costs ~5 us */
-	bool prune = !ss->keep_whole && !ss->rt->stop_ns;
+	/* stopped, the maps go with the session at no cost to our CPU (the
+	 * kernel frees them in a worker), while a delete costs ~5 us */
+	bool prune = session_may_forget(ss);
 	uint64_t t0;
 	size_t nkeys;
 

@@ -324,8 +324,7 @@ static void collect_attr(struct session *ss, struct io_state *st, struct profile
 {
 	/* exits noted before the counts are read: those processes submitted all they will */
 	uint64_t mark = session_exit_mark(ss);
-	/* not when the whole run is read again at the end, nor once stopped */
-	bool forget = !ss->keep_whole && !whole && !ss->rt->stop_ns;
+	bool forget = session_may_forget(ss);
 	int fd = bpf_map__fd(st->skel->maps.attr);
 	struct io_attr_key *keys;
 	struct io_attr_val *vals;

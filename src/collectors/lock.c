@@ -417,8 +417,7 @@ static int lock_collect(struct session *ss, struct profile *p)
 	struct stack_maps sm;
 	struct lock_graph graph = {};
 	char label[512], task[64];
-	/* not when the whole run is read again at the end, nor once stopped */
-	bool forget = !ss->keep_whole && !ss->whole_run && !ss->rt->stop_ns;
+	bool forget = session_may_forget(ss);
 	uint64_t mark;
 	long n;
 	int maxt;

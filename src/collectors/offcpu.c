@@ -315,7 +315,7 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 	char event[128];
 	/* exits noted before the counts are read: those processes counted all they will */
 	uint64_t mark = session_exit_mark(ss);
-	bool forget = !ss->keep_whole && !ss->whole_run && !ss->rt->stop_ns;
+	bool forget = session_may_forget(ss);
 
 	/* once, into the counts: the whole run's collect after the last
 	 * window reads them as they are.  Only after the stop: before, every

@@ -724,6 +724,11 @@ int session_gone_fn(void *ctx, uint32_t pid)
 	return session_process_gone(g->ss, pid, g->mark);
 }
 
+bool session_may_forget(const struct session *ss)
+{
+	return !ss->keep_whole && !ss->whole_run && !ss->rt->stop_ns;
+}
+
 void session_forget_exited(struct session *ss, uint64_t mark)
 {
 	struct session *rt = ss->rt;

@@ -208,6 +208,12 @@ struct session_gone {
 	uint64_t mark;
 };
 int session_gone_fn(void *ctx, uint32_t pid);
+/*
+ * Whether a collect may delete what exited processes left in the maps:
+ * not when the whole run is read, now or at the end (it names every key),
+ * nor once stopped (the maps go with the session).
+ */
+bool session_may_forget(const struct session *ss);
 /* -v: the heap and RSS after a window is handed on (runtime/heap.c). */
 void session_heap_report(void);
 /* Frames a value of the stacks maps holds (--max-depth). */
