@@ -702,45 +702,6 @@ void session_add_stack(struct profile *p, const struct stack_maps *sm, uint64_t 
 	profile_stack_life(p, ids, n, 2 * MAX_STACK_DEPTH, kind, pid, life, ips, nips, first_is_ip);
 }
 
-uint64_t session_exit_mark(struct session *ss)
-{
-	return ss->rt->sym ? symbolizer_exit_mark(ss->rt->sym) : 0;
-}
-
-int session_process_gone(struct session *ss, uint32_t pid, uint64_t mark)
-{
-	int g = ss->rt->sym ? symbolizer_exited_before(ss->rt->sym, pid, mark) : -1;
-
-	if (g >= 0)
-		return g;
-	/* unknown to the records (forgotten, or older than the run) */
-	return kill((pid_t)pid, 0) && errno == ESRCH ? -1 : 0;
-}
-
-int session_gone_fn(void *ctx, uint32_t pid)
-{
-	const struct session_gone *g = ctx;
-
-	return session_process_gone(g->ss, pid, g->mark);
-}
-
-bool session_may_forget(const struct session *ss)
-{
-	return !ss->keep_whole && !ss->whole_run && !ss->rt->stop_ns;
-}
-
-void session_forget_exited(struct session *ss, uint64_t mark)
-{
-	struct session *rt = ss->rt;
-
-	symbolizer_forget_exited(rt->sym, rt->forget_mark);
-	rt->forget_mark = mark;
-	/* and the unwind entries of processes that exited since the last
-	 * window; once stopped, unw_procs goes with the session */
-	if (!rt->stop_ns)
-		unwinder_flush_exited(rt->unw);
-}
-
 int session_attach_perf(struct session *ss, struct perf_event_attr *attr,
 			struct bpf_program *prog, struct bpf_link **links)
 {

@@ -214,6 +214,18 @@ int session_gone_fn(void *ctx, uint32_t pid);
  * nor once stopped (the maps go with the session).
  */
 bool session_may_forget(const struct session *ss);
+/*
+ * For collectors whose counts the kernel keeps for the run (offcpu,
+ * lock, io; runtime/forget.c, as the above): once a window has read them, the keys of processes gone before
+ * mark (the pid is the u32 at pid_off of each key_size-byte key) leave
+ * the counts map and the windows d, and the user stacks noted in pr of
+ * processes gone leave stacks_fd.  Returns how many keys went; *stacks,
+ * how many stacks.
+ */
+struct stack_prune;
+size_t session_forget_keys(struct session *ss, uint64_t mark, int counts_fd, const void *keys,
+			   long nkeys, size_t key_size, size_t pid_off, struct deltas *d,
+			   struct stack_prune *pr, int stacks_fd, size_t *stacks);
 /* -v: the heap and RSS after a window is handed on (runtime/heap.c). */
 void session_heap_report(void);
 /* Frames a value of the stacks maps holds (--max-depth). */

@@ -8,7 +8,6 @@
 #include <linux/types.h>
 
 #include "common.h"
-#include "runtime/deltas.h"
 #include "runtime/runtime.h"
 #include "runtime/stack_prune.h"
 #include "util/idxmap.h"
@@ -100,48 +99,6 @@ size_t stack_prune_run(struct stack_prune *pr, int fd, stack_prune_gone_fn gone,
 		pr->dead_cap = 0;
 	}
 	return deleted;
-}
-
-struct keys_gone {
-	struct session_gone g;
-	size_t pid_off;
-};
-
-static bool key_gone(void *ctx, const void *key)
-{
-	struct keys_gone *k = ctx;
-	uint32_t pid;
-
-	memcpy(&pid, (const char *)key + k->pid_off, sizeof(pid));
-	return session_gone_fn(&k->g, pid) > 0;
-}
-
-size_t session_forget_keys(struct session *ss, uint64_t mark, int counts_fd, const void *keys,
-			   long nkeys, size_t key_size, size_t pid_off, struct deltas *d,
-			   struct stack_prune *pr, int stacks_fd, size_t *stacks)
-{
-	struct keys_gone k = { { ss, mark }, pid_off };
-	char *dead = NULL;
-	size_t ndead = 0, cap = 0, gone = 0;
-
-	for (long i = 0; i < nkeys; i++) {
-		const char *key = (const char *)keys + (size_t)i * key_size;
-
-		if (!key_gone(&k, key))
-			continue;
-		if (ndead == cap) {
-			cap = cap ? 2 * cap : 64;
-			dead = xrealloc(dead, cap * key_size);
-		}
-		memcpy(dead + ndead++ * key_size, key, key_size);
-	}
-	if (ndead)
-		gone = map_delete_keys(counts_fd, dead, (uint32_t)key_size, ndead);
-	free(dead);
-	deltas_forget(d, key_gone, &k);
-	*stacks = stack_prune_run(pr, stacks_fd, session_gone_fn, &k.g);
-	ss->rt->stacks_pruned += *stacks;
-	return gone;
 }
 
 size_t stack_prune_size(const struct stack_prune *pr)

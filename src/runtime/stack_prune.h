@@ -39,19 +39,6 @@ void stack_prune_note(struct stack_prune *pr, uint64_t id, uint32_t pid);
  * were deleted.
  */
 size_t stack_prune_run(struct stack_prune *pr, int fd, stack_prune_gone_fn gone, void *ctx);
-/*
- * For collectors whose counts the kernel keeps for the run (offcpu,
- * lock): once a window has read them, the keys of processes gone before
- * mark (the pid is the u32 at pid_off of each key_size-byte key) leave
- * the counts map and the windows d, and the user stacks noted in pr of
- * processes gone leave stacks_fd.  Returns how many keys went; *stacks,
- * how many stacks.
- */
-struct session;
-struct deltas;
-size_t session_forget_keys(struct session *ss, uint64_t mark, int counts_fd, const void *keys,
-			   long nkeys, size_t key_size, size_t pid_off, struct deltas *d,
-			   struct stack_prune *pr, int stacks_fd, size_t *stacks);
 /* Stacks noted and not deleted yet. */
 size_t stack_prune_size(const struct stack_prune *pr);
 void stack_prune_free(struct stack_prune *pr);
