@@ -93,9 +93,10 @@ void stats_print(struct session *ss, int stats_fd)
 		fputc('\n', stderr);
 		/* what each new process costs, by part (docs/performance.md) */
 		fprintf(stderr, "  per process: unw_procs %llu written, %llu left as they were, "
-			"%llu deleted at exit; /proc maps read %llu times for tables\n",
+			"%llu deleted at exit, %llu slots held; /proc maps read %llu times for tables\n",
 			(unsigned long long)us.writes, (unsigned long long)us.unchanged,
-			(unsigned long long)us.exit_deletes, (unsigned long long)us.reads);
+			(unsigned long long)us.exit_deletes, (unsigned long long)us.slots,
+			(unsigned long long)us.reads);
 	}
 	if (ss->sym) {
 		struct symbolizer_stats sy;

@@ -55,6 +55,9 @@ struct unwinder {
 	struct idxmap w_index;
 	uint32_t *exited;		/* entries to delete: their processes exited */
 	size_t nexited, exited_cap;
+	/* slots of pids and wpids whose processes exited (pid 0 there): the
+	 * arrays are made again without them once they are half (compact) */
+	size_t pids_gone, w_gone;
 
 	struct unwind_cache *cache;	/* tables kept on disk by build-id, or NULL */
 	struct unw_file vdso;		/* the kernel's vDSO, the same in every process */
@@ -322,11 +325,17 @@ static bool pid_eq(const void *ctx, uint32_t idx)
 	return ((const struct unwinder *)c[0])->pids[idx] == *(const uint32_t *)c[1];
 }
 
-static bool known_pid(const struct unwinder *u, uint32_t pid)
+/* pid's index in pids, or -1 */
+static int64_t pid_slot(const struct unwinder *u, uint32_t pid)
 {
 	const void *ctx[2] = { u, &pid };
 
-	return idxmap_find(&u->pid_index, hash_u64(pid), pid_eq, ctx) >= 0;
+	return idxmap_find(&u->pid_index, hash_u64(pid), pid_eq, ctx);
+}
+
+static bool known_pid(const struct unwinder *u, uint32_t pid)
+{
+	return pid_slot(u, pid) >= 0;
 }
 
 static bool w_eq(const void *ctx, uint32_t idx)
@@ -336,11 +345,18 @@ static bool w_eq(const void *ctx, uint32_t idx)
 	return ((const struct unwinder *)c[0])->wpids[idx] == *(const uint32_t *)c[1];
 }
 
+/* pid's index in wpids, or -1 */
+static int64_t w_slot(const struct unwinder *u, uint32_t pid)
+{
+	const void *ctx[2] = { u, &pid };
+
+	return idxmap_find(&u->w_index, hash_u64(pid), w_eq, ctx);
+}
+
 /* pid's slot in whash; made (holding 0) when make */
 static uint64_t *written(struct unwinder *u, uint32_t pid, bool make)
 {
-	const void *ctx[2] = { u, &pid };
-	int64_t i = idxmap_find(&u->w_index, hash_u64(pid), w_eq, ctx);
+	int64_t i = w_slot(u, pid);
 
 	if (i >= 0)
 		return &u->whash[i];
@@ -390,11 +406,65 @@ static uint64_t proc_hash(const struct unwind_proc *up)
  */
 #define EXITED_BATCH 256
 
+/*
+ * Keep the elements of v[0 .. *n) that are not 0 (and their whash, when
+ * h), indexing them again in m: the slots of exited processes leave.
+ */
+static void compact(uint32_t *v, uint64_t *h, size_t *n, struct idxmap *m)
+{
+	size_t k = 0;
+
+	idxmap_free(m);
+	for (size_t i = 0; i < *n; i++) {
+		if (!v[i])
+			continue;
+		v[k] = v[i];
+		if (h)
+			h[k] = h[i];
+		idxmap_insert(m, hash_u64(v[k]), (uint32_t)k);
+		k++;
+	}
+	*n = k;
+}
+
+/*
+ * Under churn nearly every process gets a slot in pids and wpids, and
+ * exits: made again without the exited ones once those are half of a
+ * list (and a thousand), so what stays is about the live processes, and
+ * the cost is a pass per as many exits as the list then holds.
+ */
+#define COMPACT_MIN 1024
+
+static void compact_exited(struct unwinder *u)
+{
+	size_t k = 0;
+
+	if (u->pids_gone >= COMPACT_MIN && 2 * u->pids_gone >= u->npids) {
+		compact(u->pids, NULL, &u->npids, &u->pid_index);
+		u->pids_gone = 0;
+	}
+	if (u->w_gone < COMPACT_MIN || 2 * u->w_gone < u->nw)
+		return;
+	compact(u->wpids, u->whash, &u->nw, &u->w_index);
+	u->w_gone = 0;
+	/* early writes whose entries went with their processes */
+	for (size_t i = 0; i < u->nearly; i++) {
+		uint64_t *h = written(u, u->early[i], false);
+
+		if (h && *h)
+			u->early[k++] = u->early[i];
+	}
+	u->nearly = k;
+}
+
 size_t unwinder_flush_exited(struct unwinder *u)
 {
 	size_t n;
 
-	if (!u || !u->nexited)
+	if (!u)
+		return 0;
+	compact_exited(u);
+	if (!u->nexited)
 		return 0;
 	n = map_delete_keys(u->procs_fd, u->exited, sizeof(*u->exited), u->nexited);
 	u->st.exit_deletes += n;
@@ -404,16 +474,27 @@ size_t unwinder_flush_exited(struct unwinder *u)
 
 void unwinder_exited(struct unwinder *u, uint32_t pid)
 {
-	uint64_t *h;
+	int64_t i;
+	uint64_t h;
 
-	if (!u)
+	if (!u || !pid)
 		return;
-	h = written(u, pid, false);
+	/* its slots become gaps (pid 0) that find nothing: a new process
+	 * of the same pid starts afresh */
+	if ((i = pid_slot(u, pid)) >= 0) {
+		u->pids[i] = 0;
+		u->pids_gone++;
+	}
+	if ((i = w_slot(u, pid)) < 0)
+		return;
+	h = u->whash[i];
+	u->wpids[i] = 0;
+	u->whash[i] = 0;
+	u->w_gone++;
 	/* 0: nothing written, or not known since records were lost (a
 	 * full map prunes those: prune_exited) */
-	if (!h || !*h)
+	if (!h)
 		return;
-	*h = 0;
 	GROW(u->exited, u->exited_cap, u->nexited + 1);
 	u->exited[u->nexited++] = pid;
 	if (u->nexited >= EXITED_BATCH)
@@ -549,6 +630,7 @@ add:
 		GROW(u->pids, u->pids_cap, u->npids + 1);
 		u->pids[u->npids] = pid;
 		idxmap_insert(&u->pid_index, hash_u64(pid), u->npids++);
+		u->st.procs++;
 	}
 	if (!up->nr) {
 		procs_delete(u, pid);
@@ -677,5 +759,5 @@ int unwinder_procs_fd(const struct unwinder *u)
 void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st)
 {
 	*st = u->st;
-	st->procs = u->npids;
+	st->slots = u->npids + u->nw;
 }

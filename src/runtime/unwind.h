@@ -30,6 +30,7 @@ struct unwinder_stats {
 	uint64_t unchanged;	/* writes left out: the entry held that already */
 	uint64_t reads;		/* /proc/PID/maps read for tables (unwinder_add) */
 	uint64_t exit_deletes;	/* entries deleted as their processes exited */
+	uint64_t slots;		/* per-process slots held now (pids met and written) */
 };
 
 /*
