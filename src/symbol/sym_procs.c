@@ -125,6 +125,23 @@ void symbolizer_note_mapping(struct symbolizer *sz, uint32_t pid, uint64_t start
 
 void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid, uint32_t life)
 {
+	/*
+	 * A child of a process the records do not know (older than the run,
+	 * or of one): the child has the parent's mappings, which no record
+	 * names.  The parent's are read now, once, while it most likely
+	 * lives: a shell's subshell may be gone before its own announcement
+	 * is read (batched, up to 100 ms), and the parent with it.
+	 */
+	if (ppid > 1 && !timeline_complete(sz->tl, ppid)) {
+		struct sym_proc *p = sz_find_proc(sz, ppid);
+
+		if (!p)
+			p = sz_add_proc(sz, ppid);
+		if (!p->fork_read) {
+			p->fork_read = true;
+			sz_proc_read(sz, p);
+		}
+	}
 	timeline_fork(sz->tl, ppid, pid, life);
 }
 

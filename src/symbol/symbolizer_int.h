@@ -50,6 +50,7 @@ struct sym_proc {
 	uint32_t jit_pass;	/* the symbolizer_resolve call that last read it */
 	bool gone_counted;	/* counted among the processes exited unread */
 	bool forgotten;		/* exited and no longer needed: dropped at the next compaction */
+	bool fork_read;		/* read at a child's fork record (symbolizer_note_fork) */
 };
 
 struct symbolizer {
