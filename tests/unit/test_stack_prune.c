@@ -101,20 +101,6 @@ static int hash_map(int n)
 	return fd;
 }
 
-static size_t count_keys(int fd)
-{
-	uint64_t key, next;
-	size_t n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
 /* Keys in the map and not, deleted in batches and one by one alike. */
 static void test_delete_keys(void **state)
 {
@@ -132,7 +118,7 @@ static void test_delete_keys(void **state)
 		for (int i = 0; i < 3000; i++)
 			keys[i] = ID(i % 3 == 2 ? 100000 + i : i);
 		assert_int_equal(map_delete_keys(fd, keys, sizeof(*keys), 3000), 1334);
-		assert_int_equal(count_keys(fd), 666);
+		assert_int_equal(map_count_keys(fd, sizeof(uint64_t)), 666);
 		assert_int_equal(map_delete_keys(fd, keys, sizeof(*keys), 3000), 0);
 		close(fd);
 	}

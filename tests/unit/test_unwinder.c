@@ -16,20 +16,6 @@
 #define NFAKE 3000
 #define NLIVE 10
 
-static size_t count_keys(int fd)
-{
-	uint32_t key, next;
-	size_t n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
 static void test_exited_leave(void **state)
 {
 	struct unwinder *u = unwinder_new(2 * NFAKE);
@@ -46,7 +32,7 @@ static void test_exited_leave(void **state)
 	/* as many processes of the same binaries come, and all but a few exit */
 	for (uint32_t i = 0; i < NFAKE; i++)
 		assert_int_equal(unwinder_add_maps(u, FAKE_PID + i, maps, nmaps), 0);
-	assert_int_equal(count_keys(unwinder_procs_fd(u)), NFAKE);
+	assert_int_equal(map_count_keys(unwinder_procs_fd(u), sizeof(uint32_t)), NFAKE);
 	unwinder_get_stats(u, &st);
 	assert_int_equal(st.procs, NFAKE);
 	assert_int_equal(st.slots, 2 * NFAKE);	/* met, and written */
@@ -56,7 +42,7 @@ static void test_exited_leave(void **state)
 	/* the live ones' entries stay; the lists of slots are made again
 	 * without the exited once those are half of them and a thousand
 	 * (unwind.c's COMPACT_MIN), so fewer than that many stay */
-	assert_int_equal(count_keys(unwinder_procs_fd(u)), NLIVE);
+	assert_int_equal(map_count_keys(unwinder_procs_fd(u), sizeof(uint32_t)), NLIVE);
 	unwinder_get_stats(u, &st);
 	assert_int_equal(st.exit_deletes, NFAKE - NLIVE);
 	assert_true(st.slots < 2 * (NLIVE + 1024));
@@ -70,11 +56,11 @@ static void test_exited_leave(void **state)
 	unwinder_get_stats(u, &st);
 	assert_int_equal(st.procs, NFAKE + 1);
 	assert_int_equal(st.writes, NFAKE + 1);
-	assert_int_equal(count_keys(unwinder_procs_fd(u)), NLIVE + 1);
+	assert_int_equal(map_count_keys(unwinder_procs_fd(u), sizeof(uint32_t)), NLIVE + 1);
 	/* exited once more: its entry goes at the next flush */
 	unwinder_exited(u, FAKE_PID + NFAKE - 1);
 	assert_int_equal(unwinder_flush_exited(u), 1);
-	assert_int_equal(count_keys(unwinder_procs_fd(u)), NLIVE);
+	assert_int_equal(map_count_keys(unwinder_procs_fd(u), sizeof(uint32_t)), NLIVE);
 	proc_maps_free(maps, nmaps);
 	unwinder_free(u);
 }
