@@ -19,6 +19,7 @@
 #include "life.bpf.h"
 #include "stacks.bpf.h"
 #include "targets.bpf.h"
+#include "unwind_make.bpf.h"
 
 const volatile bool user_stacks = true;
 const volatile bool kernel_stacks = true;
@@ -75,16 +76,160 @@ static __always_inline bool sample_in_kernel(struct bpf_perf_event_data *ctx)
 #endif
 }
 
-SEC("perf_event")
-int cpu_sample(struct bpf_perf_event_data *ctx)
+/* Count one sample of key in the counts map being filled. */
+static __always_inline void cpu_count(struct cpu_key *key)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct cpu_key key = {};
 	__u64 one = 1, *val;
 	__u32 zero = 0;
 	void *counts_now;
 	int err;
+
+	counts_now = bpf_map_lookup_elem(&counts_sel, &zero);
+	if (!counts_now) {
+		count_drop(DROP_COUNTS_FULL);
+		return;
+	}
+	val = bpf_map_lookup_elem(counts_now, key);
+	if (val) {
+		__sync_fetch_and_add(val, 1);
+		return;
+	}
+	err = map_update_err(bpf_map_update_elem(counts_now, key, &one, BPF_NOEXIST));
+	if (!err) {
+		PART_FLAG(PF_NEWKEY);
+		__sync_fetch_and_add(&counts_added, 1);
+	} else if (err == -EEXIST) {
+		val = bpf_map_lookup_elem(counts_now, key);
+		if (val)
+			__sync_fetch_and_add(val, 1);
+	} else {
+		count_drop(DROP_COUNTS_FULL);
+	}
+}
+
+/*
+ * A sample of a process without an unwind entry, its user stack left for
+ * the thread's return to user mode (cpu_sample_defer): the rest of its
+ * key, and the task work that finishes it.
+ */
+struct cpu_deferred {
+	struct cpu_key key;
+	struct bpf_task_work tw;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);	/* threads with a sample waiting */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);		/* tid */
+	__type(value, struct cpu_deferred);
+} cpu_deferred SEC(".maps");
+
+/* One task-work callback at a time per CPU: preempted, another would share unw_scratch */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} defer_busy SEC(".maps");
+
+/*
+ * Samples deferred, finished with an entry, taken at once; entries
+ * deleted at exit; the task work's time in all (its runs are not the
+ * program's: bpf_enable_stats does not count them)
+ */
+__u64 deferred, deferred_done, deferred_fallback, unw_made_gone, deferred_ns;
+
+extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
+					      void *map__map,
+					      int (*cb)(struct bpf_map *, void *, void *),
+					      void *aux__prog) __ksym __weak;
+
+/*
+ * A binary of this process has no table yet: user space makes it now
+ * (its loop otherwise reads the rings on a timer), and the process's
+ * next samples have it.
+ */
+static __always_inline void cpu_note_tables(__u32 tgid)
+{
+	struct proc_note *e = bpf_ringbuf_reserve(&proc_events, sizeof(*e), 0);
+
+	if (!e) {
+		count_drop(DROP_PROC_EVENTS);
+		return;
+	}
+	e->pid = tgid;
+	e->flags = PROC_NOTE_TABLES;
+	e->cgroup = 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+/*
+ * At the thread's return to user mode: nothing has run in user mode since
+ * the sample, so the registers and the stack are the sample's.  Make the
+ * process's entry, unwind with it, and count the sample.
+ */
+static int cpu_deferred_run(struct bpf_map *map, void *tid, void *value)
+{
+	struct cpu_deferred *d = value;
+	struct cpu_key key = d->key;
+	__u32 zero = 0, *busy = bpf_map_lookup_elem(&defer_busy, &zero);
+	__u64 t0 = bpf_ktime_get_ns();
+	bool lacking = false;
+
+	bpf_map_delete_elem(&cpu_deferred, tid);
+	if (busy && !*busy) {
+		*busy = 1;
+		if (unw_make_entry(key.pid, &lacking))
+			__sync_fetch_and_add(&deferred_done, 1);
+		key.user_stack = stack_capture_task_user();
+		*busy = 0;
+	} else {
+		key.user_stack = STACK_ID_LOST;
+	}
+	cpu_count(&key);
+	if (lacking)
+		cpu_note_tables(key.pid);
+	__sync_fetch_and_add(&deferred_ns, bpf_ktime_get_ns() - t0);
+	return 0;
+}
+
+/*
+ * Leave the user stack of this sample to cpu_deferred_run: true when the
+ * task work is set, false to take it now.  Only for a process without an
+ * entry that will return to user mode (not exiting), one sample a thread
+ * at a time (a second one before the return is taken now).
+ */
+static __always_inline bool cpu_defer(struct cpu_key *key, __u32 tid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cpu_deferred *d;
+
+	if (!cfi_unwind)
+		return false;
+	if (task->flags & (PF_EXITING | PF_KTHREAD) || !task->mm)
+		return false;
+	if (bpf_map_update_elem(&cpu_deferred, &tid, key, BPF_NOEXIST))
+		return false;	/* one waits already, or no room */
+	d = bpf_map_lookup_elem(&cpu_deferred, &tid);
+	if (!d)
+		return false;
+	if (bpf_task_work_schedule_resume_impl(task, &d->tw, &cpu_deferred, cpu_deferred_run,
+					       NULL)) {
+		bpf_map_delete_elem(&cpu_deferred, &tid);
+		__sync_fetch_and_add(&deferred_fallback, 1);
+		return false;
+	}
+	__sync_fetch_and_add(&deferred, 1);
+	return true;
+}
+
+static __always_inline int cpu_sample_body(struct bpf_perf_event_data *ctx, bool defer)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct cpu_key key = {};
+	bool later = false;
 
 	if (!target_match(tgid, tid)) {
 		PART_T0(t_f);
@@ -119,7 +264,10 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 		PART_ADD(PART_TOUCH, t_touch);
 	}
 #endif
-	if (user_stacks && !task_is_kthread())
+	/* the user stack: now, or at the return to user mode (later) */
+	later = defer && cfi_unwind && user_stacks && tgid && !task_in_execve() &&
+		!task_is_kthread() && unw_entry_wanted(tgid);
+	if (user_stacks && !task_is_kthread() && !later)
 		key.user_stack = stack_capture(ctx, 1);
 	if (kernel_stacks && sample_in_kernel(ctx)) {
 		PART_T0(t_kern);
@@ -132,34 +280,54 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	PART_T0(t_ann);
 	proc_announce(tgid);
 	PART_ADD(PART_ANN, t_ann);
+	if (later && cpu_defer(&key, tid))
+		return 0;
+	if (later)
+		key.user_stack = stack_capture(ctx, 1);
 	PART_T0(t_counts);
-
-	counts_now = bpf_map_lookup_elem(&counts_sel, &zero);
-	if (!counts_now) {
-		count_drop(DROP_COUNTS_FULL);
-		return 0;
-	}
-	val = bpf_map_lookup_elem(counts_now, &key);
-	if (val) {
-		__sync_fetch_and_add(val, 1);
-		PART_ADD(PART_COUNTS, t_counts);
-		PART_END(t_all);
-		return 0;
-	}
-	err = map_update_err(bpf_map_update_elem(counts_now, &key, &one, BPF_NOEXIST));
-	if (!err) {
-		PART_FLAG(PF_NEWKEY);
-		__sync_fetch_and_add(&counts_added, 1);
-	} else if (err == -EEXIST) {
-		val = bpf_map_lookup_elem(counts_now, &key);
-		if (val)
-			__sync_fetch_and_add(val, 1);
-	} else {
-		count_drop(DROP_COUNTS_FULL);
-	}
+	cpu_count(&key);
 	PART_ADD(PART_COUNTS, t_counts);
 	PART_END(t_all);
 	return 0;
+}
+
+SEC("perf_event")
+int cpu_sample(struct bpf_perf_event_data *ctx)
+{
+	return cpu_sample_body(ctx, false);
+}
+
+/*
+ * The entries made here go with their processes (user space deletes
+ * only those it wrote): at the exit of the thread group's leader, the
+ * last thread as a rule (another thread left running remakes it at its
+ * next sample).  Loaded with cpu_sample_defer only.
+ */
+SEC("raw_tp/sched_process_exit")
+int cpu_made_exit(void *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = task->tgid;
+	struct unwind_proc *up;
+
+	if (task->pid != tgid)
+		return 0;
+	up = bpf_map_lookup_elem(&unw_procs, &tgid);
+	if (up && up->made && !bpf_map_delete_elem(&unw_procs, &tgid))
+		__sync_fetch_and_add(&unw_made_gone, 1);
+	return 0;
+}
+
+/*
+ * The same, where the kernel has task work and the task-VMA iterator
+ * (6.18): a process's first samples wait for its return to user mode,
+ * where its unwind entry is made (bpf/unwind_make.bpf.h).  User space
+ * loads one of the two.
+ */
+SEC("perf_event")
+int cpu_sample_defer(struct bpf_perf_event_data *ctx)
+{
+	return cpu_sample_body(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "GPL";

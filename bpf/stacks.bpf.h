@@ -45,10 +45,15 @@ struct {
  */
 const volatile __u64 spill_test_mask = 0;
 
-/* Two slots per CPU: user and kernel stack of the sample being taken. */
+/*
+ * Slots per CPU: user and kernel stack of the sample being taken, and
+ * (STACK_BUF_TASK) a user stack taken from task work, which a sample's
+ * interrupt on the same CPU may come in the middle of.
+ */
+#define STACK_BUF_TASK	2
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, struct stack_frames);
 } stack_buf SEC(".maps");
@@ -312,6 +317,36 @@ static __always_inline __u64 stack_capture_cfi(void)
 		return STACK_ID_LOST;
 	nr = unw_user_stack(buf);
 	return nr > 0 ? stack_store_as(buf, nr, 1, false) : STACK_ID_NONE;
+}
+
+/*
+ * The current task's user stack from task context, with no perf event's
+ * context (bpf/cpu.bpf.c's deferred samples): from .eh_frame where the
+ * process has tables, else by frame pointers with the leaf fix.  Native
+ * frames only: the Python frames' walk keeps per-CPU state of its own,
+ * which a sample's interrupt on this CPU could change under it.
+ */
+static __always_inline __u64 stack_capture_task_user(void)
+{
+	__u32 slot = STACK_BUF_TASK;
+	struct stack_frames *buf = bpf_map_lookup_elem(&stack_buf, &slot);
+	int nr;
+
+	if (!buf)
+		return STACK_ID_LOST;
+	nr = unw_user_stack(buf);
+	if (nr > 0)
+		return stack_store_as(buf, nr, 1, false);
+	nr = fp_walk_user(buf);
+	if (nr <= 0)
+		return nr == 0 ? STACK_ID_NONE : STACK_ID_LOST;
+	if (nr >= max_depth)
+		count_drop(DROP_TRUNCATED);
+	if (leaf_fix && nr < max_depth)
+		nr = leaf_return_candidates(buf, nr);
+	if (nr < max_depth)
+		buf->ips[nr & (MAX_STACK_DEPTH - 1)] = 0;
+	return stack_store_as(buf, nr, 1, false);
 }
 
 static __always_inline __u64 stack_capture(void *ctx, int user)

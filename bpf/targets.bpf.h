@@ -12,7 +12,8 @@
 #include "common.bpf.h"
 #include "unwind.bpf.h"
 
-#define PF_KTHREAD	0x00200000	/* include/linux/sched.h: not in BTF */
+#define PF_EXITING	0x00000004	/* include/linux/sched.h: not in BTF */
+#define PF_KTHREAD	0x00200000
 
 const volatile bool filter_pids = false;	/* match targets by process (tgid) */
 const volatile bool filter_tids = false;	/* match targets by thread id */

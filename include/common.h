@@ -94,6 +94,12 @@ struct proc_note {
  * once while the new program maps its libraries (src/session/loop.c).
  */
 #define PROC_NOTE_EXEC		1
+/*
+ * An unwind entry the kernel made for pid (bpf/unwind_make.bpf.h) lacks
+ * code that has no table yet (a binary not met before): make its tables
+ * and write its entry now.  Sent at once, not batched.
+ */
+#define PROC_NOTE_TABLES	2
 
 /*
  * How long an urgent record (an exec, a new process) may wait for the

@@ -58,11 +58,46 @@ struct unwind_map {
 	__u32 table, row_count;
 };
 
-/* A process's mappings with tables, sorted by start. */
+/*
+ * A process's mappings with tables, sorted by start.  made: 0 when user
+ * space wrote it; for one the kernel made (bpf/unwind_make.bpf.h), the
+ * process's count of mappings then, plus one: once it differs (more
+ * code mapped, a library after ld.so's first ones) the kernel makes it
+ * again at the next sample, until user space writes its own.
+ */
 struct unwind_proc {
 	__u32 nr;
-	__u32 pad;
+	__u32 made;
 	struct unwind_map maps[UNWIND_MAX_MAPS];
+};
+
+/*
+ * A binary's table found by the file's identity, for entries the kernel
+ * makes itself (bpf/unwind_make.bpf.h): the inode of the mapped file, as
+ * the kernel names it (its superblock's dev_t, MAJOR << 20 | MINOR).
+ */
+struct unwind_file_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+#define UNWIND_FILE_SEGS	2	/* executable segments of a binary kept */
+
+/*
+ * A mapping at start of file offset off (within [lo, hi) of one of the
+ * binary's executable segments) has bias start - off + adj, adj being
+ * that segment's p_offset - p_vaddr (src/symbol/elf_segs.c's rule).
+ */
+struct unwind_file_seg {
+	__u64 lo, hi;
+	__s64 adj;
+};
+
+struct unwind_file {
+	__u32 table, row_count;
+	__u32 nsegs, pad;
+	struct unwind_file_seg segs[UNWIND_FILE_SEGS];
 };
 
 #endif /* PROFILER_UNWIND_H */

@@ -46,13 +46,22 @@ ours() {	# NAME PROFILER
 	/usr/bin/time -f '%U %S %M' -o "$tmp/$1.time" \
 		"$2" cpu -a ${cg:+--cgroup "$cg"} -F 999 -d "$secs" --stats -o "$tmp/$1.folded" 2>"$err"
 	read -r user sys kb < "$tmp/$1.time"
-	bpf=$(sed -n 's/.*BPF cpu_sample .* runs, \([0-9.]*\) us each.*/\1 us/p' "$err")
+	bpf=$(sed -n 's/.*BPF cpu_sample\(_defer\)\{0,1\} .* runs, \([0-9.]*\) us each.*/\2 us/p' "$err")
+	# on 6.18 a young process's first sample is finished in task work,
+	# which the kernel's run-time stats leave out: added from --stats,
+	# spread over all the samples
+	tw=$(sed -n 's/.*young processes: \([0-9]*\) samples unwound at their return to user mode (\([0-9.]*\) us each.*/\1 \2/p' "$err")
+	if [ -n "$tw" ] && [ -n "$bpf" ]; then
+		bpf=$(sed -n 's/.*BPF cpu_sample_defer *\([0-9,]*\) runs, .* \([0-9.]*\) ms in all.*/\1 \2/p' "$err" |
+			tr -d , | awk -v tw="$tw" '{ split(tw, t, " ");
+				printf "%.2f us (%.2f + task work)", ($2 * 1000 + t[1] * t[2]) / $1, $2 * 1000 / $1 }')
+	fi
 	lost=$(sed -n 's/.*warning: \([0-9,]*\) samples did not fit.*/\1/p' "$err")
 	row "$1" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$kb" "$tmp/$1.folded" \
 		"${bpf:--}" "${lost:-0}"
 	awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }' > "$tmp/$1.cpu"
 	# the parts, for docs/performance.md's breakdown
-	grep -E '^  (unwind tables|per process|processes noted|CPU by part):' "$err" \
+	grep -E '^  (unwind tables|per process|young processes|processes noted|CPU by part):' "$err" \
 		> "$tmp/$1.parts" || true
 }
 

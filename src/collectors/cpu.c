@@ -23,6 +23,7 @@
 #include "runtime/runtime.h"
 #include "runtime/stack_parts.h"
 #include "runtime/stack_prune.h"
+#include "runtime/unwind.h"
 #include "util/util.h"
 
 #define DEFAULT_FREQ 99
@@ -35,6 +36,7 @@ struct cpu_state {
 	struct deltas *whole;		/* with windows: the run's totals per key */
 	size_t stacks_entries;		/* in the stacks maps, as far as known (stack_parts_read) */
 	struct stack_prune *prune;	/* user stacks to delete once their process exits */
+	bool defer;			/* cpu_sample_defer: the kernel makes young processes' entries */
 };
 
 static const struct option cpu_longopts[] = {
@@ -131,6 +133,40 @@ static int cpu_validate(struct settings *s)
 	return 0;
 }
 
+/*
+ * Whether a process's first samples may wait for its return to user mode,
+ * where the kernel makes its unwind entry (cpu_sample_defer): with
+ * .eh_frame tables, on a kernel with task work and the task-VMA iterator
+ * (6.18), and with cpu alone in the run (other collectors unwind young
+ * processes with the entries user space writes early, which this turns
+ * off).  PROFILER_NO_TASK_WORK=1 acts as if the kernel had none.  Shares
+ * the unwinder's unw_files with the object.
+ */
+static bool cpu_can_defer(struct session *ss, struct cpu_bpf *skel)
+{
+	static const char *const kfuncs[] = { "bpf_task_work_schedule_resume_impl",
+					      "bpf_iter_task_vma_new" };
+	const char *env = getenv("PROFILER_NO_TASK_WORK");
+	int fd;
+
+	if (env && *env && strcmp(env, "0"))
+		return false;
+	if (ss->cfi_unwind <= 0 || ss->rt->ncols != 1 || ss->set->kernel_only)
+		return false;
+	if (!kernel_has_kfuncs(kfuncs, ARRAY_SIZE(kfuncs))) {
+		pr_debug("no task work in this kernel (6.18): new processes' unwind entries "
+			 "are written by us, from their mapping records");
+		return false;
+	}
+	fd = unwinder_share_files(ss->unw);
+	if (fd < 0 || bpf_map__reuse_fd(skel->maps.unw_files, fd)) {
+		pr_debug("cannot share the unwind tables by file: %s", strerror(errno));
+		return false;
+	}
+	ss->rt->kernel_entries = true;
+	return true;
+}
+
 static int cpu_start(struct session *ss)
 {
 	const struct settings *s = ss->set;
@@ -187,6 +223,10 @@ static int cpu_start(struct session *ss)
 	bpf_map__set_max_entries(skel->maps.stacks,
 				 s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
+	st->defer = cpu_can_defer(ss, skel);
+	bpf_program__set_autoload(skel->progs.cpu_sample, !st->defer);
+	bpf_program__set_autoload(skel->progs.cpu_sample_defer, st->defer);
+	bpf_program__set_autoload(skel->progs.cpu_made_exit, st->defer);
 	tmpl = map_in_map_template(skel->maps.counts_sel);
 
 	err = cpu_bpf__load(skel);
@@ -207,9 +247,13 @@ static int cpu_start(struct session *ss)
 	if (err)
 		return err;
 
+	if (st->defer && !(skel->links.cpu_made_exit = bpf_program__attach(skel->progs.cpu_made_exit)))
+		return bpf_explain("attaching to process exits", -errno);
 	st->links = xcalloc(ss->ncpus, sizeof(*st->links));
 	st->nlinks = ss->ncpus;
-	return session_attach_perf(ss, &attr, skel->progs.cpu_sample, st->links);
+	return session_attach_perf(ss, &attr,
+				   st->defer ? skel->progs.cpu_sample_defer : skel->progs.cpu_sample,
+				   st->links);
 }
 
 static void cpu_stop(struct session *ss)
@@ -363,6 +407,14 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	/* drained from the kernel: what is taken is exactly what came since
 	 * the last collect (a window, an -i interval) */
 	nkeys = cpu_counts_take(st->counts, &keys, &counts);
+	if (st->defer) {
+		ss->rt->deferred = st->skel->bss->deferred;
+		ss->rt->deferred_fallback = st->skel->bss->deferred_fallback;
+		ss->rt->entries_made = st->skel->bss->unw_made;
+		ss->rt->entries_missing = st->skel->bss->unw_made_missing;
+		ss->rt->entries_gone = st->skel->bss->unw_made_gone;
+		ss->rt->deferred_ns = st->skel->bss->deferred_ns;
+	}
 	cpu_counts_stats(st->counts, &swaps, &moved);
 	pr_debug("cpu: %zu keys since the last collect; counts maps swapped %llu times, "
 		 "%llu entries moved in all", nkeys, (unsigned long long)swaps,

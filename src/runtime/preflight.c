@@ -85,12 +85,16 @@ void raise_fd_limit(void)
 
 bool kernel_has_kfunc(const char *name)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool has;
+	return kernel_has_kfuncs(&name, 1);
+}
 
-	if (!btf)
-		return false;
-	has = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+bool kernel_has_kfuncs(const char *const *names, int n)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has = btf != NULL;
+
+	for (int i = 0; has && i < n; i++)
+		has = btf__find_by_name_kind(btf, names[i], BTF_KIND_FUNC) > 0;
 	btf__free(btf);
 	return has;
 }

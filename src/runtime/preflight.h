@@ -14,6 +14,8 @@ int online_cpus(int **cpus, int *n);
 bool proc_alive(int pid);
 /* Whether the kernel's BTF has the kfunc name (reads the kernel's BTF: ~30 ms). */
 bool kernel_has_kfunc(const char *name);
+/* Whether it has every one of the n kfuncs names (one read of the BTF). */
+bool kernel_has_kfuncs(const char *const *names, int n);
 /* Raise the open-file limit: the symbolizer keeps one file open per binary. */
 void raise_fd_limit(void);
 

@@ -133,6 +133,26 @@ void session_catch_up(struct session *ss)
 	unwind_new(ss->rt);
 }
 
+/*
+ * An entry the kernel made for pid lacks a binary without a table: the
+ * tables made now, and the entry written whole (user space's from then
+ * on), from its records when they tell the mappings whole, else /proc.
+ */
+static void note_tables(struct session *ss, uint32_t pid)
+{
+	uint64_t t0 = cpu_ns_if(ss->set->stats);
+	const struct proc_map *maps;
+	size_t n;
+
+	session_catch_up(ss);
+	if (ss->unw && (symbolizer_maps_known(ss->sym, pid) ||
+			!symbolizer_note_process(ss->sym, pid))) {
+		maps = symbolizer_current_maps(ss->sym, pid, &n);
+		unwinder_add_maps(ss->unw, pid, maps, n);
+	}
+	ss->announce_ns += cpu_ns_if(ss->set->stats) - t0;
+}
+
 static int on_proc_event(void *ctx, void *data, size_t size)
 {
 	struct session *ss = ((struct session *)ctx)->rt;
@@ -145,6 +165,10 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 	 * its libraries (src/session/loop.c) */
 	if (e->flags & PROC_NOTE_EXEC) {
 		ss->exec_ns = now_ns();
+		return 0;
+	}
+	if (e->flags & PROC_NOTE_TABLES) {
+		note_tables(ss, e->pid);
 		return 0;
 	}
 	/* timed whole: one may read /proc, make tables or read a Python layout */

@@ -46,6 +46,7 @@ struct session {
 	struct announced *announced;	/* notes of new processes per collector (rt's) */
 	struct cgroups *cg;		/* --cgroup targets, each process's cgroup (rt's) */
 	int index;			/* the collector's place in the run, 0.. */
+	int ncols;			/* collectors in the run (rt's) */
 	struct symbolizer *sym;
 	struct ring_buffer *rb;		/* new-process announcements */
 	struct mmap_watch *mw;		/* mappings made while profiling */
@@ -57,6 +58,12 @@ struct session {
 	int leaf_fix;			/* 0 unknown, 1 on, -1 off: see session_leaf_fix */
 	int cfi_unwind;			/* 0 unknown, 1 on, -1 off: see session_unwind_prepare */
 	struct unwinder *unw;		/* its tables, shared by the session's BPF objects */
+	/*
+	 * (rt's) Set by a collector whose BPF programs make new processes'
+	 * unwind entries themselves (cpu on 6.18: bpf/unwind_make.bpf.h):
+	 * nothing then waits for mapping records in a hurry.
+	 */
+	bool kernel_entries;
 	int python;			/* 0 unknown, 1 on, -1 off: see session_python_prepare */
 	struct pyrt *py;		/* Python processes and code objects (runtime/python.h) */
 	int btf_fd;			/* session_core_btf's, or -1 */
@@ -96,6 +103,12 @@ struct session {
 	 * announcements (with what they make) and in cutting windows */
 	uint64_t wakeups, announce_ns, window_ns;
 	uint64_t stacks_pruned;		/* user stacks of exited processes deleted */
+	/* (rt's, --stats) cpu's samples whose user stack waited for the
+	 * return to user mode, those taken at once instead (a sample of the
+	 * thread waited already), and the unwind entries the kernel made (of
+	 * them, with code not in a table yet, and deleted at exit) */
+	uint64_t deferred, deferred_fallback, entries_made, entries_missing, entries_gone;
+	uint64_t deferred_ns;		/* the task work's time, in the sampled tasks */
 	/*
 	 * (rt's) The exits noted when a window's samples were last read
 	 * (symbolizer_exit_mark): processes that exited before it are

@@ -98,6 +98,16 @@ void stats_print(struct session *ss, int stats_fd)
 			(unsigned long long)us.exit_deletes, (unsigned long long)us.slots,
 			(unsigned long long)us.reads);
 	}
+	if (ss->kernel_entries)
+		fprintf(stderr, "  young processes: %llu samples unwound at their return to user "
+			"mode (%.2f us each in the task work), %llu at once (one waited already); "
+			"%llu unwind entries made in the kernel, %llu of them with code that had no "
+			"table yet, %llu deleted at its exit\n",
+			(unsigned long long)ss->deferred,
+			ss->deferred_ns / 1e3 / MAX(1, ss->deferred),
+			(unsigned long long)ss->deferred_fallback,
+			(unsigned long long)ss->entries_made, (unsigned long long)ss->entries_missing,
+			(unsigned long long)ss->entries_gone);
 	if (ss->sym) {
 		struct symbolizer_stats sy;
 

@@ -59,10 +59,13 @@ struct unwinder {
 	 * arrays are made again without them once they are half (compact) */
 	size_t pids_gone, w_gone;
 
+	int files_fd;			/* unw_files once shared (unwinder_share_files), or -1 */
+
 	struct unwind_cache *cache;	/* tables kept on disk by build-id, or NULL */
 	struct unw_file vdso;		/* the kernel's vDSO, the same in every process */
 	bool vdso_tried;
 
+	bool kernel_entries;		/* new processes' entries made in the kernel */
 	uint32_t self;
 	uint64_t until;			/* no table made after (the run's -d), 0: none */
 	bool timed;			/* st.ns counted (--stats) */
@@ -116,6 +119,7 @@ struct unwinder *unwinder_new(uint32_t max_procs)
 	u->rows_fd = rows_fd;
 	u->procs_fd = procs_fd;
 	u->tmpl_fd = tmpl_fd;
+	u->files_fd = -1;
 	u->self = getpid();
 	u->cache = unwind_cache_open();
 	/* the array of slots itself, made whole */
@@ -130,6 +134,8 @@ void unwinder_free(struct unwinder *u)
 	close(u->rows_fd);
 	close(u->tmpl_fd);
 	close(u->procs_fd);
+	if (u->files_fd >= 0)
+		close(u->files_fd);
 	unwind_cache_close(u->cache);
 	for (size_t i = 0; i < u->nfiles; i++)
 		free(u->files[i].segs);
@@ -162,6 +168,7 @@ static bool file_eq(const void *ctx, uint32_t idx)
 
 static void take_rows(struct unwinder *u, struct unw_file *f, struct unwind_table *t,
 		      const char *path);
+static void file_publish(struct unwinder *u, const struct unw_file *f);
 
 /* The binary behind m, its rows copied into the array on first sight;
  * NULL for one not seen yet when !make. */
@@ -314,8 +321,58 @@ static void take_rows(struct unwinder *u, struct unw_file *f, struct unwind_tabl
 		f->segs = t->segs;
 		f->nsegs = t->nsegs;
 		t->segs = NULL;
+		file_publish(u, f);
 	}
 	unwind_table_free(t);
+}
+
+/*
+ * f's table in unw_files, under its inode as the kernel names it, for
+ * entries made in the kernel (bpf/unwind_make.bpf.h); the vDSO's (no
+ * file) under 0.  Its executable segments give each mapping's bias.
+ */
+static void file_publish(struct unwinder *u, const struct unw_file *f)
+{
+	struct unwind_file_key key = { .ino = f->ino };
+	struct unwind_file v = { .table = f->table, .row_count = f->row_count };
+
+	if (u->files_fd < 0 || !f->row_count)
+		return;
+	/* ours is MAJOR << 32 | MINOR (proc_maps.c), the kernel's dev_t MAJOR << 20 | MINOR */
+	key.dev = (uint32_t)((f->dev >> 32) << 20 | (f->dev & 0xfffff));
+	for (size_t i = 0; i < f->nsegs && v.nsegs < UNWIND_FILE_SEGS; i++) {
+		const struct elf_seg *sg = &f->segs[i];
+
+		if (!sg->exec)
+			continue;
+		v.segs[v.nsegs].lo = sg->offset & ~4095ULL;
+		v.segs[v.nsegs].hi = sg->offset + sg->filesz;
+		v.segs[v.nsegs].adj = (int64_t)(sg->offset - sg->vaddr);
+		v.nsegs++;
+	}
+	if (v.nsegs && bpf_map_update_elem(u->files_fd, &key, &v, BPF_ANY))
+		pr_debug("unw_files: %s", strerror(errno));
+}
+
+int unwinder_share_files(struct unwinder *u)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+
+	if (!u)
+		return -1;
+	if (u->files_fd >= 0)
+		return u->files_fd;
+	u->files_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "unw_files", sizeof(struct unwind_file_key),
+				     sizeof(struct unwind_file), UNWIND_MAX_FILES, &opts);
+	if (u->files_fd < 0)
+		return -1;
+	/* the kernel makes new processes' entries: none written early from records */
+	u->kernel_entries = true;
+	for (size_t i = 0; i < u->nfiles; i++)
+		file_publish(u, &u->files[i]);
+	vdso_file(u);
+	file_publish(u, &u->vdso);
+	return u->files_fd;
 }
 
 static bool pid_eq(const void *ctx, uint32_t idx)
@@ -692,7 +749,7 @@ int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *m
 
 void unwinder_mark_new(struct unwinder *u, uint32_t pid)
 {
-	if (!u || known_pid(u, pid))
+	if (!u || u->kernel_entries || known_pid(u, pid))
 		return;
 	for (size_t i = 0; i < u->nfresh; i++)
 		if (u->fresh[i] == pid)

@@ -127,7 +127,7 @@ static void run_wait(struct run *r, int sigfd, struct waiter *wt, uint64_t deadl
 	uint64_t next_check = 0, next_window = r->window_ns ? ss->start_ns + r->window_ns : 0;
 	uint64_t read_by = 0;	/* while the rings bring news: their next read */
 	uint64_t news_ns = 0;	/* when a read last found something */
-	uint64_t period = r->o->batch_mappings ? BATCH_READ_NS : RING_READ_NS;
+	uint64_t period = r->batch ? BATCH_READ_NS : RING_READ_NS;
 
 	for (;;) {
 		uint64_t now = now_ns(), wait = 250000000ULL;
@@ -139,7 +139,7 @@ static void run_wait(struct run *r, int sigfd, struct waiter *wt, uint64_t deadl
 		 * after an exec: the new program's libraries, mapped a
 		 * fraction of a millisecond apart, each need their tables.
 		 */
-		bool want_mmap = !read_by || just_after_exec(ss, now) || r->o->batch_mappings;
+		bool want_mmap = !read_by || just_after_exec(ss, now) || r->batch;
 		unsigned woke;
 		size_t got;
 		int nrb;

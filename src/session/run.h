@@ -33,6 +33,12 @@ struct run {
 	int index;		/* the current window's */
 	bool failed[SESSION_MAX_COLLECTORS];	/* failed to start, alone (sink->failed) */
 	struct ring_wake *rw;	/* the loop's promise to the BPF programs */
+	/*
+	 * Mapping records read in batches, on the loop's timer: the front-end
+	 * asked (session_opts.batch_mappings), or nothing waits for them
+	 * (rt.kernel_entries: the kernel makes new processes' unwind entries).
+	 */
+	bool batch;
 	/* a one-shot run cut into windows that are added up (fold.c) */
 	bool folding;
 	struct merged folded[SESSION_MAX_COLLECTORS];

@@ -250,7 +250,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 		return 1;
 	}
 	*ss = (struct session){ .rt = ss, .set = set, .col = cols[0], .child_go = -1,
-				.child_err = -1, .btf_fd = -1 };
+				.child_err = -1, .btf_fd = -1, .ncols = ncols };
 	r->ncols = ncols;
 	r->o = o;
 	r->sink = sink;
@@ -325,7 +325,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	r->real_start_ns = (uint64_t)real.tv_sec * 1000000000ULL + real.tv_nsec -
 			   (now_ns() - ss->start_ns);
 	run_fold_start(r);
-	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym, r->o->batch_mappings);
+	r->batch = r->o->batch_mappings || ss->kernel_entries;
+	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym, r->batch);
 	/* the parts' CPU time, a system call per look: only for --stats */
 	mmap_watch_time(ss->mw, set->stats);
 	if (ss->unw)
@@ -335,7 +336,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	r->rw = ring_wake_open(ss->objs, ss->nobjs);
 	/* a front-end that batches mapping records forgoes the tables of a
 	 * program's first milliseconds: nothing is urgent to it */
-	ring_wake_urgent(r->rw, ss->unw && !r->o->batch_mappings);
+	ring_wake_urgent(r->rw, ss->unw && !r->batch);
 	/* stopped again at its entry point, for its unwind tables */
 	if (ss->child && ss->unw && !ss->no_entry_hold)
 		ss->hold = entry_hold_arm(set->cmd[0], ss->child);
