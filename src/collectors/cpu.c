@@ -14,6 +14,7 @@
 
 #include "cpu.h"
 #include "cpu.skel.h"
+#include "cpu_defer.skel.h"
 #include "cli/args.h"
 #include "collectors/collector.h"
 #include "collectors/cpu_counts.h"
@@ -29,7 +30,10 @@
 #define DEFAULT_FREQ 99
 
 struct cpu_state {
-	struct cpu_bpf *skel;
+	struct cpu_bpf *skel;		/* the maps, the announcements; cpu_sample unless defer */
+	struct cpu_defer_bpf *dskel;	/* defer: cpu_sample_defer, on skel's maps */
+	struct cpu_bpf *fallback;	/* cpu_sample on skel's maps, had dskel failed to load */
+	volatile __u64 *counts_added;	/* the sampling object's count of new keys */
 	struct bpf_link **links;	/* one per session CPU */
 	int nlinks;
 	struct cpu_counts *counts;	/* the two counts maps, drained */
@@ -135,36 +139,156 @@ static int cpu_validate(struct settings *s)
 
 /*
  * Whether a process's first samples may wait for its return to user mode,
- * where the kernel makes its unwind entry (cpu_sample_defer): with
+ * where the kernel makes its unwind entry (bpf/cpu_defer.bpf.c): with
  * .eh_frame tables, on a kernel with task work and the task-VMA iterator
  * (6.18), and with cpu alone in the run (other collectors unwind young
  * processes with the entries user space writes early, which this turns
- * off).  PROFILER_NO_TASK_WORK=1 acts as if the kernel had none.  Shares
- * the unwinder's unw_files with the object.
+ * off), in one-shot runs: the agent batches its reads and walks a young
+ * process's first samples by frame pointers already, and the kfuncs'
+ * read of the kernel's BTF would double its peak memory (~9 MiB, at its
+ * start).  PROFILER_NO_TASK_WORK=1 acts as if the kernel had none.
  */
-static bool cpu_can_defer(struct session *ss, struct cpu_bpf *skel)
+static bool cpu_can_defer(struct session *ss)
 {
 	static const char *const kfuncs[] = { "bpf_task_work_schedule_resume_impl",
 					      "bpf_iter_task_vma_new" };
 	const char *env = getenv("PROFILER_NO_TASK_WORK");
-	int fd;
 
 	if (env && *env && strcmp(env, "0"))
 		return false;
-	if (ss->cfi_unwind <= 0 || ss->rt->ncols != 1 || ss->set->kernel_only)
+	if (ss->cfi_unwind <= 0 || ss->rt->ncols != 1 || ss->rt->batching || ss->set->kernel_only)
 		return false;
 	if (!kernel_has_kfuncs(kfuncs, ARRAY_SIZE(kfuncs))) {
 		pr_debug("no task work in this kernel (6.18): new processes' unwind entries "
 			 "are written by us, from their mapping records");
 		return false;
 	}
-	fd = unwinder_share_files(ss->unw);
-	if (fd < 0 || bpf_map__reuse_fd(skel->maps.unw_files, fd)) {
-		pr_debug("cannot share the unwind tables by file: %s", strerror(errno));
-		return false;
-	}
-	ss->rt->kernel_entries = true;
 	return true;
+}
+
+/*
+ * Make every map of obj that the loaded object from has by name (all but
+ * its own and the sections' .rodata, .bss) the same map: one set of
+ * counts, stacks and tables whichever object samples.
+ */
+static int share_maps(struct bpf_object *obj, struct bpf_object *from)
+{
+	struct bpf_map *m, *theirs;
+
+	bpf_object__for_each_map(m, obj) {
+		if (strchr(bpf_map__name(m), '.'))
+			continue;
+		theirs = bpf_object__find_map_by_name(from, bpf_map__name(m));
+		if (theirs && bpf_map__reuse_fd(m, bpf_map__fd(theirs)))
+			return -errno;
+	}
+	return 0;
+}
+
+/* The settings of the sampling program, the same in every object. */
+#define CPU_RODATA_COPY(to, from)					\
+	do {								\
+		(to)->filter_pids = (from)->filter_pids;		\
+		(to)->leaf_fix = (from)->leaf_fix;			\
+		(to)->fp_walk = (from)->fp_walk;			\
+		(to)->cfi_unwind = (from)->cfi_unwind;			\
+		(to)->max_depth = (from)->max_depth;			\
+		(to)->spill_test_mask = (from)->spill_test_mask;	\
+		(to)->python_frames = (from)->python_frames;		\
+		(to)->filter_tids = (from)->filter_tids;		\
+		(to)->filter_cgroups = (from)->filter_cgroups;		\
+		(to)->include_idle = (from)->include_idle;		\
+		(to)->user_stacks = (from)->user_stacks;		\
+		(to)->kernel_stacks = (from)->kernel_stacks;		\
+	} while (0)
+
+/*
+ * cpu_sample_defer in an object of its own on skel's maps: it calls
+ * kfuncs, for which libbpf reads the kernel's whole BTF (~12 ms, ~9 MiB
+ * at its peak), a price only runs that defer pay.  0 or -errno.
+ */
+static int defer_load(struct session *ss, struct cpu_state *st)
+{
+	struct cpu_defer_bpf *d = cpu_defer_bpf__open();
+	const char *env = getenv("PROFILER_TEST_DEFER_FAIL");
+	int fd, err;
+
+	if (!d)
+		return -errno;
+	st->dskel = d;
+	fd = unwinder_share_files(ss->unw);
+	if (fd < 0 || bpf_map__reuse_fd(d->maps.unw_files, fd))
+		return -errno;
+	err = share_maps(d->obj, st->skel->obj);
+	if (err)
+		return err;
+	CPU_RODATA_COPY(d->rodata, st->skel->rodata);
+	/* the tests' way to a kernel whose verifier refuses it */
+	if (env && *env && strcmp(env, "0"))
+		return -EPERM;
+	/* the announcements' programs run in skel */
+	bpf_program__set_autoload(d->progs.follow_fork, false);
+	bpf_program__set_autoload(d->progs.proc_exec, false);
+	err = cpu_defer_bpf__load(d);
+	if (err)
+		return err;
+	d->links.cpu_made_exit = bpf_program__attach(d->progs.cpu_made_exit);
+	return d->links.cpu_made_exit ? 0 : -errno;
+}
+
+/* cpu_sample on skel's maps, in a second instance of its object. */
+static int fallback_load(struct cpu_state *st)
+{
+	struct cpu_bpf *f = cpu_bpf__open();
+	int err;
+
+	if (!f)
+		return -errno;
+	st->fallback = f;
+	err = share_maps(f->obj, st->skel->obj);
+	if (err)
+		return err;
+	CPU_RODATA_COPY(f->rodata, st->skel->rodata);
+	bpf_program__set_autoload(f->progs.follow_fork, false);
+	bpf_program__set_autoload(f->progs.proc_exec, false);
+	return cpu_bpf__load(f);
+}
+
+/*
+ * With defer, load cpu_sample_defer; should that fail (a kernel with the
+ * kfuncs whose verifier refuses it), cpu_sample as before.  The program
+ * to attach, its object's count of new keys in *added.
+ */
+static struct bpf_program *sampler(struct session *ss, struct cpu_state *st,
+				   volatile __u64 **added)
+{
+	int err;
+
+	*added = &st->skel->bss->counts_added;
+	if (!st->defer)
+		return st->skel->progs.cpu_sample;
+	err = defer_load(ss, st);
+	if (!err) {
+		session_add_object(ss, st->dskel->obj);
+		ss->rt->kernel_entries = true;
+		unwinder_kernel_entries(ss->unw);
+		*added = &st->dskel->bss->counts_added;
+		return st->dskel->progs.cpu_sample_defer;
+	}
+	pr_warn("cannot load the program that unwinds young processes at their return to user "
+		"mode (%s): their entries are written from their mapping records",
+		strerror(-err));
+	cpu_defer_bpf__destroy(st->dskel);
+	st->dskel = NULL;
+	st->defer = false;
+	err = fallback_load(st);
+	if (err) {
+		bpf_explain("loading the BPF programs", err);
+		return NULL;
+	}
+	session_add_object(ss, st->fallback->obj);
+	*added = &st->fallback->bss->counts_added;
+	return st->fallback->progs.cpu_sample;
 }
 
 static int cpu_start(struct session *ss)
@@ -185,6 +309,8 @@ static int cpu_start(struct session *ss)
 	const void *elf = cpu_bpf__elf_bytes(&elf_size);
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .btf_custom_path = session_core_btf(ss, elf, elf_size));
+	struct bpf_program *prog;
+	volatile __u64 *added;
 	uint32_t counts_max;
 	int err, tmpl;
 
@@ -223,10 +349,8 @@ static int cpu_start(struct session *ss)
 	bpf_map__set_max_entries(skel->maps.stacks,
 				 s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
-	st->defer = cpu_can_defer(ss, skel);
+	st->defer = cpu_can_defer(ss);
 	bpf_program__set_autoload(skel->progs.cpu_sample, !st->defer);
-	bpf_program__set_autoload(skel->progs.cpu_sample_defer, st->defer);
-	bpf_program__set_autoload(skel->progs.cpu_made_exit, st->defer);
 	tmpl = map_in_map_template(skel->maps.counts_sel);
 
 	err = cpu_bpf__load(skel);
@@ -234,10 +358,13 @@ static int cpu_start(struct session *ss)
 		close(tmpl);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
+	prog = sampler(ss, st, &added);
+	if (!prog)
+		return -EINVAL;
 	st->counts = cpu_counts_new(bpf_map__fd(skel->maps.counts_sel),
 				    (int[]){ bpf_map__fd(skel->maps.counts),
 					     bpf_map__fd(skel->maps.counts_spare) },
-				    counts_max, &skel->bss->counts_added);
+				    counts_max, added);
 	if (!st->counts)
 		return bpf_explain("pointing counts_sel at the counts map", -errno);
 	/* links kept in the skeleton are destroyed with it */
@@ -247,13 +374,9 @@ static int cpu_start(struct session *ss)
 	if (err)
 		return err;
 
-	if (st->defer && !(skel->links.cpu_made_exit = bpf_program__attach(skel->progs.cpu_made_exit)))
-		return bpf_explain("attaching to process exits", -errno);
 	st->links = xcalloc(ss->ncpus, sizeof(*st->links));
 	st->nlinks = ss->ncpus;
-	return session_attach_perf(ss, &attr,
-				   st->defer ? skel->progs.cpu_sample_defer : skel->progs.cpu_sample,
-				   st->links);
+	return session_attach_perf(ss, &attr, prog, st->links);
 }
 
 static void cpu_stop(struct session *ss)
@@ -407,13 +530,13 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	/* drained from the kernel: what is taken is exactly what came since
 	 * the last collect (a window, an -i interval) */
 	nkeys = cpu_counts_take(st->counts, &keys, &counts);
-	if (st->defer) {
-		ss->rt->deferred = st->skel->bss->deferred;
-		ss->rt->deferred_fallback = st->skel->bss->deferred_fallback;
-		ss->rt->entries_made = st->skel->bss->unw_made;
-		ss->rt->entries_missing = st->skel->bss->unw_made_missing;
-		ss->rt->entries_gone = st->skel->bss->unw_made_gone;
-		ss->rt->deferred_ns = st->skel->bss->deferred_ns;
+	if (st->dskel) {
+		ss->rt->deferred = st->dskel->bss->deferred;
+		ss->rt->deferred_fallback = st->dskel->bss->deferred_fallback;
+		ss->rt->entries_made = st->dskel->bss->unw_made;
+		ss->rt->entries_missing = st->dskel->bss->unw_made_missing;
+		ss->rt->entries_gone = st->dskel->bss->unw_made_gone;
+		ss->rt->deferred_ns = st->dskel->bss->deferred_ns;
 	}
 	cpu_counts_stats(st->counts, &swaps, &moved);
 	pr_debug("cpu: %zu keys since the last collect; counts maps swapped %llu times, "
@@ -493,6 +616,8 @@ static void cpu_destroy(struct session *ss)
 	free(st->links);
 	deltas_free(st->whole);
 	stack_prune_free(st->prune);
+	cpu_defer_bpf__destroy(st->dskel);
+	cpu_bpf__destroy(st->fallback);
 	cpu_bpf__destroy(st->skel);
 	free(st);
 	ss->priv = NULL;

@@ -12,7 +12,7 @@ int check_btf(void);
 int online_cpus(int **cpus, int *n);
 /* A process or thread that exists and is not a zombie. */
 bool proc_alive(int pid);
-/* Whether the kernel's BTF has the kfunc name (reads the kernel's BTF: ~30 ms). */
+/* Whether the kernel's BTF has the kfunc name (its strings read in chunks: ~3 ms). */
 bool kernel_has_kfunc(const char *name);
 /* Whether it has every one of the n kfuncs names (one read of the BTF). */
 bool kernel_has_kfuncs(const char *const *names, int n);

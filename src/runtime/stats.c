@@ -31,6 +31,8 @@ static void count_chunk(void *ctx, const void *keys, const void *vals, size_t n)
  * does with the stacks), not one get_next_key system call a key: that was
  * about 3% of our CPU under churn, for two full 64K-entry maps.
  */
+#define STATS_MAPS_MAX 256
+
 static uint64_t map_fill(const struct bpf_map *map)
 {
 	long n = map_read_chunks(bpf_map__fd(map), bpf_map__key_size(map),
@@ -39,8 +41,21 @@ static uint64_t map_fill(const struct bpf_map *map)
 	return n > 0 ? n : 0;
 }
 
+/* Whether map id was listed already; else it is now. */
+static bool map_listed(uint32_t *ids, size_t *n, uint32_t id)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (ids[i] == id)
+			return true;
+	if (*n < STATS_MAPS_MAX)
+		ids[(*n)++] = id;
+	return false;
+}
+
 void stats_print(struct session *ss, int stats_fd)
 {
+	uint32_t listed[STATS_MAPS_MAX];
+	size_t nlisted = 0;
 	struct bpf_program *prog;
 	struct bpf_map *map;
 	struct rusage ru;
@@ -64,9 +79,15 @@ void stats_print(struct session *ss, int stats_fd)
 		}
 		bpf_object__for_each_map(map, ss->objs[o]) {
 			enum bpf_map_type t = bpf_map__type(map);
+			struct bpf_map_info mi = {};
+			__u32 mlen = sizeof(mi);
 			uint64_t used;
 
 			if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_LRU_HASH)
+				continue;
+			/* a map two objects share (cpu's two) is listed once */
+			if (!bpf_obj_get_info_by_fd(bpf_map__fd(map), &mi, &mlen) &&
+			    map_listed(listed, &nlisted, mi.id))
 				continue;
 			used = map_fill(map);
 			fprintf(stderr, "  map %-20s %12s of %s entries (%.1f%%)\n", bpf_map__name(map),

@@ -354,6 +354,13 @@ static void file_publish(struct unwinder *u, const struct unw_file *f)
 		pr_debug("unw_files: %s", strerror(errno));
 }
 
+void unwinder_kernel_entries(struct unwinder *u)
+{
+	/* the kernel makes new processes' entries: none written early from records */
+	if (u)
+		u->kernel_entries = true;
+}
+
 int unwinder_share_files(struct unwinder *u)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
@@ -366,8 +373,6 @@ int unwinder_share_files(struct unwinder *u)
 				     sizeof(struct unwind_file), UNWIND_MAX_FILES, &opts);
 	if (u->files_fd < 0)
 		return -1;
-	/* the kernel makes new processes' entries: none written early from records */
-	u->kernel_entries = true;
 	for (size_t i = 0; i < u->nfiles; i++)
 		file_publish(u, &u->files[i]);
 	vdso_file(u);

@@ -96,11 +96,12 @@ void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st);
 /*
  * unw_files (bpf/unwind_make.bpf.h), made on the first call and filled
  * with every table made, then and from then on: for an object whose BPF
- * programs make new processes' entries themselves.  From then on no
- * entry is written early from mapping records (unwinder_mark_new).  The
- * map's fd (the unwinder's), or -1.
+ * programs make new processes' entries themselves.  The map's fd (the
+ * unwinder's), or -1.
  */
 #define UNWIND_MAX_FILES 16384
 int unwinder_share_files(struct unwinder *u);
+/* Such an object runs: no entry is written early from mapping records (unwinder_mark_new). */
+void unwinder_kernel_entries(struct unwinder *u);
 
 #endif /* PROFILER_UNWIND_H_USER */

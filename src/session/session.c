@@ -250,7 +250,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 		return 1;
 	}
 	*ss = (struct session){ .rt = ss, .set = set, .col = cols[0], .child_go = -1,
-				.child_err = -1, .btf_fd = -1, .ncols = ncols };
+				.child_err = -1, .btf_fd = -1, .ncols = ncols,
+				.batching = o->batch_mappings };
 	r->ncols = ncols;
 	r->o = o;
 	r->sink = sink;

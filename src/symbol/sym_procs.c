@@ -132,7 +132,7 @@ void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid, ui
 	 * lives: a shell's subshell may be gone before its own announcement
 	 * is read (batched, up to 100 ms), and the parent with it.
 	 */
-	if (ppid > 1 && !timeline_complete(sz->tl, ppid)) {
+	if (ppid > 1 && ppid != (uint32_t)getpid() && !timeline_complete(sz->tl, ppid)) {
 		struct sym_proc *p = sz_find_proc(sz, ppid);
 
 		if (!p)
