@@ -60,17 +60,32 @@ static __always_inline bool unw_file_bias(const struct unwind_file *f, __u64 sta
 	return false;
 }
 
-/* The current process's count of mappings, plus one (unwind_proc.made) */
+/*
+ * In unwind_proc.made: the entry lacks code that had no table when it
+ * was made.  Such an entry is made again at each sample until it lacks
+ * nothing or user space writes its own: the table may come at any time
+ * (PROC_NOTE_TABLES asks for it), and a process whose mappings stay as
+ * they are would otherwise keep the short entry for good.
+ */
+#define UNW_MADE_LACKING	(1U << 31)
+
+/*
+ * The current process's pages of code mapped (mm->exec_vm), plus one, in
+ * 31 bits (unwind_proc.made): it changes as code is mapped or unmapped
+ * (dlopen, ld.so at the start), not with every mmap of data, as the count
+ * of mappings did: a Python program's imports made its entry again at
+ * nearly every sample.
+ */
 static __always_inline __u32 unw_made_mark(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
-	return (__u32)BPF_CORE_READ(task, mm, map_count) + 1;
+	return ((__u32)BPF_CORE_READ(task, mm, exec_vm) + 1) & ~UNW_MADE_LACKING;
 }
 
 /*
  * Whether the current process needs its entry made: it has none, or one
- * the kernel made before the process mapped more.
+ * the kernel made before the process mapped more, or that lacks a table.
  */
 static __always_inline bool unw_entry_wanted(__u32 tgid)
 {
@@ -83,7 +98,9 @@ static __always_inline bool unw_entry_wanted(__u32 tgid)
  * Make the current process's entry from its mappings of code with a
  * table, unless it has a current one: user space's, written from its
  * records, may know a table made since, and stays.  Returns the entry,
- * or NULL; *lacking, whether code of the process had no table yet.
+ * or NULL; *lacking, whether code of the process had no table yet, unless
+ * the entry before lacked one too and nothing was mapped since (user
+ * space is asked once a mapping, not at every sample).
  */
 static __always_inline struct unwind_proc *unw_make_entry(__u32 tgid, bool *lacking)
 {
@@ -93,11 +110,14 @@ static __always_inline struct unwind_proc *unw_make_entry(__u32 tgid, bool *lack
 	struct bpf_iter_task_vma it;
 	__u64 vdso = 0, flags = BPF_NOEXIST;
 	__u32 zero = 0, n = 0, missing = 0, mark = unw_made_mark();
+	bool was_lacking;
 
 	*lacking = false;
 	have = bpf_map_lookup_elem(&unw_procs, &tgid);
 	if (have && (!have->made || have->made == mark))
 		return have;
+	/* lacking already, and nothing mapped since: user space was asked */
+	was_lacking = have && have->made == (mark | UNW_MADE_LACKING);
 	if (have)
 		flags = BPF_EXIST;	/* ours, gone stale: made again */
 	up = bpf_map_lookup_elem(&unw_scratch, &zero);
@@ -156,12 +176,14 @@ static __always_inline struct unwind_proc *unw_make_entry(__u32 tgid, bool *lack
 	}
 	missing = up->made;
 	n = up->nr;
-	*lacking = missing;
+	*lacking = missing && !was_lacking;
 	bpf_iter_task_vma_destroy(&it);
-	if (!n)
+	if (!n && !missing)
 		return NULL;
+	/* (none with a table yet: an empty entry that says so, not a
+	 * request to user space at every sample) */
 	up->nr = n;
-	up->made = mark;
+	up->made = mark | (missing ? UNW_MADE_LACKING : 0);
 	if (missing)
 		__sync_fetch_and_add(&unw_made_missing, 1);
 	/* user space's entry, if one came meanwhile, stays (a stale one of

@@ -61,8 +61,9 @@ struct unwind_map {
 /*
  * A process's mappings with tables, sorted by start.  made: 0 when user
  * space wrote it; for one the kernel made (bpf/unwind_make.bpf.h), the
- * process's count of mappings then, plus one: once it differs (more
- * code mapped, a library after ld.so's first ones) the kernel makes it
+ * process's pages of code then (mm->exec_vm), plus one, and bit 31 when
+ * it lacked a table: once the pages differ (more code mapped, a library
+ * after ld.so's first ones) or while it lacks one, the kernel makes it
  * again at the next sample, until user space writes its own.
  */
 struct unwind_proc {

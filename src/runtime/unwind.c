@@ -218,6 +218,8 @@ static struct unw_file *file_for_map(struct unwinder *u, uint32_t pid, const str
 		unwind_table_free(t);	/* cut by the run's end, not by its limit: no use now */
 	else
 		take_rows(u, f, t, m->path);
+	if (!f->row_count)
+		file_publish(u, f);	/* none to be had */
 	u->st.ns += cpu_ns_if(u->timed) - t0;
 	return f;
 }
@@ -336,8 +338,11 @@ static void file_publish(struct unwinder *u, const struct unw_file *f)
 	struct unwind_file_key key = { .ino = f->ino };
 	struct unwind_file v = { .table = f->table, .row_count = f->row_count };
 
-	if (u->files_fd < 0 || !f->row_count)
+	if (u->files_fd < 0)
 		return;
+	/* a binary without a table is published too (no rows): the kernel
+	 * then knows not to wait for one (a libffi trampoline file, a
+	 * binary without .eh_frame) */
 	/* ours is MAJOR << 32 | MINOR (proc_maps.c), the kernel's dev_t MAJOR << 20 | MINOR */
 	key.dev = (uint32_t)((f->dev >> 32) << 20 | (f->dev & 0xfffff));
 	for (size_t i = 0; i < f->nsegs && v.nsegs < UNWIND_FILE_SEGS; i++) {
@@ -350,7 +355,9 @@ static void file_publish(struct unwinder *u, const struct unw_file *f)
 		v.segs[v.nsegs].adj = (int64_t)(sg->offset - sg->vaddr);
 		v.nsegs++;
 	}
-	if (v.nsegs && bpf_map_update_elem(u->files_fd, &key, &v, BPF_ANY))
+	if (!v.nsegs)
+		v.row_count = 0;
+	if (bpf_map_update_elem(u->files_fd, &key, &v, BPF_ANY))
 		pr_debug("unw_files: %s", strerror(errno));
 }
 
@@ -693,6 +700,19 @@ add:
 		u->pids[u->npids] = pid;
 		idxmap_insert(&u->pid_index, hash_u64(pid), u->npids++);
 		u->st.procs++;
+	}
+	/*
+	 * The kernel makes this process's entry, again whenever it lacks a
+	 * table (bpf/unwind_make.bpf.h): the tables are what it needed, now
+	 * in unw_files.  An entry we wrote (a -p target's) we keep.
+	 */
+	if (u->kernel_entries && make) {
+		uint64_t *h = written(u, pid, false);
+
+		if (!h || !*h) {
+			free(up);
+			return 0;
+		}
 	}
 	if (!up->nr) {
 		procs_delete(u, pid);
