@@ -321,7 +321,7 @@ static __always_inline __u64 stack_capture_cfi(void)
 
 /*
  * The current task's user stack from task context, with no perf event's
- * context (bpf/cpu.bpf.c's deferred samples): from .eh_frame where the
+ * context (bpf/cpu_defer.bpf.c's deferred samples): from .eh_frame where the
  * process has tables, else by frame pointers with the leaf fix.  Native
  * frames only: the Python frames' walk keeps per-CPU state of its own,
  * which a sample's interrupt on this CPU could change under it.

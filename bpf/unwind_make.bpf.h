@@ -10,8 +10,8 @@
  * The process's mappings are walked with the task-VMA iterator (6.7+),
  * which takes the mmap lock: refused in the perf event's hard irq
  * (-EBUSY at every sample), so the walk runs from task work (6.18) at
- * the task's return to user mode (bpf/cpu.bpf.c).  User space loads
- * this only where the kernel has both kfuncs.
+ * the task's return to user mode (bpf/cpu_defer.bpf.c).  User space loads
+ * that object only where the kernel has both kfuncs.
  */
 #ifndef PROFILER_UNWIND_MAKE_BPF_H
 #define PROFILER_UNWIND_MAKE_BPF_H
@@ -28,7 +28,7 @@ extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym __wea
 /* Filled by user space as it makes each binary's table (src/runtime/unwind.c) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, UNWIND_MAX_FILES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct unwind_file_key);
 	__type(value, struct unwind_file);

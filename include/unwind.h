@@ -84,6 +84,7 @@ struct unwind_file_key {
 };
 
 #define UNWIND_FILE_SEGS	2	/* executable segments of a binary kept */
+#define UNWIND_MAX_FILES	16384	/* binaries in unw_files */
 
 /*
  * A mapping at start of file offset off (within [lo, hi) of one of the

@@ -33,14 +33,12 @@ struct cpu_state {
 	struct cpu_bpf *skel;		/* the maps, the announcements; cpu_sample unless defer */
 	struct cpu_defer_bpf *dskel;	/* defer: cpu_sample_defer, on skel's maps */
 	struct cpu_bpf *fallback;	/* cpu_sample on skel's maps, had dskel failed to load */
-	volatile __u64 *counts_added;	/* the sampling object's count of new keys */
 	struct bpf_link **links;	/* one per session CPU */
 	int nlinks;
 	struct cpu_counts *counts;	/* the two counts maps, drained */
 	struct deltas *whole;		/* with windows: the run's totals per key */
 	size_t stacks_entries;		/* in the stacks maps, as far as known (stack_parts_read) */
 	struct stack_prune *prune;	/* user stacks to delete once their process exits */
-	bool defer;			/* cpu_sample_defer: the kernel makes young processes' entries */
 };
 
 static const struct option cpu_longopts[] = {
@@ -259,13 +257,13 @@ static int fallback_load(struct cpu_state *st)
  * kfuncs whose verifier refuses it), cpu_sample as before.  The program
  * to attach, its object's count of new keys in *added.
  */
-static struct bpf_program *sampler(struct session *ss, struct cpu_state *st,
+static struct bpf_program *sampler(struct session *ss, struct cpu_state *st, bool defer,
 				   volatile __u64 **added)
 {
 	int err;
 
 	*added = &st->skel->bss->counts_added;
-	if (!st->defer)
+	if (!defer)
 		return st->skel->progs.cpu_sample;
 	err = defer_load(ss, st);
 	if (!err) {
@@ -280,7 +278,6 @@ static struct bpf_program *sampler(struct session *ss, struct cpu_state *st,
 		strerror(-err));
 	cpu_defer_bpf__destroy(st->dskel);
 	st->dskel = NULL;
-	st->defer = false;
 	err = fallback_load(st);
 	if (err) {
 		bpf_explain("loading the BPF programs", err);
@@ -312,6 +309,7 @@ static int cpu_start(struct session *ss)
 	struct bpf_program *prog;
 	volatile __u64 *added;
 	uint32_t counts_max;
+	bool defer;
 	int err, tmpl;
 
 	ss->priv = st;
@@ -349,8 +347,8 @@ static int cpu_start(struct session *ss)
 	bpf_map__set_max_entries(skel->maps.stacks,
 				 s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
-	st->defer = cpu_can_defer(ss);
-	bpf_program__set_autoload(skel->progs.cpu_sample, !st->defer);
+	defer = cpu_can_defer(ss);
+	bpf_program__set_autoload(skel->progs.cpu_sample, !defer);
 	tmpl = map_in_map_template(skel->maps.counts_sel);
 
 	err = cpu_bpf__load(skel);
@@ -358,7 +356,7 @@ static int cpu_start(struct session *ss)
 		close(tmpl);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
-	prog = sampler(ss, st, &added);
+	prog = sampler(ss, st, defer, &added);
 	if (!prog)
 		return -EINVAL;
 	st->counts = cpu_counts_new(bpf_map__fd(skel->maps.counts_sel),

@@ -134,9 +134,10 @@ void session_catch_up(struct session *ss)
 }
 
 /*
- * An entry the kernel made for pid lacks a binary without a table: the
- * tables made now, and the entry written whole (user space's from then
- * on), from its records when they tell the mappings whole, else /proc.
+ * An entry the kernel made for pid lacks a binary without a table: its
+ * tables made now (into unw_files, from which the kernel makes the entry
+ * again at the process's next sample), from its mappings as its records
+ * tell them when whole, else as /proc does.
  */
 static void note_tables(struct session *ss, uint32_t pid)
 {

@@ -99,7 +99,6 @@ void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st);
  * programs make new processes' entries themselves.  The map's fd (the
  * unwinder's), or -1.
  */
-#define UNWIND_MAX_FILES 16384
 int unwinder_share_files(struct unwinder *u);
 /* Such an object runs: no entry is written early from mapping records (unwinder_mark_new). */
 void unwinder_kernel_entries(struct unwinder *u);
