@@ -120,12 +120,12 @@ __noinline long unw_map_index(struct unwind_proc *p, __u64 ip)
 	return base;
 }
 
-/* The index of the row that covers ELF address pc among the len rows of
- * table slot, or -1. */
-__noinline long unw_row_index(__u32 slot, __u32 len, __u64 pc)
+/* The index in its slot of the row that covers ELF address pc among the
+ * len rows of table (UNWIND_TABLE: a slot and its first row), or -1. */
+__noinline long unw_row_index(__u32 table, __u32 len, __u64 pc)
 {
+	__u32 slot = table & UNWIND_SLOT_MASK, base = table >> UNWIND_SLOT_BITS;
 	struct unwind_row *r;
-	__u32 base = 0;
 	void *rows;
 	int k;
 
@@ -161,10 +161,10 @@ static __always_inline struct unwind_row *unw_row_find(struct unwind_proc *proc,
 	barrier_var(mi);
 	if (proc && mi >= 0 && mi < UNWIND_MAX_MAPS) {
 		struct unwind_map *m = &proc->maps[mi];
-		__u32 idx, slot = m->table;
+		__u32 idx, slot = m->table & UNWIND_SLOT_MASK;
 		void *rows;
 
-		ri = unw_row_index(slot, m->row_count, pc - m->bias);
+		ri = unw_row_index(m->table, m->row_count, pc - m->bias);
 		idx = ri;
 		rows = ri >= 0 ? bpf_map_lookup_elem(&unw_rows, &slot) : NULL;
 		if (rows)

@@ -48,14 +48,27 @@ struct unwind_row {
  * slots of an array of maps (unw_rows), so the memory is what the tables
  * loaded need and no binary is too big for room left over by the others.
  */
-#define UNWIND_MAX_TABLES	65536
+#define UNWIND_MAX_TABLES	(1U << UNWIND_SLOT_BITS)
 
 /* An executable mapping of a file with a table: rows [0, row_count) of the
  * array in slot table of unw_rows. */
+/*
+ * A table's place (unwind_map.table, unwind_file.table): its slot in
+ * unw_rows in the low bits, its first row there in the high ones.  Small
+ * tables share a slot of UNWIND_SHARED_ROWS rows, filled one after the
+ * other: each new slot is an update of the array of maps, which waits
+ * for an RCU grace period (5 to 16 ms here, far more on a loaded VM),
+ * and a process's first samples waited for it with no table.
+ */
+#define UNWIND_SLOT_BITS	16
+#define UNWIND_SLOT_MASK	((1U << UNWIND_SLOT_BITS) - 1)
+#define UNWIND_SHARED_ROWS	(1U << (32 - UNWIND_SLOT_BITS))	/* 512 KiB */
+#define UNWIND_TABLE(slot, first)	((slot) | (first) << UNWIND_SLOT_BITS)
+
 struct unwind_map {
 	__u64 start, end;
 	__u64 bias;		/* runtime address - ELF address */
-	__u32 table, row_count;
+	__u32 table, row_count;	/* table: UNWIND_TABLE(slot, first row) */
 };
 
 /*

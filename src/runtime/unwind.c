@@ -33,6 +33,9 @@ struct unwinder {
 	int rows_fd, procs_fd;		/* the array of tables, the processes */
 	int tmpl_fd;			/* the inner map the array was made with */
 	uint32_t ntables;		/* slots of unw_rows taken */
+	/* the slot small tables fill now (UNWIND_SHARED_ROWS rows), mapped */
+	struct unwind_row *shared;
+	uint32_t shared_slot, shared_used;
 
 	struct unw_file *files;
 	size_t nfiles, files_cap;
@@ -89,6 +92,8 @@ static uint64_t table_bytes(uint32_t rows)
 	return ((uint64_t)rows * sizeof(struct unwind_row) + 4095) & ~4095ULL;
 }
 
+static int64_t shared_slot_new(struct unwinder *u);
+
 struct unwinder *unwinder_new(uint32_t max_procs)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, rows_opts);
@@ -124,6 +129,8 @@ struct unwinder *unwinder_new(uint32_t max_procs)
 	u->cache = unwind_cache_open();
 	/* the array of slots itself, made whole */
 	u->st.bytes = (uint64_t)UNWIND_MAX_TABLES * sizeof(void *);
+	/* the first shared slot now, while nothing waits for a table */
+	shared_slot_new(u);
 	return u;
 }
 
@@ -131,6 +138,8 @@ void unwinder_free(struct unwinder *u)
 {
 	if (!u)
 		return;
+	if (u->shared)
+		unmap_shared(u->shared, table_bytes(UNWIND_SHARED_ROWS));
 	close(u->rows_fd);
 	close(u->tmpl_fd);
 	close(u->procs_fd);
@@ -259,15 +268,15 @@ static const struct unw_file *vdso_file(struct unwinder *u)
 }
 
 /*
- * A table for n rows filled with rows, in the next slot of unw_rows: the
- * slot, or -errno.  The slot holds the array; our descriptor and mapping
- * of it go.
+ * A new slot of unw_rows holding an array of n rows, mapped into *mem
+ * when mem is given, else filled with rows: the slot, or -errno.  The
+ * slot holds the array; our descriptor goes.
  */
-static int64_t table_add(struct unwinder *u, const struct unwind_row *rows, size_t n)
+static int64_t slot_add(struct unwinder *u, const struct unwind_row *rows, size_t n, void **mem)
 {
 	size_t len = table_bytes(n);
 	uint32_t slot = u->ntables;
-	void *mem;
+	void *p;
 	int fd, err = 0;
 
 	if (slot >= UNWIND_MAX_TABLES)
@@ -275,22 +284,69 @@ static int64_t table_add(struct unwinder *u, const struct unwind_row *rows, size
 	fd = table_create(n);
 	if (fd < 0)
 		return -errno;
-	mem = map_shared_rw(fd, len);
-	if (!mem) {
+	p = map_shared_rw(fd, len);
+	if (!p) {
 		err = -errno;
 		goto out;
 	}
-	memcpy(mem, rows, n * sizeof(*rows));
-	unmap_shared(mem, len);
+	if (rows)
+		memcpy(p, rows, n * sizeof(*rows));
+	/* the array's update waits for a grace period: the slow part */
 	if (bpf_map_update_elem(u->rows_fd, &slot, &fd, BPF_ANY)) {
 		err = -errno;
+		unmap_shared(p, len);
 		goto out;
 	}
+	if (mem)
+		*mem = p;
+	else
+		unmap_shared(p, len);
 	u->ntables++;
 	u->st.bytes += len;
 out:
 	close(fd);
 	return err ? (int64_t)err : (int64_t)slot;
+}
+
+/* A new shared slot to fill, the one before left as it is: its slot, or -errno */
+static int64_t shared_slot_new(struct unwinder *u)
+{
+	void *mem;
+	int64_t slot = slot_add(u, NULL, UNWIND_SHARED_ROWS, &mem);
+
+	if (slot < 0)
+		return slot;
+	if (u->shared)
+		unmap_shared(u->shared, table_bytes(UNWIND_SHARED_ROWS));
+	u->shared = mem;
+	u->shared_slot = (uint32_t)slot;
+	u->shared_used = 0;
+	return slot;
+}
+
+/*
+ * A table of n rows: UNWIND_TABLE(slot, first row), or -errno.  One that
+ * takes up to half a shared slot goes into the one being filled, or a
+ * new one where the rest is too small (that rest stays unused); bigger
+ * ones get a slot each.  Rows copied into a slot the kernel has already
+ * are seen by the BPF programs once the entry that names them is
+ * written, a system call later.
+ */
+static int64_t table_add(struct unwinder *u, const struct unwind_row *rows, size_t n)
+{
+	int64_t slot;
+
+	if (!n)
+		return 0;	/* no row: never looked up */
+	if (n > UNWIND_SHARED_ROWS / 2)
+		return slot_add(u, rows, n, NULL);
+	if ((!u->shared || u->shared_used + n > UNWIND_SHARED_ROWS) &&
+	    (slot = shared_slot_new(u)) < 0)
+		return slot;
+	memcpy(u->shared + u->shared_used, rows, n * sizeof(*rows));
+	slot = UNWIND_TABLE(u->shared_slot, u->shared_used);
+	u->shared_used += n;
+	return slot;
 }
 
 /* Give f a table of t's rows, if one can be made; frees t. */
