@@ -57,7 +57,8 @@ static uint32_t frame_loc(struct frames *fr, const char *text, size_t len)
 	if (i >= 0)
 		return i;
 	l.name = fr->name;
-	l.module = profile_intern(fr->p, l.kind == FRAME_KERNEL ? "[kernel.kallsyms]" : "[unknown]");
+	/* the format names no module: the kernel's is the kernel, others are not known */
+	l.module = l.kind == FRAME_KERNEL ? profile_intern(fr->p, "[kernel.kallsyms]") : NULL;
 	i = profile_add_location(fr->p, &l);
 	idxmap_insert(&fr->index, h, i);
 	return i;
@@ -75,6 +76,7 @@ struct profile *read_folded(const char *data, size_t len, const char *name)
 	profile_add_type(p, "samples", "count");
 	snprintf(buf, sizeof(buf), "folded stacks from %s", name);
 	p->event = profile_intern(p, buf);
+	p->no_pids = true;
 	for (const char *line = data; line < end;) {
 		const char *eol = memchr(line, '\n', end - line);
 		const char *sp, *comm_end, *c;

@@ -70,6 +70,7 @@ static void start(struct merged *m, const struct profile *src)
 	p->period_type.unit = profile_intern(p, src->period_type.unit);
 	p->period = src->period;
 	p->start_time_ns = src->start_time_ns;
+	p->no_pids = true;	/* until a source has them */
 	/* an entry per (process, stack): 4 bytes a slot */
 	idxmap_compact(&m->samples, sample_hash, m);
 }
@@ -96,6 +97,7 @@ void merged_add(struct merged *m, const struct profile *src)
 	p = m->p;
 	if (src->ntypes != p->ntypes)
 		return;		/* not the same collector's: nothing to add up */
+	p->no_pids &= src->no_pids;
 	map = xcalloc(src->nlocs + 1, sizeof(*map));
 	for (size_t i = 0; i < src->nlocs; i++) {
 		struct location l = src->locs[i];

@@ -154,6 +154,9 @@ struct profile {
 	int nstored;
 
 	const char *event;	/* what was measured, for humans: "cpu-clock at 99 Hz" */
+	/* read from a format that keeps neither process ids nor modules
+	 * (folded stacks): writers show no pid 0 and no "[unknown]" module */
+	bool no_pids;
 	struct sample_type period_type;
 	int64_t period;		/* one sample stands for this much period_type */
 	uint64_t start_time_ns;	/* CLOCK_REALTIME */

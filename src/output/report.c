@@ -156,6 +156,27 @@ static const char *module_label(char *buf, size_t size, const char *module)
 	return s ? s + 1 : module;
 }
 
+/* "  [module]" after a function's name, or nothing where the source kept none */
+static const char *module_tag(char *buf, size_t size, const char *module)
+{
+	char label[256];
+
+	if (!module)
+		return "";
+	snprintf(buf, size, "  [%s]", module_label(label, sizeof(label), module));
+	return buf;
+}
+
+/* pid as fmt says, or "-" (fmt with a bracket: nothing) where the source kept none */
+static const char *pid_tag(char *buf, size_t size, const struct profile *p, const char *fmt,
+			   uint32_t pid)
+{
+	if (p->no_pids)
+		return strchr(fmt, '[') ? "" : "-";
+	snprintf(buf, size, fmt, pid);
+	return buf;
+}
+
 static double pct(int64_t v, int64_t total)
 {
 	return total ? 100.0 * (double)v / (double)total : 0.0;
@@ -180,7 +201,7 @@ static void print_header(const struct profile *p, const struct write_opts *o, FI
 		fprintf(f, ", about %s of %s", fmt_value(b2, sizeof(b2), "nanoseconds",
 			(double)total * p->period), p->period_type.name);
 	fprintf(f, "\n");
-	fprintf(f, "Processes:  %zu\n", nprocs);
+	fprintf(f, p->no_pids ? "Commands:   %zu\n" : "Processes:  %zu\n", nprocs);
 	if (!p->nlosses) {
 		fprintf(f, "Lost:       none\n");
 	} else {
@@ -301,10 +322,10 @@ static void print_funcs(struct agg *a, const struct write_opts *o, FILE *f, int6
 
 		if ((by_self ? fn->self : fn->total) <= 0)
 			break;
-		fprintf(f, "%12s %5.1f%% %12s %5.1f%%  %s  [%s]\n",
+		fprintf(f, "%12s %5.1f%% %12s %5.1f%%  %s%s\n",
 			fmt_value(b1, sizeof(b1), t->unit, fn->self), pct(fn->self, total),
 			fmt_value(b2, sizeof(b2), t->unit, fn->total), pct(fn->total, total),
-			fn->name, module_label(mb, sizeof(mb), fn->module));
+			fn->name, module_tag(mb, sizeof(mb), fn->module));
 		shown++;
 	}
 }
@@ -314,6 +335,7 @@ static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int
 	const struct profile *p = a->p;
 	const struct sample_type *t = &p->types[o->type];
 	size_t shown = 0;
+	char pb[24];
 	char b1[64], mb[256];
 
 	qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
@@ -324,10 +346,11 @@ static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int
 
 		if (a->stacks[i].value <= 0)
 			break;
-		fprintf(f, "\n  %s %s (%.1f%%)  %s [pid %u]\n",
+		fprintf(f, "\n  %s %s (%.1f%%)  %s%s\n",
 			fmt_value(b1, sizeof(b1), t->unit, a->stacks[i].value),
 			strcmp(t->unit, "count") ? "" : t->name,
-			pct(a->stacks[i].value, total), sample_label(p, s)->comm, s->pid);
+			pct(a->stacks[i].value, total), sample_label(p, s)->comm,
+			pid_tag(pb, sizeof(pb), p, " [pid %u]", s->pid));
 		for (uint32_t k = 0; k < s->nframes; k++) {
 			const struct location *l = &p->locs[fr[k]];
 
@@ -336,7 +359,7 @@ static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int
 				k = s->nframes - 2;
 				continue;
 			}
-			fprintf(f, "      %s  [%s]\n", l->name, module_label(mb, sizeof(mb), l->module));
+			fprintf(f, "      %s%s\n", l->name, module_tag(mb, sizeof(mb), l->module));
 		}
 		shown++;
 	}
@@ -374,7 +397,7 @@ static void print_procs(const struct profile *p, const struct write_opts *o, FIL
 {
 	struct proc_row *rows = NULL;
 	size_t nrows = 0, cap = 0, n = 0;
-	char b[64];
+	char b[64], pb[24];
 
 	for (size_t s = 0; s < p->nsamples; s++) {
 		GROW(rows, cap, nrows + 1);
@@ -404,7 +427,7 @@ static void print_procs(const struct profile *p, const struct write_opts *o, FIL
 			break;
 		for (int t = 0; t < p->ntypes; t++)
 			fprintf(f, "%12s ", fmt_value(b, sizeof(b), p->types[t].unit, rows[i].v[t]));
-		fprintf(f, "%8u  %s\n", rows[i].pid, rows[i].comm);
+		fprintf(f, "%8s  %s\n", pid_tag(pb, sizeof(pb), p, "%u", rows[i].pid), rows[i].comm);
 	}
 	free(rows);
 }
@@ -496,7 +519,7 @@ static void print_stack_table(struct agg *a, const struct stack_table *t, int to
 {
 	const struct profile *p = a->p;
 	const char *unit = p->types[t->type].unit;
-	char b1[64], b2[64], b3[64], b4[64], head[32];
+	char b1[64], b2[64], b3[64], b4[64], head[32], pb[24];
 	size_t shown = 0;
 
 	table_type = t->type;
@@ -516,13 +539,13 @@ static void print_stack_table(struct agg *a, const struct stack_table *t, int to
 
 		if (v <= 0)
 			break;
-		fprintf(f, "%12s %12s %12s %10s  %s [%u]:",
+		fprintf(f, "%12s %12s %12s %10s  %s%s:",
 			t->count_type >= 0 ? fmt_value(b1, sizeof(b1), "count", n) : "",
 			fmt_value(b2, sizeof(b2), unit, v),
 			n > 0 ? fmt_value(b3, sizeof(b3), unit, (double)v / n) : "",
 			t->age_type >= 0 ? fmt_value(b4, sizeof(b4), p->types[t->age_type].unit,
 						     s->vals[t->age_type]) : "",
-			sample_label(p, smp)->comm, smp->pid);
+			sample_label(p, smp)->comm, pid_tag(pb, sizeof(pb), p, " [%u]", smp->pid));
 		for (uint32_t k = 0; k < smp->nframes && k < 8; k++)
 			fprintf(f, "%s%s", k ? " < " : " ", p->locs[fr[k]].name);
 		fprintf(f, "%s\n", smp->nframes > 8 ? " < ..." : "");
@@ -557,7 +580,8 @@ int write_report(const struct profile *p, const struct write_opts *o, FILE *f)
 		total = profile_combine(p, o->type, total, v);
 		if (v > 0) {
 			GROW(pids, pids_cap, npids + 1);
-			pids[npids++] = smp->pid;
+			/* without pids, the commands (a label each) are what can be told apart */
+			pids[npids++] = p->no_pids ? smp->label : smp->pid;
 		}
 		for (uint32_t i = 0; i < smp->nframes && v > 0; i++) {
 			struct func *fn;

@@ -172,6 +172,23 @@ print(total, three)
 	echo "$output" | grep -q 'spin_three  \[burn31\]'
 }
 
+@test "formats: the report of a folded file claims no pid or module the format does not keep" {
+	run "$PROFILER" report "$PROF.folded"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q "Total:      $(folded_total "$PROF.folded") samples"
+	# folded lines keep commands, not processes: counted as such
+	echo "$output" | grep -Eq '^Commands: +1$'
+	echo "$output" | grep -Eq '^ +[0-9]+ +- +burn31$'
+	# the hot function without a module, kernel frames with theirs
+	echo "$output" | grep -Eq '^ +[0-9]+ +[0-9.]+% +[0-9]+ +[0-9.]+% +spin_three$'
+	! echo "$output" | grep -q 'unknown\]\|\[pid 0\]\|burn31 \[0\]'
+	# the pprof of the same run keeps both
+	run "$PROFILER" report "$PROF.pb.gz"
+	echo "$output" | grep -Eq '^Processes: +1$'
+	echo "$output" | grep -q 'spin_three  \[burn31\]'
+}
+
 @test "diff: folded columns, report and svg of a profile against a changed copy" {
 	# the new profile: spin_one doubled
 	awk '/;spin_one [0-9]+$/ { sub(/ [0-9]+$/, " " $NF * 2) } 1' "$PROF.folded" > "$TMP/new.folded"
