@@ -23,13 +23,23 @@
 #include "code_check.bpf.h"
 #include "fp_walk.bpf.h"
 
+/* stacks of fewer than STACK_SHORT_DEPTH frames (common.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);	/* resized by user space before load */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct stack_short);
+} stacks SEC(".maps");
+
+/* the deeper ones (STACK_ID_DEEP_BIT), values of max_depth frames */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);	/* resized by user space before load */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct stack_frames);
-} stacks SEC(".maps");
+} stacks_deep SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -129,21 +139,49 @@ GLOBAL_FUNC int leaf_return_candidates(struct stack_frames *buf, int nr)
 	return at;
 }
 
-/* Keep the frames in buf under their hash h: the id, or STACK_ID_LOST. */
-static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 h)
+/*
+ * The hash h of nr frames as a stack id: which map keeps them in its
+ * STACK_ID_DEEP_BIT.  A short stack has a 0 after its frames within its
+ * value (nr < STACK_SHORT_DEPTH), so user space finds its end there.
+ */
+static __always_inline __u64 stack_id(__u64 h, __u32 nr)
 {
-	__u64 id = h | STACK_ID_VALID_BIT;
-	int err;
+	h &= ~(STACK_ID_VALID_BIT | STACK_ID_DEEP_BIT);
+	return h | STACK_ID_VALID_BIT | (nr >= STACK_SHORT_DEPTH ? STACK_ID_DEEP_BIT : 0);
+}
+
+/* Whether id's stack is kept already, in its map */
+static __always_inline bool stack_known(__u64 id)
+{
+	if (id & STACK_ID_DEEP_BIT)
+		return bpf_map_lookup_elem(&stacks_deep, &id);
+	return bpf_map_lookup_elem(&stacks, &id);
+}
+
+/*
+ * Keep the frames in buf under id (stack_id): the id, or STACK_ID_LOST.
+ * Each map is named inside a branch of its own and nothing of it lives
+ * past it: the verifier then finds the two ways alike after the branch
+ * and follows one (kept apart, they took mem's realloc_enter past its
+ * limit of a million instructions).
+ */
+static __always_inline __u64 stack_keep(struct stack_frames *buf, __u64 id)
+{
+	long err;
 
 	/* The common case is a stack seen before: a lockless lookup. */
-	if (bpf_map_lookup_elem(&stacks, &id))
+	if (stack_known(id))
 		return id;
 	PART_FLAG(PF_NEWSTACK);
-	/* bpf_get_stack() zeroes the rest of the buffer, so it can be stored whole. */
-	if (spill_test_mask && !(h & spill_test_mask))
+	/* the frames are followed by 0s up to the value's end (bpf_get_stack()
+	 * zeroes the rest, the walkers end theirs with one): stored whole */
+	if (spill_test_mask && !(id & spill_test_mask))
 		err = -ENOMEM;
+	else if (id & STACK_ID_DEEP_BIT)
+		err = bpf_map_update_elem(&stacks_deep, &id, buf, BPF_NOEXIST);
 	else
-		err = map_update_err(bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST));
+		err = bpf_map_update_elem(&stacks, &id, buf, BPF_NOEXIST);
+	err = map_update_err(err);
 	if (!err || err == -EEXIST)
 		return id;
 	if (err == -ENOMEM) {
@@ -175,7 +213,7 @@ static __always_inline bool task_in_execve(void)
 #include "python.bpf.h"
 
 /*
- * The hash of the nr frames in buf, a user stack's Python frames appended
+ * The id (stack_id) of the nr frames in buf, a user stack's Python frames appended
  * first when python.  A global function (GLOBAL_FUNC); the keeping stays
  * with the caller: until 6.2 or so a map update takes its value only from
  * a map value or the stack, not from a global function's memory argument.
@@ -202,7 +240,7 @@ GLOBAL_FUNC __u64 stack_hash(struct stack_frames *buf, int nr, int user, int pyt
 			break;
 		h = mix64(h ^ buf->ips[i]);
 	}
-	return h;
+	return stack_id(h, nr);
 }
 
 /*
@@ -442,7 +480,7 @@ static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip
 		buf->ips[n & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
 	else
 		count_drop(DROP_TRUNCATED);
-	return stack_keep(buf, mix64(h ^ n));
+	return stack_keep(buf, stack_id(mix64(h ^ n), n));
 }
 
 static __always_inline __u64 stack_capture_entry(struct pt_regs *ctx)

@@ -27,6 +27,17 @@
 #define STACK_ID_VALID_BIT	(1ULL << 63)
 
 /*
+ * Stacks of fewer than STACK_SHORT_DEPTH frames are kept in values of that
+ * many (the stacks map: 256 bytes), deeper ones in values of --max-depth
+ * frames (stacks_deep: 4 KiB at the default 512): under churn nearly
+ * every stack is new (each process's addresses are its own), and each
+ * was a 4 KiB allocation and copy in the BPF program and in our reads.
+ * An id says which (STACK_ID_DEEP_BIT): its hash keeps 62 bits.
+ */
+#define STACK_SHORT_DEPTH	32
+#define STACK_ID_DEEP_BIT	(1ULL << 62)
+
+/*
  * A user frame the unwinder cannot see: the return address of a function
  * that has no frame of its own (a leaf, a libc syscall wrapper), read from
  * the user stack near its stack pointer.  Each of the first LEAF_RA_WORDS
@@ -79,6 +90,10 @@ enum drop_reason {
 
 struct stack_frames {
 	__u64 ips[MAX_STACK_DEPTH];
+};
+
+struct stack_short {
+	__u64 ips[STACK_SHORT_DEPTH];
 };
 
 /* Sent through the "proc_events" ring buffer when a process is first seen. */

@@ -324,7 +324,8 @@ static int cpu_start(struct session *ss)
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->fp_walk = session_fp_walk(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
-	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks_deep,
+								 skel->maps.stacks_spill);
 	skel->rodata->spill_test_mask = session_spill_test_mask();
 	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
@@ -344,8 +345,8 @@ static int cpu_start(struct session *ss)
 	counts_max = s->max_stacks ? s->max_stacks : map_size(expect, 8192, 65536);
 	bpf_map__set_max_entries(skel->maps.counts, counts_max);
 	bpf_map__set_max_entries(skel->maps.counts_spare, counts_max);
-	bpf_map__set_max_entries(skel->maps.stacks,
-				 s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
+	session_stacks_max(skel->maps.stacks, skel->maps.stacks_deep,
+			   s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
 	defer = cpu_can_defer(ss);
 	bpf_program__set_autoload(skel->progs.cpu_sample, !defer);
@@ -524,7 +525,8 @@ static int cpu_collect(struct session *ss, struct profile *p)
 		 ss->ncpus == 1 ? "" : "s");
 	p->event = profile_intern(p, event);
 
-	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_deep,
+			st->skel->maps.stacks_spill);
 	/* drained from the kernel: what is taken is exactly what came since
 	 * the last collect (a window, an -i interval) */
 	nkeys = cpu_counts_take(st->counts, &keys, &counts);
@@ -590,7 +592,7 @@ static int cpu_collect(struct session *ss, struct profile *p)
 	 */
 	if (prune) {
 		struct session_gone g = { ss, mark };
-		size_t n = stack_prune_run(st->prune, sm.fd, session_gone_fn, &g);
+		size_t n = stack_prune_run(st->prune, sm.fd, sm.deep_fd, session_gone_fn, &g);
 
 		st->stacks_entries -= MIN(n, st->stacks_entries);
 		ss->rt->stacks_pruned += n;

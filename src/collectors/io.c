@@ -135,7 +135,8 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
-	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks_deep,
+								 skel->maps.stacks_spill);
 	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
@@ -155,7 +156,8 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
 	/* One stack pair per submitting code path: sized like cpu's for 1k requests/s. */
 	bpf_map__set_max_entries(skel->maps.attr, map_size((uint64_t)(secs * 1000), 8192, 262144));
-	bpf_map__set_max_entries(skel->maps.stacks, map_size((uint64_t)(secs * 2000), 16384, 1 << 20));
+	session_stacks_max(skel->maps.stacks, skel->maps.stacks_deep,
+			   map_size((uint64_t)(secs * 2000), 16384, 1 << 20));
 	err = io_bpf__load(skel);
 	if (err)
 		return err;
@@ -333,7 +335,8 @@ static void collect_attr(struct session *ss, struct io_state *st, struct profile
 	uint32_t ids[2 * MAX_STACK_DEPTH + 2];
 	struct stack_maps sm;
 
-	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_deep,
+			st->skel->maps.stacks_spill);
 	for (long i = 0; i < nkeys; i++) {
 		struct io_attr_key *k = &keys[i];
 		struct io_attr_val v = vals[i];
@@ -357,7 +360,7 @@ static void collect_attr(struct session *ss, struct io_state *st, struct profile
 	if (forget && nkeys > 0) {
 		size_t stacks, gone = session_forget_keys(ss, mark, fd, keys, nkeys, sizeof(*keys),
 							  offsetof(struct io_attr_key, pid),
-							  st->attr_windows, st->prune, sm.fd, &stacks);
+							  st->attr_windows, st->prune, &sm, &stacks);
 
 		pr_debug("io: %zu keys and %zu user stacks of exited processes deleted", gone, stacks);
 	}

@@ -241,7 +241,8 @@ static int load(struct session *ss, struct lat_state *st)
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
-	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks_deep,
+								 skel->maps.stacks_spill);
 	skel->rodata->by_mode = s->lat_by;
 	skel->rodata->slow_ns = (uint64_t)(s->slow_ms * 1e6);
 	skel->rodata->kern_func = st->kern_first;

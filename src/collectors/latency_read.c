@@ -146,7 +146,8 @@ static void read_by(struct session *ss, struct lat_state *st, struct profile *p)
 		keys[n++] = next;
 		prev = &keys[n - 1];
 	}
-	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_deep,
+			st->skel->maps.stacks_spill);
 	for (size_t i = 0; i < n; i++) {
 		struct lat_by_key *k = &keys[i];
 		struct lat_by_val v;
@@ -192,7 +193,8 @@ static void read_slow(struct session *ss, struct lat_state *st, struct profile *
 		 fmt_ns(ms, sizeof(ms), ss->set->slow_ms * 1e6));
 	t = profile_add_table(p, title, ARRAY_SIZE(cols), cols);
 	profile_add_type(tp, "calls", "count");
-	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_deep,
+			st->skel->maps.stacks_spill);
 	for (size_t i = 0; i < st->nslow; i++) {
 		uint32_t n = 0;
 

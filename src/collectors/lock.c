@@ -125,15 +125,16 @@ static int open_and_load(struct session *ss, struct lock_state *st, bool raw_tp)
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
-	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks_deep,
+								 skel->maps.stacks_spill);
 	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->futex_nr = SYS_futex;
 	bpf_map__set_max_entries(skel->maps.waits, s->max_stacks ? s->max_stacks :
 				 map_size(secs * 1000, 16384, 262144));
-	bpf_map__set_max_entries(skel->maps.stacks, s->max_stacks ? 2 * s->max_stacks :
-				 map_size(secs * 2000, 16384, 1 << 20));
+	session_stacks_max(skel->maps.stacks, skel->maps.stacks_deep,
+			   s->max_stacks ? 2 * s->max_stacks : map_size(secs * 2000, 16384, 1 << 20));
 	bpf_program__set_autoload(skel->progs.lock_begin_btf, kernel && !raw_tp);
 	bpf_program__set_autoload(skel->progs.lock_end_btf, kernel && !raw_tp);
 	bpf_program__set_autoload(skel->progs.lock_begin_raw, kernel && raw_tp);
@@ -444,7 +445,8 @@ static int lock_collect(struct session *ss, struct profile *p)
 		n = 0;
 	if (!st->windows)
 		st->windows = deltas_new(sizeof(*keys), 3);
-	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_deep,
+			st->skel->maps.stacks_spill);
 	kinds = classify(ss, &sm, keys, n, p);
 	for (long i = 0; i < n; i++) {
 		struct lock_key key = keys[i];
@@ -495,7 +497,7 @@ static int lock_collect(struct session *ss, struct profile *p)
 	if (forget && n > 0) {
 		size_t stacks, gone = session_forget_keys(ss, mark, fd, keys, n, sizeof(*keys),
 							  offsetof(struct lock_key, pid), st->windows,
-							  st->prune, sm.fd, &stacks);
+							  st->prune, &sm, &stacks);
 
 		pr_debug("lock: %zu keys and %zu user stacks of exited processes deleted", gone,
 			 stacks);

@@ -222,7 +222,8 @@ static int mem_start(struct session *ss)
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
-	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks_deep,
+								 skel->maps.stacks_spill);
 	/* Python functions in the user stacks of a CPython process */
 	if (st->mode != MODE_KERNEL)
 		skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
@@ -242,7 +243,7 @@ static int mem_start(struct session *ss)
 	st->live_buckets = LIVE_BUCKETS;
 	while (st->live_buckets > 1 && st->live_buckets * MEM_LIVE_WAYS > s->mem_max_live)
 		st->live_buckets /= 2;
-	bpf_map__set_max_entries(skel->maps.stacks, 1 << 18);
+	session_stacks_max(skel->maps.stacks, skel->maps.stacks_deep, 1 << 18);
 	if (st->mode == MODE_KERNEL) {
 		/*
 		 * A map that allocates as it fills would kmalloc for each insert,
@@ -251,10 +252,13 @@ static int mem_start(struct session *ss)
 		 */
 		bpf_map__set_map_flags(skel->maps.live, 0);
 		bpf_map__set_map_flags(skel->maps.stacks, 0);
+		bpf_map__set_map_flags(skel->maps.stacks_deep, 0);
 		bpf_map__set_map_flags(skel->maps.site_taken, 0);
 		bpf_map__set_max_entries(skel->maps.live,
 					 s->mem_max_live_set ? s->mem_max_live : KERNEL_MAX_LIVE);
+		/* 16,384 short stacks (4 MiB), 2,048 deep ones (8 MiB at the default depth) */
 		bpf_map__set_max_entries(skel->maps.stacks, 16384);
+		bpf_map__set_max_entries(skel->maps.stacks_deep, 2048);
 		st->live_buckets = 1;	/* kernel addresses have no one-word key */
 	}
 	skel->rodata->live_buckets = st->live_buckets;
@@ -391,7 +395,8 @@ static int mem_collect(struct session *ss, struct profile *p)
 		free(cuts);
 	}
 
-	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_deep,
+			st->skel->maps.stacks_spill);
 	for (size_t i = 0; i < t.n; i++) {
 		const struct site *s = &t.v[i];
 		uint32_t n = 0;

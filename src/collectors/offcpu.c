@@ -113,7 +113,8 @@ static int offcpu_load(struct session *ss, struct offcpu_state *st, bool raw_tp)
 	skel->rodata->filter_pids = ss->filter_pids;
 	skel->rodata->leaf_fix = session_leaf_fix(ss);
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
-	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks_deep,
+								 skel->maps.stacks_spill);
 	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);
@@ -122,7 +123,8 @@ static int offcpu_load(struct session *ss, struct offcpu_state *st, bool raw_tp)
 	skel->rodata->max_block_ns = s->max_block_us ? s->max_block_us * 1000 : ~0ULL;
 	/* Unique stacks of waiting are few next to samples: a fixed default. */
 	bpf_map__set_max_entries(skel->maps.counts, s->max_stacks ? s->max_stacks : 16384);
-	bpf_map__set_max_entries(skel->maps.stacks, s->max_stacks ? 2 * s->max_stacks : 65536);
+	session_stacks_max(skel->maps.stacks, skel->maps.stacks_deep,
+			   s->max_stacks ? 2 * s->max_stacks : 65536);
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
 	bpf_program__set_autoload(skel->progs.switch_btf, !raw_tp);
 	bpf_program__set_autoload(skel->progs.switch_raw, raw_tp);
@@ -339,7 +341,8 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 	nkeys = map_read_all(counts_fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
 	if (!ss->whole_run && !st->stop_ns && !ss->set->max_block_us)
 		nkeys = add_ongoing(ss->set, st, &keys, &vals, nkeys);
-	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_spill);
+	stack_maps_init(&sm, st->skel->maps.stacks, st->skel->maps.stacks_deep,
+			st->skel->maps.stacks_spill);
 	for (long i = 0; i < nkeys; i++) {
 		struct cpu_key *key = &keys[i];
 		struct offcpu_val *v = &vals[i];
@@ -375,7 +378,7 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 	if (forget && nkeys > 0) {
 		size_t stacks, n = session_forget_keys(ss, mark, counts_fd, keys, nkeys,
 						       sizeof(*keys), offsetof(struct cpu_key, pid),
-						       st->windows, st->prune, sm.fd, &stacks);
+						       st->windows, st->prune, &sm, &stacks);
 
 		pr_debug("offcpu: %zu keys and %zu user stacks of exited processes deleted", n,
 			 stacks);

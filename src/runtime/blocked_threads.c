@@ -71,7 +71,8 @@ static struct blocked_bpf *load_iterator(struct session *ss, struct bpf_object *
 	skel->rodata->futex_nr = SYS_futex;
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows,
 							   skel->maps.unw_procs);
-	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks, skel->maps.stacks_spill);
+	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks_deep,
+								 skel->maps.stacks_spill);
 	bpf_program__set_autoload(skel->progs.follow_fork, false);
 	bpf_program__set_autoload(skel->progs.proc_exec, false);
 	err = share_maps(skel->obj, obj);

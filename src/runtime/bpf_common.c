@@ -461,7 +461,7 @@ struct stack_cache {
 	uint64_t *ids;
 	uint32_t *first;	/* into frames */
 	uint16_t *nr;
-	uint32_t depth;		/* frames a value of the maps holds */
+	uint32_t depth;		/* frames a deep value holds (--max-depth) */
 	bool bulk;		/* both maps read whole */
 	uint32_t lookups;	/* stacks looked up one by one */
 	size_t n, cap;
@@ -478,16 +478,16 @@ static bool stack_id_eq(const void *ctx, uint32_t idx)
 	return c->ids[idx] == *id;
 }
 
-static void cache_chunk(void *ctx, const void *keys, const void *vals, size_t n)
+static void cache_chunk(void *ctx, const uint64_t *ids, const uint64_t *vals, size_t n,
+			uint32_t stride)
 {
 	struct stack_cache *c = ctx;
-	const uint64_t *ids = keys;
 
 	for (size_t i = 0; i < n; i++) {
-		const uint64_t *ips = (const uint64_t *)vals + i * c->depth;
+		const uint64_t *ips = vals + i * stride;
 		uint32_t nr = 0;
 
-		while (nr < c->depth && ips[nr])
+		while (nr < stride && ips[nr])
 			nr++;
 		if (c->n == c->cap) {
 			c->cap = c->cap ? 2 * c->cap : 1024;
@@ -525,16 +525,65 @@ static void spill_create(struct bpf_map *spill)
 		close(fd);
 }
 
-unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, struct bpf_map *spill)
+unsigned int session_stack_depth(struct session *ss, struct bpf_map *deep, struct bpf_map *spill)
 {
 	unsigned int depth = ss->set->max_depth ? ss->set->max_depth : DEFAULT_STACK_DEPTH;
 
 	/* a stack costs the depth asked for, not the deepest one can ask */
-	bpf_map__set_value_size(stacks, depth * sizeof(uint64_t));
+	bpf_map__set_value_size(deep, depth * sizeof(uint64_t));
 	bpf_map__set_value_size(spill, depth * sizeof(uint64_t));
 	if (depth != MAX_STACK_DEPTH)
 		spill_create(spill);
 	return depth;
+}
+
+void session_stacks_max(struct bpf_map *stacks, struct bpf_map *deep, uint32_t n)
+{
+	bpf_map__set_max_entries(stacks, n);
+	bpf_map__set_max_entries(deep, n);
+}
+
+int stack_maps_fd(const struct stack_maps *sm, uint64_t id)
+{
+	return id & STACK_ID_DEEP_BIT ? sm->deep_fd : sm->fd;
+}
+
+int stack_maps_lookup(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
+{
+	memset(ips, 0, sizeof(struct stack_frames));
+	if (!bpf_map_lookup_elem(stack_maps_fd(sm, id), &id, ips) ||
+	    !bpf_map_lookup_elem(sm->spill_fd, &id, ips))
+		return 0;
+	return -errno;
+}
+
+struct stacks_read_ctx {
+	void (*fn)(void *ctx, const uint64_t *ids, const uint64_t *vals, size_t n, uint32_t stride);
+	void *ctx;
+	uint32_t stride;
+};
+
+static void stacks_read_chunk(void *ctx, const void *keys, const void *vals, size_t n)
+{
+	struct stacks_read_ctx *c = ctx;
+
+	c->fn(c->ctx, keys, vals, n, c->stride);
+}
+
+void stack_maps_read_all(const struct stack_maps *sm,
+			 void (*fn)(void *ctx, const uint64_t *ids, const uint64_t *vals, size_t n,
+				    uint32_t stride),
+			 void *ctx)
+{
+	uint32_t depth = stack_maps_depth(sm);
+	struct stacks_read_ctx c = { fn, ctx, STACK_SHORT_DEPTH };
+
+	map_read_chunks(sm->fd, sizeof(uint64_t), STACK_SHORT_DEPTH * sizeof(uint64_t),
+			stacks_read_chunk, &c);
+	c.stride = depth;
+	map_read_chunks(sm->deep_fd, sizeof(uint64_t), depth * sizeof(uint64_t), stacks_read_chunk, &c);
+	map_read_chunks(sm->spill_fd, sizeof(uint64_t), depth * sizeof(uint64_t), stacks_read_chunk,
+			&c);
 }
 
 /*
@@ -561,20 +610,24 @@ static void spill_drain(struct stack_maps *sm)
 	vsize = stack_maps_depth(sm) * sizeof(uint64_t);
 	n = map_read_all(sm->spill_fd, sizeof(uint64_t), vsize, (void **)&keys, (void **)&vals);
 	for (long i = 0; i < n; i++) {
-		if (bpf_map_update_elem(sm->fd, &keys[i], vals + i * vsize, BPF_NOEXIST) &&
+		/* a short stack's value is the start of its spilled one */
+		if (bpf_map_update_elem(stack_maps_fd(sm, keys[i]), &keys[i], vals + i * vsize,
+					BPF_NOEXIST) &&
 		    errno != EEXIST)
 			break;	/* full, or no memory now either: the next window tries */
 		bpf_map_delete_elem(sm->spill_fd, &keys[i]);
 		moved++;
 	}
-	pr_debug("%zu of the spill's %ld stacks moved into the stacks map", moved, n);
+	pr_debug("%zu of the spill's %ld stacks moved into the stacks maps", moved, n);
 	free(vals);
 	free(keys);
 }
 
-void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill)
+void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *deep,
+		     struct bpf_map *spill)
 {
 	sm->fd = bpf_map__fd(stacks);
+	sm->deep_fd = bpf_map__fd(deep);
 	sm->spill_fd = bpf_map__fd(spill);
 	sm->cache = NULL;
 	spill_drain(sm);
@@ -609,9 +662,9 @@ uint32_t stack_maps_depth(const struct stack_maps *sm)
 	uint32_t len = sizeof(info);
 	size_t vsize;
 
-	/* the values are as deep as --max-depth made them */
-	vsize = bpf_obj_get_info_by_fd(sm->fd, &info, &len) ? sizeof(struct stack_frames)
-							    : info.value_size;
+	/* the deep values are as deep as --max-depth made them */
+	vsize = bpf_obj_get_info_by_fd(sm->deep_fd, &info, &len) ? sizeof(struct stack_frames)
+								 : info.value_size;
 	return MIN(vsize, sizeof(struct stack_frames)) / sizeof(uint64_t);
 }
 
@@ -641,10 +694,7 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 		m->cache = xcalloc(1, sizeof(*m->cache));
 		m->cache->depth = depth;
 		m->cache->bulk = true;
-		map_read_chunks(m->fd, sizeof(uint64_t), depth * sizeof(uint64_t), cache_chunk,
-				m->cache);
-		map_read_chunks(m->spill_fd, sizeof(uint64_t), depth * sizeof(uint64_t),
-				cache_chunk, m->cache);
+		stack_maps_read_all(m, cache_chunk, m->cache);
 	}
 	ctx[0] = m->cache;
 	ctx[1] = &id;
@@ -658,10 +708,9 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 		uint64_t buf[sizeof(struct stack_frames) / sizeof(uint64_t)] = {};
 
 		m->cache->lookups++;
-		if (bpf_map_lookup_elem(m->fd, &id, buf) &&
-		    bpf_map_lookup_elem(m->spill_fd, &id, buf))
+		if (stack_maps_lookup(m, id, buf))
 			return 0;
-		cache_chunk(m->cache, &id, buf, 1);
+		cache_chunk(m->cache, &id, buf, 1, m->cache->depth);
 		i = (int64_t)m->cache->n - 1;
 	}
 	n = m->cache->nr[i];

@@ -73,7 +73,7 @@ static bool key_gone(void *ctx, const void *key)
 
 size_t session_forget_keys(struct session *ss, uint64_t mark, int counts_fd, const void *keys,
 			   long nkeys, size_t key_size, size_t pid_off, struct deltas *d,
-			   struct stack_prune *pr, int stacks_fd, size_t *stacks)
+			   struct stack_prune *pr, const struct stack_maps *sm, size_t *stacks)
 {
 	struct keys_gone k = { { ss, mark }, pid_off };
 	char *dead = NULL;
@@ -94,7 +94,7 @@ size_t session_forget_keys(struct session *ss, uint64_t mark, int counts_fd, con
 		gone = map_delete_keys(counts_fd, dead, (uint32_t)key_size, ndead);
 	free(dead);
 	deltas_forget(d, key_gone, &k);
-	*stacks = stack_prune_run(pr, stacks_fd, session_gone_fn, &k.g);
+	*stacks = stack_prune_run(pr, sm->fd, sm->deep_fd, session_gone_fn, &k.g);
 	ss->rt->stacks_pruned += *stacks;
 	return gone;
 }

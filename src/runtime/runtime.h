@@ -188,17 +188,33 @@ size_t map_delete_keys(int fd, const void *keys, uint32_t key_size, size_t n);
  * on a kernel that refuses batch operations (for the tests of that path). */
 bool map_batch_refused(void);
 
-/* --max-depth, before load: the stacks maps' values sized to it; the depth */
-unsigned int session_stack_depth(struct session *ss, struct bpf_map *stacks, struct bpf_map *spill);
+/* --max-depth, before load: the deep stacks' and the spill's values sized to it; the depth */
+unsigned int session_stack_depth(struct session *ss, struct bpf_map *deep, struct bpf_map *spill);
+/* Before load: room for n stacks, short and deep alike (the maps allocate as they fill) */
+void session_stacks_max(struct bpf_map *stacks, struct bpf_map *deep, uint32_t n);
 
-/* The two maps of bpf/stacks.bpf.h, read whole on first use. */
+/* The three maps of bpf/stacks.bpf.h, read whole on first use. */
 struct stack_maps {
-	int fd;
-	int spill_fd;
+	int fd;			/* stacks: fewer than STACK_SHORT_DEPTH frames */
+	int deep_fd;		/* stacks_deep: STACK_ID_DEEP_BIT, up to the depth */
+	int spill_fd;		/* either, when the allocator refused */
 	struct stack_cache *cache;
 };
-/* At each read (a window): the spill's stacks moved into the main map first. */
-void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *spill);
+/* At each read (a window): the spill's stacks moved into their maps first. */
+void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_map *deep,
+		     struct bpf_map *spill);
+/* The map that keeps stack id (the deep or the short one) */
+int stack_maps_fd(const struct stack_maps *sm, uint64_t id);
+/* Look up id's frames into ips (MAX_STACK_DEPTH, zeroed after them): 0, or -errno */
+int stack_maps_lookup(const struct stack_maps *sm, uint64_t id, uint64_t *ips);
+/*
+ * Read every stack of the three maps in chunks: fn gets each chunk with
+ * its values' stride in frames (a value holds at most that many).
+ */
+void stack_maps_read_all(const struct stack_maps *sm,
+			 void (*fn)(void *ctx, const uint64_t *ids, const uint64_t *vals, size_t n,
+				    uint32_t stride),
+			 void *ctx);
 /* PROFILER_TEST_SPILL (tests only): stacks_spill's spill_test_mask. */
 uint64_t session_spill_test_mask(void);
 void stack_maps_release(struct stack_maps *sm);
@@ -234,13 +250,13 @@ bool session_may_forget(const struct session *ss);
  * lock, io; runtime/forget.c, as the above): once a window has read them, the keys of processes gone before
  * mark (the pid is the u32 at pid_off of each key_size-byte key) leave
  * the counts map and the windows d, and the user stacks noted in pr of
- * processes gone leave stacks_fd.  Returns how many keys went; *stacks,
+ * processes gone leave the stacks maps sm.  Returns how many keys went; *stacks,
  * how many stacks.
  */
 struct stack_prune;
 size_t session_forget_keys(struct session *ss, uint64_t mark, int counts_fd, const void *keys,
 			   long nkeys, size_t key_size, size_t pid_off, struct deltas *d,
-			   struct stack_prune *pr, int stacks_fd, size_t *stacks);
+			   struct stack_prune *pr, const struct stack_maps *sm, size_t *stacks);
 /* -v: the heap and RSS after a window is handed on (runtime/heap.c). */
 void session_heap_report(void);
 /* Frames a value of the stacks maps holds (--max-depth). */

@@ -217,12 +217,13 @@ static uint32_t intern(struct stack_parts *sp, const uint32_t *ids, uint32_t n)
 }
 
 /* What a stack's frames become: a part, a raw copy, or lost (no frames). */
+/* A stack's frames: up to the first 0 among the stride a value holds */
 static void convert(struct stack_parts *sp, struct profile *p, struct sp_entry *e,
-		    const uint64_t *ips)
+		    const uint64_t *ips, uint32_t stride)
 {
 	uint32_t nr = 0, n = 0;
 
-	while (nr < sp->depth && ips[nr])
+	while (nr < stride && ips[nr])
 		nr++;
 	if (e->kpart == PART_NONE) {
 		n = 0;
@@ -263,31 +264,28 @@ struct chunk_ctx {
 	size_t met;
 };
 
-static void read_chunk(void *ctx, const void *keys, const void *vals, size_t n)
+static void read_chunk(void *ctx, const uint64_t *ids, const uint64_t *vals, size_t n,
+		       uint32_t stride)
 {
 	struct chunk_ctx *c = ctx;
-	const uint64_t *ids = keys;
 
 	c->met += n;
 	for (size_t i = 0; i < n; i++) {
 		struct sp_entry *e = find(c->sp, ids[i]);
 
 		if (e)
-			convert(c->sp, c->p, e, (const uint64_t *)vals + i * c->sp->depth);
+			convert(c->sp, c->p, e, vals + i * stride, stride);
 	}
 }
 
 void stack_parts_read(struct stack_parts *sp, struct profile *p, size_t *entries)
 {
 	struct chunk_ctx c = { sp, p, 0 };
-	uint32_t vsize = sp->depth * sizeof(uint64_t);
 	uint64_t *buf = xmalloc(sizeof(struct stack_frames));
 	bool pass = !*entries || sp->n * LOOKUP_ENTRIES >= *entries;
 
-	if (pass) {
-		map_read_chunks(sp->sm->fd, sizeof(uint64_t), vsize, read_chunk, &c);
-		map_read_chunks(sp->sm->spill_fd, sizeof(uint64_t), vsize, read_chunk, &c);
-	}
+	if (pass)
+		stack_maps_read_all(sp->sm, read_chunk, &c);
 	/*
 	 * Stored after the pass went by (the samples that name it were
 	 * counted later), or never: asked for alone before it is lost.
@@ -297,11 +295,9 @@ void stack_parts_read(struct stack_parts *sp, struct profile *p, size_t *entries
 
 		if (e->kpart != PART_NONE && (e->upart & ~PART_SHARED) != PART_NONE)
 			continue;
-		memset(buf, 0, sizeof(struct stack_frames));
-		if (bpf_map_lookup_elem(sp->sm->fd, &e->id, buf) &&
-		    bpf_map_lookup_elem(sp->sm->spill_fd, &e->id, buf))
+		if (stack_maps_lookup(sp->sm, e->id, buf))
 			buf[0] = 0;
-		convert(sp, p, e, buf);
+		convert(sp, p, e, buf, sp->depth);
 	}
 	free(buf);
 	/* every user stack is a part or a raw run now: who wanted it is done */

@@ -64,9 +64,10 @@ void stack_prune_note(struct stack_prune *pr, uint64_t id, uint32_t pid)
 	pr->e[at].unknown_dead = false;	/* sampled again: a reused pid's */
 }
 
-size_t stack_prune_run(struct stack_prune *pr, int fd, stack_prune_gone_fn gone, void *ctx)
+size_t stack_prune_run(struct stack_prune *pr, int fd, int deep_fd, stack_prune_gone_fn gone,
+		       void *ctx)
 {
-	size_t kept = 0, ndead = 0, deleted;
+	size_t kept = 0, ndead = 0, nshort = 0, deleted;
 
 	for (size_t i = 0; i < pr->n; i++) {
 		struct pr_entry *e = &pr->e[i];
@@ -92,7 +93,17 @@ size_t stack_prune_run(struct stack_prune *pr, int fd, stack_prune_gone_fn gone,
 		pr->cap = 2 * kept + 1024;
 		pr->e = xrealloc(pr->e, pr->cap * sizeof(*pr->e));
 	}
-	deleted = fd >= 0 ? map_delete_keys(fd, pr->dead, sizeof(*pr->dead), ndead) : ndead;
+	/* the short stacks' ids first, then the deep ones': each to its map */
+	for (size_t i = 0; i < ndead; i++)
+		if (!(pr->dead[i] & STACK_ID_DEEP_BIT)) {
+			uint64_t t = pr->dead[nshort];
+
+			pr->dead[nshort++] = pr->dead[i];
+			pr->dead[i] = t;
+		}
+	deleted = fd >= 0 ? map_delete_keys(fd, pr->dead, sizeof(*pr->dead), nshort) : nshort;
+	deleted += deep_fd >= 0 ? map_delete_keys(deep_fd, pr->dead + nshort, sizeof(*pr->dead),
+						  ndead - nshort) : ndead - nshort;
 	if (pr->dead_cap > 2 * ndead + 1024) {
 		free(pr->dead);
 		pr->dead = NULL;

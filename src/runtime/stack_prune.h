@@ -33,12 +33,13 @@ struct stack_prune *stack_prune_new(void);
 /* A sample of process pid named user stack id (a real id: STACK_ID_VALID_BIT). */
 void stack_prune_note(struct stack_prune *pr, uint64_t id, uint32_t pid);
 /*
- * Delete from map fd the stacks noted only for processes gone (1), or
- * unknown and not running (-1) at this run and the one before: one read
- * of slack for a sample counted as its process exited.  Returns how many
- * were deleted.
+ * Delete from map fd (deep_fd: those of STACK_ID_DEEP_BIT) the stacks
+ * noted only for processes gone (1), or unknown and not running (-1) at
+ * this run and the one before: one read of slack for a sample counted as
+ * its process exited.  Returns how many were deleted.
  */
-size_t stack_prune_run(struct stack_prune *pr, int fd, stack_prune_gone_fn gone, void *ctx);
+size_t stack_prune_run(struct stack_prune *pr, int fd, int deep_fd, stack_prune_gone_fn gone,
+		       void *ctx);
 /* Stacks noted and not deleted yet. */
 size_t stack_prune_size(const struct stack_prune *pr);
 void stack_prune_free(struct stack_prune *pr);

@@ -41,27 +41,27 @@ static void test_prune_rules(void **state)
 	stack_prune_note(pr, STACK_ID_LOST, 10);
 	assert_int_equal(stack_prune_size(pr), 4);
 	/* everyone alive: nothing goes */
-	assert_int_equal(stack_prune_run(pr, -1, gone, NULL), 0);
+	assert_int_equal(stack_prune_run(pr, -1, -1, gone, NULL), 0);
 	assert_int_equal(stack_prune_size(pr), 4);
 	/* 10, 11 and 12 gone, 13 unknown and not running: 10's two go; the
 	 * shared one stays; the unknown one waits for a second look */
 	states[10] = states[11] = states[12] = 1;
 	states[13] = -1;
-	assert_int_equal(stack_prune_run(pr, -1, gone, NULL), 2);
+	assert_int_equal(stack_prune_run(pr, -1, -1, gone, NULL), 2);
 	assert_int_equal(stack_prune_size(pr), 2);
-	assert_int_equal(stack_prune_run(pr, -1, gone, NULL), 1);
+	assert_int_equal(stack_prune_run(pr, -1, -1, gone, NULL), 1);
 	assert_int_equal(stack_prune_size(pr), 1);
 	/* an unknown pid seen again between the two looks starts over */
 	stack_prune_note(pr, ID(5), 14);
 	states[14] = -1;
-	assert_int_equal(stack_prune_run(pr, -1, gone, NULL), 0);
+	assert_int_equal(stack_prune_run(pr, -1, -1, gone, NULL), 0);
 	stack_prune_note(pr, ID(5), 14);	/* sampled again: a reused pid's */
-	assert_int_equal(stack_prune_run(pr, -1, gone, NULL), 0);
-	assert_int_equal(stack_prune_run(pr, -1, gone, NULL), 1);
+	assert_int_equal(stack_prune_run(pr, -1, -1, gone, NULL), 0);
+	assert_int_equal(stack_prune_run(pr, -1, -1, gone, NULL), 1);
 	/* a stack deleted and sampled again (the map took it anew) is noted anew */
 	stack_prune_note(pr, ID(1), 15);
 	states[15] = 1;
-	assert_int_equal(stack_prune_run(pr, -1, gone, NULL), 1);
+	assert_int_equal(stack_prune_run(pr, -1, -1, gone, NULL), 1);
 	assert_int_equal(stack_prune_size(pr), 1);	/* the shared one */
 	stack_prune_free(pr);
 }
@@ -76,14 +76,14 @@ static void test_prune_many(void **state)
 	for (uint32_t i = 0; i < 20000; i++)
 		stack_prune_note(pr, ID(i), i % 4);
 	states[0] = states[2] = 1;
-	assert_int_equal(stack_prune_run(pr, -1, gone, NULL), 10000);
+	assert_int_equal(stack_prune_run(pr, -1, -1, gone, NULL), 10000);
 	/* all noted again by pid 5: the 10,000 kept become shared (kept for
 	 * good), the 10,000 deleted are pid 5's alone */
 	for (uint32_t i = 0; i < 20000; i++)
 		stack_prune_note(pr, ID(i), 5);
 	assert_int_equal(stack_prune_size(pr), 20000);
 	states[1] = states[3] = states[5] = 1;
-	assert_int_equal(stack_prune_run(pr, -1, gone, NULL), 10000);
+	assert_int_equal(stack_prune_run(pr, -1, -1, gone, NULL), 10000);
 	assert_int_equal(stack_prune_size(pr), 10000);
 	stack_prune_free(pr);
 }
