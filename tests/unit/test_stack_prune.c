@@ -125,12 +125,43 @@ static void test_delete_keys(void **state)
 	unsetenv("PROFILER_NO_MAP_BATCH");
 }
 
+/* Deep stacks' ids (STACK_ID_DEEP_BIT) leave the deep map, the others the short one */
+static void test_prune_two_maps(void **state)
+{
+	int fd = hash_map(10), deep = hash_map(0);
+	struct stack_prune *pr = stack_prune_new();
+	uint64_t k;
+	char v[64] = "";
+
+	(void)state;
+	if (fd < 0 || deep < 0)
+		skip();	/* not root, or no BPF here */
+	memset(states, 0, sizeof(states));
+	for (int i = 0; i < 5; i++) {
+		k = ID(i) | STACK_ID_DEEP_BIT;
+		assert_int_equal(bpf_map_update_elem(deep, &k, v, BPF_NOEXIST), 0);
+		/* the same key in the short map, which no short stack has: it stays */
+		assert_int_equal(bpf_map_update_elem(fd, &k, v, BPF_NOEXIST), 0);
+		stack_prune_note(pr, k, 20);
+	}
+	for (int i = 0; i < 10; i++)
+		stack_prune_note(pr, ID(i), 20);
+	states[20] = 1;
+	assert_int_equal(stack_prune_run(pr, fd, deep, gone, NULL), 15);
+	assert_int_equal(map_count_keys(deep, sizeof(uint64_t)), 0);
+	assert_int_equal(map_count_keys(fd, sizeof(uint64_t)), 5);
+	stack_prune_free(pr);
+	close(fd);
+	close(deep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prune_rules),
 		cmocka_unit_test(test_prune_many),
 		cmocka_unit_test(test_delete_keys),
+		cmocka_unit_test(test_prune_two_maps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
