@@ -130,9 +130,11 @@ void symbolizer_note_fork(struct symbolizer *sz, uint32_t ppid, uint32_t pid, ui
 	 * or of one): the child has the parent's mappings, which no record
 	 * names.  The parent's are read now, once, while it most likely
 	 * lives: a shell's subshell may be gone before its own announcement
-	 * is read (batched, up to 100 ms), and the parent with it.
+	 * is read (batched, up to 100 ms), and the parent with it.  Our own
+	 * pid last: getpid() is a system call, and under churn most parents
+	 * are known.
 	 */
-	if (ppid > 1 && ppid != (uint32_t)getpid() && !timeline_complete(sz->tl, ppid)) {
+	if (ppid > 1 && !timeline_complete(sz->tl, ppid) && ppid != (uint32_t)getpid()) {
 		struct sym_proc *p = sz_find_proc(sz, ppid);
 
 		if (!p)
