@@ -222,8 +222,8 @@ static __always_inline bool task_in_execve(void)
 #include "python.bpf.h"
 
 /*
- * The id (stack_id) of the nr frames in buf, a user stack's Python frames appended
- * first when python.  A global function (GLOBAL_FUNC); the keeping stays
+ * The id (stack_id) of the nr frames in buf, a user stack's Python frames
+ * appended first when python.  A global function (GLOBAL_FUNC); the keeping stays
  * with the caller: until 6.2 or so a map update takes its value only from
  * a map value or the stack, not from a global function's memory argument.
  */

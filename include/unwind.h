@@ -44,15 +44,6 @@ struct unwind_row {
 #define UNWIND_MAP_SEARCH	6	/* log2(UNWIND_MAX_MAPS) */
 #define UNWIND_ROW_SEARCH	24	/* rows of one file: below 1 << 24 */
 /*
- * Binaries with a table: one BPF array of rows each, sized to fit, in the
- * slots of an array of maps (unw_rows), so the memory is what the tables
- * loaded need and no binary is too big for room left over by the others.
- */
-#define UNWIND_MAX_TABLES	(1U << UNWIND_SLOT_BITS)
-
-/* An executable mapping of a file with a table: rows [0, row_count) of the
- * array in slot table of unw_rows. */
-/*
  * A table's place (unwind_map.table, unwind_file.table): its slot in
  * unw_rows in the low bits, its first row there in the high ones.  Small
  * tables share a slot of UNWIND_SHARED_ROWS rows, filled one after the
@@ -64,7 +55,16 @@ struct unwind_row {
 #define UNWIND_SLOT_MASK	((1U << UNWIND_SLOT_BITS) - 1)
 #define UNWIND_SHARED_ROWS	(1U << (32 - UNWIND_SLOT_BITS))	/* 512 KiB */
 #define UNWIND_TABLE(slot, first)	((slot) | (first) << UNWIND_SLOT_BITS)
+/*
+ * The slots of the array of maps (unw_rows): each a BPF array of rows,
+ * shared by small tables, a bigger binary's own, sized to fit, so the
+ * memory is what the tables loaded need and no binary is too big for
+ * room left over by the others.
+ */
+#define UNWIND_MAX_TABLES	(1U << UNWIND_SLOT_BITS)
 
+/* An executable mapping of a file with a table: rows [first, first +
+ * row_count) of the array in the table's slot of unw_rows. */
 struct unwind_map {
 	__u64 start, end;
 	__u64 bias;		/* runtime address - ELF address */

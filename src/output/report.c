@@ -167,12 +167,12 @@ static const char *module_tag(char *buf, size_t size, const char *module)
 	return buf;
 }
 
-/* pid as fmt says, or "-" (fmt with a bracket: nothing) where the source kept none */
+/* pid as fmt says, or none where the source kept no pids */
 static const char *pid_tag(char *buf, size_t size, const struct profile *p, const char *fmt,
-			   uint32_t pid)
+			   const char *none, uint32_t pid)
 {
 	if (p->no_pids)
-		return strchr(fmt, '[') ? "" : "-";
+		return none;
 	snprintf(buf, size, fmt, pid);
 	return buf;
 }
@@ -350,7 +350,7 @@ static void print_stacks(struct agg *a, const struct write_opts *o, FILE *f, int
 			fmt_value(b1, sizeof(b1), t->unit, a->stacks[i].value),
 			strcmp(t->unit, "count") ? "" : t->name,
 			pct(a->stacks[i].value, total), sample_label(p, s)->comm,
-			pid_tag(pb, sizeof(pb), p, " [pid %u]", s->pid));
+			pid_tag(pb, sizeof(pb), p, " [pid %u]", "", s->pid));
 		for (uint32_t k = 0; k < s->nframes; k++) {
 			const struct location *l = &p->locs[fr[k]];
 
@@ -427,7 +427,7 @@ static void print_procs(const struct profile *p, const struct write_opts *o, FIL
 			break;
 		for (int t = 0; t < p->ntypes; t++)
 			fprintf(f, "%12s ", fmt_value(b, sizeof(b), p->types[t].unit, rows[i].v[t]));
-		fprintf(f, "%8s  %s\n", pid_tag(pb, sizeof(pb), p, "%u", rows[i].pid), rows[i].comm);
+		fprintf(f, "%8s  %s\n", pid_tag(pb, sizeof(pb), p, "%u", "-", rows[i].pid), rows[i].comm);
 	}
 	free(rows);
 }
@@ -545,7 +545,7 @@ static void print_stack_table(struct agg *a, const struct stack_table *t, int to
 			n > 0 ? fmt_value(b3, sizeof(b3), unit, (double)v / n) : "",
 			t->age_type >= 0 ? fmt_value(b4, sizeof(b4), p->types[t->age_type].unit,
 						     s->vals[t->age_type]) : "",
-			sample_label(p, smp)->comm, pid_tag(pb, sizeof(pb), p, " [%u]", smp->pid));
+			sample_label(p, smp)->comm, pid_tag(pb, sizeof(pb), p, " [%u]", "", smp->pid));
 		for (uint32_t k = 0; k < smp->nframes && k < 8; k++)
 			fprintf(f, "%s%s", k ? " < " : " ", p->locs[fr[k]].name);
 		fprintf(f, "%s\n", smp->nframes > 8 ? " < ..." : "");

@@ -581,9 +581,10 @@ void stack_maps_read_all(const struct stack_maps *sm,
 	map_read_chunks(sm->fd, sizeof(uint64_t), STACK_SHORT_DEPTH * sizeof(uint64_t),
 			stacks_read_chunk, &c);
 	c.stride = depth;
-	map_read_chunks(sm->deep_fd, sizeof(uint64_t), depth * sizeof(uint64_t), stacks_read_chunk, &c);
-	map_read_chunks(sm->spill_fd, sizeof(uint64_t), depth * sizeof(uint64_t), stacks_read_chunk,
-			&c);
+	map_read_chunks(sm->deep_fd, sizeof(uint64_t), depth * sizeof(uint64_t),
+			stacks_read_chunk, &c);
+	map_read_chunks(sm->spill_fd, sizeof(uint64_t), depth * sizeof(uint64_t),
+			stacks_read_chunk, &c);
 }
 
 /*
@@ -705,7 +706,8 @@ uint32_t stack_read(const struct stack_maps *sm, uint64_t id, uint64_t *ips)
 		 * (the counts that name it are read in chunks after the
 		 * first lookup): asked for alone before it is called lost.
 		 */
-		uint64_t buf[sizeof(struct stack_frames) / sizeof(uint64_t)] = {};
+		/* zeroed by the lookup */
+		uint64_t buf[sizeof(struct stack_frames) / sizeof(uint64_t)];
 
 		m->cache->lookups++;
 		if (stack_maps_lookup(m, id, buf))

@@ -216,8 +216,10 @@ static uint32_t intern(struct stack_parts *sp, const uint32_t *ids, uint32_t n)
 	return i < sp->parts.nruns ? i : run_add(&sp->parts, ids, n);
 }
 
-/* What a stack's frames become: a part, a raw copy, or lost (no frames). */
-/* A stack's frames: up to the first 0 among the stride a value holds */
+/*
+ * What a stack's frames become: a part, a raw copy, or lost (no frames).
+ * Its frames end at the first 0 among the stride its value holds.
+ */
 static void convert(struct stack_parts *sp, struct profile *p, struct sp_entry *e,
 		    const uint64_t *ips, uint32_t stride)
 {
