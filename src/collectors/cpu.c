@@ -21,6 +21,7 @@
 #include "runtime/deltas.h"
 #include "runtime/preflight.h"
 #include "runtime/python.h"
+#include "runtime/refusals.h"
 #include "runtime/runtime.h"
 #include "runtime/stack_parts.h"
 #include "runtime/stack_prune.h"
@@ -151,11 +152,21 @@ static bool cpu_can_defer(struct session *ss)
 	static const char *const kfuncs[] = { "bpf_task_work_schedule_resume_impl",
 					      "bpf_iter_task_vma_new" };
 	const char *env = getenv("PROFILER_NO_TASK_WORK");
+	const void *elf;
+	size_t size;
 
 	if (env && *env && strcmp(env, "0"))
 		return false;
 	if (ss->cfi_unwind <= 0 || ss->rt->ncols != 1 || ss->rt->batching || ss->set->kernel_only)
 		return false;
+	/* before the scan of the kernel's BTF for the kfuncs: 6 MB */
+	elf = cpu_defer_bpf__elf_bytes(&size);
+	if (refusal_known("cpu_defer", elf, size)) {
+		pr_debug("this kernel refuses task work to sampling programs (found by an "
+			 "earlier run of this boot): new processes' unwind entries are "
+			 "written by us, from their mapping records");
+		return false;
+	}
 	if (!kernel_has_kfuncs(kfuncs, ARRAY_SIZE(kfuncs))) {
 		pr_debug("no task work in this kernel (6.18): new processes' unwind entries "
 			 "are written by us, from their mapping records");
@@ -203,12 +214,18 @@ static int share_maps(struct bpf_object *obj, struct bpf_object *from)
 /*
  * cpu_sample_defer in an object of its own on skel's maps: it calls
  * kfuncs, for which libbpf reads the kernel's whole BTF (~12 ms, ~9 MiB
- * at its peak), a price only runs that defer pay.  0 or -errno.
+ * at its peak), a price only runs that defer pay.  0, -EOPNOTSUPP where
+ * the kernel refuses task work to sampling programs, or -errno.
  */
+#define DEFER_LOG_SIZE (64 * 1024)
+
 static int defer_load(struct session *ss, struct cpu_state *st)
 {
 	struct cpu_defer_bpf *d = cpu_defer_bpf__open();
 	const char *env = getenv("PROFILER_TEST_DEFER_FAIL");
+	const void *elf;
+	size_t elf_size;
+	char *log;
 	int fd, err;
 
 	if (!d)
@@ -224,10 +241,28 @@ static int defer_load(struct session *ss, struct cpu_state *st)
 	/* the tests' way to a kernel whose verifier refuses it */
 	if (env && *env && strcmp(env, "0"))
 		return -EPERM;
+	elf = cpu_defer_bpf__elf_bytes(&elf_size);
 	/* the announcements' programs run in skel */
 	bpf_program__set_autoload(d->progs.follow_fork, false);
 	bpf_program__set_autoload(d->progs.proc_exec, false);
+	/*
+	 * Only read on a refusal (libbpf then verifies again at level 1
+	 * into it; the kernel keeps the log's tail, where the reason is)
+	 */
+	log = xmalloc(DEFER_LOG_SIZE);
+	log[0] = '\0';
+	bpf_program__set_log_buf(d->progs.cpu_sample_defer, log, DEFER_LOG_SIZE);
 	err = cpu_defer_bpf__load(d);
+	/*
+	 * Later 6.18 kernels verify task work's callback as sleepable and
+	 * refuse it in a program that is not, as every perf_event program
+	 * is: the kernel's ability, not a fault to warn of
+	 */
+	if (err && strstr(log, "sleepable callback in a program that is not sleepable")) {
+		refusal_note("cpu_defer", elf, elf_size);
+		err = -EOPNOTSUPP;
+	}
+	free(log);
 	if (err)
 		return err;
 	d->links.cpu_made_exit = bpf_program__attach(d->progs.cpu_made_exit);
@@ -273,9 +308,14 @@ static struct bpf_program *sampler(struct session *ss, struct cpu_state *st, boo
 		*added = &st->dskel->bss->counts_added;
 		return st->dskel->progs.cpu_sample_defer;
 	}
-	pr_warn("cannot load the program that unwinds young processes at their return to user "
-		"mode (%s): their entries are written from their mapping records",
-		strerror(-err));
+	if (err == -EOPNOTSUPP)
+		pr_debug("this kernel refuses task work to sampling programs (its verifier: "
+			 "\"sleepable callback in a program that is not sleepable\"): new "
+			 "processes' unwind entries are written by us, from their mapping records");
+	else
+		pr_warn("cannot load the program that unwinds young processes at their return "
+			"to user mode (%s): their entries are written from their mapping records",
+			strerror(-err));
 	cpu_defer_bpf__destroy(st->dskel);
 	st->dskel = NULL;
 	err = fallback_load(st);

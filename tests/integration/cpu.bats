@@ -443,7 +443,8 @@ main_share() {	# FILE
 }
 
 # Whether the kernel has task work and the task-VMA iterator (6.18): the
-# names of its kfuncs are in its BTF
+# names of its kfuncs are in its BTF.  (Later 6.18 kernels have them but
+# refuse task work to perf_event programs: the profiler says so at -v.)
 kernel_has_task_work() {
 	grep -qa bpf_task_work_schedule_resume_impl /sys/kernel/btf/vmlinux &&
 		grep -qa bpf_iter_task_vma_new /sys/kernel/btf/vmlinux
@@ -458,21 +459,39 @@ kernel_has_task_work() {
 	# way libc's qsort, without frame pointers, is unwound to main.
 	# (fallback: the task-work program refused at load, PROFILER_TEST_DEFER_FAIL:
 	# said in a warning, and the run goes on the records' way)
+	# (refused: a kernel whose verifier turns task work down for perf_event
+	# programs, said at -v, from the verifier's log or from the note an
+	# earlier run of the boot left; not a warning, nothing to mend)
+	local refused=0 fresh=$TMP/cache
 	for mode in kernel records fallback; do
+		# the kernel mode in a cache of its own: its verdict found afresh
+		PROFILER_CACHE_DIR=$([ $mode = kernel ] && echo "$fresh" || echo "${PROFILER_CACHE_DIR:-}") \
 		PROFILER_NO_TASK_WORK=$([ $mode = records ] && echo 1 || echo 0) \
 		PROFILER_TEST_DEFER_FAIL=$([ $mode = fallback ] && echo 1 || echo 0) \
-			run --separate-stderr "$PROFILER" cpu -F 999 --stats -o "$TMP/$mode.folded" \
+			run --separate-stderr "$PROFILER" cpu -v -F 999 --stats -o "$TMP/$mode.folded" \
 			-- sh -c "for i in \$(seq 60); do '$W/qsort_slow' 0.03; done"
-		echo "$stderr"
+		echo "$stderr" | grep -v '^profiler: \(stack\|map\|kallsyms\)' | head -60
 		[ "$status" -eq 0 ]
-		if [ $mode = fallback ] && kernel_has_task_work; then
+		! echo "$stderr" | grep 'warning: cannot load the program that unwinds' ||
+			[ $mode = fallback ]
+		if [ $mode = kernel ] && kernel_has_task_work &&
+			[[ "$stderr" == *"refuses task work to sampling programs (its verifier: "* ]]; then
+			refused=1
+			# noted for the boot: the next run does not try
+			ls "$fresh"/refused.v1-*-cpu_defer-*
+			PROFILER_CACHE_DIR=$fresh "$PROFILER" cpu -v -d 0.2 -o "$TMP/again.folded" \
+				2> "$TMP/again.err"
+			grep -F "refuses task work to sampling programs (found by an earlier run of this boot)" \
+				"$TMP/again.err"
+		fi
+		if [ $mode = fallback ] && kernel_has_task_work && [ $refused = 0 ]; then
 			[[ "$stderr" == *"cannot load the program that unwinds young processes"* ]]
 		fi
 		deferred=$(echo "$stderr" | sed -n 's/.*young processes: \([0-9]*\) samples unwound.*/\1/p')
 		made=$(echo "$stderr" | sed -n 's/.* \([0-9]*\) unwind entries made in the kernel.*/\1/p')
 		early=$(echo "$stderr" | sed -n 's/.*(\([0-9]*\) more from mmap records.*/\1/p')
 		echo "$mode: deferred=$deferred made=$made early=$early"
-		if [ $mode = kernel ] && kernel_has_task_work; then
+		if [ $mode = kernel ] && kernel_has_task_work && [ $refused = 0 ]; then
 			# a sample or two of each process waited, and its entry was made
 			[ "$deferred" -ge 50 ]
 			[ "$made" -ge 50 ]
