@@ -31,6 +31,46 @@ int cpu_made_exit(void *ctx)
 }
 
 /*
+ * Where the kernel refuses task work to a perf_event program (6.18.44:
+ * its callback is sleepable) or has none, but has the task-VMA iterator
+ * (6.7): the entry is made when the process is about to take its mmap
+ * lock for writing, as it does for each change of its mappings (exec,
+ * ld.so's libraries and their RELRO, dlopen, brk): in its own context,
+ * the lock not yet held, where the iterator may take it for reading.
+ * The entry then has every change but the one to come: ld.so's last
+ * library is in it by its RELRO mprotect, before main, and a dlopen's by
+ * its own.  (At the lock's release, the tracepoint fires with the lock
+ * still held: the iterator is refused.)  The samples are cpu.bpf.c's
+ * cpu_sample; an entry that lacks a table is made again at the next
+ * change, or written by user space once the table is made.  Each making
+ * walks the mappings (~3 us), on the process's own time, only while its
+ * code changes: the mark (unw_made_mark) says when.
+ */
+SEC("tp_btf/mmap_lock_start_locking")
+int BPF_PROG(cpu_entry_at_lock, struct mm_struct *mm, bool write)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, zero = 0, *busy;
+	bool lacking = false;
+
+	/* the mappings change only under the write lock, its own mm's */
+	if (!write || !tgid || task->mm != mm || task->flags & (PF_EXITING | PF_KTHREAD))
+		return 0;
+	if (!target_match(tgid, (__u32)id) || !unw_entry_wanted(tgid))
+		return 0;
+	busy = bpf_map_lookup_elem(&defer_busy, &zero);
+	if (!busy || *busy)
+		return 0;	/* unw_scratch is another run's on this CPU */
+	*busy = 1;
+	unw_make_entry(tgid, &lacking);
+	*busy = 0;
+	if (lacking)
+		cpu_note_tables(tgid);
+	return 0;
+}
+
+/*
  * The same, where the kernel has task work and the task-VMA iterator
  * (6.18): a process's first samples wait for its return to user mode,
  * where its unwind entry is made (bpf/unwind_make.bpf.h).  User space

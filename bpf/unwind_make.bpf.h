@@ -61,15 +61,6 @@ static __always_inline bool unw_file_bias(const struct unwind_file *f, __u64 sta
 }
 
 /*
- * In unwind_proc.made: the entry lacks code that had no table when it
- * was made.  Such an entry is made again at each sample until it lacks
- * nothing or user space writes its own: the table may come at any time
- * (PROC_NOTE_TABLES asks for it), and a process whose mappings stay as
- * they are would otherwise keep the short entry for good.
- */
-#define UNW_MADE_LACKING	(1U << 31)
-
-/*
  * The current process's pages of code mapped (mm->exec_vm), plus one, in
  * 31 bits (unwind_proc.made): it changes as code is mapped or unmapped
  * (dlopen, ld.so at the start), not with every mmap of data, as the count
@@ -80,7 +71,7 @@ static __always_inline __u32 unw_made_mark(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
-	return ((__u32)BPF_CORE_READ(task, mm, exec_vm) + 1) & ~UNW_MADE_LACKING;
+	return ((__u32)BPF_CORE_READ(task, mm, exec_vm) + 1) & ~UNWIND_MADE_LACKING;
 }
 
 /*
@@ -117,7 +108,7 @@ static __always_inline struct unwind_proc *unw_make_entry(__u32 tgid, bool *lack
 	if (have && (!have->made || have->made == mark))
 		return have;
 	/* lacking already, and nothing mapped since: user space was asked */
-	was_lacking = have && have->made == (mark | UNW_MADE_LACKING);
+	was_lacking = have && have->made == (mark | UNWIND_MADE_LACKING);
 	if (have)
 		flags = BPF_EXIST;	/* ours, gone stale: made again */
 	up = bpf_map_lookup_elem(&unw_scratch, &zero);
@@ -183,7 +174,7 @@ static __always_inline struct unwind_proc *unw_make_entry(__u32 tgid, bool *lack
 	/* (none with a table yet: an empty entry that says so, not a
 	 * request to user space at every sample) */
 	up->nr = n;
-	up->made = mark | (missing ? UNW_MADE_LACKING : 0);
+	up->made = mark | (missing ? UNWIND_MADE_LACKING : 0);
 	if (missing)
 		__sync_fetch_and_add(&unw_made_missing, 1);
 	/* user space's entry, if one came meanwhile, stays (a stale one of

@@ -79,6 +79,23 @@ struct unwind_map {
  * after ld.so's first ones) or while it lacks one, the kernel makes it
  * again at the next sample, until user space writes its own.
  */
+/*
+ * In unwind_proc.made: the entry lacks code that had no table when it
+ * was made.  Such an entry is made again (at each sample, or at each
+ * change of mappings) until it lacks nothing or user space writes its
+ * own: the table may come at any time (PROC_NOTE_TABLES asks for it), and
+ * a process whose mappings stay as they are would otherwise keep the
+ * short entry for good.
+ */
+#define UNWIND_MADE_LACKING	(1U << 31)
+
+/*
+ * made of an entry user space wrote where the kernel makes them as
+ * processes map their code: never the kernel's mark, so that the
+ * process's next change of mappings has the kernel make it again
+ */
+#define UNWIND_MADE_REMAKE	0xffffffffU
+
 struct unwind_proc {
 	__u32 nr;
 	__u32 made;

@@ -18,10 +18,11 @@
 #include "cli/args.h"
 #include "collectors/collector.h"
 #include "collectors/cpu_counts.h"
+#include "collectors/cpu_state.h"
+#include "collectors/cpu_young.h"
 #include "runtime/deltas.h"
 #include "runtime/preflight.h"
 #include "runtime/python.h"
-#include "runtime/refusals.h"
 #include "runtime/runtime.h"
 #include "runtime/stack_parts.h"
 #include "runtime/stack_prune.h"
@@ -30,17 +31,6 @@
 
 #define DEFAULT_FREQ 99
 
-struct cpu_state {
-	struct cpu_bpf *skel;		/* the maps, the announcements; cpu_sample unless defer */
-	struct cpu_defer_bpf *dskel;	/* defer: cpu_sample_defer, on skel's maps */
-	struct cpu_bpf *fallback;	/* cpu_sample on skel's maps, had dskel failed to load */
-	struct bpf_link **links;	/* one per session CPU */
-	int nlinks;
-	struct cpu_counts *counts;	/* the two counts maps, drained */
-	struct deltas *whole;		/* with windows: the run's totals per key */
-	size_t stacks_entries;		/* in the stacks maps, as far as known (stack_parts_read) */
-	struct stack_prune *prune;	/* user stacks to delete once their process exits */
-};
 
 static const struct option cpu_longopts[] = {
 	{ "freq", required_argument, NULL, 'F' },
@@ -136,198 +126,6 @@ static int cpu_validate(struct settings *s)
 	return 0;
 }
 
-/*
- * Whether a process's first samples may wait for its return to user mode,
- * where the kernel makes its unwind entry (bpf/cpu_defer.bpf.c): with
- * .eh_frame tables, on a kernel with task work and the task-VMA iterator
- * (6.18), and with cpu alone in the run (other collectors unwind young
- * processes with the entries user space writes early, which this turns
- * off), in one-shot runs: the agent batches its reads and walks a young
- * process's first samples by frame pointers already, and the kfuncs'
- * read of the kernel's BTF would double its peak memory (~9 MiB, at its
- * start).  PROFILER_NO_TASK_WORK=1 acts as if the kernel had none.
- */
-static bool cpu_can_defer(struct session *ss)
-{
-	static const char *const kfuncs[] = { "bpf_task_work_schedule_resume_impl",
-					      "bpf_iter_task_vma_new" };
-	const char *env = getenv("PROFILER_NO_TASK_WORK");
-	const void *elf;
-	size_t size;
-
-	if (env && *env && strcmp(env, "0"))
-		return false;
-	if (ss->cfi_unwind <= 0 || ss->rt->ncols != 1 || ss->rt->batching || ss->set->kernel_only)
-		return false;
-	/* before the scan of the kernel's BTF for the kfuncs: 6 MB */
-	elf = cpu_defer_bpf__elf_bytes(&size);
-	if (refusal_known("cpu_defer", elf, size)) {
-		pr_debug("this kernel refuses task work to sampling programs (found by an "
-			 "earlier run of this boot): new processes' unwind entries are "
-			 "written by us, from their mapping records");
-		return false;
-	}
-	if (!kernel_has_kfuncs(kfuncs, ARRAY_SIZE(kfuncs))) {
-		pr_debug("no task work in this kernel (6.18): new processes' unwind entries "
-			 "are written by us, from their mapping records");
-		return false;
-	}
-	return true;
-}
-
-/*
- * Make every map of obj that the loaded object from has by name (all but
- * its own and the sections' .rodata, .bss) the same map: one set of
- * counts, stacks and tables whichever object samples.
- */
-static int share_maps(struct bpf_object *obj, struct bpf_object *from)
-{
-	struct bpf_map *m, *theirs;
-
-	bpf_object__for_each_map(m, obj) {
-		if (strchr(bpf_map__name(m), '.'))
-			continue;
-		theirs = bpf_object__find_map_by_name(from, bpf_map__name(m));
-		if (theirs && bpf_map__reuse_fd(m, bpf_map__fd(theirs)))
-			return -errno;
-	}
-	return 0;
-}
-
-/* The settings of the sampling program, the same in every object. */
-#define CPU_RODATA_COPY(to, from)					\
-	do {								\
-		(to)->filter_pids = (from)->filter_pids;		\
-		(to)->leaf_fix = (from)->leaf_fix;			\
-		(to)->fp_walk = (from)->fp_walk;			\
-		(to)->cfi_unwind = (from)->cfi_unwind;			\
-		(to)->max_depth = (from)->max_depth;			\
-		(to)->spill_test_mask = (from)->spill_test_mask;	\
-		(to)->python_frames = (from)->python_frames;		\
-		(to)->filter_tids = (from)->filter_tids;		\
-		(to)->filter_cgroups = (from)->filter_cgroups;		\
-		(to)->include_idle = (from)->include_idle;		\
-		(to)->user_stacks = (from)->user_stacks;		\
-		(to)->kernel_stacks = (from)->kernel_stacks;		\
-	} while (0)
-
-/*
- * cpu_sample_defer in an object of its own on skel's maps: it calls
- * kfuncs, for which libbpf reads the kernel's whole BTF (~12 ms, ~9 MiB
- * at its peak), a price only runs that defer pay.  0, -EOPNOTSUPP where
- * the kernel refuses task work to sampling programs, or -errno.
- */
-#define DEFER_LOG_SIZE (64 * 1024)
-
-static int defer_load(struct session *ss, struct cpu_state *st)
-{
-	struct cpu_defer_bpf *d = cpu_defer_bpf__open();
-	const char *env = getenv("PROFILER_TEST_DEFER_FAIL");
-	const void *elf;
-	size_t elf_size;
-	char *log;
-	int fd, err;
-
-	if (!d)
-		return -errno;
-	st->dskel = d;
-	fd = unwinder_share_files(ss->unw);
-	if (fd < 0 || bpf_map__reuse_fd(d->maps.unw_files, fd))
-		return -errno;
-	err = share_maps(d->obj, st->skel->obj);
-	if (err)
-		return err;
-	CPU_RODATA_COPY(d->rodata, st->skel->rodata);
-	/* the tests' way to a kernel whose verifier refuses it */
-	if (env && *env && strcmp(env, "0"))
-		return -EPERM;
-	elf = cpu_defer_bpf__elf_bytes(&elf_size);
-	/* the announcements' programs run in skel */
-	bpf_program__set_autoload(d->progs.follow_fork, false);
-	bpf_program__set_autoload(d->progs.proc_exec, false);
-	/*
-	 * Only read on a refusal (libbpf then verifies again at level 1
-	 * into it; the kernel keeps the log's tail, where the reason is)
-	 */
-	log = xmalloc(DEFER_LOG_SIZE);
-	log[0] = '\0';
-	bpf_program__set_log_buf(d->progs.cpu_sample_defer, log, DEFER_LOG_SIZE);
-	err = cpu_defer_bpf__load(d);
-	/*
-	 * Later 6.18 kernels verify task work's callback as sleepable and
-	 * refuse it in a program that is not, as every perf_event program
-	 * is: the kernel's ability, not a fault to warn of
-	 */
-	if (err && strstr(log, "sleepable callback in a program that is not sleepable")) {
-		refusal_note("cpu_defer", elf, elf_size);
-		err = -EOPNOTSUPP;
-	}
-	free(log);
-	if (err)
-		return err;
-	d->links.cpu_made_exit = bpf_program__attach(d->progs.cpu_made_exit);
-	return d->links.cpu_made_exit ? 0 : -errno;
-}
-
-/* cpu_sample on skel's maps, in a second instance of its object. */
-static int fallback_load(struct cpu_state *st)
-{
-	struct cpu_bpf *f = cpu_bpf__open();
-	int err;
-
-	if (!f)
-		return -errno;
-	st->fallback = f;
-	err = share_maps(f->obj, st->skel->obj);
-	if (err)
-		return err;
-	CPU_RODATA_COPY(f->rodata, st->skel->rodata);
-	bpf_program__set_autoload(f->progs.follow_fork, false);
-	bpf_program__set_autoload(f->progs.proc_exec, false);
-	return cpu_bpf__load(f);
-}
-
-/*
- * With defer, load cpu_sample_defer; should that fail (a kernel with the
- * kfuncs whose verifier refuses it), cpu_sample as before.  The program
- * to attach, its object's count of new keys in *added.
- */
-static struct bpf_program *sampler(struct session *ss, struct cpu_state *st, bool defer,
-				   volatile __u64 **added)
-{
-	int err;
-
-	*added = &st->skel->bss->counts_added;
-	if (!defer)
-		return st->skel->progs.cpu_sample;
-	err = defer_load(ss, st);
-	if (!err) {
-		session_add_object(ss, st->dskel->obj);
-		ss->rt->kernel_entries = true;
-		unwinder_kernel_entries(ss->unw);
-		*added = &st->dskel->bss->counts_added;
-		return st->dskel->progs.cpu_sample_defer;
-	}
-	if (err == -EOPNOTSUPP)
-		pr_debug("this kernel refuses task work to sampling programs (its verifier: "
-			 "\"sleepable callback in a program that is not sleepable\"): new "
-			 "processes' unwind entries are written by us, from their mapping records");
-	else
-		pr_warn("cannot load the program that unwinds young processes at their return "
-			"to user mode (%s): their entries are written from their mapping records",
-			strerror(-err));
-	cpu_defer_bpf__destroy(st->dskel);
-	st->dskel = NULL;
-	err = fallback_load(st);
-	if (err) {
-		bpf_explain("loading the BPF programs", err);
-		return NULL;
-	}
-	session_add_object(ss, st->fallback->obj);
-	*added = &st->fallback->bss->counts_added;
-	return st->fallback->progs.cpu_sample;
-}
-
 static int cpu_start(struct session *ss)
 {
 	const struct settings *s = ss->set;
@@ -349,7 +147,7 @@ static int cpu_start(struct session *ss)
 	struct bpf_program *prog;
 	volatile __u64 *added;
 	uint32_t counts_max;
-	bool defer;
+	enum cpu_young young;
 	int err, tmpl;
 
 	ss->priv = st;
@@ -388,8 +186,8 @@ static int cpu_start(struct session *ss)
 	session_stacks_max(skel->maps.stacks, skel->maps.stacks_deep,
 			   s->max_stacks ? 2 * s->max_stacks : map_size(2 * expect, 16384, 1 << 20));
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
-	defer = cpu_can_defer(ss);
-	bpf_program__set_autoload(skel->progs.cpu_sample, !defer);
+	young = cpu_young_mode(ss);
+	bpf_program__set_autoload(skel->progs.cpu_sample, young != CPU_YOUNG_TASK_WORK);
 	tmpl = map_in_map_template(skel->maps.counts_sel);
 
 	err = cpu_bpf__load(skel);
@@ -397,7 +195,7 @@ static int cpu_start(struct session *ss)
 		close(tmpl);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
-	prog = sampler(ss, st, defer, &added);
+	prog = cpu_young_sampler(ss, st, young, &added);
 	if (!prog)
 		return -EINVAL;
 	st->counts = cpu_counts_new(bpf_map__fd(skel->maps.counts_sel),

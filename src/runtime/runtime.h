@@ -64,6 +64,8 @@ struct session {
 	 * nothing then waits for mapping records in a hurry.
 	 */
 	bool kernel_entries;
+	/* (rt's) ... as the processes map their code, not at their samples */
+	bool entries_at_lock;
 	/* (rt's) The front-end batches mapping records (the agent, top). */
 	bool batching;
 	int python;			/* 0 unknown, 1 on, -1 off: see session_python_prepare */

@@ -119,7 +119,13 @@ void stats_print(struct session *ss, int stats_fd)
 			(unsigned long long)us.exit_deletes, (unsigned long long)us.slots,
 			(unsigned long long)us.reads);
 	}
-	if (ss->kernel_entries)
+	if (ss->entries_at_lock)
+		fprintf(stderr, "  young processes: %llu unwind entries made in the kernel as they "
+			"mapped code, %llu of them with code that had no table yet, %llu deleted at "
+			"its exit\n",
+			(unsigned long long)ss->entries_made, (unsigned long long)ss->entries_missing,
+			(unsigned long long)ss->entries_gone);
+	else if (ss->kernel_entries)
 		fprintf(stderr, "  young processes: %llu samples unwound at their return to user "
 			"mode (%.2f us each in the task work), %llu at once (one waited already); "
 			"%llu unwind entries made in the kernel, %llu of them with code that had no "

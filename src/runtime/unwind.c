@@ -69,6 +69,7 @@ struct unwinder {
 	bool vdso_tried;
 
 	bool kernel_entries;		/* new processes' entries made in the kernel */
+	bool at_lock;			/* ... as they map code (unwinder_kernel_entries) */
 	uint32_t self;
 	uint64_t until;			/* no table made after (the run's -d), 0: none */
 	bool timed;			/* st.ns counted (--stats) */
@@ -417,11 +418,24 @@ static void file_publish(struct unwinder *u, const struct unw_file *f)
 		pr_debug("unw_files: %s", strerror(errno));
 }
 
-void unwinder_kernel_entries(struct unwinder *u)
+void unwinder_kernel_entries(struct unwinder *u, bool at_lock)
 {
 	/* the kernel makes new processes' entries: none written early from records */
-	if (u)
+	if (u) {
 		u->kernel_entries = true;
+		u->at_lock = at_lock;
+	}
+}
+
+/* Whether unw_procs holds an entry the kernel made for pid that lacks no table. */
+static bool kernel_entry_whole(struct unwinder *u, uint32_t pid)
+{
+	struct unwind_proc *have = xmalloc(sizeof(*have));
+	bool whole = !bpf_map_lookup_elem(u->procs_fd, &pid, have) && have->made &&
+		     !(have->made & UNWIND_MADE_LACKING);
+
+	free(have);
+	return whole;
 }
 
 int unwinder_share_files(struct unwinder *u)
@@ -765,7 +779,16 @@ add:
 	if (u->kernel_entries && make) {
 		uint64_t *h = written(u, pid, false);
 
-		if (!h || !*h) {
+		if (u->at_lock) {
+			/* the kernel's, made with every table: it stays */
+			if (kernel_entry_whole(u, pid)) {
+				free(up);
+				return 0;
+			}
+			up->made = UNWIND_MADE_REMAKE;
+			if (h)
+				*h = 0;	/* the kernel may have replaced ours since */
+		} else if (!h || !*h) {
 			free(up);
 			return 0;
 		}

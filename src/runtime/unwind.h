@@ -100,7 +100,14 @@ void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *st);
  * unwinder's), or -1.
  */
 int unwinder_share_files(struct unwinder *u);
-/* Such an object runs: no entry is written early from mapping records (unwinder_mark_new). */
-void unwinder_kernel_entries(struct unwinder *u);
+/*
+ * Such an object runs: no entry is written early from mapping records
+ * (unwinder_mark_new).  at_lock: its entries are made as processes map
+ * their code, not at their samples (bpf/cpu_defer.bpf.c), so an entry the
+ * kernel has not made, or made lacking a table, is written by us when
+ * the process is announced or its tables are made, marked for the kernel
+ * to make again at the process's next change of mappings.
+ */
+void unwinder_kernel_entries(struct unwinder *u, bool at_lock);
 
 #endif /* PROFILER_UNWIND_H_USER */

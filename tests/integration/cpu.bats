@@ -447,32 +447,44 @@ main_share() {	# FILE
 # refuse task work to perf_event programs: the profiler says so at -v.)
 kernel_has_task_work() {
 	grep -qa bpf_task_work_schedule_resume_impl /sys/kernel/btf/vmlinux &&
-		grep -qa bpf_iter_task_vma_new /sys/kernel/btf/vmlinux
+		kernel_has_vma_iter
+}
+
+# Whether it has the task-VMA iterator (6.7): entries made as processes
+# take their mmap lock to change their mappings, if not at the samples
+kernel_has_vma_iter() {
+	grep -qa bpf_iter_task_vma_new /sys/kernel/btf/vmlinux
 }
 
 @test "cpu: young processes are unwound from their first sample, by entries the kernel makes where it can" {
 	# 60 short qsort_slow one after another: each one's first sample comes
-	# before we have read any of its mapping records.  On 6.18 the sample
-	# waits for the return to user mode, where the kernel makes the
-	# process's entry from the per-binary tables (nothing written early by
-	# us); elsewhere we write it from the records as they come.  Either
-	# way libc's qsort, without frame pointers, is unwound to main.
-	# (fallback: the task-work program refused at load, PROFILER_TEST_DEFER_FAIL:
-	# said in a warning, and the run goes on the records' way)
+	# before we have read any of its mapping records.  Where the kernel
+	# lets a sampling program use task work (6.18), the sample waits for
+	# the return to user mode, where the kernel makes the process's entry
+	# from the per-binary tables; where it has the task-VMA iterator (6.7),
+	# the entry is made as the process takes its mmap lock to change its
+	# mappings (at_lock, and kernel where task work is refused): nothing
+	# written early by us either way.  Elsewhere (records) we write it from
+	# the records as they come.  Every way, libc's qsort, without frame
+	# pointers, is unwound to main.
+	# (fallback: the program that makes entries refused at load,
+	# PROFILER_TEST_DEFER_FAIL: said in a warning, and the run goes on the
+	# records' way)
 	# (refused: a kernel whose verifier turns task work down for perf_event
 	# programs, said at -v, from the verifier's log or from the note an
 	# earlier run of the boot left; not a warning, nothing to mend)
 	local refused=0 fresh=$TMP/cache
-	for mode in kernel records fallback; do
+	for mode in kernel at_lock records fallback; do
 		# the kernel mode in a cache of its own: its verdict found afresh
 		PROFILER_CACHE_DIR=$([ $mode = kernel ] && echo "$fresh" || echo "${PROFILER_CACHE_DIR:-}") \
-		PROFILER_NO_TASK_WORK=$([ $mode = records ] && echo 1 || echo 0) \
+		PROFILER_NO_TASK_WORK=$([ $mode = at_lock ] && echo 1 || echo 0) \
+		PROFILER_NO_KERNEL_ENTRIES=$([ $mode = records ] && echo 1 || echo 0) \
 		PROFILER_TEST_DEFER_FAIL=$([ $mode = fallback ] && echo 1 || echo 0) \
 			run --separate-stderr "$PROFILER" cpu -v -F 999 --stats -o "$TMP/$mode.folded" \
 			-- sh -c "for i in \$(seq 60); do '$W/qsort_slow' 0.03; done"
 		echo "$stderr" | grep -v '^profiler: \(stack\|map\|kallsyms\)' | head -60
 		[ "$status" -eq 0 ]
-		! echo "$stderr" | grep 'warning: cannot load the program that unwinds' ||
+		! echo "$stderr" | grep 'warning: cannot load the program that makes' ||
 			[ $mode = fallback ]
 		if [ $mode = kernel ] && kernel_has_task_work &&
 			[[ "$stderr" == *"refuses task work to sampling programs (its verifier: "* ]]; then
@@ -484,8 +496,8 @@ kernel_has_task_work() {
 			grep -F "refuses task work to sampling programs (found by an earlier run of this boot)" \
 				"$TMP/again.err"
 		fi
-		if [ $mode = fallback ] && kernel_has_task_work && [ $refused = 0 ]; then
-			[[ "$stderr" == *"cannot load the program that unwinds young processes"* ]]
+		if [ $mode = fallback ] && kernel_has_vma_iter; then
+			[[ "$stderr" == *"cannot load the program that makes young processes' unwind entries"* ]]
 		fi
 		deferred=$(echo "$stderr" | sed -n 's/.*young processes: \([0-9]*\) samples unwound.*/\1/p')
 		made=$(echo "$stderr" | sed -n 's/.* \([0-9]*\) unwind entries made in the kernel.*/\1/p')
@@ -496,8 +508,14 @@ kernel_has_task_work() {
 			[ "$deferred" -ge 50 ]
 			[ "$made" -ge 50 ]
 			[ "$early" -eq 0 ]
-		else
+		elif { [ $mode = kernel ] || [ $mode = at_lock ]; } && kernel_has_vma_iter; then
+			# made before the first sample, as ld.so mapped the libraries
 			[ -z "$deferred" ]
+			[[ "$stderr" == *"unwind entries made in the kernel as they mapped code"* ]]
+			[ "$made" -ge 50 ]
+			[ "$early" -eq 0 ]
+		else
+			[ -z "$deferred" ] && [ -z "$made" ]
 			[ "$early" -ge 50 ]
 		fi
 		# the sort's samples (not ld.so's start, rightly without main):

@@ -9,8 +9,10 @@
 #include <bpf/bpf.h>
 
 #include "testutil.h"
+#include "unwind.h"
 #include "runtime/unwind.h"
 #include "symbol/proc_maps.h"
+#include "util/util.h"
 
 #define FAKE_PID 3000000u	/* above pid_max's 2^22: no process has it */
 #define NFAKE 3000
@@ -65,10 +67,80 @@ static void test_exited_leave(void **state)
 	unwinder_free(u);
 }
 
+/* pid's entry as the kernel would have made it: nr maps, made */
+static void kernel_made(int fd, uint32_t pid, uint32_t nr, uint32_t made)
+{
+	struct unwind_proc *up = xcalloc(1, sizeof(*up));
+
+	up->nr = nr;
+	up->made = made;
+	assert_int_equal(bpf_map_update_elem(fd, &pid, up, BPF_ANY), 0);
+	free(up);
+}
+
+/* pid's entry: its count of maps in *nr, its made */
+static uint32_t entry_made(int fd, uint32_t pid, uint32_t *nr)
+{
+	struct unwind_proc *up = xcalloc(1, sizeof(*up));
+	uint32_t made;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &pid, up), 0);
+	made = up->made;
+	*nr = up->nr;
+	free(up);
+	return made;
+}
+
+static void test_at_lock_entries(void **state)
+{
+	struct unwinder *u = unwinder_new(16), *tw;
+	struct proc_map *maps = NULL;
+	size_t nmaps = 0;
+	uint32_t nr, pid = FAKE_PID;
+	int fd;
+
+	(void)state;
+	if (!u)
+		skip();
+	unwinder_kernel_entries(u, true);
+	fd = unwinder_procs_fd(u);
+	assert_int_equal(proc_maps_read((uint32_t)getpid(), &maps, &nmaps), 0);
+	/* none of the kernel's (a process older than the run): ours, marked
+	 * for the kernel to make again at its next change of mappings */
+	assert_int_equal(unwinder_add_maps(u, pid, maps, nmaps), 0);
+	assert_int_equal(entry_made(fd, pid, &nr), UNWIND_MADE_REMAKE);
+	assert_true(nr >= 2);	/* this test's binary and its libraries */
+	/* a whole one of the kernel's stays as it is */
+	kernel_made(fd, pid + 1, 1, 42);
+	assert_int_equal(unwinder_add_maps(u, pid + 1, maps, nmaps), 0);
+	assert_int_equal(entry_made(fd, pid + 1, &nr), 42);
+	assert_int_equal(nr, 1);
+	/* one made lacking a table is replaced by ours, the tables made */
+	kernel_made(fd, pid + 2, 1, 42 | UNWIND_MADE_LACKING);
+	assert_int_equal(unwinder_add_maps(u, pid + 2, maps, nmaps), 0);
+	assert_int_equal(entry_made(fd, pid + 2, &nr), UNWIND_MADE_REMAKE);
+	assert_true(nr >= 2);
+	/* and again after the kernel made it lacking once more: what we
+	 * wrote before is no reason to leave it */
+	kernel_made(fd, pid + 2, 1, 43 | UNWIND_MADE_LACKING);
+	assert_int_equal(unwinder_add_maps(u, pid + 2, maps, nmaps), 0);
+	assert_int_equal(entry_made(fd, pid + 2, &nr), UNWIND_MADE_REMAKE);
+	/* where the samples make them (task work), we write none */
+	tw = unwinder_new(16);
+	assert_non_null(tw);
+	unwinder_kernel_entries(tw, false);
+	assert_int_equal(unwinder_add_maps(tw, pid, maps, nmaps), 0);
+	assert_int_equal(map_count_keys(unwinder_procs_fd(tw), sizeof(uint32_t)), 0);
+	unwinder_free(tw);
+	proc_maps_free(maps, nmaps);
+	unwinder_free(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exited_leave),
+		cmocka_unit_test(test_at_lock_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
