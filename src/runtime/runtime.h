@@ -16,6 +16,7 @@
 #include "cli/settings.h"
 #include "model/profile.h"
 #include "symbol/symbolizer.h"
+#include "util/util.h"
 
 struct announced;
 struct cgroups;
@@ -106,6 +107,7 @@ struct session {
 	/* for --stats (rt's): the wait loop's wake-ups; CPU time in
 	 * announcements (with what they make) and in cutting windows */
 	uint64_t wakeups, announce_ns, window_ns;
+	struct part_clock announce_clock;	/* announcements of processes known already */
 	uint64_t stacks_pruned;		/* user stacks of exited processes deleted */
 	/* (rt's, --stats) cpu's samples whose user stack waited for the
 	 * return to user mode, those taken at once instead (a sample of the

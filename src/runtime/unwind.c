@@ -427,17 +427,6 @@ void unwinder_kernel_entries(struct unwinder *u, bool at_lock)
 	}
 }
 
-/* Whether unw_procs holds an entry the kernel made for pid that lacks no table. */
-static bool kernel_entry_whole(struct unwinder *u, uint32_t pid)
-{
-	struct unwind_proc *have = xmalloc(sizeof(*have));
-	bool whole = !bpf_map_lookup_elem(u->procs_fd, &pid, have) && have->made &&
-		     !(have->made & UNWIND_MADE_LACKING);
-
-	free(have);
-	return whole;
-}
-
 int unwinder_share_files(struct unwinder *u)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
@@ -718,6 +707,28 @@ static size_t drop_early(struct unwinder *u)
 	return n;
 }
 
+/* pid's maps were read for its tables (unwinder_get_stats' procs) */
+static void note_known(struct unwinder *u, uint32_t pid)
+{
+	if (known_pid(u, pid))
+		return;
+	GROW(u->pids, u->pids_cap, u->npids + 1);
+	u->pids[u->npids] = pid;
+	idxmap_insert(&u->pid_index, hash_u64(pid), u->npids++);
+	u->st.procs++;
+}
+
+/* Whether unw_procs holds an entry the kernel made for pid that lacks no table. */
+static bool kernel_entry_whole(struct unwinder *u, uint32_t pid)
+{
+	struct unwind_proc *have = xmalloc(sizeof(*have));
+	bool whole = !bpf_map_lookup_elem(u->procs_fd, &pid, have) && have->made &&
+		     !(have->made & UNWIND_MADE_LACKING);
+
+	free(have);
+	return whole;
+}
+
 /*
  * Write pid's mappings with tables into unw_procs.  make: compile the
  * tables of binaries not seen yet; else a mapping of one (a binary no
@@ -729,6 +740,11 @@ static int write_proc(struct unwinder *u, uint32_t pid, const struct proc_map *m
 	struct unwind_proc *up;
 	int err = 0;
 
+	/* the kernel's, made with every table: nothing to make or write */
+	if (make && u->at_lock && kernel_entry_whole(u, pid)) {
+		note_known(u, pid);
+		return 0;
+	}
 	/* 2 KiB: too big for the stack of a function that calls libdw */
 	up = xcalloc(1, sizeof(*up));
 	for (size_t i = 0; i < n && up->nr < UNWIND_MAX_MAPS; i++) {
@@ -765,12 +781,8 @@ add:
 	}
 	/* from records only: it stays "new", so its next mapping comes the
 	 * same way, not through a read of /proc */
-	if (make && !known_pid(u, pid)) {
-		GROW(u->pids, u->pids_cap, u->npids + 1);
-		u->pids[u->npids] = pid;
-		idxmap_insert(&u->pid_index, hash_u64(pid), u->npids++);
-		u->st.procs++;
-	}
+	if (make)
+		note_known(u, pid);
 	/*
 	 * The kernel makes this process's entry, again whenever it lacks a
 	 * table (bpf/unwind_make.bpf.h): the tables are what it needed, now
@@ -780,11 +792,6 @@ add:
 		uint64_t *h = written(u, pid, false);
 
 		if (u->at_lock) {
-			/* the kernel's, made with every table: it stays */
-			if (kernel_entry_whole(u, pid)) {
-				free(up);
-				return 0;
-			}
 			up->made = UNWIND_MADE_REMAKE;
 			if (h)
 				*h = 0;	/* the kernel may have replaced ours since */
