@@ -31,12 +31,13 @@ int cpu_made_exit(void *ctx)
 }
 
 /*
- * Where the kernel refuses task work to a perf_event program (6.18.44:
- * its callback is sleepable) or has none, but has the task-VMA iterator
- * (6.7): the entry is made when the process is about to take its mmap
- * lock for writing, as it does for each change of its mappings (exec,
- * ld.so's libraries and their RELRO, dlopen, brk): in its own context,
- * the lock not yet held, where the iterator may take it for reading.
+ * Where the kernel refuses task work to a perf_event program (some 6.18
+ * builds: its callback is sleepable) or has none, but has the task-VMA
+ * iterator (6.7): the entry is made when the process is about to take
+ * its mmap lock for writing, as it does for each change of its mappings
+ * (exec, ld.so's libraries and their RELRO, dlopen, brk): in its own
+ * context, the lock not yet held, where the iterator may take it for
+ * reading.
  * The entry then has every change but the one to come: ld.so's last
  * library is in it by its RELRO mprotect, before main, and a dlopen's by
  * its own.  (At the lock's release, the tracepoint fires with the lock

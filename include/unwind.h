@@ -72,14 +72,6 @@ struct unwind_map {
 };
 
 /*
- * A process's mappings with tables, sorted by start.  made: 0 when user
- * space wrote it; for one the kernel made (bpf/unwind_make.bpf.h), the
- * process's pages of code then (mm->exec_vm), plus one, and bit 31 when
- * it lacked a table: once the pages differ (more code mapped, a library
- * after ld.so's first ones) or while it lacks one, the kernel makes it
- * again at the next sample, until user space writes its own.
- */
-/*
  * In unwind_proc.made: the entry lacks code that had no table when it
  * was made.  Such an entry is made again (at each sample, or at each
  * change of mappings) until it lacks nothing or user space writes its
@@ -96,6 +88,15 @@ struct unwind_map {
  */
 #define UNWIND_MADE_REMAKE	0xffffffffU
 
+/*
+ * A process's mappings with tables, sorted by start.  made: 0 when user
+ * space wrote it; for one the kernel made (bpf/unwind_make.bpf.h), the
+ * process's pages of code then (mm->exec_vm), plus one, and bit 31 when
+ * it lacked a table: once the pages differ (more code mapped, a library
+ * after ld.so's first ones) or while it lacks one, the kernel makes it
+ * again at the next sample (or the next change of mappings, where it
+ * makes them at the mmap lock), until user space writes its own.
+ */
 struct unwind_proc {
 	__u32 nr;
 	__u32 made;

@@ -56,7 +56,7 @@ ours() {	# NAME PROFILER
 			tr -d , | awk -v tw="$tw" '{ split(tw, t, " ");
 				printf "%.2f us (%.2f + task work)", ($2 * 1000 + t[1] * t[2]) / $1, $2 * 1000 / $1 }')
 	fi
-	# where task work is refused (6.18.44) the entries are made as
+	# where task work is refused (some 6.18 builds) the entries are made as
 	# processes take their mmap lock, by a program of their own: its
 	# time, on the processes' own, is spread over the samples too
 	at=$(sed -n 's/.*BPF cpu_entry_at_lock *[0-9,]* runs, .* \([0-9.]*\) ms in all.*/\1/p' "$err")

@@ -6,15 +6,17 @@
 #include <stddef.h>
 
 struct cpu_state {
-	struct cpu_bpf *skel;		/* the maps, the announcements; cpu_sample unless deferring */
-	struct cpu_defer_bpf *dskel;	/* kernel-made entries: cpu_sample_defer or
-					 * cpu_entry_at_lock, on skel's maps */
-	struct cpu_bpf *fallback;	/* cpu_sample on skel's maps, had cpu_sample_defer failed */
+	/* the maps, the announcements; cpu_sample unless deferring */
+	struct cpu_bpf *skel;
+	/* kernel-made entries: cpu_sample_defer or cpu_entry_at_lock, on skel's maps */
+	struct cpu_defer_bpf *dskel;
+	/* cpu_sample on skel's maps, had cpu_sample_defer failed */
+	struct cpu_bpf *fallback;
 	struct bpf_link **links;	/* one per session CPU */
 	int nlinks;
 	struct cpu_counts *counts;	/* the two counts maps, drained */
 	struct deltas *whole;		/* with windows: the run's totals per key */
-	size_t stacks_entries;		/* in the stacks maps, as far as known (stack_parts_read) */
+	size_t stacks_entries;		/* in the stacks maps, as known (stack_parts_read) */
 	struct stack_prune *prune;	/* user stacks to delete once their process exits */
 };
 

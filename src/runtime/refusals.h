@@ -3,8 +3,9 @@
  * What this boot's kernel refused to load, remembered for the boot: a
  * program its verifier turns down by policy (not by a fault of the run)
  * is turned down the same way each time, and finding out costs a run
- * ~140 ms of CPU on 6.18.44 (libbpf reads the kernel's whole BTF for the
- * program's kfuncs, the verifier runs twice, and the fallback loads).
+ * ~140 ms of CPU on this machine's 6.18.44 build (libbpf reads the
+ * kernel's whole BTF for the program's kfuncs, the verifier runs twice,
+ * and the fallback loads).
  *
  * One empty file per refusal in the cache directory (/run/profiler or
  * PROFILER_CACHE_DIR): refused.v1-BOOTID-NAME-OBJHASH, where

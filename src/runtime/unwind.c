@@ -786,7 +786,10 @@ add:
 	/*
 	 * The kernel makes this process's entry, again whenever it lacks a
 	 * table (bpf/unwind_make.bpf.h): the tables are what it needed, now
-	 * in unw_files.  An entry we wrote (a -p target's) we keep.
+	 * in unw_files.  An entry we wrote (a -p target's) we keep.  Where
+	 * it makes them at the mmap lock, no sample remakes a lacking one:
+	 * ours, now whole, stands in until the process's next change of
+	 * mappings has the kernel make it again.
 	 */
 	if (u->kernel_entries && make) {
 		uint64_t *h = written(u, pid, false);
