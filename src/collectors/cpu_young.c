@@ -55,6 +55,14 @@ enum cpu_young cpu_young_mode(struct session *ss)
 		return CPU_YOUNG_RECORDS;
 	if (ss->cfi_unwind <= 0 || ss->rt->ncols != 1 || ss->rt->batching || ss->set->kernel_only)
 		return CPU_YOUNG_RECORDS;
+	/*
+	 * -p and -t without a command: no process is born into the profile
+	 * (children are followed only from a command), and the targets'
+	 * entries are written at the start: the kfuncs' object would cost
+	 * the run ~0.1 s of CPU and ~10 MiB for nothing
+	 */
+	if ((ss->filter_pids || ss->filter_tids) && !ss->follow_forks)
+		return CPU_YOUNG_RECORDS;
 	/* before the scan of the kernel's BTF for the kfuncs: 5.5 MB */
 	if (env_on("PROFILER_NO_TASK_WORK") || refusal_known(REFUSED_NAME, elf, size)) {
 		if (!env_on("PROFILER_NO_TASK_WORK"))

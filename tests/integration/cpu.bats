@@ -425,7 +425,7 @@ main_share() {	# FILE
 	[ "$status" -eq 0 ]
 	pruned=$(echo "$stderr" | sed -n 's/.*stacks maps: \([0-9,]*\) user stacks of exited.*/\1/p' | tr -d ,)
 	exits=$(echo "$stderr" | sed -n 's/.* \([0-9]*\) deleted at exit.*/\1/p')
-	# on 6.18 the kernel makes young processes' entries and deletes them
+	# on 6.7 and later the kernel makes young processes' entries and deletes them
 	# at their exit itself (cpu_made_exit); user space, those it wrote
 	kexits=$(echo "$stderr" | sed -n 's/.* \([0-9]*\) deleted at its exit.*/\1/p')
 	left=$(echo "$stderr" | sed -n 's/.*map unw_procs *\([0-9,]*\) of.*/\1/p' | tr -d ,)
