@@ -58,6 +58,9 @@ int BPF_PROG(cpu_entry_at_lock, struct mm_struct *mm, bool write)
 	/* the mappings change only under the write lock, its own mm's */
 	if (!write || !tgid || task->mm != mm || task->flags & (PF_EXITING | PF_KTHREAD))
 		return 0;
+	/* an entry made inside exec goes at its end (proc_exec deletes it) */
+	if (task_in_execve())
+		return 0;
 	if (!target_match(tgid, (__u32)id) || !unw_entry_wanted(tgid))
 		return 0;
 	busy = bpf_map_lookup_elem(&defer_busy, &zero);
