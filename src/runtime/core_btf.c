@@ -342,17 +342,13 @@ static void write_cached(const char *dir, const char *path, const void *data, si
 int core_btf_fd(const char *dir, const void *elf, size_t size)
 {
 	struct footer f = { .magic = FOOTER_MAGIC };
-	char path[PATH_MAX], *boot;
+	char path[PATH_MAX];
 	void *data;
 	size_t len = 0;
 	int fd = -1;
 
-	boot = read_file("/proc/sys/kernel/random/boot_id", NULL);
-	if (!boot)
+	if (!boot_id(f.boot_id, sizeof(f.boot_id)))
 		return -1;
-	boot[strcspn(boot, "\n")] = '\0';
-	snprintf(f.boot_id, sizeof(f.boot_id), "%s", boot);
-	free(boot);
 	f.obj_hash = hash_bytes(elf, size, 0);
 	snprintf(path, sizeof(path), "%s/" CORE_BTF_PREFIX "%s-%016llx", dir, f.boot_id,
 		 (unsigned long long)f.obj_hash);

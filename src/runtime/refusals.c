@@ -18,14 +18,12 @@
 static bool refusal_path(char *path, size_t len, const char *dir, const char *name,
 			 const void *elf, size_t size)
 {
-	char *boot = read_file("/proc/sys/kernel/random/boot_id", NULL);
+	char boot[40];
 
-	if (!boot)
+	if (!boot_id(boot, sizeof(boot)))
 		return false;
-	boot[strcspn(boot, "\n")] = '\0';
 	snprintf(path, len, "%s/refused.v1-%s-%s-%016llx", dir, boot, name,
 		 (unsigned long long)hash_bytes(elf, size, REFUSAL_SEED));
-	free(boot);
 	return true;
 }
 

@@ -76,17 +76,13 @@ struct ksyms *kallsyms_cached(const char *dir, const char *kallsyms_path, bool *
 {
 	struct ksyms_file_key key = { 0 };
 	struct ksyms_module *mods = NULL;
-	char path[PATH_MAX], *boot;
+	char path[PATH_MAX];
 	struct ksyms *ks;
 	size_t nmods;
 
 	*cached = false;
-	boot = read_file("/proc/sys/kernel/random/boot_id", NULL);
-	if (!boot)
+	if (!boot_id(key.boot_id, sizeof(key.boot_id)))
 		return ksyms_load(kallsyms_path);
-	boot[strcspn(boot, "\n")] = '\0';
-	snprintf(key.boot_id, sizeof(key.boot_id), "%s", boot);
-	free(boot);
 	nmods = read_modules(&mods, &key.modules);
 	snprintf(path, sizeof(path), "%s/" KSYMS_FILE_PREFIX "%s-%016llx", dir, key.boot_id,
 		 (unsigned long long)key.modules);

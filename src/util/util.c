@@ -321,6 +321,18 @@ char *read_fd(int fd, size_t max, size_t *lenp, bool *cut)
 	return buf;
 }
 
+bool boot_id(char *buf, size_t size)
+{
+	char *boot = read_file("/proc/sys/kernel/random/boot_id", NULL);
+
+	if (!boot)
+		return false;
+	boot[strcspn(boot, "\n")] = '\0';
+	snprintf(buf, size, "%s", boot);
+	free(boot);
+	return true;
+}
+
 char *read_file(const char *path, size_t *lenp)
 {
 	char *buf;
