@@ -64,6 +64,8 @@ enum drop_reason {
 	DROP_PY_CODES,		/* a Python code object not sent (ring buffer full) */
 	DROP_STACKS_NOMEM,	/* the stacks map's allocator had nothing at hand, the
 				 * spill map was full: a new stack not kept */
+	DROP_COUNTS_NOMEM,	/* the aggregation map's allocator had nothing at
+				 * hand for a new key: sample lost */
 	DROP_MAX,
 };
 

@@ -290,6 +290,9 @@ static const struct {
 	[DROP_STACKS_NOMEM] = { "stacks not kept: the kernel had no memory at hand for them",
 		"a burst of new stacks outran the stacks map's allocator and its 1,024-entry "
 		"spill, emptied at each window; such samples appear under [lost ... stack]" },
+	/* the map allocates its keys as they come (bpf/cpu_sample.bpf.h) */
+	[DROP_COUNTS_NOMEM] = { "samples lost: the kernel had no memory at hand to count them",
+		"a burst of new stacks outran the aggregation map's allocator" },
 };
 
 void session_read_drops(struct session *ss, struct bpf_map *drops, struct profile *p,
@@ -505,26 +508,6 @@ static void cache_chunk(void *ctx, const uint64_t *ids, const uint64_t *vals, si
 	}
 }
 
-/*
- * The spill map made here, without BTF: its value type in BTF is a stack of
- * MAX_STACK_DEPTH frames, so at any other depth the kernel refuses libbpf's
- * first try (with BTF) only after preallocating the map whole, and libbpf
- * tries again without: 1,024 stacks of 4 KiB allocated twice, 13-15 ms of
- * system time on a quiet machine, 36-54 ms under load (strace -T).
- */
-static void spill_create(struct bpf_map *spill)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(spill));
-	int fd = bpf_map_create(bpf_map__type(spill), bpf_map__name(spill), bpf_map__key_size(spill),
-				bpf_map__value_size(spill), bpf_map__max_entries(spill), &opts);
-
-	/* on failure libbpf makes it at load, as before */
-	if (fd < 0 || bpf_map__reuse_fd(spill, fd))
-		pr_debug("stacks_spill made at load: %s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
 unsigned int session_stack_depth(struct session *ss, struct bpf_map *deep, struct bpf_map *spill)
 {
 	unsigned int depth = ss->set->max_depth ? ss->set->max_depth : DEFAULT_STACK_DEPTH;
@@ -532,8 +515,6 @@ unsigned int session_stack_depth(struct session *ss, struct bpf_map *deep, struc
 	/* a stack costs the depth asked for, not the deepest one can ask */
 	bpf_map__set_value_size(deep, depth * sizeof(uint64_t));
 	bpf_map__set_value_size(spill, depth * sizeof(uint64_t));
-	if (depth != MAX_STACK_DEPTH)
-		spill_create(spill);
 	return depth;
 }
 
