@@ -69,6 +69,13 @@ struct {
 	__array(values, typeof(counts));
 } counts_sel SEC(".maps");
 
+/*
+ * For the tests only (PROFILER_TEST_COUNTS_NOMEM): a new key whose stacks'
+ * ids xored have these bits clear is refused as if the allocator had
+ * nothing at hand, a failure no test can cause on demand.  0: off.
+ */
+const volatile __u64 counts_test_mask = 0;
+
 /* Keys added so far, over both maps: user space drains at half full. */
 __u64 counts_added;
 
@@ -115,7 +122,10 @@ static __always_inline void cpu_count(struct cpu_key *key)
 		__sync_fetch_and_add(val, 1);
 		return;
 	}
-	err = map_update_err(bpf_map_update_elem(counts_now, key, &one, BPF_NOEXIST));
+	if (counts_test_mask && !((key->user_stack ^ key->kern_stack) & counts_test_mask))
+		err = -ENOMEM;
+	else
+		err = map_update_err(bpf_map_update_elem(counts_now, key, &one, BPF_NOEXIST));
 	if (!err) {
 		PART_FLAG(PF_NEWKEY);
 		__sync_fetch_and_add(&counts_added, 1);

@@ -164,7 +164,8 @@ static int cpu_start(struct session *ss)
 	skel->rodata->cfi_unwind = session_unwind_prepare(ss, skel->maps.unw_rows, skel->maps.unw_procs);
 	skel->rodata->max_depth = session_stack_depth(ss, skel->maps.stacks_deep,
 								 skel->maps.stacks_spill);
-	skel->rodata->spill_test_mask = session_spill_test_mask();
+	skel->rodata->spill_test_mask = session_test_mask("PROFILER_TEST_SPILL");
+	skel->rodata->counts_test_mask = session_test_mask("PROFILER_TEST_COUNTS_NOMEM");
 	skel->rodata->python_frames = session_python_prepare(ss, skel->obj);
 	skel->rodata->filter_tids = ss->filter_tids;
 	skel->rodata->filter_cgroups = session_cgroup_prepare(ss, skel->maps.cgroup_targets);

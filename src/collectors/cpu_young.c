@@ -110,6 +110,7 @@ static int share_maps(struct bpf_object *obj, struct bpf_object *from)
 		(to)->cfi_unwind = (from)->cfi_unwind;			\
 		(to)->max_depth = (from)->max_depth;			\
 		(to)->spill_test_mask = (from)->spill_test_mask;	\
+		(to)->counts_test_mask = (from)->counts_test_mask;	\
 		(to)->python_frames = (from)->python_frames;		\
 		(to)->filter_tids = (from)->filter_tids;		\
 		(to)->filter_cgroups = (from)->filter_cgroups;		\

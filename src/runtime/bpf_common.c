@@ -615,13 +615,13 @@ void stack_maps_init(struct stack_maps *sm, struct bpf_map *stacks, struct bpf_m
 	spill_drain(sm);
 }
 
-uint64_t session_spill_test_mask(void)
+uint64_t session_test_mask(const char *var)
 {
-	const char *env = getenv("PROFILER_TEST_SPILL");
+	const char *env = getenv(var);
 	uint64_t mask = 0;
 
 	if (env && parse_u64(env, 0, UINT64_MAX, &mask))
-		pr_warn("ignoring PROFILER_TEST_SPILL=%s: not a number", env);
+		pr_warn("ignoring %s=%s: not a number", var, env);
 	return mask;
 }
 

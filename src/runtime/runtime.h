@@ -219,8 +219,9 @@ void stack_maps_read_all(const struct stack_maps *sm,
 			 void (*fn)(void *ctx, const uint64_t *ids, const uint64_t *vals, size_t n,
 				    uint32_t stride),
 			 void *ctx);
-/* PROFILER_TEST_SPILL (tests only): stacks_spill's spill_test_mask. */
-uint64_t session_spill_test_mask(void);
+/* A test's mask from environment variable var (PROFILER_TEST_SPILL: the
+ * stacks' spill_test_mask), 0 when unset: for the tests only. */
+uint64_t session_test_mask(const char *var);
 void stack_maps_release(struct stack_maps *sm);
 /*
  * A window's samples were read from a point taken (mark:

@@ -591,6 +591,30 @@ kernel_has_vma_iter() {
 	count_ok "$(folded_sum "$TMP/windows.folded" '^manystacks;')" $((4 * 999))
 }
 
+@test "cpu: a count the kernel had no memory for is lost, said apart from a full map" {
+	# The counts maps allocate their keys as they come.
+	# PROFILER_TEST_COUNTS_NOMEM=1 refuses about every other new key as if
+	# the allocator had nothing at hand (a failure no test can cause on
+	# demand).  manystacks makes some 2,000 keys in 2 CPU seconds: the
+	# refused samples are counted under their own cause, not as a full
+	# map, and with the profile's they make HZ x CPU seconds.  The control
+	# without it loses none.
+	run --separate-stderr env PROFILER_TEST_COUNTS_NOMEM=1 "$PROFILER" cpu -F 999 \
+		-o "$TMP/nomem.folded" -- "$W/manystacks" 2 cpu
+	echo "$stderr" | grep -v "no unwind table"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"did not fit the aggregation map"* ]]
+	lost=$(echo "$stderr" | sed -n 's/.*warning: \([0-9,]*\) samples lost: the kernel had no memory at hand to count them.*/\1/p' | tr -d ,)
+	kept=$(folded_total "$TMP/nomem.folded")
+	echo "lost=$lost kept=$kept"
+	[ "${lost:-0}" -gt 500 ] && [ "$kept" -gt 500 ]
+	count_ok $((lost + kept)) $((2 * 999))
+	run --separate-stderr "$PROFILER" cpu -F 999 -o "$TMP/all.folded" -- "$W/manystacks" 2 cpu
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"no memory at hand"* ]]
+	count_ok "$(folded_total "$TMP/all.folded")" $((2 * 999))
+}
+
 @test "cpu: maps read one element at a time (a kernel refusing batch reads) give the same profile" {
 	# manystacks: some 8,000 stacks, so the stacks map is read whole in
 	# one pass (stack_parts); PROFILER_NO_MAP_BATCH=1 takes
