@@ -83,7 +83,8 @@ PY
 	run go tool pprof -tags "$TMP/out.pb.gz"
 	echo "$output"
 	[[ "$output" == *"(  100%): /$CGN/$INNER"* ]]
-	[[ "$output" == *": $late"* ]] && [[ "$output" == *": $inside"* ]]
+	[[ "$output" == *": $late"* ]]
+	[[ "$output" == *": $inside"* ]]
 	[[ "$output" != *": $outside"* ]]
 	[[ "$output" == *"(  100%): $CID"* ]]	# container_id
 	run go tool pprof -traces -symbolize=none -tagfocus="cgroup=^/$CGN/$INNER\$" "$TMP/out.pb.gz"

@@ -515,7 +515,8 @@ kernel_has_vma_iter() {
 			[ "$made" -ge 50 ]
 			[ "$early" -eq 0 ]
 		else
-			[ -z "$deferred" ] && [ -z "$made" ]
+			[ -z "$deferred" ]
+			[ -z "$made" ]
 			[ "$early" -ge 50 ]
 		fi
 		# the sort's samples (not ld.so's start, rightly without main):
@@ -607,7 +608,8 @@ kernel_has_vma_iter() {
 	lost=$(echo "$stderr" | sed -n 's/.*warning: \([0-9,]*\) samples lost: the kernel had no memory at hand to count them.*/\1/p' | tr -d ,)
 	kept=$(folded_total "$TMP/nomem.folded")
 	echo "lost=$lost kept=$kept"
-	[ "${lost:-0}" -gt 500 ] && [ "$kept" -gt 500 ]
+	[ "${lost:-0}" -gt 500 ]
+	[ "$kept" -gt 500 ]
 	count_ok $((lost + kept)) $((2 * 999))
 	run --separate-stderr "$PROFILER" cpu -F 999 -o "$TMP/all.folded" -- "$W/manystacks" 2 cpu
 	[ "$status" -eq 0 ]

@@ -72,7 +72,8 @@ hist_sum() {	# FILE REGEX
 		w=$(folded_sum "$TMP/out.folded" '^dio;.*;main;write_blocks;.*__x64_sys_pwrite64.*;blk_mq_submit_bio_\[k\]$')
 		r=$(folded_sum "$TMP/out.folded" '^dio;.*;main;read_blocks;.*__x64_sys_pread64.*;blk_mq_submit_bio_\[k\]$')
 		echo "raw=$raw writes=$w reads=$r"
-		[ "$w" -ge $N ] && [ "$r" -ge $N ]
+		[ "$w" -ge $N ]
+		[ "$r" -ge $N ]
 		! grep -v '^dio;' "$TMP/out.folded"
 	done
 }

@@ -52,7 +52,9 @@ without() {
 	HIDE="libcurl.so.4 libcurl-gnutls.so.4"
 	run without "$PROFILER" agent --pyroscope http://127.0.0.1:4040 --listen off -d 1
 	echo "$output"
-	[ "$status" -ne 0 ] && [ "$status" -ne 98 ] && [ "$status" -ne 99 ]
+	[ "$status" -ne 0 ]
+	[ "$status" -ne 98 ]
+	[ "$status" -ne 99 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"cannot load libcurl"*"install Debian's libcurl4"* ]]
 }
@@ -61,7 +63,9 @@ without() {
 	HIDE="libmicrohttpd.so.12"
 	run without "$PROFILER" agent --listen 127.0.0.1:0 -d 1
 	echo "$output"
-	[ "$status" -ne 0 ] && [ "$status" -ne 98 ] && [ "$status" -ne 99 ]
+	[ "$status" -ne 0 ]
+	[ "$status" -ne 98 ]
+	[ "$status" -ne 99 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"cannot load libmicrohttpd.so.12"*"install Debian's libmicrohttpd12"* ]]
 }

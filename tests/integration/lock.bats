@@ -113,7 +113,8 @@ report_locks() {	# FILE
 	# by default: fight_lock, as a mutex, and nothing else at all
 	[ "$(report_locks "$TMP/c.txt")" = "lock:fight_lock (futex mutex)" ]
 	mutex=$(folded_sum "$TMP/c.folded" '^waitkinds;lock:fight_lock \(futex mutex\);.*;fighter;fight;pthread_mutex_lock;')
-	[ "$mutex" -gt 0 ] && [ "$mutex" -eq "$(folded_total "$TMP/c.folded")" ]
+	[ "$mutex" -gt 0 ]
+	[ "$mutex" -eq "$(folded_total "$TMP/c.folded")" ]
 	# the rest is counted and said to be left out, kind by kind
 	grep -Eq '^  condvar +no: an event +1 +[0-9.]+ ms +no \(--kind\)$' "$TMP/c.txt"
 	grep -Eq '^  join +no: an event +[1-4] +[0-9.]+ ms +no \(--kind\)$' "$TMP/c.txt"
@@ -127,7 +128,9 @@ report_locks() {	# FILE
 	join=$(folded_sum "$TMP/a.folded" '^waitkinds;lock:[^;]* \(futex join\);.*;main;join_all;')
 	mutex=$(folded_sum "$TMP/a.folded" '^waitkinds;lock:fight_lock \(futex mutex\);')
 	echo "condvar $cond ns, join $join ns, mutex $mutex ns"
-	[ "$cond" -gt 0 ] && [ "$join" -gt 0 ] && [ "$mutex" -gt 0 ]
+	[ "$cond" -gt 0 ]
+	[ "$join" -gt 0 ]
+	[ "$mutex" -gt 0 ]
 	# every row says its kind, and nothing is left unclassified
 	[ "$((cond + join + mutex))" -eq "$(folded_total "$TMP/a.folded")" ]
 	# --kind condvar: that kind alone

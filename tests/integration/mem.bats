@@ -141,8 +141,12 @@ check_mem_fork() {	# run of mem_fork: its sites exact, each under its own pid
 	p=$(pid_of 100 parent_leak)
 	c=$(pid_of 200 child_leak)
 	e=$(pid_of 50 exec_leak)
-	[ -n "$p" ] && [ -n "$c" ] && [ -n "$e" ]
-	[ "$p" != "$c" ] && [ "$p" != "$e" ] && [ "$c" != "$e" ]
+	[ -n "$p" ]
+	[ -n "$c" ]
+	[ -n "$e" ]
+	[ "$p" != "$c" ]
+	[ "$p" != "$e" ]
+	[ "$c" != "$e" ]
 	grep -q '^Lost: *none' "$TMP/out.txt"
 }
 

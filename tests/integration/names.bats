@@ -151,7 +151,8 @@ PY
 	a=$(folded_sum "$TMP/out.folded" '^reuse_a;')
 	b=$(folded_sum "$TMP/out.folded" '^reuse_b;')
 	# 200 ms each at 999 Hz: some 200 samples; far more than 50 either way
-	[ "$a" -gt 50 ] && [ "$b" -gt 50 ]
+	[ "$a" -gt 50 ]
+	[ "$b" -gt 50 ]
 	! grep -E '^reuse_a;.*reuse_b_work' "$TMP/out.folded"
 	! grep -E '^reuse_b;.*reuse_a_work' "$TMP/out.folded"
 	# and each is named with its own, through its lifetime's mappings (the

@@ -22,7 +22,8 @@ check_both_waits() {
 	a=$(folded_sum "$TMP/out.folded" '^sleeper;.*;sleep_in_a;.*nanosleep')
 	b=$(folded_sum "$TMP/out.folded" '^reader;.*;read_in_b;.*read')
 	echo "sleep_in_a=$a (truth $sleep_ns) read_in_b=$b (truth $read_ns)"
-	[ "$sleep_ns" -gt 1000000000 ] && [ "$read_ns" -gt 1000000000 ]
+	[ "$sleep_ns" -gt 1000000000 ]
+	[ "$read_ns" -gt 1000000000 ]
 	within "$a" "$sleep_ns" "$(awk -v t="$sleep_ns" 'BEGIN { print t * 0.2 }')"
 	within "$b" "$read_ns" "$(awk -v t="$read_ns" 'BEGIN { print t * 0.2 }')"
 }
@@ -49,7 +50,8 @@ check_both_waits() {
 	a_max=$(folded_sum "$TMP/max.folded" ';sleep_in_a;')
 	b_max=$(folded_sum "$TMP/max.folded" ';read_in_b;')
 	echo "min-block: a=$a_min b=$b_min; max-block: a=$a_max b=$b_max"
-	[ "$b_min" -gt 500000000 ] && [ $((a_min * 4)) -lt "$b_min" ]
+	[ "$b_min" -gt 500000000 ]
+	[ $((a_min * 4)) -lt "$b_min" ]
 	[ "$a_max" -gt 500000000 ] && [ $((b_max * 4)) -lt "$a_max" ]
 }
 
@@ -99,7 +101,8 @@ check_both_waits() {
 	b=$(folded_sum "$TMP/out.folded" ';read_in_b;')
 	burner=$(folded_sum "$TMP/out.folded" '^burner;')
 	echo "burn_in_c=$c sleep_in_a=$a read_in_b=$b burner=$burner (lived $burn_ns)"
-	[ "$a" -gt 1000000000 ] && [ "$b" -gt 1000000000 ]
+	[ "$a" -gt 1000000000 ]
+	[ "$b" -gt 1000000000 ]
 	within "$a" "$sleep_ns" "$(awk -v t="$sleep_ns" 'BEGIN { print t * 0.2 }')"
 	# the burner's on-CPU samples plus its preempted time add up to its
 	# life: the preempted time is measured exactly, the on-CPU time is a

@@ -90,7 +90,8 @@ teardown() {
 	mount --bind "$TMP/ro" "$TMP/ro"
 	mount -o remount,bind,ro "$TMP/ro"
 	run --separate-stderr timeout 20 "$PROFILER" cpu -d 30 -o "$TMP/ro/x.folded"
-	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[ "$status" -ne 0 ]
+	[ "$status" -ne 124 ]
 	[[ "$stderr" == *"cannot write $TMP/ro/x.folded: Read-only file system"* ]]
 	[ "$(cat "$TMP/ro/x.folded")" = old ]
 }

@@ -140,7 +140,8 @@ pyw() { echo "$1 \\(waits31\\.py:[0-9]+\\)_\\[p\\]"; }
 		nap=$(folded_sum "$TMP/$c.folded" ";$(pyw nap);")
 		echo "$c: slept_ns=$slept under nap: $nap"
 		grep -v ";$(pyw nap);" "$TMP/$c.folded" | grep clock_nanosleep || true
-		[ -n "$slept" ] && [ "$slept" -ge 500000000 ]
+		[ -n "$slept" ]
+		[ "$slept" -ge 500000000 ]
 		# wall adds the on-CPU samples of nap's own loop: a few 10 ms periods at most
 		[ "$nap" -ge $((slept * 95 / 100)) ]
 		[ "$nap" -le $((slept + 30000000)) ]

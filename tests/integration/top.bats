@@ -69,7 +69,9 @@ ended_clean() {
 # collector, which profiler report reads back, burn31's hot function in them.
 snapshot_ok() {	# DIR
 	for c in cpu offcpu mem lock io; do
-		[ -s "$1/$c.svg" ] && [ -s "$1/$c.pb.gz" ] && [ -e "$1/$c.folded" ]
+		[ -s "$1/$c.svg" ]
+		[ -s "$1/$c.pb.gz" ]
+		[ -e "$1/$c.folded" ]
 		"$PROFILER" report "$1/$c.pb.gz" > /dev/null
 	done
 	grep -q '</svg>' "$1/cpu.svg"
