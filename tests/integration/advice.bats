@@ -63,7 +63,7 @@ finding() {	# FILE RULE [CULPRIT]
 	if awk -v n="$objs" -v s="$secs" 'BEGIN { exit !(n / s >= 10000) }'; then
 		finding "$TMP/out.txt" mem-alloc-rate | grep -q "98.1% of them from churn_site \[mem_sites\]"
 	else
-		! grep -q '\[mem-alloc-rate\]' "$TMP/out.txt"
+		! grep -q '\[mem-alloc-rate\]' "$TMP/out.txt" || false
 	fi
 }
 
@@ -77,7 +77,7 @@ finding() {	# FILE RULE [CULPRIT]
 	# four worker threads wait on it; quiet_lock is never waited for
 	[[ "$f" == *" contentions by 4 waiting threads"* ]]
 	[[ "$f" == *"take < update_shared_counter [lockfight]"* ]]
-	! grep -q '\[lock-contended\] quiet_lock' "$TMP/out.txt"
+	! grep -q '\[lock-contended\] quiet_lock' "$TMP/out.txt" || false
 	# contentions as the lock table counts them
 	n=$(echo "$f" | sed -n 's/.*evidence: \([0-9,]*\) contentions.*/\1/p')
 	grep -E "^ +$n +[0-9.]+ [mun]?s .* lock:big_lock \(futex mutex\)$" "$TMP/out.txt"

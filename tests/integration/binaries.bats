@@ -52,8 +52,8 @@ EOF
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	# every table was made: none is reported, none counted
-	! grep -q 'no unwind table for' <<<"$stderr"
-	! grep -q 'no room for' <<<"$stderr"
+	! grep -q 'no unwind table for' <<<"$stderr" || false
+	! grep -q 'no room for' <<<"$stderr" || false
 	grep -q 'unwind tables: .* rows in [0-9.]* MiB' <<<"$stderr"
 	all=$(folded_sum "$TMP/gxx.folded" '^cc1plus;')
 	root=$(folded_sum "$TMP/gxx.folded" '^cc1plus;_start;')
@@ -176,7 +176,7 @@ start_debuginfod() {	# DIR BUILD_ID
 	# a build-id, and all symbols and the debuglink gone from the copy run
 	cc -O1 -g -fno-omit-frame-pointer -Wl,--build-id=sha1 tests/workloads/burn31.c -o "$TMP/srv/burn31"
 	strip -s -R .gnu_debuglink "$TMP/srv/burn31" -o "$TMP/burn31"
-	! readelf -S "$TMP/burn31" | grep -Eq 'symtab|debuglink|gnu_debugdata'
+	! readelf -S "$TMP/burn31" | grep -Eq 'symtab|debuglink|gnu_debugdata' || false
 	id=$(readelf -n "$TMP/burn31" | sed -n 's/.*Build ID: //p')
 	[ -n "$id" ]
 	start_debuginfod "$TMP/srv" "$id"
@@ -186,8 +186,8 @@ start_debuginfod() {	# DIR BUILD_ID
 	run --separate-stderr "$PROFILER" cpu --no-debuginfod -o "$TMP/off.folded" -- "$TMP/burn31" 1
 	[ "$status" -eq 0 ]
 	cat "$TMP/off.folded"
-	! grep -q debuginfod <<<"$stderr"
-	! grep -q 'spin_three' "$TMP/off.folded"
+	! grep -q debuginfod <<<"$stderr" || false
+	! grep -q 'spin_three' "$TMP/off.folded" || false
 
 	run --separate-stderr "$PROFILER" cpu -o "$TMP/on.folded" -- "$TMP/burn31" 1
 	echo "$stderr"
@@ -243,7 +243,7 @@ while True:
 		python3 -c "import sys; sys.path.insert(0, '$TMP/py'); import m0"
 	echo "$stderr"
 	[ "$status" -eq 0 ]
-	! grep -q 'deeper than --max-depth' <<<"$stderr"
+	! grep -q 'deeper than --max-depth' <<<"$stderr" || false
 	depth=$(awk '/^python3;_start;/ { n = split($0, a, ";"); if (n > d) d = n } END { print d + 0 }' "$TMP/deep.folded")
 	echo "deepest stack that reaches _start: $depth frames"
 	[ "$depth" -gt 200 ]

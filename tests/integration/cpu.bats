@@ -43,7 +43,7 @@ teardown() { teardown_common; }
 	grep -q '^burn31;.*;main;spin_three [0-9]*$' "$TMP/out.folded"
 	grep -q '^burn31;.*;main;spin_one [0-9]*$' "$TMP/out.folded"
 	# nothing of the workload's own binary is left as module+offset or a bare address
-	! grep -E 'burn31\+0x|;0x[0-9a-f]+|\[unknown\]' "$TMP/out.folded"
+	! grep -E 'burn31\+0x|;0x[0-9a-f]+|\[unknown\]' "$TMP/out.folded" || false
 }
 
 @test "cpu: sample count fits HZ x CPU seconds used" {
@@ -74,7 +74,7 @@ teardown() { teardown_common; }
 	echo "burn31 samples: $n"
 	[ "$n" -gt 100 ]
 	# other processes may be there too, but no idle task unless asked
-	! grep -q '^swapper' "$TMP/out.folded"
+	! grep -q '^swapper' "$TMP/out.folded" || false
 }
 
 @test "cpu: -p PID profiles all threads; the target exiting ends the run with its data" {
@@ -98,7 +98,7 @@ teardown() { teardown_common; }
 	grep -q '^worker-a;.*work_in_a ' "$TMP/out.folded"
 	grep -q '^worker-b;.*work_in_b ' "$TMP/out.folded"
 	# the process exited before symbolization, and is still named
-	! grep -E 'exited\]|threads\+0x' "$TMP/out.folded"
+	! grep -E 'exited\]|threads\+0x' "$TMP/out.folded" || false
 }
 
 @test "cpu: -p of a shell that waits for its busy grandchild names the process to profile" {
@@ -154,7 +154,7 @@ teardown() { teardown_common; }
 	run "$PROFILER" cpu -o "$TMP/all.folded" -- "$W/syscalls" 1
 	[ "$status" -eq 0 ]
 	grep -q '^syscalls;.*;read;entry_SYSCALL_64[a-z_]*_\[k\];.*_\[k\] [0-9]*$' "$TMP/all.folded"
-	! grep -q '\[kernel\]+0x' "$TMP/all.folded"
+	! grep -q '\[kernel\]+0x' "$TMP/all.folded" || false
 	"$PROFILER" cpu -K -q -o "$TMP/k.folded" -- "$W/syscalls" 1
 	# kernel-only: every frame after the comm is a kernel frame
 	grep -q '_\[k\] [0-9]*$' "$TMP/k.folded"
@@ -162,7 +162,7 @@ teardown() { teardown_common; }
 		for (i = 2; i <= n; i++) if (f[i] !~ /_\[k\]$/) { print "not a kernel frame: " $0; bad = 1; break } }
 		END { exit bad }' "$TMP/k.folded"
 	"$PROFILER" cpu -U -q -o "$TMP/u.folded" -- "$W/syscalls" 1
-	! grep -q '_\[k\]' "$TMP/u.folded"
+	! grep -q '_\[k\]' "$TMP/u.folded" || false
 	grep -q ";main;read_zeroes;read " "$TMP/u.folded"
 }
 
@@ -402,7 +402,7 @@ main_share() {	# FILE
 	[ "$windows" -ge 5 ]
 	[ "$forgotten" -ge 4 ]
 	burn_and_sorts_ok "$TMP/out.folded" 100
-	! grep -qE '\[pid [0-9]+ (exited|reused)\]|\[unknown\]' "$TMP/out.folded"
+	! grep -qE '\[pid [0-9]+ (exited|reused)\]|\[unknown\]' "$TMP/out.folded" || false
 	# the pprof output is the same sum, one sample per process and stack
 	run "$PROFILER" report "$TMP/out.pb.gz" -o "$TMP/again.folded"
 	[ "$status" -eq 0 ]
@@ -439,7 +439,7 @@ main_share() {	# FILE
 	# end deletes nothing: the map goes with the session); all 42 before
 	[ "$left" -le 16 ]
 	burn_and_sorts_ok "$TMP/out.folded" 400
-	! grep -E '\[lost (user|kernel) stack\]|\[pid [0-9]+ (exited|reused)\]|\[unknown\]' "$TMP/out.folded"
+	! grep -E '\[lost (user|kernel) stack\]|\[pid [0-9]+ (exited|reused)\]|\[unknown\]' "$TMP/out.folded" || false
 }
 
 # Whether the kernel has task work and the task-VMA iterator (6.18): the
@@ -528,7 +528,7 @@ kernel_has_vma_iter() {
 		[ "$sort" -gt 1000 ]
 		[ "$reached" -ge $((sort * 9 / 10)) ]
 		! grep -E '\[lost (user|kernel) stack\]|\[pid [0-9]+ (exited|reused)\]|\[unknown\]' \
-			"$TMP/$mode.folded"
+			"$TMP/$mode.folded" || false
 	done
 }
 
@@ -588,7 +588,7 @@ kernel_has_vma_iter() {
 	[ "$status" -eq 0 ]
 	[[ "$stderr" != *"stacks not kept"* ]]
 	[[ "$stderr" == *"stacks moved into the stacks map"* ]]
-	! grep -q '\[lost' "$TMP/windows.folded"
+	! grep -q '\[lost' "$TMP/windows.folded" || false
 	count_ok "$(folded_sum "$TMP/windows.folded" '^manystacks;')" $((4 * 999))
 }
 
@@ -637,7 +637,7 @@ kernel_has_vma_iter() {
 		else
 			[[ "$stderr" != *"read one element at a time"* ]]
 		fi
-		! grep -q '\[lost' "$TMP/$mode.folded"
+		! grep -q '\[lost' "$TMP/$mode.folded" || false
 		grep 'stack parts checked' <<< "$stderr"
 		[[ "$stderr" =~ "stack parts checked against a lookup per stack: "[1-9][0-9]*" samples, 0 differ" ]]
 		got=$(folded_sum "$TMP/$mode.folded" '^manystacks;')
@@ -667,7 +667,7 @@ kernel_has_vma_iter() {
 	differ=$(grep 'stack parts checked' <<< "$stderr" | grep -vc ' 0 differ' || true)
 	[ "$checked" -ge 3 ]
 	[ "$differ" -eq 0 ]
-	! grep -q '\[lost' "$TMP/out.folded"
+	! grep -q '\[lost' "$TMP/out.folded" || false
 	count_ok "$(folded_sum "$TMP/out.folded" '^manystacks;')" $((8 * 999))
 }
 

@@ -51,7 +51,7 @@ stop_profiler() {
 	[ "$status" -eq 0 ]
 	grep -q 'targets exited' "$TMP/err"
 	[ "$(folded_sum "$TMP/out.folded" '^burn31;.*;main;spin_(three|one)$')" -gt 0 ]
-	! grep -E 'exited\]|burn31\+0x' "$TMP/out.folded"
+	! grep -E 'exited\]|burn31\+0x' "$TMP/out.folded" || false
 	grep -q '^Lost: ' "$TMP/out.txt"
 }
 
@@ -128,6 +128,6 @@ stop_profiler() {
 	[ "$status" -eq 0 ]
 	grep -q '^repburn;.*;main;spin_three ' "$TMP/out.folded"
 	grep -q '^delburn;.*;main;spin_three ' "$TMP/out.folded"
-	! grep -E '^(repburn|delburn);.*(\+0x[0-9a-f]+|exited\]|\[unknown\])' "$TMP/out.folded"
+	! grep -E '^(repburn|delburn);.*(\+0x[0-9a-f]+|exited\]|\[unknown\])' "$TMP/out.folded" || false
 	grep -q '^Lost: *none' "$TMP/out.txt"
 }

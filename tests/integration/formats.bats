@@ -30,8 +30,8 @@ browse() {	# URL
 
 @test "formats: folded follows flamegraph.pl's rules and reads back unchanged" {
 	# every line: frames separated by ';', none empty, a space, an integer count
-	! grep -vE '^[^;]+(;[^;]+)* [0-9]+$' "$PROF.folded"
-	! grep -q ';;' "$PROF.folded"
+	! grep -vE '^[^;]+(;[^;]+)* [0-9]+$' "$PROF.folded" || false
+	! grep -q ';;' "$PROF.folded" || false
 	[ "$(folded_total "$PROF.folded")" -gt 20 ]
 	"$PROFILER" report "$PROF.folded" -f folded > "$TMP/again.folded"
 	diff "$PROF.folded" "$TMP/again.folded"
@@ -111,7 +111,7 @@ serve_pprof() {	# FILE
 	three=$(folded_sum "$PROF.folded" ';spin_three(;|$)')
 	grep -q "data-total=\"$total\"" "$PROF.svg"
 	# nothing to fetch: the file is self-contained
-	! grep -Eq '(href|src)="http' "$PROF.svg"
+	! grep -Eq '(href|src)="http' "$PROF.svg" || false
 	dom=$(browse "file://$PROF.svg?s=spin_three")
 	matched=$(echo "$dom" | sed -n 's/.*id="matched"[^>]*data-matched="\([0-9]*\)".*/\1/p')
 	shown=$(echo "$dom" | sed -n 's/.*Matched: \([0-9.]*\)%.*/\1/p')
@@ -182,7 +182,7 @@ print(total, three)
 	echo "$output" | grep -Eq '^ +[0-9]+ +- +burn31$'
 	# the hot function without a module, kernel frames with theirs
 	echo "$output" | grep -Eq '^ +[0-9]+ +[0-9.]+% +[0-9]+ +[0-9.]+% +spin_three$'
-	! echo "$output" | grep -q 'unknown\]\|\[pid 0\]\|burn31 \[0\]'
+	! echo "$output" | grep -q 'unknown\]\|\[pid 0\]\|burn31 \[0\]' || false
 	# the pprof of the same run keeps both
 	run "$PROFILER" report "$PROF.pb.gz"
 	echo "$output" | grep -Eq '^Processes: +1$'

@@ -44,7 +44,7 @@ sha256_callers() {	# FOLDED
 	[ "$status" -eq 0 ]
 	grep -E '^gowork-stripped;' "$TMP/out.folded" > "$TMP/child.folded"
 	sha256_callers "$TMP/child.folded"
-	! grep -E '\[pid [0-9]+ reused\]' "$TMP/out.folded"
+	! grep -E '\[pid [0-9]+ reused\]' "$TMP/out.folded" || false
 }
 
 @test "go: the waits of a Go program run by a Go program are named as its own" {
@@ -52,7 +52,7 @@ sha256_callers() {	# FOLDED
 	[ "$status" -eq 0 ]
 	# the Go runtime of the child waits (sysmon's sleeps, idle Ps, the GC)
 	grep -E '^gowork-stripped;' "$TMP/out.folded" | grep -qE ';runtime\.[a-z]'
-	! grep -E '\[pid [0-9]+ reused\]' "$TMP/out.folded"
+	! grep -E '\[pid [0-9]+ reused\]' "$TMP/out.folded" || false
 }
 
 # The functions with at least 2% of the samples of a folded file, one a line
@@ -79,7 +79,7 @@ busy_functions() {	# FOLDED
 	grep -qx 'main.hashChunk' "$TMP/s.names"
 	# Go's names as its tracebacks give them: no ELF ".abi0", nothing unnamed
 	# (the forked child before its exec is still "profiler": not these)
-	! grep -hE '^gowork' "$TMP/s.folded" "$TMP/u.folded" | grep -E 'gowork(-stripped)?\+0x|\.abi0|\[unmapped\]'
+	! grep -hE '^gowork' "$TMP/s.folded" "$TMP/u.folded" | grep -E 'gowork(-stripped)?\+0x|\.abi0|\[unmapped\]' || false
 }
 
 @test "go: a 3:1 split between two Go functions of a stripped build, within the binomial error" {

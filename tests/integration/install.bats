@@ -40,7 +40,7 @@ help_commands() {
 	[ "$(stat -c %a "$COMP")" = 644 ]
 	[ "$(stat -c %a "$UNIT")" = 644 ]
 	grep -qx 'ExecStart=/usr/bin/profiler agent $PROFILER_AGENT_ARGS' "$UNIT"
-	! grep -q @BINDIR@ "$UNIT"
+	! grep -q @BINDIR@ "$UNIT" || false
 	# and nothing else: four files
 	[ "$(find "$ROOT" -type f | wc -l)" -eq 4 ]
 	make --no-print-directory -s uninstall DESTDIR="$ROOT" PREFIX=/usr

@@ -126,7 +126,7 @@ PY
 	grep -A3 'quality-unnamed' "$TMP/out.txt"
 	grep -A3 'quality-unnamed' "$TMP/out.txt" | grep -q 'node --perf-basic-prof'
 	# the report said it: stderr does not say it again
-	! echo "$stderr" | grep -q 'unnamed leaf frame'
+	! echo "$stderr" | grep -q 'unnamed leaf frame' || false
 }
 
 @test "names: a folded file of JIT code without a perf map comes with the option on stderr" {
@@ -153,8 +153,8 @@ PY
 	# 200 ms each at 999 Hz: some 200 samples; far more than 50 either way
 	[ "$a" -gt 50 ]
 	[ "$b" -gt 50 ]
-	! grep -E '^reuse_a;.*reuse_b_work' "$TMP/out.folded"
-	! grep -E '^reuse_b;.*reuse_a_work' "$TMP/out.folded"
+	! grep -E '^reuse_a;.*reuse_b_work' "$TMP/out.folded" || false
+	! grep -E '^reuse_b;.*reuse_a_work' "$TMP/out.folded" || false
 	# and each is named with its own, through its lifetime's mappings (the
 	# sample's start time against the fork record's): 200 ms of CPU in
 	# each work function, e = 200 samples expected; >= 90%, less 3 sigma

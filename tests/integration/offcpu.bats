@@ -33,13 +33,13 @@ check_both_waits() {
 	grep -q 'attached as tp_btf' "$TMP/err"
 	# kernel frames end in the scheduler, not in the tracing machinery
 	grep -q 'schedule_\[k\];__schedule_\[k\] [0-9]*$' "$TMP/out.folded"
-	! grep -q 'bpf_trace_run\|bpf_prog_' "$TMP/out.folded"
+	! grep -q 'bpf_trace_run\|bpf_prog_' "$TMP/out.folded" || false
 }
 
 @test "offcpu: the raw_tp fallback gives the same answer" {
 	check_both_waits 1
 	grep -q 'attached as raw_tp' "$TMP/err"
-	! grep -q 'bpf_trace_run\|bpf_prog_' "$TMP/out.folded"
+	! grep -q 'bpf_trace_run\|bpf_prog_' "$TMP/out.folded" || false
 }
 
 @test "offcpu: --min-block and --max-block split 10 ms sleeps from 20 ms pipe waits" {
@@ -171,7 +171,7 @@ check_both_waits() {
 	grep -Eq '^ +[0-9.]+ [mun]?s +[0-9.]+%  sleep_in_a  \[waits\]  \(nanosleep\)$' "$TMP/w.txt"
 	grep -Eq '^ +[0-9.]+ [mun]?s +[0-9.]+%  feed_pipe  \[waits\]  \(clock_nanosleep\)$' "$TMP/w.txt"
 	# no self table that could only say __schedule
-	! grep -q '^Top functions by self offcpu' "$TMP/w.txt"
+	! grep -q '^Top functions by self offcpu' "$TMP/w.txt" || false
 	# the read reason's share is the pipe reads' share of the folded total
 	share=$(awk '/^Top wait reasons/ { on = 1; next } on && / read: / { sub(/%/, "", $3); print $3; exit }' "$TMP/w.txt")
 	want=$(pct "$(folded_sum "$TMP/w.folded" '^reader;.*_read_\[k\]')" "$(folded_total "$TMP/w.folded")")

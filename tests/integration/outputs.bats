@@ -116,11 +116,11 @@ teardown() {
 		printed=$(grep -E '^[0-9]+ [0-9]+$' "$TMP/$sub.err")
 		echo "$sub: the command printed '$printed'; profile: $(wc -l <"$TMP/$sub.folded") lines"
 		[ -n "$printed" ]
-		! grep -qxF "$printed" "$TMP/$sub.folded"
+		! grep -qxF "$printed" "$TMP/$sub.folded" || false
 		grep -q "the command's standard output goes to standard error" "$TMP/$sub.err"
 		# every line is a stack and its value, and profiler report reads it
 		# (io may see no disk request, lock no contention, in so short a run)
-		! grep -vqE '^[^ ].* [0-9]+$' "$TMP/$sub.folded"
+		! grep -vqE '^[^ ].* [0-9]+$' "$TMP/$sub.folded" || false
 		case $sub in cpu|offcpu|wall) [ -s "$TMP/$sub.folded" ] ;; esac
 		if [ -s "$TMP/$sub.folded" ]; then
 			"$PROFILER" report "$TMP/$sub.folded" >/dev/null

@@ -58,7 +58,7 @@ pyw() { echo "$1 \\(waits31\\.py:[0-9]+\\)_\\[p\\]"; }
 	# first frame.  A native unwind cut short (clone3's CFI ends the stack;
 	# an extension's code before its table) holds no interpreter frame:
 	# its Python frames stay at the root (src/symbol/python_merge.c).
-	! grep -F '[python code]' "$TMP/out.folded"
+	! grep -F '[python code]' "$TMP/out.folded" || false
 	! awk '/^python3\.11;/ && /;_PyEval_EvalFrameDefault/ { k = split($0, f, ";")
 		for (i = 2; i <= k; i++) { if (f[i] ~ /^_PyEval_EvalFrameDefault/) break
 			if (f[i] ~ /_\[p\]/) { print; bad = 1; break } } }
@@ -93,7 +93,7 @@ pyw() { echo "$1 \\(waits31\\.py:[0-9]+\\)_\\[p\\]"; }
 	run "$PROFILER" cpu --no-python -F 999 -o "$TMP/out.folded" -- "$PY" "$PYW/split31.py" 1
 	[ "$status" -eq 0 ]
 	grep -q '_PyEval_EvalFrameDefault' "$TMP/out.folded"
-	! grep -F '_[p]' "$TMP/out.folded"
+	! grep -F '_[p]' "$TMP/out.folded" || false
 }
 
 @test "python: pprof keeps function, file and line; json and svg mark the kind" {

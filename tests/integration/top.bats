@@ -62,7 +62,7 @@ ended_clean() {
 	screen
 	[ "$(cat "$TMP/rc")" = 0 ]
 	cmp "$TMP/stty.before" "$TMP/stty.after"
-	! screen | grep -q 'q quit  space pause'
+	! screen | grep -q 'q quit  space pause' || false
 }
 
 # A directory that w or W wrote: svg, pprof and folded files of each
@@ -140,7 +140,7 @@ cpu_row() {	# NAME
 	wait_for 'names with .spin_one.'
 	wait_for '^ +[0-9.]+% +[0-9.]+%  spin_one$'
 	sleep 1.5
-	! cpu_row spin_three
+	! cpu_row spin_three || false
 	key /
 	key Enter
 	wait_for '^ +[0-9.]+% +[0-9.]+%  spin_three$'
@@ -173,7 +173,7 @@ cpu_row() {	# NAME
 	[ "$(window_no)" = "$n" ]
 	key Space
 	sleep 2.5
-	! screen | grep -q PAUSED
+	! screen | grep -q PAUSED || false
 	[ "$(window_no)" -gt "$n" ]
 
 	# w: the window on the screen as files, and where they went
@@ -193,7 +193,7 @@ cpu_row() {	# NAME
 	wait_for 'Keys of profiler top'
 	key x
 	sleep 0.5
-	! screen | grep -q 'Keys of profiler top'
+	! screen | grep -q 'Keys of profiler top' || false
 	key '?'
 	wait_for 'Keys of profiler top'
 	key q
@@ -247,7 +247,7 @@ cpu_row() {	# NAME
 	rm -f "$TMP/rc"
 	NO_COLOR=1 top_start -i 1 -- "$W/burn31" 120
 	wait_for 'spin_three'
-	! screen -e | grep -q $'\e\\[3[0-7]m'
+	! screen -e | grep -q $'\e\\[3[0-7]m' || false
 	key q
 	ended_clean
 }
@@ -277,7 +277,7 @@ cpu_row() {	# NAME
 	"$PROFILER" top -b -i 1 -- sh -c 'sleep 1.5; exit 3' > "$TMP/out" 2> "$TMP/err"
 	cat "$TMP/err"
 	grep -qx 'profiler top: the command exited with status 3' "$TMP/err"
-	! grep -q 'profiler record' "$TMP/err"
+	! grep -q 'profiler record' "$TMP/err" || false
 	grep -q '^==== profiler top' "$TMP/out"
 }
 
@@ -373,17 +373,17 @@ kernel_thread() {
 	wait_for "^sh's output is kept and shown when top exits"
 	wait_for 'spin_three'
 	# not on the screen, which stays whole
-	! screen | grep -q line-from-the-command
+	! screen | grep -q line-from-the-command || false
 	screen | grep -q '^profiler top - window'
 	# once: the next key takes it away (else it goes after a few seconds)
 	key Tab
 	wait_for '^>MEM '
-	! screen | grep -q "output is kept"
+	! screen | grep -q "output is kept" || false
 	key q
 	ended_clean
 	screen | grep -q '^line-from-the-command$'
 	# not the one-shot collectors' note: no profile goes to standard output here
-	! screen | grep -q 'the profile is on standard output'
+	! screen | grep -q 'the profile is on standard output' || false
 }
 
 @test "top: TERM that cannot drive a screen, vt100 without colors, NO_COLOR, a pipe" {
@@ -402,14 +402,14 @@ kernel_thread() {
 	tmux -L "$SOCK" new-session -d -x 80 -y 24 \
 		"stty -g > $TMP/stty.before; TERM=vt100 $PROFILER top -i 1 -- $W/burn31 120; echo \$? > $TMP/rc; stty -g > $TMP/stty.after; sleep 600"
 	wait_for '^ +[0-9.]+% +[0-9.]+%  spin_three$'
-	! screen -e | grep -q $'\e\\[3[0-7]m'
+	! screen -e | grep -q $'\e\\[3[0-7]m' || false
 	[ "$(screen | awk 'length($0) > 80' | wc -l)" -eq 0 ]
 	key q
 	ended_clean
-	! screen | grep -q 'spin_three'
+	! screen | grep -q 'spin_three' || false
 
 	# a pipe: batch without -b
 	"$PROFILER" top -q -i 1 -n 1 -- "$W/burn31" 120 | cat > "$TMP/piped"
 	[ "$(grep -c '^==== profiler top' "$TMP/piped")" -eq 1 ]
-	! grep -q $'\e' "$TMP/piped"
+	! grep -q $'\e' "$TMP/piped" || false
 }
