@@ -35,6 +35,19 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	done
 fi
 
+# The integration tests' own assertions: none that errexit cannot fail
+# (scripts/lint-bats.sh); one test.
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	if out=$(scripts/lint-bats.sh 2>&1); then
+		passed=$((passed + 1))
+	else
+		echo "$out"
+		echo "lint-bats: assertions that cannot fail (write '! cmd || false', one test a line)"
+		failed=$((failed + 1))
+		failures+=("lint-bats")
+	fi
+fi
+
 # The libFuzzer targets: the committed seeds and regression inputs, then a
 # few seconds of mutation each; one test per target.
 if [ "$what" = all ] || [ "$what" = unit ]; then
