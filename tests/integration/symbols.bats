@@ -240,7 +240,7 @@ libc_debug_installed() {
 	wait "$BGPID" || true
 	BGPID=
 	[ "$status" -eq 0 ]
-	echo "$stderr" | grep -E 'BPF programs|kernel symbols from' | cut -c1-200
+	echo "$stderr" | grep -E 'BPF programs|kernel symbols from|reading /proc/kallsyms' | cut -c1-200; echo "$stderr" | grep -o 'kernel symbols from .*'
 	[[ "$stderr" == *"kernel symbols from the cache"* ]]
 	[[ "$stderr" == *"functions of loaded BPF programs listed through bpf()"* ]]
 	# programs loaded all along (ours among them): a frame in one of them
