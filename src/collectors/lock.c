@@ -240,16 +240,10 @@ static void lock_stop(struct session *ss)
 /* The name of thread tid of process pid (its comm), false if it is no thread of pid. */
 static bool thread_of(uint32_t pid, uint32_t tid, char *comm, size_t size)
 {
-	char path[64], *text;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
-	text = read_file(path, NULL);
-	if (!text)
-		return false;
-	text[strcspn(text, "\n")] = '\0';
-	snprintf(comm, size, "%s", text);
-	free(text);
-	return true;
+	return read_line(path, comm, size);
 }
 
 /*

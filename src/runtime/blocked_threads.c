@@ -202,12 +202,7 @@ static bool proc_thread(uint32_t pid, uint32_t tid, struct blocked_rec *r)
 		r->switches += strtoull(p + 27, NULL, 10);
 	free(text);
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
-	text = read_file(path, NULL);
-	if (text) {
-		text[strcspn(text, "\n")] = '\0';
-		snprintf(r->comm, sizeof(r->comm), "%s", text);
-	}
-	free(text);
+	read_line(path, r->comm, sizeof(r->comm));
 	/* "NR ARG1 .. ARG6 SP PC", "running" or "-1 SP PC" (not in a syscall) */
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/syscall", pid, tid);
 	text = read_file(path, NULL);

@@ -321,16 +321,21 @@ char *read_fd(int fd, size_t max, size_t *lenp, bool *cut)
 	return buf;
 }
 
+bool read_line(const char *path, char *buf, size_t size)
+{
+	char *text = read_file(path, NULL);
+
+	if (!text)
+		return false;
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(buf, size, "%s", text);
+	free(text);
+	return true;
+}
+
 bool boot_id(char *buf, size_t size)
 {
-	char *boot = read_file("/proc/sys/kernel/random/boot_id", NULL);
-
-	if (!boot)
-		return false;
-	boot[strcspn(boot, "\n")] = '\0';
-	snprintf(buf, size, "%s", boot);
-	free(boot);
-	return true;
+	return read_line("/proc/sys/kernel/random/boot_id", buf, size);
 }
 
 char *read_file(const char *path, size_t *lenp)

@@ -74,6 +74,9 @@ uint64_t hash_u64(uint64_t x);
 uint32_t proc_tgid(uint32_t tid);
 /* Read a whole (small, /proc or /sys) file; NUL-terminated; caller frees. */
 char *read_file(const char *path, size_t *len);
+/* The first line of a (small) file, without its newline, in buf cut to
+ * size: false, buf untouched, if it cannot be read. */
+bool read_line(const char *path, char *buf, size_t size);
 /* This boot's id (/proc/sys/kernel/random/boot_id, without its newline) in
  * buf, cut to size: false if it cannot be read. */
 bool boot_id(char *buf, size_t size);
