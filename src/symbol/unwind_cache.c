@@ -40,6 +40,10 @@ struct ucache_hdr {
 
 #define UCACHE_TOO_MANY	1u
 
+/* rows are used where they lie in a mapped file, just past the header */
+_Static_assert(sizeof(struct ucache_hdr) % _Alignof(struct unwind_row) == 0,
+	       "the rows after the header are aligned");
+
 /* An ELF segment as stored: struct elf_seg without its padding */
 struct ucache_seg {
 	uint64_t offset, vaddr, filesz, exec;
@@ -76,8 +80,21 @@ static bool rows_valid(const struct unwind_row *rows, size_t n)
 	return true;
 }
 
-struct unwind_table *unwind_cache_parse(const void *buf, size_t size, const uint8_t *key,
-					size_t key_len)
+/* A table whose rows are not ours (borrowed) goes without them. */
+static void drop(struct unwind_table *t, bool borrowed)
+{
+	if (borrowed)
+		t->rows = NULL;
+	unwind_table_free(t);
+}
+
+/*
+ * The table in a cache file's bytes; borrowed: its rows are those bytes
+ * (the file's mapping), not a copy: a cache hit then costs no fresh
+ * memory for rows that go on to the kernel's map and are dropped.
+ */
+static struct unwind_table *parse(const void *buf, size_t size, const uint8_t *key,
+				  size_t key_len, bool borrowed)
 {
 	const unsigned char *b = buf;
 	const struct ucache_seg *ss;
@@ -106,9 +123,15 @@ struct unwind_table *unwind_cache_parse(const void *buf, size_t size, const uint
 	    sum_words(b + sizeof(h), size - sizeof(h)) != h.sum)
 		return NULL;
 	t = xcalloc(1, sizeof(*t));
-	t->n = t->cap = h.nrows;
-	t->rows = xmalloc(rows_len);
-	memcpy(t->rows, b + sizeof(h), rows_len);
+	t->n = h.nrows;
+	if (borrowed) {
+		/* aligned: the header's size is a multiple of its 8-byte fields' */
+		t->rows = (struct unwind_row *)(b + sizeof(h));
+	} else {
+		t->cap = h.nrows;
+		t->rows = xmalloc(rows_len);
+		memcpy(t->rows, b + sizeof(h), rows_len);
+	}
 	t->nsegs = h.nsegs;
 	t->segs = xcalloc(h.nsegs, sizeof(*t->segs));
 	ss = (const void *)(b + sizeof(h) + rows_len);
@@ -117,26 +140,44 @@ struct unwind_table *unwind_cache_parse(const void *buf, size_t size, const uint
 
 		memcpy(&s, &ss[i], sizeof(s));
 		if (s.exec > 1 || s.offset + s.filesz < s.offset || s.vaddr + s.filesz < s.vaddr) {
-			unwind_table_free(t);
+			drop(t, borrowed);
 			return NULL;
 		}
 		t->segs[i] = (struct elf_seg){ s.offset, s.vaddr, s.filesz, s.exec };
 	}
 	if (!rows_valid(t->rows, t->n)) {
-		unwind_table_free(t);
+		drop(t, borrowed);
 		return NULL;
 	}
 	t->too_many_rows = h.flags & UCACHE_TOO_MANY;
 	/* cut by the clock: its last row, with no rule, is where it goes on */
 	if (h.resume_pc && (h.resume_pc != t->rows[t->n - 1].pc ||
 			    t->rows[t->n - 1].cfa != UNW_UNKNOWN || t->too_many_rows)) {
-		unwind_table_free(t);
+		drop(t, borrowed);
 		errno = EINVAL;
 		return NULL;
 	}
 	t->resume_pc = h.resume_pc;
 	t->too_slow = h.resume_pc != 0;
 	errno = 0;
+	return t;
+}
+
+struct unwind_table *unwind_cache_parse(const void *buf, size_t size, const uint8_t *key,
+					size_t key_len)
+{
+	return parse(buf, size, key, key_len, false);
+}
+
+struct unwind_table *unwind_cache_parse_map(void *map, size_t size, const uint8_t *key,
+					    size_t key_len)
+{
+	struct unwind_table *t = parse(map, size, key, key_len, true);
+
+	if (t) {
+		t->map = map;
+		t->map_size = size;
+	}
 	return t;
 }
 
@@ -318,11 +359,9 @@ static struct unwind_table *load(struct unwind_cache *c, const char *name, const
 
 	if (fd < 0)
 		return NULL;
-	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map != MAP_FAILED) {
-		t = unwind_cache_parse(map, size, key, key_len);
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (map != MAP_FAILED && !(t = unwind_cache_parse_map(map, size, key, key_len)))
 		munmap(map, size);
-	}
 	/* used: the last to go when the cache is pruned */
 	if (t)
 		futimens(fd, NULL);

@@ -61,6 +61,10 @@ int unwind_cache_encode_rec(const void *rec, size_t rec_size, const uint8_t *key
  * bytes if they hold one for key, else NULL (errno EINVAL or ESTALE). */
 struct unwind_table *unwind_cache_parse(const void *buf, size_t size, const uint8_t *key,
 					size_t key_len);
+/* The same from a cache file's mapping (mmap, PROT_READ), which the table
+ * then owns: its rows are the file's, unmapped with it (not on NULL). */
+struct unwind_table *unwind_cache_parse_map(void *map, size_t size, const uint8_t *key,
+					    size_t key_len);
 /* The bytes of a cache file for t under key (malloc'd): 0 or -errno. */
 int unwind_cache_encode(const struct unwind_table *t, const uint8_t *key, size_t key_len,
 			void **buf, size_t *size);

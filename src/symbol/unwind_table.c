@@ -6,6 +6,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "symbol/eh_frame_hdr.h"
@@ -213,6 +214,22 @@ static void cut_at(struct unwind_table *t, uint64_t pc)
 	t->resume_pc = pc;
 }
 
+/* Rows about to change are ours: borrowed ones (a cache file's) are copied. */
+static void own_rows(struct unwind_table *t)
+{
+	struct unwind_row *rows;
+
+	if (!t->map)
+		return;
+	rows = xmalloc((t->n ? t->n : 1) * sizeof(*rows));
+	memcpy(rows, t->rows, t->n * sizeof(*rows));
+	munmap(t->map, t->map_size);
+	t->map = NULL;
+	t->map_size = 0;
+	t->rows = rows;
+	t->cap = t->n;
+}
+
 /* The table of elf; with from (cut by the clock), from made further. */
 static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms,
 				     struct unwind_table *from)
@@ -233,6 +250,7 @@ static struct unwind_table *from_elf(Elf *elf, size_t max_rows, uint64_t max_ms,
 		goto out;
 	if (t) {
 		/* the rows before the cut stay; its closing row goes */
+		own_rows(t);
 		resume = t->resume_pc;
 		while (t->n && t->rows[t->n - 1].pc >= resume)
 			t->n--;
@@ -331,7 +349,10 @@ void unwind_table_free(struct unwind_table *t)
 {
 	if (!t)
 		return;
-	free(t->rows);
+	if (t->map)
+		munmap(t->map, t->map_size);
+	else
+		free(t->rows);
 	free(t->segs);
 	free(t);
 }

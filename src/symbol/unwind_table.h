@@ -28,6 +28,10 @@ struct unwind_table {
 	/* too_slow: the start of the FDE the rows stop at, where
 	 * unwind_table_resume goes on (0: the table cannot be resumed) */
 	uint64_t resume_pc;
+	/* rows borrowed from a cache file's read-only mapping of map_size
+	 * bytes, unmapped with the table: copied first if they are to change */
+	void *map;
+	size_t map_size;
 };
 
 /*

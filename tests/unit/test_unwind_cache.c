@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +61,34 @@ static void test_round_trip(void **state)
 	errno = 0;
 	assert_null(unwind_cache_parse(buf, size, key, sizeof(key) - 1));
 	assert_int_equal(errno, ESTALE);
+	free(buf);
+	unwind_table_free(t);
+}
+
+/* From a file's mapping: the rows are the file's own bytes, not a copy,
+ * and a damaged file's mapping stays its caller's to unmap. */
+static void test_mapped(void **state)
+{
+	struct unwind_table *t = self_table(), *back;
+	size_t size;
+	uint8_t *map;
+	void *buf;
+
+	assert_int_equal(unwind_cache_encode(t, key, sizeof(key), &buf, &size), 0);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(map != MAP_FAILED);
+	memcpy(map, buf, size);
+	map[size - 1] ^= 1;
+	assert_int_equal(mprotect(map, size, PROT_READ), 0);
+	assert_null(unwind_cache_parse_map(map, size, key, sizeof(key)));
+	assert_int_equal(mprotect(map, size, PROT_READ | PROT_WRITE), 0);
+	map[size - 1] ^= 1;
+	assert_int_equal(mprotect(map, size, PROT_READ), 0);
+	back = unwind_cache_parse_map(map, size, key, sizeof(key));
+	assert_non_null(back);
+	assert_ptr_equal(back->rows, map + HDR_SIZE);
+	assert_same(t, back);
+	unwind_table_free(back);	/* unmaps it */
 	free(buf);
 	unwind_table_free(t);
 }
@@ -347,6 +377,7 @@ int main(void)
 #ifdef __x86_64__
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_mapped),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_on_disk),
 		cmocka_unit_test(test_no_build_id),
