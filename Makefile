@@ -10,7 +10,7 @@
 #   make soak-agent   profiler agent for 10 minutes under process churn: RSS at
 #                     1 and 10 minutes (SOAK_SECONDS; into docs/performance.md)
 #   make test-kernels boot other kernels under qemu and run a smoke suite in each
-#                     (KERNELS="6.1 linux-image-…"; default 6.1)
+#                     (KERNELS="6.1 5.10 linux-image-…"; default 6.1 5.10)
 #   make install      install to $(PREFIX) (default /usr/local), DESTDIR for staging:
 #                     binary, man page, bash completion, systemd unit for the agent
 #   make uninstall    remove what make install put there
@@ -252,7 +252,7 @@ test-integration: all $(BUILD)/asan/profiler $(WORKLOADS)
 
 # Other kernels under qemu (scripts/kernels/): the workloads the guest's
 # smoke suite runs, as listed in scripts/kernels/initramfs.sh.
-KERNELS ?= 6.1
+KERNELS ?= 6.1 5.10
 KERNEL_WORKLOADS := $(addprefix $(BUILD)/workloads/,burn31 waits lockfight mem_sites dio latency qsort_slow go/gocgo \
 	lifegen-parent lifegen-child)
 test-kernels:

@@ -15,7 +15,10 @@ pkgs=(make gcc g++ clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
       libcurl4-openssl-dev golang-github-google-pprof-dev systemd python3-prometheus-client)
 [ "${1:-}" = "--bench" ] && pkgs+=(linux-perf bpftrace bpfcc-tools linux-headers-amd64 hyperfine time)
 # The kernels themselves are not installed: scripts/kernels/fetch.sh unpacks them.
-[ "${1:-}" = "--kernels" ] && pkgs+=(qemu-system-x86 busybox-static cpio zstd)
+# 5.10 comes from the bullseye archive over HTTP: curl, and gpgv, the keyring
+# and xz to check and read its package list
+[ "${1:-}" = "--kernels" ] && pkgs+=(qemu-system-x86 busybox-static cpio zstd curl gpgv
+				     debian-archive-keyring xz-utils)
 
 missing=()
 for p in "${pkgs[@]}"; do

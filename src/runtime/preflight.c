@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "runtime/preflight.h"
 #include "util/util.h"
@@ -42,6 +44,53 @@ int check_btf(void)
 	pr_err("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
 	       "profiler needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.4 or later)");
 	return -ENOENT;
+}
+
+/*
+ * Every collector stores stacks in hash maps that allocate as they fill
+ * (BPF_F_NO_PREALLOC), from programs that perf events run among others.
+ * Before 6.1 (bpf_mem_alloc) the verifier refuses those programs ("perf_event
+ * programs can only use preallocated hash map"), after a whole load, in
+ * words that do not say what to do.  Asked here of the verifier itself, so
+ * that a kernel with the allocator backported passes: a program of four
+ * instructions naming such a map.
+ */
+int check_kernel_maps(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_FD },
+		{ 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct bpf_insn prog[ARRAY_SIZE(insns)];
+	char log[1024] = "";
+	LIBBPF_OPTS(bpf_prog_load_opts, load, .log_buf = log, .log_size = sizeof(log),
+		    .log_level = 1);
+	struct utsname u;
+	int map_fd, fd, err;
+
+	map_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "probe", sizeof(__u32), sizeof(__u64), 1, &opts);
+	if (map_fd < 0)
+		return 0;	/* cannot tell: the load says what is wrong */
+	memcpy(prog, insns, sizeof(prog));
+	prog[0].imm = map_fd;
+	fd = bpf_prog_load(BPF_PROG_TYPE_PERF_EVENT, "probe", "GPL", prog, ARRAY_SIZE(prog), &load);
+	err = fd < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	close(map_fd);
+	/* loaded, or refused for another reason, which the real load names */
+	if (!err || !strstr(log, "preallocated"))
+		return 0;
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "unknown");
+	pr_err("this kernel (%s) refuses BPF hash maps that allocate as they fill in programs "
+	       "run by perf events, which profiler stores stacks in: it needs Linux 6.1 or later",
+	       u.release);
+	return -ENOTSUP;
 }
 
 int online_cpus(int **cpus, int *n)

@@ -8,6 +8,9 @@
 
 int check_privileges(void);
 int check_btf(void);
+/* 0, or -ENOTSUP (said) where perf events' programs cannot use maps that
+ * allocate as they fill (before 6.1) */
+int check_kernel_maps(void);
 /* The online CPUs, from /sys/devices/system/cpu/online. */
 int online_cpus(int **cpus, int *n);
 /* A process or thread that exists and is not a zombie. */

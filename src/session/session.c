@@ -274,6 +274,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	if (!err)
 		err = check_btf();
 	if (!err)
+		err = check_kernel_maps();
+	if (!err)
 		err = check_targets(set);
 	if (!err)
 		err = cgroups_open(set, &ss->cg);
