@@ -17,6 +17,7 @@
 #define PROFILER_FP_WALK_BPF_H
 
 #include "common.bpf.h"
+#include "unwind.bpf.h"
 
 /* Set by user space where bpf_loop and bpf_task_pt_regs exist. */
 const volatile bool fp_walk = false;
@@ -52,7 +53,9 @@ static long fp_walk_step(__u64 i, void *ctx)
 /*
  * The current task's user stack into buf by frame pointers: the number of
  * frames, 0 when it has none (a kernel thread), -1 when it cannot be
- * walked here (the caller then asks bpf_get_stack()).  A global function
+ * walked here (the caller then asks bpf_get_stack()).  Where the chain
+ * breaks (a caller without frame pointers), .eh_frame's rows go on if the
+ * process has tables (unw_resume).  A global function
  * (GLOBAL_FUNC).
  */
 GLOBAL_FUNC int fp_walk_user(struct stack_frames *buf)
@@ -75,7 +78,8 @@ GLOBAL_FUNC int fp_walk_user(struct stack_frames *buf)
 	w.nr = 1;
 	if (max_depth > 1)
 		bpf_loop(max_depth - 1, fp_walk_step, &w, 0);
-	return w.nr;
+	/* where the chain broke, the process's tables may go on */
+	return unw_resume(buf, w.nr, w.lo, w.fp);
 }
 
 #endif /* PROFILER_FP_WALK_BPF_H */

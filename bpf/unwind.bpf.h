@@ -61,6 +61,7 @@ struct unw_state {
 	struct task_struct *task;	/* another task, read with bpf_copy_from_user_task */
 #endif
 	__u32 nr;
+	__u32 base;	/* the frame index bpf_loop's 0 stands for (unw_resume) */
 };
 
 /*
@@ -219,7 +220,7 @@ static long unw_step(__u64 i, void *ctx)
 	struct unwind_proc *proc = s->proc;
 	struct unwind_row *r;
 	__u64 pc, cfa, ra;
-	__u64 at = i;
+	__u64 at = i + s->base;
 
 	/* checked on the very register used: clang may otherwise test a copy */
 	barrier_var(at);
@@ -306,6 +307,35 @@ GLOBAL_FUNC int unw_user_stack(struct stack_frames *buf)
 	return nr;
 }
 
+/*
+ * A frame-pointer walk (fp_walk_user: a stack whose first frame has no row,
+ * JIT code for one) ends at the first caller built without frame pointers,
+ * above which every frame was lost: a node process's JIT samples ended at
+ * libc's __libc_start_call_main, not _start.  The tables go on from the
+ * walk's last frame, buf->ips[nr - 1], if the process has them: sp is that
+ * frame's stack pointer (the CFA of the frame it returns from), fp the
+ * frame pointer it gets back.  The new frame count (nr where no row helps).
+ */
+static __always_inline int unw_resume(struct stack_frames *buf, int nr, __u64 sp, __u64 fp)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct unw_state s = {};
+
+	if (!cfi_unwind || nr < 2 || nr >= max_depth || nr > MAX_STACK_DEPTH)
+		return nr;
+	s.proc = bpf_map_lookup_elem(&unw_procs, &tgid);
+	if (!s.proc)
+		return nr;
+	s.base = nr - 1;
+	s.ip = buf->ips[s.base & (MAX_STACK_DEPTH - 1)];
+	s.sp = sp;
+	s.fp = fp;
+	s.buf = buf;
+	s.nr = nr;
+	bpf_loop(max_depth - s.base, unw_step, &s, 0);
+	return s.nr > (__u32)nr ? s.nr : nr;
+}
+
 #ifdef UNW_TASK_MEM
 /*
  * Another task's user stack, from the registers it saved when it entered
@@ -345,6 +375,11 @@ static __always_inline int unw_task_stack(struct task_struct *task, struct stack
 static __always_inline int unw_user_stack(struct stack_frames *buf)
 {
 	return -1;
+}
+
+static __always_inline int unw_resume(struct stack_frames *buf, int nr, __u64 sp, __u64 fp)
+{
+	return nr;
 }
 
 #ifdef UNW_TASK_MEM

@@ -156,6 +156,12 @@ libc_debug_installed() {
 	cat "$TMP/out.folded"
 	grep -q '^jit;.*;main;run_jit;jit_spin_loop ' "$TMP/out.folded"
 	all_named "$TMP/out.folded" jit
+	# a JIT leaf has no unwind row: frame pointers walk it to main, and
+	# libc's rows go on above it (the walk alone ended at
+	# __libc_start_call_main, the first caller without frame pointers)
+	grep -q '^jit;_start;__libc_start_main;__libc_start_call_main;main;run_jit;jit_spin_loop ' \
+		"$TMP/out.folded"
+	! grep 'jit_spin_loop' "$TMP/out.folded" | grep -v '^jit;_start;' || false
 
 	# a map someone else wrote is not believed
 	chown nobody "/tmp/perf-$BGPID.map"
