@@ -123,6 +123,26 @@ for st in d["stacks"]:
 print("JIT leaf samples:", jit, "left as addresses:", addr)
 sys.exit(not (jit > 100 and addr == 0))
 PY
+	# and their stacks are whole: frame pointers through the JIT code, then
+	# libc's rows up to _start (the walk alone stopped at
+	# __libc_start_call_main); >= 95% less 3 sigma of node's samples
+	python3 - "$TMP/out.json" <<'PY'
+import json, math, sys
+d = json.load(open(sys.argv[1]))
+fr = d["frames"]
+roots = ("_start", "start_thread", "clone3", "__clone3", "clone", "__clone")
+whole = total = 0
+for st in d["stacks"]:
+    if st["comm"] != "node":
+        continue
+    user = [fr[i] for i in st["frames"] if fr[i]["kind"] != "kernel"]
+    if not user:
+        continue
+    total += st["values"][0]
+    whole += st["values"][0] if user[0]["name"] in roots else 0
+print("node samples rooted at a start:", whole, "of", total)
+sys.exit(not (total > 100 and whole >= 0.95 * total - 3 * math.sqrt(total * 0.95 * 0.05)))
+PY
 	grep -A3 'quality-unnamed' "$TMP/out.txt"
 	grep -A3 'quality-unnamed' "$TMP/out.txt" | grep -q 'node --perf-basic-prof'
 	# the report said it: stderr does not say it again
