@@ -104,44 +104,34 @@ node_hot() {	# "NODE OPTIONS" PROFILER-OPTIONS...
 
 @test "names: node's JIT code without a perf map is one frame, and the report names the option" {
 	node_hot "" -o "$TMP/out.json" -o "$TMP/out.txt"
-	# every JIT leaf has the one name, none an address of anonymous memory
-	python3 - "$TMP/out.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-fr = d["frames"]
-jit = addr = 0
-for st in d["stacks"]:
-    if st["comm"] != "node":
-        continue
-    user = [fr[i] for i in st["frames"] if fr[i]["kind"] != "kernel"]
-    if not user:
-        continue
-    if user[-1]["name"] == "[JIT code: no perf map]":
-        jit += st["values"][0]
-    elif user[-1]["name"].startswith("[anon]"):
-        addr += st["values"][0]
-print("JIT leaf samples:", jit, "left as addresses:", addr)
-sys.exit(not (jit > 100 and addr == 0))
-PY
-	# and their stacks are whole: frame pointers through the JIT code, then
+	# every JIT leaf has the one name, none an address of anonymous memory;
+	# and the stacks are whole: frame pointers through the JIT code, then
 	# libc's rows up to _start (the walk alone stopped at
-	# __libc_start_call_main); >= 95% less 3 sigma of node's samples
+	# __libc_start_call_main), >= 95% less 3 sigma of node's samples
 	python3 - "$TMP/out.json" <<'PY'
 import json, math, sys
 d = json.load(open(sys.argv[1]))
 fr = d["frames"]
 roots = ("_start", "start_thread", "clone3", "__clone3", "clone", "__clone")
-whole = total = 0
+jit = addr = whole = total = 0
 for st in d["stacks"]:
     if st["comm"] != "node":
         continue
     user = [fr[i] for i in st["frames"] if fr[i]["kind"] != "kernel"]
     if not user:
         continue
-    total += st["values"][0]
-    whole += st["values"][0] if user[0]["name"] in roots else 0
+    v = st["values"][0]
+    if user[-1]["name"] == "[JIT code: no perf map]":
+        jit += v
+    elif user[-1]["name"].startswith("[anon]"):
+        addr += v
+    total += v
+    whole += v if user[0]["name"] in roots else 0
+print("JIT leaf samples:", jit, "left as addresses:", addr)
 print("node samples rooted at a start:", whole, "of", total)
-sys.exit(not (total > 100 and whole >= 0.95 * total - 3 * math.sqrt(total * 0.95 * 0.05)))
+named = jit > 100 and addr == 0
+rooted = total > 100 and whole >= 0.95 * total - 3 * math.sqrt(total * 0.95 * 0.05)
+sys.exit(not (named and rooted))
 PY
 	grep -A3 'quality-unnamed' "$TMP/out.txt"
 	grep -A3 'quality-unnamed' "$TMP/out.txt" | grep -q 'node --perf-basic-prof'
