@@ -345,8 +345,9 @@ too_old() {
 
 all="offcpu_short cpu_split cpu_fp_split python_split cpu_tables go_cgo mem_leak mem_kernel mem_life lock_names lock_life offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel cgroup_filter"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
-# a kernel the profiler refuses: that it says so is the one check
-if ! "$P" cpu -d 0.1 -o /dev/null 2>"$T/first" && grep -q "needs Linux 6.1" "$T/first"; then
+# a kernel the profiler refuses: that it says so is the one check (a PID
+# that no process has ends the run at the next check, before any load)
+if ! "$P" cpu -p 4194303 -o /dev/null 2>"$T/first" && grep -q "needs Linux 6.1" "$T/first"; then
 	all=too_old
 fi
 for c in ${*:-$all}; do
