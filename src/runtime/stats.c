@@ -138,15 +138,15 @@ void stats_print(struct session *ss, int stats_fd)
 	if (ss->sym) {
 		struct symbolizer_stats sy;
 
-		symbolizer_get_stats(ss->sym, &sy);
 		uint64_t nrec, rec_ns;
 
 		symbolizer_get_stats(ss->sym, &sy);
 		mmap_watch_get_stats(ss->mw, &nrec, &rec_ns);
 		fprintf(stderr, "  processes noted: %llu, %llu of them known from their records "
-			"(not read from /proc); the loop woke %llu times\n",
+			"(not read from /proc); /proc/PID/maps opened %llu times; the loop woke "
+			"%llu times\n",
 			(unsigned long long)sy.procs, (unsigned long long)sy.procs_from_records,
-			(unsigned long long)ss->wakeups);
+			(unsigned long long)sy.proc_reads, (unsigned long long)ss->wakeups);
 		/* the tables (above) are made within announcements, mostly */
 		fprintf(stderr, "  CPU by part: %.1f ms in %s mapping records, %.1f ms in "
 			"announcements, %.1f ms cutting windows (records, and announcements of "

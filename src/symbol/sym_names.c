@@ -178,6 +178,19 @@ static bool name_jit(struct symbolizer *sz, struct profile *prof, struct sym_pro
 static void name_in_map(struct symbolizer *sz, struct profile *prof, struct location *l,
 			struct sym_proc *p, const struct proc_map *m, uint64_t vaddr);
 
+/*
+ * Whether /proc can tell more than the records did: not when they know
+ * the process's mappings whole (an exec or a fork seen, none lost since),
+ * nor when its exit was its last record (/proc has no such pid, or a new
+ * process of it).  Under churn most processes a window names are one or
+ * the other: 2,037 failed opens of /proc/PID/maps in a 22 s run, ~930 at
+ * each 10 s window, before this.
+ */
+static bool proc_worth_reading(const struct symbolizer *sz, uint32_t pid)
+{
+	return !timeline_complete(sz->tl, pid) && !timeline_gone(sz->tl, pid);
+}
+
 void sz_name_user(struct symbolizer *sz, struct profile *prof, struct location *l)
 {
 	uint64_t addr = l->addr;
@@ -198,14 +211,14 @@ void sz_name_user(struct symbolizer *sz, struct profile *prof, struct location *
 	p = sz_find_proc(sz, l->pid);
 	if (!p) {
 		p = sz_add_proc(sz, l->pid);
-		if (sz_proc_read(sz, p) == 0)
+		if (proc_worth_reading(sz, l->pid) && sz_proc_read(sz, p) == 0)
 			sz->stats.procs++;
 		p->refreshed = true;
 	}
 	m = timeline_find(sz->tl, l->pid, l->life, addr, &ambiguous);
 	/* a broken frame-pointer chain yields garbage above user space: no
 	 * maps read will find it (47-bit user space, as on x86-64 and arm64) */
-	if (!m && !p->refreshed && addr < (1ULL << 47)) {
+	if (!m && !p->refreshed && addr < (1ULL << 47) && proc_worth_reading(sz, l->pid)) {
 		/* mapped after we last looked (dlopen), if it is still alive */
 		p->refreshed = true;
 		sz_proc_read(sz, p);

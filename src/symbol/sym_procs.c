@@ -79,6 +79,7 @@ int sz_proc_read(struct symbolizer *sz, struct sym_proc *p)
 	size_t n;
 	int err;
 
+	sz->stats.proc_reads++;
 	err = proc_maps_read(p->pid, &maps, &n);
 	if (err)
 		return err;

@@ -36,6 +36,7 @@ struct symbolizer_stats {
 	uint64_t unnamed;	/* locations named module+0xOFFSET or like */
 	uint64_t ns;		/* time spent in symbolizer_resolve */
 	uint64_t procs_from_records;	/* of procs, known whole from records: not read */
+	uint64_t proc_reads;	/* /proc/PID/maps opened, the process there or not */
 };
 
 struct symbolizer *symbolizer_new(void);
