@@ -108,6 +108,7 @@ struct session {
 	 * announcements (with what they make) and in cutting windows */
 	uint64_t wakeups, announce_ns, window_ns;
 	struct part_clock announce_clock;	/* announcements of processes known already */
+	struct part_clock new_clock;	/* of new ones, less their tables (timed whole) */
 	uint64_t stacks_pruned;		/* user stacks of exited processes deleted */
 	/* (rt's, --stats) cpu's samples whose user stack waited for the
 	 * return to user mode, those taken at once instead (a sample of the

@@ -245,8 +245,15 @@ uint64_t part_start(struct part_clock *c, bool on)
 
 void part_stop(struct part_clock *c, uint64_t t0)
 {
-	if (t0)
-		c->ns += (cpu_now_ns() - t0) * PART_EVERY;
+	part_stop_less(c, t0, 0);
+}
+
+void part_stop_less(struct part_clock *c, uint64_t t0, uint64_t less)
+{
+	uint64_t ns = t0 ? cpu_now_ns() - t0 : 0;
+
+	if (ns > less)
+		c->ns += (ns - less) * PART_EVERY;
 }
 
 uint64_t hash_u64(uint64_t x)

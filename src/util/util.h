@@ -67,6 +67,12 @@ struct part_clock {
 /* The CPU clock when this call is timed (--stats on), else 0. */
 uint64_t part_start(struct part_clock *c, bool on);
 void part_stop(struct part_clock *c, uint64_t t0);
+/*
+ * part_stop less what the call spent in a part timed whole (less, ns): a
+ * call that makes a binary's table costs orders more than one that finds
+ * it, so that part is counted exactly and only the rest is estimated.
+ */
+void part_stop_less(struct part_clock *c, uint64_t t0, uint64_t less);
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 uint64_t hash_u64(uint64_t x);
 
