@@ -21,6 +21,8 @@
 #include "collectors/disks.h"
 #include "runtime/deltas.h"
 #include "runtime/drop_counts.h"
+#include "runtime/load_heap.h"
+#include "runtime/preflight.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/stack_prune.h"
@@ -162,7 +164,7 @@ static int io_load(struct session *ss, struct io_state *st, bool raw)
 	bpf_map__set_max_entries(skel->maps.attr, map_size((uint64_t)(secs * 1000), 8192, 262144));
 	session_stacks_max(skel->maps.stacks, skel->maps.stacks_deep,
 			   map_size((uint64_t)(secs * 2000), 16384, 1 << 20));
-	err = io_bpf__load(skel);
+	err = skel_load(skel->skeleton);
 	if (err)
 		return err;
 	for (int i = 0; i < NPROGS; i++) {
@@ -202,7 +204,7 @@ static int io_start(struct session *ss)
 		return -ENOENT;	/* checked in validate; gone since */
 	/* every tracepoint has a btf_trace_NAME typedef in the kernel's BTF */
 	st->at_getrq = (getrq && *getrq && strcmp(getrq, "0")) ||
-		       libbpf_find_vmlinux_btf_id("block_io_start", BPF_TRACE_RAW_TP) < 0;
+		       !kernel_has_tracepoint("block_io_start");
 	if (st->at_getrq)
 		pr_debug("io: no block_io_start tracepoint (kernel before 6.5): "
 			 "submitters taken at block_getrq");

@@ -141,7 +141,8 @@ bool kernel_has_kfunc(const char *name)
  * Each name is looked for whole ("\0name\0") in the raw BTF, read in
  * chunks: parsing it (btf__load_vmlinux_btf) read 5.5 MB in 4 KiB reads
  * and held ~9 MiB at its peak, doubling a short run's CPU and memory.
- * These names are kfuncs' only: being among the strings is being there.
+ * These names are kfuncs' and tracepoints' typedefs (btf_trace_NAME)
+ * only: being among the strings is being there.
  */
 #define BTF_CHUNK (256 << 10)
 #define KFUNC_NAME_MAX 64
@@ -182,4 +183,15 @@ bool kernel_has_kfuncs(const char *const *names, int n)
 	free(buf);
 	close(fd);
 	return left == 0;
+}
+
+bool kernel_has_tracepoint(const char *name)
+{
+	char typedef_name[KFUNC_NAME_MAX + 1];
+	const char *p = typedef_name;
+
+	if ((size_t)snprintf(typedef_name, sizeof(typedef_name), "btf_trace_%s", name) >=
+	    sizeof(typedef_name))
+		return false;
+	return kernel_has_kfuncs(&p, 1);
 }

@@ -19,6 +19,12 @@ bool proc_alive(int pid);
 bool kernel_has_kfunc(const char *name);
 /* Whether it has every one of the n kfuncs names (one read of the BTF). */
 bool kernel_has_kfuncs(const char *const *names, int n);
+/*
+ * Whether the kernel has the tracepoint name, by its btf_trace_NAME
+ * typedef (the same read; libbpf_find_vmlinux_btf_id parses the whole
+ * BTF for it, ~50 ms of faults here).
+ */
+bool kernel_has_tracepoint(const char *name);
 /* Raise the open-file limit: the symbolizer keeps one file open per binary. */
 void raise_fd_limit(void);
 
