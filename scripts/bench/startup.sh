@@ -52,6 +52,30 @@ if [ -n "${BASE:-}" ] && command -v strace >/dev/null; then
 		      printf "| all map creations | %.4f | %.4f |\n", m["before"] / n, m["after"] / n }' \
 		"$tmp/calls" | sort -t'|' -k3 -rn
 	echo
+	# each command's whole start (to a 0.3 s run's end): CPU and page
+	# faults, which libbpf's reading of the kernel's BTF is most of
+	for c in cpu offcpu io lock; do
+		for r in $(seq "$rounds"); do
+			for b in before after; do
+				bin=$P
+				[ "$b" = before ] && bin=$BASE
+				perf stat -x, -e task-clock,page-faults "$bin" "$c" -a -d 0.3 -o /dev/null 2>&1 |
+					awk -F, -v b="$b" -v c="$c" '/task-clock/ { t = $1 } /page-faults/ { f = $1 }
+						END { print c, b, t, f }'
+			done
+		done
+	done > "$tmp/starts"
+	echo "Each command's start, \`profiler CMD -a -d 0.3\` (perf stat), medians of $rounds alternated runs:"
+	echo
+	echo "| command | CPU ms before | after | page faults before | after |"
+	echo "| --- | --- | --- | --- | --- |"
+	for c in cpu offcpu io lock; do
+		med() { awk -v c="$c" -v b="$1" -v k="$2" '$1 == c && $2 == b { print $k }' "$tmp/starts" |
+			sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+		printf '| %s | %.0f | %.0f | %d | %d |\n' "$c" "$(med before 3)" "$(med after 3)" \
+			"$(med before 4)" "$(med after 4)"
+	done
+	echo
 	[ -n "${PARTS_ONLY:-}" ] && exit 0
 fi
 

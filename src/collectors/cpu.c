@@ -21,6 +21,7 @@
 #include "collectors/cpu_state.h"
 #include "collectors/cpu_young.h"
 #include "runtime/deltas.h"
+#include "runtime/load_heap.h"
 #include "runtime/preflight.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
@@ -191,7 +192,7 @@ static int cpu_start(struct session *ss)
 	bpf_program__set_autoload(skel->progs.cpu_sample, young != CPU_YOUNG_TASK_WORK);
 	tmpl = map_in_map_template(skel->maps.counts_sel);
 
-	err = cpu_bpf__load(skel);
+	err = skel_load(skel->skeleton);
 	if (tmpl >= 0)
 		close(tmpl);
 	if (err)

@@ -26,6 +26,7 @@
 #include "cpu_defer.skel.h"
 #include "collectors/cpu_state.h"
 #include "collectors/cpu_young.h"
+#include "runtime/load_heap.h"
 #include "runtime/preflight.h"
 #include "runtime/refusals.h"
 #include "runtime/runtime.h"
@@ -161,7 +162,7 @@ static int entries_load(struct session *ss, struct cpu_state *st, enum cpu_young
 		log[0] = '\0';
 		bpf_program__set_log_buf(d->progs.cpu_sample_defer, log, DEFER_LOG_SIZE);
 	}
-	err = cpu_defer_bpf__load(d);
+	err = skel_load(d->skeleton);
 	/*
 	 * Later 6.18 kernels verify task work's callback as sleepable and
 	 * refuse it in a program that is not, as every perf_event program
@@ -201,7 +202,7 @@ static int fallback_load(struct cpu_state *st)
 	CPU_RODATA_COPY(f->rodata, st->skel->rodata);
 	bpf_program__set_autoload(f->progs.follow_fork, false);
 	bpf_program__set_autoload(f->progs.proc_exec, false);
-	return cpu_bpf__load(f);
+	return skel_load(f->skeleton);
 }
 
 /* The entries are the kernel's from here on: none written early by us. */

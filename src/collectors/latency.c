@@ -20,6 +20,7 @@
 #include "latency.skel.h"
 #include "collectors/collector.h"
 #include "collectors/latency_read.h"
+#include "runtime/load_heap.h"
 #include "runtime/runtime.h"
 #include "util/util.h"
 
@@ -261,7 +262,7 @@ static int load(struct session *ss, struct lat_state *st)
 		    (err = bpf_program__set_attach_target(skel->progs.lat_fexit, 0, fn)))
 			return err;
 	}
-	err = latency_bpf__load(skel);
+	err = skel_load(skel->skeleton);
 	if (err)
 		return err;
 	if (st->kmode == LAT_KMODE_FENTRY &&

@@ -24,6 +24,7 @@
 #include "collectors/lock_names.h"
 #include "runtime/deltas.h"
 #include "runtime/blocked_threads.h"
+#include "runtime/load_heap.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/stack_prune.h"
@@ -142,7 +143,7 @@ static int open_and_load(struct session *ss, struct lock_state *st, bool raw_tp)
 	bpf_program__set_autoload(skel->progs.futex_enter, user);
 	bpf_program__set_autoload(skel->progs.futex_exit, user);
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
-	err = lock_bpf__load(skel);
+	err = skel_load(skel->skeleton);
 	if (err) {
 		lock_bpf__destroy(skel);
 		st->skel = NULL;

@@ -30,6 +30,7 @@
 #include "collectors/mem_sites.h"
 #include "collectors/mem_state.h"
 #include "runtime/deltas.h"
+#include "runtime/load_heap.h"
 #include "runtime/preflight.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
@@ -266,7 +267,7 @@ static int mem_start(struct session *ss)
 	st->signal_task = st->mode == MODE_USER && ss->follow_forks && can_signal_task();
 	set_autoload(skel, st->mode, ss->follow_forks, st->signal_task);
 
-	err = mem_bpf__load(skel);
+	err = skel_load(skel->skeleton);
 	if (err)
 		return bpf_explain("loading the BPF programs", err);
 	/* uprobes follow their pid, not its children: those are held and probed (on_held) */

@@ -21,6 +21,7 @@
 #include "collectors/collector.h"
 #include "runtime/blocked_threads.h"
 #include "runtime/deltas.h"
+#include "runtime/load_heap.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/stack_prune.h"
@@ -128,7 +129,7 @@ static int offcpu_load(struct session *ss, struct offcpu_state *st, bool raw_tp)
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
 	bpf_program__set_autoload(skel->progs.switch_btf, !raw_tp);
 	bpf_program__set_autoload(skel->progs.switch_raw, raw_tp);
-	err = offcpu_bpf__load(skel);
+	err = skel_load(skel->skeleton);
 	if (!err) {
 		struct bpf_program *prog = raw_tp ? skel->progs.switch_raw : skel->progs.switch_btf;
 		struct bpf_link *l = bpf_program__attach(prog);

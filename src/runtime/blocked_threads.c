@@ -20,6 +20,7 @@
 #include "blocked.skel.h"
 #include "runtime/blocked_threads.h"
 #include "runtime/cgroups.h"
+#include "runtime/load_heap.h"
 #include "runtime/runtime.h"
 #include "output/output.h"
 #include "util/util.h"
@@ -77,7 +78,7 @@ static struct blocked_bpf *load_iterator(struct session *ss, struct bpf_object *
 	bpf_program__set_autoload(skel->progs.proc_exec, false);
 	err = share_maps(skel->obj, obj);
 	if (!err)
-		err = blocked_bpf__load(skel);
+		err = skel_load(skel->skeleton);
 	if (err) {
 		pr_debug("blocked threads: the task iterator did not load (%s): from /proc, "
 			 "without stacks", strerror(-err));
