@@ -140,8 +140,8 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            wall, lock, io, mem)\n"
 		"      --stats               at the end, what profiling cost: each BPF program's\n"
 		"                            runs and run time, map fill, losses, what new\n"
-		"                            processes cost, the profiler's own CPU time and\n"
-		"                            peak memory\n"
+		"                            processes cost, the profiler's own CPU time,\n"
+		"                            peak memory and page faults\n"
 		OUTPUT_USAGE "\n"
 		"Options of profiler %s:\n%s",
 		col->name, col->operands ? " " : "", col->operands ? col->operands : "",
