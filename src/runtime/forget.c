@@ -33,6 +33,11 @@ int session_process_gone(struct session *ss, uint32_t pid, uint64_t mark)
 	return kill((pid_t)pid, 0) && errno == ESRCH ? -1 : 0;
 }
 
+bool session_exited_before(struct session *ss, uint32_t pid, uint64_t mark)
+{
+	return ss->rt->sym && symbolizer_exited_before(ss->rt->sym, pid, mark) > 0;
+}
+
 int session_gone_fn(void *ctx, uint32_t pid)
 {
 	const struct session_gone *g = ctx;

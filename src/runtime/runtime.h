@@ -239,6 +239,9 @@ uint64_t session_exit_mark(struct session *ss);
  * and no such process runs.
  */
 int session_process_gone(struct session *ss, uint32_t pid, uint64_t mark);
+/* Whether the records say pid exited before mark (no system call: for
+ * what a window looks at thousands of times). */
+bool session_exited_before(struct session *ss, uint32_t pid, uint64_t mark);
 /* session_process_gone as a stack_prune_gone_fn: ctx is one of these. */
 struct session_gone {
 	struct session *ss;

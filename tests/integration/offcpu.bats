@@ -184,3 +184,64 @@ check_both_waits() {
 	first=$(awk '/^Top wait reasons/ { getline; getline; sub(/^.*%  /, ""); print; exit }' "$TMP/k.txt")
 	[[ "$first" == "futex: futex_"* ]]
 }
+
+# Write into the running profiler's `start` map (offcpu's waits going on,
+# by thread) an entry for the process PID, which ran and exited during the
+# run, as if the program had missed its switch back in: a wait of
+# "phantomwait" begun now.  On 6.18 that happened to about one 50 ms sleep
+# in 640 (agent.bats's 80 sleeps), and the entry then counted on to the
+# run's end, a second more at every window.
+inject_stale_wait() {	# PROFILER_PID PID
+	local id ts value
+	# the profiler's maps, by the ids in its descriptors' fdinfo
+	id=$(bpftool -j map show | python3 -c '
+import glob, json, sys
+ours = set()
+for f in glob.glob("/proc/%s/fdinfo/*" % sys.argv[1]):
+    try:
+        ours.update(int(l.split()[1]) for l in open(f) if l.startswith("map_id:"))
+    except OSError:
+        pass
+print(next(m["id"] for m in json.load(sys.stdin) if m.get("name") == "start" and m["id"] in ours))' "$1")
+	ts=$(python3 -c 'import time; print(time.monotonic_ns())')
+	# struct offcpu_start: ts; cpu_key { pid, life, user_stack, kern_stack, comm[16] }
+	value=$(python3 -c '
+import struct, sys
+v = struct.pack("<QIIQQ16s", int(sys.argv[1]), int(sys.argv[2]), 0, 0, 0, b"phantomwait")
+print(" ".join("%02x" % b for b in v))' "$ts" "$2")
+	# shellcheck disable=SC2046	# bytes as words
+	bpftool map update id "$id" key hex $(python3 -c 'import struct, sys; print(" ".join("%02x" % b for b in struct.pack("<I", int(sys.argv[1]))))' "$2") \
+		value hex $value
+}
+
+@test "offcpu: a wait left by an exited process (its switch back in missed) counts for nothing" {
+	local prof pid d
+	command -v bpftool >/dev/null
+	# one-shot: the waits going on at the end are added once (add_pending)
+	"$PROFILER" offcpu -a -v -d 3 -o "$TMP/out.folded" 2>"$TMP/err" &
+	prof=$!
+	wait_collecting "$TMP/err"
+	sh -c 'echo $$ > "$1"' sh "$TMP/pid"
+	pid=$(cat "$TMP/pid")
+	sleep 0.5	# its exit record read
+	inject_stale_wait "$prof" "$pid"
+	wait "$prof"
+	echo "phantom in the one-shot profile: $(grep -c phantomwait "$TMP/out.folded" || true)"
+	! grep -q phantomwait "$TMP/out.folded" || false
+	# the agent's windows: the waits going on at each cut (add_ongoing)
+	d="$TMP/agent"
+	"$PROFILER" agent --what offcpu --window 1 --listen off --dir "$d" -- sleep 4 2>"$TMP/err2" &
+	prof=$!
+	sleep 1.5
+	sh -c 'echo $$ > "$1"' sh "$TMP/pid"
+	pid=$(cat "$TMP/pid")
+	sleep 0.5
+	inject_stale_wait "$prof" "$pid"
+	wait "$prof"
+	for f in "$d"/offcpu-*.pb.gz; do
+		"$PROFILER" report "$f" -o "$TMP/w.folded"
+		echo "$f: $(grep -c phantomwait "$TMP/w.folded" || true)"
+		! grep -q phantomwait "$TMP/w.folded" || false
+	done
+	[ "$(ls "$d"/offcpu-*.pb.gz | wc -l)" -ge 3 ]
+}
