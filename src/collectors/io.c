@@ -439,6 +439,7 @@ static int io_collect(struct session *ss, struct profile *p)
 		 s->disk ? s->disk : "every disk", st->raw_tp ? "raw_tp" : "tp_btf",
 		 st->at_getrq ? "; submitters at block_getrq: no block_io_start before 6.5" : "");
 	p->event = profile_intern(p, event);
+	p->traced_stacks = true;
 
 	if (ss->rb)
 		ring_buffer__consume(ss->rb);

@@ -428,6 +428,7 @@ static int lock_collect(struct session *ss, struct profile *p)
 		 !s->lock_user && !s->lock_kernel ? " + " : "",
 		 s->lock_kernel ? "" : "futex waits");
 	p->event = profile_intern(p, label);
+	p->traced_stacks = true;
 	/* the waits still going on when collection stopped: none before (every
 	 * futex waiter on the machine would be looked up to be skipped) */
 	if (!s->lock_kernel && st->ended)

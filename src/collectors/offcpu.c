@@ -364,6 +364,7 @@ static int offcpu_collect(struct session *ss, struct profile *p)
 		 st->raw_tp ? "raw_tp" : "tp_btf",
 		 strcmp(ss->set->offcpu_state, "all") ? "blocking only" : "preemption too");
 	p->event = profile_intern(p, event);
+	p->traced_stacks = true;
 
 	/*
 	 * The counts hold the whole run (a window is their growth): read in

@@ -153,6 +153,7 @@ static int wall_collect(struct session *ss, struct profile *p)
 		 "+ off-CPU time from sched_switch (%s)", ss->set->freq, ss->set->freq,
 		 strcmp(ss->set->offcpu_state, "all") ? "blocking only" : "preemption too");
 	p->event = profile_intern(p, event);
+	p->traced_stacks = true;	/* its off-CPU part's */
 
 	for (size_t i = 0; i < NPARTS && !err; i++) {
 		struct profile *part = profile_new();

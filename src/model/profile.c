@@ -393,6 +393,40 @@ void profile_edit_stacks(struct profile *p, stack_edit_fn edit, void *ctx)
 	idxmap_free(&done);
 }
 
+static bool tracing_frame(const struct location *l)
+{
+	static const char *const own[] = { "__traceiter_", "__bpf_trace_", "bpf_trace_run" };
+
+	if (l->kind != FRAME_KERNEL || !l->name)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(own); i++)
+		if (!strncmp(l->name, own[i], strlen(own[i])))
+			return true;
+	return false;
+}
+
+static uint32_t trim_tracing(struct profile *p, uint32_t *fr, uint32_t n, void *ctx)
+{
+	uint32_t k = 0;
+
+	(void)ctx;
+	while (k < n && tracing_frame(&p->locs[fr[k]]))
+		k++;
+	if (k && k < n)
+		memmove(fr, fr + k, (n - k) * sizeof(*fr));
+	return k < n ? n - k : n;	/* a stack of nothing else stays as it was */
+}
+
+void profile_trim_tracing(struct profile *p)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < p->nlocs && !any; i++)
+		any = tracing_frame(&p->locs[i]);
+	if (p->traced_stacks && any)
+		profile_edit_stacks(p, trim_tracing, NULL);
+}
+
 uint32_t profile_group_frame(struct profile *p, const char *group, const char *name)
 {
 	/* an interned string is unique for the profile's life: its address is the key */

@@ -154,6 +154,13 @@ struct profile {
 	int nstored;
 
 	const char *event;	/* what was measured, for humans: "cpu-clock at 99 Hz" */
+	/*
+	 * Kernel stacks taken inside a tracepoint (offcpu, wall, lock, io):
+	 * the tracing's own frames at their leaf are the profiler's, and there
+	 * are more of them when another tool probes the same tracepoint
+	 * (__traceiter_sched_switch): profile_trim_tracing() drops them.
+	 */
+	bool traced_stacks;
 	/* read from a format that keeps neither process ids nor modules
 	 * (folded stacks): writers show no pid 0 and no "[unknown]" module */
 	bool no_pids;
@@ -334,6 +341,8 @@ int64_t profile_total(const struct profile *p, int type);
  */
 typedef uint32_t (*stack_edit_fn)(struct profile *p, uint32_t *fr, uint32_t n, void *ctx);
 void profile_edit_stacks(struct profile *p, stack_edit_fn edit, void *ctx);
+/* With traced_stacks, named: the tracing's frames at each stack's leaf go. */
+void profile_trim_tracing(struct profile *p);
 
 /* Keep a return-address candidate only where the frame before it (the
  * interrupted function) keeps its return address in that very stack word;

@@ -321,6 +321,7 @@ int symbolizer_resolve(struct symbolizer *sz, struct profile *p)
 	sz->gone_new = 0;
 	profile_check_leaf_candidates(p);
 	profile_prune_bogus(p);
+	profile_trim_tracing(p);
 	if (sz->lines && sz->nchain_ids)
 		splice_inlines(sz, p, nlocs);
 	sz->stats.ns += now_ns() - t0;

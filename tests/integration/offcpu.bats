@@ -245,3 +245,21 @@ print(" ".join("%02x" % b for b in v))' "$ts" "$2")
 	done
 	[ "$(ls "$d"/offcpu-*.pb.gz | wc -l)" -ge 3 ]
 }
+
+# A second tool on sched_switch (here a second profiler) puts the kernel's
+# probe iterator, __traceiter_sched_switch, between __schedule and our
+# program: a frame of the tracing, not of the waits, at every stack's leaf.
+@test "offcpu: with another probe on sched_switch the stacks still end at __schedule" {
+	local other
+	"$PROFILER" offcpu -a -v -d 30 -o "$TMP/other.folded" 2>"$TMP/other.err" &
+	other=$!
+	wait_collecting "$TMP/other.err"
+	run "$PROFILER" offcpu -o "$TMP/out.folded" -- "$W/waits" 1
+	kill -INT "$other"
+	wait "$other"
+	[ "$status" -eq 0 ]
+	grep -c '__traceiter_\|__bpf_trace_\|bpf_trace_run' "$TMP/out.folded" "$TMP/other.folded" || true
+	! grep -q '__traceiter_\|__bpf_trace_\|bpf_trace_run' "$TMP/out.folded" || false
+	! grep -q '__traceiter_\|__bpf_trace_\|bpf_trace_run' "$TMP/other.folded" || false
+	grep -q 'nanosleep.*schedule_\[k\];__schedule_\[k\] [0-9]*$' "$TMP/out.folded"
+}

@@ -95,6 +95,35 @@ static void test_prune_bogus(void **state)
 	profile_free(p);
 }
 
+/* The tracing's frames at a traced stack's leaf go; elsewhere, or in a
+ * profile of samples (cpu), they stay. */
+static void test_trim_tracing(void **state)
+{
+	static const char *const names[] = { "__traceiter_sched_switch", "__bpf_trace_sched_switch",
+					     "__schedule", "schedule", "bpf_trace_run2" };
+	struct profile *p = profile_new();
+	uint32_t ids[5];
+
+	(void)state;
+	profile_add_type(p, "offcpu", "nanoseconds");
+	for (int i = 0; i < 5; i++) {
+		ids[i] = profile_location(p, FRAME_KERNEL, 0, 0xffff0000 + 0x100 * i, true);
+		p->locs[ids[i]].name = profile_intern(p, names[i]);
+	}
+	profile_add_sample(p, ids, 5, 1, 0, "x", (int64_t[]){ 1 });
+	profile_add_sample(p, ids, 2, 2, 0, "y", (int64_t[]){ 1 });	/* nothing else */
+	profile_trim_tracing(p);
+	assert_int_equal(p->samples[0].nframes, 5);	/* not traced_stacks */
+	p->traced_stacks = true;
+	profile_trim_tracing(p);
+	assert_int_equal(p->samples[0].nframes, 3);
+	assert_string_equal(p->locs[profile_sample_frames(p, 0)[0]].name, "__schedule");
+	/* further up, a frame of that name is the kernel's own doing */
+	assert_string_equal(p->locs[profile_sample_frames(p, 0)[2]].name, "bpf_trace_run2");
+	assert_int_equal(p->samples[1].nframes, 2);
+	profile_free(p);
+}
+
 /* Samples of one stack (two processes of one file) share one copy of it. */
 static void test_stacks_shared(void **state)
 {
@@ -216,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_locations_by_file),
 		cmocka_unit_test(test_stack_first_is_ip),
 		cmocka_unit_test(test_prune_bogus),
+		cmocka_unit_test(test_trim_tracing),
 		cmocka_unit_test(test_stacks_shared),
 		cmocka_unit_test(test_shared_stack_edited_once),
 		cmocka_unit_test(test_sample_labels),
