@@ -28,6 +28,7 @@
 #include "cli/args.h"
 #include "cli/col_opts.h"
 #include "cli/frontends.h"
+#include "runtime/load_heap.h"
 #include "session/session.h"
 #include "util/util.h"
 
@@ -264,7 +265,7 @@ int agent_main(int argc, char **argv)
 	 * climbed by tens of MiB in the first minute.  A fixed threshold
 	 * gives each back to the kernel when freed.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD);
 	for (int i = 0; i < NCOLS; i++)
 		if (set.record_what & 1u << i) {
 			cols[n] = agent_cols[i];

@@ -17,6 +17,13 @@
 struct bpf_object_skeleton;
 
 /*
+ * Our mmap threshold, fixed (session.c, agent.c): a large block is a
+ * mapping of its own, given back when freed; glibc's sliding threshold
+ * would keep later ones in the heap, resident.
+ */
+#define HEAP_MMAP_THRESHOLD (256 << 10)
+
+/*
  * bpf_object__load_skeleton(s), its large blocks taken from our heap where
  * it was grown and marked for transparent huge pages, when the kernel has
  * free 2 MiB blocks for all of it (so that no fault waits for compaction)

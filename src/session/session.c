@@ -20,6 +20,7 @@
 #include "runtime/cgroups.h"
 #include "runtime/deltas.h"
 #include "runtime/entry_hold.h"
+#include "runtime/load_heap.h"
 #include "session/cmd_stdout.h"
 #include "session/err_capture.h"
 #include "runtime/mmap_watch.h"
@@ -267,7 +268,7 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	 * a growing array is copied within the heap, old and new resident at
 	 * once, and what is freed stays in RSS.  The agent sets the same.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD);
 	bpf_setup_logging(set->verbose);
 	raise_fd_limit();
 	err = check_privileges();
