@@ -37,7 +37,6 @@ struct offcpu_state {
 	struct blocked *blocked;	/* threads off the CPU at the start and the end */
 	struct deltas *windows;		/* counts handed over so far, per key */
 	struct stack_prune *prune;	/* user stacks to delete once their process exits */
-	size_t stale_starts;		/* start entries of exited processes' threads deleted */
 };
 
 enum { OPT_STATE = 1101, OPT_MIN_BLOCK, OPT_MAX_BLOCK, OPT_MAX_STACKS };
@@ -213,6 +212,7 @@ static void add_pending(struct session *ss, struct offcpu_state *st, uint64_t ma
 	uint64_t max_ns = s->max_block_us ? s->max_block_us * 1000 : UINT64_MAX;
 	__u32 tid, *prev = NULL;
 	struct offcpu_start rec;
+	size_t stale = 0;
 
 	while (!bpf_map_get_next_key(start_fd, prev, &tid)) {
 		struct offcpu_val v = {};
@@ -222,7 +222,7 @@ static void add_pending(struct session *ss, struct offcpu_state *st, uint64_t ma
 		if (bpf_map_lookup_elem(start_fd, &tid, &rec) || rec.ts > st->stop_ns)
 			continue;
 		if (session_exited_before(ss, rec.key.pid, mark)) {
-			st->stale_starts++;
+			stale++;
 			continue;
 		}
 		delta = st->stop_ns - rec.ts;
@@ -233,6 +233,8 @@ static void add_pending(struct session *ss, struct offcpu_state *st, uint64_t ma
 		v.count++;
 		bpf_map_update_elem(counts_fd, &rec.key, &v, BPF_ANY);
 	}
+	if (stale)
+		pr_debug("offcpu: %zu waits of exited processes' threads left out at the stop", stale);
 }
 
 /* The window's counts as read, and the waits still going on added to them. */
@@ -327,9 +329,8 @@ static long add_ongoing(struct session *ss, struct offcpu_state *st, uint64_t ma
 	map_read_chunks(start_fd, sizeof(__u32), sizeof(struct offcpu_start), ongoing_chunk, &o);
 	idxmap_free(&o.index);
 	if (o.ndead) {
-		st->stale_starts += map_delete_keys(start_fd, o.dead, sizeof(*o.dead), o.ndead);
-		pr_debug("offcpu: %zu waits of exited processes' threads dropped (%zu in all)",
-			 o.ndead, st->stale_starts);
+		pr_debug("offcpu: %zu waits of exited processes' threads dropped",
+			 map_delete_keys(start_fd, o.dead, sizeof(*o.dead), o.ndead));
 		free(o.dead);
 	}
 	*keys = o.keys;
