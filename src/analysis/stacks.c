@@ -229,8 +229,7 @@ const struct location *wait_frame(const struct profile *p, size_t sample)
 		    !strcmp(l->name, "finish_task_switch") || !strcmp(l->name, "wait_woken"))
 			continue;
 		/* the tracepoint's own frames, where a stack keeps them */
-		if (starts(l->name, "__traceiter_") || starts(l->name, "__bpf_trace_") ||
-		    starts(l->name, "bpf_trace_run"))
+		if (profile_tracing_frame(l))
 			continue;
 		return l;
 	}

@@ -393,7 +393,7 @@ void profile_edit_stacks(struct profile *p, stack_edit_fn edit, void *ctx)
 	idxmap_free(&done);
 }
 
-static bool tracing_frame(const struct location *l)
+bool profile_tracing_frame(const struct location *l)
 {
 	static const char *const own[] = { "__traceiter_", "__bpf_trace_", "bpf_trace_run" };
 
@@ -410,7 +410,7 @@ static uint32_t trim_tracing(struct profile *p, uint32_t *fr, uint32_t n, void *
 	uint32_t k = 0;
 
 	(void)ctx;
-	while (k < n && tracing_frame(&p->locs[fr[k]]))
+	while (k < n && profile_tracing_frame(&p->locs[fr[k]]))
 		k++;
 	if (k && k < n)
 		memmove(fr, fr + k, (n - k) * sizeof(*fr));
@@ -421,9 +421,9 @@ void profile_trim_tracing(struct profile *p)
 {
 	bool any = false;
 
-	for (size_t i = 0; i < p->nlocs && !any; i++)
-		any = tracing_frame(&p->locs[i]);
-	if (p->traced_stacks && any)
+	for (size_t i = 0; p->traced_stacks && i < p->nlocs && !any; i++)
+		any = profile_tracing_frame(&p->locs[i]);
+	if (any)
 		profile_edit_stacks(p, trim_tracing, NULL);
 }
 

@@ -343,6 +343,8 @@ typedef uint32_t (*stack_edit_fn)(struct profile *p, uint32_t *fr, uint32_t n, v
 void profile_edit_stacks(struct profile *p, stack_edit_fn edit, void *ctx);
 /* With traced_stacks, named: the tracing's frames at each stack's leaf go. */
 void profile_trim_tracing(struct profile *p);
+/* A named kernel frame of the tracing (__traceiter_, __bpf_trace_, bpf_trace_run). */
+bool profile_tracing_frame(const struct location *l);
 
 /* Keep a return-address candidate only where the frame before it (the
  * interrupted function) keeps its return address in that very stack word;
