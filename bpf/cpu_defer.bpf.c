@@ -56,7 +56,7 @@ int BPF_PROG(cpu_entry_at_lock, struct mm_struct *mm, bool write)
 	bool lacking = false;
 
 	/* the mappings change only under the write lock, its own mm's */
-	if (!write || !tgid || task->mm != mm || task->flags & (PF_EXITING | PF_KTHREAD))
+	if (!write || !tgid || BPF_CORE_READ(task, mm) != mm || task->flags & (PF_EXITING | PF_KTHREAD))
 		return 0;
 	/* an entry made inside exec goes at its end (proc_exec deletes it) */
 	if (task_in_execve())

@@ -239,7 +239,7 @@ static __always_inline bool cpu_defer(struct cpu_key *key, __u32 tid)
 
 	if (!cfi_unwind)
 		return false;
-	if (task->flags & (PF_EXITING | PF_KTHREAD) || !task->mm)
+	if (task->flags & (PF_EXITING | PF_KTHREAD) || !BPF_CORE_READ(task, mm))
 		return false;
 	if (bpf_map_update_elem(&cpu_deferred, &tid, key, BPF_NOEXIST))
 		return false;	/* one waits already, or no room */

@@ -131,6 +131,7 @@ static __always_inline struct unwind_proc *unw_make_entry(__u32 tgid, bool *lack
 	while ((vma = bpf_iter_task_vma_next(&it))) {
 		struct unwind_file_key key = {};
 		const struct unwind_file *f;
+		struct file *file;
 		struct unwind_map *m;
 		__u64 bias, off;
 		__u32 at = up->nr;
@@ -139,11 +140,16 @@ static __always_inline struct unwind_proc *unw_make_entry(__u32 tgid, bool *lack
 			break;
 		if (!(vma->vm_flags & UNW_VM_EXEC))
 			continue;
-		if (vma->vm_file) {
-			struct inode *ino = vma->vm_file->f_inode;
-
-			key.ino = ino->i_ino;
-			key.dev = ino->i_sb->s_dev;
+		/*
+		 * The file's pointers are read, not walked: each pointer the
+		 * verifier walks from the iterator's trusted vma costs it four
+		 * linear searches of the kernel's BTF (the __safe_ type names),
+		 * 15 ms of this object's load (docs/performance.md)
+		 */
+		file = BPF_CORE_READ(vma, vm_file);
+		if (file) {
+			key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+			key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 			off = (__u64)vma->vm_pgoff << 12;
 		} else if (vma->vm_start == vdso && vdso) {
 			off = 0;	/* the vDSO: key 0, as user space keeps it */
