@@ -86,6 +86,30 @@ EOF
 	fi
 }
 
+@test "binaries: the unwind cache stays under its limit: the least recently used files go" {
+	# 9 files of 32 MiB (sparse: the limit counts their sizes), older
+	# than anything a run keeps: 288 MiB, past the 256 MiB limit
+	mkdir -m 700 -p "$TMP/lim/unwind"
+	for i in 1 2 3 4 5 6 7 8 9; do
+		truncate -s 32M "$TMP/lim/unwind/unw-old-$i"
+		chmod 600 "$TMP/lim/unwind/unw-old-$i"
+		touch -d "2020-01-0$i 00:00" "$TMP/lim/unwind/unw-old-$i"
+	done
+	run --separate-stderr env PROFILER_CACHE_DIR="$TMP/lim" "$PROFILER" cpu -F 499 --stats \
+		-o "$TMP/lim.folded" -- gzip -c "$PROFILER" > /dev/null
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	ls -l "$TMP/lim/unwind"
+	# the run stored the tables it made, then cut the cache to three
+	# quarters of the limit (192 MiB): the four oldest went, the five
+	# newest stayed
+	ls "$TMP"/lim/unwind/unw-* | grep -qv unw-old
+	for i in 1 2 3 4; do [ ! -e "$TMP/lim/unwind/unw-old-$i" ]; done
+	for i in 5 6 7 8 9; do [ -e "$TMP/lim/unwind/unw-old-$i" ]; done
+	total=$(find "$TMP/lim/unwind" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+	[ "$total" -le $((192 << 20)) ]
+}
+
 # The frame of each FDE of FILE's hot code: "START END" per line, hex
 fde_ranges() {	# FILE
 	readelf --debug-dump=frames "$1" | sed -n 's/.* FDE .*pc=\([0-9a-f]*\)\.\.\([0-9a-f]*\).*/\1 \2/p'
