@@ -31,6 +31,7 @@ here=$(dirname "$0")
 . "$here/lib.bash"
 
 command -v perf >/dev/null || { echo "churn.sh: perf is missing: scripts/deps.sh --bench" >&2; exit 1; }
+bpf_stats_on	# our CPU without --stats's own switch of them (lib.bash)
 
 # One row: NAME CPU_SECONDS RSS_KIB FOLDED BPF_US LOST
 row() {
@@ -119,7 +120,8 @@ echo "second (each 3 ms of CPU in \`short_lived_work\`: about $((rate * secs * 3
 echo "expected), one tool after the other under the same load. CPU: user + system"
 echo "seconds of the tools' own processes (perf: record, then script and the fold)."
 echo "BPF: our program's run time per sample (--stats); the kernel's own sampling"
-echo "and perf's are not counted on either side."
+echo "and perf's are not counted on either side. The kernel's BPF run-time stats"
+echo "stay on for the whole run, so that --stats does not switch them (lib.bash)."
 echo
 echo "| tool | CPU s | peak RSS MiB | BPF per sample | samples | short_lived_work | samples lost |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
