@@ -95,6 +95,23 @@ struct mem_totals {
  */
 enum { MEM_HELD_FORK = 1, MEM_HELD_EXEC, MEM_HELD_ENTRY };
 
+/*
+ * Where an allocating function has its size (and its old block, or where
+ * it stores the new one): the cookie of each probe of the one program
+ * alloc_enter.  The kernel verifies it once; one program per function was
+ * verified seven times, 58 ms each on this VM (0.41 s of mem's 0.55 s
+ * start; with --unwind fp 1.5 s of 1.65).
+ */
+enum mem_entry {
+	MEM_ENTRY_MALLOC,		/* (size): malloc, valloc, pvalloc */
+	MEM_ENTRY_CALLOC,		/* (nmemb, size) */
+	MEM_ENTRY_REALLOC,		/* (ptr, size) */
+	MEM_ENTRY_REALLOCARRAY,		/* (ptr, nmemb, size) */
+	MEM_ENTRY_MEMALIGN,		/* (alignment, size): memalign, aligned_alloc */
+	MEM_ENTRY_POSIX_MEMALIGN,	/* (memptr, alignment, size) */
+	MEM_ENTRY_MMAP,			/* (addr, length, ...) */
+};
+
 struct mem_held {
 	__u32 pid;
 	__u32 why;		/* MEM_HELD_* */

@@ -43,25 +43,32 @@ static const struct {
 	{ "munmap", false, false },
 };
 
+/* The cookie of name's entry probe (enum mem_entry); free and munmap have
+ * programs of their own */
+static enum mem_entry entry_kind(const char *name)
+{
+	if (!strcmp(name, "calloc"))
+		return MEM_ENTRY_CALLOC;
+	if (!strcmp(name, "realloc"))
+		return MEM_ENTRY_REALLOC;
+	if (!strcmp(name, "reallocarray"))
+		return MEM_ENTRY_REALLOCARRAY;
+	if (!strcmp(name, "posix_memalign"))
+		return MEM_ENTRY_POSIX_MEMALIGN;
+	if (!strcmp(name, "aligned_alloc") || !strcmp(name, "memalign"))
+		return MEM_ENTRY_MEMALIGN;
+	if (!strcmp(name, "mmap"))
+		return MEM_ENTRY_MMAP;
+	return MEM_ENTRY_MALLOC;	/* malloc, valloc, pvalloc */
+}
+
 static struct bpf_program *entry_prog(struct mem_bpf *skel, const char *name)
 {
-	if (!strcmp(name, "malloc") || !strcmp(name, "valloc") || !strcmp(name, "pvalloc"))
-		return skel->progs.malloc_enter;
-	if (!strcmp(name, "calloc"))
-		return skel->progs.calloc_enter;
-	if (!strcmp(name, "realloc"))
-		return skel->progs.realloc_enter;
-	if (!strcmp(name, "reallocarray"))
-		return skel->progs.reallocarray_enter;
-	if (!strcmp(name, "posix_memalign"))
-		return skel->progs.posix_memalign_enter;
-	if (!strcmp(name, "aligned_alloc") || !strcmp(name, "memalign"))
-		return skel->progs.memalign_enter;
-	if (!strcmp(name, "mmap"))
-		return skel->progs.mmap_enter;
+	if (!strcmp(name, "free"))
+		return skel->progs.free_enter;
 	if (!strcmp(name, "munmap"))
 		return skel->progs.munmap_enter;
-	return skel->progs.free_enter;
+	return skel->progs.alloc_enter;
 }
 
 static void add_link(struct mem_state *st, struct bpf_link *l)
@@ -83,7 +90,8 @@ static int attach_allocator(struct session *ss, struct mem_state *st, pid_t pid,
 		if (!elf_defines(lib, name))
 			continue;
 		for (int r = 0; r <= funcs[i].ret; r++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = name, .retprobe = r);
+			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = name, .retprobe = r,
+				    .bpf_cookie = r ? 0 : entry_kind(funcs[i].name));
 			struct bpf_program *prog = r ? st->skel->progs.alloc_return
 						     : entry_prog(st->skel, funcs[i].name);
 			struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, lib, 0, &o);

@@ -40,6 +40,28 @@ site() {	# FILE FUNCTION
 	grep -q '^mem_sites;.*;main;leak_site;malloc 4096000$' "$TMP/inuse_space.folded"
 }
 
+@test "mem: posix_memalign, aligned_alloc, memalign, reallocarray and valloc each count their own size" {
+	for v in alloc_space inuse_space inuse_objects; do
+		run "$PROFILER" mem -q -f folded --value $v -o "$TMP/$v.folded" -- "$W/mem_aligned"
+		[ "$status" -eq 0 ]
+	done
+	cat "$TMP"/*.folded
+	# the size is the second argument here, the third there: one program
+	# reads each function's from where its probe's cookie says
+	[ "$(site "$TMP/inuse_space.folded" posix_site)" -eq 300000 ]
+	[ "$(site "$TMP/inuse_objects.folded" posix_site)" -eq 300 ]
+	[ "$(site "$TMP/inuse_space.folded" aligned_site)" -eq 409600 ]
+	[ "$(site "$TMP/inuse_space.folded" memalign_site)" -eq 64000 ]
+	[ "$(site "$TMP/inuse_space.folded" valloc_site)" -eq 200000 ]
+	# reallocarray counts nmemb x size, and moves its old block on
+	[ "$(site "$TMP/alloc_space.folded" array_site)" -eq 90000 ]
+	[ "$(site "$TMP/inuse_space.folded" array_site)" -eq 0 ]
+	[ "$(site "$TMP/inuse_space.folded" array_grow)" -eq 225000 ]
+	[ "$(site "$TMP/inuse_objects.folded" array_grow)" -eq 150 ]
+	# a posix_memalign that fails allocates nothing
+	[ "$(site "$TMP/alloc_space.folded" posix_fail)" -eq 0 ]
+}
+
 @test "mem: the report puts the leak first, with count, bytes, average and age" {
 	run "$PROFILER" mem -q -o "$TMP/out.txt" -- "$W/mem_sites"
 	[ "$status" -eq 0 ]
