@@ -9,6 +9,8 @@
 # tools' own processes), peak RSS, and for ours the BPF program's time per
 # sample (--stats) and the samples lost.  With BASE=/path/to/an/older/
 # profiler, that one runs too, in the same run, for a before/after.
+# Each build first runs once for 3 s, unmeasured: a new build's first run
+# makes every unwind table it caches on disk, which later runs read back.
 # ROUNDS=N (default 1) repeats the lot, the tools alternating, and gives
 # each ratio's median: a shared machine's load changes from minute to
 # minute.  CGROUP=1 puts churn in a cgroup v2 of its own and profiles
@@ -122,6 +124,15 @@ echo "seconds of the tools' own processes (perf: record, then script and the fol
 echo "BPF: our program's run time per sample (--stats); the kernel's own sampling"
 echo "and perf's are not counted on either side. The kernel's BPF run-time stats"
 echo "stay on for the whole run, so that --stats does not switch them (lib.bash)."
+echo
+# Each build once, unmeasured, before the rounds: the unwind tables it
+# keeps on disk are its own (keyed by its build-id), so a new build's first
+# run makes them all, which any later run reads back; measured after, the
+# rounds compare runs as a machine sees them after the first.
+for p in "$build/profiler" ${BASE:+"$BASE"}; do
+	"$p" cpu -a -F 999 -d 3 -o /dev/null 2>/dev/null || true
+done
+echo "Each build ran once for 3 s before the rounds, unmeasured (its tables cached)."
 echo
 echo "| tool | CPU s | peak RSS MiB | BPF per sample | samples | short_lived_work | samples lost |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
