@@ -344,6 +344,14 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	/* stopped again at its entry point, for its unwind tables */
 	if (ss->child && ss->unw && !ss->no_entry_hold)
 		ss->hold = entry_hold_arm(set->cmd[0], ss->child);
+	/*
+	 * Until its exec the command's process is a copy of ours, waiting on
+	 * the pipe: its samples there (the exec's own work, 1 in 4 short
+	 * runs) are named from our mappings, read now, not left [unmapped];
+	 * its exec's record starts the program's own
+	 */
+	if (ss->child)
+		symbolizer_note_process(ss->sym, ss->child);
 	if (ss->child && release_child(ss))
 		goto out;
 	share(r);

@@ -64,6 +64,26 @@ check_short() {	# FILE [START_TOO]
 }
 
 # Cut into windows of 0.5 s (a long run's are 10 s), each named apart.
+@test "names: the command's own samples before its exec are named from our code, never [unmapped]" {
+	# until its exec the command's process is our fork, waiting on a pipe
+	# (comm profiler): some milliseconds of exec and lazy binding, caught
+	# at 4999 Hz in about half the runs; runs until 10 such samples came
+	n=0
+	for r in $(seq 40); do
+		run --separate-stderr "$PROFILER" cpu -q -F 4999 -f folded -o "$TMP/pre$r.folded" -- \
+			"$W/burn31" 0.1
+		[ "$status" -eq 0 ]
+		n=$((n + $(folded_sum "$TMP/pre$r.folded" '^profiler;')))
+		[ "$n" -ge 10 ] && break
+	done
+	grep -h '^profiler;' "$TMP"/pre*.folded
+	echo "runs=$r pre-exec samples=$n"
+	[ "$n" -ge 10 ]
+	! grep -h '^profiler;' "$TMP"/pre*.folded | grep -q 'unmapped\|frames lost\|unknown' || false
+	# named from our own binary or its libraries
+	grep -h '^profiler;' "$TMP"/pre*.folded | grep -q 'session_run\|execve\|_dl_\|do_lookup'
+}
+
 @test "names: processes of 4 ms under -a carry their function, over windows" {
 	make_loop
 	PROFILER_FOLD_MS=500 "$PROFILER" cpu -a -F $F -v --max-stacks 400000 \
