@@ -13,12 +13,19 @@ site() {	# FILE FUNCTION
 	folded_sum "$1" ";$2;[a-z_]+$"
 }
 
-@test "mem: -- CMD counts every site exactly, from the first allocation" {
-	for v in alloc_objects alloc_space inuse_objects inuse_space; do
-		run "$PROFILER" mem -q -f folded --value $v -o "$TMP/$v.folded" -- "$W/mem_sites"
+# profiler mem -- WORKLOAD once per --value, each into $TMP/VALUE.folded
+mem_by_value() {	# WORKLOAD VALUE...
+	local w=$1 v
+	shift
+	for v in "$@"; do
+		run "$PROFILER" mem -q -f folded --value "$v" -o "$TMP/$v.folded" -- "$W/$w"
 		[ "$status" -eq 0 ]
 	done
 	cat "$TMP"/*.folded
+}
+
+@test "mem: -- CMD counts every site exactly, from the first allocation" {
+	mem_by_value mem_sites alloc_objects alloc_space inuse_objects inuse_space
 	# the leak: first allocations of the program
 	[ "$(site "$TMP/alloc_objects.folded" leak_site)" -eq 1000 ]
 	[ "$(site "$TMP/inuse_space.folded" leak_site)" -eq 4096000 ]
@@ -41,11 +48,7 @@ site() {	# FILE FUNCTION
 }
 
 @test "mem: posix_memalign, aligned_alloc, memalign, reallocarray and valloc each count their own size" {
-	for v in alloc_space inuse_space inuse_objects; do
-		run "$PROFILER" mem -q -f folded --value $v -o "$TMP/$v.folded" -- "$W/mem_aligned"
-		[ "$status" -eq 0 ]
-	done
-	cat "$TMP"/*.folded
+	mem_by_value mem_aligned alloc_space inuse_space inuse_objects
 	# the size is the second argument here, the third there: one program
 	# reads each function's from where its probe's cookie says
 	[ "$(site "$TMP/inuse_space.folded" posix_site)" -eq 300000 ]
@@ -209,11 +212,7 @@ check_mem_fork() {	# run of mem_fork: its sites exact, each under its own pid
 }
 
 @test "mem: munmap of part of a region, or of several, releases just that" {
-	for v in inuse_space alloc_space; do
-		run "$PROFILER" mem -q -f folded --value $v -o "$TMP/$v.folded" -- "$W/mem_mmap"
-		[ "$status" -eq 0 ]
-	done
-	cat "$TMP"/*.folded
+	mem_by_value mem_mmap inuse_space alloc_space
 	P=$(getconf PAGESIZE)
 	mapped() { folded_sum "$1" ";$2;map;[a-z_]+$"; }	# FILE FUNCTION
 	# 16 pages, 4 unmapped in the middle and 4 at the end
