@@ -132,6 +132,7 @@ void args_usage(const struct collector *col, FILE *f)
 		"                            frame (a leaf, a syscall wrapper) from the stack\n"
 		"      --max-depth N         frames kept of each stack, 1 to %d (default %d);\n"
 		"                            deeper stacks lose their root frames, counted\n"
+		"                            (mem with --unwind fp: 512 at most)\n"
 		"      --no-debuginfod       do not fetch debug files from the servers in\n"
 		"                            DEBUGINFOD_URLS for binaries without symbols\n"
 		"      --no-python           native frames only for CPython 3.11 processes (by\n"

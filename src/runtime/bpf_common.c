@@ -228,6 +228,11 @@ int bpf_explain(const char *what, int err)
 		pr_err("%s: this kernel has no BPF support: it needs CONFIG_BPF_SYSCALL=y", what);
 		break;
 	case E2BIG:
+		/* what the verifier answers past its million instructions */
+		pr_err("%s: a BPF program too large for the kernel's verifier, or a map past its "
+		       "size limit: lower --max-depth or --max-stacks (rerun with -vv for the "
+		       "verifier's log)", what);
+		break;
 	case ENOMEM:
 		pr_err("%s: not enough memory for BPF maps: lower --max-stacks or raise the memlock limit", what);
 		break;

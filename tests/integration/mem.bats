@@ -65,6 +65,20 @@ mem_by_value() {	# WORKLOAD VALUE...
 	[ "$(site "$TMP/alloc_space.folded" posix_fail)" -eq 0 ]
 }
 
+@test "mem: a stack deeper than --max-depth keeps its leaf frames, its bytes, and says so" {
+	# 10 x malloc(1000), each 1,500 calls deep: cut to the 512 frames
+	# kept, by .eh_frame and by frame pointers alike
+	for u in "" "--unwind fp"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$PROFILER" mem $u -f folded -o "$TMP/deep.folded" -- "$W/mem_deep"
+		[ "$status" -eq 0 ]
+		[[ "$stderr" == *"10 stacks deeper than --max-depth frames were truncated"* ]]
+		[ "$(folded_sum "$TMP/deep.folded" ';deep;deep;malloc$')" -eq 10000 ]
+		# the comm and 512 frames, from the leaf up
+		[ "$(awk -F';' '{ print NF }' "$TMP/deep.folded" | sort -n | tail -1)" -eq 513 ]
+	done
+}
+
 @test "mem: the report puts the leak first, with count, bytes, average and age" {
 	run "$PROFILER" mem -q -o "$TMP/out.txt" -- "$W/mem_sites"
 	[ "$status" -eq 0 ]
@@ -153,6 +167,11 @@ mem_by_value() {	# WORKLOAD VALUE...
 	run "$PROFILER" mem --lib /bin/true -- /bin/true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"has no malloc and free"* ]]
+	# the verifier would give up: said before loading, with the way out
+	run "$PROFILER" mem --unwind fp --max-depth 1024 -- /bin/true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--max-depth 1024 with --unwind fp"*"--max-depth 512 or less"* ]]
+	[ "$(echo "$output" | wc -l)" -eq 1 ]
 }
 check_mem_fork() {	# run of mem_fork: its sites exact, each under its own pid
 	[ "$status" -eq 0 ]
