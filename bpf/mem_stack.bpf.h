@@ -305,7 +305,6 @@ static __always_inline __u64 sc_general(struct pt_regs *regs)
  */
 static __always_inline __u64 sc_python(struct mem_sc_slot *s, struct stack_frames *buf)
 {
-	volatile __u64 *at;
 	__u16 truncated;
 	__u64 h;
 	int n;
@@ -319,11 +318,7 @@ static __always_inline __u64 sc_python(struct mem_sc_slot *s, struct stack_frame
 		n = stack_entry_frames(buf, s->ip, s->sp, s->fp, NULL, NULL, &h);
 		if (!n)
 			return STACK_ID_LOST;
-		/* the depth through memory: one value the verifier does not
-		 * know, not a path of its own for each depth of that walk */
-		at = &buf->ips[n & (MAX_STACK_DEPTH - 1)];
-		*at = n;
-		n = *at & (MAX_STACK_DEPTH * 2 - 1);
+		n = stack_depth_unknown(buf, n);
 	}
 	return sc_keep(buf, n, &truncated, true);
 }

@@ -491,30 +491,36 @@ static __always_inline __u32 stack_entry_frames(struct stack_frames *buf, __u64 
 }
 
 /*
+ * n, a walk's count of frames in buf, through memory (the slot past the
+ * last frame, as it was after): one value the verifier does not know,
+ * where each depth a walk can stop at was a path of its own through all
+ * that follows (mem's entry program with --unwind fp: 316 ms to verify)
+ */
+static __always_inline __u32 stack_depth_unknown(struct stack_frames *buf, __u32 n)
+{
+	volatile __u64 *at = &buf->ips[n & (MAX_STACK_DEPTH - 1)];
+	__u64 was = *at;
+
+	*at = n;
+	n = *at & (MAX_STACK_DEPTH * 2 - 1);
+	*at = was;
+	return n;
+}
+
+/*
  * That walk, kept: the stack id, or STACK_ID_LOST; *nr the frames.
  */
 static __always_inline __u64 stack_entry_walk(struct stack_frames *buf, __u64 ip, __u64 sp,
 					      __u64 fp, stack_note_fn note, void *arg, __u32 *nr)
 {
-	volatile __u64 *at;
-	__u64 h = 0, was;
+	__u64 h = 0;
 	__u32 n = stack_entry_frames(buf, ip, sp, fp, note, arg, &h);
 
 	if (!n) {
 		*nr = 0;
 		return STACK_ID_LOST;
 	}
-	/*
-	 * The depth through memory (the slot past the last frame, as it
-	 * was after): one value the verifier does not know, where each depth
-	 * the walk can stop at was a path of its own through all that
-	 * follows (mem's entry program with --unwind fp: 316 ms to verify)
-	 */
-	at = &buf->ips[n & (MAX_STACK_DEPTH - 1)];
-	was = *at;
-	*at = n;
-	n = *at & (MAX_STACK_DEPTH * 2 - 1);
-	*at = was;
+	n = stack_depth_unknown(buf, n);
 	*nr = n;
 	if (n < max_depth)
 		buf->ips[n & (MAX_STACK_DEPTH - 1)] = 0;	/* user space reads up to the first 0 */
