@@ -94,8 +94,11 @@ struct py_walk {
 	struct py_proc *pp;
 	struct py_scratch *s;
 	__u64 frame;
+	__u64 outer;		/* the frame the C frame before this one runs */
 	__u32 pid;
 	__u32 nr;
+	__u32 start;		/* nr before the first Python frame */
+	__u32 checked;		/* the chain met its entry frame, or was restarted */
 };
 
 static __always_inline __u64 py_read_u64(__u64 addr)
@@ -212,6 +215,18 @@ static __always_inline void py_note_code(struct py_walk *w, __u64 key, const __u
 	*recent = sk;
 }
 
+/*
+ * The chain from the thread's C frame did not prove itself: walk the
+ * previous C frame's instead, from the first Python frame on.  0: go on.
+ */
+static __always_inline long py_restart(struct py_walk *w)
+{
+	w->checked = 1;
+	w->nr = w->start;
+	w->frame = w->outer;
+	return 0;
+}
+
 static long py_frame_cb(__u32 i, void *data)
 {
 	struct py_walk *w = data;
@@ -222,7 +237,7 @@ static long py_frame_cb(__u32 i, void *data)
 	__u8 entry;
 
 	if (!frame)
-		return 1;
+		return w->checked ? 1 : py_restart(w);
 	if (at >= MAX_STACK_DEPTH || at >= max_depth) {	/* the stacks map keeps max_depth */
 		count_drop(DROP_TRUNCATED);
 		return 1;
@@ -232,10 +247,25 @@ static long py_frame_cb(__u32 i, void *data)
 	if (cspan > PY_SCRATCH)
 		cspan = PY_SCRATCH;
 	if (bpf_probe_read_user(s->frame, fspan, (void *)frame))
-		return 1;
+		return w->checked ? 1 : py_restart(w);
 	w->frame = py_field(s->frame, pp->l.frame_previous);
 	code = py_field(s->frame, pp->l.frame_code);
 	entry = (__u8)py_field(s->frame, pp->l.frame_is_entry);
+	/*
+	 * The thread's C frame (_PyCFrame) is published before its
+	 * current_frame is set: a sample in _PyEval_EvalFrameDefault's first
+	 * instructions reads whatever an earlier call left on the C stack,
+	 * often a frame since freed (a generator's), and names garbage.  A
+	 * C frame's chain ends at the entry frame its call pushed, whose
+	 * previous is the frame the C frame before it runs; a chain that
+	 * does not, or ends first, is not walked: that frame's is instead,
+	 * as the interpreter stands until the push.
+	 */
+	if (entry & 1 && !w->checked) {
+		if (w->frame != w->outer)
+			return py_restart(w);
+		w->checked = 1;
+	}
 	if (!code || bpf_probe_read_user(s->code, cspan, (void *)code))
 		return 0;
 	/*
@@ -301,9 +331,13 @@ GLOBAL_FUNC int python_append(struct stack_frames *buf, int nr)
 	cframe = py_read_u64(ts + w.pp->l.tstate_cframe);
 	if (!cframe)
 		return nr;
+	/* none yet, read in a C frame's first instructions, walks the previous one's */
 	w.frame = py_read_u64(cframe + w.pp->l.cframe_current);
-	if (!w.frame)
-		return nr;
+	/* root_cframe, the first, has no previous and no frame of its own */
+	w.outer = py_read_u64(cframe + w.pp->l.cframe_previous);
+	if (w.outer)
+		w.outer = py_read_u64(w.outer + w.pp->l.cframe_current);
+	w.start = nr;
 	bpf_loop(PY_MAX_FRAMES, py_frame_cb, &w, 0);
 	return w.nr;
 }

@@ -39,6 +39,7 @@ struct py_layout {
 	__u16 tstate_native_tid;	/* PyThreadState.native_thread_id */
 	__u16 tstate_cframe;		/* PyThreadState.cframe */
 	__u16 cframe_current;		/* _PyCFrame.current_frame */
+	__u16 cframe_previous;		/* _PyCFrame.previous */
 	__u16 frame_code;		/* _PyInterpreterFrame.f_code */
 	__u16 frame_previous;		/* _PyInterpreterFrame.previous */
 	__u16 frame_prev_instr;		/* _PyInterpreterFrame.prev_instr */
@@ -58,7 +59,7 @@ struct py_layout {
 	__u16 bytes_data;		/* PyBytesObject.ob_sval */
 	__u16 frame_span;		/* bytes of a frame read: past its last field used */
 	__u16 code_span;		/* bytes of a code object read: the same */
-	__u16 pad[2];
+	__u16 pad;
 };
 
 /* py_procs: a process running CPython, keyed by tgid. */

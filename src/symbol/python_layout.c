@@ -191,6 +191,7 @@ int python_layout_dwarf(int fd, struct py_layout *l)
 		F(T_TSTATE, "native_thread_id", tstate_native_tid),
 		F(T_TSTATE, "cframe", tstate_cframe),
 		F(T_CFRAME, "current_frame", cframe_current),
+		F(T_CFRAME, "previous", cframe_previous),
 		F(T_FRAME, "f_code", frame_code),
 		F(T_FRAME, "previous", frame_previous),
 		F(T_FRAME, "prev_instr", frame_prev_instr),
@@ -250,6 +251,7 @@ out:
 static const struct py_layout layout_311 = {
 	.runtime_interp_head = 40, .interp_threads_head = 16,
 	.tstate_next = 8, .tstate_native_tid = 160, .tstate_cframe = 56, .cframe_current = 8,
+	.cframe_previous = 16,
 	.frame_code = 32, .frame_previous = 48, .frame_prev_instr = 56, .frame_is_entry = 68,
 	.frame_owner = 69,
 	.code_firstlineno = 72, .code_filename = 112, .code_qualname = 128, .code_linetable = 136,
