@@ -142,6 +142,13 @@ $(BUILD)/workloads/libspin.so: tests/workloads/lib/libspin.c
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -fPIC -shared $< -o $@
 
+# CPython in a shared library, as Fedora and pyenv ship it (libpython3.11-dev)
+WORKLOADS += $(BUILD)/workloads/pyembed
+$(BUILD)/workloads/pyembed: tests/workloads/python/pyembed.c
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) $$(PKG_CONFIG_PATH= pkg-config --cflags python-3.11-embed) $< -o $@ \
+		$$(PKG_CONFIG_PATH= pkg-config --libs python-3.11-embed)
+
 # One program built twice, non-PIE at one address with other names: a
 # parent that forks and execs the child (the lifetime tag's known truth)
 WORKLOADS += $(BUILD)/workloads/lifegen-parent $(BUILD)/workloads/lifegen-child

@@ -10,7 +10,7 @@ set -euo pipefail
 
 pkgs=(make gcc g++ clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
       libiberty-dev liblzma-dev libdw-dev libseccomp-dev libc6-dbg libcmocka-dev bats linux-libc-dev binutils procps
-      util-linux python3 python3.11 python3.11-dbg golang-go chromium curl xz-utils nodejs
+      util-linux python3 python3.11 python3.11-dbg libpython3.11-dev golang-go chromium curl xz-utils nodejs
       libdebuginfod-dev debuginfod gzip libncurses-dev tmux libmicrohttpd-dev
       libcurl4-openssl-dev golang-github-google-pprof-dev systemd python3-prometheus-client)
 [ "${1:-}" = "--bench" ] && pkgs+=(linux-perf bpftrace bpfcc-tools linux-headers-amd64 hyperfine time)

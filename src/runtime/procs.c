@@ -101,6 +101,7 @@ static void unwind_new(struct session *rt)
 		const struct proc_map *maps = symbolizer_current_maps(rt->sym, pids[i], &nmaps);
 
 		unwinder_set_maps(rt->unw, pids[i], maps, nmaps);
+		python_note_mapped(rt->py, pids[i], maps, nmaps);
 	}
 }
 
@@ -123,6 +124,7 @@ static void unwind_dirty(struct session *rt)
 			continue;	/* gone */
 		maps = symbolizer_current_maps(rt->sym, pids[i], &nmaps);
 		unwinder_add_maps(rt->unw, pids[i], maps, nmaps);
+		python_note_mapped(rt->py, pids[i], maps, nmaps);
 	}
 }
 

@@ -230,10 +230,9 @@ out:
 	return b;
 }
 
-void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n)
+/* pid in py_procs if one of its mappings is a CPython it can read: whether so */
+static bool follow(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n)
 {
-	if (!r)
-		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_map *m = &maps[i];
 		struct py_proc pp = {};
@@ -245,16 +244,28 @@ void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps,
 			continue;
 		pp.runtime = b->runtime + bias;
 		pp.l = b->l;
-		if (bpf_map_update_elem(r->procs_fd, &pid, &pp, BPF_ANY))
+		if (bpf_map_update_elem(r->procs_fd, &pid, &pp, BPF_ANY)) {
 			pr_debug("python: pid %u not followed: %s", pid, strerror(errno));
-		else
-			r->followed = true;
-		return;
+			return false;
+		}
+		r->followed = true;
+		return true;
 	}
+	return false;
+}
+
+void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n)
+{
 	/* after an exec into something else (none followed: nothing to drop,
 	 * and no syscall for each of a build's processes) */
-	if (r->followed)
+	if (r && !follow(r, pid, maps, n) && r->followed)
 		bpf_map_delete_elem(r->procs_fd, &pid);
+}
+
+void python_note_mapped(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n)
+{
+	if (r)
+		follow(r, pid, maps, n);
 }
 
 void python_note_process(struct pyrt *r, uint32_t pid)

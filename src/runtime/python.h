@@ -29,6 +29,13 @@ void python_note_process(struct pyrt *r, uint32_t pid);
 /* The same, from its mappings known already (the symbolizer's). */
 struct proc_map;
 void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n);
+/*
+ * A process that mapped more code, its mappings now: in py_procs if one is
+ * CPython.  An interpreter in a shared library (libpython3.11.so: pyenv's,
+ * Fedora's) is mapped by ld.so after the exec, often after the sample
+ * that announced the process.
+ */
+void python_note_mapped(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n);
 
 void pyrt_free(struct pyrt *r);
 
