@@ -56,12 +56,17 @@ struct {
 	__type(value, __u8);
 } cgroup_verdicts SEC(".maps");
 
-/* Processes already announced to user space. */
+/*
+ * Processes already announced to user space: the LIFE_TAG of each, since
+ * an entry outlives its process (none is deleted at exit; under churn the
+ * map stays full of the exited) and pids come round: a process forked
+ * with an old one's pid, and no exec, is another and announced.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 32768);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);		/* 64 bits: what clang's BPF can swap */
 } procs_seen SEC(".maps");
 
 struct {
@@ -138,12 +143,20 @@ static __always_inline bool target_match(__u32 tgid, __u32 tid)
 static __always_inline void proc_announce_task(__u32 tgid, struct task_struct *task)
 {
 	struct proc_note *e;
-	__u8 one = 1;
+	__u64 life, *seen, old;
 
-	if (tgid == 0 || bpf_map_lookup_elem(&procs_seen, &tgid))
+	if (tgid == 0)
 		return;
-	if (bpf_map_update_elem(&procs_seen, &tgid, &one, BPF_NOEXIST))
+	life = LIFE_TAG(BPF_CORE_READ(task, group_leader, start_time));
+	seen = bpf_map_lookup_elem(&procs_seen, &tgid);
+	if (seen) {
+		old = *seen;
+		/* another CPU may take the same turn: one of them wins */
+		if (old == life || __sync_val_compare_and_swap(seen, old, life) != old)
+			return;
+	} else if (bpf_map_update_elem(&procs_seen, &tgid, &life, BPF_NOEXIST)) {
 		return;		/* another CPU announced it first */
+	}
 	PART_FLAG(PF_NEWPROC);
 	e = bpf_ringbuf_reserve(&proc_events, sizeof(*e), 0);
 	if (!e) {

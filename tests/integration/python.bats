@@ -87,6 +87,24 @@ pyw() { echo "$1 \\(waits31\\.py:[0-9]+\\)_\\[p\\]"; }
 	done
 }
 
+@test "python: a worker forked with an exited worker's pid, no exec, has its Python frames" {
+	# clone3's set_tid gives the second worker the first one's pid: the
+	# kernel's note of the processes announced (procs_seen) outlives the
+	# first, and a pid taken for the process it names missed the second
+	# (0 samples at 356e2bb)
+	run --separate-stderr "$PROFILER" cpu -F 999 -o "$TMP/out.folded" -- "$PY" "$PYW/reuse_pid.py" 0.3
+	[ "$status" -eq 0 ]
+	read -r a b <<<"${lines[-1]}"
+	echo "worker pids: $a $b"
+	[ "$a" = "$b" ]
+	first=$(folded_sum "$TMP/out.folded" ";first_worker \\(reuse_pid\\.py:[0-9]+\\)_\\[p\\];")
+	second=$(folded_sum "$TMP/out.folded" ";second_worker \\(reuse_pid\\.py:[0-9]+\\)_\\[p\\];")
+	echo "first_worker=$first second_worker=$second"
+	# 0.3 s of CPU each: some 300 samples at 999 Hz
+	[ "$first" -gt 150 ]
+	[ "$second" -gt 150 ]
+}
+
 @test "python: -p on a Python process already running" {
 	"$PY" "$PYW/split31.py" 600 &
 	BGPID=$!
