@@ -269,6 +269,13 @@ static long py_frame_cb(__u32 i, void *data)
 	if (!code || bpf_probe_read_user(s->code, cspan, (void *)code))
 		return 0;
 	/*
+	 * Not a code object: a frame's memory since reused (a stale chain
+	 * the entry check did not catch, as a call's frame made current
+	 * before its previous is set).  Nothing past it is trusted.
+	 */
+	if (pp->code_type && py_field(s->code, pp->l.code_ob_type) != pp->code_type)
+		return w->checked ? 1 : py_restart(w);
+	/*
 	 * A frame pushed but not started points before its first
 	 * instruction: it is running all the same (its prologue), and may be
 	 * the entry frame that ends a group, so it is kept, at offset 0.

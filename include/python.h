@@ -50,6 +50,7 @@ struct py_layout {
 	__u16 code_qualname;		/* PyCodeObject.co_qualname */
 	__u16 code_linetable;		/* PyCodeObject.co_linetable */
 	__u16 code_adaptive;		/* PyCodeObject.co_code_adaptive: the bytecode */
+	__u16 code_ob_type;		/* PyCodeObject's ob_type: &PyCode_Type in a code object */
 	__u16 str_length;		/* PyASCIIObject.length */
 	__u16 str_hash;			/* PyASCIIObject.hash */
 	__u16 str_state;		/* PyASCIIObject.state */
@@ -59,12 +60,13 @@ struct py_layout {
 	__u16 bytes_data;		/* PyBytesObject.ob_sval */
 	__u16 frame_span;		/* bytes of a frame read: past its last field used */
 	__u16 code_span;		/* bytes of a code object read: the same */
-	__u16 pad;
 };
 
 /* py_procs: a process running CPython, keyed by tgid. */
 struct py_proc {
 	__u64 runtime;			/* &_PyRuntime in the process */
+	__u64 code_type;		/* &PyCode_Type in the process: a frame's f_code
+					 * that is not of it is no live frame's */
 	__u32 life;			/* LIFE_TAG of the process, set by BPF at its first
 					 * sample: a later process with the pid is not it */
 	__u32 pad;

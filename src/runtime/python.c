@@ -37,6 +37,7 @@ struct py_bin {
 	uint64_t dev, ino;
 	bool ok;
 	uint64_t runtime;	/* ELF address of _PyRuntime */
+	uint64_t code_type;	/* of PyCode_Type, 0 if none */
 	struct elf_seg *segs;
 	size_t nsegs;
 	struct py_layout l;
@@ -45,6 +46,7 @@ struct py_bin {
 /* What a debug file's DWARF gave, kept by the interpreter's build-id */
 struct py_rec {
 	uint64_t runtime;
+	uint64_t code_type;
 	uint32_t version;
 	uint32_t from_dwarf;	/* 1: its DWARF's offsets; 0: it lacked a type, the table's */
 	struct py_layout l;
@@ -169,18 +171,20 @@ static int bin_layout(struct pyrt *r, int fd, uint32_t pid, const struct proc_ma
 	if (!unwind_cache_get(r->cache, "python", fd, &rec, sizeof(rec)) &&
 	    !python_layout_table(rec.version, &b->l)) {
 		b->runtime = rec.runtime;
+		b->code_type = rec.code_type;
 		*ver = rec.version;
 		b->l = rec.l;
 		pr_debug("python: %s: offsets kept from its debug file's %s", m->path,
 			 rec.from_dwarf ? "DWARF" : "lack of them: the table's");
 		return 0;
 	}
-	if (python_elf_probe(fd, &b->runtime, ver))
+	if (python_elf_probe(fd, &b->runtime, &b->code_type, ver))
 		return -ENOENT;	/* not an interpreter: python3-config, a venv's tool */
 	err = layout_for(fd, pid, m->path, *ver, &b->l, &dwarf);
 	/* no debug file: looked for again next run (one may be installed) */
 	if (!err && dwarf >= 0) {
 		rec.runtime = b->runtime;
+		rec.code_type = b->code_type;
 		rec.version = *ver;
 		rec.from_dwarf = dwarf;
 		rec.l = b->l;
@@ -243,6 +247,7 @@ static bool follow(struct pyrt *r, uint32_t pid, const struct proc_map *maps, si
 		    !b->ok || !elf_segs_map_bias(b->segs, b->nsegs, m->start, m->offset, &bias))
 			continue;
 		pp.runtime = b->runtime + bias;
+		pp.code_type = b->code_type ? b->code_type + bias : 0;
 		pp.l = b->l;
 		if (bpf_map_update_elem(r->procs_fd, &pid, &pp, BPF_ANY)) {
 			pr_debug("python: pid %u not followed: %s", pid, strerror(errno));

@@ -33,9 +33,9 @@ static int read_u32_at(Elf *elf, uint64_t addr, uint32_t *out)
 	return err;
 }
 
-int python_elf_probe(int fd, uint64_t *runtime, uint32_t *version)
+int python_elf_probe(int fd, uint64_t *runtime, uint64_t *code_type, uint32_t *version)
 {
-	uint64_t rt = 0, ver = 0;
+	uint64_t rt = 0, ver = 0, ct = 0;
 	Elf_Scn *scn = NULL;
 	Elf *elf;
 	int err = -ENOENT;
@@ -44,7 +44,7 @@ int python_elf_probe(int fd, uint64_t *runtime, uint32_t *version)
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf)
 		return -ENOENT;
-	/* both symbols are exported: .dynsym has them even in a stripped file */
+	/* the symbols are exported: .dynsym has them even in a stripped file */
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
@@ -63,12 +63,15 @@ int python_elf_probe(int fd, uint64_t *runtime, uint32_t *version)
 				rt = sym.st_value;
 			else if (!strcmp(name, "Py_Version"))
 				ver = sym.st_value;
+			else if (!strcmp(name, "PyCode_Type"))
+				ct = sym.st_value;
 		}
 	}
 	if (rt) {
 		uint32_t v = 0;
 
 		*runtime = rt;
+		*code_type = ct;
 		*version = ver && !read_u32_at(elf, ver, &v) ? v : 0;
 		err = 0;
 	}
@@ -202,6 +205,7 @@ int python_layout_dwarf(int fd, struct py_layout *l)
 		F(T_CODE, "co_qualname", code_qualname),
 		F(T_CODE, "co_linetable", code_linetable),
 		F(T_CODE, "co_code_adaptive", code_adaptive),
+		F(T_CODE, "ob_base.ob_base.ob_type", code_ob_type),
 		F(T_ASCII, "length", str_length),
 		F(T_ASCII, "hash", str_hash),
 		F(T_ASCII, "state", str_state),
@@ -255,7 +259,7 @@ static const struct py_layout layout_311 = {
 	.frame_code = 32, .frame_previous = 48, .frame_prev_instr = 56, .frame_is_entry = 68,
 	.frame_owner = 69,
 	.code_firstlineno = 72, .code_filename = 112, .code_qualname = 128, .code_linetable = 136,
-	.code_adaptive = 184,
+	.code_adaptive = 184, .code_ob_type = 8,
 	.str_length = 16, .str_hash = 24, .str_state = 32, .str_ascii_data = 48,
 	.str_compact_data = 72, .bytes_size = 16, .bytes_data = 32,
 	.frame_span = 76, .code_span = 144,

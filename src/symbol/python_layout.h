@@ -15,10 +15,11 @@
 
 /*
  * Whether the ELF file fd holds a CPython interpreter: 0 with the ELF
- * address of _PyRuntime and the version (PY_VERSION_HEX, 0 when the file
- * has no Py_Version: before 3.11); -ENOENT when it is no interpreter.
+ * addresses of _PyRuntime and PyCode_Type (0 if none) and the version
+ * (PY_VERSION_HEX, 0 when the file has no Py_Version: before 3.11);
+ * -ENOENT when it is no interpreter.
  */
-int python_elf_probe(int fd, uint64_t *runtime, uint32_t *version);
+int python_elf_probe(int fd, uint64_t *runtime, uint64_t *code_type, uint32_t *version);
 
 /* The offsets from a DWARF file's types: 0, or -ENOENT when one is missing. */
 int python_layout_dwarf(int fd, struct py_layout *l);

@@ -75,18 +75,20 @@ static int open_python(void)
 
 static void test_elf_probe(void **state)
 {
-	uint64_t rt = 0;
+	uint64_t rt = 0, ct = 0;
 	uint32_t ver = 0;
 	int fd = open_python();
 
-	assert_int_equal(python_elf_probe(fd, &rt, &ver), 0);
+	assert_int_equal(python_elf_probe(fd, &rt, &ct, &ver), 0);
 	assert_int_equal(ver >> 16, 0x030b);
 	assert_true(rt != 0);
+	/* the type every frame's code object has: the walker checks it */
+	assert_true(ct != 0 && ct != rt);
 	close(fd);
 	/* a binary that is no interpreter */
 	fd = open("/bin/sh", O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	assert_int_equal(python_elf_probe(fd, &rt, &ver), -ENOENT);
+	assert_int_equal(python_elf_probe(fd, &rt, &ct, &ver), -ENOENT);
 	close(fd);
 }
 
@@ -95,11 +97,11 @@ static void test_table_matches_dwarf(void **state)
 {
 	struct py_layout dw, tab;
 	struct elf_syms *es;
-	uint64_t rt;
+	uint64_t rt, ct;
 	uint32_t ver;
 	int fd = open_python(), dfd;
 
-	assert_int_equal(python_elf_probe(fd, &rt, &ver), 0);
+	assert_int_equal(python_elf_probe(fd, &rt, &ct, &ver), 0);
 	es = elf_syms_from_fd(fd);
 	assert_non_null(es);
 	dfd = debuginfo_open(NULL, NULL, PY311, es);
