@@ -148,6 +148,11 @@ $(BUILD)/workloads/pyembed: tests/workloads/python/pyembed.c
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) $$(PKG_CONFIG_PATH= pkg-config --cflags python-3.11-embed) $< -o $@ \
 		$$(PKG_CONFIG_PATH= pkg-config --libs python-3.11-embed)
+# the same interpreter dlopen'ed after the process's first samples
+WORKLOADS += $(BUILD)/workloads/pydlopen
+$(BUILD)/workloads/pydlopen: tests/workloads/python/pydlopen.c
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) $< -o $@ -ldl
 
 # One program built twice, non-PIE at one address with other names: a
 # parent that forks and execs the child (the lifetime tag's known truth)

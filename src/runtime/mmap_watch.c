@@ -36,7 +36,7 @@ struct mmap_watch {
 	int epfd;		/* every ring's fd, for mmap_watch_fd */
 	size_t size;		/* data bytes per ring */
 	struct symbolizer *sz;
-	void (*on_map)(void *ctx, uint32_t pid, enum mw_event what);
+	mw_fn on_map;
 	void *on_map_ctx;
 	/* one consume's records of every CPU, to be put in time order */
 	unsigned char *buf;
@@ -161,8 +161,7 @@ struct mmap_watch *mmap_watch_open(const int *cpus, int ncpus, struct symbolizer
 	return w;
 }
 
-void mmap_watch_on_map(struct mmap_watch *w,
-		       void (*fn)(void *ctx, uint32_t pid, enum mw_event what), void *ctx)
+void mmap_watch_on_map(struct mmap_watch *w, mw_fn fn, void *ctx)
 {
 	if (!w)
 		return;
@@ -189,13 +188,13 @@ static void handle_mmap(struct mmap_watch *w, const struct perf_event_header *h)
 	symbolizer_note_mapping(w->sz, r->pid, r->addr, r->len, r->pgoff,
 				((uint64_t)r->maj << 32) | r->min, r->ino, r->filename);
 	if (w->on_map)
-		w->on_map(w->on_map_ctx, r->pid, MW_MAP);
+		w->on_map(w->on_map_ctx, r->pid, MW_MAP, r->filename);
 }
 
 static void tell(struct mmap_watch *w, uint32_t pid, enum mw_event what)
 {
 	if (w->on_map)
-		w->on_map(w->on_map_ctx, pid, what);
+		w->on_map(w->on_map_ctx, pid, what, NULL);
 }
 
 static void handle(struct mmap_watch *w, const struct perf_event_header *h)

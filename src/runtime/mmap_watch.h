@@ -32,9 +32,10 @@ enum mw_event {
 	MW_LOST,	/* records were lost (pid 0): any process may have changed */
 };
 
-/* Also tell fn of each of those (the unwinder's tables). */
-void mmap_watch_on_map(struct mmap_watch *w,
-		       void (*fn)(void *ctx, uint32_t pid, enum mw_event what), void *ctx);
+/* Also tell fn of each of those (the unwinder's tables, Python's
+ * interpreters); path: the file mapped, for MW_MAP only, else NULL. */
+typedef void (*mw_fn)(void *ctx, uint32_t pid, enum mw_event what, const char *path);
+void mmap_watch_on_map(struct mmap_watch *w, mw_fn fn, void *ctx);
 /*
  * One fd that polls readable when any CPU's ring has records (an epoll
  * set of them all), or -1: a wait costs one fd, not one per CPU.

@@ -101,7 +101,6 @@ static void unwind_new(struct session *rt)
 		const struct proc_map *maps = symbolizer_current_maps(rt->sym, pids[i], &nmaps);
 
 		unwinder_set_maps(rt->unw, pids[i], maps, nmaps);
-		python_note_mapped(rt->py, pids[i], maps, nmaps);
 	}
 }
 
@@ -124,7 +123,6 @@ static void unwind_dirty(struct session *rt)
 			continue;	/* gone */
 		maps = symbolizer_current_maps(rt->sym, pids[i], &nmaps);
 		unwinder_add_maps(rt->unw, pids[i], maps, nmaps);
-		python_note_mapped(rt->py, pids[i], maps, nmaps);
 	}
 }
 
@@ -133,6 +131,7 @@ void session_catch_up(struct session *ss)
 	mmap_watch_consume(ss->rt->mw);
 	unwind_dirty(ss->rt);
 	unwind_new(ss->rt);
+	python_catch_up(ss->rt->py, ss->rt->sym);
 }
 
 /*

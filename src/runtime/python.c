@@ -29,6 +29,7 @@
 #include "symbol/proc_maps.h"
 #include "symbol/python_layout.h"
 #include "symbol/python_names.h"
+#include "symbol/symbolizer.h"
 #include "symbol/unwind_cache.h"
 #include "util/util.h"
 
@@ -61,6 +62,8 @@ struct pyrt {
 	size_t nbins, cap;
 	bool warned;
 	bool followed;		/* some process was put in py_procs */
+	uint32_t *mapped;	/* processes that mapped a python* file since the last look */
+	size_t nmapped, mapped_cap;
 };
 
 static bool python_named(const char *path)
@@ -267,10 +270,28 @@ void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps,
 		bpf_map_delete_elem(r->procs_fd, &pid);
 }
 
-void python_note_mapped(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n)
+void python_note_mapping(struct pyrt *r, uint32_t pid, const char *path)
 {
-	if (r)
-		follow(r, pid, maps, n);
+	if (!r || !path || !python_named(path))
+		return;
+	for (size_t i = 0; i < r->nmapped; i++)
+		if (r->mapped[i] == pid)
+			return;
+	GROW(r->mapped, r->mapped_cap, r->nmapped + 1);
+	r->mapped[r->nmapped++] = pid;
+}
+
+void python_catch_up(struct pyrt *r, const struct symbolizer *sym)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nmapped; i++) {
+		size_t n;
+		const struct proc_map *maps = symbolizer_current_maps(sym, r->mapped[i], &n);
+
+		follow(r, r->mapped[i], maps, n);
+	}
+	r->nmapped = 0;
 }
 
 void python_note_process(struct pyrt *r, uint32_t pid)
@@ -382,6 +403,7 @@ void pyrt_free(struct pyrt *r)
 	for (size_t i = 0; i < r->nbins; i++)
 		free(r->bins[i].segs);
 	free(r->bins);
+	free(r->mapped);
 	unwind_cache_close(r->cache);
 	free(r);
 }

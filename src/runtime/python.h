@@ -30,12 +30,15 @@ void python_note_process(struct pyrt *r, uint32_t pid);
 struct proc_map;
 void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n);
 /*
- * A process that mapped more code, its mappings now: in py_procs if one is
- * CPython.  An interpreter in a shared library (libpython3.11.so: pyenv's,
- * Fedora's) is mapped by ld.so after the exec, often after the sample
- * that announced the process.
+ * A mapping record: pid mapped path.  An interpreter in a shared library
+ * (libpython3.11.so: pyenv's, Fedora's, an embedding program's, or one
+ * dlopen'ed later) is mapped after the exec, often after the sample that
+ * announced the process; such a process is looked at again, at the next
+ * python_catch_up, from the mappings its records gave the symbolizer.
  */
-void python_note_mapped(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n);
+void python_note_mapping(struct pyrt *r, uint32_t pid, const char *path);
+struct symbolizer;
+void python_catch_up(struct pyrt *r, const struct symbolizer *sym);
 
 void pyrt_free(struct pyrt *r);
 

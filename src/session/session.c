@@ -131,21 +131,26 @@ static void share(struct run *r)
 	}
 }
 
-static void unwind_on_map(void *ctx, uint32_t pid, enum mw_event what)
+/* Mapping records: for the unwinder's tables and Python's interpreters */
+static void on_map(void *ctx, uint32_t pid, enum mw_event what, const char *path)
 {
+	struct session *ss = ctx;
+	struct unwinder *u = ss->unw;
+
 	switch (what) {
 	case MW_MAP:
-		unwinder_mark(ctx, pid);
-		unwinder_mark_new(ctx, pid);
+		unwinder_mark(u, pid);
+		unwinder_mark_new(u, pid);
+		python_note_mapping(ss->py, pid, path);
 		break;
 	case MW_EXEC:	/* BPF dropped its entry */
-		unwinder_forget(ctx, pid);
+		unwinder_forget(u, pid);
 		break;
 	case MW_EXIT:
-		unwinder_exited(ctx, pid);
+		unwinder_exited(u, pid);
 		break;
 	case MW_LOST:
-		unwinder_forget_all(ctx);
+		unwinder_forget_all(u);
 		break;
 	}
 }
@@ -333,8 +338,8 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 	ss->mw = mmap_watch_open(ss->cpus, ss->ncpus, ss->sym, r->batch);
 	/* the parts' CPU time, a system call per look: only for --stats */
 	mmap_watch_time(ss->mw, set->stats);
-	if (ss->unw)
-		mmap_watch_on_map(ss->mw, unwind_on_map, ss->unw);
+	if (ss->unw || ss->py)
+		mmap_watch_on_map(ss->mw, on_map, ss);
 	symbolizer_preload(ss->sym);
 	/* every object is loaded: the loop's promise reaches each */
 	r->rw = ring_wake_open(ss->objs, ss->nobjs);

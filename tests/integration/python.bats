@@ -87,6 +87,21 @@ pyw() { echo "$1 \\(waits31\\.py:[0-9]+\\)_\\[p\\]"; }
 	done
 }
 
+@test "python: an interpreter dlopen'ed after the first samples has its Python frames, --unwind fp too" {
+	# pydlopen burns 0.2 s natively, then loads libpython3.11.so and runs
+	# split31.py: the process was announced before the interpreter was
+	# mapped; its mapping record says so (0 with --unwind fp at 12c25fb)
+	for u in "" "--unwind fp"; do
+		# shellcheck disable=SC2086
+		run "$PROFILER" cpu $u -F 999 -o "$TMP/out.folded" -- "$W/pydlopen" "$PYW/split31.py" 0.3
+		[ "$status" -eq 0 ]
+		main=$(folded_sum "$TMP/out.folded" "^pydlopen;.*;$(pyf main);")
+		echo "${u:-default}: $main samples under main"
+		# 0.3 s of the main thread: some 300 samples
+		[ "$main" -gt 150 ]
+	done
+}
+
 @test "python: a worker forked with an exited worker's pid, no exec, has its Python frames" {
 	# clone3's set_tid gives the second worker the first one's pid: the
 	# kernel's note of the processes announced (procs_seen) outlives the
