@@ -40,13 +40,6 @@ static const char *const kfuncs[] = { "bpf_iter_task_vma_new",
 #define REFUSED_NAME "cpu_defer"
 #define DEFER_LOG_SIZE (64 * 1024)
 
-static bool env_on(const char *name)
-{
-	const char *env = getenv(name);
-
-	return env && *env && strcmp(env, "0");
-}
-
 enum cpu_young cpu_young_mode(struct session *ss)
 {
 	size_t size;

@@ -448,3 +448,10 @@ char *command_path(const char *cmd)
 	}
 	return NULL;
 }
+
+bool env_on(const char *name)
+{
+	const char *env = getenv(name);
+
+	return env && *env && strcmp(env, "0");
+}

@@ -29,6 +29,8 @@ char *xstrdup(const char *s);
 /* The file execvp runs for cmd (as given with a '/', else the first
  * executable regular file of that name along PATH), malloc'd; or NULL. */
 char *command_path(const char *cmd);
+/* An environment variable set, not empty and not "0" (the tests' switches). */
+bool env_on(const char *name);
 /* Grow *p (of *cap elements of size) to hold at least need elements. */
 void grow_array(void **p, size_t *cap, size_t need, size_t size);
 #define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
