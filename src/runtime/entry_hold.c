@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -20,8 +21,24 @@ struct entry_hold {
 	struct entry_bpf *skel;
 	pid_t pid;
 	bool done;
+	bool detaching;		/* detacher runs */
+	pthread_t detacher;
 	uint64_t armed_ns;
 };
+
+/*
+ * The uprobe goes while the command runs: its close waits for the
+ * kernel's grace periods (some 50-80 ms on 6.18), which the end of the
+ * run would otherwise wait for.
+ */
+static void *detach(void *arg)
+{
+	struct entry_hold *h = arg;
+
+	bpf_link__destroy(h->skel->links.entry_stop);
+	h->skel->links.entry_stop = NULL;
+	return NULL;
+}
 
 bool elf_entry_offset(const char *file, uint64_t *off)
 {
@@ -100,6 +117,7 @@ void entry_hold_release(struct entry_hold *h)
 	waitid(P_PID, h->pid, &si, WSTOPPED | WNOHANG);
 	kill(h->pid, SIGCONT);
 	h->done = true;
+	h->detaching = !pthread_create(&h->detacher, NULL, detach, h);
 	pr_debug("command stopped at its entry point %.1f ms after release; its maps read",
 		 (now_ns() - h->armed_ns) / 1e6);
 }
@@ -111,6 +129,8 @@ void entry_hold_close(struct entry_hold *h)
 	/* stopped by us and not yet let go: it must not stay stopped */
 	if (!h->done && __atomic_load_n(&h->skel->bss->stopped, __ATOMIC_ACQUIRE))
 		kill(h->pid, SIGCONT);
+	if (h->detaching)
+		pthread_join(h->detacher, NULL);
 	entry_bpf__destroy(h->skel);
 	free(h);
 }
