@@ -22,6 +22,7 @@
 #include "collectors/latency_read.h"
 #include "runtime/load_heap.h"
 #include "runtime/runtime.h"
+#include "runtime/uprobe_multi.h"
 #include "util/util.h"
 
 #define DEFAULT_MAX_FUNCS 100
@@ -150,10 +151,23 @@ static int attach_user(struct lat_state *st, size_t i, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
 	for (int r = 0; r <= 1; r++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = r, .bpf_cookie = i);
-		struct bpf_link *l = bpf_program__attach_uprobe_opts(
-			r ? st->skel->progs.lat_return : st->skel->progs.lat_enter, pid, path,
-			f->offset, &o);
+		const struct bpf_program *prog = r ? st->skel->progs.lat_return
+						   : st->skel->progs.lat_enter;
+		struct bpf_link *l = NULL;
 
+		if (st->multi) {
+			uint64_t cookie = i;
+			int fd = uprobe_multi_attach(prog, pid, path, &f->offset, &cookie, 1, r);
+
+			if (fd >= 0) {
+				GROW(st->link_fds, st->link_fds_cap, st->nlink_fds + 1);
+				st->link_fds[st->nlink_fds++] = fd;
+				continue;
+			}
+			errno = -fd;
+		} else {
+			l = bpf_program__attach_uprobe_opts(prog, pid, path, f->offset, &o);
+		}
 		if (!l) {
 			int err = -errno;
 
@@ -255,6 +269,15 @@ static int load(struct session *ss, struct lat_state *st)
 	bpf_program__set_autoload(skel->progs.lat_fentry, st->kmode == LAT_KMODE_FENTRY);
 	bpf_program__set_autoload(skel->progs.lat_fexit, st->kmode == LAT_KMODE_FENTRY);
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
+	/* user functions as multi-uprobe links, unless the same programs time
+	 * kernel functions by kprobe (a perf event's); the tests' way to the
+	 * perf-event uprobes of kernels before 6.6 */
+	st->multi = st->kmode != LAT_KMODE_KPROBE && !env_on("PROFILER_TEST_NO_UPROBE_MULTI") &&
+		    uprobe_multi_supported();
+	if (st->multi) {
+		uprobe_multi_prepare(skel->progs.lat_enter);
+		uprobe_multi_prepare(skel->progs.lat_return);
+	}
 	if (st->kmode == LAT_KMODE_FENTRY) {
 		const char *fn = st->funcs.v[st->kern_first].name;
 
@@ -379,7 +402,9 @@ static void latency_stop(struct session *ss)
 		return;
 	if (st->skel && st->skel->bss)
 		st->skel->bss->active = 0;
-	/* each waits for a grace period: about 0.1 s a probe, in series */
+	/* each multi link waits for the kernel's grace periods, together */
+	links_close_all(st->link_fds, st->nlink_fds);
+	/* each perf-event probe waits for them: about 0.1 s a probe on 6.18, in series */
 	for (size_t i = 0; i < st->nlinks; i++) {
 		bpf_link__destroy(st->links[i]);
 		st->links[i] = NULL;
@@ -402,6 +427,7 @@ static void latency_destroy(struct session *ss)
 		return;
 	latency_stop(ss);
 	free(st->links);
+	free(st->link_fds);
 	latency_bpf__destroy(st->skel);
 	lat_funcs_free(&st->funcs);
 	free(st->prev);

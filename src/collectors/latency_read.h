@@ -4,6 +4,8 @@
 #define PROFILER_LATENCY_READ_H
 
 #include <stddef.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "latency.h"
@@ -33,6 +35,11 @@ struct lat_state {
 	uint32_t kern_first;		/* the kernel function fentry times */
 	struct bpf_link **links;
 	size_t nlinks, links_cap;
+	/* user functions' multi-uprobe links (runtime/uprobe_multi.h), where
+	 * the kernel has them */
+	bool multi;
+	int *link_fds;
+	size_t nlink_fds, link_fds_cap;
 	struct lat_prev *prev;		/* per function */
 	struct lat_slow_event *slow;	/* since the last collect */
 	size_t nslow, slow_cap;

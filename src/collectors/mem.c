@@ -34,6 +34,7 @@
 #include "runtime/preflight.h"
 #include "runtime/python.h"
 #include "runtime/runtime.h"
+#include "runtime/uprobe_multi.h"
 #include "util/util.h"
 
 #define DEFAULT_MAX_LIVE (1U << 20)
@@ -281,6 +282,16 @@ static int mem_start(struct session *ss)
 	bpf_map__set_max_entries(skel->maps.live_slots, st->live_buckets);
 	st->signal_task = st->mode == MODE_USER && ss->follow_forks && can_signal_task();
 	set_autoload(skel, st->mode, ss->follow_forks, st->signal_task);
+	/* the tests' way to the perf-event uprobes of kernels before 6.6 */
+	st->multi = st->mode == MODE_USER && !env_on("PROFILER_TEST_NO_UPROBE_MULTI") &&
+		    uprobe_multi_supported();
+	if (st->multi) {
+		uprobe_multi_prepare(skel->progs.alloc_enter);
+		uprobe_multi_prepare(skel->progs.alloc_return);
+		uprobe_multi_prepare(skel->progs.free_enter);
+		uprobe_multi_prepare(skel->progs.munmap_enter);
+		uprobe_multi_prepare(skel->progs.hold_entry);
+	}
 
 	err = skel_load(skel->skeleton);
 	if (err)
@@ -322,8 +333,10 @@ static void mem_stop(struct session *ss)
 		if (ss->rb)
 			ring_buffer__consume(ss->rb);
 	}
-	/* each waits for a grace period under the kernel's event_mutex: about
-	 * 0.1 s a probe, in series, from however many threads */
+	/* each multi link waits for the kernel's grace periods, together */
+	mem_close_links(st);
+	/* each perf-event uprobe waits for them under the kernel's event_mutex:
+	 * about 0.1 s a probe on 6.18, in series, from however many threads */
 	for (int i = 0; i < st->nlinks; i++) {
 		bpf_link__destroy(st->links[i]);
 		st->links[i] = NULL;
@@ -336,6 +349,14 @@ static void mem_stop(struct session *ss)
 		st->skel->links.kmalloc_tp = st->skel->links.cache_alloc_tp = NULL;
 		st->skel->links.kfree_tp = st->skel->links.cache_free_tp = NULL;
 	}
+}
+
+static void mem_tick(struct session *ss)
+{
+	struct mem_state *st = ss->priv;
+
+	if (st && st->nprobed && !st->stopping)
+		mem_reap_exited(st);
 }
 
 static void describe(struct session *ss, struct mem_state *st, struct profile *p)
@@ -457,7 +478,9 @@ static void mem_destroy(struct session *ss)
 		return;
 	mem_stop(ss);
 	free(st->links);
+	free(st->link_fds);
 	free(st->probed);
+	alloc_files_free(st->files);
 	deltas_free(st->windows);
 	mem_bpf__destroy(st->skel);
 	free(st);
@@ -495,6 +518,7 @@ const struct collector mem_collector = {
 	.validate = mem_validate,
 	.start = mem_start,
 	.stop = mem_stop,
+	.tick = mem_tick,
 	.collect = mem_collect,
 	.destroy = mem_destroy,
 };

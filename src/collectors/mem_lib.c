@@ -10,36 +10,47 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <libelf.h>
 
 #include "collectors/mem_lib.h"
+#include "symbol/elf_segs.h"
+#include "util/idxmap.h"
+#include "util/util.h"
 #include "symbol/proc_maps.h"
 
-/* Weak symbols count (calloc, memalign are weak in glibc): hence not elf_syms. */
-bool elf_defines(const char *path, const char *name)
+/*
+ * Weak symbols count (calloc, memalign are weak in glibc): hence not
+ * elf_syms.  One pass over the symbol tables for all the names.
+ */
+unsigned elf_func_offsets(const char *path, const char *const *names, size_t n, uint64_t *offs)
 {
+	struct elf_seg *segs = NULL;
 	Elf_Scn *scn = NULL;
-	bool found = false;
+	unsigned found = 0, all = n >= 32 ? ~0u : (1u << n) - 1;
+	size_t nsegs = 0;
 	Elf *elf;
 	int fd;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return false;
+		return 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return 0;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	while (elf && !found && (scn = elf_nextscn(elf, scn))) {
+	if (elf)
+		nsegs = elf_segs_read(elf, &segs);
+	while (elf && found != all && (scn = elf_nextscn(elf, scn))) {
 		Elf_Data *data;
 		GElf_Shdr sh;
 
 		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
 		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
 			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && !found; i++) {
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && found != all; i++) {
 			GElf_Sym sym;
-			const char *n;
+			const char *name;
 			int type;
 
 			if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF)
@@ -47,10 +58,22 @@ bool elf_defines(const char *path, const char *name)
 			type = GELF_ST_TYPE(sym.st_info);
 			if (type != STT_FUNC && type != STT_GNU_IFUNC)
 				continue;
-			n = elf_strptr(elf, sh.sh_link, sym.st_name);
-			found = n && !strcmp(n, name);
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			for (size_t j = 0; name && j < n && j < 32; j++) {
+				uint64_t off = 0;
+
+				if ((found & (1u << j)) || strcmp(name, names[j]))
+					continue;
+				/* the offset a uprobe wants; a name alone needs none */
+				if (offs && !elf_segs_addr_to_offset(segs, nsegs, sym.st_value, &off))
+					continue;
+				if (offs)
+					offs[j] = off;
+				found |= 1u << j;
+			}
 		}
 	}
+	free(segs);
 	if (elf)
 		elf_end(elf);
 	close(fd);
@@ -65,18 +88,106 @@ static bool is_libc(const char *path)
 	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
 }
 
-int mem_find_allocator(pid_t pid, const char *exe, const char *prefix, char *out, size_t size)
+#define ALLOC_FILES_MAX 4096	/* then forgotten, all at once */
+
+struct alloc_file {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	unsigned found;
+	uint64_t offs[32];
+};
+
+struct alloc_files {
+	char *names[32];
+	size_t n;
+	struct alloc_file *v;
+	size_t len, cap;
+	struct idxmap index;
+};
+
+static uint64_t file_hash(const struct stat *sb)
+{
+	return hash_u64(sb->st_ino ^ hash_u64(sb->st_dev));
+}
+
+struct alloc_files *alloc_files_new(const char *const *names, size_t n)
+{
+	struct alloc_files *a = xcalloc(1, sizeof(*a));
+
+	a->n = MIN(n, ARRAY_SIZE(a->names));
+	for (size_t i = 0; i < a->n; i++)
+		a->names[i] = xstrdup(names[i]);
+	return a;
+}
+
+struct file_key {
+	const struct alloc_files *a;
+	const struct stat *sb;
+};
+
+static bool key_eq(const void *ctx, uint32_t idx)
+{
+	const struct file_key *k = ctx;
+	const struct alloc_file *f = &k->a->v[idx];
+
+	return f->dev == k->sb->st_dev && f->ino == k->sb->st_ino && f->size == k->sb->st_size &&
+	       f->mtime.tv_sec == k->sb->st_mtim.tv_sec && f->mtime.tv_nsec == k->sb->st_mtim.tv_nsec;
+}
+
+unsigned alloc_files_find(struct alloc_files *a, const char *path, uint64_t *offs)
+{
+	struct stat sb;
+	struct file_key k = { a, &sb };
+	struct alloc_file *f;
+	int64_t at;
+
+	if (stat(path, &sb))
+		return 0;
+	at = idxmap_find(&a->index, file_hash(&sb), key_eq, &k);
+	if (at < 0) {
+		if (a->len == ALLOC_FILES_MAX) {
+			idxmap_free(&a->index);
+			memset(&a->index, 0, sizeof(a->index));
+			a->len = 0;
+		}
+		GROW(a->v, a->cap, a->len + 1);
+		f = &a->v[a->len];
+		*f = (struct alloc_file){ .dev = sb.st_dev, .ino = sb.st_ino, .size = sb.st_size,
+					  .mtime = sb.st_mtim };
+		f->found = elf_func_offsets(path, (const char *const *)a->names, a->n, f->offs);
+		idxmap_insert(&a->index, file_hash(&sb), a->len);
+		at = a->len++;
+	}
+	f = &a->v[at];
+	if (offs)
+		memcpy(offs, f->offs, a->n * sizeof(*offs));
+	return f->found;
+}
+
+void alloc_files_free(struct alloc_files *a)
+{
+	if (!a)
+		return;
+	idxmap_free(&a->index);
+	free(a->v);
+	for (size_t i = 0; i < a->n; i++)
+		free(a->names[i]);
+	free(a);
+}
+
+int mem_find_allocator(struct alloc_files *a, pid_t pid, const char *exe, char *out, size_t size)
 {
 	struct proc_map *maps = NULL;
 	size_t n = 0;
-	char root[64] = "", sym[128], path[4096];
+	char root[64] = "", path[4096];
 	const char *libc = NULL, *other = NULL;
 	int err;
 
-	snprintf(sym, sizeof(sym), "%smalloc", prefix ? prefix : "");
 	if (pid)
 		snprintf(root, sizeof(root), "/proc/%d/root", pid);
-	if (exe && elf_defines(exe, sym)) {
+	if (exe && (alloc_files_find(a, exe, NULL) & 1)) {
 		snprintf(out, size, "%s", exe);
 		return 0;
 	}
@@ -92,12 +203,12 @@ int mem_find_allocator(pid_t pid, const char *exe, const char *prefix, char *out
 			continue;
 		snprintf(path, sizeof(path), "%s%s", root, p);
 		if (is_libc(p)) {
-			if (!libc && elf_defines(path, sym))
+			if (!libc && (alloc_files_find(a, path, NULL) & 1))
 				libc = p;
 			continue;
 		}
 		/* the executable, or an allocator library linked or preloaded before libc */
-		if (!other && pid && elf_defines(path, sym))
+		if (!other && pid && (alloc_files_find(a, path, NULL) & 1))
 			other = p;
 	}
 	err = -ENOENT;

@@ -8,17 +8,34 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Does the ELF file at path define the function name? */
-bool elf_defines(const char *path, const char *name);
+/*
+ * Which of the functions names[n] (n <= 32) the ELF file at path defines,
+ * as a bit mask, with their file offsets (what a uprobe takes) in offs[]
+ * when offs is not NULL.
+ */
+unsigned elf_func_offsets(const char *path, const char *const *names, size_t n, uint64_t *offs);
+
+/*
+ * Which allocator functions (names[], malloc first) each file defines,
+ * and where, by the file's identity (device, inode, size, time): every
+ * process of a build maps the same few files, and reading their symbol
+ * tables for each was most of what a followed process cost us.
+ */
+struct alloc_files;
+
+struct alloc_files *alloc_files_new(const char *const *names, size_t n);
+/* elf_func_offsets(path, names, n, offs) through the cache (offs may be NULL). */
+unsigned alloc_files_find(struct alloc_files *a, const char *path, uint64_t *offs);
+void alloc_files_free(struct alloc_files *a);
 
 /*
  * The allocator of process pid (0: the profiler's own, which a command
  * about to be started will load too), as a path that opens from here:
- * the executable when it defines PREFIXmalloc itself (static, or its own
- * allocator), else a preloaded or linked allocator library that does,
- * else the C library.  -errno when none is found.
+ * the executable when it defines the malloc of a (names[0]) itself
+ * (static, or its own allocator), else a preloaded or linked allocator
+ * library that does, else the C library.  -errno when none is found.
  */
-int mem_find_allocator(pid_t pid, const char *exe, const char *prefix, char *out, size_t size);
+int mem_find_allocator(struct alloc_files *a, pid_t pid, const char *exe, char *out, size_t size);
 
 /* A munmap of [addr, addr + len) by pid at time ts, kept for user space. */
 struct mem_cut {

@@ -6,10 +6,13 @@
  * its program's entry point until its unwind tables are made.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -21,6 +24,7 @@
 #include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
+#include "runtime/uprobe_multi.h"
 #include "util/util.h"
 
 /* The allocator's entry points; those a library lacks are skipped. */
@@ -77,41 +81,115 @@ static void add_link(struct mem_state *st, struct bpf_link *l)
 	st->links[st->nlinks++] = l;
 }
 
-/* Probes on every allocator function lib has, for one process (-1: all). */
-static int attach_allocator(struct session *ss, struct mem_state *st, pid_t pid, const char *lib)
+/* A multi link, the process's own (to) or the run's */
+static void add_link_fd(struct mem_state *st, struct probed *to, int fd)
+{
+	if (to && to->nfds < (int)ARRAY_SIZE(to->fds)) {
+		to->fds[to->nfds++] = fd;
+		return;
+	}
+	GROW(st->link_fds, st->link_fds_cap, st->nlink_fds + 1);
+	st->link_fds[st->nlink_fds++] = fd;
+}
+
+/* One perf-event uprobe (and uretprobe) a function, where the kernel has
+ * no multi-uprobe links */
+static int attach_each(struct mem_state *st, pid_t pid, const char *lib, const char *name,
+		       size_t i)
+{
+	for (int r = 0; r <= funcs[i].ret; r++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = name, .retprobe = r,
+			    .bpf_cookie = r ? 0 : entry_kind(funcs[i].name));
+		struct bpf_program *prog = r ? st->skel->progs.alloc_return
+					     : entry_prog(st->skel, funcs[i].name);
+		struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, lib, 0, &o);
+
+		if (!l)
+			return -errno;
+		add_link(st, l);
+	}
+	return 0;
+}
+
+/*
+ * The same as multi-uprobe links: the programs' functions found[] at
+ * offs[], a link a program (the entries, free, munmap, the returns).
+ */
+static int attach_multi(struct mem_state *st, struct probed *to, pid_t pid, const char *lib,
+			unsigned found, const uint64_t *offs)
+{
+	struct mem_bpf *skel = st->skel;
+	const struct bpf_program *progs[] = { skel->progs.alloc_enter, skel->progs.free_enter,
+					      skel->progs.munmap_enter, skel->progs.alloc_return };
+
+	for (size_t p = 0; p < ARRAY_SIZE(progs); p++) {
+		uint64_t at[ARRAY_SIZE(funcs)], cookies[ARRAY_SIZE(funcs)];
+		bool ret = progs[p] == skel->progs.alloc_return;
+		size_t n = 0;
+		int fd;
+
+		for (size_t i = 0; i < ARRAY_SIZE(funcs); i++) {
+			if (!(found & (1u << i)) ||
+			    (ret ? !funcs[i].ret : entry_prog(skel, funcs[i].name) != progs[p]))
+				continue;
+			at[n] = offs[i];
+			cookies[n++] = ret ? 0 : entry_kind(funcs[i].name);
+		}
+		if (!n)
+			continue;
+		fd = uprobe_multi_attach(progs[p], pid, lib, at, cookies, n, ret);
+		if (fd < 0)
+			return fd;
+		add_link_fd(st, to, fd);
+	}
+	return 0;
+}
+
+/* funcs[]' names, those of the allocator's own with --prefix */
+static void func_names(const char *prefix, char names[ARRAY_SIZE(funcs)][128])
+{
+	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++)
+		snprintf(names[i], sizeof(names[i]), "%s%s", funcs[i].prefixed ? prefix : "",
+			 funcs[i].name);
+}
+
+/* Probes on every allocator function lib has, for one process (-1: all),
+ * its multi links kept in to (NULL: the run's). */
+static int attach_allocator(struct session *ss, struct mem_state *st, struct probed *to, pid_t pid,
+			    const char *lib)
 {
 	const char *prefix = ss->set->mem_prefix ? ss->set->mem_prefix : "";
-	int attached = 0;
+	char names[ARRAY_SIZE(funcs)][128];
+	uint64_t offs[ARRAY_SIZE(funcs)];
+	unsigned found;
+	int err = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++) {
-		char name[128];
-
-		snprintf(name, sizeof(name), "%s%s", funcs[i].prefixed ? prefix : "", funcs[i].name);
-		if (!elf_defines(lib, name))
-			continue;
-		for (int r = 0; r <= funcs[i].ret; r++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = name, .retprobe = r,
-				    .bpf_cookie = r ? 0 : entry_kind(funcs[i].name));
-			struct bpf_program *prog = r ? st->skel->progs.alloc_return
-						     : entry_prog(st->skel, funcs[i].name);
-			struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, lib, 0, &o);
-
-			if (!l) {
-				int err = -errno;
-
-				pr_err("cannot attach a uprobe to %s in %s: %s", name, lib,
-				       strerror(-err));
-				return err;
-			}
-			add_link(st, l);
-		}
-		pr_debug("mem: probes on %s in %s%s", name, lib, funcs[i].ret ? " (+ return)" : "");
-		attached += !strcmp(funcs[i].name, "malloc") || !strcmp(funcs[i].name, "free");
-	}
-	if (attached < 2) {
+	func_names(prefix, names);
+	found = alloc_files_find(st->files, lib, offs);
+	/* malloc and free (funcs[0], funcs[4]), or it is not an allocator */
+	if ((found & (1u << 0 | 1u << 4)) != (1u << 0 | 1u << 4)) {
 		pr_err("%s has no %smalloc and %sfree: give the allocator with --lib PATH "
 		       "(and --prefix for prefixed names like je_malloc)", lib, prefix, prefix);
 		return -ENOENT;
+	}
+	if (st->multi) {
+		err = attach_multi(st, to, pid, lib, found, offs);
+		if (err) {
+			pr_err("cannot attach uprobes to the allocator in %s: %s", lib,
+			       strerror(-err));
+			return err;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++) {
+		if (!(found & (1u << i)))
+			continue;
+		if (!st->multi && (err = attach_each(st, pid, lib, names[i], i))) {
+			pr_err("cannot attach a uprobe to %s in %s: %s", names[i], lib,
+			       strerror(-err));
+			return err;
+		}
+		pr_debug("mem: probes on %s in %s%s%s", names[i], lib,
+			 funcs[i].ret ? " (+ return)" : "", st->multi ? " (multi-uprobe links)" : "");
 	}
 	return 0;
 }
@@ -120,6 +198,7 @@ static int attach_allocator(struct session *ss, struct mem_state *st, pid_t pid,
  * probes through exec, so a new program on the same allocator needs none. */
 static int probe_process(struct session *ss, struct mem_state *st, pid_t pid, const char *lib)
 {
+	struct probed *e;
 	struct stat sb;
 	int err;
 
@@ -129,12 +208,80 @@ static int probe_process(struct session *ss, struct mem_state *st, pid_t pid, co
 		if (st->probed[i].pid == pid && st->probed[i].dev == sb.st_dev &&
 		    st->probed[i].ino == sb.st_ino)
 			return 0;
-	err = attach_allocator(ss, st, pid, lib);
-	if (err)
-		return err;
 	GROW(st->probed, st->probed_cap, st->nprobed + 1);
-	st->probed[st->nprobed++] = (struct probed){ pid, sb.st_dev, sb.st_ino };
+	e = &st->probed[st->nprobed];
+	*e = (struct probed){ pid, sb.st_dev, sb.st_ino, .pidfd = -1 };
+	err = attach_allocator(ss, st, e, pid, lib);
+	if (err) {
+		/* what did attach goes with the run's */
+		for (int i = 0; i < e->nfds; i++)
+			add_link_fd(st, NULL, e->fds[i]);
+		return err;
+	}
+	/* its probes go when it exits (mem_reap_exited) */
+	if (st->multi)
+		e->pidfd = syscall(__NR_pidfd_open, pid, 0);
+	st->nprobed++;
 	return 0;
+}
+
+void mem_reap_exited(struct mem_state *st)
+{
+	struct pollfd *pf;
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->nprobed; i++)
+		n += st->probed[i].pidfd >= 0;
+	if (!n)
+		return;
+	pf = xmalloc(n * sizeof(*pf));
+	n = 0;
+	for (size_t i = 0; i < st->nprobed; i++)
+		if (st->probed[i].pidfd >= 0)
+			pf[n++] = (struct pollfd){ .fd = st->probed[i].pidfd, .events = POLLIN };
+	if (poll(pf, n, 0) > 0) {
+		size_t was = st->reaped;
+
+		for (size_t k = 0; k < n; k++) {
+			if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			for (size_t i = 0; i < st->nprobed; i++) {
+				struct probed *e = &st->probed[i];
+
+				if (e->pidfd != pf[k].fd)
+					continue;
+				if (!st->closer)
+					st->closer = link_closer_new();
+				link_closer_add(st->closer, e->fds, e->nfds);
+				close(e->pidfd);
+				*e = st->probed[--st->nprobed];
+				st->reaped++;
+				break;
+			}
+		}
+		pr_debug("mem: the probes of %zu exited processes go (%zu so far)",
+			 st->reaped - was, st->reaped);
+	}
+	free(pf);
+}
+
+void mem_close_links(struct mem_state *st)
+{
+	for (size_t i = 0; i < st->nprobed; i++) {
+		struct probed *e = &st->probed[i];
+
+		for (int k = 0; k < e->nfds; k++)
+			add_link_fd(st, NULL, e->fds[k]);
+		e->nfds = 0;
+		if (e->pidfd >= 0)
+			close(e->pidfd);
+		e->pidfd = -1;
+	}
+	links_close_all(st->link_fds, st->nlink_fds);
+	st->nlink_fds = 0;
+	/* and those of exited processes still waiting */
+	link_closer_free(st->closer);
+	st->closer = NULL;
 }
 
 /*
@@ -154,7 +301,25 @@ static void hold_at_entry(struct session *ss, struct mem_state *st, __u32 pid)
 	if (!ss->unw || !elf_entry_offset(exe, &off) ||
 	    bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
 		return;
-	l = bpf_program__attach_uprobe(st->skel->progs.hold_entry, false, pid, exe, off);
+	if (st->multi) {
+		int lfd = uprobe_multi_attach(st->skel->progs.hold_entry, pid, exe, &off, NULL, 1,
+					      false);
+
+		if (lfd >= 0) {
+			struct probed *to = NULL;
+
+			/* gone with the process's other probes */
+			for (size_t i = st->nprobed; i-- > 0 && !to;)
+				if (st->probed[i].pid == (pid_t)pid)
+					to = &st->probed[i];
+			add_link_fd(st, to, lfd);
+			return;
+		}
+		errno = -lfd;
+		l = NULL;
+	} else {
+		l = bpf_program__attach_uprobe(st->skel->progs.hold_entry, false, pid, exe, off);
+	}
 	if (!l) {
 		bpf_map_delete_elem(fd, &pid);
 		pr_debug("mem: cannot stop %u at its entry point (%s): its first stacks use "
@@ -170,7 +335,6 @@ static int on_held(void *ctx, void *data, size_t size)
 	struct session *ss = ctx;
 	struct mem_state *st = ss->priv;
 	const struct mem_held *e = data;
-	const char *prefix = ss->set->mem_prefix;
 	char lib[4096], exe[64];
 	int err = 0;
 
@@ -192,9 +356,8 @@ static int on_held(void *ctx, void *data, size_t size)
 		if (ss->set->mem_lib)
 			snprintf(lib, sizeof(lib), "%s", ss->set->mem_lib);
 		else
-			err = mem_find_allocator(e->why == MEM_HELD_FORK ? (pid_t)e->pid : 0,
-						 e->why == MEM_HELD_EXEC ? exe : NULL, prefix, lib,
-						 sizeof(lib));
+			err = mem_find_allocator(st->files, e->why == MEM_HELD_FORK ? (pid_t)e->pid : 0,
+						 e->why == MEM_HELD_EXEC ? exe : NULL, lib, sizeof(lib));
 		if (!err)
 			err = probe_process(ss, st, e->pid, lib);
 		/* its maps while it is sure to live: after exec, the libraries
@@ -246,22 +409,28 @@ static int follow_children(struct session *ss, struct mem_state *st)
 int mem_start_user(struct session *ss, struct mem_state *st)
 {
 	const struct settings *s = ss->set;
+	char names[ARRAY_SIZE(funcs)][128];
+	const char *want[ARRAY_SIZE(funcs)];
 	int err;
 
+	func_names(s->mem_prefix ? s->mem_prefix : "", names);
+	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++)
+		want[i] = names[i];
+	st->files = alloc_files_new(want, ARRAY_SIZE(funcs));
 	if (ss->child || !s->npids) {
 		/* -- CMD is not running yet, -a watches everyone: the libc we use */
 		char *exe = ss->child ? command_path(s->cmd[0]) : NULL;
 
 		if (s->mem_lib)
 			snprintf(st->lib, sizeof(st->lib), "%s", s->mem_lib);
-		else if ((err = mem_find_allocator(0, exe, s->mem_prefix, st->lib, sizeof(st->lib)))) {
+		else if ((err = mem_find_allocator(st->files, 0, exe, st->lib, sizeof(st->lib)))) {
 			free(exe);
 			pr_err("cannot find the C library in /proc/self/maps: give the allocator with --lib PATH");
 			return err;
 		}
 		free(exe);
 		if (!ss->child)
-			return attach_allocator(ss, st, -1, st->lib);
+			return attach_allocator(ss, st, NULL, -1, st->lib);
 		err = probe_process(ss, st, ss->child, st->lib);
 		return err ? err : follow_children(ss, st);
 	}
@@ -270,14 +439,14 @@ int mem_start_user(struct session *ss, struct mem_state *st)
 
 		if (s->mem_lib)
 			snprintf(lib, sizeof(lib), "%s", s->mem_lib);
-		else if ((err = mem_find_allocator(s->pids[i], NULL, s->mem_prefix, lib, sizeof(lib)))) {
+		else if ((err = mem_find_allocator(st->files, s->pids[i], NULL, lib, sizeof(lib)))) {
 			pr_err("no allocator found in the mappings of PID %d (/proc/%d/maps): "
 			       "give it with --lib PATH", s->pids[i], s->pids[i]);
 			return err;
 		}
 		if (!i)
 			snprintf(st->lib, sizeof(st->lib), "%s", lib);
-		err = attach_allocator(ss, st, s->pids[i], lib);
+		err = attach_allocator(ss, st, NULL, s->pids[i], lib);
 		if (err)
 			return err;
 		/* announce it now: the BPF side announces only on a tracked allocation */

@@ -49,6 +49,12 @@ never_returned() {	# FILE LABEL
 	[ "$(folded_total "$TMP/out.folded")" -eq 200000 ]
 	[ "$(folded_sum "$TMP/out.folded" '^latency;main;fast$')" -eq 200000 ]
 	grep -q '^Lost: *none' "$TMP/out.txt"
+	# the same through perf-event uprobes, as kernels before 6.6 have them
+	PROFILER_TEST_NO_UPROBE_MULTI=1 run "$PROFILER" latency fast -o "$TMP/out.txt" \
+		-o "$TMP/out.folded" -- "$W/latency" fast 200000
+	[ "$status" -eq 0 ]
+	[ "$(calls_of "$TMP/out.txt" "fast (latency)")" = 200000 ]
+	[ "$(folded_sum "$TMP/out.folded" '^latency;main;fast$')" -eq 200000 ]
 }
 
 @test "latency: recursion pairs each return with its own entry: exact calls per caller" {

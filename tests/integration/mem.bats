@@ -208,6 +208,44 @@ check_mem_fork() {	# run of mem_fork: its sites exact, each under its own pid
 	fi
 }
 
+# 6.6 and later make multi-uprobe links
+kernel_has_uprobe_multi() {
+	local v
+	v=$(uname -r | sed -n 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+	[ "${v% *}" -gt 6 ] || { [ "${v% *}" -eq 6 ] && [ "${v#* }" -ge 6 ]; }
+}
+
+@test "mem: the probes are multi-uprobe links where the kernel has them, perf-event uprobes where not, with the same exact counts" {
+	# each perf-event uprobe waits for the kernel's grace periods as it
+	# goes (6.12 and later), one after the other: 22 a process
+	run --separate-stderr "$PROFILER" mem -v -o "$TMP/out.folded" -o "$TMP/out.txt" \
+		-- "$W/mem_fork"
+	check_mem_fork
+	if kernel_has_uprobe_multi; then
+		[[ "$stderr" == *"probes on malloc in "*"(multi-uprobe links)"* ]]
+	else
+		[[ "$stderr" != *"(multi-uprobe links)"* ]]
+	fi
+	PROFILER_TEST_NO_UPROBE_MULTI=1 run --separate-stderr "$PROFILER" mem -v \
+		-o "$TMP/out.folded" -o "$TMP/out.txt" -- "$W/mem_fork"
+	check_mem_fork
+	[[ "$stderr" == *"probes on malloc in "* ]]
+	[[ "$stderr" != *"(multi-uprobe links)"* ]]
+}
+
+@test "mem: an exited child's probes go while the run goes on, and the next child's allocations are exact" {
+	# (never skipped under CI, whose kernel has them)
+	kernel_has_uprobe_multi || { [ "${CI:-}" != true ]; skip "multi-uprobe links need 6.6"; }
+	# each probe a process leaves behind is one more consumer that every
+	# hit of the probe in the others walks past
+	run --separate-stderr "$PROFILER" mem -v -o "$TMP/out.folded" -o "$TMP/out.txt" \
+		-- sh -c "for i in \$(seq 20); do /bin/true; done; sleep 1; $W/mem_fork"
+	check_mem_fork
+	n=$(echo "$stderr" | sed -n 's/.*exited processes go (\([0-9]*\) so far).*/\1/p' | tail -1)
+	echo "probes gone at exit: $n processes"
+	[ "$n" -ge 20 ]
+}
+
 @test "mem: children are held at their first syscall exit where BPF cannot signal them at fork" {
 	PROFILER_NO_SIGNAL_TASK=1 run --separate-stderr "$PROFILER" mem -v --stats \
 		-o "$TMP/out.folded" -o "$TMP/out.txt" -- "$W/mem_fork"
