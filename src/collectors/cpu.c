@@ -141,10 +141,6 @@ static int cpu_start(struct session *ss)
 	double secs = s->duration > 0 ? s->duration : 60;
 	uint64_t expect = (uint64_t)(secs * s->freq * ss->ncpus);
 	struct cpu_bpf *skel;
-	size_t elf_size;
-	const void *elf = cpu_bpf__elf_bytes(&elf_size);
-	LIBBPF_OPTS(bpf_object_open_opts, opts,
-		    .btf_custom_path = session_core_btf(ss, elf, elf_size));
 	struct bpf_program *prog;
 	volatile __u64 *added;
 	uint32_t counts_max;
@@ -153,7 +149,7 @@ static int cpu_start(struct session *ss)
 
 	ss->priv = st;
 	st->prune = stack_prune_new();
-	skel = cpu_bpf__open_opts(&opts);
+	skel = SKEL_OPEN(ss, cpu);
 	if (!skel)
 		return bpf_explain("opening the BPF object", -errno);
 	st->skel = skel;

@@ -121,7 +121,7 @@ static int share_maps(struct bpf_object *obj, struct bpf_object *from)
  */
 static int entries_load(struct session *ss, struct cpu_state *st, enum cpu_young mode)
 {
-	struct cpu_defer_bpf *d = cpu_defer_bpf__open();
+	struct cpu_defer_bpf *d = SKEL_OPEN(ss, cpu_defer);
 	bool task_work = mode == CPU_YOUNG_TASK_WORK;
 	const void *elf;
 	size_t elf_size;
@@ -181,9 +181,9 @@ static int entries_load(struct session *ss, struct cpu_state *st, enum cpu_young
 }
 
 /* cpu_sample on skel's maps, in a second instance of its object. */
-static int fallback_load(struct cpu_state *st)
+static int fallback_load(struct session *ss, struct cpu_state *st)
 {
-	struct cpu_bpf *f = cpu_bpf__open();
+	struct cpu_bpf *f = SKEL_OPEN(ss, cpu);
 	int err;
 
 	if (!f)
@@ -237,7 +237,7 @@ struct bpf_program *cpu_young_sampler(struct session *ss, struct cpu_state *st,
 		}
 		entries_failed(st, err);
 		/* skel's cpu_sample was left out for cpu_sample_defer */
-		if (fallback_load(st)) {
+		if (fallback_load(ss, st)) {
 			bpf_explain("loading the BPF programs", -errno);
 			return NULL;
 		}

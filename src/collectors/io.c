@@ -116,7 +116,7 @@ static int on_slow(void *ctx, void *data, size_t size)
 static int io_load(struct session *ss, struct io_state *st, bool raw)
 {
 	const struct settings *s = ss->set;
-	struct io_bpf *skel = io_bpf__open();
+	struct io_bpf *skel = SKEL_OPEN(ss, io);
 	struct bpf_program *btf[] = { skel ? skel->progs.btf_start : NULL,
 				      skel ? skel->progs.btf_insert : NULL,
 				      skel ? skel->progs.btf_issue : NULL,

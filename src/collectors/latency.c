@@ -241,7 +241,7 @@ static int kernel_method(struct lat_state *st, const char **why)
 static int load(struct session *ss, struct lat_state *st)
 {
 	const struct settings *s = ss->set;
-	struct latency_bpf *skel = latency_bpf__open();
+	struct latency_bpf *skel = SKEL_OPEN(ss, latency);
 	double secs = s->duration > 0 ? s->duration : 60;
 	bool sys = false;
 	int err;

@@ -119,7 +119,7 @@ static int open_and_load(struct session *ss, struct lock_state *st, bool raw_tp)
 	struct lock_bpf *skel;
 	int err;
 
-	skel = lock_bpf__open();
+	skel = SKEL_OPEN(ss, lock);
 	if (!skel)
 		return -errno;
 	st->skel = skel;

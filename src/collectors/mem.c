@@ -230,7 +230,7 @@ static int mem_start(struct session *ss)
 
 	ss->priv = st;
 	st->mode = s->mem_kernel ? MODE_KERNEL : s->mem_faults ? MODE_FAULTS : MODE_USER;
-	skel = mem_bpf__open();
+	skel = SKEL_OPEN(ss, mem);
 	if (!skel)
 		return bpf_explain("opening the BPF object", -errno);
 	st->skel = skel;

@@ -106,7 +106,7 @@ static int offcpu_load(struct session *ss, struct offcpu_state *st, bool raw_tp)
 	struct offcpu_bpf *skel;
 	int err;
 
-	skel = offcpu_bpf__open();
+	skel = SKEL_OPEN(ss, offcpu);
 	if (!skel)
 		return -errno;
 	st->skel = skel;

@@ -60,7 +60,7 @@ static int share_maps(struct bpf_object *mine, struct bpf_object *theirs)
 
 static struct blocked_bpf *load_iterator(struct session *ss, struct bpf_object *obj, int mode)
 {
-	struct blocked_bpf *skel = blocked_bpf__open();
+	struct blocked_bpf *skel = SKEL_OPEN(ss, blocked);
 	int err;
 
 	if (!skel)

@@ -136,12 +136,23 @@ bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf
 
 const char *session_core_btf(struct session *ss, const void *elf, size_t size)
 {
-	if (ss->btf_fd < 0)
-		ss->btf_fd = core_btf_fd(cache_dir(), elf, size);
-	if (ss->btf_fd < 0)
+	int fd;
+
+	if (ss->nbtf == (int)ARRAY_SIZE(ss->btf_fds))
 		return NULL;
-	snprintf(ss->btf_path, sizeof(ss->btf_path), "/proc/self/fd/%d", ss->btf_fd);
-	return ss->btf_path;
+	fd = core_btf_fd(cache_dir(), elf, size);
+	if (fd < 0)
+		return NULL;
+	ss->btf_fds[ss->nbtf] = fd;
+	snprintf(ss->btf_paths[ss->nbtf], sizeof(ss->btf_paths[0]), "/proc/self/fd/%d", fd);
+	return ss->btf_paths[ss->nbtf++];
+}
+
+void session_core_btf_close(struct session *ss)
+{
+	for (int i = 0; i < ss->nbtf; i++)
+		close(ss->btf_fds[i]);
+	ss->nbtf = 0;
 }
 
 /*

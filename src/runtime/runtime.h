@@ -71,8 +71,10 @@ struct session {
 	bool batching;
 	int python;			/* 0 unknown, 1 on, -1 off: see session_python_prepare */
 	struct pyrt *py;		/* Python processes and code objects (runtime/python.h) */
-	int btf_fd;			/* session_core_btf's, or -1 */
-	char btf_path[32];
+	/* session_core_btf's memfds, one an object; session_core_btf_close */
+	int btf_fds[4];
+	int nbtf;
+	char btf_paths[4][32];
 
 	pid_t child;			/* -- CMD, or 0 */
 	int child_go;			/* write end: releases the child */
@@ -149,8 +151,21 @@ bool session_unwind_prepare(struct session *ss, struct bpf_map *rows, struct bpf
 bool session_cgroup_prepare(struct session *ss, struct bpf_map *cgroup_targets);
 /* btf_custom_path for opening the BPF object elf/size: the kernel types its
  * CO-RE relocations need (core/core_btf.h), or NULL for all of the kernel's.
- * One object per session. */
+ * Valid until session_core_btf_close; up to four objects a session. */
 const char *session_core_btf(struct session *ss, const void *elf, size_t size);
+void session_core_btf_close(struct session *ss);
+/*
+ * Open the skeleton of bpf/NAME.bpf.c with the kernel types its CO-RE
+ * relocations need: libbpf otherwise matches them against all of the
+ * kernel's BTF, 13 ms of cpu's second object's load (a self-profile).
+ */
+#define SKEL_OPEN(ss, name) ({								\
+		size_t _size;								\
+		const void *_elf = name##_bpf__elf_bytes(&_size);			\
+		LIBBPF_OPTS(bpf_object_open_opts, _opts,				\
+			    .btf_custom_path = session_core_btf((ss), _elf, _size));	\
+		name##_bpf__open_opts(&_opts);						\
+	})
 /* Count a BPF object in --stats; before load, its maps this run never uses
  * are made minimal. */
 void session_add_object(struct session *ss, struct bpf_object *obj);

@@ -187,9 +187,7 @@ static void fail_alone(struct run *r, int i, const char *why)
 		ring_buffer__consume(r->rt.rb);
 	/* destroy, as after a failed start: stop() expects a started one */
 	c->col->destroy(c);
-	if (c->btf_fd >= 0)
-		close(c->btf_fd);
-	c->btf_fd = -1;
+	session_core_btf_close(c);
 	r->failed[i] = true;
 	r->sink->failed(r->sink->ctx, i, why[0] ? why : "failed to start (see the messages "
 			"after the exit)");
@@ -256,14 +254,14 @@ int session_run(const struct collector *const *cols, int ncols, struct settings 
 		return 1;
 	}
 	*ss = (struct session){ .rt = ss, .set = set, .col = cols[0], .child_go = -1,
-				.child_err = -1, .btf_fd = -1, .ncols = ncols,
+				.child_err = -1, .ncols = ncols,
 				.batching = o->batch_mappings };
 	r->ncols = ncols;
 	r->o = o;
 	r->sink = sink;
 	r->window_ns = o->window_ns;
 	for (int i = 0; i < ncols; i++)
-		r->cols[i] = (struct session){ .rt = ss, .set = set, .col = cols[i], .btf_fd = -1,
+		r->cols[i] = (struct session){ .rt = ss, .set = set, .col = cols[i],
 					       .child_go = -1, .child_err = -1, .index = i,
 					       .keep_whole = o->whole_run || sink->want_whole };
 	ss->launch_ns = now_ns();
@@ -409,8 +407,7 @@ out:
 			continue;	/* destroyed when it failed */
 		share(r);
 		cols[i]->destroy(&r->cols[i]);
-		if (r->cols[i].btf_fd >= 0)
-			close(r->cols[i].btf_fd);
+		session_core_btf_close(&r->cols[i]);
 	}
 	ring_wake_close(r->rw);
 	ring_buffer__free(ss->rb);
