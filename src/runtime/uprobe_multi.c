@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -59,6 +61,22 @@ static int link_create(int prog_fd, const char *path, const uint64_t *offs,
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Before 6.10 a link's pid filter let only that one thread's hits run the
+ * program, not its process's other threads (the kernel's "bpf: fix
+ * multi-uprobe PID filtering logic"): a multi-threaded target would lose
+ * allocations.  Those kernels keep the perf-event uprobes.
+ */
+static bool filters_by_process(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 10);
+}
+
 bool uprobe_multi_supported(void)
 {
 	struct bpf_insn insns[] = {
@@ -70,6 +88,8 @@ bool uprobe_multi_supported(void)
 	uint64_t off = 0;
 	int prog, err;
 
+	if (!filters_by_process())
+		return false;
 	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, ARRAY_SIZE(insns), &opts);
 	if (prog < 0)
 		return false;

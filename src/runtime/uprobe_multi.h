@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Uprobes as the kernel's multi-uprobe links (6.6 and later): one link for
- * several functions of one file, and one wait when it goes.
+ * Uprobes as the kernel's multi-uprobe links (6.6, used from 6.10): one
+ * link for several functions of one file, and one wait when it goes.
  *
  * Why: a uprobe made as a perf event waits for the kernel's grace periods
  * (RCU tasks trace and the uretprobes' SRCU, 6.12 and later) when it is
@@ -23,8 +23,9 @@
 
 struct bpf_program;
 
-/* Whether this kernel makes multi-uprobe links: a two-instruction program
- * loaded and offered a link on a file that is not one (libbpf's probe). */
+/* Whether this kernel makes multi-uprobe links that filter by process
+ * (6.10 and later): a two-instruction program loaded and offered a link
+ * on a file that is not one (libbpf's probe). */
 bool uprobe_multi_supported(void);
 
 /* Before load: prog will only be attached by uprobe_multi_attach (a

@@ -49,7 +49,7 @@ never_returned() {	# FILE LABEL
 	[ "$(folded_total "$TMP/out.folded")" -eq 200000 ]
 	[ "$(folded_sum "$TMP/out.folded" '^latency;main;fast$')" -eq 200000 ]
 	grep -q '^Lost: *none' "$TMP/out.txt"
-	# the same through perf-event uprobes, as kernels before 6.6 have them
+	# the same through perf-event uprobes, as kernels before 6.10 get them
 	PROFILER_TEST_NO_UPROBE_MULTI=1 run "$PROFILER" latency fast -o "$TMP/out.txt" \
 		-o "$TMP/out.folded" -- "$W/latency" fast 200000
 	[ "$status" -eq 0 ]

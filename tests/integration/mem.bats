@@ -208,11 +208,11 @@ check_mem_fork() {	# run of mem_fork: its sites exact, each under its own pid
 	fi
 }
 
-# 6.6 and later make multi-uprobe links
+# mem makes multi-uprobe links from 6.10 (6.6 has them, filtering by thread)
 kernel_has_uprobe_multi() {
 	local v
 	v=$(uname -r | sed -n 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
-	[ "${v% *}" -gt 6 ] || { [ "${v% *}" -eq 6 ] && [ "${v#* }" -ge 6 ]; }
+	[ "${v% *}" -gt 6 ] || { [ "${v% *}" -eq 6 ] && [ "${v#* }" -ge 10 ]; }
 }
 
 @test "mem: the probes are multi-uprobe links where the kernel has them, perf-event uprobes where not, with the same exact counts" {
@@ -235,7 +235,7 @@ kernel_has_uprobe_multi() {
 
 @test "mem: an exited child's probes go while the run goes on, and the next child's allocations are exact" {
 	# (never skipped under CI, whose kernel has them)
-	kernel_has_uprobe_multi || { [ "${CI:-}" != true ]; skip "multi-uprobe links need 6.6"; }
+	kernel_has_uprobe_multi || { [ "${CI:-}" != true ]; skip "mem's multi-uprobe links need 6.10"; }
 	# each probe a process leaves behind is one more consumer that every
 	# hit of the probe in the others walks past
 	run --separate-stderr "$PROFILER" mem -v -o "$TMP/out.folded" -o "$TMP/out.txt" \
