@@ -15,6 +15,7 @@
 #include <libelf.h>
 
 #include "collectors/mem_lib.h"
+#include "runtime/entry_hold.h"
 #include "symbol/elf_segs.h"
 #include "util/idxmap.h"
 #include "util/util.h"
@@ -97,6 +98,8 @@ struct alloc_file {
 	struct timespec mtime;
 	unsigned found;
 	uint64_t offs[32];
+	int has_entry;		/* 0 not looked, 1 entry is its entry point's offset, -1 none */
+	uint64_t entry;
 };
 
 struct alloc_files {
@@ -136,7 +139,7 @@ static bool key_eq(const void *ctx, uint32_t idx)
 	       f->mtime.tv_sec == k->sb->st_mtim.tv_sec && f->mtime.tv_nsec == k->sb->st_mtim.tv_nsec;
 }
 
-unsigned alloc_files_find(struct alloc_files *a, const char *path, uint64_t *offs)
+static struct alloc_file *file_of(struct alloc_files *a, const char *path)
 {
 	struct stat sb;
 	struct file_key k = { a, &sb };
@@ -144,7 +147,7 @@ unsigned alloc_files_find(struct alloc_files *a, const char *path, uint64_t *off
 	int64_t at;
 
 	if (stat(path, &sb))
-		return 0;
+		return NULL;
 	at = idxmap_find(&a->index, file_hash(&sb), key_eq, &k);
 	if (at < 0) {
 		if (a->len == ALLOC_FILES_MAX) {
@@ -160,10 +163,30 @@ unsigned alloc_files_find(struct alloc_files *a, const char *path, uint64_t *off
 		idxmap_insert(&a->index, file_hash(&sb), a->len);
 		at = a->len++;
 	}
-	f = &a->v[at];
+	return &a->v[at];
+}
+
+unsigned alloc_files_find(struct alloc_files *a, const char *path, uint64_t *offs)
+{
+	struct alloc_file *f = file_of(a, path);
+
+	if (!f)
+		return 0;
 	if (offs)
 		memcpy(offs, f->offs, a->n * sizeof(*offs));
 	return f->found;
+}
+
+bool alloc_files_entry(struct alloc_files *a, const char *path, uint64_t *off)
+{
+	struct alloc_file *f = file_of(a, path);
+
+	if (!f)
+		return false;
+	if (!f->has_entry)
+		f->has_entry = elf_entry_offset(path, &f->entry) ? 1 : -1;
+	*off = f->entry;
+	return f->has_entry > 0;
 }
 
 void alloc_files_free(struct alloc_files *a)

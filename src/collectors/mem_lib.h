@@ -17,15 +17,18 @@ unsigned elf_func_offsets(const char *path, const char *const *names, size_t n, 
 
 /*
  * Which allocator functions (names[], malloc first) each file defines,
- * and where, by the file's identity (device, inode, size, time): every
- * process of a build maps the same few files, and reading their symbol
- * tables for each was most of what a followed process cost us.
+ * and where, and its entry point, by the file's identity (device, inode,
+ * size, time): every process of a build maps the same few files, and
+ * reading their symbol tables for each was most of what a followed
+ * process cost us.
  */
 struct alloc_files;
 
 struct alloc_files *alloc_files_new(const char *const *names, size_t n);
 /* elf_func_offsets(path, names, n, offs) through the cache (offs may be NULL). */
 unsigned alloc_files_find(struct alloc_files *a, const char *path, uint64_t *offs);
+/* The file offset of path's entry point (elf_entry_offset), through the cache. */
+bool alloc_files_entry(struct alloc_files *a, const char *path, uint64_t *off);
 void alloc_files_free(struct alloc_files *a);
 
 /*

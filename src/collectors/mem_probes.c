@@ -298,7 +298,7 @@ static void hold_at_entry(struct session *ss, struct mem_state *st, __u32 pid)
 	__u8 one = 1;
 
 	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
-	if (!ss->unw || !elf_entry_offset(exe, &off) ||
+	if (!ss->unw || !alloc_files_entry(st->files, exe, &off) ||
 	    bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
 		return;
 	if (st->multi) {
