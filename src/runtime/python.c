@@ -272,13 +272,8 @@ void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps,
 
 void python_note_mapping(struct pyrt *r, uint32_t pid, const char *path)
 {
-	if (!r || !path || !python_named(path))
-		return;
-	for (size_t i = 0; i < r->nmapped; i++)
-		if (r->mapped[i] == pid)
-			return;
-	GROW(r->mapped, r->mapped_cap, r->nmapped + 1);
-	r->mapped[r->nmapped++] = pid;
+	if (r && path && python_named(path))
+		pids_add_once(&r->mapped, &r->nmapped, &r->mapped_cap, pid);
 }
 
 void python_catch_up(struct pyrt *r, const struct symbolizer *sym)

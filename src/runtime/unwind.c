@@ -517,11 +517,7 @@ void unwinder_mark_new(struct unwinder *u, uint32_t pid)
 {
 	if (!u || u->kernel_entries || known_pid(u, pid))
 		return;
-	for (size_t i = 0; i < u->nfresh; i++)
-		if (u->fresh[i] == pid)
-			return;
-	GROW(u->fresh, u->fresh_cap, u->nfresh + 1);
-	u->fresh[u->nfresh++] = pid;
+	pids_add_once(&u->fresh, &u->nfresh, &u->fresh_cap, pid);
 }
 
 /* Hand a list of pids over and empty it (its storage stays the unwinder's). */
@@ -544,11 +540,7 @@ void unwinder_mark(struct unwinder *u, uint32_t pid)
 {
 	if (!u || !known_pid(u, pid))
 		return;
-	for (size_t i = 0; i < u->ndirty; i++)
-		if (u->dirty[i] == pid)
-			return;
-	GROW(u->dirty, u->dirty_cap, u->ndirty + 1);
-	u->dirty[u->ndirty++] = pid;
+	pids_add_once(&u->dirty, &u->ndirty, &u->dirty_cap, pid);
 }
 
 size_t unwinder_take_dirty(struct unwinder *u, uint32_t **pids)

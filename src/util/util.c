@@ -126,6 +126,15 @@ void grow_array(void **p, size_t *cap, size_t need, size_t size)
 		memset((char *)*p + old * size, 0, (*cap - old) * size);
 }
 
+void pids_add_once(uint32_t **v, size_t *n, size_t *cap, uint32_t pid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == pid)
+			return;
+	GROW(*v, *cap, *n + 1);
+	(*v)[(*n)++] = pid;
+}
+
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;

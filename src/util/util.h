@@ -41,6 +41,9 @@ void grow_array(void **p, size_t *cap, size_t need, size_t size);
  */
 void grow_array_raw(void **p, size_t *cap, size_t need, size_t size);
 #define GROW_RAW(arr, cap, need) grow_array_raw((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+/* Append pid to the list (*v)[*n] unless it is there already (the lists
+ * of processes to look at again, each once). */
+void pids_add_once(uint32_t **v, size_t *n, size_t *cap, uint32_t pid);
 
 /* Parsers: 0 on success, -EINVAL when s is not a number, -ERANGE when out of [min, max]. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
