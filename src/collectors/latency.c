@@ -270,10 +270,8 @@ static int load(struct session *ss, struct lat_state *st)
 	bpf_program__set_autoload(skel->progs.lat_fexit, st->kmode == LAT_KMODE_FENTRY);
 	bpf_program__set_autoload(skel->progs.follow_fork, ss->follow_forks);
 	/* user functions as multi-uprobe links, unless the same programs time
-	 * kernel functions by kprobe (a perf event's); the tests' way to the
-	 * perf-event uprobes of kernels before 6.10 */
-	st->multi = st->kmode != LAT_KMODE_KPROBE && !env_on("PROFILER_TEST_NO_UPROBE_MULTI") &&
-		    uprobe_multi_supported();
+	 * kernel functions by kprobe (a perf event's) */
+	st->multi = st->kmode != LAT_KMODE_KPROBE && uprobe_multi_supported();
 	if (st->multi) {
 		uprobe_multi_prepare(skel->progs.lat_enter);
 		uprobe_multi_prepare(skel->progs.lat_return);

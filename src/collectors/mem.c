@@ -282,9 +282,7 @@ static int mem_start(struct session *ss)
 	bpf_map__set_max_entries(skel->maps.live_slots, st->live_buckets);
 	st->signal_task = st->mode == MODE_USER && ss->follow_forks && can_signal_task();
 	set_autoload(skel, st->mode, ss->follow_forks, st->signal_task);
-	/* the tests' way to the perf-event uprobes of kernels before 6.10 */
-	st->multi = st->mode == MODE_USER && !env_on("PROFILER_TEST_NO_UPROBE_MULTI") &&
-		    uprobe_multi_supported();
+	st->multi = st->mode == MODE_USER && uprobe_multi_supported();
 	if (st->multi) {
 		uprobe_multi_prepare(skel->progs.alloc_enter);
 		uprobe_multi_prepare(skel->progs.alloc_return);

@@ -25,7 +25,8 @@ struct bpf_program;
 
 /* Whether this kernel makes multi-uprobe links that filter by process
  * (6.10 and later): a two-instruction program loaded and offered a link
- * on a file that is not one (libbpf's probe). */
+ * on a file that is not one (libbpf's probe).  PROFILER_TEST_NO_UPROBE_MULTI=1
+ * says no, for the tests. */
 bool uprobe_multi_supported(void);
 
 /* Before load: prog will only be attached by uprobe_multi_attach (a
