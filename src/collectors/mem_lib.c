@@ -17,9 +17,9 @@
 #include "collectors/mem_lib.h"
 #include "runtime/entry_hold.h"
 #include "symbol/elf_segs.h"
+#include "symbol/proc_maps.h"
 #include "util/idxmap.h"
 #include "util/util.h"
-#include "symbol/proc_maps.h"
 
 /*
  * Weak symbols count (calloc, memalign are weak in glibc): hence not

@@ -92,17 +92,16 @@ static void add_link_fd(struct mem_state *st, struct probed *to, int fd)
 	st->link_fds[st->nlink_fds++] = fd;
 }
 
-/* One perf-event uprobe (and uretprobe) a function, where the kernel has
- * no multi-uprobe links */
-static int attach_each(struct mem_state *st, pid_t pid, const char *lib, const char *name,
-		       size_t i)
+/* One perf-event uprobe (and uretprobe) on funcs[i] at file offset off,
+ * where the kernel has no multi-uprobe links */
+static int attach_each(struct mem_state *st, pid_t pid, const char *lib, uint64_t off, size_t i)
 {
 	for (int r = 0; r <= funcs[i].ret; r++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = name, .retprobe = r,
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = r,
 			    .bpf_cookie = r ? 0 : entry_kind(funcs[i].name));
 		struct bpf_program *prog = r ? st->skel->progs.alloc_return
 					     : entry_prog(st->skel, funcs[i].name);
-		struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, lib, 0, &o);
+		struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, lib, off, &o);
 
 		if (!l)
 			return -errno;
@@ -183,7 +182,7 @@ static int attach_allocator(struct session *ss, struct mem_state *st, struct pro
 	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++) {
 		if (!(found & (1u << i)))
 			continue;
-		if (!st->multi && (err = attach_each(st, pid, lib, names[i], i))) {
+		if (!st->multi && (err = attach_each(st, pid, lib, offs[i], i))) {
 			pr_err("cannot attach a uprobe to %s in %s: %s", names[i], lib,
 			       strerror(-err));
 			return err;
