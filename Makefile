@@ -265,7 +265,7 @@ test-integration: all $(BUILD)/asan/profiler $(WORKLOADS)
 # Other kernels under qemu (scripts/kernels/): the workloads the guest's
 # smoke suite runs, as listed in scripts/kernels/initramfs.sh.
 KERNELS ?= 6.1 5.10
-KERNEL_WORKLOADS := $(addprefix $(BUILD)/workloads/,burn31 waits lockfight mem_sites dio latency qsort_slow go/gocgo \
+KERNEL_WORKLOADS := $(addprefix $(BUILD)/workloads/,burn31 manystacks waits lockfight mem_sites dio latency qsort_slow go/gocgo \
 	lifegen-parent lifegen-child)
 test-kernels:
 	@scripts/deps.sh --kernels

@@ -57,7 +57,7 @@ struct py_seen_key {
 /* (process, code key) pairs already sent to user space */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1);		/* PY_SEEN_MAX when used */
+	__uint(max_entries, 1);		/* lru_entries(PY_SEEN_MIN) when used */
 	__type(key, struct py_seen_key);
 	__type(value, __u8);
 } py_seen SEC(".maps");

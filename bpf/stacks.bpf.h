@@ -52,7 +52,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, 256);	/* sized by user space (session_size_maps) */
 	__uint(key_size, sizeof(__u64));
 	__uint(value_size, sizeof(struct stack_frames));
 } stacks_spill SEC(".maps");

@@ -64,7 +64,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 32768);
+	__uint(max_entries, 8192);	/* sized by user space (session_size_maps) */
 	__type(key, __u32);
 	__type(value, __u64);		/* 64 bits: what clang's BPF can swap */
 } procs_seen SEC(".maps");

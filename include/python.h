@@ -27,9 +27,10 @@
 #define PY_MAX_FRAMES		96
 /* Threads of one interpreter searched for the sampled one */
 #define PY_MAX_THREADS		64
-/* Threads whose state is cached, (process, code key) pairs remembered as sent */
+/* Threads whose state is cached, (process, code key) pairs remembered as
+ * sent (at least; more with many CPUs, lru_entries()) */
 #define PY_THREADS_MAX		4096
-#define PY_SEEN_MAX		32768
+#define PY_SEEN_MIN		8192
 
 /* Where to find things in one CPython build: offsets in bytes. */
 struct py_layout {

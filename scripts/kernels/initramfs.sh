@@ -12,7 +12,7 @@ kroot=${2:?usage: initramfs.sh BUILD KERNEL_ROOT OUT}
 out=${3:?usage: initramfs.sh BUILD KERNEL_ROOT OUT}
 here=$(cd "$(dirname "$0")" && pwd)
 # the workloads the smoke suite runs (scripts/kernels/smoke.sh)
-workloads=(burn31 waits lockfight mem_sites dio latency qsort_slow go/gocgo lifegen-parent lifegen-child)
+workloads=(burn31 manystacks waits lockfight mem_sites dio latency qsort_slow go/gocgo lifegen-parent lifegen-child)
 # virtio_blk for the io check's disk; the rest is what it depends on
 modules=(virtio_pci virtio_blk)
 

@@ -331,6 +331,20 @@ cgroup_filter() {
 # collector then says so in one line naming the kernel and what it needs,
 # before loading anything, and exits non-zero.  (Checked on Debian 11's
 # 5.10: KERNELS=5.10 make test-kernels.)
+# Thousands of new stacks in seconds: each is allocated as it comes, and
+# what the kernel's allocator refuses at that instant waits in the spill
+# (sized per CPU, src/runtime/map_sizes.c) until the next window; 6.1's
+# allocator refills its caches more slowly than 6.18's.  None may be lost;
+# the spill's use is noted.
+cpu_new_stacks() {
+	prof cpu -v -F 999 -o "$T/many.folded" -- "$W/manystacks" 3 cpu ||
+		{ verbose_log cpu -d 1 -a; return 1; }
+	moved=$(sed -n 's/.* \([0-9]*\) of the spill.s [0-9]* stacks moved.*/\1/p' "$T/err" |
+		awk '{ s += $1; if ($1 > m) m = $1 } END { printf "%d, %d at most at one window", s, m }')
+	echo "NOTE: $(folded_sum "$T/many.folded" '^manystacks;') samples, $(wc -l < "$T/many.folded") stacks; through the spill: $moved"
+	! grep -q 'stacks not kept' "$T/err" && ! grep -q '\[lost' "$T/many.folded"
+}
+
 too_old() {
 	for c in cpu offcpu wall mem io lock; do
 		set -- -d 0.2
@@ -343,7 +357,7 @@ too_old() {
 	done
 }
 
-all="offcpu_short cpu_split cpu_fp_split python_split cpu_tables go_cgo mem_leak mem_kernel mem_life lock_names lock_life offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel cgroup_filter"
+all="offcpu_short cpu_split cpu_fp_split python_split cpu_tables cpu_new_stacks go_cgo mem_leak mem_kernel mem_life lock_names lock_life offcpu_btf offcpu_raw wall_split io_count latency_user latency_syscall latency_kernel cgroup_filter"
 echo "# kernel $(uname -r), $(nproc) CPUs; kprobes: $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
 # a kernel the profiler refuses: that it says so is the one check (a PID
 # that no process has ends the run at the next check, before any load)

@@ -789,15 +789,6 @@ int session_attach_perf(struct session *ss, struct perf_event_attr *attr,
 	return 0;
 }
 
-uint32_t map_size(uint64_t want, uint32_t lo, uint32_t hi)
-{
-	uint64_t v = lo;
-
-	while (v < want && v < hi)
-		v *= 2;
-	return v > hi ? hi : (uint32_t)v;
-}
-
 int session_attach_targets(struct session *ss, struct bpf_map *targets,
 			   struct bpf_map *proc_events, struct bpf_program *fork,
 			   struct bpf_link **fork_link, struct bpf_program *exec,

@@ -380,7 +380,7 @@ bool session_python_prepare(struct session *ss, struct bpf_object *obj)
 		return false;
 	if (bpf_map__reuse_fd(procs, ss->py->procs_fd) || bpf_map__reuse_fd(codes, ss->py->codes_fd) ||
 	    bpf_map__set_max_entries(threads, PY_THREADS_MAX) ||
-	    bpf_map__set_max_entries(seen, PY_SEEN_MAX)) {
+	    bpf_map__set_max_entries(seen, lru_entries(PY_SEEN_MIN))) {
 		pr_debug("cannot give the Python maps to a BPF object: %s", strerror(errno));
 		return false;
 	}

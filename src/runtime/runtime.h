@@ -164,8 +164,19 @@ void session_core_btf_close(struct session *ss);
 		const void *_elf = name##_bpf__elf_bytes(&_size);			\
 		LIBBPF_OPTS(bpf_object_open_opts, _opts,				\
 			    .btf_custom_path = session_core_btf((ss), _elf, _size));	\
-		name##_bpf__open_opts(&_opts);						\
+		struct name##_bpf *_skel = name##_bpf__open_opts(&_opts);		\
+		session_size_maps(_skel ? _skel->obj : NULL);				\
+		_skel;									\
 	})
+/*
+ * Before load, the shared maps sized for this machine's CPUs
+ * (src/runtime/map_sizes.c): the announced processes' LRU and the stacks'
+ * spill.
+ */
+void session_size_maps(struct bpf_object *obj);
+/* Entries for an LRU map meant to hold want: more where many CPUs would
+ * make it evict early. */
+uint32_t lru_entries(uint32_t want);
 /* Count a BPF object in --stats; before load, its maps this run never uses
  * are made minimal. */
 void session_add_object(struct session *ss, struct bpf_object *obj);

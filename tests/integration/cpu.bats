@@ -594,20 +594,20 @@ kernel_has_vma_iter() {
 }
 
 @test "cpu: stacks the allocator refused wait in the spill until the next window: none lost" {
-	# PROFILER_TEST_SPILL=1 sends every other new stack to the 1,024-entry
-	# spill as if the allocator had refused it (a failure no test can
-	# cause on demand); manystacks makes some 4,000 in 4 CPU seconds, so
-	# some 2,000 spill.  In one window the spill fills and the rest are
-	# lost, as the warning says: the control.  In windows of 400 ms, each
-	# moving the spill's stacks into the stacks map, none is lost, and the
-	# profile holds HZ x CPU seconds.
+	# PROFILER_TEST_SPILL=1 sends every other new stack to the spill (256
+	# entries on 2 CPUs) as if the allocator had refused it (a failure no
+	# test can cause on demand); manystacks makes some 4,000 in 4 CPU
+	# seconds, so some 2,000 spill.  In one window the spill fills and the
+	# rest are lost, as the warning says: the control.  In windows of
+	# 200 ms (some 90 spilled each), each moving the spill's stacks into
+	# the stacks map, none is lost, and the profile holds HZ x CPU seconds.
 	run --separate-stderr env PROFILER_TEST_SPILL=1 "$PROFILER" cpu -F 999 \
 		-o "$TMP/one.folded" -- "$W/manystacks" 4 cpu
 	echo "$stderr" | grep -v "no unwind table"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"stacks not kept: the kernel had no memory"* ]]
 	grep -q '\[lost' "$TMP/one.folded"
-	run --separate-stderr env PROFILER_TEST_SPILL=1 PROFILER_FOLD_MS=400 "$PROFILER" cpu -v \
+	run --separate-stderr env PROFILER_TEST_SPILL=1 PROFILER_FOLD_MS=200 "$PROFILER" cpu -v \
 		-F 999 -o "$TMP/windows.folded" -- "$W/manystacks" 4 cpu
 	echo "$stderr" | grep -E "moved|not kept|window"
 	[ "$status" -eq 0 ]
