@@ -105,6 +105,9 @@ struct alloc_file {
 struct alloc_files {
 	char *names[32];
 	size_t n;
+	/* our own allocator (pid 0), found once: our maps are read for it
+	 * at every exec a command makes */
+	char *self;
 	struct alloc_file *v;
 	size_t len, cap;
 	struct idxmap index;
@@ -197,13 +200,16 @@ void alloc_files_free(struct alloc_files *a)
 	free(a->v);
 	for (size_t i = 0; i < a->n; i++)
 		free(a->names[i]);
+	free(a->self);
 	free(a);
 }
 
-int mem_find_allocator(struct alloc_files *a, pid_t pid, const char *exe, char *out, size_t size)
+int mem_find_allocator(struct alloc_files *a, pid_t pid, const char *exe,
+		       const struct proc_map *known, size_t nknown, char *out, size_t size)
 {
-	struct proc_map *maps = NULL;
-	size_t n = 0;
+	struct proc_map *read = NULL;
+	const struct proc_map *maps = known;
+	size_t n = nknown;
 	char root[64] = "", path[4096];
 	const char *libc = NULL, *other = NULL;
 	int err;
@@ -214,9 +220,16 @@ int mem_find_allocator(struct alloc_files *a, pid_t pid, const char *exe, char *
 		snprintf(out, size, "%s", exe);
 		return 0;
 	}
-	err = proc_maps_read(pid ? (uint32_t)pid : (uint32_t)getpid(), &maps, &n);
-	if (err)
-		return err;
+	if (!pid && a->self) {
+		snprintf(out, size, "%s", a->self);
+		return 0;
+	}
+	if (!maps) {
+		err = proc_maps_read(pid ? (uint32_t)pid : (uint32_t)getpid(), &read, &n);
+		if (err)
+			return err;
+		maps = read;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *p = maps[i].path;
 
@@ -238,8 +251,11 @@ int mem_find_allocator(struct alloc_files *a, pid_t pid, const char *exe, char *
 	if (other || libc) {
 		snprintf(out, size, "%s%s", root, other ? other : libc);
 		err = 0;
+		if (!pid)
+			a->self = xstrdup(out);
 	}
-	proc_maps_free(maps, n);
+	if (read)
+		proc_maps_free(read, n);
 	return err;
 }
 

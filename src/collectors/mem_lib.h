@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct proc_map;
+
 /*
  * Which of the functions names[n] (n <= 32) the ELF file at path defines,
  * as a bit mask, with their file offsets (what a uprobe takes) in offs[]
@@ -33,12 +35,15 @@ void alloc_files_free(struct alloc_files *a);
 
 /*
  * The allocator of process pid (0: the profiler's own, which a command
- * about to be started will load too), as a path that opens from here:
- * the executable when it defines the malloc of a (names[0]) itself
- * (static, or its own allocator), else a preloaded or linked allocator
- * library that does, else the C library.  -errno when none is found.
+ * about to be started will load too; found once), as a path that opens
+ * from here: the executable when it defines the malloc of a (names[0])
+ * itself (static, or its own allocator), else a preloaded or linked
+ * allocator library that does, else the C library.  maps (n of them):
+ * pid's mappings when the caller has them, NULL to read /proc.  -errno
+ * when none is found.
  */
-int mem_find_allocator(struct alloc_files *a, pid_t pid, const char *exe, char *out, size_t size);
+int mem_find_allocator(struct alloc_files *a, pid_t pid, const char *exe,
+		       const struct proc_map *maps, size_t n, char *out, size_t size);
 
 /* A munmap of [addr, addr + len) by pid at time ts, kept for user space. */
 struct mem_cut {

@@ -25,6 +25,7 @@
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
 #include "runtime/uprobe_multi.h"
+#include "symbol/proc_maps.h"
 #include "util/util.h"
 
 /* The allocator's entry points; those a library lacks are skipped. */
@@ -340,10 +341,15 @@ static int on_held(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	if (e->why == MEM_HELD_ENTRY) {
-		/* its tables and its Python interpreter before its first allocation */
-		if (!st->stopping) {
-			unwinder_add(ss->unw, e->pid);
-			python_note_process(ss->py, e->pid);
+		/* its tables and its Python interpreter before its first
+		 * allocation, from one read of its maps */
+		struct proc_map *maps;
+		size_t n;
+
+		if (!st->stopping && !proc_maps_read(e->pid, &maps, &n)) {
+			unwinder_add_maps(ss->unw, e->pid, maps, n);
+			python_note_maps(ss->py, e->pid, maps, n);
+			proc_maps_free(maps, n);
 		}
 		kill(e->pid, SIGCONT);
 		return 0;
@@ -351,23 +357,26 @@ static int on_held(void *ctx, void *data, size_t size)
 	if (!st->stopping) {
 		/* after fork: the parent's maps; after exec: the new program, or our libc,
 		 * which it will load as the command did (its libraries are not mapped yet) */
+		bool fork = e->why == MEM_HELD_FORK;
+		const struct proc_map *maps = NULL;
+		size_t n = 0;
+
+		/* its maps while it is sure to live: after exec, the libraries
+		 * it maps next come from the mmap records; after fork, the
+		 * parent's, which name its allocator too */
+		if (!symbolizer_note_process(ss->sym, e->pid) && fork)
+			maps = symbolizer_current_maps(ss->sym, e->pid, &n);
 		snprintf(exe, sizeof(exe), "/proc/%u/exe", e->pid);
 		if (ss->set->mem_lib)
 			snprintf(lib, sizeof(lib), "%s", ss->set->mem_lib);
 		else
-			err = mem_find_allocator(st->files, e->why == MEM_HELD_FORK ? (pid_t)e->pid : 0,
-						 e->why == MEM_HELD_EXEC ? exe : NULL, lib, sizeof(lib));
+			err = mem_find_allocator(st->files, fork ? (pid_t)e->pid : 0,
+						 fork ? NULL : exe, maps, n, lib, sizeof(lib));
 		if (!err)
 			err = probe_process(ss, st, e->pid, lib);
-		/* its maps while it is sure to live: after exec, the libraries
-		 * it maps next come from the mmap records */
-		if (!symbolizer_note_process(ss->sym, e->pid) && e->why == MEM_HELD_FORK) {
-			/* a forked interpreter (multiprocessing) runs Python at once */
-			size_t n;
-			const struct proc_map *maps = symbolizer_current_maps(ss->sym, e->pid, &n);
-
+		/* a forked interpreter (multiprocessing) runs Python at once */
+		if (maps)
 			python_note_maps(ss->py, e->pid, maps, n);
-		}
 		if (err) {
 			if (!st->unfollowed++)
 				pr_warn("mem: cannot probe the allocator of child process %u: %s",
@@ -422,7 +431,7 @@ int mem_start_user(struct session *ss, struct mem_state *st)
 
 		if (s->mem_lib)
 			snprintf(st->lib, sizeof(st->lib), "%s", s->mem_lib);
-		else if ((err = mem_find_allocator(st->files, 0, exe, st->lib, sizeof(st->lib)))) {
+		else if ((err = mem_find_allocator(st->files, 0, exe, NULL, 0, st->lib, sizeof(st->lib)))) {
 			free(exe);
 			pr_err("cannot find the C library in /proc/self/maps: give the allocator with --lib PATH");
 			return err;
@@ -438,7 +447,7 @@ int mem_start_user(struct session *ss, struct mem_state *st)
 
 		if (s->mem_lib)
 			snprintf(lib, sizeof(lib), "%s", s->mem_lib);
-		else if ((err = mem_find_allocator(st->files, s->pids[i], NULL, lib, sizeof(lib)))) {
+		else if ((err = mem_find_allocator(st->files, s->pids[i], NULL, NULL, 0, lib, sizeof(lib)))) {
 			pr_err("no allocator found in the mappings of PID %d (/proc/%d/maps): "
 			       "give it with --lib PATH", s->pids[i], s->pids[i]);
 			return err;
