@@ -326,11 +326,6 @@ cgroup_filter() {
 		[ "$off" -eq "$offall" ] && [ -n "$row" ]
 }
 
-# Before 6.1 the verifier refuses perf events' programs that use hash maps
-# allocating as they fill, as every collector's stacks maps do: each
-# collector then says so in one line naming the kernel and what it needs,
-# before loading anything, and exits non-zero.  (Checked on Debian 11's
-# 5.10: KERNELS=5.10 make test-kernels.)
 # Thousands of new stacks in seconds: each is allocated as it comes, and
 # what the kernel's allocator refuses at that instant waits in the spill
 # (sized per CPU, src/runtime/map_sizes.c) until the next window; 6.1's
@@ -345,6 +340,11 @@ cpu_new_stacks() {
 	! grep -q 'stacks not kept' "$T/err" && ! grep -q '\[lost' "$T/many.folded"
 }
 
+# Before 6.1 the verifier refuses perf events' programs that use hash maps
+# allocating as they fill, as every collector's stacks maps do: each
+# collector then says so in one line naming the kernel and what it needs,
+# before loading anything, and exits non-zero.  (Checked on Debian 11's
+# 5.10: KERNELS=5.10 make test-kernels.)
 too_old() {
 	for c in cpu offcpu wall mem io lock; do
 		set -- -d 0.2

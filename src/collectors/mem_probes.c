@@ -366,6 +366,8 @@ static int on_held(void *ctx, void *data, size_t size)
 		 * parent's, which name its allocator too */
 		if (!symbolizer_note_process(ss->sym, e->pid) && fork)
 			maps = symbolizer_current_maps(ss->sym, e->pid, &n);
+		if (!n)
+			maps = NULL;	/* none known: mem_find_allocator reads them */
 		snprintf(exe, sizeof(exe), "/proc/%u/exe", e->pid);
 		if (ss->set->mem_lib)
 			snprintf(lib, sizeof(lib), "%s", ss->set->mem_lib);
