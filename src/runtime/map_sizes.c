@@ -16,8 +16,9 @@
  * per CPU, a CPU finds none free and evicts before the map is full.
  */
 #define LRU_PER_CPU	256
-/* A stack goes to the spill only when the allocator refuses one; at most
- * this many a CPU between two windows (which empty it) */
+/* A stack goes to the spill only when the allocator refuses one; room for
+ * this many a CPU between two windows (which empty it), up to the 1,024
+ * of 4 KiB it had before it was sized */
 #define SPILL_PER_CPU	128
 /* processes remembered as announced, at least: 80 s of churn at 100 a second */
 #define PROCS_SEEN_MIN	8192
@@ -55,5 +56,5 @@ void session_size_maps(struct bpf_object *obj)
 		bpf_map__set_max_entries(m, lru_entries(PROCS_SEEN_MIN));
 	/* one window's refusals (under churn some 11 in 10 s) */
 	if ((m = bpf_object__find_map_by_name(obj, "stacks_spill")))
-		bpf_map__set_max_entries(m, map_size(per_cpu(SPILL_PER_CPU), 256, 4096));
+		bpf_map__set_max_entries(m, map_size(per_cpu(SPILL_PER_CPU), 256, 1024));
 }
