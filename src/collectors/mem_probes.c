@@ -25,7 +25,6 @@
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
 #include "runtime/uprobe_multi.h"
-#include "symbol/proc_maps.h"
 #include "util/util.h"
 
 /* The allocator's entry points; those a library lacks are skipped. */
@@ -341,16 +340,9 @@ static int on_held(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	if (e->why == MEM_HELD_ENTRY) {
-		/* its tables and its Python interpreter before its first
-		 * allocation, from one read of its maps */
-		struct proc_map *maps;
-		size_t n;
-
-		if (!st->stopping && !proc_maps_read(e->pid, &maps, &n)) {
-			unwinder_add_maps(ss->unw, e->pid, maps, n);
-			python_note_maps(ss->py, e->pid, maps, n);
-			proc_maps_free(maps, n);
-		}
+		/* its tables and its Python interpreter before its first allocation */
+		if (!st->stopping)
+			session_note_held(ss, e->pid);
 		kill(e->pid, SIGCONT);
 		return 0;
 	}

@@ -15,6 +15,7 @@
 #include "runtime/python.h"
 #include "runtime/runtime.h"
 #include "runtime/unwind.h"
+#include "symbol/proc_maps.h"
 #include "util/idxmap.h"
 #include "util/util.h"
 
@@ -232,6 +233,18 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 	}
 	new_stop(ss, t0, tab0);
 	return 0;
+}
+
+void session_note_held(struct session *ss, uint32_t pid)
+{
+	struct proc_map *maps;
+	size_t n;
+
+	if (proc_maps_read(pid, &maps, &n))
+		return;
+	unwinder_add_read(ss->unw, pid, maps, n);
+	python_note_maps(ss->py, pid, maps, n);
+	proc_maps_free(maps, n);
 }
 
 int session_watch_procs(struct session *ss, struct bpf_map *proc_events)

@@ -289,7 +289,8 @@ void python_catch_up(struct pyrt *r, const struct symbolizer *sym)
 	r->nmapped = 0;
 }
 
-void python_note_process(struct pyrt *r, uint32_t pid)
+/* a -p or -t target: its maps read from /proc */
+static void python_note_process(struct pyrt *r, uint32_t pid)
 {
 	struct proc_map *maps = NULL;
 	size_t n = 0;

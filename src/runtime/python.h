@@ -20,13 +20,12 @@ struct pyrt;
  * its rodata python_frames: not with --no-python, nor without bpf_loop
  * (5.17).  Points the object's py_procs and py_codes at the session's
  * maps, made on the first call with the -p targets in them (processes get
- * theirs when announced: python_note_process), and sizes its own.
+ * theirs when announced: python_note_maps), and sizes its own.
  */
 bool session_python_prepare(struct session *ss, struct bpf_object *obj);
 
-/* A process announced (new, or after exec): in py_procs if it runs CPython. */
-void python_note_process(struct pyrt *r, uint32_t pid);
-/* The same, from its mappings known already (the symbolizer's). */
+/* A process announced (new, or after exec), from its mappings known
+ * already: in py_procs if it runs CPython. */
 struct proc_map;
 void python_note_maps(struct pyrt *r, uint32_t pid, const struct proc_map *maps, size_t n);
 /*

@@ -189,6 +189,12 @@ int session_fill_targets(struct session *ss, struct bpf_map *targets);
 /* Watch the proc_events ring buffer: each new process gets its mappings read. */
 int session_watch_procs(struct session *ss, struct bpf_map *proc_events);
 /*
+ * A process held at its entry point (a command's, or a child mem
+ * follows): its tables and its Python interpreter before its first
+ * instruction, from one read of its maps.
+ */
+void session_note_held(struct session *ss, uint32_t pid);
+/*
  * Handle the mmap records that came meanwhile, and the early unwind tables
  * they allow: between two announcements, whose table making (a large
  * library: tenths of a second) would leave short processes waiting.

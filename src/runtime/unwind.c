@@ -483,10 +483,17 @@ int unwinder_add(struct unwinder *u, uint32_t pid)
 	err = proc_maps_read(pid, &maps, &n);
 	if (err)
 		return err;
-	u->st.reads++;
-	err = write_proc(u, pid, maps, n, true);
+	err = unwinder_add_read(u, pid, maps, n);
 	proc_maps_free(maps, n);
 	return err;
+}
+
+int unwinder_add_read(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n)
+{
+	if (!u || pid == u->self || pid == 0)
+		return 0;
+	u->st.reads++;
+	return write_proc(u, pid, maps, n, true);
 }
 
 /* pid's tables from maps known already; make: as unwinder_add does */

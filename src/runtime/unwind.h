@@ -84,6 +84,9 @@ struct proc_map;
 int unwinder_set_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
 /* unwinder_add from mappings the caller read already (the symbolizer's). */
 int unwinder_add_maps(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
+/* unwinder_add from pid's /proc maps the caller has just read for it
+ * (counted as unwinder_add's reads are, in --stats). */
+int unwinder_add_read(struct unwinder *u, uint32_t pid, const struct proc_map *maps, size_t n);
 /* Count the CPU time of making tables (--stats: a system call each time). */
 void unwinder_time(struct unwinder *u, bool on);
 /*

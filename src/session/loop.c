@@ -17,7 +17,6 @@
 #include "runtime/entry_hold.h"
 #include "runtime/mmap_watch.h"
 #include "runtime/preflight.h"
-#include "runtime/python.h"
 #include "runtime/unwind.h"
 #include "session/ring_wake.h"
 #include "session/run.h"
@@ -221,8 +220,7 @@ static void run_wait(struct run *r, int sigfd, struct waiter *wt, uint64_t deadl
 		/* the command at its entry point: its tables and its Python
 		 * interpreter before its first instruction */
 		if (entry_hold_stopped(ss->hold)) {
-			unwinder_add(ss->unw, ss->child);
-			python_note_process(ss->py, ss->child);
+			session_note_held(ss, ss->child);
 			entry_hold_release(ss->hold);
 		}
 		/* collectors that drain their maps as they fill (cpu) */
