@@ -135,6 +135,7 @@ static __always_inline void park_thread(struct scratch *sc, struct task_struct *
 
 	if (mode == BLOCKED_MODE_OFFCPU) {
 		sc->os.ts = r->now_ns;
+		sc->os.run_ns = 0;	/* not known: a missed switch-in cannot be told */
 		sc->os.key.pid = r->pid;
 		sc->os.key.life = r->life;
 		__builtin_memcpy(sc->os.key.comm, r->comm, sizeof(r->comm));

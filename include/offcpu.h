@@ -12,6 +12,7 @@
 /* What a thread left the CPU with, kept until it runs again. */
 struct offcpu_start {
 	__u64 ts;		/* bpf_ktime_get_ns() at switch-out */
+	__u64 run_ns;		/* the thread's CPU time then (se.sum_exec_runtime), 0: unknown */
 	struct cpu_key key;	/* process, its stacks and comm at that moment */
 };
 

@@ -191,6 +191,10 @@ static void offcpu_stop(struct session *ss)
 		return;
 	bpf_link__destroy(st->skel->links.switch_btf);
 	bpf_link__destroy(st->skel->links.switch_raw);
+	if (st->skel->bss->missed_switch_ins)
+		pr_debug("offcpu: %llu switch-ins the kernel did not show this program; their "
+			 "waits were told from the threads' run time at their next switch-out",
+			 (unsigned long long)st->skel->bss->missed_switch_ins);
 	st->skel->links.switch_btf = NULL;
 	st->skel->links.switch_raw = NULL;
 	st->stop_ns = now_ns();
