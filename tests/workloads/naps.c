@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Known truth for offcpu's count of waits: N sleeps of US microseconds,
- * each in nap(), one thread.  Prints, on stderr, how many it made and
- * the time they took, measured around each system call:
- *   naps=N slept_ns=T
+ * each in nap(), one thread.  Prints, on stderr, how many it made, the
+ * time they took, measured around each system call, and how many times
+ * the thread blocked meanwhile (its voluntary context switches): a sleep
+ * whose timer fires before the thread has left the CPU (a VM's CPU taken
+ * away for longer than US) returns without blocking, and is no wait.
+ *   naps=N slept_ns=T blocked=B
  * The system call is made inline (as in waits.c), so that the blocked
  * frame is nap() itself, whatever libc's frames allow.
  * Usage: naps N US
@@ -11,9 +14,18 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* this thread's voluntary context switches so far */
+static long blocked(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_THREAD, &ru) ? -1 : ru.ru_nvcsw;
+}
 
 static long long now(void)
 {
@@ -44,13 +56,15 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000, us = argc > 2 ? atol(argv[2]) : 1000;
 	long long slept = 0;
+	long b0;
 
 	if (n <= 0 || us <= 0) {
 		fprintf(stderr, "usage: naps N US\n");
 		return 2;
 	}
+	b0 = blocked();
 	for (long i = 0; i < n; i++)
 		slept += nap(us);
-	fprintf(stderr, "naps=%ld slept_ns=%lld\n", n, slept);
+	fprintf(stderr, "naps=%ld slept_ns=%lld blocked=%ld\n", n, slept, blocked() - b0);
 	return 0;
 }
