@@ -79,28 +79,23 @@ struct {
 /* delta ns off the CPU for key, if --min-block and --max-block let it count */
 static __always_inline void add_wait(const struct cpu_key *key, __u64 delta)
 {
-	struct offcpu_val one, *v;
+	struct offcpu_val one = { delta, 1 }, *v;
 
 	if (delta < min_block_ns || delta > max_block_ns)
 		return;
 	v = bpf_map_lookup_elem(&counts, key);
-	if (v) {
-		__sync_fetch_and_add(&v->ns, delta);
-		__sync_fetch_and_add(&v->count, 1);
-		return;
+	if (!v) {
+		if (!bpf_map_update_elem(&counts, key, &one, BPF_NOEXIST))
+			return;
+		/* another CPU created it meanwhile, or the map is full */
+		v = bpf_map_lookup_elem(&counts, key);
+		if (!v) {
+			count_drop(DROP_COUNTS_FULL);
+			return;
+		}
 	}
-	one.ns = delta;
-	one.count = 1;
-	if (!bpf_map_update_elem(&counts, key, &one, BPF_NOEXIST))
-		return;
-	/* another CPU created it meanwhile, or the map is full */
-	v = bpf_map_lookup_elem(&counts, key);
-	if (v) {
-		__sync_fetch_and_add(&v->ns, delta);
-		__sync_fetch_and_add(&v->count, 1);
-	} else {
-		count_drop(DROP_COUNTS_FULL);
-	}
+	__sync_fetch_and_add(&v->ns, delta);
+	__sync_fetch_and_add(&v->count, 1);
 }
 
 /*
