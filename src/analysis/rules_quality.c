@@ -89,8 +89,7 @@ static double weigh(const struct profile *p, bool (*pred)(const struct location 
 			if (said[id] == 2) {
 				hit += v;
 				/* the row's "sample" holds a location: one of the module */
-				tally_add(&mods, l->module, NULL, p->frames[smp->first + i],
-					  (int64_t[4]){ v });
+				tally_add(&mods, l->module, NULL, id, (int64_t[4]){ v });
 				break;
 			}
 			if (leaf_only)

@@ -191,12 +191,12 @@ static void offcpu_stop(struct session *ss)
 		return;
 	bpf_link__destroy(st->skel->links.switch_btf);
 	bpf_link__destroy(st->skel->links.switch_raw);
+	st->skel->links.switch_btf = NULL;
+	st->skel->links.switch_raw = NULL;
 	if (st->skel->bss->missed_switch_ins)
 		pr_debug("offcpu: %llu switch-ins the kernel did not show this program; their "
 			 "waits were told from the threads' run time at their next switch-out",
 			 (unsigned long long)st->skel->bss->missed_switch_ins);
-	st->skel->links.switch_btf = NULL;
-	st->skel->links.switch_raw = NULL;
 	st->stop_ns = now_ns();
 	blocked_scan(st->blocked, false);
 }
